@@ -1,0 +1,76 @@
+/* handshake.h -- pure HTTP/1.1 upgrade request parser and response writer (RFC 6455 4, RFC 9112) */
+#ifndef WSGATE_HANDSHAKE_H
+#define WSGATE_HANDSHAKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define HS_NEED_MORE (-1)
+#define HS_ERROR (-2)
+
+#define HS_ACCEPT_LEN 28	/* base64 of a SHA-1 digest */
+
+/* A view into the caller's buffer; never NUL-terminated. */
+struct hs_str {
+	const char *p;
+	size_t n;
+};
+
+struct hs_limits {
+	size_t max_bytes;	/* request line + headers, 431 beyond */
+	unsigned max_headers;	/* header fields, 431 beyond */
+};
+
+struct hs_request {
+	struct hs_str method;
+	struct hs_str target;	/* as sent */
+	struct hs_str path;	/* target without query, absolute-form host */
+	struct hs_str host;
+	struct hs_str origin;
+	struct hs_str key;
+	struct hs_str version;	/* Sec-WebSocket-Version */
+	struct hs_str forwarded_for;	/* X-Forwarded-For, for logs */
+	int http_minor;
+	unsigned nheaders;
+	bool has_host, has_origin, has_key, has_version;
+	bool upgrade_websocket;	/* Upgrade lists "websocket" */
+	bool connection_upgrade;	/* Connection lists "upgrade" */
+	bool offers_binary;	/* Sec-WebSocket-Protocol lists "binary" */
+	bool offers_protocols;	/* any Sec-WebSocket-Protocol at all */
+	bool upgrade_attempt;	/* any WebSocket header present */
+};
+
+/*
+ * Parse a request from buf[0..len).  Returns the number of bytes up to and
+ * including the blank line ending the headers, HS_NEED_MORE, or HS_ERROR
+ * with *status (400, 405, 431, 505) and *why (static text for logs).
+ * Only the method, syntax and limits are judged here; see
+ * handshake_check_upgrade() for the WebSocket rules.
+ */
+int handshake_parse(const char *buf, size_t len, const struct hs_limits *lim,
+    struct hs_request *req, int *status, const char **why);
+
+/* RFC 6455 4.2.1 checks.  0, or -1 with *status 400/426 and *why. */
+int handshake_check_upgrade(const struct hs_request *req, int *status,
+    const char **why);
+
+/* Sec-WebSocket-Accept for a key (RFC 6455 4.2.2); out gets 28 chars + NUL.
+ * Returns 0, or -1 if the crypto library fails. */
+int handshake_accept_key(const char *key, size_t keylen,
+    char out[HS_ACCEPT_LEN + 1]);
+
+/* Case-insensitive membership in a comma-separated token list. */
+bool handshake_list_has(const char *p, size_t n, const char *token,
+    bool icase);
+
+/* Render responses into out; return the length, or 0 if size is short. */
+size_t handshake_write_101(char *out, size_t size, const char *accept,
+    const char *protocol);
+size_t handshake_write_error(char *out, size_t size, int status,
+    const char *detail);
+size_t handshake_write_response(char *out, size_t size, int status,
+    const char *content_type, size_t content_length, bool keep_alive);
+
+const char *handshake_status_text(int status);
+
+#endif

@@ -1,0 +1,193 @@
+/* listener.c -- listening sockets that hand accepted connections to sessions */
+#include "listener.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "config.h"
+#include "gateway.h"
+#include "log.h"
+#include "session.h"
+#include "sockaddr.h"
+
+#define LISTEN_BACKLOG 4096
+#define MAX_SOCKETS 8
+
+struct listener {
+	struct gateway *gw;
+	const struct listen_spec *spec;
+	struct evconnlistener *evl[MAX_SOCKETS];
+	size_t n;
+	struct event *resume;	/* re-enable after fd exhaustion */
+	char desc[256];
+};
+
+static void
+listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct listener *l = arg;
+
+	(void)evl;
+	l->gw->stats.accepted++;
+	if (session_new(l->gw, fd, sa, (socklen_t)salen) == NULL)
+		close(fd);
+}
+
+static void
+listener_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *l = arg;
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < l->n; i++)
+		evconnlistener_enable(l->evl[i]);
+}
+
+static void
+listener_error_cb(struct evconnlistener *evl, void *arg)
+{
+	struct listener *l = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+	struct timeval pause = { 0, 100 * 1000 };
+
+	(void)evl;
+	/* Out of descriptors: accepting would spin, so stop for a moment
+	 * and let sessions end.  Anything else is logged and survived. */
+	log_warn("accept on %s: %s%s", l->desc, strerror(err),
+	    (err == EMFILE || err == ENFILE) ?
+	    "; pausing new connections for 100 ms (raise the open file "
+	    "limit or lower max_connections)" : "");
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM) {
+		for (size_t i = 0; i < l->n; i++)
+			evconnlistener_disable(l->evl[i]);
+		evtimer_add(l->resume, &pause);
+	}
+}
+
+static int
+bind_one(const struct addrinfo *ai, char *err, size_t errsize)
+{
+	int one = 1;
+	int fd = socket(ai->ai_family,
+	    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+
+	if (fd < 0) {
+		snprintf(err, errsize, "socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Let [::]:P and 0.0.0.0:P be listed side by side. */
+	if (ai->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+	    listen(fd, LISTEN_BACKLOG) != 0) {
+		snprintf(err, errsize, "%s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct listener *
+listener_new(struct gateway *gw, const struct listen_spec *spec, char *err,
+    size_t errsize)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	struct listener *l;
+	const char *host = spec->host;
+	size_t dlen = 0;
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if (strcmp(host, "*") == 0)
+		host = NULL;
+	rc = getaddrinfo(host, spec->port, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errsize, "cannot resolve %s: %s", spec->host,
+		    gai_strerror(rc));
+		return NULL;
+	}
+	l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		freeaddrinfo(res);
+		snprintf(err, errsize, "out of memory");
+		return NULL;
+	}
+	l->gw = gw;
+	l->spec = spec;
+	l->resume = evtimer_new(gw->base, listener_resume_cb, l);
+	for (ai = res; ai != NULL && l->n < MAX_SOCKETS; ai = ai->ai_next) {
+		struct sockaddr_storage ss;
+		socklen_t sslen = sizeof(ss);
+		char addr[SOCKADDR_STRLEN];
+		int fd = bind_one(ai, err, errsize);
+
+		if (fd < 0) {
+			char want[SOCKADDR_STRLEN];
+			char why[200];
+
+			sockaddr_format(ai->ai_addr, want, sizeof(want));
+			snprintf(why, sizeof(why), "%s", err);
+			snprintf(err, errsize, "cannot listen on %s: %s", want,
+			    why);
+			freeaddrinfo(res);
+			listener_free(l);
+			return NULL;
+		}
+		l->evl[l->n] = evconnlistener_new(gw->base,
+		    listener_accept_cb, l,
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+		if (l->evl[l->n] == NULL) {
+			close(fd);
+			snprintf(err, errsize, "cannot watch listener");
+			freeaddrinfo(res);
+			listener_free(l);
+			return NULL;
+		}
+		evconnlistener_set_error_cb(l->evl[l->n], listener_error_cb);
+		l->n++;
+		if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0) {
+			sockaddr_format((struct sockaddr *)&ss, addr,
+			    sizeof(addr));
+			rc = snprintf(l->desc + dlen, sizeof(l->desc) - dlen,
+			    "%s%s", dlen > 0 ? " " : "", addr);
+			if (rc > 0 && (size_t)rc < sizeof(l->desc) - dlen)
+				dlen += (size_t)rc;
+		}
+	}
+	freeaddrinfo(res);
+	return l;
+}
+
+void
+listener_free(struct listener *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		evconnlistener_free(l->evl[i]);
+	if (l->resume != NULL)
+		event_free(l->resume);
+	free(l);
+}
+
+const char *
+listener_describe(const struct listener *l)
+{
+	return l->desc;
+}

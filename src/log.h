@@ -1,0 +1,36 @@
+/* log.h -- one line per event on stderr, with timestamp and level */
+#ifndef WSGATE_LOG_H
+#define WSGATE_LOG_H
+
+#include <stddef.h>
+
+enum log_level {
+	LL_ERROR = 0,
+	LL_WARN,
+	LL_INFO,
+	LL_DEBUG,
+};
+
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+int log_enabled(enum log_level level);
+void log_msg(enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Copy untrusted bytes (paths, origins, reasons sent by peers) into dst as
+ * printable ASCII, escaping the rest as \xNN, so a hostile client cannot
+ * forge log lines.  Always NUL-terminates; truncates with "...".
+ */
+const char *log_escape(char *dst, size_t dstsize, const char *src, size_t len);
+
+#define log_error(...) log_msg(LL_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LL_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LL_INFO, __VA_ARGS__)
+#define log_debug(...)                                                        \
+	do {                                                                  \
+		if (log_enabled(LL_DEBUG))                                    \
+			log_msg(LL_DEBUG, __VA_ARGS__);                       \
+	} while (0)
+
+#endif

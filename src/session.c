@@ -1,0 +1,682 @@
+/* session.c -- one client connection: handshake, backend, relay, close */
+#include "session.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "config.h"
+#include "frame.h"
+#include "gateway.h"
+#include "log.h"
+#include "relay.h"
+#include "route.h"
+#include "sockaddr.h"
+#include "upstream.h"
+#include "webroot.h"
+
+static void session_enter_linger(struct session *s);
+
+static const char *const closer_names[] = {
+	[CLOSER_NONE] = "-",
+	[CLOSER_CLIENT] = "client",
+	[CLOSER_BACKEND] = "backend",
+	[CLOSER_GATEWAY] = "gateway",
+};
+
+static const struct limits *
+session_limits(const struct session *s)
+{
+	return s->route != NULL ? &s->route->limits : &s->cfg->limits;
+}
+
+static void
+session_arm(struct session *s, double seconds)
+{
+	struct timeval tv;
+
+	if (seconds <= 0) {
+		evtimer_del(s->timer);
+		return;
+	}
+	tv.tv_sec = (time_t)seconds;
+	tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
+	evtimer_add(s->timer, &tv);
+}
+
+static double
+elapsed(const struct timeval *since, const struct timeval *now)
+{
+	return (double)(now->tv_sec - since->tv_sec) +
+	    (double)(now->tv_usec - since->tv_usec) / 1e6;
+}
+
+void
+session_touch(struct session *s)
+{
+	/* The loop's cached clock: no syscall per read. */
+	event_base_gettimeofday_cached(s->gw->base, &s->last_active);
+}
+
+static void
+session_log_end(struct session *s)
+{
+	struct timeval now;
+
+	if (s->http_status != 101)
+		return;	/* rejections were logged when answered */
+	event_base_gettimeofday_cached(s->gw->base, &now);
+	log_info("close client=%s route=%s up=%llu down=%llu duration=%.3fs "
+	    "code=%u by=%s reason=\"%s\"", s->peer, s->route->name,
+	    (unsigned long long)s->bytes_up,
+	    (unsigned long long)s->bytes_down, elapsed(&s->started, &now),
+	    s->close_code, closer_names[s->closed_by],
+	    s->close_why != NULL ? s->close_why : "");
+}
+
+static void
+session_free(struct session *s)
+{
+	struct gateway *gw = s->gw;
+
+	session_log_end(s);
+	if (s->client != NULL)
+		bufferevent_free(s->client);
+	if (s->backend != NULL)
+		bufferevent_free(s->backend);
+	if (s->timer != NULL)
+		event_free(s->timer);
+	if (s->counted) {
+		gw->nws--;
+		atomic_fetch_sub(&((struct route *)s->route)->active, 1);
+	}
+	gw->stats.bytes_up += s->bytes_up;
+	gw->stats.bytes_down += s->bytes_down;
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		gw->sessions = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	gw->nsessions--;
+	config_unref(s->cfg);
+	free(s);
+	if (gw->draining && gw->nsessions == 0)
+		event_base_loopexit(gw->base, NULL);
+}
+
+static void
+session_maybe_free(struct session *s)
+{
+	if (s->client == NULL && s->backend == NULL)
+		session_free(s);
+}
+
+static void
+session_drop_client(struct session *s)
+{
+	bufferevent_free(s->client);
+	s->client = NULL;
+}
+
+/* ---- backend shutdown: write what is queued, shut, read to EOF ---- */
+
+static void
+session_drop_backend(struct session *s)
+{
+	bufferevent_free(s->backend);
+	s->backend = NULL;
+	s->backend_flushing = false;
+}
+
+static void
+session_backend_linger_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	(void)arg;
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+static void
+session_backend_flushed(struct session *s)
+{
+	/* Shut our side and read to EOF rather than close now: closing
+	 * with unread input sends RST, which can destroy bytes the backend
+	 * has not read yet. */
+	shutdown(bufferevent_getfd(s->backend), SHUT_WR);
+	bufferevent_setwatermark(s->backend, EV_READ, 0, 0);
+	bufferevent_enable(s->backend, EV_READ);
+}
+
+static void
+session_backend_linger_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		session_backend_flushed(s);
+}
+
+static void
+session_backend_linger_event_cb(struct bufferevent *bev, short what,
+    void *arg)
+{
+	struct session *s = arg;
+
+	(void)bev;
+	(void)what;
+	session_drop_backend(s);
+	session_maybe_free(s);
+}
+
+/* No more will be read from the backend for the client. */
+static void
+session_backend_finish(struct session *s)
+{
+	if (s->backend == NULL || s->backend_flushing)
+		return;
+	if (s->state == SESSION_CONNECTING) {
+		session_drop_backend(s);
+		return;
+	}
+	s->backend_flushing = true;
+	evbuffer_drain(bufferevent_get_input(s->backend),
+	    evbuffer_get_length(bufferevent_get_input(s->backend)));
+	bufferevent_setcb(s->backend, session_backend_linger_read_cb,
+	    session_backend_linger_write_cb, session_backend_linger_event_cb,
+	    s);
+	bufferevent_setwatermark(s->backend, EV_WRITE, 0, 0);
+	bufferevent_disable(s->backend, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(s->backend)) == 0)
+		session_backend_flushed(s);
+	else
+		bufferevent_enable(s->backend, EV_WRITE);
+}
+
+/* ---- client linger: flush, shut, read to EOF (RFC 9112 9.6) ---- */
+
+static void
+session_linger_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	(void)arg;
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+static void
+session_linger_shut(struct session *s)
+{
+	if (s->linger_shut)
+		return;
+	s->linger_shut = true;
+	shutdown(bufferevent_getfd(s->client), SHUT_WR);
+}
+
+static void
+session_linger_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		session_linger_shut(s);
+}
+
+static void
+session_linger_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)bev;
+	(void)what;
+	session_drop_client(s);
+	session_backend_finish(s);
+	session_maybe_free(s);
+}
+
+static void
+session_enter_linger(struct session *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->client);
+
+	s->state = SESSION_LINGER;
+	evbuffer_drain(in, evbuffer_get_length(in));
+	bufferevent_setcb(s->client, session_linger_read_cb,
+	    session_linger_write_cb, session_linger_event_cb, s);
+	bufferevent_setwatermark(s->client, EV_READ, 0, 0);
+	bufferevent_setwatermark(s->client, EV_WRITE, 0, 0);
+	bufferevent_enable(s->client, EV_READ | EV_WRITE);
+	session_arm(s, session_limits(s)->close_timeout);
+	if (evbuffer_get_length(bufferevent_get_output(s->client)) == 0)
+		session_linger_shut(s);
+}
+
+/* ---- handshake ---- */
+
+static void
+session_respond(struct session *s, int status, const char *why,
+    const char *path, size_t pathlen, const char *origin, size_t olen)
+{
+	char buf[1024];
+	char epath[128], eorigin[160];
+	/* Say why to the client only for its own mistakes (4xx). */
+	size_t n = handshake_write_error(buf, sizeof(buf), status,
+	    status < 500 ? why : NULL);
+
+	s->http_status = status;
+	if (status != 200)
+		s->gw->stats.rejected++;
+	if (n > 0)
+		bufferevent_write(s->client, buf, n);
+	log_escape(epath, sizeof(epath), path, pathlen);
+	log_escape(eorigin, sizeof(eorigin), origin, olen);
+	log_msg(status >= 500 ? LL_WARN : LL_INFO,
+	    "reject client=%s status=%d path=\"%s\" origin=\"%s\" route=%s "
+	    "reason=\"%s\"", s->peer, status, epath, eorigin,
+	    s->route != NULL ? s->route->name : "-", why);
+	session_enter_linger(s);
+}
+
+static void
+session_reject(struct session *s, int status, const char *why)
+{
+	session_respond(s, status, why, "", 0, "", 0);
+}
+
+static void
+session_plain_get(struct session *s, const struct hs_request *req)
+{
+	const struct config *cfg = s->cfg;
+	char buf[512];
+	size_t n;
+
+	if (cfg->health_path != NULL &&
+	    strlen(cfg->health_path) == req->path.n &&
+	    memcmp(cfg->health_path, req->path.p, req->path.n) == 0) {
+		const char *body = s->gw->draining ? "draining\n" : "ok\n";
+
+		s->http_status = s->gw->draining ? 503 : 200;
+		n = handshake_write_response(buf, sizeof(buf),
+		    s->http_status, "text/plain", strlen(body), false);
+		bufferevent_write(s->client, buf, n);
+		bufferevent_write(s->client, body, strlen(body));
+		session_enter_linger(s);
+		return;
+	}
+	if (route_find(cfg, req->path.p, req->path.n) != NULL) {
+		session_respond(s, 426, "this is a WebSocket endpoint; "
+		    "send a WebSocket upgrade request", req->path.p,
+		    req->path.n, "", 0);
+		return;
+	}
+	if (cfg->web_root != NULL) {
+		const char *why = NULL;
+
+		s->http_status = webroot_respond(cfg->web_root, req->path.p,
+		    req->path.n, bufferevent_get_output(s->client), &why);
+		if (s->http_status != 200) {
+			char epath[128];
+
+			log_info("web client=%s status=%d path=\"%s\" "
+			    "reason=\"%s\"", s->peer, s->http_status,
+			    log_escape(epath, sizeof(epath), req->path.p,
+			    req->path.n), why != NULL ? why : "");
+		}
+		session_enter_linger(s);
+		return;
+	}
+	session_respond(s, 404, "no route for this path", req->path.p,
+	    req->path.n, "", 0);
+}
+
+static void
+session_upgrade(struct session *s, const struct hs_request *req,
+    size_t used)
+{
+	struct gateway *gw = s->gw;
+	struct route *route;
+	const char *why;
+	int status;
+
+#define REJECT(st, w)                                                        \
+	do {                                                                  \
+		session_respond(s, (st), (w), req->path.p, req->path.n,      \
+		    req->origin.p, req->origin.n);                            \
+		return;                                                       \
+	} while (0)
+
+	route = route_find(s->cfg, req->path.p, req->path.n);
+	if (route == NULL)
+		REJECT(404, "no route for this path");
+	s->route = route;
+	if (handshake_check_upgrade(req, &status, &why) != 0)
+		REJECT(status, why);
+	if (!req->has_origin) {
+		if (!route->allow_missing_origin)
+			REJECT(403, "no Origin header and the route has "
+			    "allow_missing_origin = no");
+	} else if (!route_origin_allowed(route, req->origin.p,
+	    req->origin.n)) {
+		REJECT(403, "origin not allowed for this route");
+	}
+	if (gw->draining)
+		REJECT(503, "gateway is shutting down");
+	if (gw->max_connections != 0 && gw->nws >= gw->max_connections)
+		REJECT(503, "gateway max_connections reached");
+	if (route->max_connections != 0 &&
+	    atomic_load(&route->active) >= route->max_connections)
+		REJECT(503, "route max_connections reached");
+	if (handshake_accept_key(req->key.p, req->key.n, s->accept) != 0)
+		REJECT(500, "cannot compute Sec-WebSocket-Accept");
+#undef REJECT
+
+	s->counted = true;
+	gw->nws++;
+	atomic_fetch_add(&route->active, 1);
+	s->protocol_binary = req->offers_binary;
+
+	/* Keep whatever followed the request: pipelined frames. */
+	evbuffer_drain(bufferevent_get_input(s->client), used);
+	bufferevent_disable(s->client, EV_READ);
+	bufferevent_setcb(s->client, NULL, NULL, NULL, s);
+	s->state = SESSION_CONNECTING;
+	session_arm(s, route->limits.backend_connect_timeout);
+	if (upstream_connect(s) != 0)
+		session_backend_failed(s, 502, "cannot start backend "
+		    "connection");
+}
+
+static void
+session_http_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len = evbuffer_get_length(in);
+	size_t max = (size_t)s->cfg->max_request_bytes;
+	size_t n = len < max ? len : max;
+	struct hs_limits lim = { max, s->cfg->max_headers };
+	struct hs_request req;
+	const char *buf, *why = "";
+	int status = 400;
+	int rc;
+
+	s->got_bytes = true;
+	buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
+	rc = handshake_parse(buf, n, &lim, &req, &status, &why);
+	if (rc == HS_NEED_MORE)
+		return;
+	if (rc == HS_ERROR) {
+		session_respond(s, status, why, req.path.p, req.path.n, "", 0);
+		return;
+	}
+	if (!req.upgrade_attempt)
+		session_plain_get(s, &req);
+	else
+		session_upgrade(s, &req, (size_t)rc);
+}
+
+static void
+session_http_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)bev;
+	log_debug("client=%s left during the handshake (%s)", s->peer,
+	    (what & BEV_EVENT_EOF) ? "EOF" : strerror(EVUTIL_SOCKET_ERROR()));
+	session_drop_client(s);
+	session_maybe_free(s);
+}
+
+/* ---- backend up or down ---- */
+
+void
+session_backend_connected(struct session *s)
+{
+	char buf[512];
+	size_t n;
+
+	if (s->gw->draining) {
+		session_backend_failed(s, 503, "gateway is shutting down");
+		return;
+	}
+	n = handshake_write_101(buf, sizeof(buf), s->accept,
+	    s->protocol_binary ? "binary" : NULL);
+	bufferevent_write(s->client, buf, n);
+	s->http_status = 101;
+	s->gw->stats.upgraded++;
+	s->state = SESSION_OPEN;
+	ws_reader_init(&s->rx, s->route->limits.max_message_size);
+	session_touch(s);
+	session_arm(s, s->route->limits.idle_timeout);
+	log_debug("open client=%s route=%s backend=%s", s->peer,
+	    s->route->name, s->route->backend);
+	relay_start(s);
+}
+
+void
+session_backend_failed(struct session *s, int status, const char *why)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "backend %s: %s", s->route->backend, why);
+	if (s->backend != NULL)
+		session_drop_backend(s);
+	/* session_respond logs a pointer into msg before returning. */
+	session_respond(s, status, msg, "", 0, "", 0);
+}
+
+/* ---- closing ---- */
+
+static void
+session_queue_close(struct session *s, uint16_t code, const char *reason)
+{
+	uint8_t frame[FRAME_MAX_HEADER + FRAME_MAX_CONTROL];
+	size_t n;
+
+	if (code == WS_CLOSE_NO_STATUS) {
+		/* RFC 6455 7.1.5: no code received, none to echo. */
+		n = frame_write_header(frame, true, WS_OP_CLOSE, 0);
+	} else {
+		n = frame_build_close(frame, code, reason);
+	}
+	bufferevent_write(s->client, frame, n);
+}
+
+void
+session_send_close(struct session *s, uint16_t code, const char *reason,
+    enum session_closer by)
+{
+	if (s->state != SESSION_OPEN || s->client == NULL)
+		return;
+	session_queue_close(s, code, reason);
+	s->close_code = code;
+	s->closed_by = by;
+	s->close_why = reason;
+	s->state = SESSION_CLOSE_SENT;
+	session_backend_finish(s);
+	session_arm(s, s->route->limits.close_timeout);
+}
+
+void
+session_fail(struct session *s, uint16_t code, const char *why)
+{
+	if (s->state == SESSION_OPEN) {
+		session_queue_close(s, code, why);
+		s->close_code = code;
+		s->closed_by = CLOSER_CLIENT;
+		s->close_why = why;
+		session_backend_finish(s);
+	}
+	/* RFC 6455 7.1.7: fail the connection; the stream cannot be
+	 * trusted, so stop parsing it. */
+	session_enter_linger(s);
+}
+
+void
+session_peer_closed(struct session *s, uint16_t code)
+{
+	if (s->state == SESSION_OPEN) {
+		/* RFC 6455 5.5.1: answer with a close echoing the code. */
+		session_queue_close(s, code, NULL);
+		s->close_code = code;
+		s->closed_by = CLOSER_CLIENT;
+		s->close_why = "client sent close";
+		session_backend_finish(s);
+	}
+	/* RFC 6455 7.1.1: the server closes the TCP connection first. */
+	session_enter_linger(s);
+}
+
+void
+session_client_gone(struct session *s, const char *why)
+{
+	if (s->close_code == 0) {
+		s->close_code = WS_CLOSE_ABNORMAL;
+		s->closed_by = CLOSER_CLIENT;
+		s->close_why = why;
+	}
+	s->state = SESSION_LINGER;
+	session_drop_client(s);
+	session_arm(s, session_limits(s)->close_timeout);
+	session_backend_finish(s);
+	session_maybe_free(s);
+}
+
+void
+session_backend_gone(struct session *s, bool error, const char *why)
+{
+	session_drop_backend(s);
+	if (s->state == SESSION_OPEN)
+		session_send_close(s, error ? WS_CLOSE_INTERNAL :
+		    WS_CLOSE_NORMAL, why, CLOSER_BACKEND);
+	else
+		session_maybe_free(s);
+}
+
+static void
+session_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	struct timeval now;
+	double idle, quiet;
+
+	(void)fd;
+	(void)what;
+	switch (s->state) {
+	case SESSION_HANDSHAKE:
+		if (!s->got_bytes) {
+			/* A browser's speculative connection: just close. */
+			session_drop_client(s);
+			session_maybe_free(s);
+			return;
+		}
+		session_reject(s, 408, "handshake_timeout: request not "
+		    "complete in time");
+		return;
+	case SESSION_CONNECTING:
+		session_backend_failed(s, 504, "connect timed out "
+		    "(backend_connect_timeout)");
+		return;
+	case SESSION_OPEN:
+		idle = s->route->limits.idle_timeout;
+		event_base_gettimeofday_cached(s->gw->base, &now);
+		quiet = elapsed(&s->last_active, &now);
+		/* Activity only stamps a time; the timer re-arms here,
+		 * lazily, instead of on every read. */
+		if (quiet + 0.001 < idle) {
+			session_arm(s, idle - quiet);
+			return;
+		}
+		session_send_close(s, WS_CLOSE_GOING_AWAY, "idle timeout",
+		    CLOSER_GATEWAY);
+		return;
+	case SESSION_CLOSE_SENT:
+	case SESSION_LINGER:
+		log_debug("client=%s close_timeout expired: dropping",
+		    s->peer);
+		if (s->client != NULL)
+			session_drop_client(s);
+		if (s->backend != NULL)
+			session_drop_backend(s);
+		session_free(s);
+		return;
+	}
+}
+
+struct session *
+session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
+    socklen_t salen)
+{
+	struct session *s = calloc(1, sizeof(*s));
+	int one = 1;
+
+	(void)salen;
+	if (s == NULL) {
+		close(fd);
+		return NULL;
+	}
+	s->gw = gw;
+	s->cfg = config_ref(gw->cfg);
+	sockaddr_format(sa, s->peer, sizeof(s->peer));
+	s->client = bufferevent_socket_new(gw->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	s->timer = evtimer_new(gw->base, session_timer_cb, s);
+	if (s->client == NULL || s->timer == NULL) {
+		if (s->client != NULL)
+			bufferevent_free(s->client);
+		else
+			close(fd);
+		if (s->timer != NULL)
+			event_free(s->timer);
+		config_unref(s->cfg);
+		free(s);
+		return NULL;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	s->state = SESSION_HANDSHAKE;
+	event_base_gettimeofday_cached(gw->base, &s->started);
+	s->last_active = s->started;
+	s->next = gw->sessions;
+	if (gw->sessions != NULL)
+		gw->sessions->prev = s;
+	gw->sessions = s;
+	gw->nsessions++;
+
+	bufferevent_setcb(s->client, session_http_read_cb, NULL,
+	    session_http_event_cb, s);
+	/* Reading stops at the limit; the parser then answers 431. */
+	bufferevent_setwatermark(s->client, EV_READ, 0,
+	    (size_t)s->cfg->max_request_bytes);
+	bufferevent_enable(s->client, EV_READ);
+	session_arm(s, s->cfg->handshake_timeout);
+	return s;
+}
+
+void
+session_close_all(struct gateway *gw, uint16_t code, const char *reason)
+{
+	struct session *s, *next;
+
+	for (s = gw->sessions; s != NULL; s = next) {
+		next = s->next;
+		if (s->state == SESSION_OPEN)
+			session_send_close(s, code, reason, CLOSER_GATEWAY);
+	}
+}
+
+void
+session_abort_all(struct gateway *gw)
+{
+	while (gw->sessions != NULL)
+		session_free(gw->sessions);
+}

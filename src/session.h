@@ -1,0 +1,100 @@
+/* session.h -- one client connection: handshake, backend, relay, close */
+#ifndef WSGATE_SESSION_H
+#define WSGATE_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "handshake.h"
+#include "ws_reader.h"
+
+struct gateway;
+struct config;
+struct route;
+struct bufferevent;
+struct event;
+
+/*
+ * The client side's life.  The backend side is simply present or not
+ * (s->backend), plus "flushing" once nothing more will be read from it.
+ *
+ *   HANDSHAKE --request ok--> CONNECTING --backend up--> OPEN
+ *       |                        |                        |
+ *       | bad request            | 502/504                | close frame
+ *       v                        v                        v  sent first
+ *     LINGER <-------------------+--- peer close --- CLOSE_SENT
+ *       |
+ *   output flushed, write side shut, input discarded until EOF/timeout
+ */
+enum session_state {
+	SESSION_HANDSHAKE,
+	SESSION_CONNECTING,
+	SESSION_OPEN,
+	SESSION_CLOSE_SENT,
+	SESSION_LINGER,
+};
+
+enum session_closer {
+	CLOSER_NONE,
+	CLOSER_CLIENT,
+	CLOSER_BACKEND,
+	CLOSER_GATEWAY,
+};
+
+struct session {
+	struct gateway *gw;
+	struct config *cfg;		/* reference held until free */
+	const struct route *route;	/* in cfg; NULL before routing */
+	struct session *prev, *next;	/* gw->sessions */
+
+	struct bufferevent *client;	/* owned; NULL once closed */
+	struct bufferevent *backend;	/* owned; NULL once closed */
+	struct event *timer;		/* the session's one timer */
+	enum session_state state;
+	bool backend_flushing;		/* write what is queued, then close */
+	bool counted;			/* holds a max_connections slot */
+	bool client_paused;		/* client reads stopped: backpressure */
+	bool backend_paused;		/* backend reads stopped: backpressure */
+	bool linger_shut;		/* write side shut down */
+	bool got_bytes;			/* any request bytes arrived */
+	bool protocol_binary;		/* client offered "binary" */
+
+	struct ws_reader rx;
+	char accept[HS_ACCEPT_LEN + 1];
+
+	uint16_t close_code;		/* what ended it, for the log */
+	enum session_closer closed_by;
+	const char *close_why;		/* static text */
+	int http_status;		/* answer to the handshake */
+	uint64_t bytes_up;		/* client -> backend payload */
+	uint64_t bytes_down;		/* backend -> client payload */
+	struct timeval started;
+	struct timeval last_active;
+	char peer[64];
+};
+
+/* Takes ownership of fd (closed on failure too); NULL on failure. */
+struct session *session_new(struct gateway *gw, int fd,
+    const struct sockaddr *sa, socklen_t salen);
+
+/* Close every open WebSocket with code (graceful drain). */
+void session_close_all(struct gateway *gw, uint16_t code,
+    const char *reason);
+
+/* Free every session at once, without goodbyes (forced exit). */
+void session_abort_all(struct gateway *gw);
+
+/* For relay.c and upstream.c: the transitions of the diagram above. */
+void session_backend_connected(struct session *s);
+void session_backend_failed(struct session *s, int status, const char *why);
+void session_send_close(struct session *s, uint16_t code,
+    const char *reason, enum session_closer by);
+void session_fail(struct session *s, uint16_t code, const char *why);
+void session_peer_closed(struct session *s, uint16_t code);
+void session_client_gone(struct session *s, const char *why);
+void session_backend_gone(struct session *s, bool error, const char *why);
+void session_touch(struct session *s);
+
+#endif

@@ -1,0 +1,186 @@
+/* value.c -- pure parsers for config values: sizes, durations, booleans, addresses */
+#include "value.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int
+value_uint(const char *s, unsigned long min, unsigned long max,
+    unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (s == NULL || !isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+value_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	if (s == NULL || !isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0') {
+		end++;
+		/* Accept "16MB"/"16MiB" too: users write them. */
+		if (*end == 'i' || *end == 'I')
+			end++;
+		if (*end == 'b' || *end == 'B')
+			end++;
+		if (*end != '\0')
+			return -1;
+	}
+	if (v > (UINT64_MAX >> 1) >> shift)
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int
+value_seconds(const char *s, double *out)
+{
+	double v;
+	char *end;
+
+	if (s == NULL || !(isdigit((unsigned char)s[0]) || s[0] == '.'))
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s)
+		return -1;
+	if (*end == 's' && end[1] == '\0')
+		end++;
+	else if (end[0] == 'm' && end[1] == 's' && end[2] == '\0') {
+		v /= 1000.0;
+		end += 2;
+	}
+	if (*end != '\0' || !isfinite(v) || v < 0 || v > 86400.0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+value_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	if (s == NULL)
+		return -1;
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+copy_part(char *dst, size_t dstsize, const char *src, size_t len)
+{
+	if (len >= dstsize)
+		return -1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	return 0;
+}
+
+int
+value_hostport(const char *s, char *host, size_t hostsize, char *port,
+    size_t portsize, const char **why)
+{
+	const char *colon, *h;
+	size_t hlen;
+	unsigned long p;
+
+	*why = "expected host:port or [ipv6]:port";
+	if (s == NULL || *s == '\0')
+		return -1;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (close == NULL || close[1] != ':')
+			return -1;
+		h = s + 1;
+		hlen = (size_t)(close - h);
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL)
+			return -1;
+		h = s;
+		hlen = (size_t)(colon - s);
+		if (memchr(h, ':', hlen) != NULL) {
+			*why = "IPv6 addresses must be written in brackets: "
+			       "[::1]:port";
+			return -1;
+		}
+	}
+	if (hlen == 0) {
+		*why = "missing host before ':'";
+		return -1;
+	}
+	for (size_t i = 0; i < hlen; i++) {
+		unsigned char c = (unsigned char)h[i];
+
+		if (!(isalnum(c) || c == '.' || c == '-' || c == '_' ||
+		    c == ':' || c == '*' || c == '%')) {
+			*why = "host contains an invalid character";
+			return -1;
+		}
+	}
+	if (value_uint(colon + 1, 1, 65535, &p) != 0) {
+		*why = "port must be a number from 1 to 65535";
+		return -1;
+	}
+	if (copy_part(host, hostsize, h, hlen) != 0 ||
+	    copy_part(port, portsize, colon + 1, strlen(colon + 1)) != 0) {
+		*why = "host name too long";
+		return -1;
+	}
+	*why = NULL;
+	return 0;
+}

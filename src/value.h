@@ -1,0 +1,27 @@
+/* value.h -- pure parsers for config values: sizes, durations, booleans, addresses */
+#ifndef WSGATE_VALUE_H
+#define WSGATE_VALUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* "16M", "64k", "1G", "4096": binary multiples (k = 1024). */
+int value_size(const char *s, uint64_t *out);
+/* "10", "2.5", "0": seconds, at most one day; fractions allowed. */
+int value_seconds(const char *s, double *out);
+/* yes/no, true/false, on/off, 1/0 (any case). */
+int value_bool(const char *s, bool *out);
+/* Decimal integer in [min, max]. */
+int value_uint(const char *s, unsigned long min, unsigned long max,
+    unsigned long *out);
+
+/*
+ * "host:port" or "[v6addr]:port".  host and port are copied out
+ * NUL-terminated (brackets removed).  Port must be 1-65535.  On error *why
+ * says what is wrong.
+ */
+int value_hostport(const char *s, char *host, size_t hostsize, char *port,
+    size_t portsize, const char **why);
+
+#endif

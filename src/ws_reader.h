@@ -1,0 +1,83 @@
+/* ws_reader.h -- pure receive-side state machine for client frames and messages */
+#ifndef WSGATE_WS_READER_H
+#define WSGATE_WS_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frame.h"
+#include "utf8.h"
+
+/*
+ * The reader sees a client's byte stream as headers and payload pieces fed
+ * by the caller, so payload can stream to the backend without the whole
+ * frame or message ever being in memory:
+ *
+ *	ws_reader_header()   -> a frame begins (sequence and size checked)
+ *	ws_reader_payload()  -> unmask a piece in place, validate text
+ *	ws_reader_frame_end()-> when ws_reader_remaining() is 0: what happened
+ *
+ * It allocates nothing; control frame payloads (<= 125 bytes) are kept
+ * inside the struct.
+ */
+enum ws_reader_event {
+	WS_EV_ERROR = -1,	/* protocol violation, see close_code */
+	WS_EV_NONE = 0,		/* a data frame ended, its message goes on */
+	WS_EV_MESSAGE_END,	/* the last frame of a data message ended */
+	WS_EV_PING,
+	WS_EV_PONG,
+	WS_EV_CLOSE,
+};
+
+struct ws_reader {
+	uint64_t max_message;	/* 0 = unlimited */
+
+	bool in_frame;
+	struct frame_header fh;
+	uint64_t done;		/* payload bytes of this frame seen */
+
+	bool msg_open;		/* a data message is in progress */
+	uint8_t msg_opcode;	/* WS_OP_TEXT or WS_OP_BINARY */
+	uint64_t msg_size;
+	struct utf8_state utf8;
+
+	uint8_t ctl[FRAME_MAX_CONTROL];
+	size_t ctl_len;
+	uint16_t peer_close_code;	/* after WS_EV_CLOSE */
+	const char *why;		/* after an error: static text */
+};
+
+void ws_reader_init(struct ws_reader *r, uint64_t max_message);
+
+/* Returns header bytes used, 0 if more are needed, -1 with *close_code. */
+int ws_reader_header(struct ws_reader *r, const uint8_t *buf, size_t len,
+    uint16_t *close_code);
+
+static inline bool
+ws_reader_in_frame(const struct ws_reader *r)
+{
+	return r->in_frame;
+}
+
+static inline uint64_t
+ws_reader_remaining(const struct ws_reader *r)
+{
+	return r->fh.len - r->done;
+}
+
+static inline bool
+ws_reader_is_control(const struct ws_reader *r)
+{
+	return frame_is_control(r->fh.opcode);
+}
+
+/* Unmask n <= remaining bytes in place and check them; 0 or -1. */
+int ws_reader_payload(struct ws_reader *r, uint8_t *p, size_t n,
+    uint16_t *close_code);
+
+/* Call once the frame's payload is complete (remaining == 0). */
+enum ws_reader_event ws_reader_frame_end(struct ws_reader *r,
+    uint16_t *close_code);
+
+#endif

@@ -1,0 +1,58 @@
+#!/bin/sh
+# run.sh -- run every test suite (unit, integration, fuzz smoke) and print
+# one summary line "N passed, N failed".  Each suite prints lines
+# "RESULT <suite>: N passed, N failed"; a suite that crashes or prints no
+# RESULT line counts as one failure.
+set -u
+cd "$(dirname "$0")/.."
+B=${B:-build}
+PY=/usr/bin/python3	# Debian's python: sees python3-websockets
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+passed=0
+failed=0
+suites_failed=""
+
+run_suite() {
+	name=$1
+	shift
+	echo "== $name"
+	"$@" >"$log/out" 2>&1
+	rc=$?
+	cat "$log/out"
+	results=$(grep -E '^RESULT .*: [0-9]+ passed, [0-9]+ failed$' "$log/out")
+	if [ -z "$results" ]; then
+		echo "!! $name printed no RESULT line (exit $rc)"
+		failed=$((failed + 1))
+		suites_failed="$suites_failed $name"
+		return
+	fi
+	p=$(echo "$results" | awk '{ s += $(NF-3) } END { print s }')
+	f=$(echo "$results" | awk '{ s += $(NF-1) } END { print s }')
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "!! $name exited $rc"
+		failed=$((failed + 1))
+	fi
+	if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then
+		suites_failed="$suites_failed $name"
+	fi
+}
+
+for t in "$B"/unit/test_* "$B"/unit-asan/test_*; do
+	[ -x "$t" ] && run_suite "${t#"$B"/}" "$t"
+done
+
+if [ -f tests/integration/run.py ]; then
+	run_suite "integration" $PY tests/integration/run.py --binary "$B/wsgate"
+	run_suite "integration-asan" $PY tests/integration/run.py --binary "$B/asan/wsgate" --sanitizer
+fi
+
+if [ -x tests/fuzz/smoke.sh ]; then
+	run_suite "fuzz-smoke" tests/fuzz/smoke.sh
+fi
+
+[ -n "$suites_failed" ] && echo "failing suites:$suites_failed"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
