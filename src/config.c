@@ -434,7 +434,7 @@ set_listen(struct parse *ps, const char *value)
 	}
 	memcpy(addr, value, alen);
 	addr[alen] = '\0';
-	if (value_hostport(addr, spec.host, sizeof(spec.host), spec.port,
+	if (value_hostport(addr, true, spec.host, sizeof(spec.host), spec.port,
 	    sizeof(spec.port), &why) != 0) {
 		errorf(ps, HERE(ps), "listen", "\"%s\": %s", addr, why);
 		return;
@@ -465,7 +465,7 @@ set_backend(struct parse *ps, struct route *r, const char *value)
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&r->backend_addr;
 	const char *why;
 
-	if (value_hostport(value, r->backend_host, sizeof(r->backend_host),
+	if (value_hostport(value, false, r->backend_host, sizeof(r->backend_host),
 	    r->backend_port, sizeof(r->backend_port), &why) != 0) {
 		errorf(ps, HERE(ps), "backend", "\"%s\": %s", value, why);
 		return;

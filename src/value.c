@@ -129,8 +129,8 @@ copy_part(char *dst, size_t dstsize, const char *src, size_t len)
 }
 
 int
-value_hostport(const char *s, char *host, size_t hostsize, char *port,
-    size_t portsize, const char **why)
+value_hostport(const char *s, bool allow_zero, char *host, size_t hostsize,
+    char *port, size_t portsize, const char **why)
 {
 	const char *colon, *h;
 	size_t hlen;
@@ -172,8 +172,9 @@ value_hostport(const char *s, char *host, size_t hostsize, char *port,
 			return -1;
 		}
 	}
-	if (value_uint(colon + 1, 1, 65535, &p) != 0) {
-		*why = "port must be a number from 1 to 65535";
+	if (value_uint(colon + 1, allow_zero ? 0 : 1, 65535, &p) != 0) {
+		*why = allow_zero ? "port must be a number from 0 to 65535"
+				  : "port must be a number from 1 to 65535";
 		return -1;
 	}
 	if (copy_part(host, hostsize, h, hlen) != 0 ||

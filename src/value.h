@@ -18,10 +18,11 @@ int value_uint(const char *s, unsigned long min, unsigned long max,
 
 /*
  * "host:port" or "[v6addr]:port".  host and port are copied out
- * NUL-terminated (brackets removed).  Port must be 1-65535.  On error *why
- * says what is wrong.
+ * NUL-terminated (brackets removed).  Port must be 1-65535, or 0 when
+ * allow_zero (listen: "any free port", reported in the log).  On error
+ * *why says what is wrong.
  */
-int value_hostport(const char *s, char *host, size_t hostsize, char *port,
-    size_t portsize, const char **why);
+int value_hostport(const char *s, bool allow_zero, char *host,
+    size_t hostsize, char *port, size_t portsize, const char **why);
 
 #endif
