@@ -30,10 +30,10 @@ PURE_SRC  := $(PURE:%=src/%.c)
 ALL_SRC   := $(PURE_SRC) $(IO:%=src/%.c) src/main.c
 HDRS      := $(wildcard src/*.h)
 
-.PHONY: all run demo deps deps-test check unit asan fuzz bench clean \
+.PHONY: all run demo deps deps-test check unit asan fuzz bench clean install \
         format format-check lint valgrind
 
-all: $(B)/wsgate
+all: $(B)/wsgate $(B)/echo-backend
 
 $(B)/wsgate: $(ALL_SRC) $(HDRS) Makefile | $(B)
 	$(CC) $(CPPFLAGS) $(WARN) $(OPT) $(PKG_CFLAGS) $(CFLAGS) \
@@ -44,6 +44,9 @@ $(B)/asan/wsgate: $(ALL_SRC) $(HDRS) Makefile | $(B)/asan
 	    -o $@ $(ALL_SRC) $(PKG_LIBS)
 
 asan: $(B)/asan/wsgate
+
+$(B)/echo-backend: tools/echo_backend.c Makefile | $(B)
+	$(CC) $(CPPFLAGS) $(WARN) $(OPT) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
 
 $(B) $(B)/asan $(B)/unit $(B)/unit-asan:
 	mkdir -p $@
@@ -72,6 +75,17 @@ demo: all
 
 check: deps-test all asan unit
 	@tests/run.sh
+
+PREFIX    ?= /usr/local
+SYSCONFDIR ?= $(PREFIX)/etc
+
+install: $(B)/wsgate
+	install -D -m 755 $(B)/wsgate $(DESTDIR)$(PREFIX)/bin/wsgate
+	install -D -m 644 etc/wsgate.ini \
+	    $(DESTDIR)$(PREFIX)/share/doc/wsgate/examples/wsgate.ini
+	install -D -m 644 etc/routes.d/vnc.ini \
+	    $(DESTDIR)$(PREFIX)/share/doc/wsgate/examples/routes.d/vnc.ini
+	install -D -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/wsgate/README.md
 
 clean:
 	rm -rf $(B)

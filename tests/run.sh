@@ -49,6 +49,8 @@ if [ -f tests/integration/run.py ]; then
 	run_suite "integration-asan" $PY tests/integration/run.py --binary "$B/asan/wsgate" --sanitizer
 fi
 
+run_suite "docker" tests/docker/check.sh
+
 if [ -x tests/fuzz/smoke.sh ]; then
 	run_suite "fuzz-smoke" tests/fuzz/smoke.sh
 fi
