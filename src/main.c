@@ -18,6 +18,7 @@
 #include "listener.h"
 #include "log.h"
 #include "session.h"
+#include "tls.h"
 #include "version.h"
 
 enum exit_code {
@@ -68,6 +69,12 @@ load_config(const char *path)
 {
 	struct config_errors errs = { NULL, 0 };
 	struct config *cfg = config_load(path, &errs);
+
+	/* Certificates are read now, so -t and SIGHUP check them too. */
+	if (cfg != NULL && tls_config_load(cfg, &errs) != 0) {
+		config_unref(cfg);
+		cfg = NULL;
+	}
 
 	for (size_t i = 0; i < errs.n; i++)
 		fprintf(stderr, "%s\n", errs.msgs[i]);
@@ -207,21 +214,36 @@ signal_cb(evutil_socket_t signo, short what, void *arg)
 			    "configuration");
 			return;
 		}
+		for (size_t i = 0; i < gw->nlisteners; i++) {
+			if (listener_is_tls(gw->listeners[i]) &&
+			    cfg->tls == NULL) {
+				log_error("reload failed: listener %s is TLS "
+				    "(until a restart) but the new "
+				    "configuration has no tls_cert; keeping "
+				    "the running configuration",
+				    listener_describe(gw->listeners[i]));
+				config_unref(cfg);
+				return;
+			}
+		}
 		if (cfg->nlisteners != gw->cfg->nlisteners)
 			log_warn("listen changes take effect after a "
 			    "restart; keeping the current listeners");
 		for (size_t i = 0; i < cfg->nlisteners &&
 		    i < gw->cfg->nlisteners; i++)
 			if (strcmp(cfg->listeners[i].text,
-			    gw->cfg->listeners[i].text) != 0)
+			    gw->cfg->listeners[i].text) != 0 ||
+			    cfg->listeners[i].tls != gw->cfg->listeners[i].tls)
 				log_warn("listen changes take effect after a "
 				    "restart; keeping the current listeners");
 		config_unref(gw->cfg);
 		gw->cfg = cfg;
 		gw->max_connections = effective_max_connections(cfg);
 		log_routes(cfg);
-		log_info("configuration reloaded: %zu route%s", cfg->nroutes,
-		    cfg->nroutes == 1 ? "" : "s");
+		log_info("configuration reloaded: %zu route%s%s", cfg->nroutes,
+		    cfg->nroutes == 1 ? "" : "s", cfg->tls != NULL ?
+		    "; TLS certificates re-read (new handshakes use them)" :
+		    "");
 	}
 }
 

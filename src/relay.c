@@ -295,8 +295,16 @@ relay_start(struct session *s)
 	    relay_client_write_cb, relay_client_event_cb, s);
 	bufferevent_setcb(s->backend, relay_backend_read_cb,
 	    relay_backend_write_cb, relay_backend_event_cb, s);
-	bufferevent_setwatermark(s->client, EV_READ, 0, RELAY_READ_AHEAD);
-	bufferevent_setwatermark(s->backend, EV_READ, 0, RELAY_READ_AHEAD);
+	/*
+	 * No read watermark on a TLS side: libevent 2.1 stops mid-record at
+	 * one and strands the rest inside OpenSSL until the socket is
+	 * readable again, which may be never.  Reads there are a record at
+	 * a time anyway, and the explicit length checks above pause them.
+	 */
+	bufferevent_setwatermark(s->client, EV_READ, 0,
+	    s->tls ? 0 : RELAY_READ_AHEAD);
+	bufferevent_setwatermark(s->backend, EV_READ, 0,
+	    s->backend_tls ? 0 : RELAY_READ_AHEAD);
 	bufferevent_setwatermark(s->client, EV_WRITE, low, 0);
 	bufferevent_setwatermark(s->backend, EV_WRITE, low, 0);
 	bufferevent_enable(s->client, EV_READ | EV_WRITE);

@@ -52,6 +52,8 @@ struct session {
 	struct bufferevent *client;	/* owned; NULL once closed */
 	struct bufferevent *backend;	/* owned; NULL once closed */
 	struct event *timer;		/* the session's one timer */
+	struct event *peek;		/* TLS listener: waiting for the first
+					 * byte, before s->client exists */
 	enum session_state state;
 	bool backend_flushing;		/* write what is queued, then close */
 	bool counted;			/* holds a max_connections slot */
@@ -60,6 +62,9 @@ struct session {
 	bool linger_shut;		/* write side shut down */
 	bool got_bytes;			/* any request bytes arrived */
 	bool protocol_binary;		/* client offered "binary" */
+	bool tls;			/* s->client speaks TLS */
+	bool tls_ready;			/* its TLS handshake is done */
+	bool backend_tls;		/* s->backend speaks TLS */
 
 	struct ws_reader rx;
 	char accept[HS_ACCEPT_LEN + 1];
@@ -75,9 +80,11 @@ struct session {
 	char peer[64];
 };
 
-/* Takes ownership of fd (closed on failure too); NULL on failure. */
+/* Takes ownership of fd (closed on failure too); NULL on failure.  On a
+ * TLS listener (tls), the first byte decides: a TLS handshake, or a plain
+ * HTTP request answered 400 "use https/wss". */
 struct session *session_new(struct gateway *gw, int fd,
-    const struct sockaddr *sa, socklen_t salen);
+    const struct sockaddr *sa, socklen_t salen, bool tls);
 
 /* Close every open WebSocket with code (graceful drain). */
 void session_close_all(struct gateway *gw, uint16_t code,
