@@ -393,11 +393,11 @@ session_upgrade(struct session *s, const struct hs_request *req,
 			    "(allowed_client_cns)");
 		log_escape(ewho, sizeof(ewho), who, strlen(who));
 		if (ok == 0) {
-			snprintf(msg, sizeof(msg), "client certificate \"%s\" "
-			    "is not in allowed_client_cns", ewho);
+			snprintf(msg, sizeof(msg), "client certificate CN=%s "
+			    "matches no allowed_client_cns name", ewho);
 			REJECT(403, msg);
 		}
-		log_debug("client=%s route=%s client certificate \"%s\" "
+		log_debug("client=%s route=%s client certificate name %s "
 		    "allowed", s->peer, route->name, ewho);
 	}
 	if (!req->has_origin) {
