@@ -39,10 +39,6 @@ frame_parse_header(const uint8_t *buf, size_t len, bool require_mask,
 			*why = "fragmented control frame";
 			return -1;
 		}
-		if (len7 > FRAME_MAX_CONTROL) {
-			*why = "control frame longer than 125 bytes";
-			return -1;
-		}
 		break;
 	default:
 		*why = "reserved opcode";	/* RFC 6455 5.2 */
@@ -76,6 +72,12 @@ frame_parse_header(const uint8_t *buf, size_t len, bool require_mask,
 			h->len = h->len << 8 | buf[2 + i];
 	} else {
 		h->len = len7;
+	}
+	/* Judged on the value, so a non-minimal encoding of a short
+	 * length passes like any other. */
+	if (frame_is_control(h->opcode) && h->len > FRAME_MAX_CONTROL) {
+		*why = "control frame longer than 125 bytes";
+		return -1;
 	}
 	if (h->masked)
 		memcpy(h->mask, buf + need - 4, 4);
