@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "unmask.h"
 #include "utf8.h"
 
 int
@@ -110,33 +111,7 @@ frame_write_header(uint8_t *out, bool fin, uint8_t opcode, uint64_t len)
 void
 frame_unmask(uint8_t *p, size_t n, const uint8_t mask[4], uint64_t offset)
 {
-	uint8_t m[8];
-	uint64_t m64;
-	size_t i;
-
-	for (i = 0; i < 8; i++)
-		m[i] = mask[(offset + i) & 3];
-	memcpy(&m64, m, sizeof(m64));
-	/* Word steps keep the mask phase, so the tail restarts at m[0]. */
-	for (; n >= 32; p += 32, n -= 32) {
-		uint64_t w[4];
-
-		memcpy(w, p, sizeof(w));
-		w[0] ^= m64;
-		w[1] ^= m64;
-		w[2] ^= m64;
-		w[3] ^= m64;
-		memcpy(p, w, sizeof(w));
-	}
-	for (; n >= 8; p += 8, n -= 8) {
-		uint64_t w;
-
-		memcpy(&w, p, sizeof(w));
-		w ^= m64;
-		memcpy(p, &w, sizeof(w));
-	}
-	for (i = 0; i < n; i++)
-		p[i] ^= m[i];
+	unmask(p, n, mask, (unsigned)(offset & 3));
 }
 
 bool
