@@ -226,6 +226,25 @@ signal_cb(evutil_socket_t signo, short what, void *arg)
 	}
 }
 
+/*
+ * Sessions switch reading and writing on and off many times in one loop
+ * iteration (upgrade, relay, close); with epoll's change list those turn
+ * into one epoll_ctl per descriptor per iteration instead of one each.
+ */
+static struct event_base *
+new_event_base(void)
+{
+	struct event_config *ec = event_config_new();
+	struct event_base *base;
+
+	if (ec == NULL)
+		return NULL;
+	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	return base;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -285,7 +304,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile_limit();
 	event_set_log_callback(libevent_log_cb);
-	gw.base = event_base_new();
+	gw.base = new_event_base();
 	if (gw.base == NULL) {
 		log_error("cannot create the event loop");
 		return EXIT_STARTUP;
