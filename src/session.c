@@ -125,6 +125,7 @@ static void
 session_drop_client(struct session *s)
 {
 	relay_stop_reading(s, true);
+	relay_stop_writing(s, true);
 	bufferevent_free(s->client);
 	s->client = NULL;
 }
@@ -135,6 +136,7 @@ static void
 session_drop_backend(struct session *s)
 {
 	relay_stop_reading(s, false);
+	relay_stop_writing(s, false);
 	bufferevent_free(s->backend);
 	s->backend = NULL;
 	s->backend_flushing = false;
@@ -193,6 +195,7 @@ session_backend_finish(struct session *s)
 	}
 	s->backend_flushing = true;
 	relay_stop_reading(s, false);
+	relay_stop_writing(s, false);
 	evbuffer_drain(bufferevent_get_input(s->backend),
 	    evbuffer_get_length(bufferevent_get_input(s->backend)));
 	bufferevent_setcb(s->backend, session_backend_linger_read_cb,
@@ -254,6 +257,7 @@ session_enter_linger(struct session *s)
 
 	s->state = SESSION_LINGER;
 	relay_stop_reading(s, true);
+	relay_stop_writing(s, true);
 	evbuffer_drain(in, evbuffer_get_length(in));
 	bufferevent_setcb(s->client, session_linger_read_cb,
 	    session_linger_write_cb, session_linger_event_cb, s);
@@ -493,6 +497,7 @@ session_queue_close(struct session *s, uint16_t code, const char *reason)
 	} else {
 		n = frame_build_close(frame, code, reason);
 	}
+	relay_stop_writing(s, true);
 	bufferevent_write(s->client, frame, n);
 }
 

@@ -52,9 +52,10 @@ struct session {
 	struct bufferevent *client;	/* owned; NULL once closed */
 	struct bufferevent *backend;	/* owned; NULL once closed */
 	struct event *timer;		/* the session's one timer */
-	/* Plain sockets are read by the relay itself (see relay.c); NULL
-	 * outside the relay states and for TLS sides. */
+	/* Plain sockets are read and written by the relay itself (see
+	 * relay.c); NULL outside the relay states and for TLS sides. */
 	struct event *client_rev, *backend_rev;
+	struct event *client_wev, *backend_wev;
 	bool client_tls, backend_tls;
 	enum session_state state;
 	bool backend_flushing;		/* write what is queued, then close */
