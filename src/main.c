@@ -17,6 +17,7 @@
 #include "gateway.h"
 #include "listener.h"
 #include "log.h"
+#include "relay.h"
 #include "session.h"
 #include "tls.h"
 #include "version.h"
@@ -247,6 +248,25 @@ signal_cb(evutil_socket_t signo, short what, void *arg)
 	}
 }
 
+/*
+ * Sessions switch reading and writing on and off many times in one loop
+ * iteration (upgrade, relay, close); with epoll's change list those turn
+ * into one epoll_ctl per descriptor per iteration instead of one each.
+ */
+static struct event_base *
+new_event_base(void)
+{
+	struct event_config *ec = event_config_new();
+	struct event_base *base;
+
+	if (ec == NULL)
+		return NULL;
+	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	return base;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -306,7 +326,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile_limit();
 	event_set_log_callback(libevent_log_cb);
-	gw.base = event_base_new();
+	gw.base = new_event_base();
 	if (gw.base == NULL) {
 		log_error("cannot create the event loop");
 		return EXIT_STARTUP;
@@ -317,6 +337,12 @@ main(int argc, char **argv)
 		gw.dns = evdns_base_new(gw.base,
 		    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
 	gw.max_connections = effective_max_connections(gw.cfg);
+	gw.scratch_size = RELAY_SCRATCH_SIZE;
+	gw.scratch = malloc(gw.scratch_size);
+	if (gw.scratch == NULL) {
+		log_error("out of memory");
+		return EXIT_STARTUP;
+	}
 
 	gw.listeners = calloc(gw.cfg->nlisteners, sizeof(*gw.listeners));
 	for (size_t i = 0; gw.listeners != NULL && i < gw.cfg->nlisteners;
@@ -370,6 +396,7 @@ main(int argc, char **argv)
 	free(gw.listeners);
 	evdns_base_free(gw.dns, 0);
 	event_base_free(gw.base);
+	free(gw.scratch);
 	config_unref(gw.cfg);
 	return EXIT_OK;
 }

@@ -2,10 +2,21 @@
 #ifndef WSGATE_RELAY_H
 #define WSGATE_RELAY_H
 
+#include <stdbool.h>
+
 struct session;
+
+/* Size of the per-loop read buffer (struct gateway's scratch). */
+#define RELAY_SCRATCH_SIZE (128u << 10)
 
 /* Install the relay callbacks on an upgraded session and process any
  * bytes the client sent right after its request. */
 void relay_start(struct session *s);
+
+/* The session leaves the relay for one side (closing): stop reading or
+ * writing it here, so the session's own bufferevent callbacks take over
+ * (queued output is then written by the bufferevent). */
+void relay_stop_reading(struct session *s, bool client);
+void relay_stop_writing(struct session *s, bool client);
 
 #endif

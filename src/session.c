@@ -131,6 +131,8 @@ session_maybe_free(struct session *s)
 static void
 session_drop_client(struct session *s)
 {
+	relay_stop_reading(s, true);
+	relay_stop_writing(s, true);
 	bufferevent_free(s->client);
 	s->client = NULL;
 }
@@ -153,6 +155,8 @@ session_shut_write(struct bufferevent *bev, bool tls)
 static void
 session_drop_backend(struct session *s)
 {
+	relay_stop_reading(s, false);
+	relay_stop_writing(s, false);
 	bufferevent_free(s->backend);
 	s->backend = NULL;
 	s->backend_flushing = false;
@@ -210,6 +214,8 @@ session_backend_finish(struct session *s)
 		return;
 	}
 	s->backend_flushing = true;
+	relay_stop_reading(s, false);
+	relay_stop_writing(s, false);
 	evbuffer_drain(bufferevent_get_input(s->backend),
 	    evbuffer_get_length(bufferevent_get_input(s->backend)));
 	bufferevent_setcb(s->backend, session_backend_linger_read_cb,
@@ -240,7 +246,7 @@ session_linger_shut(struct session *s)
 	if (s->linger_shut)
 		return;
 	s->linger_shut = true;
-	session_shut_write(s->client, s->tls);
+	session_shut_write(s->client, s->client_tls);
 }
 
 static void
@@ -270,6 +276,8 @@ session_enter_linger(struct session *s)
 	struct evbuffer *in = bufferevent_get_input(s->client);
 
 	s->state = SESSION_LINGER;
+	relay_stop_reading(s, true);
+	relay_stop_writing(s, true);
 	evbuffer_drain(in, evbuffer_get_length(in));
 	bufferevent_setcb(s->client, session_linger_read_cb,
 	    session_linger_write_cb, session_linger_event_cb, s);
@@ -384,7 +392,7 @@ session_upgrade(struct session *s, const struct hs_request *req,
 		REJECT(status, why);
 	if (route->nclient_cns > 0) {
 		char who[256], ewho[300];
-		int ok = s->tls ? tls_peer_name_allowed(s->client,
+		int ok = s->client_tls ? tls_peer_name_allowed(s->client,
 		    route->client_cns, route->nclient_cns, who, sizeof(who)) :
 		    -1;
 
@@ -478,13 +486,13 @@ session_http_event_cb(struct bufferevent *bev, short what, void *arg)
 			    tls_describe(bev, why, sizeof(why)));
 		return;
 	}
-	if (s->tls && !s->tls_ready)
+	if (s->client_tls && !s->tls_ready)
 		log_info("tls client=%s handshake failed: %s", s->peer,
 		    tls_error(bev, what, why, sizeof(why)));
 	else
 		log_debug("client=%s left during the handshake (%s)", s->peer,
 		    (what & BEV_EVENT_EOF) ? "EOF" :
-		    s->tls ? tls_error(bev, what, why, sizeof(why)) :
+		    s->client_tls ? tls_error(bev, what, why, sizeof(why)) :
 		    strerror(EVUTIL_SOCKET_ERROR()));
 	session_drop_client(s);
 	session_maybe_free(s);
@@ -502,7 +510,7 @@ session_start_http(struct session *s)
 	 * it again.  The parser's own limit (max_request_bytes) applies.
 	 */
 	bufferevent_setwatermark(s->client, EV_READ, 0,
-	    s->tls ? 0 : (size_t)s->cfg->max_request_bytes);
+	    s->client_tls ? 0 : (size_t)s->cfg->max_request_bytes);
 	bufferevent_enable(s->client, EV_READ);
 }
 
@@ -530,7 +538,7 @@ session_peek_cb(evutil_socket_t fd, short what, void *arg)
 	s->peek = NULL;
 	/* RFC 8446 5.1: a record starts with its type; 22 = handshake. */
 	if (first == 22) {
-		s->tls = true;
+		s->client_tls = true;
 		if (s->cfg->tls == NULL)
 			log_warn("client=%s: TLS listener, but the running "
 			    "configuration has no certificate", s->peer);
@@ -546,7 +554,7 @@ session_peek_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	session_start_http(s);
-	if (!s->tls) {
+	if (!s->client_tls) {
 		/* An http:// or ws:// URL with the TLS port: say so, in
 		 * plain text, rather than let the client wait. */
 		s->got_bytes = true;
@@ -607,6 +615,7 @@ session_queue_close(struct session *s, uint16_t code, const char *reason)
 	} else {
 		n = frame_build_close(frame, code, reason);
 	}
+	relay_stop_writing(s, true);
 	bufferevent_write(s->client, frame, n);
 }
 
@@ -700,7 +709,7 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		if (!s->got_bytes) {
 			/* A browser's speculative connection (also one that
 			 * only did its TLS handshake): just close. */
-			if (s->tls && !s->tls_ready)
+			if (s->client_tls && !s->tls_ready)
 				log_debug("tls client=%s handshake not done "
 				    "within handshake_timeout", s->peer);
 			session_drop_client(s);

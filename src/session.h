@@ -54,6 +54,11 @@ struct session {
 	struct event *timer;		/* the session's one timer */
 	struct event *peek;		/* TLS listener: waiting for the first
 					 * byte, before s->client exists */
+	/* Plain sockets are read and written by the relay itself (see
+	 * relay.c); NULL outside the relay states and for TLS sides. */
+	struct event *client_rev, *backend_rev;
+	struct event *client_wev, *backend_wev;
+	bool client_tls, backend_tls;	/* that side speaks TLS */
 	enum session_state state;
 	bool backend_flushing;		/* write what is queued, then close */
 	bool counted;			/* holds a max_connections slot */
@@ -62,11 +67,12 @@ struct session {
 	bool linger_shut;		/* write side shut down */
 	bool got_bytes;			/* any request bytes arrived */
 	bool protocol_binary;		/* client offered "binary" */
-	bool tls;			/* s->client speaks TLS */
-	bool tls_ready;			/* its TLS handshake is done */
-	bool backend_tls;		/* s->backend speaks TLS */
+	bool tls_ready;			/* the client's TLS handshake is done */
 
 	struct ws_reader rx;
+	/* An incomplete frame header left at the end of the last read. */
+	uint8_t carry[FRAME_MAX_HEADER];
+	uint8_t carry_len;
 	char accept[HS_ACCEPT_LEN + 1];
 
 	uint16_t close_code;		/* what ended it, for the log */
