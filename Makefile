@@ -85,6 +85,8 @@ install: $(B)/wsgate
 	    $(DESTDIR)$(PREFIX)/share/doc/wsgate/examples/wsgate.ini
 	install -D -m 644 etc/routes.d/vnc.ini \
 	    $(DESTDIR)$(PREFIX)/share/doc/wsgate/examples/routes.d/vnc.ini
+	install -D -m 644 etc/tls.ini.example \
+	    $(DESTDIR)$(PREFIX)/share/doc/wsgate/examples/tls.ini
 	install -D -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/wsgate/README.md
 
 clean:

@@ -241,6 +241,7 @@ signal_cb(evutil_socket_t signo, short what, void *arg)
 		gw->cfg = cfg;
 		gw->max_connections = effective_max_connections(cfg);
 		log_routes(cfg);
+		tls_log_certificates(cfg);
 		log_info("configuration reloaded: %zu route%s%s", cfg->nroutes,
 		    cfg->nroutes == 1 ? "" : "s", cfg->tls != NULL ?
 		    "; TLS certificates re-read (new handshakes use them)" :
@@ -364,6 +365,7 @@ main(int argc, char **argv)
 	if (gw.listeners == NULL)
 		return EXIT_STARTUP;
 	log_routes(gw.cfg);
+	tls_log_certificates(gw.cfg);
 	log_info("wsgate %s ready (max_connections %u)", WSGATE_VERSION,
 	    gw.max_connections);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/bufferevent.h>
@@ -19,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "config.h"
+#include "log.h"
 #include "sni.h"
 
 /*
@@ -423,6 +425,55 @@ tls_config_load(struct config *cfg, struct config_errors *errs)
 			r->tls = tls_client_new(cfg, r, errs);
 	}
 	return errs->n == before ? 0 : -1;
+}
+
+static void tls_subject_cn(X509 *cert, char *out, size_t size);
+
+/* One line per listener certificate: what it is and when it expires;
+ * a warning for one expired, not yet valid, or expiring within 14 days. */
+static void
+tls_log_cert(const char *section, SSL_CTX *ctx, size_t nnames)
+{
+	X509 *x = ctx != NULL ? SSL_CTX_get0_certificate(ctx) : NULL;
+	const ASN1_TIME *after, *before;
+	char cn[256], until[32] = "?", names[48] = "";
+	int days = 0, secs = 0, ahead = 0;
+	struct tm tm;
+
+	if (x == NULL)
+		return;
+	if (nnames > 0)
+		snprintf(names, sizeof(names), " (%zu server name%s)", nnames,
+		    nnames == 1 ? "" : "s");
+	tls_subject_cn(x, cn, sizeof(cn));
+	after = X509_get0_notAfter(x);
+	before = X509_get0_notBefore(x);
+	if (ASN1_TIME_to_tm(after, &tm) == 1)
+		strftime(until, sizeof(until), "%Y-%m-%d %H:%M UTC", &tm);
+	ASN1_TIME_diff(&days, &secs, NULL, after);
+	ASN1_TIME_diff(&ahead, &secs, NULL, before);
+	if (days < 0 || (days == 0 && secs < 0))
+		log_warn("tls [%s]: certificate CN=%s EXPIRED on %s", section,
+		    cn, until);
+	else if (ahead > 0)
+		log_warn("tls [%s]: certificate CN=%s is not valid yet",
+		    section, cn);
+	else
+		log_msg(days < 14 ? LL_WARN : LL_INFO, "tls [%s]: certificate "
+		    "CN=%s%s valid until %s (%d day%s left)", section, cn,
+		    names, until, days, days == 1 ? "" : "s");
+	ERR_clear_error();
+}
+
+void
+tls_log_certificates(const struct config *cfg)
+{
+	if (cfg->tls == NULL)
+		return;
+	tls_log_cert("gateway", cfg->tls->dflt, 0);
+	for (size_t i = 0; i < cfg->tls->nsni; i++)
+		tls_log_cert(cfg->tls_sni[i].section, cfg->tls->sni[i],
+		    cfg->tls_sni[i].nserver_names);
 }
 
 struct bufferevent *

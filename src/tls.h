@@ -19,6 +19,10 @@ struct route;
  */
 int tls_config_load(struct config *cfg, struct config_errors *errs);
 
+/* Log each listener certificate's name and expiry (warn when expired or
+ * close to it). */
+void tls_log_certificates(const struct config *cfg);
+
 /*
  * A server-side TLS bufferevent for an accepted connection on a TLS
  * listener, using cfg's certificates (cfg must outlive it: the session

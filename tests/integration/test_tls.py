@@ -17,6 +17,7 @@ import shutil
 import socket
 import ssl
 import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -193,6 +194,62 @@ class TLSListener(unittest.TestCase):
                         compression=None) as ws:
                     return await echo_exact(ws, b"plain")
             self.assertEqual(H.run_async(plain()), b"plain")
+            # The certificate's expiry is logged; 2 days left: a warning.
+            gw.wait_log(r" warn tls \[gateway\]: certificate CN=localhost "
+                        r"valid until \S+ \S+ UTC \(\d days? left\)")
+
+    def test_alpn_and_close_notify(self):
+        with H.Gateway(None, tls_gateway({"e": {"path": "/echo",
+                                                "backend": "x:1"}},
+                                         plain=False)) as gw:
+            ctx = pki.client_ctx()
+            ctx.set_alpn_protocols(["h2", "http/1.1"])
+            # Python ignores a missing close_notify by default.
+            ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
+            raw = socket.create_connection(("127.0.0.1", gw.port),
+                                           timeout=H.timeout(5))
+            # suppress_ragged_eofs=False: a close without close_notify
+            # would raise SSLEOFError below.
+            s = ctx.wrap_socket(raw, server_hostname="localhost",
+                                suppress_ragged_eofs=False)
+            self.assertEqual(s.selected_alpn_protocol(), "http/1.1")
+            s.sendall(b"GET /nothing HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            out = b""
+            while True:
+                b = s.recv(4096)
+                if not b:
+                    break
+                out += b
+            self.assertTrue(out.startswith(b"HTTP/1.1 404 "), out)
+            s.close()
+            # No ALPN offered: none chosen, still fine.
+            with pki.client_ctx().wrap_socket(
+                    socket.create_connection(("127.0.0.1", gw.port)),
+                    server_hostname="localhost") as s2:
+                self.assertIsNone(s2.selected_alpn_protocol())
+
+    def test_curves(self):
+        with H.Gateway(None, tls_gateway({"e": {"path": "/echo",
+                                                "backend": "x:1"}},
+                                         plain=False)) as gw:
+            for groups, ok in (("X25519", True), ("P-256", True),
+                               ("P-384", True), ("P-521", False)):
+                p = subprocess.run(
+                    ["openssl", "s_client", "-connect",
+                     "127.0.0.1:%d" % gw.port, "-groups", groups,
+                     "-tls1_3"], stdin=subprocess.DEVNULL,
+                    capture_output=True, timeout=H.timeout(10))
+                out = p.stdout.decode(errors="replace")
+                self.assertEqual("Cipher is TLS_" in out, ok, groups)
+
+    def test_expired_listener_certificate_warned(self):
+        gwcfg = H.config({"e": {"path": "/echo", "backend": "x:1"}},
+                         {"listen": "127.0.0.1:0 tls",
+                          "tls_cert": pki.expired.cert,
+                          "tls_key": pki.expired.key})
+        with H.Gateway(None, gwcfg) as gw:
+            gw.wait_log(r" warn tls \[gateway\]: certificate "
+                        r"CN=backend.test EXPIRED on 2020-02-01")
 
     def test_tls12_allowed_older_versions_refused(self):
         with H.EchoBackend() as be, \
@@ -471,6 +528,24 @@ class BackendTLS(unittest.TestCase):
             self.assertEqual(plain_echo(gw.port, b"mutual"), b"mutual")
             self.assertEqual(be.peer_cns, ["alice"])
 
+    def test_silent_backend_times_out_504(self):
+        # TCP accepted, TLS never answered: backend_connect_timeout
+        # covers the TLS handshake too.
+        lsock = socket.socket()
+        lsock.bind(("127.0.0.1", 0))
+        lsock.listen(4)
+        addr = "127.0.0.1:%d" % lsock.getsockname()[1]
+        try:
+            cfg = H.config({"t": {"path": "/echo", "backend": addr,
+                                  "backend_tls": "yes",
+                                  "backend_tls_ca": pki.ca,
+                                  "backend_connect_timeout": "0.5"}})
+            with H.Gateway(None, cfg) as gw:
+                self.assertEqual(self.status(gw), 504)
+                gw.wait_log(r"status=504 .*connect timed out")
+        finally:
+            lsock.close()
+
     def test_backend_refused_is_502_not_tls_error(self):
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
@@ -643,6 +718,40 @@ class Config(unittest.TestCase):
     def test_valid(self):
         rc, out, err = self.check(self.tls())
         self.assertEqual(rc, 0, err)
+
+    def test_readme_commands_and_example(self):
+        # The README's certificate commands, run as written, then
+        # etc/tls.ini.example on what they made.
+        repo = os.path.dirname(os.path.dirname(HERE))
+        with open(os.path.join(repo, "README.md")) as f:
+            readme = f.read()
+        start = readme.index("mkdir -p etc/tls && cd etc/tls")
+        block = readme[start:readme.index("```", start)]
+        d = tempfile.mkdtemp(prefix="wsgate-readme-")
+        try:
+            p = subprocess.run(["sh", "-ec", block], cwd=d,
+                               capture_output=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            shutil.copy(os.path.join(repo, "etc", "tls.ini.example"),
+                        os.path.join(d, "etc"))
+            os.symlink(os.path.join(repo, "web"), os.path.join(d, "web"))
+            rc, out, err = H.run_binary(["-t", "-c", os.path.join(
+                d, "etc", "tls.ini.example")])
+            self.assertEqual(rc, 0, out + err)
+        finally:
+            shutil.rmtree(d)
+
+    def test_tls_sections_only_in_main_file(self):
+        d = tempfile.mkdtemp(prefix="wsgate-tlscfg-")
+        try:
+            os.mkdir(os.path.join(d, "routes.d"))
+            with open(os.path.join(d, "routes.d", "x.ini"), "w") as f:
+                f.write("[tls:x]\nserver_names = a.example\n")
+            self.assertError(self.check(self.tls(routes_dir=os.path.join(
+                d, "routes.d"))), r"x.ini:1: \[tls:x\]: only \[route:NAME\] "
+                r"sections belong in routes_dir files")
+        finally:
+            shutil.rmtree(d)
 
     def test_world_readable_key_refused(self):
         d = tempfile.mkdtemp(prefix="wsgate-perm-")
