@@ -56,7 +56,7 @@ struct key_def {
 	enum key_type type;
 	unsigned scope;
 	size_t gw_off;		/* into struct config */
-	size_t sec_off;		/* into struct route or struct tls_cert_spec */
+	size_t sec_off;		/* into struct route, tls_cert_spec */
 	double min, max;	/* for seconds, sizes and integers */
 };
 
@@ -1116,7 +1116,8 @@ finish_tls(struct parse *ps)
 		/* The same name in two sections: which one was meant? */
 		for (size_t j = 0; j < t->nserver_names; j++) {
 			for (size_t a = 0; a < i; a++) {
-				const struct tls_cert_spec *o = &cfg->tls_sni[a];
+				const struct tls_cert_spec *o =
+				    &cfg->tls_sni[a];
 
 				for (size_t b = 0; b < o->nserver_names; b++) {
 					if (strcmp(o->server_names[b],

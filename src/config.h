@@ -49,8 +49,8 @@ enum tls_verify {
 /* One certificate for TLS listeners: the [gateway] pair (the default) or
  * a [tls:NAME] section chosen by SNI server name. */
 struct tls_cert_spec {
-	char *section;		/* "gateway" or "tls:NAME", for messages */
-	struct config_str cert;	/* PEM chain, leaf first */
+	char *section;		/* "gateway" or "tls:NAME" */
+	struct config_str cert;	/* PEM chain, leaf 1st */
 	struct config_str key;	/* PEM private key */
 	char **server_names;	/* lower case; "*.example" wildcards */
 	size_t nserver_names;
@@ -120,11 +120,11 @@ struct config {
 
 	/* TLS listeners: [gateway] tls_* keys and [tls:NAME] sections. */
 	struct tls_cert_spec tls_default;	/* section "gateway" */
-	struct tls_cert_spec *tls_sni;		/* [tls:NAME], in order */
+	struct tls_cert_spec *tls_sni;	/* [tls:NAME], in order */
 	size_t ntls_sni;
 	unsigned tls_min_version;	/* 12 (TLS 1.2) or 13 */
-	struct config_str tls_ciphers;		/* TLS 1.2 list, OpenSSL syntax */
-	struct config_str tls_ciphersuites;	/* TLS 1.3 suites */
+	struct config_str tls_ciphers;	/* TLS 1.2, OpenSSL syntax */
+	struct config_str tls_ciphersuites;	/* TLS 1.3 */
 	struct config_str tls_client_ca;
 	enum tls_verify tls_verify_client;
 	struct tls_server *tls;		/* built by tls_config_load */

@@ -51,7 +51,7 @@
 
 struct tls_server {
 	const struct config *cfg;	/* owner: sni_select reads tls_sni */
-	SSL_CTX *dflt;			/* [gateway]: every handshake starts here */
+	SSL_CTX *dflt;		/* [gateway]: handshakes start here */
 	SSL_CTX **sni;			/* parallel to cfg->tls_sni */
 	size_t nsni;
 };
