@@ -96,10 +96,17 @@ session_free(struct session *s)
 		event_free(s->peek);
 		close(fd);
 	}
-	if (s->client != NULL)
+	/* A forced exit frees sessions in the relay: its events too. */
+	if (s->client != NULL) {
+		relay_stop_reading(s, true);
+		relay_stop_writing(s, true);
 		bufferevent_free(s->client);
-	if (s->backend != NULL)
+	}
+	if (s->backend != NULL) {
+		relay_stop_reading(s, false);
+		relay_stop_writing(s, false);
 		bufferevent_free(s->backend);
+	}
 	if (s->timer != NULL)
 		event_free(s->timer);
 	if (s->counted) {

@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import os
 import shutil
+import signal
 import socket
 import ssl
 import struct
@@ -373,6 +374,34 @@ class TLSListener(unittest.TestCase):
             wss_echo(gw.port, sizes=(7,))
             self.assertGreaterEqual(
                 len(gw.find_log(r"tls client=\S+ handshake failed")), 3)
+
+    def test_forced_exit_with_open_sessions(self):
+        # A second SIGTERM exits at once, freeing every session as it is
+        # (wss, ws, one mid-TLS-handshake): the sanitizer run checks that
+        # nothing leaks, relay events and OpenSSL objects included.
+        with H.EchoBackend() as be:
+            gw = H.Gateway(None, tls_gateway({"e": {"path": "/echo",
+                                                    "backend": be.addr}}))
+
+            async def run():
+                conns = []
+                for port, url in ((gw.ports[1], None),
+                                  (gw.ports[1], None),
+                                  (gw.ports[0], "ws://127.0.0.1:%d/echo")):
+                    ws = await (wss_connect(port) if url is None else
+                                websockets.connect(url % port)).__aenter__()
+                    self.assertEqual(await echo_exact(ws, b"x"), b"x")
+                    conns.append(ws)
+                raw = socket.create_connection(("127.0.0.1", gw.ports[1]))
+                raw.sendall(client_hello()[:20])
+                mark = gw.mark()
+                gw.signal(signal.SIGTERM)
+                gw.wait_log("draining", start=mark)
+                gw.signal(signal.SIGTERM)
+                self.assertEqual(gw.stop(), 0)
+                raw.close()
+            with gw:
+                H.run_async(run(), 60)
 
     def test_idle_tls_connection_memory(self):
         n = 100
