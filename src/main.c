@@ -366,9 +366,6 @@ main(int argc, char **argv)
 		return EXIT_STARTUP;
 	log_routes(gw.cfg);
 	tls_log_certificates(gw.cfg);
-	log_info("wsgate %s ready (max_connections %u)", WSGATE_VERSION,
-	    gw.max_connections);
-
 	memset(&sig, 0, sizeof(sig));
 	sig.gw = &gw;
 	sig.term = evsignal_new(gw.base, SIGTERM, signal_cb, &sig);
@@ -379,6 +376,10 @@ main(int argc, char **argv)
 	evsignal_add(sig.term, NULL);
 	evsignal_add(sig.intr, NULL);
 	evsignal_add(sig.hup, NULL);
+	/* Only now: a supervisor (or test) may signal as soon as it reads
+	 * this line, and before evsignal_add the default action kills. */
+	log_info("wsgate %s ready (max_connections %u)", WSGATE_VERSION,
+	    gw.max_connections);
 
 	event_base_dispatch(gw.base);
 
