@@ -256,6 +256,9 @@ class Gateway:
                     return int(line.split()[1])
         raise AssertionError("no VmRSS")
 
+    def fd_count(self):
+        return len(os.listdir("/proc/%d/fd" % self.pid))
+
 
 def run_binary(args, limit=10, binary=None, cwd=None):
     p = subprocess.run([binary or BINARY] + list(args), cwd=cwd,

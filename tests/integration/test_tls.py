@@ -362,6 +362,7 @@ class TLSListener(unittest.TestCase):
                 time.sleep(0.02)
                 rst_close(s)
             gw.wait_log(r"close client=\S+ route=e .* code=1006")
+            fds = gw.fd_count()
             # A client that stalls inside the handshake is dropped at
             # handshake_timeout.
             s = socket.create_connection(addr, timeout=H.timeout(10))
@@ -372,6 +373,7 @@ class TLSListener(unittest.TestCase):
                 pass
             s.close()
             wss_echo(gw.port, sizes=(7,))
+            H.wait_until(lambda: gw.fd_count() <= fds, 5, "fds released")
             self.assertGreaterEqual(
                 len(gw.find_log(r"tls client=\S+ handshake failed")), 3)
 
@@ -398,6 +400,7 @@ class TLSListener(unittest.TestCase):
                 gw.signal(signal.SIGTERM)
                 gw.wait_log("draining", start=mark)
                 gw.signal(signal.SIGTERM)
+                H.wait_until(lambda: not gw.running(), 10, "the exit")
                 self.assertEqual(gw.stop(), 0)
                 raw.close()
             with gw:
@@ -522,10 +525,14 @@ class BackendTLS(unittest.TestCase):
         with TLSEchoBackend(pki.server_ctx(pki.backend)) as be:
             for keys in ({"backend_tls_name": "backend.test"}, {}):
                 with H.Gateway(None, self.route(be, **keys)) as gw:
+                    fds = gw.fd_count()
                     self.assertEqual(plain_echo(gw.port, b"hi" * 1000),
                                      b"hi" * 1000)
                     gw.wait_log(r"close client=\S+ route=t up=2000 "
                                 r"down=2000 .* code=1000")
+                    # The TCP-then-TLS hand-over leaks no descriptor.
+                    H.wait_until(lambda: gw.fd_count() == fds, 5,
+                                 "fds back to %d" % fds)
 
     def test_refused_wrong_name_expired_untrusted(self):
         cases = [(pki.other, {"backend_tls_name": "backend.test"},
@@ -806,6 +813,16 @@ class Config(unittest.TestCase):
         self.assertError(self.check(self.tls(tls_key=pki.a.key)),
                          r":\d+: \[gateway\] tls_key: .*a.key does not "
                          r"match the certificate in .*server.pem")
+        enc = os.path.join(PKI_DIR, "encrypted.key")
+        if not os.path.exists(enc):
+            subprocess.run(["openssl", "pkey", "-in", pki.server.key,
+                            "-aes256", "-passout", "pass:secret", "-out",
+                            enc], check=True, capture_output=True)
+            os.chmod(enc, 0o600)
+        self.assertError(self.check(self.tls(tls_key=enc)),
+                         r":\d+: \[gateway\] tls_key: .*encrypted.key: "
+                         r"cannot load a PEM private key \(without a "
+                         r"passphrase\)")
         self.assertError(self.check(self.tls(tls_cert=pki.server.key)),
                          r":\d+: \[gateway\] tls_cert: .*: cannot load a "
                          r"PEM certificate chain")
