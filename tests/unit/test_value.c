@@ -333,6 +333,10 @@ test_hostport_sizes(void)
 	CHECK_INT(value_hostport("h:0080", false, host, sizeof(host), port,
 	    sizeof(port), &why), 0);
 	CHECK_STR(port, "0080");
+	/* A port that does not fit the buffer is the port's problem. */
+	CHECK_INT(value_hostport("h:00000080", false, host, sizeof(host),
+	    port, sizeof(port), &why), -1);
+	CHECK(why != NULL && strstr(why, "port") != NULL);
 }
 
 int
