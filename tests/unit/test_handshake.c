@@ -263,6 +263,9 @@ test_methods_and_versions(void)
 	CHECK_INT(verdict("POST /chat HTTP/1.1\r\nHost: h\r\n\r\n"), 405);
 	CHECK_INT(verdict("HEAD / HTTP/1.1\r\nHost: h\r\n\r\n"), 405);
 	CHECK_INT(verdict("PUT / HTTP/1.1\r\n\r\n"), 405);
+	/* RFC 9110 9.1: the method is case-sensitive. */
+	CHECK_INT(verdict("get / HTTP/1.1\r\nHost: h\r\n\r\n"), 405);
+	CHECK_INT(verdict("Get / HTTP/1.1\r\nHost: h\r\n\r\n"), 405);
 	/* The method is judged once the headers are complete. */
 	CHECK_INT(parse_s("POST / HTTP/1.1\r\nHost: h\r\n", &lim, &req),
 	    HS_NEED_MORE);
