@@ -88,6 +88,11 @@ origin_normalize(const char *in, size_t len, char *out, size_t outsize,
 			port++;
 			plen--;
 		}
+		/* Same length, so a string compare is a numeric one. */
+		if (plen == 5 && memcmp(port, "65535", 5) > 0) {
+			*why = "origin has an invalid port";
+			return -1;
+		}
 	}
 	if (p != end) {
 		*why = (*p == '/') ? "an origin has no path: write only "

@@ -132,6 +132,19 @@ test_normalize_rejects(void)
 }
 
 static void
+test_normalize_port_range(void)
+{
+	static const struct norm_case cases[] = {
+		{ "http://h:65536", NULL, "port" },
+		{ "http://h:99999", NULL, "port" },
+		{ "http://h:070000", NULL, "port" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_norm(&cases[i]);
+}
+
+static void
 test_normalize_sizes(void)
 {
 	char out[32];
@@ -314,6 +327,7 @@ main(void)
 {
 	RUN(test_normalize_ok);
 	RUN(test_normalize_rejects);
+	RUN(test_normalize_port_range);
 	RUN(test_normalize_sizes);
 	RUN(test_origin_allowed);
 	RUN(test_route_find);
