@@ -57,7 +57,7 @@ origin_normalize(const char *in, size_t len, char *out, size_t outsize,
 	host = p + 3;
 	if (host < end && *host == '[') {
 		hend = memchr(host, ']', (size_t)(end - host));
-		if (hend == NULL)
+		if (hend == NULL || hend == host + 1)
 			return -1;
 		for (const char *c = host + 1; c < hend; c++)
 			if (!isxdigit((unsigned char)*c) && *c != ':' &&

@@ -118,6 +118,7 @@ test_normalize_rejects(void)
 		{ "http://[::1", NULL, "scheme://host" },
 		{ "http://[zz::1]", NULL, "scheme://host" },
 		{ "http://[::1]x", NULL, "scheme://host" },
+		{ "http://[]", NULL, "scheme://host" },
 		{ "http://h:", NULL, "port" },
 		{ "http://h:abc", NULL, "port" },
 		{ "http://h:-1", NULL, "port" },
