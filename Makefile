@@ -49,11 +49,14 @@ $(B) $(B)/asan $(B)/unit $(B)/unit-asan:
 	mkdir -p $@
 
 # Unit tests: one program per pure module, built plain and sanitized.
+# UNIT_SRCDIR lets a test find its data files (tests/unit/config/*.ini)
+# from any working directory.
+UNIT_DEFS := -DUNIT_SRCDIR='"$(CURDIR)/tests/unit"'
 $(B)/unit/test_%: tests/unit/test_%.c tests/unit/testlib.h $(PURE_SRC) $(HDRS) | $(B)/unit
-	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(PKG_CFLAGS) -o $@ $< \
+	$(CC) $(CPPFLAGS) $(UNIT_DEFS) $(WARN) -O1 -g $(PKG_CFLAGS) -o $@ $< \
 	    $(PURE_SRC) $(PKG_LIBS)
 $(B)/unit-asan/test_%: tests/unit/test_%.c tests/unit/testlib.h $(PURE_SRC) $(HDRS) | $(B)/unit-asan
-	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SANITIZE) $(PKG_CFLAGS) -o $@ $< \
+	$(CC) $(CPPFLAGS) $(UNIT_DEFS) $(WARN) -O1 -g $(SANITIZE) $(PKG_CFLAGS) -o $@ $< \
 	    $(PURE_SRC) $(PKG_LIBS)
 
 unit: $(UNITS:%=$(B)/unit/test_%) $(UNITS:%=$(B)/unit-asan/test_%)
