@@ -599,6 +599,28 @@ set_scalar(struct parse *ps, const struct key_def *k, void *base,
 	}
 }
 
+/*
+ * Debian's inih (r55) strips an inline comment (";" after a blank) from a
+ * key's first line but not from its continuation lines; do it here so
+ * "    127.0.0.1:8081 ; backup" means the same on either.
+ */
+static const char *
+strip_inline_comment(char *buf, size_t size, const char *value)
+{
+	size_t n;
+
+	for (n = 0; value[n] != '\0' && n + 1 < size; n++) {
+		if (value[n] == ';' && n > 0 &&
+		    isspace((unsigned char)value[n - 1]))
+			break;
+		buf[n] = value[n];
+	}
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		n--;
+	buf[n] = '\0';
+	return buf;
+}
+
 static int
 config_handler(void *user, const char *section, const char *name,
     const char *value)
@@ -608,10 +630,13 @@ config_handler(void *user, const char *section, const char *name,
 	unsigned long long *set;
 	int *lines;
 	struct route *r = NULL;
+	char vbuf[INI_MAX_LINE];
 	bool other;
 	size_t ki;
 
 	(void)section;	/* ps->section is the same, seen by the reader */
+	if (ps->continuation)
+		value = strip_inline_comment(vbuf, sizeof(vbuf), value);
 	switch (ps->kind) {
 	case SEC_NONE:
 		errorf(ps, ps->file, ps->line, NULL, name, "key outside any "
