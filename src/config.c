@@ -294,6 +294,23 @@ section_begin(struct parse *ps, const char *name, size_t len)
 	    "[route:NAME]");
 }
 
+/* inih's test for "key = value": '=' or ':' before any inline comment
+ * (';' after a blank); inih rejects the line otherwise. */
+static bool
+has_key_separator(const char *s)
+{
+	bool was_space = false;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '=' || *s == ':')
+			return true;
+		if (*s == ';' && was_space)
+			return false;
+		was_space = isspace((unsigned char)*s);
+	}
+	return false;
+}
+
 /*
  * inih reader: counts lines (Debian's libinih gives handlers no line
  * numbers), sees every section header (inih skips empty sections), and
@@ -348,7 +365,7 @@ config_reader(char *str, int num, void *stream)
 		section_begin(ps, s + 1, (size_t)(close - s - 1));
 		return str;
 	}
-	if (strpbrk(s, "=:") == NULL) {
+	if (!has_key_separator(s)) {
 		errorf(ps, ps->file, ps->line, NULL, NULL, "syntax error: "
 		    "expected \"key = value\", \"[section]\" or a comment");
 		strcpy(str, "\n");

@@ -440,6 +440,26 @@ test_line_length_boundary(void)
 	}
 }
 
+/* A line inih itself rejects must be reported too, even among others. */
+static void
+test_inih_only_syntax_error(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+
+	cfg = config_load_string("x.ini", "[gateway]\nlisten = 127.0.0.1:1\n"
+	    "max_headers = x\nlisten ; = 127.0.0.1:2\n"
+	    "[route:a]\npath = /a\nbackend = 127.0.0.1:1\norigins = *\n",
+	    &errs);
+	CHECK(cfg == NULL);
+	CHECK_ERRORS(&errs,
+	    "x.ini:3: [gateway] max_headers: \"x\" is not a whole number "
+	    "from 1 to 1000\n"
+	    "x.ini:4: syntax error: expected \"key = value\", \"[section]\" "
+	    "or a comment\n");
+	config_errors_free(&errs);
+}
+
 /* ---- routes_dir ---- */
 
 static char tmp_root[PATH_MAX];
@@ -724,6 +744,7 @@ main(int argc, char **argv)
 	RUN(test_inherit_order);
 	RUN(test_origin_lists);
 	RUN(test_line_length_boundary);
+	RUN(test_inih_only_syntax_error);
 	RUN(test_routes_dir_order);
 	RUN(test_routes_dir_errors);
 	RUN(test_routes_dir_unusable);
