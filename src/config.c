@@ -727,18 +727,27 @@ parse_stream(struct parse *ps, FILE *fp, const char *file)
 		errorf(ps, file, 0, NULL, NULL, "cannot parse");
 }
 
-static void
+/* Returns -1 if the file could not be read at all. */
+static int
 parse_file(struct parse *ps, const char *path)
 {
 	FILE *fp = fopen(path, "r");
+	int rc = 0;
 
 	if (fp == NULL) {
 		errorf(ps, path, 0, NULL, NULL, "cannot open: %s",
 		    strerror(errno));
-		return;
+		return -1;
 	}
 	parse_stream(ps, fp, path);
+	if (ferror(fp)) {
+		/* e.g. a directory: fopen() works, reading does not */
+		errorf(ps, path, 0, NULL, NULL, "cannot read: %s",
+		    strerror(errno));
+		rc = -1;
+	}
 	fclose(fp);
+	return rc;
 }
 
 static int
@@ -873,11 +882,12 @@ load(const char *path, FILE *fp, struct config_errors *errs)
 	size_t before = errs->n;
 	if (fp != NULL)
 		parse_stream(&ps, fp, path);
-	else
-		parse_file(&ps, path);
+	else if (parse_file(&ps, path) != 0)
+		goto done;	/* what is "missing" would only be noise */
 	if (cfg->routes_dir != NULL)
 		parse_routes_dir(&ps);
 	finish(&ps);
+done:
 	free(ps.rp);
 	free(ps.dir);
 	if (errs->n != before) {

@@ -699,6 +699,25 @@ test_routes_dir_unusable(void)
 }
 
 static void
+test_missing_file(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = config_load("/nonexistent/wsgate.ini", &errs);
+
+	CHECK(cfg == NULL);
+	CHECK_ERRORS(&errs, "/nonexistent/wsgate.ini:0: cannot open: No such "
+	    "file or directory\n");
+	config_errors_free(&errs);
+
+	/* A directory opens but does not read. */
+	cfg = config_load(tmp_root, &errs);
+	untmp(&errs);
+	CHECK(cfg == NULL);
+	CHECK_ERRORS(&errs, "TMP:0: cannot read: Is a directory\n");
+	config_errors_free(&errs);
+}
+
+static void
 rm_rf(const char *path)
 {
 	struct stat st;
@@ -748,6 +767,7 @@ main(int argc, char **argv)
 	RUN(test_routes_dir_order);
 	RUN(test_routes_dir_errors);
 	RUN(test_routes_dir_unusable);
+	RUN(test_missing_file);
 	rc = tl_summary("unit/config");
 	rm_rf(tmp_root);
 	return rc;
