@@ -698,6 +698,38 @@ test_routes_dir_unusable(void)
 	}
 }
 
+/* web_root: relative to the main file; enough without any route. */
+static void
+test_web_root(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+	char path[PATH_MAX];
+
+	tmp_mkdir("web");
+	tmp_mkdir("web/www");
+	tmp_write("web/ok.ini", "[gateway]\nlisten = 127.0.0.1:1\n"
+	    "web_root = www\n");
+	tmp_write("web/bad.ini", "[gateway]\nlisten = 127.0.0.1:1\n\n"
+	    "web_root = nowhere\n");
+	cfg = load_tmp("web/ok.ini", &errs);
+	CHECK(cfg != NULL);
+	CHECK_ERRORS(&errs, "");
+	tmp_path(path, "web/www");
+	if (cfg != NULL)
+		CHECK(cfg->web_root != NULL &&
+		    strcmp(cfg->web_root, path) == 0);
+	config_unref(cfg);
+
+	cfg = load_tmp("web/bad.ini", &errs);
+	CHECK(cfg == NULL);
+	CHECK_ERRORS(&errs, "TMP/web/bad.ini:4: [gateway] web_root: "
+	    "TMP/web/nowhere: No such file or directory\n"
+	    "TMP/web/bad.ini:1: no routes: add a [route:NAME] section (here "
+	    "or in routes_dir)\n");
+	config_errors_free(&errs);
+}
+
 static void
 test_missing_file(void)
 {
@@ -767,6 +799,7 @@ main(int argc, char **argv)
 	RUN(test_routes_dir_order);
 	RUN(test_routes_dir_errors);
 	RUN(test_routes_dir_unusable);
+	RUN(test_web_root);
 	RUN(test_missing_file);
 	rc = tl_summary("unit/config");
 	rm_rf(tmp_root);
