@@ -655,6 +655,75 @@ test_write_error(void)
 	}
 }
 
+/*
+ * Mutated requests: whatever the bytes, no read past len (the request sits
+ * at the end of a heap block), a success is NEED_MORE for every shorter
+ * prefix and unaffected by bytes after it, and an error has a status.
+ */
+static void
+test_mutations(void)
+{
+	static const char alphabet[] = " :\r\n\t/?#a=\x01\x7f\x80,";
+	size_t base = strlen(chrome);
+	int ok = 0, errors = 0;
+
+	for (int round = 0; round < 3000; round++) {
+		char tmp[1200];
+		size_t n = base;
+		char *p;
+		struct hs_request req;
+		const char *why;
+		int status, rc;
+
+		memcpy(tmp, chrome, base);
+		for (int k = 1 + (int)(tl_rand() % 4); k > 0; k--) {
+			size_t at = tl_rand() % n;
+			char c = alphabet[tl_rand() % (sizeof(alphabet) - 1)];
+
+			switch (tl_rand() % 3) {
+			case 0:
+				tmp[at] = c;
+				break;
+			case 1:
+				memmove(tmp + at + 1, tmp + at, n - at);
+				tmp[at] = c;
+				n++;
+				break;
+			default:
+				memmove(tmp + at, tmp + at + 1, n - at - 1);
+				n--;
+				break;
+			}
+		}
+		p = malloc(n);
+		if (p == NULL)
+			break;
+		memcpy(p, tmp, n);
+		rc = parse(p, n, &lim, &req, &status, &why);
+		if (rc == HS_ERROR) {
+			errors++;
+			CHECK(why != NULL);
+			CHECK(status == 400 || status == 405 || status == 431 ||
+			    status == 505);
+		} else if (rc >= 0) {
+			ok++;
+			CHECK((size_t)rc <= n);
+			CHECK(req.path.n > 0 && req.path.p[0] == '/');
+			for (int k = 0; k < 10; k++) {
+				size_t cut = tl_rand() % (size_t)rc;
+
+				CHECK_INT(parse(p, cut, &lim, &req, &status,
+				    &why), HS_NEED_MORE);
+			}
+			CHECK_INT(parse(p, n, &lim, &req, &status, &why), rc);
+		}
+		free(p);
+		if (tl_check_failures)
+			break;
+	}
+	CHECK(ok > 100 && errors > 100);
+}
+
 int
 main(void)
 {
@@ -671,5 +740,6 @@ main(void)
 	RUN(test_list_has);
 	RUN(test_write_101);
 	RUN(test_write_error);
+	RUN(test_mutations);
 	return tl_summary("unit/handshake");
 }

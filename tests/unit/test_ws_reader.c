@@ -685,6 +685,45 @@ test_random_conversations(void)
 	}
 }
 
+/* Garbage too: whatever the bytes, every way of feeding agrees. */
+static void
+test_random_garbage(void)
+{
+	static const uint8_t interesting[] = { 0x00, 0x01, 0x02, 0x08, 0x09,
+		0x0a, 0x80, 0x81, 0x82, 0x88, 0x89, 0x8a, 0x7e, 0x7f, 0xfe,
+		0xff, 0xc3, 0xe2, 0xed, 0xf0 };
+
+	for (int round = 0; round < 300; round++) {
+		static char want[sizeof(res_whole.log)];
+		int nframes = 1 + (int)(tl_rand() % 6);
+
+		st.n = 0;
+		for (int f = 0; f < nframes; f++) {
+			uint8_t payload[200];
+			size_t len = tl_rand() % sizeof(payload);
+			uint8_t op = (uint8_t)(tl_rand() % 3 == 0
+			    ? tl_rand() % 16 : WS_OP_TEXT);
+
+			for (size_t i = 0; i < len; i++)
+				payload[i] = (uint8_t)('a' + tl_rand() % 26);
+			put_frame(&st, tl_rand() % 2, op, payload, len);
+		}
+		/* Flip a few bytes, headers included. */
+		for (int k = (int)(tl_rand() % 4); k > 0; k--) {
+			size_t at = tl_rand() % st.n;
+
+			st.b[at] = tl_rand() % 2
+			    ? interesting[tl_rand() % sizeof(interesting)]
+			    : (uint8_t)tl_rand();
+		}
+		drive_whole(&st, tl_rand() % 2 ? 0 : 300, &res_whole);
+		memcpy(want, res_whole.log, sizeof(want));
+		check_all_feeds(&st, res_whole.r.max_message, want, 3);
+		if (tl_check_failures)
+			break;
+	}
+}
+
 int
 main(void)
 {
@@ -696,5 +735,6 @@ main(void)
 	RUN(test_close_frames);
 	RUN(test_ping_payload);
 	RUN(test_random_conversations);
+	RUN(test_random_garbage);
 	return tl_summary("unit/ws_reader");
 }
