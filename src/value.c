@@ -177,9 +177,12 @@ value_hostport(const char *s, bool allow_zero, char *host, size_t hostsize,
 				  : "port must be a number from 1 to 65535";
 		return -1;
 	}
-	if (copy_part(host, hostsize, h, hlen) != 0 ||
-	    copy_part(port, portsize, colon + 1, strlen(colon + 1)) != 0) {
+	if (copy_part(host, hostsize, h, hlen) != 0) {
 		*why = "host name too long";
+		return -1;
+	}
+	if (copy_part(port, portsize, colon + 1, strlen(colon + 1)) != 0) {
+		*why = "port too long (leading zeros?)";
 		return -1;
 	}
 	*why = NULL;
