@@ -221,6 +221,11 @@ section_begin(struct parse *ps, const char *name, size_t len)
 	snprintf(ps->section, sizeof(ps->section), "%.*s", (int)len, name);
 	ps->have_key = false;
 	ps->kind = SEC_IGNORED;
+	if (len >= sizeof(ps->section)) {
+		errorf(ps, ps->file, ps->line, NULL, NULL, "section name "
+		    "longer than %zu bytes", sizeof(ps->section) - 1);
+		return;
+	}
 
 	if (strcmp(ps->section, "gateway") == 0) {
 		if (ps->route_file) {
@@ -825,6 +830,12 @@ finish(struct parse *ps)
 			errorf(ps, r->where.file, r->where.line, sec,
 			    "backend", "missing; e.g. backend = "
 			    "127.0.0.1:5900");
+		if (key_given(set, "origins") && r->norigins == 0 &&
+		    !r->origin_any)
+			errorf(ps, r->where.file,
+			    ps->rp[i].line[key_index("origins")], sec,
+			    "origins", "no origin listed; list the page origins "
+			    "allowed to connect, or \"*\" to allow any");
 		if (!key_given(set, "origins"))
 			errorf(ps, r->where.file, r->where.line, sec,
 			    "origins", "missing; list the page origins "
