@@ -116,10 +116,12 @@ def main():
         os.environ["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0"
         os.environ["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
         os.environ.setdefault("WSGATE_TEST_SCALE", "3")
+        os.environ["WSGATE_TEST_SANITIZER"] = "1"
     sys.path.insert(0, HERE)
     import harness      # after the environment: it reads it at import
     harness.BINARY = binary
     harness.SCALE = _scale()
+    harness.SANITIZER = opts.sanitizer
 
     result = Result(sys.stdout)
     t0 = time.monotonic()
