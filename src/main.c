@@ -287,6 +287,7 @@ main(int argc, char **argv)
 	gw.base = event_base_new();
 	if (gw.base == NULL) {
 		log_error("cannot create the event loop");
+		config_unref(gw.cfg);
 		return EXIT_STARTUP;
 	}
 	gw.dns = evdns_base_new(gw.base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
@@ -306,15 +307,14 @@ main(int argc, char **argv)
 		if (gw.listeners[i] == NULL) {
 			log_error("%s:%d: listen = %s: %s", ls->where.file,
 			    ls->where.line, ls->text, err);
-			stop_listening(&gw);
-			return EXIT_STARTUP;
+			goto startup_failed;
 		}
 		gw.nlisteners++;
 		log_info("listening on %s",
 		    listener_describe(gw.listeners[i]));
 	}
 	if (gw.listeners == NULL)
-		return EXIT_STARTUP;
+		goto startup_failed;
 	log_routes(gw.cfg);
 	log_info("wsgate %s ready (max_connections %u)", WSGATE_VERSION,
 	    gw.max_connections);
@@ -350,4 +350,14 @@ main(int argc, char **argv)
 	event_base_free(gw.base);
 	config_unref(gw.cfg);
 	return EXIT_OK;
+
+startup_failed:
+	/* Free it all, so that a sanitizer build reports real leaks only. */
+	stop_listening(&gw);
+	free(gw.listeners);
+	if (gw.dns != NULL)
+		evdns_base_free(gw.dns, 0);
+	event_base_free(gw.base);
+	config_unref(gw.cfg);
+	return EXIT_STARTUP;
 }

@@ -244,6 +244,18 @@ class Gateway:
                 self._reader.join(timeout(5))
         return self.returncode
 
+    def wait_exit(self, limit=10):
+        """Wait (scaled limit) for the process to exit by itself; return
+        its exit code."""
+        try:
+            self.returncode = self.proc.wait(timeout(limit))
+        except subprocess.TimeoutExpired:
+            raise AssertionError("wsgate still running after %.0fs" %
+                                 timeout(limit))
+        if self._reader is not None:
+            self._reader.join(timeout(5))
+        return self.returncode
+
     def _kill(self):
         if self.proc.poll() is None:
             self.proc.kill()
@@ -346,12 +358,17 @@ class Gateway:
 
 
 def run_binary(args, limit=10, binary=None, cwd=None):
-    """Run wsgate to completion (e.g. -t, -V): (exit code, stdout, stderr)."""
-    p = subprocess.run([binary or BINARY] + list(args), cwd=cwd,
-                       stdin=subprocess.DEVNULL, capture_output=True,
-                       timeout=timeout(limit))
-    return (p.returncode, p.stdout.decode("utf-8", "replace"),
-            p.stderr.decode("utf-8", "replace"))
+    """Run wsgate to completion (e.g. -t, -V): (exit code, stdout, stderr).
+    AssertionError if it printed a sanitizer report."""
+    p = subprocess.run([os.path.abspath(binary or BINARY)] + list(args),
+                       cwd=cwd, stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=timeout(limit))
+    out = p.stdout.decode("utf-8", "replace")
+    err = p.stderr.decode("utf-8", "replace")
+    if any(m in err for m in SANITIZER_MARKS):
+        raise AssertionError("sanitizer report from wsgate %s:\n%s" %
+                             (" ".join(args), err))
+    return p.returncode, out, err
 
 
 # ---------------------------------------------------------------- backends
