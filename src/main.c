@@ -315,10 +315,6 @@ main(int argc, char **argv)
 	}
 	if (gw.listeners == NULL)
 		goto startup_failed;
-	log_routes(gw.cfg);
-	log_info("wsgate %s ready (max_connections %u)", WSGATE_VERSION,
-	    gw.max_connections);
-
 	memset(&sig, 0, sizeof(sig));
 	sig.gw = &gw;
 	sig.term = evsignal_new(gw.base, SIGTERM, signal_cb, &sig);
@@ -329,6 +325,11 @@ main(int argc, char **argv)
 	evsignal_add(sig.term, NULL);
 	evsignal_add(sig.intr, NULL);
 	evsignal_add(sig.hup, NULL);
+	/* "ready" only once the signals are handled: until then SIGTERM or
+	 * SIGHUP would kill the process (the default action). */
+	log_routes(gw.cfg);
+	log_info("wsgate %s ready (max_connections %u)", WSGATE_VERSION,
+	    gw.max_connections);
 
 	event_base_dispatch(gw.base);
 
