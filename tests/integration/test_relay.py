@@ -2,7 +2,7 @@
 
 import asyncio
 import os
-import re
+import socket
 import struct
 
 import websockets
@@ -265,9 +265,13 @@ class Frames(h.GatewayTestCase):
                 h.build_frame(OP_TEXT, b"a", fin=False) +
                 h.build_frame(OP_BINARY, b"b")),
             "close with 1 byte": h.build_frame(OP_CLOSE, b"\x03"),
-            "close code 1005": h.build_frame(OP_CLOSE,
-                                             h.close_payload(1005)),
+            "length with top bit set": h.build_frame(
+                OP_BINARY, b"", length=1 << 63),
         }
+        # RFC 6455 7.4: codes never sent on the wire, or unassigned.
+        for code in (0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000):
+            cases["close code %d" % code] = h.build_frame(
+                OP_CLOSE, h.close_payload(code))
         for what, data in cases.items():
             with self.subTest(what):
                 c = self.open()
@@ -277,10 +281,54 @@ class Frames(h.GatewayTestCase):
                 c.close()
 
     def test_invalid_utf8_1007(self):
+        cases = {
+            "bad byte": h.build_frame(OP_TEXT, b"ok \xff"),
+            "surrogate": h.build_frame(OP_TEXT, b"\xed\xa0\x80"),
+            "overlong": h.build_frame(OP_TEXT, b"\xc0\xaf"),
+            "ends mid-character": h.build_frame(OP_TEXT, b"\xe2\x82"),
+            "bad in a later fragment": (
+                h.build_frame(OP_TEXT, b"fine", fin=False) +
+                h.build_frame(OP_CONT, b"\xf8")),
+            "close reason": h.build_frame(
+                OP_CLOSE, h.close_payload(1000, b"\xff")),
+        }
+        for what, data in cases.items():
+            with self.subTest(what):
+                c = self.open()
+                c.send(data)
+                self.assertEqual(c.recv_close().close_code, 1007, what)
+                c.expect_eof()
+
+    def test_utf8_split_across_fragments(self):
+        """A character split between fragments is still valid text."""
+        text = "\u00e9\u20ac\U0001F600".encode()    # 2 + 3 + 4 bytes
         c = self.open()
-        c.send_frame(OP_TEXT, b"ok \xff")
-        self.assertEqual(c.recv_close().close_code, 1007)
-        c.expect_eof()
+        c.send_frame(OP_TEXT, text[:1], fin=False)
+        c.send_frame(OP_CONT, text[1:4], fin=False)
+        c.send_frame(OP_CONT, text[4:6], fin=False)
+        c.send_frame(OP_CONT, text[6:], fin=True)
+        self.close_cleanly(c)
+        self.assertEqual(self.sink.wait_eof(), text)
+
+    def test_valid_close_codes_echoed(self):
+        for code in (1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011,
+                     3000, 4999):
+            with self.subTest(code=code):
+                c = self.open()
+                self.close_cleanly(c, code)
+
+    def test_frame_split_into_single_bytes(self):
+        """Headers and payloads arriving a byte at a time."""
+        data = (h.build_frame(OP_BINARY, b"x" * 300) +
+                h.build_frame(OP_PING, b"p") +
+                h.build_frame(OP_TEXT, b"yz"))
+        c = self.open()
+        for i in range(len(data)):
+            c.send(data[i:i + 1])
+        f = c.recv_frame()
+        self.assertEqual((f.opcode, f.payload), (OP_PONG, b"p"))
+        self.close_cleanly(c)
+        self.assertEqual(self.sink.wait_eof(), b"x" * 300 + b"yz")
 
     def test_client_vanishes_without_close(self):
         c = self.open()
@@ -289,6 +337,16 @@ class Frames(h.GatewayTestCase):
         c.close()
         self.assertEqual(self.sink.wait_eof(), b"abc")
         self.gw.wait_log(r"close .*route=sink up=3 .*code=1006 by=client")
+
+
+class ResetBackend(h.Backend):
+    """Reads a little, then resets the connection (RST, not FIN)."""
+
+    def handle(self, conn):
+        while not self.expired() and self.recv_some(conn) is None:
+            pass
+        conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                             struct.pack("ii", 1, 0))
 
 
 class BackendEnds(h.GatewayTestCase):
@@ -335,6 +393,18 @@ class BackendEnds(h.GatewayTestCase):
         self.assertEqual(others[0].close_code, 1000)
         self.assertFalse(others[0].masked)
 
+    def test_backend_reset_1011(self):
+        b = self.backend(ResetBackend)
+        gw = self.gateway({"r": {"path": "/", "backend": b.addr}})
+        c = self.raw(gw)
+        c.handshake("/")
+        c.send_frame(OP_BINARY, b"trigger")
+        f = c.recv_close()
+        self.assertEqual(f.close_code, 1011)
+        c.send_frame(OP_CLOSE, h.close_payload(1000))
+        c.expect_eof()
+        gw.wait_log(r"close .*code=1011 by=backend")
+
     def test_backend_keeps_reading_after_client_close(self):
         """Bytes the client sent before its close all reach the backend,
         which then sees EOF."""
@@ -348,6 +418,50 @@ class BackendEnds(h.GatewayTestCase):
         self.assertEqual(c.recv_close(limit=20).close_code, 1000)
         c.expect_eof()
         self.assertBytesEqual(sink.wait_eof(limit=20), data)
+
+
+class Concurrent(h.GatewayTestCase):
+    def test_many_sessions_at_once(self):
+        """Sessions interleaved on one gateway keep their own bytes."""
+        echo = self.backend(h.EchoBackend)
+        gw = self.gateway({"echo": {"path": "/echo",
+                                    "backend": echo.addr}})
+        n = 30
+
+        async def one(i):
+            data = os.urandom(1000 + 997 * i)
+            async with ws_connect(gw, "/echo") as ws:
+                for k in range(0, len(data), 4096):
+                    await ws.send(data[k:k + 4096])
+                got = await ws_recv_bytes(ws, len(data))
+            self.assertBytesEqual(got, data, "session %d" % i)
+
+        async def go():
+            await asyncio.gather(*(one(i) for i in range(n)))
+
+        h.run_async(go(), 60)
+        h.wait_until(lambda: len(gw.find_log(r" close client=")) == n, 10,
+                     "%d close lines" % n)
+
+
+class Timers(h.GatewayTestCase):
+    def test_idle_timeout_1001(self):
+        echo = self.backend(h.EchoBackend)
+        gw = self.gateway({"r": {"path": "/", "backend": echo.addr,
+                                 "idle_timeout": "0.5"}})
+        c = self.raw(gw)
+        c.handshake("/")
+        # Activity keeps it open past the timeout...
+        for _ in range(4):
+            c.send_frame(OP_BINARY, b"k")
+            self.assertEqual(c.recv_data(1)[0], b"k")
+            h.time.sleep(0.2)
+        # ...silence ends it.
+        f = c.recv_close(limit=5)
+        self.assertEqual(f.close_code, 1001)
+        c.send_frame(OP_CLOSE, h.close_payload(1001))
+        c.expect_eof()
+        gw.wait_log(r"close .*code=1001 by=gateway reason=\"idle timeout")
 
 
 class Subprotocol(h.GatewayTestCase):
