@@ -145,6 +145,67 @@ class Statuses(h.GatewayTestCase):
         self.assertEqual(c.read_body(r), b"ok\n")
         c.expect_eof()
 
+    def test_request_a_byte_at_a_time(self):
+        key = h.new_key()
+        req = h.upgrade_request("/open", key=key)
+        c = self.raw(self.gw)
+        for i in range(len(req)):
+            c.send(req[i:i + 1])
+        r = c.read_response()
+        self.assertEqual(r.status, 101)
+        self.assertEqual(r.header("sec-websocket-accept"), h.accept_key(key))
+
+    def test_request_size_limit_boundary(self):
+        """max_request_bytes (8k) is the whole request head: exactly 8192
+        bytes pass, 8193 get 431."""
+        base = len(h.upgrade_request("/open", headers=[("X-Pad", "")]))
+        for size, status in ((8192, 101), (8193, 431)):
+            with self.subTest(size=size):
+                req = h.upgrade_request("/open", headers=[
+                    ("X-Pad", "p" * (size - base))])
+                self.assertEqual(len(req), size)
+                c = self.raw(self.gw)
+                self.assertEqual(c.request(req).status, status)
+                c.close()
+
+    def test_lower_case_header_names_and_absolute_target(self):
+        key = h.new_key()
+        req = ("GET http://127.0.0.1/open HTTP/1.1\r\nhost: x\r\n"
+               "upgrade: websocket\r\nconnection: upgrade\r\n"
+               "sec-websocket-key: %s\r\nsec-websocket-version: 13\r\n"
+               "\r\n" % key).encode()
+        c = self.raw(self.gw)
+        r = c.request(req)
+        self.assertEqual(r.status, 101)
+        self.assertEqual(r.header("sec-websocket-accept"), h.accept_key(key))
+
+    def test_duplicate_headers_400(self):
+        for name, value in (("Sec-WebSocket-Key", h.new_key()),
+                            ("Host", "other"),
+                            ("Sec-WebSocket-Version", "13")):
+            with self.subTest(name):
+                self.expect(h.upgrade_request(
+                    "/open", headers=[(name, value)]), 400, "duplicate")
+        self.expect(h.upgrade_request(
+            "/strict", origin="http://localhost",
+            headers=[("Origin", "http://localhost")]), 400, "duplicate")
+
+    def test_extensions_not_accepted(self):
+        c = self.raw(self.gw)
+        r = c.handshake("/open", headers=[
+            ("Sec-WebSocket-Extensions",
+             "permessage-deflate; client_max_window_bits")])
+        self.assertIsNone(r.header("sec-websocket-extensions"))
+
+        async def go():
+            async with ws_connect(self.gw, "/open",
+                                  compression="deflate") as ws:
+                self.assertEqual(ws.extensions, [])
+                await ws.send(b"plain")
+                self.assertEqual(await ws.recv(), b"plain")
+
+        h.run_async(go())
+
     def test_no_reject_line_for_success(self):
         c = self.raw(self.gw)
         c.handshake("/open")

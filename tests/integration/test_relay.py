@@ -187,6 +187,18 @@ class Frames(h.GatewayTestCase):
         self.gw.wait_log(r"close client=\S+ route=sink up=3 down=0 "
                          r".*code=1000 by=client")
 
+    def test_client_close_then_half_close(self):
+        """A client may shut its sending side right after its close
+        frame (TCP half-close): it still gets the close echoed."""
+        c = self.open()
+        c.send_frame(OP_BINARY, b"last")
+        c.send_frame(OP_CLOSE, h.close_payload(1000))
+        c.sock.shutdown(socket.SHUT_WR)
+        f = c.recv_close()
+        self.assertEqual(f.close_code, 1000)
+        c.expect_eof()
+        self.assertEqual(self.sink.wait_eof(), b"last")
+
     def test_client_close_other_code_echoed(self):
         c = self.open()
         self.close_cleanly(c, 4000)
@@ -349,6 +361,14 @@ class ResetBackend(h.Backend):
                              struct.pack("ii", 1, 0))
 
 
+class HalfCloseBackend(h.Backend):
+    """Shuts its sending side at once, then reads until EOF."""
+
+    def handle(self, conn):
+        conn.sock.shutdown(socket.SHUT_WR)
+        self.drain_until_eof(conn)
+
+
 class BackendEnds(h.GatewayTestCase):
     def test_backend_eof_closes_1000(self):
         b = self.backend(h.CloseBackend)
@@ -380,6 +400,39 @@ class BackendEnds(h.GatewayTestCase):
         self.assertBytesEqual(got, data)
         self.assertEqual(code, 1000)
         gw.wait_log(r"close .*down=%d .*code=1000 by=backend" % len(data))
+
+    def test_backend_small_data_then_eof(self):
+        b = self.backend(h.SourceBackend, b"hello")
+        gw = self.gateway({"r": {"path": "/", "backend": b.addr}})
+        c = self.raw(gw)
+        c.handshake("/")
+        got, others = c.recv_data(6)
+        self.assertEqual(got, b"hello")
+        self.assertEqual([f.close_code for f in others], [1000])
+
+    def test_backend_eof_while_client_sends(self):
+        """The backend stops sending (EOF) while the client is still
+        sending: the client gets 1000, the backend then sees EOF.  (A
+        backend that close()s with unread input sends RST: that is an
+        error, 1011.)"""
+        b = self.backend(HalfCloseBackend)
+        gw = self.gateway({"r": {"path": "/", "backend": b.addr}})
+        c = self.raw(gw)
+        c.handshake("/")
+        for _ in range(20):
+            try:
+                c.send_frame(OP_BINARY, os.urandom(10000))
+            except OSError:
+                break
+        f = c.recv_close()
+        self.assertEqual(f.close_code, 1000)
+        try:
+            c.send_frame(OP_CLOSE, h.close_payload(1000))
+        except OSError:
+            pass
+        c.expect_eof()
+        gw.wait_log(r"close .*code=1000 by=backend")
+        b.wait_eof()
 
     def test_backend_data_then_eof_raw_frames(self):
         data = os.urandom(200000)

@@ -89,6 +89,33 @@ class Drain(h.GatewayTestCase):
         self.assertEqual(self.gw.wait_exit(5), 0)
         c.expect_eof()
 
+    def test_sigterm_while_connecting_to_backend(self):
+        hole = h.Blackhole()
+        self.addCleanup(hole.close)
+        gw = self.gateway({"r": {"path": "/", "backend": hole.addr,
+                                 "backend_connect_timeout": "0.5"}},
+                          {"drain_timeout": "5"})
+        c = self.raw(gw)
+        c.send(h.upgrade_request("/"))
+        time.sleep(0.1)
+        gw.send_signal(signal.SIGTERM)
+        r = c.read_response(limit=5)
+        self.assertIn(r.status, (503, 504))
+        c.expect_eof()
+        self.assertEqual(gw.wait_exit(5), 0)
+
+    def test_sigterm_with_client_in_handshake(self):
+        """A connection that never sends its request does not keep the
+        gateway from exiting."""
+        echo = self.backend(h.EchoBackend)
+        gw = self.gateway({"r": {"path": "/", "backend": echo.addr}},
+                          {"drain_timeout": "0.5", "handshake_timeout": "1"})
+        c = self.raw(gw)
+        c.send(b"GET / HT")
+        time.sleep(0.1)
+        gw.send_signal(signal.SIGTERM)
+        self.assertEqual(gw.wait_exit(10), 0)
+
     def test_unresponsive_client_dropped_after_close_timeout(self):
         """After the 1001 the client never answers: the gateway gives up
         after close_timeout and still exits 0."""
