@@ -12,6 +12,26 @@ browser tests):
   RawClient      a plain socket: arbitrary HTTP bytes, hand-built frames
   build_frame / parse_frame / upgrade_request / accept_key
 
+A test, typically:
+
+    class T(GatewayTestCase):
+        def test_echo(self):
+            echo = self.backend(EchoBackend)
+            gw = self.gateway({"echo": {"path": "/echo",
+                                        "backend": echo.addr}})
+            c = self.raw(gw)
+            c.handshake("/echo")
+            c.send_frame(OP_BINARY, b"hi")
+            self.assertEqual(c.recv_data(2)[0], b"hi")
+
+(or `async with ws_connect(gw, "/echo") as ws:` for the websockets
+client).  The gateway and backends are stopped when the test ends; the
+test fails if wsgate did not exit 0 or printed a sanitizer report.
+
+The gateway runs with -v and listen = 127.0.0.1:0: the port comes from
+its "listening on" log lines, read before its "ready" line (logged once
+the signal handlers are installed).
+
 Everything waits with a deadline: nothing here can block forever.  Times
 are multiplied by SCALE, which run.py raises for sanitizer builds.
 """
@@ -21,6 +41,8 @@ import base64
 import hashlib
 import os
 import re
+import select
+import shutil
 import signal
 import socket
 import struct
@@ -28,7 +50,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import shutil
 import unittest
 
 # Set by run.py; WSGATE_BINARY lets one run a test file directly:
@@ -659,7 +680,6 @@ class Blackhole:
 
     @staticmethod
     def _established(s, wait=0.3):
-        import select
         _, w, _ = select.select([], [s], [], wait)
         return bool(w) and s.getsockopt(socket.SOL_SOCKET,
                                         socket.SO_ERROR) == 0

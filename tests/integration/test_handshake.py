@@ -1,4 +1,4 @@
-"""test_handshake.py -- the HTTP upgrade: statuses, Origin, routes, backends."""
+"""test_handshake.py -- the upgrade: statuses, Origin, routes, backends."""
 
 import os
 import time
@@ -372,6 +372,18 @@ class Backends(h.GatewayTestCase):
         c.handshake("/")
         c.send_frame(OP_BINARY, b"named")
         self.assertEqual(c.recv_data(5)[0], b"named")
+
+    def test_backend_unresolvable(self):
+        """A backend name that does not resolve: 502 (or 504 where the
+        resolver is slower than backend_connect_timeout)."""
+        gw = self.gateway({"r": {"path": "/",
+                                 "backend": "wsgate-test.invalid:80",
+                                 "backend_connect_timeout": "0.5"}})
+        for _ in range(3):
+            c = self.raw(gw)
+            r = c.request(h.upgrade_request("/"), limit=10)
+            self.assertIn(r.status, (502, 504))
+            c.expect_eof()
 
     def test_client_leaves_while_connecting(self):
         hole = h.Blackhole()

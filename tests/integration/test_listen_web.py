@@ -92,7 +92,8 @@ class WebRoot(h.GatewayTestCase):
         self.assertEqual(r.header("location"), "/sub/")
 
     def test_not_found_and_escapes(self):
-        for path in ("/missing.html", "/../secret.txt", "/sub/../../secret.txt",
+        for path in ("/missing.html", "/../secret.txt",
+                     "/sub/../../secret.txt",
                      "/%2e%2e/secret.txt", "/sub/%2E%2E/%2e%2e/secret.txt",
                      "/..%2fsecret.txt", "/%00", "/sub/app.js%00.html",
                      "/..\\secret.txt"):
