@@ -622,13 +622,21 @@ class CloseBackend(Backend):
 
 
 class HoldBackend(Backend):
-    """Accepts and neither reads nor writes until stopped (or the gateway
-    closes: then it notices nothing until it stops).  For backpressure
-    and drain tests."""
+    """Accepts and neither reads nor writes (a stuck service) until
+    stopped, or until release(): then it reads (and records) everything
+    until EOF, like a sink.  For backpressure and drain tests."""
+
+    def __init__(self, **kw):
+        self.released = threading.Event()
+        super().__init__(**kw)
+
+    def release(self):
+        self.released.set()
 
     def handle(self, conn):
-        while not self.expired():
-            time.sleep(0.05)
+        while not self.expired() and not self.released.wait(0.05):
+            pass
+        self.drain_until_eof(conn)
 
 
 class ClosedPort:

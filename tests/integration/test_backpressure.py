@@ -5,6 +5,8 @@ import errno
 import hashlib
 import os
 import socket
+import struct
+import threading
 import time
 
 import harness as h
@@ -108,3 +110,105 @@ class SlowClient(h.GatewayTestCase):
         c.close()
         hold.stop()
         gw.wait_log(r"close client=", 10)
+
+
+RST = struct.pack("ii", 1, 0)      # SO_LINGER on, 0 s: close sends RST
+
+
+class Teardown(h.GatewayTestCase):
+    """Peers vanishing while buffers are full: every session ends, no
+    descriptor or memory is left behind (ASan checks the latter)."""
+
+    def vanish(self, gw, path, n, kind):
+        """n clients that fill their direction, then close (FIN), or
+        reset (RST) every other time."""
+        block = os.urandom(256 * KiB)
+        for i in range(n):
+            c = h.RawClient(gw.port)
+            c.handshake(path)
+            if kind == "read":
+                c.recv_data(100 * KiB)      # some of the stream only
+            else:
+                c.sock.setblocking(False)
+                try:
+                    for _ in range(64):
+                        c.send(h.build_frame(OP_BINARY, block))
+                except OSError:
+                    pass
+            if i % 2 == 1:
+                c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RST)
+            c.close()
+
+    def wait_closed(self, gw, n, base, limit=10):
+        h.wait_until(lambda: len(gw.find_log(r" close client=")) == n,
+                     limit, "%d close lines" % n)
+        h.wait_until(lambda: gw.fd_count() <= base, limit,
+                     "fd count back to %d" % base)
+
+    def test_clients_vanish_mid_stream(self):
+        src = self.backend(h.ChunkSourceBackend, os.urandom(256 * KiB), 400)
+        gw = self.gateway({"r": {"path": "/", "backend": src.addr}})
+        base = gw.fd_count()
+        self.vanish(gw, "/", 8, "read")
+        self.wait_closed(gw, 8, base)
+
+    def test_clients_vanish_stalled_backend_recovers(self):
+        """Clients leave while the backend reads nothing (their reads
+        paused): the sessions end once the backend reads again."""
+        hold = self.backend(h.HoldBackend)
+        gw = self.gateway({"r": {"path": "/", "backend": hold.addr}})
+        base = gw.fd_count()
+        self.vanish(gw, "/", 6, "send")
+        hold.release()
+        self.wait_closed(gw, 6, base)
+
+    def test_clients_vanish_stuck_backend_idle_timeout(self):
+        """Clients leave while the backend stays stuck: a paused client's
+        FIN sits behind unread data (it may not even reach us while our
+        receive window is closed), so only idle_timeout ends these
+        sessions."""
+        hold = self.backend(h.HoldBackend)
+        gw = self.gateway({"r": {"path": "/", "backend": hold.addr,
+                                 "idle_timeout": "0.5",
+                                 "close_timeout": "0.5"}})
+        base = gw.fd_count()
+        self.vanish(gw, "/", 6, "send")
+        self.wait_closed(gw, 6, base)
+
+    def test_backend_resets_while_client_stalled(self):
+        block = os.urandom(MiB)
+        b = self.backend(StreamThenReset, block, 16)
+        gw = self.gateway({"r": {"path": "/", "backend": b.addr,
+                                 "close_timeout": "1"}})
+        c = self.raw(gw, rcvbuf=64 * KiB)
+        c.handshake("/")
+        b.done.wait(h.timeout(10))
+        time.sleep(0.2)
+        # Whatever arrives, it ends with a close (1011: the backend
+        # failed) or, if the client was too slow, an EOF.
+        got, others = c.recv_data(16 * MiB + 1, limit=20)
+        self.assertLessEqual(len(got), 16 * MiB)
+        if others:
+            self.assertEqual(others[-1].close_code, 1011)
+        gw.wait_log(r"close client=.*code=1011 by=backend", 10)
+
+
+class StreamThenReset(h.Backend):
+    """Sends block count times (as far as the gateway takes it within a
+    moment), then resets the connection."""
+
+    def __init__(self, block, count, **kw):
+        self.block = block
+        self.count = count
+        self.done = threading.Event()
+        super().__init__(**kw)
+
+    def handle(self, conn):
+        conn.sock.settimeout(0.5)
+        try:
+            for _ in range(self.count):
+                conn.sock.sendall(self.block)
+        except OSError:
+            pass
+        conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RST)
+        self.done.set()
