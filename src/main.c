@@ -330,6 +330,7 @@ main(int argc, char **argv)
 	gw.base = new_event_base();
 	if (gw.base == NULL) {
 		log_error("cannot create the event loop");
+		config_unref(gw.cfg);
 		return EXIT_STARTUP;
 	}
 	gw.dns = evdns_base_new(gw.base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
@@ -355,17 +356,14 @@ main(int argc, char **argv)
 		if (gw.listeners[i] == NULL) {
 			log_error("%s:%d: listen = %s: %s", ls->where.file,
 			    ls->where.line, ls->text, err);
-			stop_listening(&gw);
-			return EXIT_STARTUP;
+			goto startup_failed;
 		}
 		gw.nlisteners++;
 		log_info("listening on %s",
 		    listener_describe(gw.listeners[i]));
 	}
 	if (gw.listeners == NULL)
-		return EXIT_STARTUP;
-	log_routes(gw.cfg);
-	tls_log_certificates(gw.cfg);
+		goto startup_failed;
 	memset(&sig, 0, sizeof(sig));
 	sig.gw = &gw;
 	sig.term = evsignal_new(gw.base, SIGTERM, signal_cb, &sig);
@@ -376,8 +374,10 @@ main(int argc, char **argv)
 	evsignal_add(sig.term, NULL);
 	evsignal_add(sig.intr, NULL);
 	evsignal_add(sig.hup, NULL);
-	/* Only now: a supervisor (or test) may signal as soon as it reads
-	 * this line, and before evsignal_add the default action kills. */
+	/* "ready" only once the signals are handled: until then SIGTERM or
+	 * SIGHUP would kill the process (the default action). */
+	log_routes(gw.cfg);
+	tls_log_certificates(gw.cfg);
 	log_info("wsgate %s ready (max_connections %u)", WSGATE_VERSION,
 	    gw.max_connections);
 
@@ -402,4 +402,14 @@ main(int argc, char **argv)
 	free(gw.scratch);
 	config_unref(gw.cfg);
 	return EXIT_OK;
+
+startup_failed:
+	/* Free it all, so that a sanitizer build reports real leaks only. */
+	stop_listening(&gw);
+	free(gw.listeners);
+	if (gw.dns != NULL)
+		evdns_base_free(gw.dns, 0);
+	event_base_free(gw.base);
+	config_unref(gw.cfg);
+	return EXIT_STARTUP;
 }

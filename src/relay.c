@@ -101,21 +101,75 @@ relay_flush(struct session *s, bool client)
 	return 0;
 }
 
+static void relay_client_rev_cb(evutil_socket_t fd, short what, void *arg);
+static void relay_backend_rev_cb(evutil_socket_t fd, short what, void *arg);
+
+/*
+ * A paused side is not read, but its hang-up must still be seen, or a
+ * client that vanishes while its backend is stuck would hold the session
+ * forever: while paused, a plain socket's read event watches for EV_CLOSED
+ * (EPOLLRDHUP) only.
+ */
+static void
+relay_hup_cb(evutil_socket_t fd, short what, void *arg, bool client)
+{
+	struct session *s = arg;
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	(void)what;
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (err != 0) {
+		/* Reset: whatever it sent is gone anyway. */
+		if (client)
+			session_client_gone(s, "client connection reset");
+		else
+			session_backend_gone(s, true, "backend connection "
+			    "reset");
+		return;
+	}
+	/* FIN: its last bytes are still owed to the other side. */
+	session_peer_finishing(s, client);
+}
+
+static void
+relay_client_hup_cb(evutil_socket_t fd, short what, void *arg)
+{
+	relay_hup_cb(fd, what, arg, true);
+}
+
+static void
+relay_backend_hup_cb(evutil_socket_t fd, short what, void *arg)
+{
+	relay_hup_cb(fd, what, arg, false);
+}
+
 static void
 relay_read_enable(struct session *s, bool client, bool on)
 {
 	struct event *ev = client ? s->client_rev : s->backend_rev;
 	struct bufferevent *bev = client ? s->client : s->backend;
+	bool hup = client ? s->client_hup : s->backend_hup;
 
-	if (ev != NULL) {
+	if (ev == NULL) {
+		/* TLS: its bufferevent reads. */
 		if (on)
-			event_add(ev, NULL);
+			bufferevent_enable(bev, EV_READ);
 		else
-			event_del(ev);
-	} else if (on) {
-		bufferevent_enable(bev, EV_READ);
-	} else {
-		bufferevent_disable(bev, EV_READ);
+			bufferevent_disable(bev, EV_READ);
+		return;
+	}
+	event_del(ev);
+	if (on) {
+		event_assign(ev, s->gw->base, bufferevent_getfd(bev),
+		    EV_READ | EV_PERSIST, client ? relay_client_rev_cb
+		    : relay_backend_rev_cb, s);
+		event_add(ev, NULL);
+	} else if (!hup) {
+		event_assign(ev, s->gw->base, bufferevent_getfd(bev),
+		    EV_CLOSED, client ? relay_client_hup_cb
+		    : relay_backend_hup_cb, s);
+		event_add(ev, NULL);
 	}
 }
 
@@ -529,9 +583,11 @@ relay_stop_writing(struct session *s, bool client)
 
 	if (*ev == NULL)
 		return;
+	/* Send what is queued now (often all of it, a close frame say);
+	 * hand the rest back for the bufferevent to write. */
+	relay_flush(s, client);
 	event_free(*ev);
 	*ev = NULL;
-	/* Hand the queue back: the bufferevent writes what is left. */
 	bufferevent_enable(bev, EV_WRITE);
 }
 

@@ -622,8 +622,8 @@ session_queue_close(struct session *s, uint16_t code, const char *reason)
 	} else {
 		n = frame_build_close(frame, code, reason);
 	}
-	relay_stop_writing(s, true);
 	bufferevent_write(s->client, frame, n);
+	relay_stop_writing(s, true);
 }
 
 void
@@ -697,6 +697,16 @@ session_backend_gone(struct session *s, bool error, const char *why)
 		session_maybe_free(s);
 }
 
+void
+session_peer_finishing(struct session *s, bool client)
+{
+	if (client)
+		s->client_hup = true;
+	else
+		s->backend_hup = true;
+	session_arm(s, s->route->limits.close_timeout);
+}
+
 static void
 session_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -731,6 +741,23 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		    "(backend_connect_timeout)");
 		return;
 	case SESSION_OPEN:
+		if (s->client_hup || s->backend_hup) {
+			log_debug("client=%s: close_timeout expired while "
+			    "relaying what a departed %s sent", s->peer,
+			    s->client_hup ? "client" : "backend");
+			if (s->close_code == 0) {
+				s->close_code = WS_CLOSE_ABNORMAL;
+				s->closed_by = s->client_hup ? CLOSER_CLIENT
+				    : CLOSER_BACKEND;
+				s->close_why = "peer left; its last bytes could "
+				    "not be delivered within close_timeout";
+			}
+			session_drop_client(s);
+			if (s->backend != NULL)
+				session_drop_backend(s);
+			session_free(s);
+			return;
+		}
 		idle = s->route->limits.idle_timeout;
 		event_base_gettimeofday_cached(s->gw->base, &now);
 		quiet = elapsed(&s->last_active, &now);
@@ -754,6 +781,24 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		session_free(s);
 		return;
 	}
+}
+
+/*
+ * The request often arrives right behind the connection: try to read it
+ * now instead of one loop iteration later.  Nothing read (or EOF, or an
+ * error) is left for the bufferevent to find.
+ */
+static void
+session_read_now(struct session *s, int fd)
+{
+	struct evbuffer *in = bufferevent_get_input(s->client);
+	int n;
+
+	evbuffer_unfreeze(in, 0);
+	n = evbuffer_read(in, fd, (int)s->cfg->max_request_bytes);
+	evbuffer_freeze(in, 0);
+	if (n > 0)
+		session_http_read_cb(s->client, s);
 }
 
 struct session *
@@ -801,11 +846,13 @@ session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
 	gw->sessions = s;
 	gw->nsessions++;
 
-	if (s->peek != NULL)
-		event_add(s->peek, NULL);
-	else
-		session_start_http(s);
 	session_arm(s, s->cfg->handshake_timeout);
+	if (s->peek != NULL) {
+		event_add(s->peek, NULL);
+		return s;
+	}
+	session_start_http(s);
+	session_read_now(s, fd);
 	return s;
 }
 

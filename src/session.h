@@ -64,6 +64,7 @@ struct session {
 	bool counted;			/* holds a max_connections slot */
 	bool client_paused;		/* client reads stopped: backpressure */
 	bool backend_paused;		/* backend reads stopped: backpressure */
+	bool client_hup, backend_hup;	/* sent FIN while paused */
 	bool linger_shut;		/* write side shut down */
 	bool got_bytes;			/* any request bytes arrived */
 	bool protocol_binary;		/* client offered "binary" */
@@ -109,5 +110,8 @@ void session_peer_closed(struct session *s, uint16_t code);
 void session_client_gone(struct session *s, const char *why);
 void session_backend_gone(struct session *s, bool error, const char *why);
 void session_touch(struct session *s);
+/* A paused side has sent FIN: what it sent before may still be relayed,
+ * but only within close_timeout. */
+void session_peer_finishing(struct session *s, bool client);
 
 #endif
