@@ -47,10 +47,6 @@ done
 if [ -f tests/integration/run.py ]; then
 	run_suite "integration" $PY tests/integration/run.py --binary "$B/wsgate"
 	run_suite "integration-asan" $PY tests/integration/run.py --binary "$B/asan/wsgate" --sanitizer
-elif [ -f tests/integration/test_tls.py ]; then
-	# Until the shared integration runner lands (it finds test_tls.py).
-	run_suite "tls" $PY tests/integration/test_tls.py --binary "$B/wsgate"
-	run_suite "tls-asan" $PY tests/integration/test_tls.py --binary "$B/asan/wsgate" --sanitizer
 fi
 
 run_suite "docker" tests/docker/check.sh

@@ -1,13 +1,11 @@
-#!/usr/bin/python3
 """test_tls.py -- TLS (issue 4): wss listeners, SNI, plain requests on a
 TLS port, certificate reload on SIGHUP, client certificates, TLS to
 backends, 16 MiB each way, abrupt disconnects, key file permissions.
 
 Keys and certificates are made at test time with the openssl command
-(tls_support.PKI).  Run with the other integration tests by run.py, or
-alone:
+(tls_support.PKI).  Run by run.py with the other integration tests:
 
-    /usr/bin/python3 tests/integration/test_tls.py --binary build/wsgate
+    /usr/bin/python3 tests/integration/run.py --binary build/wsgate -k TLS
 """
 
 import asyncio
@@ -24,13 +22,7 @@ import tempfile
 import time
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-try:
-    import harness as H
-except ImportError:             # until the shared harness is merged
-    import harness_lite as H
+import harness as H
 import websockets
 from websockets.exceptions import InvalidStatusCode, WebSocketException
 
@@ -55,10 +47,6 @@ def setUpModule():
 
 def tearDownModule():
     shutil.rmtree(PKI_DIR, ignore_errors=True)
-
-
-def sanitizer():
-    return H.SCALE > 1 or "ASAN_OPTIONS" in os.environ
 
 
 def tls_gateway(routes, gateway=None, plain=True):
@@ -397,11 +385,10 @@ class TLSListener(unittest.TestCase):
                 raw = socket.create_connection(("127.0.0.1", gw.ports[1]))
                 raw.sendall(client_hello()[:20])
                 mark = gw.mark()
-                gw.signal(signal.SIGTERM)
+                gw.send_signal(signal.SIGTERM)
                 gw.wait_log("draining", start=mark)
-                gw.signal(signal.SIGTERM)
-                H.wait_until(lambda: not gw.running(), 10, "the exit")
-                self.assertEqual(gw.stop(), 0)
+                gw.send_signal(signal.SIGTERM)
+                self.assertEqual(gw.wait_exit(), 0)
                 raw.close()
             with gw:
                 H.run_async(run(), 60)
@@ -431,7 +418,7 @@ class TLSListener(unittest.TestCase):
                   "for %d)" % (per, before, after, n))
             sys.stderr.write("# TLS memory: %.1f KiB per idle wss "
                              "connection (gateway + backend side)\n" % per)
-            if not sanitizer():
+            if not H.SANITIZER:
                 self.assertLess(per, 96)
 
 
@@ -758,7 +745,7 @@ class Config(unittest.TestCase):
     def test_readme_commands_and_example(self):
         # The README's certificate commands, run as written, then
         # etc/tls.ini.example on what they made.
-        repo = os.path.dirname(os.path.dirname(HERE))
+        repo = H.REPO
         with open(os.path.join(repo, "README.md")) as f:
             readme = f.read()
         start = readme.index("mkdir -p etc/tls && cd etc/tls")
@@ -865,30 +852,3 @@ class Config(unittest.TestCase):
             r":\d+: \[tls:y\] server_names: \"a.example\" is already "
             r"listed in \[tls:x\]")
 
-
-if __name__ == "__main__":
-    # Stand-alone run (before run.py existed): one RESULT line.
-    import argparse
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", default=H.BINARY)
-    ap.add_argument("--sanitizer", action="store_true")
-    ap.add_argument("-k", dest="patterns", action="append", default=[])
-    opts = ap.parse_args()
-    H.BINARY = os.path.abspath(opts.binary)
-    if opts.sanitizer:
-        os.environ["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0"
-        os.environ["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
-        H.SCALE = float(os.environ.get("WSGATE_TEST_SCALE", "3"))
-    loader = unittest.TestLoader()
-    if opts.patterns:
-        loader.testNamePatterns = ["*%s*" % p for p in opts.patterns]
-    suite = loader.loadTestsFromModule(sys.modules[__name__])
-    t0 = time.monotonic()
-    result = unittest.TextTestRunner(stream=sys.stdout, verbosity=2,
-                                     buffer=True).run(suite)
-    failed = len(result.failures) + len(result.errors)
-    print("# %s: %.1fs" % (H.BINARY, time.monotonic() - t0))
-    print("RESULT tls[%s]: %d passed, %d failed" % (
-        "asan" if opts.sanitizer else os.path.basename(H.BINARY),
-        result.testsRun - failed - len(result.skipped), failed))
-    sys.exit(0 if failed == 0 else 1)
