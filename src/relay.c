@@ -601,3 +601,17 @@ relay_stop_reading(struct session *s, bool client)
 		*ev = NULL;
 	}
 }
+
+void
+relay_free(struct session *s)
+{
+	struct event **evs[] = { &s->client_rev, &s->client_wev,
+		&s->backend_rev, &s->backend_wev };
+
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+		if (*evs[i] != NULL) {
+			event_free(*evs[i]);
+			*evs[i] = NULL;
+		}
+	}
+}
