@@ -272,6 +272,39 @@ class TLSListener(unittest.TestCase):
             gw.wait_log(r" warn tls \[gateway\]: certificate "
                         r"CN=backend.test EXPIRED on 2020-02-01")
 
+    def test_pipelined_frame_in_the_request_record(self):
+        # The upgrade request and a 12 KiB frame in one TLS record, more
+        # than max_request_bytes: all of it must be relayed, though the
+        # client sends nothing more.  (With max_request_bytes as a read
+        # watermark, libevent 2.1 stopped reading mid-record and the
+        # rest stayed inside OpenSSL: this test hung.)
+        with H.EchoBackend() as be, \
+                H.Gateway(None, tls_gateway(
+                    {"e": {"path": "/echo", "backend": be.addr}},
+                    {"max_request_bytes": "1k"}, plain=False)) as gw:
+            payload = os.urandom(12 << 10)
+            frame = (b"\x82\xfe" + struct.pack("!H", len(payload)) +
+                     b"\x00" * 4 + payload)
+            raw = socket.create_connection(("127.0.0.1", gw.port),
+                                           timeout=H.timeout(5))
+            with pki.client_ctx().wrap_socket(
+                    raw, server_hostname="localhost") as s:
+                s.sendall(UPGRADE + frame)      # one SSL_write: one record
+                got = b""
+                while b"\r\n\r\n" not in got:
+                    got += s.recv(65536)
+                head, _, rest = got.partition(b"\r\n\r\n")
+                self.assertTrue(head.startswith(b"HTTP/1.1 101"))
+                echoed = bytearray()
+                while len(echoed) < len(payload):
+                    f, used = H.parse_frame(rest)
+                    if f is None:
+                        rest += s.recv(65536)
+                        continue
+                    echoed += f.payload
+                    rest = rest[used:]
+                self.assertEqual(bytes(echoed), payload)
+
     def test_tls12_allowed_older_versions_refused(self):
         with H.EchoBackend() as be, \
                 H.Gateway(None, tls_gateway({"e": {"path": "/echo",
