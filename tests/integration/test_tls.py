@@ -430,6 +430,27 @@ class TLSListener(unittest.TestCase):
             self.assertGreaterEqual(
                 len(gw.find_log(r"tls client=\S+ handshake failed")), 3)
 
+    def test_drain_closes_wss_with_1001(self):
+        with H.EchoBackend() as be:
+            gw = H.Gateway(None, tls_gateway({"e": {"path": "/echo",
+                                                    "backend": be.addr}},
+                                             plain=False))
+
+            async def run():
+                async with wss_connect(gw.port) as ws:
+                    self.assertEqual(await echo_exact(ws, b"y"), b"y")
+                    gw.send_signal(signal.SIGTERM)
+                    try:
+                        while True:
+                            await ws.recv()
+                    except websockets.exceptions.ConnectionClosed as e:
+                        return e.code
+            with gw:
+                self.assertEqual(H.run_async(run(), 30), 1001)
+                self.assertEqual(gw.wait_exit(), 0)
+                gw.wait_log(r"close client=\S+ route=e .*code=1001 "
+                            r"by=gateway")
+
     def test_forced_exit_with_open_sessions(self):
         # A second SIGTERM exits at once, freeing every session as it is
         # (wss, ws, one mid-TLS-handshake): the sanitizer run checks that
