@@ -2,6 +2,7 @@
 #include "relay.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -129,52 +130,11 @@ relay_flush(struct session *s, bool client)
 static void relay_client_rev_cb(evutil_socket_t fd, short what, void *arg);
 static void relay_backend_rev_cb(evutil_socket_t fd, short what, void *arg);
 
-/*
- * A paused side is not read, but its hang-up must still be seen, or a
- * client that vanishes while its backend is stuck would hold the session
- * forever: while paused, a plain socket's read event watches for EV_CLOSED
- * (EPOLLRDHUP) only.
- */
-static void
-relay_hup_cb(evutil_socket_t fd, short what, void *arg, bool client)
-{
-	struct session *s = arg;
-	int err = 0;
-	socklen_t len = sizeof(err);
-
-	(void)what;
-	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-	if (err != 0) {
-		/* Reset: whatever it sent is gone anyway. */
-		if (client)
-			session_client_gone(s, "client connection reset");
-		else
-			session_backend_gone(s, true, "backend connection "
-			    "reset");
-		return;
-	}
-	/* FIN: its last bytes are still owed to the other side. */
-	session_peer_finishing(s, client);
-}
-
-static void
-relay_client_hup_cb(evutil_socket_t fd, short what, void *arg)
-{
-	relay_hup_cb(fd, what, arg, true);
-}
-
-static void
-relay_backend_hup_cb(evutil_socket_t fd, short what, void *arg)
-{
-	relay_hup_cb(fd, what, arg, false);
-}
-
 static void
 relay_read_enable(struct session *s, bool client, bool on)
 {
 	struct event *ev = client ? s->client_rev : s->backend_rev;
 	struct bufferevent *bev = client ? s->client : s->backend;
-	bool hup = client ? s->client_hup : s->backend_hup;
 
 	if (ev == NULL) {
 		/* TLS: its bufferevent reads. */
@@ -182,19 +142,10 @@ relay_read_enable(struct session *s, bool client, bool on)
 			bufferevent_enable(bev, EV_READ);
 		else
 			bufferevent_disable(bev, EV_READ);
-		return;
-	}
-	event_del(ev);
-	if (on) {
-		event_assign(ev, s->gw->base, bufferevent_getfd(bev),
-		    EV_READ | EV_PERSIST, client ? relay_client_rev_cb
-		    : relay_backend_rev_cb, s);
+	} else if (on) {
 		event_add(ev, NULL);
-	} else if (!hup) {
-		event_assign(ev, s->gw->base, bufferevent_getfd(bev),
-		    EV_CLOSED, client ? relay_client_hup_cb
-		    : relay_backend_hup_cb, s);
-		event_add(ev, NULL);
+	} else {
+		event_del(ev);
 	}
 }
 
@@ -206,6 +157,49 @@ relay_pause(struct session *s, bool client)
 	else
 		s->backend_paused = true;
 	relay_read_enable(s, client, false);
+	session_paused(s);
+}
+
+/*
+ * A paused side is not read, so its hang-up would go unseen: a client
+ * that vanishes while its backend is stuck would hold the session for
+ * ever.  The session's timer calls this every second while a side is
+ * paused.  (An EV_CLOSED event cannot do it: libevent 2.1 reports a reset
+ * as plain read/write readiness, which a paused side must not ask for.)
+ * Returns true if the session ended.
+ */
+bool
+relay_check_paused(struct session *s)
+{
+	for (int i = 0; i < 2; i++) {
+		bool client = i == 0;
+		struct bufferevent *bev = client ? s->client : s->backend;
+		bool paused = client ? s->client_paused : s->backend_paused;
+		bool hup = client ? s->client_hup : s->backend_hup;
+		struct pollfd p;
+
+		if (!paused || bev == NULL)
+			continue;
+		p.fd = bufferevent_getfd(bev);
+		p.events = POLLRDHUP;
+		p.revents = 0;
+		if (poll(&p, 1, 0) <= 0)
+			continue;
+		if (p.revents & (POLLERR | POLLHUP)) {
+			/* Reset: whatever it sent is gone anyway. */
+			if (client)
+				session_client_gone(s, "client connection "
+				    "reset");
+			else
+				session_backend_gone(s, true, "backend "
+				    "connection reset");
+			return true;
+		}
+		/* FIN: its last bytes are still owed to the other side. */
+		if ((p.revents & POLLRDHUP) && !hup)
+			session_peer_finishing(s, client);
+	}
+	return false;
 }
 
 /*

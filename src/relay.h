@@ -19,6 +19,10 @@ void relay_start(struct session *s);
 void relay_stop_reading(struct session *s, bool client);
 void relay_stop_writing(struct session *s, bool client);
 
+/* Look for hang-ups on sides paused for backpressure (from the session's
+ * timer).  Returns true if the session ended. */
+bool relay_check_paused(struct session *s);
+
 /* Free the relay's events at once, with no I/O (the session is going). */
 void relay_free(struct session *s);
 

@@ -27,6 +27,9 @@
 
 static void session_enter_linger(struct session *s);
 
+/* How often a side paused for backpressure is checked for hang-ups. */
+#define SESSION_PAUSED_CHECK 1.0
+
 static const char *const closer_names[] = {
 	[CLOSER_NONE] = "-",
 	[CLOSER_CLIENT] = "client",
@@ -701,6 +704,37 @@ session_backend_gone(struct session *s, bool error, const char *why)
 		session_maybe_free(s);
 }
 
+/*
+ * The open session's one timer: the idle deadline (activity only stamps a
+ * time; the timer re-arms here, lazily, instead of on every read), or a
+ * second from now while a side is paused, whichever is first.
+ */
+static void
+session_arm_open(struct session *s)
+{
+	double idle = s->route->limits.idle_timeout;
+	double next = 0;
+	struct timeval now;
+
+	if (idle > 0) {
+		event_base_gettimeofday_cached(s->gw->base, &now);
+		next = idle - elapsed(&s->last_active, &now);
+		if (next < 0.001)
+			next = 0.001;
+	}
+	if ((s->client_paused || s->backend_paused) &&
+	    (next == 0 || next > SESSION_PAUSED_CHECK))
+		next = SESSION_PAUSED_CHECK;
+	session_arm(s, next);
+}
+
+void
+session_paused(struct session *s)
+{
+	if (s->state == SESSION_OPEN && !s->client_hup && !s->backend_hup)
+		session_arm_open(s);
+}
+
 void
 session_peer_finishing(struct session *s, bool client)
 {
@@ -762,17 +796,20 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 			session_free(s);
 			return;
 		}
+		if ((s->client_paused || s->backend_paused) &&
+		    relay_check_paused(s))
+			return;		/* a paused side hung up */
+		if (s->client_hup || s->backend_hup)
+			return;		/* now on close_timeout */
 		idle = s->route->limits.idle_timeout;
 		event_base_gettimeofday_cached(s->gw->base, &now);
 		quiet = elapsed(&s->last_active, &now);
-		/* Activity only stamps a time; the timer re-arms here,
-		 * lazily, instead of on every read. */
-		if (quiet + 0.001 < idle) {
-			session_arm(s, idle - quiet);
+		if (idle > 0 && quiet + 0.001 >= idle) {
+			session_send_close(s, WS_CLOSE_GOING_AWAY,
+			    "idle timeout", CLOSER_GATEWAY);
 			return;
 		}
-		session_send_close(s, WS_CLOSE_GOING_AWAY, "idle timeout",
-		    CLOSER_GATEWAY);
+		session_arm_open(s);
 		return;
 	case SESSION_CLOSE_SENT:
 	case SESSION_LINGER:

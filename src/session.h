@@ -111,6 +111,9 @@ void session_peer_closed(struct session *s, uint16_t code);
 void session_client_gone(struct session *s, const char *why);
 void session_backend_gone(struct session *s, bool error, const char *why);
 void session_touch(struct session *s);
+/* A side was paused for backpressure: check it for hang-ups every second
+ * (see relay_check_paused). */
+void session_paused(struct session *s);
 /* A paused side has sent FIN: what it sent before may still be relayed,
  * but only within close_timeout. */
 void session_peer_finishing(struct session *s, bool client);

@@ -212,3 +212,60 @@ class StreamThenReset(h.Backend):
             pass
         conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RST)
         self.done.set()
+
+
+class PausedHangups(h.GatewayTestCase):
+    """A side paused for backpressure is not read, yet a reset must be
+    noticed (no idle_timeout here).  A FIN cannot be: it waits behind the
+    unread bytes in a zero TCP window; idle_timeout bounds that case."""
+
+    def _paused_client(self, gw):
+        """A client whose gateway has stopped reading it: it sends until
+        nothing more goes out for a while (backend queue and every
+        kernel buffer on the way are full)."""
+        c = self.raw(gw)
+        c.handshake("/hold")
+        c.sock.setblocking(False)
+        frame = h.build_frame(OP_BINARY, os.urandom(1 << 20))
+        view = memoryview(frame)
+        stalled_since = None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                n = c.sock.send(view)
+                view = view[n:] if n < len(view) else memoryview(frame)
+                stalled_since = None
+            except BlockingIOError:
+                if stalled_since is None:
+                    stalled_since = time.monotonic()
+                elif time.monotonic() - stalled_since > 1.0:
+                    return c
+                time.sleep(0.02)
+        self.fail("the gateway kept reading a client whose backend is "
+                  "stuck")
+
+    def test_reset_while_paused_ends_session(self):
+        hold = self.backend(h.HoldBackend)
+        gw = self.gateway({"hold": {"path": "/hold", "backend": hold.addr,
+                                    "max_buffer": "64k"}},
+                          gateway={"close_timeout": "1"})
+        c = self._paused_client(gw)
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                          struct.pack("ii", 1, 0))
+        c.sock.close()
+        # The session line comes once the stuck backend has had
+        # close_timeout to take what the client sent.
+        gw.wait_log(r"close client=.*route=hold.*code=1006 by=client "
+                    r"reason=\"client connection reset\"", 6)
+
+    def test_fin_while_paused_ends_at_idle_timeout(self):
+        hold = self.backend(h.HoldBackend)
+        gw = self.gateway({"hold": {"path": "/hold", "backend": hold.addr,
+                                    "max_buffer": "64k",
+                                    "idle_timeout": "2"}},
+                          gateway={"close_timeout": "1"})
+        c = self._paused_client(gw)
+        c.sock.shutdown(socket.SHUT_WR)
+        gw.wait_log(r"close client=.*route=hold.*code=1001 by=gateway "
+                    r"reason=\"idle timeout\"", 8)
+        c.sock.close()
