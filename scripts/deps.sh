@@ -20,21 +20,11 @@ e2e) want=$e2e_pkgs ;;
 *) echo "usage: $0 build|test|e2e" >&2; exit 2 ;;
 esac
 
-# playwright-core (npm) for the e2e tests, into tests/e2e/node_modules, at
-# the version the committed lock file pins; nothing to do once it is there.
+# playwright-core (npm) for the e2e tests, at the version the committed
+# lock file pins; nothing to do once it is there.
 npm_e2e() {
-	[ "${1:-build}" = e2e ] || return 0
-	dir=$(dirname "$0")/../tests/e2e
-	command -v node >/dev/null 2>&1 || {
-		echo "deps: node not found: the e2e tests need Node.js >= 20" \
-		    "(Debian 12's own nodejs is 18, too old for playwright-core)" >&2
-		exit 1
-	}
-	want=$(cd "$dir" && node -p 'require("./package-lock.json").packages["node_modules/playwright-core"].version')
-	have=$(cd "$dir" && node -p 'try { require("./node_modules/playwright-core/package.json").version } catch (e) { "" }')
-	[ "$have" = "$want" ] && return 0
-	echo "deps: npm ci in tests/e2e (playwright-core $want)"
-	(cd "$dir" && npm ci --no-audit --no-fund --prefer-offline)
+	[ "$1" = e2e ] || return 0
+	"$(dirname "$0")/../tests/e2e/install.sh"
 }
 
 missing=""

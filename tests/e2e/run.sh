@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh -- the real-browser end-to-end suite (tests/e2e/run.mjs) against
 # build/wsgate, then against build/asan/wsgate when it exists.  Installs
-# playwright-core from the committed lock file the first time (npm ci);
+# playwright-core from the committed lock file the first time (install.sh);
 # everything else must be installed already: scripts/deps.sh e2e.
 # Prints "RESULT e2e: N passed, M failed" (and "RESULT e2e-asan: ...").
 set -u
@@ -15,12 +15,8 @@ fail() {
 	exit 1
 }
 
-command -v node >/dev/null 2>&1 || fail "node not found (Node.js >= 20" \
-    "is needed for playwright-core; Debian 12's own nodejs is 18)"
-major=$(node -p 'process.versions.node.split(".")[0]')
-[ "$major" -ge 20 ] || fail "node $(node --version) is too old:" \
-    "playwright-core $(node -p 'require("./package.json").dependencies["playwright-core"]')" \
-    "needs Node.js >= 20"
+out=$(./install.sh 2>&1) || fail "$out"
+[ -z "$out" ] || echo "$out"
 
 missing=""
 for f in "${CHROMIUM:-/usr/lib/chromium/chromium}" /usr/bin/Xvfb \
@@ -29,15 +25,6 @@ for f in "${CHROMIUM:-/usr/lib/chromium/chromium}" /usr/bin/Xvfb \
 	[ -e "$f" ] || missing="$missing $f"
 done
 [ -z "$missing" ] || fail "missing:$missing (run scripts/deps.sh e2e)"
-
-# The version the lock file pins, and the one in node_modules (if any).
-want=$(node -p 'require("./package-lock.json").packages["node_modules/playwright-core"].version')
-have=$(node -p 'try { require("./node_modules/playwright-core/package.json").version } catch (e) { "" }')
-if [ "$have" != "$want" ]; then
-	echo "e2e: npm ci (playwright-core $want)"
-	out=$(npm ci --no-audit --no-fund --prefer-offline 2>&1) ||
-	    fail "npm ci failed: $out"
-fi
 
 rc=0
 node run.mjs --binary "$B/wsgate" --label e2e || rc=1
