@@ -396,11 +396,11 @@ ${route("echo", echoP)}${route("hangup", hangP)}${route("down", deadP)}`,
 	page.on("pageerror", (e) => consoleLines.push(`pageerror: ${e}`));
 
 	try {
+		const first = await page.goto(`${origin}/index.html`);
 		await test("page served from web_root", async () => {
-			const r = await page.goto(`${origin}/index.html`);
-			eq(r.status(), 200, "status");
-			check(/^text\/html/.test(r.headers()["content-type"]),
-			    "content-type", r.headers()["content-type"]);
+			eq(first.status(), 200, "status");
+			const type = first.headers()["content-type"];
+			check(/^text\/html/.test(type), "content-type", type);
 			eq(await page.evaluate(() => typeof window.e2e),
 			    "object", "e2e.js loaded");
 			return `${origin}/index.html`;
@@ -498,6 +498,8 @@ ${route("echo", echoP)}${route("hangup", hangP)}${route("down", deadP)}`,
 			const line = await until(() => logSince(gw, mark).split("\n")
 			    .find((l) => / reject .*status=502 .*route=down/.test(l)),
 			    5000, "a reject status=502 log line");
+			check(line.includes(`path="/down" origin="${origin}"`),
+			    "the 502 line names path and origin", line);
 			return line.replace(/^\S+ /, "");
 		}, page);
 
