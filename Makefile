@@ -23,7 +23,7 @@ SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all \
 
 B         := build
 # Pure modules: no I/O, no libevent types; unit-tested and fuzzed.
-PURE      := value utf8 frame ws_reader handshake route config log sockaddr
+PURE      := value utf8 unmask frame ws_reader handshake route config log sockaddr
 IO        := listener session relay upstream webroot
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 

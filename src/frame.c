@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "unmask.h"
 #include "utf8.h"
 
 int
@@ -39,10 +40,6 @@ frame_parse_header(const uint8_t *buf, size_t len, bool require_mask,
 			*why = "fragmented control frame";
 			return -1;
 		}
-		if (len7 > FRAME_MAX_CONTROL) {
-			*why = "control frame longer than 125 bytes";
-			return -1;
-		}
 		break;
 	default:
 		*why = "reserved opcode";	/* RFC 6455 5.2 */
@@ -77,6 +74,12 @@ frame_parse_header(const uint8_t *buf, size_t len, bool require_mask,
 	} else {
 		h->len = len7;
 	}
+	/* Judged on the value, so a non-minimal encoding of a short
+	 * length passes like any other. */
+	if (frame_is_control(h->opcode) && h->len > FRAME_MAX_CONTROL) {
+		*why = "control frame longer than 125 bytes";
+		return -1;
+	}
 	if (h->masked)
 		memcpy(h->mask, buf + need - 4, 4);
 	else
@@ -108,33 +111,7 @@ frame_write_header(uint8_t *out, bool fin, uint8_t opcode, uint64_t len)
 void
 frame_unmask(uint8_t *p, size_t n, const uint8_t mask[4], uint64_t offset)
 {
-	uint8_t m[8];
-	uint64_t m64;
-	size_t i;
-
-	for (i = 0; i < 8; i++)
-		m[i] = mask[(offset + i) & 3];
-	memcpy(&m64, m, sizeof(m64));
-	/* Word steps keep the mask phase, so the tail restarts at m[0]. */
-	for (; n >= 32; p += 32, n -= 32) {
-		uint64_t w[4];
-
-		memcpy(w, p, sizeof(w));
-		w[0] ^= m64;
-		w[1] ^= m64;
-		w[2] ^= m64;
-		w[3] ^= m64;
-		memcpy(p, w, sizeof(w));
-	}
-	for (; n >= 8; p += 8, n -= 8) {
-		uint64_t w;
-
-		memcpy(&w, p, sizeof(w));
-		w ^= m64;
-		memcpy(p, &w, sizeof(w));
-	}
-	for (i = 0; i < n; i++)
-		p[i] ^= m[i];
+	unmask(p, n, mask, (unsigned)(offset & 3));
 }
 
 bool

@@ -31,6 +31,10 @@ struct gateway {
 	unsigned max_connections;	/* effective global limit */
 	bool draining;
 	struct gateway_stats stats;
+	/* One read buffer for every session of this event loop: a callback
+	 * decodes what it read before returning, so nothing stays here. */
+	unsigned char *scratch;
+	size_t scratch_size;
 };
 
 #endif

@@ -17,6 +17,7 @@
 #include "gateway.h"
 #include "listener.h"
 #include "log.h"
+#include "relay.h"
 #include "session.h"
 #include "version.h"
 
@@ -295,6 +296,12 @@ main(int argc, char **argv)
 		gw.dns = evdns_base_new(gw.base,
 		    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
 	gw.max_connections = effective_max_connections(gw.cfg);
+	gw.scratch_size = RELAY_SCRATCH_SIZE;
+	gw.scratch = malloc(gw.scratch_size);
+	if (gw.scratch == NULL) {
+		log_error("out of memory");
+		return EXIT_STARTUP;
+	}
 
 	gw.listeners = calloc(gw.cfg->nlisteners, sizeof(*gw.listeners));
 	for (size_t i = 0; gw.listeners != NULL && i < gw.cfg->nlisteners;
@@ -348,6 +355,7 @@ main(int argc, char **argv)
 	free(gw.listeners);
 	evdns_base_free(gw.dns, 0);
 	event_base_free(gw.base);
+	free(gw.scratch);
 	config_unref(gw.cfg);
 	return EXIT_OK;
 }

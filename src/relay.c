@@ -1,7 +1,9 @@
 /* relay.c -- the data path: client frames to backend bytes and back */
 #include "relay.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -10,20 +12,33 @@
 
 #include "config.h"
 #include "frame.h"
+#include "gateway.h"
 #include "session.h"
 #include "ws_reader.h"
 
-/* Backend bytes are framed in messages of at most this size: small
- * enough for clients' default message limits (1 MiB in several). */
-#define RELAY_FRAME_MAX (64u << 10)
-/* Bytes libevent may read ahead of what the relay has consumed. */
-#define RELAY_READ_AHEAD (64u << 10)
+/*
+ * Why the relay reads plain sockets itself: libevent 2.1's socket
+ * bufferevents read at most 4 KiB per call (after an FIONREAD ioctl), which
+ * costs a syscall pair and a loop iteration per 4 KiB.  Reading directly
+ * gives one read(2) per up to RELAY_SCRATCH_SIZE bytes, and lets both
+ * directions skip a copy:
+ *
+ *   client -> backend: read into the loop's scratch buffer, decode frames
+ *   in place (unmask, squeeze out headers), append the payload to the
+ *   backend's output;
+ *   backend -> client: read straight into space reserved in the client's
+ *   output, behind room for the frame header, then write the header.
+ *
+ * TLS sides are read through their bufferevent's input instead (the same
+ * code, another source).  Writing always goes through the bufferevents.
+ */
 
-static size_t
-min_size(size_t a, size_t b)
-{
-	return a < b ? a : b;
-}
+/* Backend bytes become binary messages of at most this size, so a frame
+ * header is 2 or 4 bytes and clients' default limits (1 MiB in several)
+ * are never near. */
+#define RELAY_FRAME_MAX 65535u
+/* Let one write callback send this much (libevent's default is 16 KiB). */
+#define RELAY_MAX_WRITE (1u << 20)
 
 static size_t
 out_len(struct bufferevent *bev)
@@ -31,45 +46,63 @@ out_len(struct bufferevent *bev)
 	return evbuffer_get_length(bufferevent_get_output(bev));
 }
 
-static void
-relay_pause_client(struct session *s)
+/* How many more bytes may be queued towards bev. */
+static size_t
+room(const struct session *s, struct bufferevent *bev)
 {
-	s->client_paused = true;
-	bufferevent_disable(s->client, EV_READ);
+	size_t max = (size_t)s->route->limits.max_buffer;
+	size_t queued = out_len(bev);
+
+	return queued < max ? max - queued : 0;
+}
+
+static void
+relay_read_enable(struct session *s, bool client, bool on)
+{
+	struct event *ev = client ? s->client_rev : s->backend_rev;
+	struct bufferevent *bev = client ? s->client : s->backend;
+
+	if (ev != NULL) {
+		if (on)
+			event_add(ev, NULL);
+		else
+			event_del(ev);
+	} else if (on) {
+		bufferevent_enable(bev, EV_READ);
+	} else {
+		bufferevent_disable(bev, EV_READ);
+	}
+}
+
+static void
+relay_pause(struct session *s, bool client)
+{
+	if (client)
+		s->client_paused = true;
+	else
+		s->backend_paused = true;
+	relay_read_enable(s, client, false);
 }
 
 /*
- * Unmask and check n payload bytes at the front of in, then move them to
- * the backend (or drop them once the session is closing).  The payload
- * is XORed in place, chain by chain: nothing is copied but by the kernel.
+ * Read up to cap bytes from one side: first whatever its bufferevent
+ * already holds (the request's pipelined frames, or TLS plaintext), then,
+ * for plain sockets, the socket.  Returns the count, 0 at EOF, or -1 with
+ * errno (EAGAIN: nothing now).
  */
-static int
-relay_payload(struct session *s, struct evbuffer *in, size_t n,
-    uint16_t *code)
+static ssize_t
+relay_source(struct bufferevent *bev, struct event *rev, void *buf,
+    size_t cap)
 {
-	/* Control payloads stay here (the reader keeps a copy). */
-	struct evbuffer *to = s->state == SESSION_OPEN && s->backend != NULL &&
-	    !ws_reader_is_control(&s->rx) ? bufferevent_get_output(s->backend)
-	    : NULL;
+	struct evbuffer *in = bufferevent_get_input(bev);
 
-	while (n > 0) {
-		struct evbuffer_iovec v;
-		size_t m;
-
-		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-			return 0;
-		m = min_size(v.iov_len, n);
-		if (ws_reader_payload(&s->rx, v.iov_base, m, code) != 0)
-			return -1;
-		if (to != NULL) {
-			evbuffer_remove_buffer(in, to, m);
-			s->bytes_up += m;
-		} else {
-			evbuffer_drain(in, m);
-		}
-		n -= m;
+	if (evbuffer_get_length(in) > 0)
+		return evbuffer_remove(in, buf, cap);
+	if (rev == NULL) {
+		errno = EAGAIN;
+		return -1;
 	}
-	return 0;
+	return read(bufferevent_getfd(bev), buf, cap);
 }
 
 static void
@@ -83,163 +116,191 @@ relay_send_pong(struct session *s)
 	evbuffer_add(out, s->rx.ctl, s->rx.ctl_len);
 }
 
-/* Parse and act on everything the client has sent, until the input runs
- * dry, the backend is full, or the session changes state. */
-static void
-relay_client_input(struct session *s)
+/*
+ * Act on len bytes from the client (already behind any carried header
+ * bytes).  Returns false if the session left the relay.
+ */
+static bool
+relay_client_bytes(struct session *s, uint8_t *buf, size_t len)
 {
-	struct evbuffer *in = bufferevent_get_input(s->client);
-	size_t max = (size_t)s->route->limits.max_buffer;
-	uint16_t code = 0;
+	struct ws_decode d;
 
 	for (;;) {
-		size_t avail = evbuffer_get_length(in);
-
-		if (!ws_reader_in_frame(&s->rx)) {
-			size_t want = min_size(avail, FRAME_MAX_HEADER);
-			const uint8_t *h;
-			int n;
-
-			if (avail == 0)
-				return;
-			h = evbuffer_pullup(in, (ev_ssize_t)want);
-			n = ws_reader_header(&s->rx, h, want, &code);
-			if (n == 0)
-				return;
-			if (n < 0) {
-				session_fail(s, code, s->rx.why);
-				return;
-			}
-			evbuffer_drain(in, (size_t)n);
-			avail -= (size_t)n;
+		ws_reader_decode(&s->rx, buf, len, &d);
+		if (d.data > 0 && s->state == SESSION_OPEN &&
+		    s->backend != NULL) {
+			evbuffer_add(bufferevent_get_output(s->backend), buf,
+			    d.data);
+			s->bytes_up += d.data;
 		}
-		if (ws_reader_remaining(&s->rx) > 0) {
-			size_t n;
-
-			if (avail == 0)
-				return;
-			n = ws_reader_remaining(&s->rx) < avail
-			    ? (size_t)ws_reader_remaining(&s->rx) : avail;
-			if (!ws_reader_is_control(&s->rx) &&
-			    s->state == SESSION_OPEN) {
-				size_t queued = out_len(s->backend);
-
-				if (queued >= max) {
-					relay_pause_client(s);
-					return;
-				}
-				n = min_size(n, max - queued);
-			}
-			if (relay_payload(s, in, n, &code) != 0) {
-				session_fail(s, code, s->rx.why);
-				return;
-			}
-			if (ws_reader_remaining(&s->rx) > 0)
-				continue;
-		}
-		switch (ws_reader_frame_end(&s->rx, &code)) {
+		buf += d.consumed;
+		len -= d.consumed;
+		switch (d.ev) {
+		case WS_EV_NONE:
+		case WS_EV_MESSAGE_END:
+			/* Only an incomplete header can be left over. */
+			memcpy(s->carry, buf, len);
+			s->carry_len = (uint8_t)len;
+			return true;
 		case WS_EV_ERROR:
-			session_fail(s, code, s->rx.why);
-			return;
+			session_fail(s, d.close_code, s->rx.why);
+			return false;
 		case WS_EV_PING:
-			if (s->state != SESSION_OPEN)
-				break;
-			relay_send_pong(s);
-			/* A client that pings but never reads would make
-			 * pongs pile up: stop reading it instead. */
-			if (out_len(s->client) >= max) {
-				relay_pause_client(s);
-				return;
-			}
+			if (s->state == SESSION_OPEN)
+				relay_send_pong(s);
+			break;
+		case WS_EV_PONG:
 			break;
 		case WS_EV_CLOSE:
 			session_peer_closed(s, s->rx.peer_close_code);
-			return;
-		case WS_EV_PONG:
-		case WS_EV_NONE:
-		case WS_EV_MESSAGE_END:
-			break;
+			return false;
 		}
 	}
 }
 
-/* Frame whatever the backend has sent as binary messages. */
+/* Read and act on what the client sent, as far as the backend can take
+ * it. */
 static void
-relay_backend_input(struct session *s, bool all)
+relay_client_pull(struct session *s)
 {
-	struct evbuffer *in = bufferevent_get_input(s->backend);
-	struct evbuffer *out = bufferevent_get_output(s->client);
-	size_t max = (size_t)s->route->limits.max_buffer;
+	struct gateway *gw = s->gw;
+	uint8_t *scratch = gw->scratch;
 
 	for (;;) {
-		size_t avail = evbuffer_get_length(in);
-		size_t queued = evbuffer_get_length(out);
-		uint8_t hdr[FRAME_MAX_HEADER];
-		size_t n, hlen;
+		size_t cap = gw->scratch_size - s->carry_len;
+		ssize_t n, nread;
 
-		if (avail == 0)
-			return;
-		if (queued >= max && !all) {
-			s->backend_paused = true;
-			bufferevent_disable(s->backend, EV_READ);
+		if (s->state == SESSION_OPEN && s->backend != NULL) {
+			size_t r = room(s, s->backend);
+
+			if (r == 0) {
+				relay_pause(s, true);
+				return;
+			}
+			/* Payload never exceeds what was read. */
+			if (r < cap)
+				cap = r;
+		}
+		memcpy(scratch, s->carry, s->carry_len);
+		nread = relay_source(s->client, s->client_rev,
+		    scratch + s->carry_len, cap);
+		n = nread;
+		if (n == 0) {
+			session_client_gone(s, "client closed TCP without a "
+			    "close frame");
 			return;
 		}
-		n = min_size(avail, RELAY_FRAME_MAX);
-		if (!all)
-			n = min_size(n, max - queued);
-		hlen = frame_write_header(hdr, true, WS_OP_BINARY, n);
-		evbuffer_add(out, hdr, hlen);
-		evbuffer_remove_buffer(in, out, n);
-		s->bytes_down += n;
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				break;
+			session_client_gone(s, "client connection error");
+			return;
+		}
+		n += s->carry_len;
+		s->carry_len = 0;
+		if (!relay_client_bytes(s, scratch, (size_t)n))
+			return;
+		if ((size_t)nread < cap)
+			break;		/* read less than asked: drained */
 	}
+	session_touch(s);
+	/* A client that pings but never reads would make pongs pile up:
+	 * stop reading it until it reads. */
+	if (room(s, s->client) == 0)
+		relay_pause(s, true);
+}
+
+/* Frame what the backend sent as binary messages, as far as the client
+ * can take them (all of it when the backend is gone). */
+static void
+relay_backend_pull(struct session *s, bool all)
+{
+	struct evbuffer *out = bufferevent_get_output(s->client);
+
+	for (;;) {
+		struct evbuffer_iovec v;
+		size_t cap = RELAY_FRAME_MAX;
+		ssize_t n;
+		uint8_t *p;
+
+		if (!all) {
+			size_t r = room(s, s->client);
+
+			if (r == 0) {
+				relay_pause(s, false);
+				return;
+			}
+			if (r < cap)
+				cap = r;
+		}
+		/* One contiguous extent: header room, then the payload. */
+		if (evbuffer_reserve_space(out, (ev_ssize_t)cap + 4, &v, 1) !=
+		    1) {
+			session_backend_gone(s, true, "out of memory");
+			return;
+		}
+		p = v.iov_base;
+		n = relay_source(s->backend, all ? NULL : s->backend_rev,
+		    p + 4, cap);
+		if (n <= 0) {
+			int err = errno;
+
+			evbuffer_commit_space(out, NULL, 0);
+			if (all)
+				return;
+			if (n == 0) {
+				session_backend_gone(s, false, "backend closed "
+				    "the connection");
+			} else if (err != EAGAIN && err != EWOULDBLOCK &&
+			    err != EINTR) {
+				session_backend_gone(s, true, "backend "
+				    "connection error");
+			} else {
+				session_touch(s);
+			}
+			return;
+		}
+		if (n < 126) {
+			/* Short payload, 2-byte header: close the gap. */
+			memmove(p + 2, p + 4, (size_t)n);
+			v.iov_len = frame_write_header(p, true, WS_OP_BINARY,
+			    (uint64_t)n) + (size_t)n;
+		} else {
+			v.iov_len = frame_write_header(p, true, WS_OP_BINARY,
+			    (uint64_t)n) + (size_t)n;
+		}
+		evbuffer_commit_space(out, &v, 1);
+		s->bytes_down += (uint64_t)n;
+		if ((size_t)n < cap)
+			return;
+	}
+}
+
+static void
+relay_client_rev_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	relay_client_pull(arg);
+}
+
+static void
+relay_backend_rev_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->state == SESSION_OPEN)
+		relay_backend_pull(s, false);
 }
 
 static void
 relay_client_read_cb(struct bufferevent *bev, void *arg)
 {
-	struct session *s = arg;
-
 	(void)bev;
-	session_touch(s);
-	relay_client_input(s);
-}
-
-static void
-relay_client_write_cb(struct bufferevent *bev, void *arg)
-{
-	struct session *s = arg;
-
-	(void)bev;
-	/* Output fell to the low watermark: the client is reading again. */
-	if (s->client_paused && s->state == SESSION_OPEN &&
-	    out_len(s->client) < s->route->limits.max_buffer &&
-	    (s->backend == NULL ||
-	    out_len(s->backend) < s->route->limits.max_buffer)) {
-		s->client_paused = false;
-		bufferevent_enable(s->client, EV_READ);
-		relay_client_input(s);
-		if (s->state != SESSION_OPEN)
-			return;
-	}
-	if (s->backend_paused && s->backend != NULL &&
-	    s->state == SESSION_OPEN) {
-		s->backend_paused = false;
-		bufferevent_enable(s->backend, EV_READ);
-		relay_backend_input(s, false);
-	}
-}
-
-static void
-relay_client_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct session *s = arg;
-
-	(void)bev;
-	if (what & BEV_EVENT_EOF)
-		session_client_gone(s, "client closed TCP without a close "
-		    "frame");
-	else
-		session_client_gone(s, "client connection error");
+	relay_client_pull(arg);
 }
 
 static void
@@ -248,24 +309,46 @@ relay_backend_read_cb(struct bufferevent *bev, void *arg)
 	struct session *s = arg;
 
 	(void)bev;
+	if (s->state == SESSION_OPEN)
+		relay_backend_pull(s, false);
+}
+
+/* Resume whichever side was paused for a peer that now has room. */
+static void
+relay_resume(struct session *s)
+{
 	if (s->state != SESSION_OPEN)
 		return;
-	session_touch(s);
-	relay_backend_input(s, false);
+	if (s->client_paused && room(s, s->client) > 0 &&
+	    (s->backend == NULL || room(s, s->backend) > 0)) {
+		s->client_paused = false;
+		relay_read_enable(s, true, true);
+		relay_client_pull(s);
+		if (s->state != SESSION_OPEN)
+			return;
+	}
+	if (s->backend_paused && s->backend != NULL &&
+	    room(s, s->client) > 0) {
+		s->backend_paused = false;
+		relay_read_enable(s, false, true);
+		relay_backend_pull(s, false);
+	}
 }
 
 static void
-relay_backend_write_cb(struct bufferevent *bev, void *arg)
+relay_write_cb(struct bufferevent *bev, void *arg)
 {
-	struct session *s = arg;
-
 	(void)bev;
-	if (s->client_paused && s->state == SESSION_OPEN &&
-	    out_len(s->client) < s->route->limits.max_buffer) {
-		s->client_paused = false;
-		bufferevent_enable(s->client, EV_READ);
-		relay_client_input(s);
-	}
+	relay_resume(arg);
+}
+
+static void
+relay_client_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	session_client_gone(arg, (what & BEV_EVENT_EOF)
+	    ? "client closed TCP without a close frame"
+	    : "client connection error");
 }
 
 static void
@@ -277,7 +360,7 @@ relay_backend_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_EOF) {
 		/* Deliver what the backend said before it hung up. */
 		if (s->state == SESSION_OPEN)
-			relay_backend_input(s, true);
+			relay_backend_pull(s, true);
 		session_backend_gone(s, false, "backend closed the "
 		    "connection");
 	} else {
@@ -285,22 +368,65 @@ relay_backend_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
+static struct event *
+relay_new_rev(struct session *s, struct bufferevent *bev,
+    event_callback_fn cb)
+{
+	struct event *ev = event_new(s->gw->base, bufferevent_getfd(bev),
+	    EV_READ | EV_PERSIST, cb, s);
+
+	if (ev != NULL)
+		event_add(ev, NULL);
+	return ev;
+}
+
 void
 relay_start(struct session *s)
 {
-	const struct limits *l = &s->route->limits;
-	size_t low = (size_t)l->max_buffer / 2;
+	size_t low = (size_t)s->route->limits.max_buffer / 2;
 
-	bufferevent_setcb(s->client, relay_client_read_cb,
-	    relay_client_write_cb, relay_client_event_cb, s);
-	bufferevent_setcb(s->backend, relay_backend_read_cb,
-	    relay_backend_write_cb, relay_backend_event_cb, s);
-	bufferevent_setwatermark(s->client, EV_READ, 0, RELAY_READ_AHEAD);
-	bufferevent_setwatermark(s->backend, EV_READ, 0, RELAY_READ_AHEAD);
+	bufferevent_setcb(s->client, relay_client_read_cb, relay_write_cb,
+	    relay_client_event_cb, s);
+	bufferevent_setcb(s->backend, relay_backend_read_cb, relay_write_cb,
+	    relay_backend_event_cb, s);
+	bufferevent_setwatermark(s->client, EV_READ, 0, RELAY_SCRATCH_SIZE);
+	bufferevent_setwatermark(s->backend, EV_READ, 0, RELAY_SCRATCH_SIZE);
 	bufferevent_setwatermark(s->client, EV_WRITE, low, 0);
 	bufferevent_setwatermark(s->backend, EV_WRITE, low, 0);
-	bufferevent_enable(s->client, EV_READ | EV_WRITE);
-	bufferevent_enable(s->backend, EV_READ | EV_WRITE);
+	bufferevent_set_max_single_write(s->client, RELAY_MAX_WRITE);
+	bufferevent_set_max_single_write(s->backend, RELAY_MAX_WRITE);
+	bufferevent_enable(s->client, EV_WRITE);
+	bufferevent_enable(s->backend, EV_WRITE);
+	if (!s->client_tls) {
+		bufferevent_disable(s->client, EV_READ);
+		s->client_rev = relay_new_rev(s, s->client,
+		    relay_client_rev_cb);
+	} else {
+		bufferevent_enable(s->client, EV_READ);
+	}
+	if (!s->backend_tls) {
+		bufferevent_disable(s->backend, EV_READ);
+		s->backend_rev = relay_new_rev(s, s->backend,
+		    relay_backend_rev_cb);
+	} else {
+		bufferevent_enable(s->backend, EV_READ);
+	}
+	if ((!s->client_tls && s->client_rev == NULL) ||
+	    (!s->backend_tls && s->backend_rev == NULL)) {
+		session_fail(s, WS_CLOSE_INTERNAL, "out of memory");
+		return;
+	}
 	/* Frames pipelined behind the request are already buffered. */
-	relay_client_input(s);
+	relay_client_pull(s);
+}
+
+void
+relay_stop_reading(struct session *s, bool client)
+{
+	struct event **ev = client ? &s->client_rev : &s->backend_rev;
+
+	if (*ev != NULL) {
+		event_free(*ev);
+		*ev = NULL;
+	}
 }

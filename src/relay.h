@@ -2,10 +2,19 @@
 #ifndef WSGATE_RELAY_H
 #define WSGATE_RELAY_H
 
+#include <stdbool.h>
+
 struct session;
+
+/* Size of the per-loop read buffer (struct gateway's scratch). */
+#define RELAY_SCRATCH_SIZE (128u << 10)
 
 /* Install the relay callbacks on an upgraded session and process any
  * bytes the client sent right after its request. */
 void relay_start(struct session *s);
+
+/* The session leaves the relay for one side (closing): stop reading it
+ * here so the session's own callbacks take over. */
+void relay_stop_reading(struct session *s, bool client);
 
 #endif

@@ -124,6 +124,7 @@ session_maybe_free(struct session *s)
 static void
 session_drop_client(struct session *s)
 {
+	relay_stop_reading(s, true);
 	bufferevent_free(s->client);
 	s->client = NULL;
 }
@@ -133,6 +134,7 @@ session_drop_client(struct session *s)
 static void
 session_drop_backend(struct session *s)
 {
+	relay_stop_reading(s, false);
 	bufferevent_free(s->backend);
 	s->backend = NULL;
 	s->backend_flushing = false;
@@ -190,6 +192,7 @@ session_backend_finish(struct session *s)
 		return;
 	}
 	s->backend_flushing = true;
+	relay_stop_reading(s, false);
 	evbuffer_drain(bufferevent_get_input(s->backend),
 	    evbuffer_get_length(bufferevent_get_input(s->backend)));
 	bufferevent_setcb(s->backend, session_backend_linger_read_cb,
@@ -250,6 +253,7 @@ session_enter_linger(struct session *s)
 	struct evbuffer *in = bufferevent_get_input(s->client);
 
 	s->state = SESSION_LINGER;
+	relay_stop_reading(s, true);
 	evbuffer_drain(in, evbuffer_get_length(in));
 	bufferevent_setcb(s->client, session_linger_read_cb,
 	    session_linger_write_cb, session_linger_event_cb, s);

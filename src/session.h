@@ -52,6 +52,10 @@ struct session {
 	struct bufferevent *client;	/* owned; NULL once closed */
 	struct bufferevent *backend;	/* owned; NULL once closed */
 	struct event *timer;		/* the session's one timer */
+	/* Plain sockets are read by the relay itself (see relay.c); NULL
+	 * outside the relay states and for TLS sides. */
+	struct event *client_rev, *backend_rev;
+	bool client_tls, backend_tls;
 	enum session_state state;
 	bool backend_flushing;		/* write what is queued, then close */
 	bool counted;			/* holds a max_connections slot */
@@ -62,6 +66,9 @@ struct session {
 	bool protocol_binary;		/* client offered "binary" */
 
 	struct ws_reader rx;
+	/* An incomplete frame header left at the end of the last read. */
+	uint8_t carry[FRAME_MAX_HEADER];
+	uint8_t carry_len;
 	char accept[HS_ACCEPT_LEN + 1];
 
 	uint16_t close_code;		/* what ended it, for the log */

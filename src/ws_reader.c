@@ -109,3 +109,55 @@ ws_reader_frame_end(struct ws_reader *r, uint16_t *close_code)
 	}
 	return WS_EV_MESSAGE_END;
 }
+
+void
+ws_reader_decode(struct ws_reader *r, uint8_t *buf, size_t len,
+    struct ws_decode *d)
+{
+	size_t in = 0, out = 0;
+
+	d->ev = WS_EV_NONE;
+	d->close_code = 0;
+	while (in < len) {
+		enum ws_reader_event ev;
+
+		if (!r->in_frame) {
+			int n = ws_reader_header(r, buf + in, len - in,
+			    &d->close_code);
+
+			if (n == 0)
+				break;		/* incomplete header */
+			if (n < 0) {
+				d->ev = WS_EV_ERROR;
+				break;
+			}
+			in += (size_t)n;
+		}
+		if (ws_reader_remaining(r) > 0) {
+			uint64_t rem = ws_reader_remaining(r);
+			size_t n = rem < len - in ? (size_t)rem : len - in;
+
+			if (ws_reader_payload(r, buf + in, n,
+			    &d->close_code) != 0) {
+				d->ev = WS_EV_ERROR;
+				break;
+			}
+			if (!frame_is_control(r->fh.opcode)) {
+				/* Squeeze out the headers before it. */
+				if (out != in)
+					memmove(buf + out, buf + in, n);
+				out += n;
+			}
+			in += n;
+			if (ws_reader_remaining(r) > 0)
+				break;		/* input used up mid-frame */
+		}
+		ev = ws_reader_frame_end(r, &d->close_code);
+		if (ev != WS_EV_NONE && ev != WS_EV_MESSAGE_END) {
+			d->ev = ev;
+			break;
+		}
+	}
+	d->consumed = in;
+	d->data = out;
+}

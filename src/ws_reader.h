@@ -80,4 +80,26 @@ int ws_reader_payload(struct ws_reader *r, uint8_t *p, size_t n,
 enum ws_reader_event ws_reader_frame_end(struct ws_reader *r,
     uint16_t *close_code);
 
+/* What ws_reader_decode() did with a buffer. */
+struct ws_decode {
+	size_t consumed;	/* input bytes used */
+	size_t data;		/* data payload bytes now at buf[0..data) */
+	enum ws_reader_event ev;	/* why it stopped; WS_EV_NONE: input
+					 * used up (up to a partial header) */
+	uint16_t close_code;	/* with WS_EV_ERROR */
+};
+
+/*
+ * Decode frames from buf[0..len) in place: unmask every payload and move
+ * data payload bytes to the front, so that buf[0..data) is exactly what
+ * the backend must receive, with headers and control payloads squeezed
+ * out.  Stops after each control frame (PING, PONG, CLOSE) or error, so
+ * the caller can act on it and call again with buf + consumed; otherwise
+ * uses all input except a trailing incomplete header (fewer than 14
+ * bytes), which the caller keeps and puts in front of the next bytes.
+ * Data messages that end (WS_EV_MESSAGE_END) do not stop decoding.
+ */
+void ws_reader_decode(struct ws_reader *r, uint8_t *buf, size_t len,
+    struct ws_decode *d);
+
 #endif
