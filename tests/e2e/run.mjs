@@ -396,14 +396,15 @@ ${route("echo", echoP)}${route("hangup", hangP)}${route("down", deadP)}`,
 	page.on("pageerror", (e) => consoleLines.push(`pageerror: ${e}`));
 
 	try {
-		const first = await page.goto(`${origin}/index.html`);
+		// "/" serves web_root/index.html.
+		const first = await page.goto(`${origin}/`);
 		await test("page served from web_root", async () => {
 			eq(first.status(), 200, "status");
 			const type = first.headers()["content-type"];
 			check(/^text\/html/.test(type), "content-type", type);
 			eq(await page.evaluate(() => typeof window.e2e),
 			    "object", "e2e.js loaded");
-			return `${origin}/index.html`;
+			return `${origin}/ -> index.html, e2e.js`;
 		}, page);
 
 		await test("readyState, subprotocol, close 1000", async () => {
