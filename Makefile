@@ -54,12 +54,23 @@ $(B) $(B)/asan $(B)/unit $(B)/unit-asan:
 	mkdir -p $@
 
 # Unit tests: one program per pure module, built plain and sanitized.
-$(B)/unit/test_%: tests/unit/test_%.c tests/unit/testlib.h $(PURE_SRC) $(HDRS) | $(B)/unit
-	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(PKG_CFLAGS) -o $@ $< \
-	    $(PURE_SRC) $(PKG_LIBS)
-$(B)/unit-asan/test_%: tests/unit/test_%.c tests/unit/testlib.h $(PURE_SRC) $(HDRS) | $(B)/unit-asan
-	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SANITIZE) $(PKG_CFLAGS) -o $@ $< \
-	    $(PURE_SRC) $(PKG_LIBS)
+# UNIT_SRCDIR lets a test find its data files (tests/unit/config/*.ini)
+# from any working directory.
+# The pure modules are compiled once per flavour and linked into each test.
+UNIT_DEFS := -DUNIT_SRCDIR='"$(CURDIR)/tests/unit"'
+UNIT_OBJ  := $(PURE:%=$(B)/unit/%.o)
+UNITA_OBJ := $(PURE:%=$(B)/unit-asan/%.o)
+.SECONDARY: $(UNIT_OBJ) $(UNITA_OBJ)
+$(B)/unit/%.o: src/%.c $(HDRS) | $(B)/unit
+	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(PKG_CFLAGS) -c -o $@ $<
+$(B)/unit-asan/%.o: src/%.c $(HDRS) | $(B)/unit-asan
+	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SANITIZE) $(PKG_CFLAGS) -c -o $@ $<
+$(B)/unit/test_%: tests/unit/test_%.c tests/unit/testlib.h $(UNIT_OBJ) $(HDRS) | $(B)/unit
+	$(CC) $(CPPFLAGS) $(UNIT_DEFS) $(WARN) -O1 -g $(PKG_CFLAGS) -o $@ $< \
+	    $(UNIT_OBJ) $(PKG_LIBS)
+$(B)/unit-asan/test_%: tests/unit/test_%.c tests/unit/testlib.h $(UNITA_OBJ) $(HDRS) | $(B)/unit-asan
+	$(CC) $(CPPFLAGS) $(UNIT_DEFS) $(WARN) -O1 -g $(SANITIZE) $(PKG_CFLAGS) -o $@ $< \
+	    $(UNITA_OBJ) $(PKG_LIBS)
 
 unit: $(UNITS:%=$(B)/unit/test_%) $(UNITS:%=$(B)/unit-asan/test_%)
 

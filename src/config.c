@@ -221,6 +221,11 @@ section_begin(struct parse *ps, const char *name, size_t len)
 	snprintf(ps->section, sizeof(ps->section), "%.*s", (int)len, name);
 	ps->have_key = false;
 	ps->kind = SEC_IGNORED;
+	if (len >= sizeof(ps->section)) {
+		errorf(ps, ps->file, ps->line, NULL, NULL, "section name "
+		    "longer than %zu bytes", sizeof(ps->section) - 1);
+		return;
+	}
 
 	if (strcmp(ps->section, "gateway") == 0) {
 		if (ps->route_file) {
@@ -294,6 +299,23 @@ section_begin(struct parse *ps, const char *name, size_t len)
 	    "[route:NAME]");
 }
 
+/* inih's test for "key = value": '=' or ':' before any inline comment
+ * (';' after a blank); inih rejects the line otherwise. */
+static bool
+has_key_separator(const char *s)
+{
+	bool was_space = false;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '=' || *s == ':')
+			return true;
+		if (*s == ';' && was_space)
+			return false;
+		was_space = isspace((unsigned char)*s);
+	}
+	return false;
+}
+
 /*
  * inih reader: counts lines (Debian's libinih gives handlers no line
  * numbers), sees every section header (inih skips empty sections), and
@@ -348,7 +370,7 @@ config_reader(char *str, int num, void *stream)
 		section_begin(ps, s + 1, (size_t)(close - s - 1));
 		return str;
 	}
-	if (strpbrk(s, "=:") == NULL) {
+	if (!has_key_separator(s)) {
 		errorf(ps, ps->file, ps->line, NULL, NULL, "syntax error: "
 		    "expected \"key = value\", \"[section]\" or a comment");
 		strcpy(str, "\n");
@@ -599,6 +621,28 @@ set_scalar(struct parse *ps, const struct key_def *k, void *base,
 	}
 }
 
+/*
+ * Debian's inih (r55) strips an inline comment (";" after a blank) from a
+ * key's first line but not from its continuation lines; do it here so
+ * "    127.0.0.1:8081 ; backup" means the same on either.
+ */
+static const char *
+strip_inline_comment(char *buf, size_t size, const char *value)
+{
+	size_t n;
+
+	for (n = 0; value[n] != '\0' && n + 1 < size; n++) {
+		if (value[n] == ';' && n > 0 &&
+		    isspace((unsigned char)value[n - 1]))
+			break;
+		buf[n] = value[n];
+	}
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		n--;
+	buf[n] = '\0';
+	return buf;
+}
+
 static int
 config_handler(void *user, const char *section, const char *name,
     const char *value)
@@ -608,10 +652,13 @@ config_handler(void *user, const char *section, const char *name,
 	unsigned long long *set;
 	int *lines;
 	struct route *r = NULL;
+	char vbuf[INI_MAX_LINE];
 	bool other;
 	size_t ki;
 
 	(void)section;	/* ps->section is the same, seen by the reader */
+	if (ps->continuation)
+		value = strip_inline_comment(vbuf, sizeof(vbuf), value);
 	switch (ps->kind) {
 	case SEC_NONE:
 		errorf(ps, ps->file, ps->line, NULL, name, "key outside any "
@@ -685,18 +732,27 @@ parse_stream(struct parse *ps, FILE *fp, const char *file)
 		errorf(ps, file, 0, NULL, NULL, "cannot parse");
 }
 
-static void
+/* Returns -1 if the file could not be read at all. */
+static int
 parse_file(struct parse *ps, const char *path)
 {
 	FILE *fp = fopen(path, "r");
+	int rc = 0;
 
 	if (fp == NULL) {
 		errorf(ps, path, 0, NULL, NULL, "cannot open: %s",
 		    strerror(errno));
-		return;
+		return -1;
 	}
 	parse_stream(ps, fp, path);
+	if (ferror(fp)) {
+		/* e.g. a directory: fopen() works, reading does not */
+		errorf(ps, path, 0, NULL, NULL, "cannot read: %s",
+		    strerror(errno));
+		rc = -1;
+	}
 	fclose(fp);
+	return rc;
 }
 
 static int
@@ -774,6 +830,12 @@ finish(struct parse *ps)
 			errorf(ps, r->where.file, r->where.line, sec,
 			    "backend", "missing; e.g. backend = "
 			    "127.0.0.1:5900");
+		if (key_given(set, "origins") && r->norigins == 0 &&
+		    !r->origin_any)
+			errorf(ps, r->where.file,
+			    ps->rp[i].line[key_index("origins")], sec,
+			    "origins", "no origin listed; list the page origins "
+			    "allowed to connect, or \"*\" to allow any");
 		if (!key_given(set, "origins"))
 			errorf(ps, r->where.file, r->where.line, sec,
 			    "origins", "missing; list the page origins "
@@ -831,11 +893,12 @@ load(const char *path, FILE *fp, struct config_errors *errs)
 	size_t before = errs->n;
 	if (fp != NULL)
 		parse_stream(&ps, fp, path);
-	else
-		parse_file(&ps, path);
+	else if (parse_file(&ps, path) != 0)
+		goto done;	/* what is "missing" would only be noise */
 	if (cfg->routes_dir != NULL)
 		parse_routes_dir(&ps);
 	finish(&ps);
+done:
 	free(ps.rp);
 	free(ps.dir);
 	if (errs->n != before) {

@@ -88,6 +88,7 @@ bind_one(const struct addrinfo *ai, char *err, size_t errsize)
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+
 	/* Let [::]:P and 0.0.0.0:P be listed side by side. */
 	if (ai->ai_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));

@@ -226,6 +226,25 @@ signal_cb(evutil_socket_t signo, short what, void *arg)
 	}
 }
 
+/*
+ * Sessions switch reading and writing on and off many times in one loop
+ * iteration (upgrade, relay, close); with epoll's change list those turn
+ * into one epoll_ctl per descriptor per iteration instead of one each.
+ */
+static struct event_base *
+new_event_base(void)
+{
+	struct event_config *ec = event_config_new();
+	struct event_base *base;
+
+	if (ec == NULL)
+		return NULL;
+	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	return base;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -285,9 +304,10 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile_limit();
 	event_set_log_callback(libevent_log_cb);
-	gw.base = event_base_new();
+	gw.base = new_event_base();
 	if (gw.base == NULL) {
 		log_error("cannot create the event loop");
+		config_unref(gw.cfg);
 		return EXIT_STARTUP;
 	}
 	gw.dns = evdns_base_new(gw.base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
@@ -313,19 +333,14 @@ main(int argc, char **argv)
 		if (gw.listeners[i] == NULL) {
 			log_error("%s:%d: listen = %s: %s", ls->where.file,
 			    ls->where.line, ls->text, err);
-			stop_listening(&gw);
-			return EXIT_STARTUP;
+			goto startup_failed;
 		}
 		gw.nlisteners++;
 		log_info("listening on %s",
 		    listener_describe(gw.listeners[i]));
 	}
 	if (gw.listeners == NULL)
-		return EXIT_STARTUP;
-	log_routes(gw.cfg);
-	log_info("wsgate %s ready (max_connections %u)", WSGATE_VERSION,
-	    gw.max_connections);
-
+		goto startup_failed;
 	memset(&sig, 0, sizeof(sig));
 	sig.gw = &gw;
 	sig.term = evsignal_new(gw.base, SIGTERM, signal_cb, &sig);
@@ -336,6 +351,11 @@ main(int argc, char **argv)
 	evsignal_add(sig.term, NULL);
 	evsignal_add(sig.intr, NULL);
 	evsignal_add(sig.hup, NULL);
+	/* "ready" only once the signals are handled: until then SIGTERM or
+	 * SIGHUP would kill the process (the default action). */
+	log_routes(gw.cfg);
+	log_info("wsgate %s ready (max_connections %u)", WSGATE_VERSION,
+	    gw.max_connections);
 
 	event_base_dispatch(gw.base);
 
@@ -358,4 +378,14 @@ main(int argc, char **argv)
 	free(gw.scratch);
 	config_unref(gw.cfg);
 	return EXIT_OK;
+
+startup_failed:
+	/* Free it all, so that a sanitizer build reports real leaks only. */
+	stop_listening(&gw);
+	free(gw.listeners);
+	if (gw.dns != NULL)
+		evdns_base_free(gw.dns, 0);
+	event_base_free(gw.base);
+	config_unref(gw.cfg);
+	return EXIT_STARTUP;
 }

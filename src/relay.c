@@ -29,8 +29,14 @@
  *   backend -> client: read straight into space reserved in the client's
  *   output, behind room for the frame header, then write the header.
  *
- * TLS sides are read through their bufferevent's input instead (the same
- * code, another source).  Writing always goes through the bufferevents.
+ * Writing a plain socket is attempted at once, when bytes are queued;
+ * only a socket that cannot take them all gets a write event, until it
+ * has.  (A bufferevent writes one loop iteration later and switches
+ * EPOLLOUT on and off for every write.)  The queues stay the bufferevents'
+ * output buffers, so the session's closing code finds them there.
+ *
+ * TLS sides are read and written through their bufferevents (the same
+ * code: their input is just another source).
  */
 
 /* Backend bytes become binary messages of at most this size, so a frame
@@ -56,21 +62,114 @@ room(const struct session *s, struct bufferevent *bev)
 	return queued < max ? max - queued : 0;
 }
 
+/*
+ * Write what is queued for one side now.  Returns -1 on a broken
+ * connection (its write event is then made active so the error is handled
+ * from the event loop, not from deep inside a caller).
+ */
+static int
+relay_flush(struct session *s, bool client)
+{
+	struct bufferevent *bev = client ? s->client : s->backend;
+	struct event *wev = client ? s->client_wev : s->backend_wev;
+	struct evbuffer *out;
+	int n;
+
+	if (wev == NULL || bev == NULL)
+		return 0;	/* TLS: the bufferevent writes */
+	out = bufferevent_get_output(bev);
+	if (evbuffer_get_length(out) == 0)
+		return 0;
+	/* A socket bufferevent keeps its output's front frozen. */
+	evbuffer_unfreeze(out, 1);
+	n = evbuffer_write_atmost(out, bufferevent_getfd(bev), -1);
+	evbuffer_freeze(out, 1);
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR) {
+		event_active(wev, EV_WRITE, 1);
+		return -1;
+	}
+	if (evbuffer_get_length(out) > 0)
+		event_add(wev, NULL);
+	else
+		event_del(wev);
+	/* A side paused for this queue resumes from the loop, once the
+	 * queue is down to the low watermark. */
+	if ((s->client_paused || s->backend_paused) &&
+	    evbuffer_get_length(out) <= s->route->limits.max_buffer / 2)
+		event_active(wev, EV_WRITE, 1);
+	return 0;
+}
+
+static void relay_client_rev_cb(evutil_socket_t fd, short what, void *arg);
+static void relay_backend_rev_cb(evutil_socket_t fd, short what, void *arg);
+
+/*
+ * A paused side is not read, but its hang-up must still be seen, or a
+ * client that vanishes while its backend is stuck would hold the session
+ * forever: while paused, a plain socket's read event watches for EV_CLOSED
+ * (EPOLLRDHUP) only.
+ */
+static void
+relay_hup_cb(evutil_socket_t fd, short what, void *arg, bool client)
+{
+	struct session *s = arg;
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	(void)what;
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (err != 0) {
+		/* Reset: whatever it sent is gone anyway. */
+		if (client)
+			session_client_gone(s, "client connection reset");
+		else
+			session_backend_gone(s, true, "backend connection "
+			    "reset");
+		return;
+	}
+	/* FIN: its last bytes are still owed to the other side. */
+	session_peer_finishing(s, client);
+}
+
+static void
+relay_client_hup_cb(evutil_socket_t fd, short what, void *arg)
+{
+	relay_hup_cb(fd, what, arg, true);
+}
+
+static void
+relay_backend_hup_cb(evutil_socket_t fd, short what, void *arg)
+{
+	relay_hup_cb(fd, what, arg, false);
+}
+
 static void
 relay_read_enable(struct session *s, bool client, bool on)
 {
 	struct event *ev = client ? s->client_rev : s->backend_rev;
 	struct bufferevent *bev = client ? s->client : s->backend;
+	bool hup = client ? s->client_hup : s->backend_hup;
 
-	if (ev != NULL) {
+	if (ev == NULL) {
+		/* TLS: its bufferevent reads. */
 		if (on)
-			event_add(ev, NULL);
+			bufferevent_enable(bev, EV_READ);
 		else
-			event_del(ev);
-	} else if (on) {
-		bufferevent_enable(bev, EV_READ);
-	} else {
-		bufferevent_disable(bev, EV_READ);
+			bufferevent_disable(bev, EV_READ);
+		return;
+	}
+	event_del(ev);
+	if (on) {
+		event_assign(ev, s->gw->base, bufferevent_getfd(bev),
+		    EV_READ | EV_PERSIST, client ? relay_client_rev_cb
+		    : relay_backend_rev_cb, s);
+		event_add(ev, NULL);
+	} else if (!hup) {
+		event_assign(ev, s->gw->base, bufferevent_getfd(bev),
+		    EV_CLOSED, client ? relay_client_hup_cb
+		    : relay_backend_hup_cb, s);
+		event_add(ev, NULL);
 	}
 }
 
@@ -201,20 +300,33 @@ relay_client_pull(struct session *s)
 		s->carry_len = 0;
 		if (!relay_client_bytes(s, scratch, (size_t)n))
 			return;
+		relay_flush(s, false);
 		if ((size_t)nread < cap)
 			break;		/* read less than asked: drained */
 	}
 	session_touch(s);
+	relay_flush(s, true);	/* pongs */
 	/* A client that pings but never reads would make pongs pile up:
 	 * stop reading it until it reads. */
 	if (room(s, s->client) == 0)
 		relay_pause(s, true);
 }
 
+static void relay_backend_frame(struct session *s, bool all);
+static void relay_resume(struct session *s);
+
 /* Frame what the backend sent as binary messages, as far as the client
- * can take them (all of it when the backend is gone). */
+ * can take them (all of it when the backend is gone), and send them. */
 static void
 relay_backend_pull(struct session *s, bool all)
+{
+	relay_backend_frame(s, all);
+	if (s->client != NULL && s->state == SESSION_OPEN)
+		relay_flush(s, true);
+}
+
+static void
+relay_backend_frame(struct session *s, bool all)
 {
 	struct evbuffer *out = bufferevent_get_output(s->client);
 
@@ -297,6 +409,34 @@ relay_backend_rev_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+relay_client_wev_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (relay_flush(s, true) != 0) {
+		session_client_gone(s, "client connection error");
+		return;
+	}
+	relay_resume(s);
+}
+
+static void
+relay_backend_wev_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (relay_flush(s, false) != 0) {
+		session_backend_gone(s, true, "backend connection error");
+		return;
+	}
+	relay_resume(s);
+}
+
+static void
 relay_client_read_cb(struct bufferevent *bev, void *arg)
 {
 	(void)bev;
@@ -313,14 +453,17 @@ relay_backend_read_cb(struct bufferevent *bev, void *arg)
 		relay_backend_pull(s, false);
 }
 
-/* Resume whichever side was paused for a peer that now has room. */
+/* Resume whichever side was paused for a peer that has drained to the low
+ * watermark (half of max_buffer), so reading restarts in big steps. */
 static void
 relay_resume(struct session *s)
 {
+	size_t low = (size_t)s->route->limits.max_buffer / 2;
+
 	if (s->state != SESSION_OPEN)
 		return;
 	if (s->client_paused && room(s, s->client) > 0 &&
-	    (s->backend == NULL || room(s, s->backend) > 0)) {
+	    (s->backend == NULL || out_len(s->backend) <= low)) {
 		s->client_paused = false;
 		relay_read_enable(s, true, true);
 		relay_client_pull(s);
@@ -328,7 +471,7 @@ relay_resume(struct session *s)
 			return;
 	}
 	if (s->backend_paused && s->backend != NULL &&
-	    room(s, s->client) > 0) {
+	    out_len(s->client) <= low) {
 		s->backend_paused = false;
 		relay_read_enable(s, false, true);
 		relay_backend_pull(s, false);
@@ -369,13 +512,13 @@ relay_backend_event_cb(struct bufferevent *bev, short what, void *arg)
 }
 
 static struct event *
-relay_new_rev(struct session *s, struct bufferevent *bev,
+relay_new_event(struct session *s, struct bufferevent *bev, short what,
     event_callback_fn cb)
 {
 	struct event *ev = event_new(s->gw->base, bufferevent_getfd(bev),
-	    EV_READ | EV_PERSIST, cb, s);
+	    what | EV_PERSIST, cb, s);
 
-	if (ev != NULL)
+	if (ev != NULL && what == EV_READ)
 		event_add(ev, NULL);
 	return ev;
 }
@@ -395,29 +538,49 @@ relay_start(struct session *s)
 	bufferevent_setwatermark(s->backend, EV_WRITE, low, 0);
 	bufferevent_set_max_single_write(s->client, RELAY_MAX_WRITE);
 	bufferevent_set_max_single_write(s->backend, RELAY_MAX_WRITE);
-	bufferevent_enable(s->client, EV_WRITE);
-	bufferevent_enable(s->backend, EV_WRITE);
 	if (!s->client_tls) {
-		bufferevent_disable(s->client, EV_READ);
-		s->client_rev = relay_new_rev(s, s->client,
+		bufferevent_disable(s->client, EV_READ | EV_WRITE);
+		s->client_rev = relay_new_event(s, s->client, EV_READ,
 		    relay_client_rev_cb);
+		s->client_wev = relay_new_event(s, s->client, EV_WRITE,
+		    relay_client_wev_cb);
 	} else {
-		bufferevent_enable(s->client, EV_READ);
+		bufferevent_enable(s->client, EV_READ | EV_WRITE);
 	}
 	if (!s->backend_tls) {
-		bufferevent_disable(s->backend, EV_READ);
-		s->backend_rev = relay_new_rev(s, s->backend,
+		bufferevent_disable(s->backend, EV_READ | EV_WRITE);
+		s->backend_rev = relay_new_event(s, s->backend, EV_READ,
 		    relay_backend_rev_cb);
+		s->backend_wev = relay_new_event(s, s->backend, EV_WRITE,
+		    relay_backend_wev_cb);
 	} else {
-		bufferevent_enable(s->backend, EV_READ);
+		bufferevent_enable(s->backend, EV_READ | EV_WRITE);
 	}
-	if ((!s->client_tls && s->client_rev == NULL) ||
-	    (!s->backend_tls && s->backend_rev == NULL)) {
+	if ((!s->client_tls && (s->client_rev == NULL ||
+	    s->client_wev == NULL)) || (!s->backend_tls &&
+	    (s->backend_rev == NULL || s->backend_wev == NULL))) {
 		session_fail(s, WS_CLOSE_INTERNAL, "out of memory");
 		return;
 	}
+	relay_flush(s, true);	/* the 101 */
 	/* Frames pipelined behind the request are already buffered. */
 	relay_client_pull(s);
+}
+
+void
+relay_stop_writing(struct session *s, bool client)
+{
+	struct event **ev = client ? &s->client_wev : &s->backend_wev;
+	struct bufferevent *bev = client ? s->client : s->backend;
+
+	if (*ev == NULL)
+		return;
+	/* Send what is queued now (often all of it, a close frame say);
+	 * hand the rest back for the bufferevent to write. */
+	relay_flush(s, client);
+	event_free(*ev);
+	*ev = NULL;
+	bufferevent_enable(bev, EV_WRITE);
 }
 
 void

@@ -13,8 +13,10 @@ struct session;
  * bytes the client sent right after its request. */
 void relay_start(struct session *s);
 
-/* The session leaves the relay for one side (closing): stop reading it
- * here so the session's own callbacks take over. */
+/* The session leaves the relay for one side (closing): stop reading or
+ * writing it here, so the session's own bufferevent callbacks take over
+ * (queued output is then written by the bufferevent). */
 void relay_stop_reading(struct session *s, bool client);
+void relay_stop_writing(struct session *s, bool client);
 
 #endif

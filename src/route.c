@@ -57,7 +57,7 @@ origin_normalize(const char *in, size_t len, char *out, size_t outsize,
 	host = p + 3;
 	if (host < end && *host == '[') {
 		hend = memchr(host, ']', (size_t)(end - host));
-		if (hend == NULL)
+		if (hend == NULL || hend == host + 1)
 			return -1;
 		for (const char *c = host + 1; c < hend; c++)
 			if (!isxdigit((unsigned char)*c) && *c != ':' &&
@@ -87,6 +87,11 @@ origin_normalize(const char *in, size_t len, char *out, size_t outsize,
 		while (plen > 1 && *port == '0') {
 			port++;
 			plen--;
+		}
+		/* Same length, so a string compare is a numeric one. */
+		if (plen == 5 && memcmp(port, "65535", 5) > 0) {
+			*why = "origin has an invalid port";
+			return -1;
 		}
 	}
 	if (p != end) {

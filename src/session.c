@@ -125,6 +125,7 @@ static void
 session_drop_client(struct session *s)
 {
 	relay_stop_reading(s, true);
+	relay_stop_writing(s, true);
 	bufferevent_free(s->client);
 	s->client = NULL;
 }
@@ -135,6 +136,7 @@ static void
 session_drop_backend(struct session *s)
 {
 	relay_stop_reading(s, false);
+	relay_stop_writing(s, false);
 	bufferevent_free(s->backend);
 	s->backend = NULL;
 	s->backend_flushing = false;
@@ -193,6 +195,7 @@ session_backend_finish(struct session *s)
 	}
 	s->backend_flushing = true;
 	relay_stop_reading(s, false);
+	relay_stop_writing(s, false);
 	evbuffer_drain(bufferevent_get_input(s->backend),
 	    evbuffer_get_length(bufferevent_get_input(s->backend)));
 	bufferevent_setcb(s->backend, session_backend_linger_read_cb,
@@ -254,6 +257,7 @@ session_enter_linger(struct session *s)
 
 	s->state = SESSION_LINGER;
 	relay_stop_reading(s, true);
+	relay_stop_writing(s, true);
 	evbuffer_drain(in, evbuffer_get_length(in));
 	bufferevent_setcb(s->client, session_linger_read_cb,
 	    session_linger_write_cb, session_linger_event_cb, s);
@@ -501,6 +505,7 @@ session_queue_close(struct session *s, uint16_t code, const char *reason)
 		n = frame_build_close(frame, code, reason);
 	}
 	bufferevent_write(s->client, frame, n);
+	relay_stop_writing(s, true);
 }
 
 void
@@ -574,6 +579,16 @@ session_backend_gone(struct session *s, bool error, const char *why)
 		session_maybe_free(s);
 }
 
+void
+session_peer_finishing(struct session *s, bool client)
+{
+	if (client)
+		s->client_hup = true;
+	else
+		s->backend_hup = true;
+	session_arm(s, s->route->limits.close_timeout);
+}
+
 static void
 session_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -599,6 +614,23 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		    "(backend_connect_timeout)");
 		return;
 	case SESSION_OPEN:
+		if (s->client_hup || s->backend_hup) {
+			log_debug("client=%s: close_timeout expired while "
+			    "relaying what a departed %s sent", s->peer,
+			    s->client_hup ? "client" : "backend");
+			if (s->close_code == 0) {
+				s->close_code = WS_CLOSE_ABNORMAL;
+				s->closed_by = s->client_hup ? CLOSER_CLIENT
+				    : CLOSER_BACKEND;
+				s->close_why = "peer left; its last bytes could "
+				    "not be delivered within close_timeout";
+			}
+			session_drop_client(s);
+			if (s->backend != NULL)
+				session_drop_backend(s);
+			session_free(s);
+			return;
+		}
 		idle = s->route->limits.idle_timeout;
 		event_base_gettimeofday_cached(s->gw->base, &now);
 		quiet = elapsed(&s->last_active, &now);
@@ -622,6 +654,24 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		session_free(s);
 		return;
 	}
+}
+
+/*
+ * The request often arrives right behind the connection: try to read it
+ * now instead of one loop iteration later.  Nothing read (or EOF, or an
+ * error) is left for the bufferevent to find.
+ */
+static void
+session_read_now(struct session *s, int fd)
+{
+	struct evbuffer *in = bufferevent_get_input(s->client);
+	int n;
+
+	evbuffer_unfreeze(in, 0);
+	n = evbuffer_read(in, fd, (int)s->cfg->max_request_bytes);
+	evbuffer_freeze(in, 0);
+	if (n > 0)
+		session_http_read_cb(s->client, s);
 }
 
 struct session *
@@ -670,6 +720,7 @@ session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
 	    (size_t)s->cfg->max_request_bytes);
 	bufferevent_enable(s->client, EV_READ);
 	session_arm(s, s->cfg->handshake_timeout);
+	session_read_now(s, fd);
 	return s;
 }
 

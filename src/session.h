@@ -52,15 +52,17 @@ struct session {
 	struct bufferevent *client;	/* owned; NULL once closed */
 	struct bufferevent *backend;	/* owned; NULL once closed */
 	struct event *timer;		/* the session's one timer */
-	/* Plain sockets are read by the relay itself (see relay.c); NULL
-	 * outside the relay states and for TLS sides. */
+	/* Plain sockets are read and written by the relay itself (see
+	 * relay.c); NULL outside the relay states and for TLS sides. */
 	struct event *client_rev, *backend_rev;
+	struct event *client_wev, *backend_wev;
 	bool client_tls, backend_tls;
 	enum session_state state;
 	bool backend_flushing;		/* write what is queued, then close */
 	bool counted;			/* holds a max_connections slot */
 	bool client_paused;		/* client reads stopped: backpressure */
 	bool backend_paused;		/* backend reads stopped: backpressure */
+	bool client_hup, backend_hup;	/* sent FIN while paused */
 	bool linger_shut;		/* write side shut down */
 	bool got_bytes;			/* any request bytes arrived */
 	bool protocol_binary;		/* client offered "binary" */
@@ -107,5 +109,8 @@ void session_peer_closed(struct session *s, uint16_t code);
 void session_client_gone(struct session *s, const char *why);
 void session_backend_gone(struct session *s, bool error, const char *why);
 void session_touch(struct session *s);
+/* A paused side has sent FIN: what it sent before may still be relayed,
+ * but only within close_timeout. */
+void session_peer_finishing(struct session *s, bool client);
 
 #endif

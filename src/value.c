@@ -59,9 +59,10 @@ value_size(const char *s, uint64_t *out)
 	if (*end != '\0') {
 		end++;
 		/* Accept "16MB"/"16MiB" too: users write them. */
-		if (*end == 'i' || *end == 'I')
-			end++;
-		if (*end == 'b' || *end == 'B')
+		if ((end[0] == 'i' || end[0] == 'I') &&
+		    (end[1] == 'b' || end[1] == 'B'))
+			end += 2;
+		else if (*end == 'b' || *end == 'B')
 			end++;
 		if (*end != '\0')
 			return -1;
@@ -79,6 +80,10 @@ value_seconds(const char *s, double *out)
 	char *end;
 
 	if (s == NULL || !(isdigit((unsigned char)s[0]) || s[0] == '.'))
+		return -1;
+	/* Plain decimals only: strtod would also take "0x10" and "1e3". */
+	if (strspn(s, "0123456789.") < strcspn(s, "ms") ||
+	    strchr(s, '.') != strrchr(s, '.'))
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);
@@ -177,9 +182,12 @@ value_hostport(const char *s, bool allow_zero, char *host, size_t hostsize,
 				  : "port must be a number from 1 to 65535";
 		return -1;
 	}
-	if (copy_part(host, hostsize, h, hlen) != 0 ||
-	    copy_part(port, portsize, colon + 1, strlen(colon + 1)) != 0) {
+	if (copy_part(host, hostsize, h, hlen) != 0) {
 		*why = "host name too long";
+		return -1;
+	}
+	if (copy_part(port, portsize, colon + 1, strlen(colon + 1)) != 0) {
+		*why = "port too long (leading zeros?)";
 		return -1;
 	}
 	*why = NULL;

@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+"""run.py -- run the integration tests against one wsgate binary.
+
+    /usr/bin/python3 tests/integration/run.py --binary build/wsgate
+    /usr/bin/python3 tests/integration/run.py --binary build/asan/wsgate \\
+        --sanitizer -k Handshake
+
+Prints one line per test (ok / FAIL / ERROR, with the failure and the
+gateway's log right after it), then exactly one summary line:
+    RESULT integration[wsgate]: N passed, M failed
+(integration[asan] with --sanitizer).  Exit status 0 iff nothing failed.
+"""
+
+import argparse
+import faulthandler
+import os
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# A test that hangs despite every bounded wait: give up on the whole run
+# (no RESULT line: tests/run.sh counts that as a failure).
+TEST_WATCHDOG = 180
+
+
+class Result(unittest.TestResult):
+    def __init__(self, stream):
+        super().__init__()
+        self.buffer = True          # show a test's output only if it fails
+        self.out = stream
+        self.npassed = 0
+        self.nfailed = 0
+        self.t0 = 0.0
+
+    def startTest(self, test):
+        self.t0 = time.monotonic()
+        faulthandler.dump_traceback_later(TEST_WATCHDOG * _scale(),
+                                          exit=True)
+        super().startTest(test)
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        faulthandler.cancel_dump_traceback_later()
+
+    def _line(self, word, test, detail=None):
+        self.out.write("%-5s %s  (%.2fs)\n" % (word, _name(test),
+                                               time.monotonic() - self.t0))
+        if detail:
+            self.out.write(detail.rstrip("\n") + "\n")
+        self.out.flush()
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self.npassed += 1
+        self._line("ok", test)
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self.nfailed += 1
+        self._line("FAIL", test, self.failures[-1][1])
+
+    def addError(self, test, err):
+        # Also errors in setUpClass/tearDownClass (the gateway's exit
+        # check of a shared gateway lands there).
+        super().addError(test, err)
+        self.nfailed += 1
+        self._line("ERROR", test, self.errors[-1][1])
+
+    def addSubTest(self, test, subtest, err):
+        super().addSubTest(test, subtest, err)
+        if err is not None:
+            # The test itself then reports neither success nor failure.
+            self.nfailed += 1
+            self._line("FAIL", subtest, self._exc_info_to_string(err, test))
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self._line("skip", test, "      " + reason)
+
+    def addExpectedFailure(self, test, err):
+        super().addExpectedFailure(test, err)
+        self.npassed += 1
+        self._line("xfail", test)
+
+    def addUnexpectedSuccess(self, test):
+        super().addUnexpectedSuccess(test)
+        self.nfailed += 1
+        self._line("FAIL", test, "unexpected success")
+
+
+def _name(test):
+    tid = test.id()
+    return tid[len("__main__."):] if tid.startswith("__main__.") else tid
+
+
+def _scale():
+    return float(os.environ.get("WSGATE_TEST_SCALE", "1"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap.add_argument("--binary", required=True, help="the wsgate to test")
+    ap.add_argument("--sanitizer", action="store_true",
+                    help="an ASan/UBSan build: longer timeouts, "
+                    "sanitizer options for the gateway")
+    ap.add_argument("-k", dest="patterns", action="append", default=[],
+                    help="run only tests whose name contains PATTERN "
+                    "(repeatable)")
+    opts = ap.parse_args()
+
+    binary = os.path.abspath(opts.binary)
+    label = "asan" if opts.sanitizer else os.path.basename(binary)
+    os.environ["WSGATE_BINARY"] = binary
+    if opts.sanitizer:
+        os.environ["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0"
+        os.environ["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
+        os.environ.setdefault("WSGATE_TEST_SCALE", "3")
+        os.environ["WSGATE_TEST_SANITIZER"] = "1"
+    sys.path.insert(0, HERE)
+    import harness      # after the environment: it reads it at import
+    harness.BINARY = binary
+    harness.SCALE = _scale()
+    harness.SANITIZER = opts.sanitizer
+
+    result = Result(sys.stdout)
+    t0 = time.monotonic()
+    if not os.access(binary, os.X_OK):
+        print("ERROR no executable %s" % binary)
+        result.nfailed += 1
+    else:
+        loader = unittest.TestLoader()
+        if opts.patterns:
+            loader.testNamePatterns = ["*%s*" % p for p in opts.patterns]
+        suite = loader.discover(HERE, pattern="test_*.py", top_level_dir=HERE)
+        suite.run(result)
+    print("# %s: %.1fs" % (binary, time.monotonic() - t0))
+    print("RESULT integration[%s]: %d passed, %d failed" % (
+        label, result.npassed, result.nfailed))
+    return 0 if result.nfailed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

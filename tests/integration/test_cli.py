@@ -1,0 +1,139 @@
+"""test_cli.py -- command line: -t, -V, -h, bad options, exit codes."""
+
+import os
+import re
+import shutil
+import socket
+import tempfile
+
+import harness as h
+
+
+class CheckConfig(h.GatewayTestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="wsgate-cli-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def write(self, rel, text):
+        path = os.path.join(self.dir, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_shipped_example_is_valid(self):
+        rc, out, err = h.run_binary(
+            ["-t", "-c", os.path.join(h.REPO, "etc", "wsgate.ini")])
+        self.assertEqual(rc, 0, err)
+        self.assertIn("configuration OK", out)
+        self.assertRegex(out, r"\(1 listener, 2 routes\)")
+
+    def test_bad_config_reports_every_problem_with_file_and_line(self):
+        main = self.write("gw.ini", "\n".join([
+            "[gateway]",                                # 1
+            "listen = 127.0.0.1:0",                     # 2
+            "routes_dir = more",                        # 3
+            "max_message_size = lots",                  # 4
+            "no_such_key = 1",                          # 5
+            "",                                         # 6
+            "[route:a]",                                # 7
+            "path = /a",                                # 8
+            "backend = 127.0.0.1:7000",                 # 9
+            "origins = http://ok.example/with/path",    # 10
+            "allow_missing_origin = maybe",             # 11
+            "",                                         # 12
+            "[route:b]",                                # 13
+            "path = /b",                                # 14
+            "backend = 127.0.0.1:7001",                 # 15
+        ]) + "\n")
+        extra = self.write("more/x.ini", "\n".join([
+            "; comment",                                # 1
+            "[route:c]",                                # 2
+            "path = /a",                                # 3
+            "backend = nowhere",                        # 4
+            "origins = *",                              # 5
+        ]) + "\n")
+        rc, out, err = h.run_binary(["-t", "-c", main])
+        self.assertEqual(rc, 1, err)
+        want = [
+            (main, 4, r"\[gateway\] max_message_size: "),
+            (main, 5, r"\[gateway\] no_such_key: unknown key"),
+            (main, 10, r"\[route:a\] origins: "),
+            (main, 11, r"\[route:a\] allow_missing_origin: "),
+            (main, 13, r"\[route:b\] origins: missing"),
+            (extra, 3, r"\[route:c\] path: .*already used"),
+            (extra, 4, r"\[route:c\] backend: "),
+        ]
+        for path, line, rest in want:
+            with self.subTest(line="%s:%d" % (os.path.basename(path),
+                                                line)):
+                self.assertRegex(err, r"(?m)^%s:%d: %s" % (
+                    re.escape(path), line, rest))
+        self.assertRegex(err, r"configuration invalid \(\d+ problems\)")
+
+    def test_missing_file(self):
+        rc, out, err = h.run_binary(
+            ["-t", "-c", os.path.join(self.dir, "nope.ini")])
+        self.assertEqual(rc, 1)
+        self.assertIn("nope.ini", err)
+
+    def test_start_with_bad_config_exits_1(self):
+        path = self.write("bad.ini", "[gateway]\nlisten = 127.0.0.1:0\n")
+        rc, out, err = h.run_binary(["-c", path])
+        self.assertEqual(rc, 1)
+        self.assertIn("no routes", err)
+
+    def test_listen_address_in_use_exits_3(self):
+        busy = socket.socket()
+        self.addCleanup(busy.close)
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        path = self.write("gw.ini", h.config(
+            {"r": {"path": "/", "backend": "127.0.0.1:9"}},
+            {"listen": "127.0.0.1:%d" % port}))
+        rc, out, err = h.run_binary(["-c", path])
+        self.assertEqual(rc, 3, err)
+        self.assertRegex(err, r"gw\.ini:2: listen = 127\.0\.0\.1:%d: "
+                         r"cannot listen" % port)
+
+
+class Options(h.GatewayTestCase):
+    def test_version(self):
+        rc, out, err = h.run_binary(["-V"])
+        self.assertEqual(rc, 0)
+        self.assertRegex(out, r"^wsgate \d+\.\d+")
+
+    def test_help(self):
+        rc, out, err = h.run_binary(["-h"])
+        self.assertEqual(rc, 0)
+        self.assertIn("usage: wsgate", out)
+        self.assertIn("-t", out)
+
+    def test_unknown_option_exits_2(self):
+        rc, out, err = h.run_binary(["-Z"])
+        self.assertEqual(rc, 2)
+        self.assertIn("usage: wsgate", err)
+        self.assertEqual(out, "")
+
+    def test_missing_option_argument_exits_2(self):
+        rc, out, err = h.run_binary(["-c"])
+        self.assertEqual(rc, 2)
+
+    def test_stray_argument_exits_2(self):
+        rc, out, err = h.run_binary(["extra"])
+        self.assertEqual(rc, 2)
+        self.assertIn("extra", err)
+
+    def test_quiet_logs_no_info(self):
+        echo = self.backend(h.EchoBackend)
+        # -q after the harness's -v: the later option wins.  Nothing
+        # says "ready" then, so just let it run a moment.
+        with h.Gateway(h.BINARY, h.config({"r": {"path": "/", "backend":
+                                                  echo.addr}}),
+                       args=["-q"], wait_ready=False) as gw:
+            h.time.sleep(0.3)
+            self.assertTrue(gw.running())
+        self.assertEqual(gw.returncode, 0)
+        self.assertEqual([ln for ln in gw.lines
+                          if " info " in ln or " debug " in ln], [])

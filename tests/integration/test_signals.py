@@ -1,0 +1,214 @@
+"""test_signals.py -- SIGTERM drain, SIGINT, SIGHUP reload."""
+
+import signal
+import socket
+import time
+
+import harness as h
+from harness import OP_BINARY, OP_CLOSE
+
+
+def refused(port):
+    s = socket.socket()
+    s.settimeout(h.timeout(2))
+    try:
+        s.connect(("127.0.0.1", port))
+    except ConnectionRefusedError:
+        return True
+    finally:
+        s.close()
+    return False
+
+
+class Drain(h.GatewayTestCase):
+    def open_echo(self, drain="1"):
+        self.echo = self.backend(h.EchoBackend)
+        self.gw = self.gateway({"echo": {"path": "/echo",
+                                         "backend": self.echo.addr}},
+                               {"drain_timeout": drain})
+        c = self.raw(self.gw)
+        c.handshake("/echo")
+        c.send_frame(OP_BINARY, b"before")
+        self.assertEqual(c.recv_data(6)[0], b"before")
+        return c
+
+    def test_sigterm_drains_then_1001(self):
+        """SIGTERM: listeners close at once, open sessions keep working
+        for drain_timeout, then get 1001; exit 0."""
+        c = self.open_echo(drain="1")
+        port = self.gw.port
+        mark = self.gw.mark()
+        t0 = time.monotonic()
+        self.gw.send_signal(signal.SIGTERM)
+        self.gw.wait_log(r"draining: stopped accepting; 1 session open",
+                         start=mark)
+        self.assertTrue(h.wait_until(lambda: refused(port), 5,
+                                     "the listener to close"))
+        # Still relaying while draining.
+        c.send_frame(OP_BINARY, b"during")
+        self.assertEqual(c.recv_data(6)[0], b"during")
+        f = c.recv_close(limit=10)
+        self.assertEqual(f.close_code, 1001)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.9)
+        c.send_frame(OP_CLOSE, h.close_payload(1001))
+        c.expect_eof()
+        self.assertEqual(self.gw.wait_exit(10), 0)
+        self.gw.wait_log(r"close .*route=echo up=12 down=12 .*code=1001 "
+                         r"by=gateway", start=mark)
+        self.assertEqual(self.echo.wait_eof(), b"beforeduring")
+
+    def test_sigterm_session_ending_early_exits_at_once(self):
+        c = self.open_echo(drain="30")
+        self.gw.send_signal(signal.SIGTERM)
+        self.gw.wait_log(r"draining:")
+        c.send_frame(OP_CLOSE, h.close_payload(1000))
+        self.assertEqual(c.recv_close().close_code, 1000)
+        c.expect_eof()
+        # No need to wait the 30 s drain_timeout.
+        self.assertEqual(self.gw.wait_exit(5), 0)
+
+    def test_sigterm_idle_exits_at_once(self):
+        echo = self.backend(h.EchoBackend)
+        gw = self.gateway({"r": {"path": "/", "backend": echo.addr}},
+                          {"drain_timeout": "30"})
+        self.assertEqual(gw.stop(signal.SIGTERM, limit=5), 0)
+
+    def test_sigint_closes_at_once(self):
+        c = self.open_echo(drain="30")
+        self.gw.send_signal(signal.SIGINT)
+        self.assertEqual(c.recv_close(limit=5).close_code, 1001)
+        c.send_frame(OP_CLOSE, h.close_payload(1001))
+        c.expect_eof()
+        self.assertEqual(self.gw.wait_exit(5), 0)
+
+    def test_second_sigterm_exits_now(self):
+        c = self.open_echo(drain="30")
+        self.gw.send_signal(signal.SIGTERM)
+        self.gw.wait_log(r"draining:")
+        self.gw.send_signal(signal.SIGTERM)
+        self.assertEqual(self.gw.wait_exit(5), 0)
+        c.expect_eof()
+
+    def test_sigterm_while_connecting_to_backend(self):
+        hole = h.Blackhole()
+        self.addCleanup(hole.close)
+        gw = self.gateway({"r": {"path": "/", "backend": hole.addr,
+                                 "backend_connect_timeout": "0.5"}},
+                          {"drain_timeout": "5"})
+        c = self.raw(gw)
+        c.send(h.upgrade_request("/"))
+        time.sleep(0.1)
+        gw.send_signal(signal.SIGTERM)
+        r = c.read_response(limit=5)
+        self.assertIn(r.status, (503, 504))
+        c.expect_eof()
+        self.assertEqual(gw.wait_exit(5), 0)
+
+    def test_sigterm_with_client_in_handshake(self):
+        """A connection that never sends its request does not keep the
+        gateway from exiting."""
+        echo = self.backend(h.EchoBackend)
+        gw = self.gateway({"r": {"path": "/", "backend": echo.addr}},
+                          {"drain_timeout": "0.5", "handshake_timeout": "1"})
+        c = self.raw(gw)
+        c.send(b"GET / HT")
+        time.sleep(0.1)
+        gw.send_signal(signal.SIGTERM)
+        self.assertEqual(gw.wait_exit(10), 0)
+
+    def test_unresponsive_client_dropped_after_close_timeout(self):
+        """After the 1001 the client never answers: the gateway gives up
+        after close_timeout and still exits 0."""
+        c = self.open_echo(drain="0.2")
+        self.gw.send_signal(signal.SIGTERM)
+        self.assertEqual(c.recv_close(limit=5).close_code, 1001)
+        # No close reply, no EOF from us.
+        self.assertEqual(self.gw.wait_exit(10), 0)
+
+
+class Reload(h.GatewayTestCase):
+    def test_sighup_adds_route_keeps_sessions(self):
+        echo = self.backend(h.EchoBackend)
+        sink = self.backend(h.SinkBackend)
+        routes = {"echo": {"path": "/echo", "backend": echo.addr}}
+        gw = self.gateway(routes)
+        old = self.raw(gw)
+        old.handshake("/echo")
+        old.send_frame(OP_BINARY, b"one")
+        self.assertEqual(old.recv_data(3)[0], b"one")
+
+        c = self.raw(gw)
+        self.assertEqual(c.request(h.upgrade_request("/new")).status, 404)
+        c.close()
+
+        routes["new"] = {"path": "/new", "backend": sink.addr}
+        m = gw.reload(h.config(routes))
+        self.assertIn("configuration reloaded", m.group(0))
+        gw.wait_log(r"configuration reloaded: 2 routes")
+        self.assertEqual(gw.find_log(r"listen changes"), [])
+
+        new = self.raw(gw)
+        new.handshake("/new")
+        new.send_frame(OP_BINARY, b"fresh")
+        self.assertEqual(sink.wait_received(5), b"fresh")
+        # The established session is untouched.
+        old.send_frame(OP_BINARY, b"two")
+        self.assertEqual(old.recv_data(3)[0], b"two")
+        for cl in (old, new):
+            cl.send_frame(OP_CLOSE, h.close_payload(1000))
+            self.assertEqual(cl.recv_close().close_code, 1000)
+            cl.expect_eof()
+        self.assertEqual(echo.wait_eof(), b"onetwo")
+
+    def test_sighup_removes_route_keeps_its_sessions(self):
+        echo = self.backend(h.EchoBackend)
+        gw = self.gateway({"a": {"path": "/a", "backend": echo.addr},
+                           "b": {"path": "/b", "backend": echo.addr}})
+        kept = self.raw(gw)
+        kept.handshake("/b")
+        gw.reload(h.config({"a": {"path": "/a", "backend": echo.addr}}))
+        c = self.raw(gw)
+        self.assertEqual(c.request(h.upgrade_request("/b")).status, 404)
+        c.close()
+        kept.send_frame(OP_BINARY, b"still here")
+        self.assertEqual(kept.recv_data(10)[0], b"still here")
+        kept.send_frame(OP_CLOSE, h.close_payload(1000))
+        self.assertEqual(kept.recv_close().close_code, 1000)
+        kept.expect_eof()
+        gw.wait_log(r"close .*route=b .*code=1000")
+
+    def test_sighup_bad_config_keeps_running_config(self):
+        echo = self.backend(h.EchoBackend)
+        routes = {"echo": {"path": "/echo", "backend": echo.addr}}
+        gw = self.gateway(routes)
+        m = gw.reload("[gateway]\nlisten = 127.0.0.1:0\nbogus = 1\n")
+        self.assertIn("reload failed", m.group(0))
+        gw.wait_log(r"wsgate\.ini:3: \[gateway\] bogus: unknown key")
+        c = self.raw(gw)
+        c.handshake("/echo")
+        c.send_frame(OP_BINARY, b"ok")
+        self.assertEqual(c.recv_data(2)[0], b"ok")
+
+    def test_many_reloads_with_traffic(self):
+        """Reloads while sessions come and go: the old configs' memory is
+        released when their last session ends (ASan would report)."""
+        echo = self.backend(h.EchoBackend)
+        gw = self.gateway({"echo": {"path": "/echo",
+                                    "backend": echo.addr}})
+        clients = []
+        for i in range(5):
+            c = self.raw(gw)
+            c.handshake("/echo")
+            clients.append(c)
+            gw.reload(h.config({"echo": {"path": "/echo",
+                                         "backend": echo.addr},
+                                "r%d" % i: {"path": "/r%d" % i,
+                                            "backend": echo.addr}}))
+        for c in clients:
+            c.send_frame(OP_BINARY, b"x")
+            self.assertEqual(c.recv_data(1)[0], b"x")
+            c.send_frame(OP_CLOSE, h.close_payload(1000))
+            c.recv_close()
+            c.expect_eof()
+        c = self.raw(gw)
+        c.handshake("/r4")

@@ -1,0 +1,807 @@
+/* test_config.c -- unit tests for config loading: golden error files, values, routes_dir */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "testlib.h"
+
+/*
+ * The golden files live in tests/unit/config: NAME.ini and NAME.err, the
+ * exact errors expected, one per line (an empty .err: loads fine).  The
+ * Makefile passes the source directory; argv[1] overrides it.
+ */
+#ifndef UNIT_SRCDIR
+#define UNIT_SRCDIR "tests/unit"
+#endif
+
+static const char *unit_dir = UNIT_SRCDIR;
+static char golden_dir[PATH_MAX];
+
+static char *
+read_file(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, k;
+
+	if (fp == NULL)
+		return NULL;
+	do {
+		if (n + 4096 + 1 > cap) {
+			char *nb = realloc(buf, cap = n + 8192);
+
+			if (nb == NULL) {
+				free(buf);
+				fclose(fp);
+				return NULL;
+			}
+			buf = nb;
+		}
+		k = fread(buf + n, 1, 4096, fp);
+		n += k;
+	} while (k > 0);
+	fclose(fp);
+	buf[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	return buf;
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	CHECK(fp != NULL);
+	if (fp == NULL)
+		return;
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void
+print_errors(const char *title, const struct config_errors *errs)
+{
+	fprintf(stderr, "      %s (%zu):\n", title, errs->n);
+	for (size_t i = 0; i < errs->n; i++)
+		fprintf(stderr, "        %s\n", errs->msgs[i]);
+}
+
+/* errs must be exactly the lines of want ("" for none). */
+static bool
+same_errors(const struct config_errors *errs, const char *want)
+{
+	const char *p = want;
+	size_t i = 0;
+
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+
+		if (i >= errs->n || strlen(errs->msgs[i]) != len ||
+		    memcmp(errs->msgs[i], p, len) != 0)
+			return false;
+		i++;
+		p += len;
+		if (*p == '\n')
+			p++;
+	}
+	return i == errs->n;
+}
+
+#define CHECK_ERRORS(errs, want)                                              \
+	do {                                                                  \
+		if (!same_errors((errs), (want))) {                           \
+			fprintf(stderr, "    %s:%d: errors differ; want:\n%s",\
+			    __FILE__, __LINE__, (want));                      \
+			print_errors("got", (errs));                          \
+			tl_check_failures++;                                  \
+		}                                                             \
+	} while (0)
+
+static int
+ini_only(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return n > 4 && strcmp(d->d_name + n - 4, ".ini") == 0;
+}
+
+/* One golden case, loaded from its file and from memory. */
+static bool
+run_golden(const char *name)
+{
+	char errname[NAME_MAX + 1];
+	char *want, *text;
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+	bool ok = true;
+
+	snprintf(errname, sizeof(errname), "%.*s.err",
+	    (int)(strlen(name) - 4), name);
+	want = read_file(errname, NULL);
+	text = read_file(name, NULL);
+	if (want == NULL || text == NULL) {
+		fprintf(stderr, "    golden %s: cannot read %s\n", name,
+		    want == NULL ? errname : name);
+		free(want);
+		free(text);
+		return false;
+	}
+
+	cfg = config_load(name, &errs);
+	if (!same_errors(&errs, want) || (cfg == NULL) != (want[0] != '\0')) {
+		fprintf(stderr, "    golden %s: config_load %s; want:\n%s", name,
+		    cfg != NULL ? "succeeded" : "failed", want);
+		print_errors("got", &errs);
+		ok = false;
+	}
+	config_unref(cfg);
+	config_errors_free(&errs);
+
+	cfg = config_load_string(name, text, &errs);
+	if (!same_errors(&errs, want) || (cfg == NULL) != (want[0] != '\0')) {
+		fprintf(stderr, "    golden %s: config_load_string differs\n",
+		    name);
+		print_errors("got", &errs);
+		ok = false;
+	}
+	config_unref(cfg);
+	config_errors_free(&errs);
+	free(want);
+	free(text);
+	return ok;
+}
+
+static void
+test_golden_files(void)
+{
+	struct dirent **names;
+	int cwd = open(".", O_RDONLY | O_DIRECTORY);
+	int n, failed = 0;
+
+	CHECK(cwd >= 0);
+	if (chdir(golden_dir) != 0) {
+		fprintf(stderr, "    %s: %s\n", golden_dir, strerror(errno));
+		CHECK(0);
+		close(cwd);
+		return;
+	}
+	n = scandir(".", &names, ini_only, alphasort);
+	CHECK(n >= 20);
+	for (int i = 0; i < n; i++) {
+		if (!run_golden(names[i]->d_name))
+			failed++;
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+	printf("     (%d golden cases, %d failed)\n", n, failed);
+	CHECK_INT(failed, 0);
+	CHECK(fchdir(cwd) == 0);
+	close(cwd);
+}
+
+static struct config *
+load_golden(const char *name)
+{
+	char path[PATH_MAX];
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+
+	if (snprintf(path, sizeof(path), "%s/%s", golden_dir, name) >=
+	    (int)sizeof(path))
+		abort();
+	cfg = config_load(path, &errs);
+	if (cfg == NULL || errs.n != 0) {
+		fprintf(stderr, "    %s did not load\n", path);
+		print_errors("errors", &errs);
+		CHECK(0);
+	}
+	config_errors_free(&errs);
+	return cfg;
+}
+
+static bool
+close_to(double a, double b)
+{
+	return a - b < 1e-9 && b - a < 1e-9;
+}
+
+static void
+check_limits(const struct limits *l, uint64_t msg, uint64_t buf,
+    double connect, double idle, double close)
+{
+	CHECK_INT(l->max_message_size, msg);
+	CHECK_INT(l->max_buffer, buf);
+	CHECK(close_to(l->backend_connect_timeout, connect));
+	CHECK(close_to(l->idle_timeout, idle));
+	CHECK(close_to(l->close_timeout, close));
+}
+
+static void
+test_valid_full_values(void)
+{
+	struct config *cfg = load_golden("valid_full.ini");
+	const struct sockaddr_in *sin;
+	const struct sockaddr_in6 *sin6;
+	const struct route *r;
+
+	if (cfg == NULL)
+		return;
+	CHECK_INT(cfg->nlisteners, 2);
+	if (cfg->nlisteners == 2) {
+		CHECK_STR(cfg->listeners[0].text, "127.0.0.1:8080");
+		CHECK_STR(cfg->listeners[0].host, "127.0.0.1");
+		CHECK_STR(cfg->listeners[0].port, "8080");
+		CHECK(!cfg->listeners[0].tls);
+		CHECK_INT(cfg->listeners[0].where.line, 3);
+		CHECK_STR(cfg->listeners[1].host, "::1");
+		CHECK_STR(cfg->listeners[1].port, "8081");
+		CHECK_INT(cfg->listeners[1].where.line, 4);
+		CHECK(strstr(cfg->listeners[1].where.file, "valid_full.ini")
+		    != NULL);
+	}
+	CHECK_STR(cfg->health_path, "/healthz");
+	CHECK(cfg->routes_dir == NULL);
+	CHECK(cfg->web_root == NULL);
+	CHECK(close_to(cfg->handshake_timeout, 2.5));
+	CHECK(close_to(cfg->drain_timeout, 0));
+	CHECK_INT(cfg->max_request_bytes, 4096);
+	CHECK_INT(cfg->max_headers, 32);
+	CHECK_INT(cfg->max_connections, 100);
+	check_limits(&cfg->limits, 1 << 20, 64 << 10, 0.25, 60, 1);
+
+	CHECK_INT(cfg->nroutes, 3);
+	if (cfg->nroutes != 3) {
+		config_unref(cfg);
+		return;
+	}
+	r = &cfg->routes[0];
+	CHECK_STR(r->name, "echo");
+	CHECK_STR(r->path, "/echo");
+	CHECK_STR(r->backend, "127.0.0.1:7000");
+	CHECK_STR(r->backend_host, "127.0.0.1");
+	CHECK_STR(r->backend_port, "7000");
+	sin = (const struct sockaddr_in *)&r->backend_addr;
+	CHECK_INT(r->backend_addrlen, sizeof(struct sockaddr_in));
+	CHECK_INT(sin->sin_family, AF_INET);
+	CHECK_INT(ntohs(sin->sin_port), 7000);
+	CHECK_INT(ntohl(sin->sin_addr.s_addr), 0x7f000001);
+	CHECK_INT(r->norigins, 2);
+	if (r->norigins == 2) {
+		CHECK_STR(r->origins[0], "http://example.com");
+		CHECK_STR(r->origins[1], "https://app.example.com:8443");
+	}
+	CHECK(!r->origin_any);
+	CHECK(r->allow_missing_origin);
+	CHECK_INT(r->max_connections, 0);
+	CHECK_INT(r->where.line, 17);
+	/* Every limit from [gateway]. */
+	check_limits(&r->limits, 1 << 20, 64 << 10, 0.25, 60, 1);
+
+	r = &cfg->routes[1];
+	CHECK_STR(r->name, "vnc");
+	CHECK_STR(r->backend_host, "::1");
+	CHECK_STR(r->backend_port, "5900");
+	sin6 = (const struct sockaddr_in6 *)&r->backend_addr;
+	CHECK_INT(r->backend_addrlen, sizeof(struct sockaddr_in6));
+	CHECK_INT(sin6->sin6_family, AF_INET6);
+	CHECK_INT(ntohs(sin6->sin6_port), 5900);
+	CHECK(r->origin_any);
+	CHECK_INT(r->norigins, 0);
+	CHECK(!r->allow_missing_origin);
+	CHECK_INT(r->max_connections, 2);
+	CHECK_INT(r->where.line, 23);
+	/* Overrides merged with what it inherits. */
+	check_limits(&r->limits, 64 << 10, 64 << 10, 0.25, 0, 0.5);
+
+	r = &cfg->routes[2];
+	CHECK_STR(r->name, "named");
+	CHECK_STR(r->backend_host, "localhost");
+	CHECK_INT(r->backend_addrlen, 0);	/* resolved per connection */
+	CHECK_INT(r->norigins, 1);
+	check_limits(&r->limits, 1 << 20, 1 << 20, 0.25, 60, 1);
+
+	/* Reference counting */
+	CHECK(config_ref(cfg) == cfg);
+	CHECK_INT(atomic_load(&cfg->refcnt), 2);
+	config_unref(cfg);
+	CHECK_INT(atomic_load(&cfg->refcnt), 1);
+	config_unref(cfg);
+	config_unref(NULL);
+}
+
+static void
+test_defaults(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = config_load_string("min.ini",
+	    "[gateway]\nlisten = 127.0.0.1:0\n"
+	    "[route:a]\npath = /a\nbackend = 127.0.0.1:1\norigins = *\n",
+	    &errs);
+
+	CHECK(cfg != NULL);
+	CHECK_INT(errs.n, 0);
+	if (cfg == NULL)
+		return;
+	CHECK_STR(cfg->listeners[0].port, "0");
+	CHECK(close_to(cfg->handshake_timeout, 10));
+	CHECK(close_to(cfg->drain_timeout, 30));
+	CHECK_INT(cfg->max_request_bytes, 8192);
+	CHECK_INT(cfg->max_headers, 64);
+	CHECK_INT(cfg->max_connections, 0);
+	CHECK(cfg->health_path == NULL);
+	check_limits(&cfg->limits, 16 << 20, 256 << 10, 5, 0, 5);
+	check_limits(&cfg->routes[0].limits, 16 << 20, 256 << 10, 5, 0, 5);
+	CHECK(!cfg->routes[0].allow_missing_origin);
+	CHECK_INT(cfg->routes[0].max_connections, 0);
+	CHECK_STR(cfg->path, "min.ini");
+	config_unref(cfg);
+}
+
+/* A route may come before [gateway] and still inherit from it. */
+static void
+test_inherit_order(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = config_load_string("order.ini",
+	    "[route:early]\npath = /early\nbackend = 127.0.0.1:1\n"
+	    "origins = *\nclose_timeout = 2\n"
+	    "[gateway]\nlisten = 127.0.0.1:1\nmax_message_size = 1k\n"
+	    "close_timeout = 9\nidle_timeout = 30\n"
+	    "[route:late]\npath = /late\nbackend = 127.0.0.1:1\n"
+	    "origins = *\nidle_timeout = 0\nmax_message_size = 0\n",
+	    &errs);
+
+	CHECK(cfg != NULL);
+	if (cfg == NULL) {
+		print_errors("errors", &errs);
+		config_errors_free(&errs);
+		return;
+	}
+	check_limits(&cfg->routes[0].limits, 1024, 256 << 10, 5, 30, 2);
+	/* 0 given explicitly is not "unset". */
+	check_limits(&cfg->routes[1].limits, 0, 256 << 10, 5, 0, 9);
+	config_unref(cfg);
+}
+
+static void
+test_origin_lists(void)
+{
+	struct config *cfg = load_golden("continuation.ini");
+	static const char *const want[] = { "http://a.example",
+		"http://b.example", "http://c.example", "http://d.example",
+		"http://e.example", "https://f.example" };
+
+	if (cfg == NULL)
+		return;
+	CHECK_INT(cfg->nlisteners, 3);
+	if (cfg->nlisteners == 3) {
+		CHECK_STR(cfg->listeners[1].port, "8081");
+		CHECK_INT(cfg->listeners[1].where.line, 3);
+		CHECK_STR(cfg->listeners[2].host, "::1");
+		CHECK_INT(cfg->listeners[2].where.line, 4);
+	}
+	CHECK_INT(cfg->routes[0].norigins, 6);
+	for (size_t i = 0; i < 6 && i < cfg->routes[0].norigins; i++)
+		CHECK_STR(cfg->routes[0].origins[i], want[i]);
+	config_unref(cfg);
+}
+
+/* The libinih line limit: lines are cut at 199 bytes by fgets(). */
+static void
+test_line_length_boundary(void)
+{
+	for (size_t len = 190; len <= 260; len++) {
+		char line[300], text[600];
+		struct config_errors errs = { 0 };
+		struct config *cfg;
+		size_t n;
+
+		n = (size_t)snprintf(line, sizeof(line), "origins = "
+		    "http://a.example");
+		memset(line + n, ' ', len - n);
+		line[len] = '\0';
+		for (int crlf = 0; crlf < 2; crlf++) {
+			const char *eol = crlf ? "\r\n" : "\n";
+
+			snprintf(text, sizeof(text), "[gateway]%slisten = "
+			    "127.0.0.1:1%s[route:a]%spath = /a%sbackend = "
+			    "127.0.0.1:1%s%s%s", eol, eol, eol, eol, eol, line,
+			    eol);
+			cfg = config_load_string("len.ini", text, &errs);
+			/* 197 bytes always fit; from 199 never. */
+			if (len + strlen(eol) <= 199) {
+				CHECK(cfg != NULL);
+			} else {
+				CHECK(cfg == NULL);
+				CHECK(errs.n >= 1 &&
+				    strncmp(errs.msgs[0], "len.ini:6: line "
+				    "longer than ", 28) == 0);
+			}
+			if (tl_check_failures > 0) {
+				fprintf(stderr, "    line of %zu bytes + %s\n",
+				    len, crlf ? "CRLF" : "LF");
+				print_errors("errors", &errs);
+				config_unref(cfg);
+				config_errors_free(&errs);
+				return;
+			}
+			config_unref(cfg);
+			config_errors_free(&errs);
+		}
+	}
+}
+
+/* A line inih itself rejects must be reported too, even among others. */
+static void
+test_inih_only_syntax_error(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+
+	cfg = config_load_string("x.ini", "[gateway]\nlisten = 127.0.0.1:1\n"
+	    "max_headers = x\nlisten ; = 127.0.0.1:2\n"
+	    "[route:a]\npath = /a\nbackend = 127.0.0.1:1\norigins = *\n",
+	    &errs);
+	CHECK(cfg == NULL);
+	CHECK_ERRORS(&errs,
+	    "x.ini:3: [gateway] max_headers: \"x\" is not a whole number "
+	    "from 1 to 1000\n"
+	    "x.ini:4: syntax error: expected \"key = value\", \"[section]\" "
+	    "or a comment\n");
+	config_errors_free(&errs);
+}
+
+/* ---- routes_dir ---- */
+
+static char tmp_root[PATH_MAX];
+
+static void
+tmp_path(char *out, const char *rel)
+{
+	if (snprintf(out, PATH_MAX, "%s/%s", tmp_root, rel) >= PATH_MAX)
+		abort();
+}
+
+static void
+tmp_write(const char *rel, const char *text)
+{
+	char path[PATH_MAX];
+
+	tmp_path(path, rel);
+	write_file(path, text);
+}
+
+static void
+tmp_mkdir(const char *rel)
+{
+	char path[PATH_MAX];
+
+	tmp_path(path, rel);
+	CHECK(mkdir(path, 0700) == 0);
+}
+
+/* Replace every tmp_root in s with "TMP" so expectations are fixed. */
+static void
+untmp(struct config_errors *errs)
+{
+	size_t rlen = strlen(tmp_root);
+
+	for (size_t i = 0; i < errs->n; i++) {
+		char *m = errs->msgs[i], *p;
+
+		while ((p = strstr(m, tmp_root)) != NULL) {
+			memcpy(p, "TMP", 3);
+			memmove(p + 3, p + rlen, strlen(p + rlen) + 1);
+		}
+	}
+}
+
+static struct config *
+load_tmp(const char *rel, struct config_errors *errs)
+{
+	char path[PATH_MAX];
+	struct config *cfg;
+
+	tmp_path(path, rel);
+	cfg = config_load(path, errs);
+	untmp(errs);
+	return cfg;
+}
+
+static const char main_ini[] =
+    "[gateway]\n"
+    "listen = 127.0.0.1:1\n"
+    "routes_dir = routes.d\n"
+    "[route:main]\n"
+    "path = /main\n"
+    "backend = 127.0.0.1:1\n"
+    "origins = *\n";
+
+static void
+test_routes_dir_order(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+	char path[PATH_MAX];
+
+	tmp_mkdir("order");
+	tmp_mkdir("order/routes.d");
+	tmp_write("order/main.ini", main_ini);
+	tmp_write("order/routes.d/20-b.ini", "; b\n[route:b]\npath = /b\n"
+	    "backend = 127.0.0.1:2\norigins = *\n");
+	tmp_write("order/routes.d/10-a.ini", "[route:a]\npath = /a\n"
+	    "backend = 127.0.0.1:3\norigins = http://a.example\n"
+	    "idle_timeout = 7\n");
+	tmp_write("order/routes.d/9-c.ini", "\n\n[route:c]\npath = /c\n"
+	    "backend = 127.0.0.1:4\norigins = *\n");
+	/* Not routes files: ignored, or they would be errors. */
+	tmp_write("order/routes.d/README", "garbage\n");
+	tmp_write("order/routes.d/.hidden.ini", "garbage\n");
+	tmp_write("order/routes.d/old.ini.bak", "garbage\n");
+	tmp_write("order/routes.d/.ini", "garbage\n");
+
+	cfg = load_tmp("order/main.ini", &errs);
+	CHECK(cfg != NULL);
+	CHECK_ERRORS(&errs, "");
+	if (cfg == NULL)
+		return;
+	CHECK_INT(cfg->nroutes, 4);
+	CHECK_INT(cfg->nfiles, 4);
+	if (cfg->nroutes == 4) {
+		CHECK_STR(cfg->routes[0].name, "main");
+		CHECK_STR(cfg->routes[1].name, "a");
+		CHECK_STR(cfg->routes[2].name, "b");
+		CHECK_STR(cfg->routes[3].name, "c");	/* "9-" > "20-" */
+		tmp_path(path, "order/routes.d/10-a.ini");
+		CHECK(strcmp(cfg->routes[1].where.file, path) == 0);
+		CHECK_INT(cfg->routes[1].where.line, 1);
+		CHECK_INT(cfg->routes[2].where.line, 2);
+		CHECK_INT(cfg->routes[3].where.line, 3);
+		CHECK_STR(cfg->routes[1].origins[0], "http://a.example");
+		CHECK(close_to(cfg->routes[1].limits.idle_timeout, 7));
+		CHECK(close_to(cfg->routes[2].limits.idle_timeout, 0));
+	}
+	tmp_path(path, "order/routes.d");
+	CHECK(cfg->routes_dir != NULL && strcmp(cfg->routes_dir, path) == 0);
+	config_unref(cfg);
+
+	/* The same from memory: routes_dir relative to the name's dir. */
+	tmp_path(path, "order/main.ini");
+	cfg = config_load_string(path, main_ini, &errs);
+	CHECK(cfg != NULL && cfg->nroutes == 4);
+	config_unref(cfg);
+	config_errors_free(&errs);
+
+	/* An absolute routes_dir, and an empty one. */
+	tmp_mkdir("order/empty.d");
+	tmp_path(path, "order/empty.d");
+	{
+		char text[PATH_MAX + 200];
+
+		snprintf(text, sizeof(text), "[gateway]\nlisten = 127.0.0.1:1"
+		    "\nroutes_dir = %s\n", path);
+		cfg = config_load_string("abs.ini", text, &errs);
+		untmp(&errs);
+		CHECK(cfg == NULL);
+		CHECK_ERRORS(&errs, "abs.ini:1: no routes: add a [route:NAME] "
+		    "section (here or in routes_dir)\n");
+		config_errors_free(&errs);
+	}
+}
+
+static void
+test_routes_dir_errors(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+
+	tmp_mkdir("errs");
+	tmp_mkdir("errs/routes.d");
+	tmp_write("errs/main.ini", main_ini);
+	tmp_write("errs/routes.d/a.ini",
+	    "; routes only\n"
+	    "[gateway]\n"
+	    "listen = 127.0.0.1:2\n"
+	    "[route:a]\n"
+	    "path = /main\n"
+	    "backend = 127.0.0.1:1\n"
+	    "origins = *\n");
+	tmp_write("errs/routes.d/b.ini",
+	    "max_headers = 5\n"
+	    "[route:main]\n"
+	    "path = /x\n"
+	    "[route:b]\n"
+	    "path = /b\n"
+	    "backend = 127.0.0.1:1\n"
+	    "origins = *\n"
+	    "bad = 1\n");
+	cfg = load_tmp("errs/main.ini", &errs);
+	CHECK(cfg == NULL);
+	CHECK_ERRORS(&errs,
+	    "TMP/errs/routes.d/a.ini:2: [gateway]: only [route:NAME] sections "
+	    "belong in routes_dir files; move this to the main file\n"
+	    "TMP/errs/routes.d/b.ini:1: max_headers: key outside any section; "
+	    "put it under [gateway] or [route:NAME]\n"
+	    "TMP/errs/routes.d/b.ini:2: [route:main]: route declared twice "
+	    "(first at TMP/errs/main.ini:4)\n"
+	    "TMP/errs/routes.d/b.ini:8: [route:b] bad: unknown key\n"
+	    "TMP/errs/routes.d/a.ini:5: [route:a] path: \"/main\" is already "
+	    "used by [route:main] at TMP/errs/main.ini:4\n");
+	config_errors_free(&errs);
+}
+
+static void
+test_routes_dir_unusable(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+	struct rlimit rl, low;
+	char path[PATH_MAX];
+	int fd;
+
+	tmp_mkdir("bad");
+	tmp_write("bad/main.ini", main_ini);
+	cfg = load_tmp("bad/main.ini", &errs);
+	CHECK(cfg == NULL);
+	CHECK_ERRORS(&errs, "TMP/bad/main.ini:3: [gateway] routes_dir: "
+	    "TMP/bad/routes.d: No such file or directory\n");
+	config_errors_free(&errs);
+
+	tmp_write("bad/routes.d", "a file\n");
+	cfg = load_tmp("bad/main.ini", &errs);
+	CHECK(cfg == NULL);
+	CHECK_ERRORS(&errs, "TMP/bad/main.ini:3: [gateway] routes_dir: "
+	    "TMP/bad/routes.d is not a directory\n");
+	config_errors_free(&errs);
+
+	/* A directory that cannot be listed.  Root reads anything, so run
+	 * out of descriptors instead: the main file comes from memory, the
+	 * directory listing needs one. */
+	tmp_path(path, "bad/routes.d");
+	CHECK(unlink(path) == 0);
+	tmp_mkdir("bad/routes.d");
+	fd = dup(0);
+	CHECK(fd >= 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0);
+	close(fd);
+	low = rl;
+	low.rlim_cur = (rlim_t)fd;
+	tmp_path(path, "bad/main.ini");
+	if (setrlimit(RLIMIT_NOFILE, &low) == 0) {
+		cfg = config_load_string(path, main_ini, &errs);
+		setrlimit(RLIMIT_NOFILE, &rl);
+		untmp(&errs);
+		CHECK(cfg == NULL);
+		CHECK_ERRORS(&errs, "TMP/bad/main.ini:3: [gateway] routes_dir: "
+		    "TMP/bad/routes.d: Too many open files\n");
+		config_errors_free(&errs);
+	} else {
+		CHECK(0);
+	}
+	if (geteuid() != 0) {
+		tmp_path(path, "bad/routes.d");
+		CHECK(chmod(path, 0) == 0);
+		cfg = load_tmp("bad/main.ini", &errs);
+		CHECK(cfg == NULL);
+		CHECK_ERRORS(&errs, "TMP/bad/main.ini:3: [gateway] routes_dir: "
+		    "TMP/bad/routes.d: Permission denied\n");
+		config_errors_free(&errs);
+		CHECK(chmod(path, 0700) == 0);
+	}
+}
+
+/* web_root: relative to the main file; enough without any route. */
+static void
+test_web_root(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+	char path[PATH_MAX];
+
+	tmp_mkdir("web");
+	tmp_mkdir("web/www");
+	tmp_write("web/ok.ini", "[gateway]\nlisten = 127.0.0.1:1\n"
+	    "web_root = www\n");
+	tmp_write("web/bad.ini", "[gateway]\nlisten = 127.0.0.1:1\n\n"
+	    "web_root = nowhere\n");
+	cfg = load_tmp("web/ok.ini", &errs);
+	CHECK(cfg != NULL);
+	CHECK_ERRORS(&errs, "");
+	tmp_path(path, "web/www");
+	if (cfg != NULL)
+		CHECK(cfg->web_root != NULL &&
+		    strcmp(cfg->web_root, path) == 0);
+	config_unref(cfg);
+
+	cfg = load_tmp("web/bad.ini", &errs);
+	CHECK(cfg == NULL);
+	CHECK_ERRORS(&errs, "TMP/web/bad.ini:4: [gateway] web_root: "
+	    "TMP/web/nowhere: No such file or directory\n"
+	    "TMP/web/bad.ini:1: no routes: add a [route:NAME] section (here "
+	    "or in routes_dir)\n");
+	config_errors_free(&errs);
+}
+
+static void
+test_missing_file(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = config_load("/nonexistent/wsgate.ini", &errs);
+
+	CHECK(cfg == NULL);
+	CHECK_ERRORS(&errs, "/nonexistent/wsgate.ini:0: cannot open: No such "
+	    "file or directory\n");
+	config_errors_free(&errs);
+
+	/* A directory opens but does not read. */
+	cfg = config_load(tmp_root, &errs);
+	untmp(&errs);
+	CHECK(cfg == NULL);
+	CHECK_ERRORS(&errs, "TMP:0: cannot read: Is a directory\n");
+	config_errors_free(&errs);
+}
+
+static void
+rm_rf(const char *path)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+
+	if (lstat(path, &st) != 0)
+		return;
+	if (S_ISDIR(st.st_mode) && (d = opendir(path)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			char sub[PATH_MAX];
+
+			if (strcmp(e->d_name, ".") == 0 ||
+			    strcmp(e->d_name, "..") == 0)
+				continue;
+			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+			rm_rf(sub);
+		}
+		closedir(d);
+		rmdir(path);
+	} else {
+		unlink(path);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	char tmpl[] = "/tmp/wsgate-unit-config-XXXXXX";
+	int rc;
+
+	if (argc > 1)
+		unit_dir = argv[1];
+	snprintf(golden_dir, sizeof(golden_dir), "%s/config", unit_dir);
+	if (mkdtemp(tmpl) == NULL || realpath(tmpl, tmp_root) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+
+	RUN(test_golden_files);
+	RUN(test_valid_full_values);
+	RUN(test_defaults);
+	RUN(test_inherit_order);
+	RUN(test_origin_lists);
+	RUN(test_line_length_boundary);
+	RUN(test_inih_only_syntax_error);
+	RUN(test_routes_dir_order);
+	RUN(test_routes_dir_errors);
+	RUN(test_routes_dir_unusable);
+	RUN(test_web_root);
+	RUN(test_missing_file);
+	rc = tl_summary("unit/config");
+	rm_rf(tmp_root);
+	return rc;
+}

@@ -1,0 +1,132 @@
+/* test_log.c -- unit tests for log_escape (hostile bytes in log lines) and levels */
+#include "log.h"
+#include "testlib.h"
+
+static const char *
+esc(char *dst, size_t size, const char *src)
+{
+	return log_escape(dst, size, src, strlen(src));
+}
+
+static void
+test_escape(void)
+{
+	char out[128];
+
+	CHECK_STR(esc(out, sizeof(out), "/chat?x=1"), "/chat?x=1");
+	CHECK_STR(esc(out, sizeof(out), ""), "");
+	/* A client must not be able to start a new log line or close a
+	 * quoted field. */
+	CHECK_STR(esc(out, sizeof(out), "a\nb\r\tc"), "a\\x0ab\\x0d\\x09c");
+	CHECK_STR(esc(out, sizeof(out), "say \"hi\""),
+	    "say \\x22hi\\x22");
+	CHECK_STR(esc(out, sizeof(out), "back\\slash"), "back\\x5cslash");
+	CHECK_STR(esc(out, sizeof(out), "\x7f\x80\xff" "caf\xc3\xa9"),
+	    "\\x7f\\x80\\xffcaf\\xc3\\xa9");
+	CHECK_STR(esc(out, sizeof(out), "\x1b[31mred"), "\\x1b[31mred");
+	/* Length, not NUL, ends the input. */
+	CHECK_STR(log_escape(out, sizeof(out), "a\0b", 3), "a\\x00b");
+	CHECK_STR(log_escape(out, sizeof(out), "abc", 1), "a");
+}
+
+/* Every output size: NUL-terminated inside the buffer, no cut escape,
+ * a prefix of the full escaped text, "..." when something is left out.
+ * (It may cut a text that would just fit: room for "..." is kept.) */
+static void
+test_truncation(void)
+{
+	static const char src[] = "GET /\x01\"x\" \\ caf\xc3\xa9 and more text";
+	char full[256];
+	size_t flen;
+
+	log_escape(full, sizeof(full), src, sizeof(src) - 1);
+	flen = strlen(full);
+	CHECK(flen > 40);
+	for (size_t size = 0; size < flen + 8; size++) {
+		char *out = malloc(size + 1);
+		size_t n;
+
+		if (out == NULL)
+			break;
+		out[0] = 'Z';
+		log_escape(out, size, src, sizeof(src) - 1);
+		if (size == 0) {
+			CHECK_INT(out[0], 'Z');	/* nothing written */
+			free(out);
+			continue;
+		}
+		n = strlen(out);
+		CHECK(n < size);
+		if (strcmp(out, full) != 0) {
+			const char *dots = size >= 4 ? "..." : "";
+			size_t kept = n - strlen(dots);
+			const char *bs;
+
+			CHECK(n >= strlen(dots));
+			CHECK(strcmp(out + kept, dots) == 0);
+			CHECK(memcmp(out, full, kept) == 0);
+			/* never half an escape: "\x0" */
+			out[kept] = '\0';
+			bs = strrchr(out, '\\');
+			CHECK(bs == NULL || kept - (size_t)(bs - out) >= 4);
+			/* at most "..." plus one escape short of the room */
+			CHECK(size < 4 || n + 1 + 3 + 4 > size);
+		}
+		free(out);
+		if (tl_check_failures) {
+			fprintf(stderr, "    size %zu\n", size);
+			break;
+		}
+	}
+}
+
+static void
+test_random_bytes(void)
+{
+	for (int round = 0; round < 2000; round++) {
+		char src[64], out[80];
+		size_t len = tl_rand() % sizeof(src);
+
+		for (size_t i = 0; i < len; i++)
+			src[i] = (char)tl_rand();
+		log_escape(out, 1 + tl_rand() % sizeof(out), src, len);
+		for (const char *p = out; *p != '\0'; p++) {
+			unsigned char c = (unsigned char)*p;
+
+			if (c < 0x20 || c >= 0x7f || c == '"') {
+				CHECK(0);
+				return;
+			}
+			if (c == '\\' && p[1] != 'x') {
+				CHECK(0);
+				return;
+			}
+		}
+	}
+}
+
+static void
+test_levels(void)
+{
+	enum log_level old = log_get_level();
+
+	log_set_level(LL_WARN);
+	CHECK_INT(log_get_level(), LL_WARN);
+	CHECK(log_enabled(LL_ERROR));
+	CHECK(log_enabled(LL_WARN));
+	CHECK(!log_enabled(LL_INFO));
+	CHECK(!log_enabled(LL_DEBUG));
+	log_set_level(LL_DEBUG);
+	CHECK(log_enabled(LL_DEBUG));
+	log_set_level(old);
+}
+
+int
+main(void)
+{
+	RUN(test_escape);
+	RUN(test_truncation);
+	RUN(test_random_bytes);
+	RUN(test_levels);
+	return tl_summary("unit/log");
+}
