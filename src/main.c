@@ -320,7 +320,7 @@ main(int argc, char **argv)
 	gw.scratch = malloc(gw.scratch_size);
 	if (gw.scratch == NULL) {
 		log_error("out of memory");
-		return EXIT_STARTUP;
+		goto startup_failed;
 	}
 
 	gw.listeners = calloc(gw.cfg->nlisteners, sizeof(*gw.listeners));
@@ -386,6 +386,7 @@ startup_failed:
 	if (gw.dns != NULL)
 		evdns_base_free(gw.dns, 0);
 	event_base_free(gw.base);
+	free(gw.scratch);
 	config_unref(gw.cfg);
 	return EXIT_STARTUP;
 }

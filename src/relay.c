@@ -62,6 +62,24 @@ room(const struct session *s, struct bufferevent *bev)
 	return queued < max ? max - queued : 0;
 }
 
+static void relay_client_wev_cb(evutil_socket_t fd, short what, void *arg);
+static void relay_backend_wev_cb(evutil_socket_t fd, short what, void *arg);
+
+/* A side's write event, made on first need: most sessions never fill a
+ * socket, and an idle session is smaller without it. */
+static struct event *
+relay_wev(struct session *s, bool client)
+{
+	struct event **wev = client ? &s->client_wev : &s->backend_wev;
+	struct bufferevent *bev = client ? s->client : s->backend;
+
+	if (*wev == NULL)
+		*wev = event_new(s->gw->base, bufferevent_getfd(bev),
+		    EV_WRITE | EV_PERSIST, client ? relay_client_wev_cb
+		    : relay_backend_wev_cb, s);
+	return *wev;
+}
+
 /*
  * Write what is queued for one side now.  Returns -1 on a broken
  * connection (its write event is then made active so the error is handled
@@ -71,11 +89,12 @@ static int
 relay_flush(struct session *s, bool client)
 {
 	struct bufferevent *bev = client ? s->client : s->backend;
-	struct event *wev = client ? s->client_wev : s->backend_wev;
+	bool own = client ? s->client_writes : s->backend_writes;
+	struct event *wev;
 	struct evbuffer *out;
 	int n;
 
-	if (wev == NULL || bev == NULL)
+	if (!own || bev == NULL)
 		return 0;	/* TLS: the bufferevent writes */
 	out = bufferevent_get_output(bev);
 	if (evbuffer_get_length(out) == 0)
@@ -86,17 +105,23 @@ relay_flush(struct session *s, bool client)
 	evbuffer_freeze(out, 1);
 	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
 	    errno != EINTR) {
-		event_active(wev, EV_WRITE, 1);
+		if ((wev = relay_wev(s, client)) != NULL)
+			event_active(wev, EV_WRITE, 1);
 		return -1;
 	}
-	if (evbuffer_get_length(out) > 0)
+	wev = client ? s->client_wev : s->backend_wev;
+	if (evbuffer_get_length(out) > 0) {
+		if ((wev = relay_wev(s, client)) == NULL)
+			return -1;
 		event_add(wev, NULL);
-	else
+	} else if (wev != NULL) {
 		event_del(wev);
+	}
 	/* A side paused for this queue resumes from the loop, once the
 	 * queue is down to the low watermark. */
 	if ((s->client_paused || s->backend_paused) &&
-	    evbuffer_get_length(out) <= s->route->limits.max_buffer / 2)
+	    evbuffer_get_length(out) <= s->route->limits.max_buffer / 2 &&
+	    (wev = relay_wev(s, client)) != NULL)
 		event_active(wev, EV_WRITE, 1);
 	return 0;
 }
@@ -518,7 +543,7 @@ relay_new_event(struct session *s, struct bufferevent *bev, short what,
 	struct event *ev = event_new(s->gw->base, bufferevent_getfd(bev),
 	    what | EV_PERSIST, cb, s);
 
-	if (ev != NULL && what == EV_READ)
+	if (ev != NULL)
 		event_add(ev, NULL);
 	return ev;
 }
@@ -542,8 +567,7 @@ relay_start(struct session *s)
 		bufferevent_disable(s->client, EV_READ | EV_WRITE);
 		s->client_rev = relay_new_event(s, s->client, EV_READ,
 		    relay_client_rev_cb);
-		s->client_wev = relay_new_event(s, s->client, EV_WRITE,
-		    relay_client_wev_cb);
+		s->client_writes = true;
 	} else {
 		bufferevent_enable(s->client, EV_READ | EV_WRITE);
 	}
@@ -551,14 +575,12 @@ relay_start(struct session *s)
 		bufferevent_disable(s->backend, EV_READ | EV_WRITE);
 		s->backend_rev = relay_new_event(s, s->backend, EV_READ,
 		    relay_backend_rev_cb);
-		s->backend_wev = relay_new_event(s, s->backend, EV_WRITE,
-		    relay_backend_wev_cb);
+		s->backend_writes = true;
 	} else {
 		bufferevent_enable(s->backend, EV_READ | EV_WRITE);
 	}
-	if ((!s->client_tls && (s->client_rev == NULL ||
-	    s->client_wev == NULL)) || (!s->backend_tls &&
-	    (s->backend_rev == NULL || s->backend_wev == NULL))) {
+	if ((!s->client_tls && s->client_rev == NULL) ||
+	    (!s->backend_tls && s->backend_rev == NULL)) {
 		session_fail(s, WS_CLOSE_INTERNAL, "out of memory");
 		return;
 	}
@@ -571,15 +593,19 @@ void
 relay_stop_writing(struct session *s, bool client)
 {
 	struct event **ev = client ? &s->client_wev : &s->backend_wev;
+	bool *own = client ? &s->client_writes : &s->backend_writes;
 	struct bufferevent *bev = client ? s->client : s->backend;
 
-	if (*ev == NULL)
+	if (!*own)
 		return;
 	/* Send what is queued now (often all of it, a close frame say);
 	 * hand the rest back for the bufferevent to write. */
 	relay_flush(s, client);
-	event_free(*ev);
-	*ev = NULL;
+	if (*ev != NULL) {
+		event_free(*ev);
+		*ev = NULL;
+	}
+	*own = false;
 	bufferevent_enable(bev, EV_WRITE);
 }
 
@@ -591,5 +617,21 @@ relay_stop_reading(struct session *s, bool client)
 	if (*ev != NULL) {
 		event_free(*ev);
 		*ev = NULL;
+	}
+}
+
+void
+relay_free(struct session *s)
+{
+	s->client_writes = false;
+	s->backend_writes = false;
+	struct event **evs[] = { &s->client_rev, &s->client_wev,
+		&s->backend_rev, &s->backend_wev };
+
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+		if (*evs[i] != NULL) {
+			event_free(*evs[i]);
+			*evs[i] = NULL;
+		}
 	}
 }

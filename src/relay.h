@@ -19,4 +19,7 @@ void relay_start(struct session *s);
 void relay_stop_reading(struct session *s, bool client);
 void relay_stop_writing(struct session *s, bool client);
 
+/* Free the relay's events at once, with no I/O (the session is going). */
+void relay_free(struct session *s);
+
 #endif

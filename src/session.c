@@ -83,22 +83,32 @@ session_log_end(struct session *s)
 	    s->close_why != NULL ? s->close_why : "");
 }
 
+/* Give back the max_connections slot as soon as the client is gone: a
+ * backend still being flushed does not hold a client's place. */
+static void
+session_release_slot(struct session *s)
+{
+	if (!s->counted)
+		return;
+	s->counted = false;
+	s->gw->nws--;
+	atomic_fetch_sub(&((struct route *)s->route)->active, 1);
+}
+
 static void
 session_free(struct session *s)
 {
 	struct gateway *gw = s->gw;
 
 	session_log_end(s);
+	relay_free(s);
 	if (s->client != NULL)
 		bufferevent_free(s->client);
 	if (s->backend != NULL)
 		bufferevent_free(s->backend);
 	if (s->timer != NULL)
 		event_free(s->timer);
-	if (s->counted) {
-		gw->nws--;
-		atomic_fetch_sub(&((struct route *)s->route)->active, 1);
-	}
+	session_release_slot(s);
 	gw->stats.bytes_up += s->bytes_up;
 	gw->stats.bytes_down += s->bytes_down;
 	if (s->prev != NULL)
@@ -124,6 +134,7 @@ session_maybe_free(struct session *s)
 static void
 session_drop_client(struct session *s)
 {
+	session_release_slot(s);
 	relay_stop_reading(s, true);
 	relay_stop_writing(s, true);
 	bufferevent_free(s->client);

@@ -55,7 +55,8 @@ struct session {
 	/* Plain sockets are read and written by the relay itself (see
 	 * relay.c); NULL outside the relay states and for TLS sides. */
 	struct event *client_rev, *backend_rev;
-	struct event *client_wev, *backend_wev;
+	struct event *client_wev, *backend_wev;	/* made when first needed */
+	bool client_writes, backend_writes;	/* the relay writes it */
 	bool client_tls, backend_tls;
 	enum session_state state;
 	bool backend_flushing;		/* write what is queued, then close */
