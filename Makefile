@@ -23,8 +23,8 @@ SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all \
 
 B         := build
 # Pure modules: no I/O, no libevent types; unit-tested and fuzzed.
-PURE      := value utf8 unmask frame ws_reader handshake route config log sockaddr
-IO        := listener session relay upstream webroot
+PURE      := value utf8 unmask frame ws_reader handshake route config log sockaddr sni
+IO        := listener session relay upstream webroot tls
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
 PURE_SRC  := $(PURE:%=src/%.c)
@@ -104,6 +104,8 @@ install: $(B)/wsgate
 	    $(DESTDIR)$(PREFIX)/share/doc/wsgate/examples/wsgate.ini
 	install -D -m 644 etc/routes.d/vnc.ini \
 	    $(DESTDIR)$(PREFIX)/share/doc/wsgate/examples/routes.d/vnc.ini
+	install -D -m 644 etc/tls.ini.example \
+	    $(DESTDIR)$(PREFIX)/share/doc/wsgate/examples/tls.ini
 	install -D -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/wsgate/README.md
 
 clean:

@@ -11,9 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "route.h"
+#include "sni.h"
 #include "value.h"
 
 enum section_kind {
@@ -21,6 +24,7 @@ enum section_kind {
 	SEC_IGNORED,	/* a bad header, already reported */
 	SEC_GATEWAY,
 	SEC_ROUTE,
+	SEC_TLS,	/* [tls:NAME] */
 };
 
 enum key_type {
@@ -33,11 +37,18 @@ enum key_type {
 	KT_BOOL,
 	KT_BACKEND,
 	KT_ORIGINS,	/* list */
+	KT_FILE,	/* readable file, relative to the main file */
+	KT_STRING,	/* struct config_str */
+	KT_TLSVER,	/* 1.2 or 1.3 */
+	KT_VERIFY,	/* off, optional, required */
+	KT_NAMES,	/* server_names: list of DNS names / wildcards */
+	KT_CNS,		/* allowed_client_cns: comma-separated list */
 };
 
 #define SC_GATEWAY 1u
 #define SC_ROUTE 2u
 #define SC_INHERIT 4u	/* a route without it takes the [gateway] value */
+#define SC_TLS 8u
 #define NO_OFFSET ((size_t)-1)
 
 struct key_def {
@@ -45,12 +56,13 @@ struct key_def {
 	enum key_type type;
 	unsigned scope;
 	size_t gw_off;		/* into struct config */
-	size_t route_off;	/* into struct route */
+	size_t sec_off;		/* into struct route, tls_cert_spec */
 	double min, max;	/* for seconds, sizes and integers */
 };
 
 #define GW(f) offsetof(struct config, f)
 #define RT(f) offsetof(struct route, f)
+#define TL(f) offsetof(struct tls_cert_spec, f)
 #define BOTH (SC_GATEWAY | SC_ROUTE)
 #define LIMIT (SC_GATEWAY | SC_ROUTE | SC_INHERIT)
 
@@ -86,6 +98,33 @@ static const struct key_def keys[] = {
 	{ "origins", KT_ORIGINS, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
 	{ "allow_missing_origin", KT_BOOL, SC_ROUTE, NO_OFFSET,
 	  RT(allow_missing_origin), 0, 0 },
+	{ "tls_cert", KT_FILE, SC_GATEWAY | SC_TLS, GW(tls_default.cert),
+	  TL(cert), 0, 0 },
+	{ "tls_key", KT_FILE, SC_GATEWAY | SC_TLS, GW(tls_default.key),
+	  TL(key), 0, 0 },
+	{ "server_names", KT_NAMES, SC_TLS, NO_OFFSET, NO_OFFSET, 0, 0 },
+	{ "tls_min_version", KT_TLSVER, SC_GATEWAY, GW(tls_min_version),
+	  NO_OFFSET, 0, 0 },
+	{ "tls_ciphers", KT_STRING, SC_GATEWAY, GW(tls_ciphers), NO_OFFSET,
+	  0, 0 },
+	{ "tls_ciphersuites", KT_STRING, SC_GATEWAY, GW(tls_ciphersuites),
+	  NO_OFFSET, 0, 0 },
+	{ "tls_client_ca", KT_FILE, SC_GATEWAY, GW(tls_client_ca), NO_OFFSET,
+	  0, 0 },
+	{ "tls_verify_client", KT_VERIFY, SC_GATEWAY, GW(tls_verify_client),
+	  NO_OFFSET, 0, 0 },
+	{ "allowed_client_cns", KT_CNS, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
+	{ "backend_tls", KT_BOOL, SC_ROUTE, NO_OFFSET, RT(backend_tls), 0, 0 },
+	{ "backend_tls_verify", KT_BOOL, SC_ROUTE, NO_OFFSET,
+	  RT(backend_tls_verify), 0, 0 },
+	{ "backend_tls_ca", KT_FILE, SC_ROUTE, NO_OFFSET, RT(backend_tls_ca),
+	  0, 0 },
+	{ "backend_tls_cert", KT_FILE, SC_ROUTE, NO_OFFSET,
+	  RT(backend_tls_cert), 0, 0 },
+	{ "backend_tls_key", KT_FILE, SC_ROUTE, NO_OFFSET,
+	  RT(backend_tls_key), 0, 0 },
+	{ "backend_tls_name", KT_STRING, SC_ROUTE, NO_OFFSET,
+	  RT(backend_tls_name), 0, 0 },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -106,8 +145,9 @@ key_given(unsigned long long set, const char *name)
 	return (set >> key_index(name)) & 1;
 }
 
-/* Per-route parse state kept beside cfg->routes (same index). */
-struct route_parse {
+/* Per-section parse state kept beside cfg->routes and cfg->tls_sni (same
+ * index). */
+struct sec_parse {
 	unsigned long long set;		/* bit i: keys[i] given */
 	int line[NKEYS];
 };
@@ -126,11 +166,13 @@ struct parse {
 	enum section_kind kind;
 	char section[128];
 	size_t route;			/* index when kind == SEC_ROUTE */
+	size_t tls;			/* index when kind == SEC_TLS */
 	struct config_where gw_where;	/* the [gateway] header */
 	bool gw_seen;
 	unsigned long long gw_set;
 	int gw_line[NKEYS];
-	struct route_parse *rp;		/* parallel to cfg->routes */
+	struct sec_parse *rp;		/* parallel to cfg->routes */
+	struct sec_parse *tp;		/* parallel to cfg->tls_sni */
 };
 
 static void
@@ -147,17 +189,14 @@ add_error(struct config_errors *errs, char *msg)
 }
 
 /* "file:line: [section] key: message" (parts omitted when empty). */
-static void __attribute__((format(printf, 6, 7)))
-errorf(struct parse *ps, const char *file, int line, const char *section,
-    const char *key, const char *fmt, ...)
+static void __attribute__((format(printf, 6, 0)))
+verrorf(struct config_errors *errs, const char *file, int line,
+    const char *section, const char *key, const char *fmt, va_list ap)
 {
 	char msg[512], *out;
-	va_list ap;
 	int n;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (section != NULL && section[0] != '\0')
 		n = asprintf(&out, "%s:%d: [%s]%s%s: %s", file, line, section,
 		    key != NULL ? " " : "", key != NULL ? key : "", msg);
@@ -165,7 +204,30 @@ errorf(struct parse *ps, const char *file, int line, const char *section,
 		n = asprintf(&out, "%s:%d: %s%s%s", file, line,
 		    key != NULL ? key : "", key != NULL ? ": " : "", msg);
 	if (n >= 0)
-		add_error(ps->errs, out);
+		add_error(errs, out);
+}
+
+static void __attribute__((format(printf, 6, 7)))
+errorf(struct parse *ps, const char *file, int line, const char *section,
+    const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verrorf(ps->errs, file, line, section, key, fmt, ap);
+	va_end(ap);
+}
+
+void
+config_error_at(struct config_errors *errs, const struct config_where *where,
+    const char *section, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verrorf(errs, where->file != NULL ? where->file : "?", where->line,
+	    section, key, fmt, ap);
+	va_end(ap);
 }
 
 #define HERE(ps) (ps)->file, (ps)->line, (ps)->section
@@ -210,7 +272,75 @@ config_new(void)
 	cfg->max_request_bytes = 8192;
 	cfg->max_headers = 64;
 	limits_defaults(&cfg->limits);
+	cfg->tls_min_version = 12;
+	cfg->tls_default.section = strdup("gateway");
+	if (cfg->tls_default.section == NULL) {
+		free(cfg);
+		return NULL;
+	}
 	return cfg;
+}
+
+/* A [route:NAME] or [tls:NAME] name: letters, digits, '-', '_', '.'. */
+static bool
+section_name_ok(struct parse *ps, const char *kind, const char *name)
+{
+	if (name[0] == '\0') {
+		errorf(ps, HERE(ps), NULL, "%s needs a name: [%s:NAME]", kind,
+		    kind);
+		return false;
+	}
+	for (const char *c = name; *c != '\0'; c++) {
+		if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_' &&
+		    *c != '.') {
+			errorf(ps, HERE(ps), NULL, "%s name may only contain "
+			    "letters, digits, '-', '_' and '.'", kind);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void
+tls_section_begin(struct parse *ps, const char *tname)
+{
+	struct config *cfg = ps->cfg;
+	struct tls_cert_spec *specs, *t;
+	struct sec_parse *tp;
+
+	if (ps->route_file) {
+		errorf(ps, HERE(ps), NULL, "only [route:NAME] sections belong "
+		    "in routes_dir files; move this to the main file");
+		return;
+	}
+	if (!section_name_ok(ps, "tls", tname))
+		return;
+	for (size_t i = 0; i < cfg->ntls_sni; i++) {
+		if (strcmp(cfg->tls_sni[i].section, ps->section) == 0) {
+			errorf(ps, HERE(ps), NULL, "section declared twice "
+			    "(first at %s:%d)", cfg->tls_sni[i].where.file,
+			    cfg->tls_sni[i].where.line);
+			return;
+		}
+	}
+	specs = realloc(cfg->tls_sni, (cfg->ntls_sni + 1) * sizeof(*specs));
+	if (specs == NULL)
+		return;
+	cfg->tls_sni = specs;
+	tp = realloc(ps->tp, (cfg->ntls_sni + 1) * sizeof(*tp));
+	if (tp == NULL)
+		return;
+	ps->tp = tp;
+	t = &cfg->tls_sni[cfg->ntls_sni];
+	memset(t, 0, sizeof(*t));
+	memset(&ps->tp[cfg->ntls_sni], 0, sizeof(*tp));
+	t->section = strdup(ps->section);
+	if (t->section == NULL)
+		return;
+	t->where.file = ps->file;
+	t->where.line = ps->line;
+	ps->tls = cfg->ntls_sni++;
+	ps->kind = SEC_TLS;
 }
 
 static void
@@ -247,23 +377,11 @@ section_begin(struct parse *ps, const char *name, size_t len)
 	if (strncmp(ps->section, "route:", 6) == 0) {
 		const char *rname = ps->section + 6;
 		struct route *routes;
-		struct route_parse *rp;
+		struct sec_parse *rp;
 		struct route *r;
 
-		if (rname[0] == '\0') {
-			errorf(ps, HERE(ps), NULL, "route needs a name: "
-			    "[route:NAME]");
+		if (!section_name_ok(ps, "route", rname))
 			return;
-		}
-		for (const char *c = rname; *c != '\0'; c++) {
-			if (!isalnum((unsigned char)*c) && *c != '-' &&
-			    *c != '_' && *c != '.') {
-				errorf(ps, HERE(ps), NULL, "route name may "
-				    "only contain letters, digits, '-', '_' "
-				    "and '.'");
-				return;
-			}
-		}
 		for (size_t i = 0; i < cfg->nroutes; i++) {
 			if (strcmp(cfg->routes[i].name, rname) == 0) {
 				errorf(ps, HERE(ps), NULL, "route declared "
@@ -290,13 +408,18 @@ section_begin(struct parse *ps, const char *name, size_t len)
 			return;
 		r->where.file = ps->file;
 		r->where.line = ps->line;
+		r->backend_tls_verify = true;
 		atomic_init(&r->active, 0);
 		ps->route = cfg->nroutes++;
 		ps->kind = SEC_ROUTE;
 		return;
 	}
-	errorf(ps, HERE(ps), NULL, "unknown section; expected [gateway] or "
-	    "[route:NAME]");
+	if (strncmp(ps->section, "tls:", 4) == 0) {
+		tls_section_begin(ps, ps->section + 4);
+		return;
+	}
+	errorf(ps, HERE(ps), NULL, "unknown section; expected [gateway], "
+	    "[route:NAME] or [tls:NAME]");
 }
 
 /* inih's test for "key = value": '=' or ':' before any inline comment
@@ -380,18 +503,37 @@ config_reader(char *str, int num, void *stream)
 	return str;
 }
 
+/* The key name in scope; else NULL with *other_scope = the scopes where
+ * it does belong (0 if unknown). */
 static const struct key_def *
-key_find(const char *name, unsigned scope, bool *other_scope)
+key_find(const char *name, unsigned scope, unsigned *other_scope)
 {
-	*other_scope = false;
+	*other_scope = 0;
 	for (size_t i = 0; i < NKEYS; i++) {
 		if (strcmp(keys[i].name, name) != 0)
 			continue;
 		if (keys[i].scope & scope)
 			return &keys[i];
-		*other_scope = true;
+		*other_scope |= keys[i].scope;
 	}
 	return NULL;
+}
+
+static const char *
+scope_text(unsigned scope)
+{
+	switch (scope & (SC_GATEWAY | SC_ROUTE | SC_TLS)) {
+	case SC_GATEWAY:
+		return "[gateway]";
+	case SC_ROUTE:
+		return "a [route:NAME] section";
+	case SC_TLS:
+		return "a [tls:NAME] section";
+	case SC_GATEWAY | SC_TLS:
+		return "[gateway] or a [tls:NAME] section";
+	default:
+		return "[gateway] or a [route:NAME] section";
+	}
 }
 
 /* Split a list value on commas and blanks; stops at an inline comment. */
@@ -459,11 +601,6 @@ set_listen(struct parse *ps, const char *value)
 	if (value_hostport(addr, true, spec.host, sizeof(spec.host), spec.port,
 	    sizeof(spec.port), &why) != 0) {
 		errorf(ps, HERE(ps), "listen", "\"%s\": %s", addr, why);
-		return;
-	}
-	if (spec.tls) {
-		errorf(ps, HERE(ps), "listen", "TLS listeners are not "
-		    "supported by this build yet");
 		return;
 	}
 	spec.text = strdup(addr);
@@ -535,6 +672,116 @@ add_origins(struct parse *ps, struct route *r, const char *value)
 		}
 		p += len;
 	}
+}
+
+static bool
+add_string(char ***list, size_t *n, const char *p, size_t len)
+{
+	char **l = realloc(*list, (*n + 1) * sizeof(*l));
+
+	if (l == NULL)
+		return false;
+	*list = l;
+	l[*n] = strndup(p, len);
+	if (l[*n] == NULL)
+		return false;
+	(*n)++;
+	return true;
+}
+
+static void
+add_server_names(struct parse *ps, struct tls_cert_spec *t,
+    const char *value)
+{
+	const char *p = value;
+	size_t len;
+
+	while ((p = list_next(p, &len)) != NULL) {
+		const char *why;
+
+		if (!sni_pattern_valid(p, len, &why)) {
+			errorf(ps, HERE(ps), "server_names", "\"%.*s\": %s",
+			    (int)len, p, why);
+		} else if (add_string(&t->server_names, &t->nserver_names, p,
+		    len)) {
+			char *n = t->server_names[t->nserver_names - 1];
+
+			/* DNS names compare without case (RFC 4343). */
+			for (; *n != '\0'; n++)
+				*n = (char)tolower((unsigned char)*n);
+		}
+		p += len;
+	}
+}
+
+/* Comma-separated: a subject CN may contain blanks ("Jane Doe"). */
+static void
+add_client_cns(struct parse *ps, struct route *r, const char *value)
+{
+	const char *p = value;
+
+	while (*p != '\0') {
+		size_t len = strcspn(p, ",");
+		size_t end = len;
+		const char *start = p;
+
+		while (start < p + len && (*start == ' ' || *start == '\t'))
+			start++;
+		while (end > (size_t)(start - p) &&
+		    (p[end - 1] == ' ' || p[end - 1] == '\t'))
+			end--;
+		if (end > (size_t)(start - p)) {
+			size_t n = end - (size_t)(start - p);
+
+			if (n > 255)
+				errorf(ps, HERE(ps), "allowed_client_cns",
+				    "\"%.*s...\": a name is at most 255 "
+				    "characters", 20, start);
+			else
+				add_string(&r->client_cns, &r->nclient_cns,
+				    start, n);
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+}
+
+/* A file the gateway will read (certificates, keys): resolved against the
+ * main file's directory and checked readable now, so that -t says so. */
+static void
+set_file(struct parse *ps, const struct key_def *k, struct config_str *f,
+    const char *value)
+{
+	char joined[PATH_MAX];
+	struct stat st;
+	int n;
+
+	if (value[0] == '\0') {
+		errorf(ps, HERE(ps), k->name, "empty file name");
+		return;
+	}
+	if (value[0] == '/')
+		n = snprintf(joined, sizeof(joined), "%s", value);
+	else
+		n = snprintf(joined, sizeof(joined), "%s/%s", ps->dir, value);
+	if (n < 0 || (size_t)n >= sizeof(joined)) {
+		errorf(ps, HERE(ps), k->name, "path too long");
+		return;
+	}
+	if (stat(joined, &st) != 0 || access(joined, R_OK) != 0) {
+		errorf(ps, HERE(ps), k->name, "%s: %s", joined,
+		    strerror(errno));
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errorf(ps, HERE(ps), k->name, "%s is not a regular file",
+		    joined);
+		return;
+	}
+	f->s = strdup(joined);
+	f->where.file = ps->file;
+	f->where.line = ps->line;
 }
 
 /* Store a scalar value through the key table; reports its own errors. */
@@ -616,6 +863,56 @@ set_scalar(struct parse *ps, const struct key_def *k, void *base,
 			memcpy(field, &dir, sizeof(dir));
 		return;
 	}
+	case KT_FILE:
+		set_file(ps, k, (struct config_str *)(void *)field, value);
+		return;
+	case KT_STRING: {
+		struct config_str *str = (struct config_str *)(void *)field;
+
+		if (value[0] == '\0') {
+			errorf(ps, HERE(ps), k->name, "empty value");
+			return;
+		}
+		str->s = strdup(value);
+		str->where.file = ps->file;
+		str->where.line = ps->line;
+		return;
+	}
+	case KT_TLSVER: {
+		unsigned v;
+
+		if (strcasecmp(value, "1.2") == 0 ||
+		    strcasecmp(value, "TLSv1.2") == 0) {
+			v = 12;
+		} else if (strcasecmp(value, "1.3") == 0 ||
+		    strcasecmp(value, "TLSv1.3") == 0) {
+			v = 13;
+		} else {
+			errorf(ps, HERE(ps), k->name, "\"%s\": expected 1.2 "
+			    "or 1.3 (TLS 1.0 and 1.1 are deprecated by "
+			    "RFC 8996 and not supported)", value);
+			return;
+		}
+		memcpy(field, &v, sizeof(v));
+		return;
+	}
+	case KT_VERIFY: {
+		enum tls_verify v;
+
+		if (strcasecmp(value, "off") == 0) {
+			v = TLS_VERIFY_OFF;
+		} else if (strcasecmp(value, "optional") == 0) {
+			v = TLS_VERIFY_OPTIONAL;
+		} else if (strcasecmp(value, "required") == 0) {
+			v = TLS_VERIFY_REQUIRED;
+		} else {
+			errorf(ps, HERE(ps), k->name, "\"%s\": expected off, "
+			    "optional or required", value);
+			return;
+		}
+		memcpy(field, &v, sizeof(v));
+		return;
+	}
 	default:
 		return;
 	}
@@ -652,8 +949,9 @@ config_handler(void *user, const char *section, const char *name,
 	unsigned long long *set;
 	int *lines;
 	struct route *r = NULL;
+	void *base = ps->cfg;
+	unsigned scope = SC_GATEWAY, other;
 	char vbuf[INI_MAX_LINE];
-	bool other;
 	size_t ki;
 
 	(void)section;	/* ps->section is the same, seen by the reader */
@@ -672,17 +970,25 @@ config_handler(void *user, const char *section, const char *name,
 		break;
 	case SEC_ROUTE:
 		r = &ps->cfg->routes[ps->route];
+		base = r;
+		scope = SC_ROUTE;
 		set = &ps->rp[ps->route].set;
 		lines = ps->rp[ps->route].line;
+		break;
+	case SEC_TLS:
+		base = &ps->cfg->tls_sni[ps->tls];
+		scope = SC_TLS;
+		set = &ps->tp[ps->tls].set;
+		lines = ps->tp[ps->tls].line;
 		break;
 	default:
 		return 1;
 	}
-	k = key_find(name, r != NULL ? SC_ROUTE : SC_GATEWAY, &other);
+	k = key_find(name, scope, &other);
 	if (k == NULL) {
-		if (other)
+		if (other != 0)
 			errorf(ps, HERE(ps), name, "this key belongs in %s",
-			    r != NULL ? "[gateway]" : "a [route:NAME] section");
+			    scope_text(other));
 		else
 			errorf(ps, HERE(ps), name, "unknown key");
 		return 1;
@@ -693,9 +999,14 @@ config_handler(void *user, const char *section, const char *name,
 		set_listen(ps, value);
 	} else if (k->type == KT_ORIGINS) {
 		add_origins(ps, r, value);
+	} else if (k->type == KT_NAMES) {
+		add_server_names(ps, base, value);
+	} else if (k->type == KT_CNS) {
+		add_client_cns(ps, r, value);
 	} else if (ps->continuation) {
 		errorf(ps, HERE(ps), name, "indented continuation line: only "
-		    "list keys (listen, origins) take several values");
+		    "list keys (listen, origins, server_names, "
+		    "allowed_client_cns) take several values");
 		return 1;
 	} else if (*set & (1ull << ki)) {
 		errorf(ps, HERE(ps), name, "given twice (first at line %d)",
@@ -704,8 +1015,8 @@ config_handler(void *user, const char *section, const char *name,
 	} else if (k->type == KT_BACKEND) {
 		set_backend(ps, r, value);
 	} else {
-		set_scalar(ps, k, r != NULL ? (void *)r : (void *)ps->cfg,
-		    r != NULL ? k->route_off : k->gw_off, value);
+		set_scalar(ps, k, base, scope == SC_GATEWAY ? k->gw_off :
+		    k->sec_off, value);
 	}
 	if (!(*set & (1ull << ki)))
 		lines[ki] = ps->line;
@@ -791,6 +1102,163 @@ parse_routes_dir(struct parse *ps)
 	ps->route_file = false;
 }
 
+bool
+config_has_tls_listener(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nlisteners; i++)
+		if (cfg->listeners[i].tls)
+			return true;
+	return false;
+}
+
+/* tls_cert and tls_key come together. */
+static void
+check_cert_pair(struct parse *ps, const struct tls_cert_spec *t,
+    unsigned long long set, const int *lines)
+{
+	const char *mainf = ps->cfg->files != NULL ? ps->cfg->files[0] :
+	    ps->cfg->path;
+	const char *file = t->where.file != NULL ? t->where.file : mainf;
+
+	if (key_given(set, "tls_cert") && !key_given(set, "tls_key"))
+		errorf(ps, file, lines[key_index("tls_cert")], t->section,
+		    "tls_key", "missing; the private key of tls_cert (PEM)");
+	if (key_given(set, "tls_key") && !key_given(set, "tls_cert"))
+		errorf(ps, file, lines[key_index("tls_key")], t->section,
+		    "tls_cert", "missing; the certificate chain for tls_key "
+		    "(PEM, server certificate first)");
+}
+
+static void
+finish_tls(struct parse *ps)
+{
+	struct config *cfg = ps->cfg;
+	const char *mainf = cfg->files != NULL ? cfg->files[0] : cfg->path;
+	bool need = config_has_tls_listener(cfg);
+
+	check_cert_pair(ps, &cfg->tls_default, ps->gw_set, ps->gw_line);
+	if (!key_given(ps->gw_set, "tls_cert") &&
+	    !key_given(ps->gw_set, "tls_key")) {
+		for (size_t i = 0; i < cfg->nlisteners; i++) {
+			const struct listen_spec *ls = &cfg->listeners[i];
+
+			if (!ls->tls)
+				continue;
+			errorf(ps, ls->where.file, ls->where.line, "gateway",
+			    "listen", "\"%s tls\" needs the default "
+			    "certificate: tls_cert and tls_key in [gateway]",
+			    ls->text);
+			break;
+		}
+		if (cfg->ntls_sni > 0)
+			errorf(ps, cfg->tls_sni[0].where.file,
+			    cfg->tls_sni[0].where.line, cfg->tls_sni[0].section,
+			    NULL, "needs the default certificate too: "
+			    "tls_cert and tls_key in [gateway]");
+	}
+	for (size_t i = 0; i < cfg->ntls_sni; i++) {
+		struct tls_cert_spec *t = &cfg->tls_sni[i];
+		unsigned long long set = ps->tp[i].set;
+
+		check_cert_pair(ps, t, set, ps->tp[i].line);
+		if (!key_given(set, "tls_cert") && !key_given(set, "tls_key"))
+			errorf(ps, t->where.file, t->where.line, t->section,
+			    "tls_cert", "missing; with tls_key, the "
+			    "certificate for server_names");
+		if (!key_given(set, "server_names"))
+			errorf(ps, t->where.file, t->where.line, t->section,
+			    "server_names", "missing; e.g. server_names = "
+			    "example.com *.example.com");
+		/* The same name in two sections: which one was meant? */
+		for (size_t j = 0; j < t->nserver_names; j++) {
+			for (size_t a = 0; a < i; a++) {
+				const struct tls_cert_spec *o =
+				    &cfg->tls_sni[a];
+
+				for (size_t b = 0; b < o->nserver_names; b++) {
+					if (strcmp(o->server_names[b],
+					    t->server_names[j]) != 0)
+						continue;
+					errorf(ps, t->where.file,
+					    ps->tp[i].line[key_index(
+					    "server_names")], t->section,
+					    "server_names", "\"%s\" is already "
+					    "listed in [%s] at %s:%d",
+					    t->server_names[j], o->section,
+					    o->where.file, o->where.line);
+				}
+			}
+		}
+	}
+	if (cfg->tls_verify_client != TLS_VERIFY_OFF) {
+		int line = ps->gw_line[key_index("tls_verify_client")];
+
+		if (cfg->tls_client_ca.s == NULL &&
+		    !key_given(ps->gw_set, "tls_client_ca"))
+			errorf(ps, mainf, line, "gateway", "tls_verify_client",
+			    "needs tls_client_ca: the CA certificates (PEM) "
+			    "that sign client certificates");
+		if (!need)
+			errorf(ps, mainf, line, "gateway", "tls_verify_client",
+			    "no listener has the word tls, so no client "
+			    "certificate can ever be sent");
+	} else if (key_given(ps->gw_set, "tls_client_ca")) {
+		errorf(ps, mainf, ps->gw_line[key_index("tls_client_ca")],
+		    "gateway", "tls_client_ca", "client certificates are not "
+		    "asked for: set tls_verify_client = optional or required "
+		    "(or remove tls_client_ca)");
+	}
+}
+
+/* Route keys about client certificates and backend TLS. */
+static void
+finish_route_tls(struct parse *ps, struct route *r, const char *sec,
+    const struct sec_parse *rp)
+{
+	static const char *const needs_tls[] = { "backend_tls_verify",
+	    "backend_tls_ca", "backend_tls_cert", "backend_tls_key",
+	    "backend_tls_name" };
+	struct config *cfg = ps->cfg;
+	const char *file = r->where.file;
+
+	if (r->nclient_cns > 0 && cfg->tls_verify_client == TLS_VERIFY_OFF)
+		errorf(ps, file, rp->line[key_index("allowed_client_cns")],
+		    sec, "allowed_client_cns", "client certificates are not "
+		    "asked for: set tls_verify_client = optional or required "
+		    "and tls_client_ca in [gateway]");
+	if (!r->backend_tls) {
+		for (size_t i = 0; i < sizeof(needs_tls) / sizeof(*needs_tls);
+		    i++)
+			if (key_given(rp->set, needs_tls[i]))
+				errorf(ps, file,
+				    rp->line[key_index(needs_tls[i])], sec,
+				    needs_tls[i], "only used with backend_tls "
+				    "= yes");
+		return;
+	}
+	if (key_given(rp->set, "backend_tls_cert") &&
+	    !key_given(rp->set, "backend_tls_key"))
+		errorf(ps, file, rp->line[key_index("backend_tls_cert")], sec,
+		    "backend_tls_key", "missing; the private key of "
+		    "backend_tls_cert (PEM)");
+	if (key_given(rp->set, "backend_tls_key") &&
+	    !key_given(rp->set, "backend_tls_cert"))
+		errorf(ps, file, rp->line[key_index("backend_tls_key")], sec,
+		    "backend_tls_cert", "missing; the client certificate for "
+		    "backend_tls_key (PEM)");
+	if (r->backend_tls_name.s != NULL) {
+		const char *why;
+
+		if (!sni_pattern_valid(r->backend_tls_name.s,
+		    strlen(r->backend_tls_name.s), &why) ||
+		    r->backend_tls_name.s[0] == '*')
+			errorf(ps, file, r->backend_tls_name.where.line, sec,
+			    "backend_tls_name", "\"%s\": %s",
+			    r->backend_tls_name.s, why != NULL ? why :
+			    "a name, not a wildcard");
+	}
+}
+
 /* After every file: inherit [gateway] limits, then check what is missing
  * or contradictory across sections. */
 static void
@@ -819,7 +1287,7 @@ finish(struct parse *ps)
 			    (set & (1ull << k)))
 				continue;
 			/* struct limits holds only 8-byte fields. */
-			memcpy((char *)r + keys[k].route_off,
+			memcpy((char *)r + keys[k].sec_off,
 			    (char *)cfg + keys[k].gw_off, sizeof(uint64_t));
 		}
 		/* Keys given but invalid were reported where they stand. */
@@ -841,6 +1309,7 @@ finish(struct parse *ps)
 			    "origins", "missing; list the page origins "
 			    "allowed to connect (scheme://host[:port]), or "
 			    "\"*\" to allow any");
+		finish_route_tls(ps, r, sec, &ps->rp[i]);
 		if (r->path == NULL)
 			continue;
 		if (cfg->health_path != NULL &&
@@ -898,8 +1367,10 @@ load(const char *path, FILE *fp, struct config_errors *errs)
 	if (cfg->routes_dir != NULL)
 		parse_routes_dir(&ps);
 	finish(&ps);
+	finish_tls(&ps);
 done:
 	free(ps.rp);
+	free(ps.tp);
 	free(ps.dir);
 	if (errs->n != before) {
 		config_unref(cfg);
@@ -936,14 +1407,34 @@ config_ref(struct config *cfg)
 }
 
 static void
+strings_free(char **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+static void
 route_free_fields(struct route *r)
 {
 	free(r->name);
 	free(r->path);
 	free(r->backend);
-	for (size_t i = 0; i < r->norigins; i++)
-		free(r->origins[i]);
-	free(r->origins);
+	strings_free(r->origins, r->norigins);
+	strings_free(r->client_cns, r->nclient_cns);
+	free(r->backend_tls_ca.s);
+	free(r->backend_tls_cert.s);
+	free(r->backend_tls_key.s);
+	free(r->backend_tls_name.s);
+}
+
+static void
+tls_spec_free_fields(struct tls_cert_spec *t)
+{
+	free(t->section);
+	free(t->cert.s);
+	free(t->key.s);
+	strings_free(t->server_names, t->nserver_names);
 }
 
 void
@@ -951,6 +1442,8 @@ config_unref(struct config *cfg)
 {
 	if (cfg == NULL || atomic_fetch_sub(&cfg->refcnt, 1) != 1)
 		return;
+	if (cfg->tls_free != NULL)
+		cfg->tls_free(cfg);
 	for (size_t i = 0; i < cfg->nlisteners; i++)
 		free(cfg->listeners[i].text);
 	free(cfg->listeners);
@@ -964,6 +1457,13 @@ config_unref(struct config *cfg)
 	free(cfg->routes_dir);
 	free(cfg->web_root);
 	free(cfg->health_path);
+	tls_spec_free_fields(&cfg->tls_default);
+	for (size_t i = 0; i < cfg->ntls_sni; i++)
+		tls_spec_free_fields(&cfg->tls_sni[i]);
+	free(cfg->tls_sni);
+	free(cfg->tls_ciphers.s);
+	free(cfg->tls_ciphersuites.s);
+	free(cfg->tls_client_ca.s);
 	free(cfg);
 }
 

@@ -16,6 +16,13 @@ struct config_where {
 	int line;
 };
 
+/* A value whose problems may be found after parsing (certificates are
+ * read by tls.c), so it keeps the place it was set. */
+struct config_str {
+	char *s;		/* NULL when not given */
+	struct config_where where;
+};
+
 struct listen_spec {
 	char *text;		/* as written, for logs */
 	char host[256];
@@ -33,6 +40,26 @@ struct limits {
 	double close_timeout;
 };
 
+enum tls_verify {
+	TLS_VERIFY_OFF,		/* no client certificate asked for */
+	TLS_VERIFY_OPTIONAL,	/* asked for; checked if sent */
+	TLS_VERIFY_REQUIRED,	/* handshake fails without a valid one */
+};
+
+/* One certificate for TLS listeners: the [gateway] pair (the default) or
+ * a [tls:NAME] section chosen by SNI server name. */
+struct tls_cert_spec {
+	char *section;		/* "gateway" or "tls:NAME" */
+	struct config_str cert;	/* PEM chain, leaf 1st */
+	struct config_str key;	/* PEM private key */
+	char **server_names;	/* lower case; "*.example" wildcards */
+	size_t nserver_names;
+	struct config_where where;	/* the section header */
+};
+
+struct tls_server;	/* tls.c: contexts for TLS listeners */
+struct tls_client;	/* tls.c: context for one route's backend */
+
 struct route {
 	char *name;
 	char *path;
@@ -49,6 +76,20 @@ struct route {
 	bool allow_missing_origin;
 	unsigned max_connections;	/* 0 = unlimited */
 	struct limits limits;
+
+	/* Client certificate names (subject CN or DNS SAN) allowed to use
+	 * the route; none = no certificate needed. */
+	char **client_cns;
+	size_t nclient_cns;
+
+	/* TLS to the backend. */
+	bool backend_tls;
+	bool backend_tls_verify;	/* default yes */
+	struct config_str backend_tls_ca;	/* NULL: system store */
+	struct config_str backend_tls_cert;	/* client certificate */
+	struct config_str backend_tls_key;
+	struct config_str backend_tls_name;	/* NULL: backend_host */
+	struct tls_client *tls;		/* built by tls_config_load */
 
 	struct config_where where;	/* the [route:NAME] line */
 	/* Live connection count: the one mutable field, shared by the
@@ -76,6 +117,23 @@ struct config {
 	unsigned max_connections;	/* whole gateway, 0 = unlimited */
 	char *health_path;		/* plain GET answered 200/503, or NULL */
 	struct limits limits;		/* defaults for routes */
+
+	/* TLS listeners: [gateway] tls_* keys and [tls:NAME] sections. */
+	struct tls_cert_spec tls_default;	/* section "gateway" */
+	struct tls_cert_spec *tls_sni;	/* [tls:NAME], in order */
+	size_t ntls_sni;
+	unsigned tls_min_version;	/* 12 (TLS 1.2) or 13 */
+	struct config_str tls_ciphers;	/* TLS 1.2, OpenSSL syntax */
+	struct config_str tls_ciphersuites;	/* TLS 1.3 */
+	struct config_str tls_client_ca;
+	enum tls_verify tls_verify_client;
+	struct tls_server *tls;		/* built by tls_config_load */
+	/*
+	 * Frees tls and the routes' tls (set by tls.c).  A hook rather than
+	 * a call keeps config.c free of OpenSSL, so the unit tests and fuzz
+	 * targets link it alone.
+	 */
+	void (*tls_free)(struct config *cfg);
 };
 
 /* Problems found while loading, each "file:line: [section] key: what". */
@@ -98,5 +156,14 @@ struct config *config_ref(struct config *cfg);
 void config_unref(struct config *cfg);
 
 void config_errors_free(struct config_errors *errs);
+
+/* Append "file:line: [section] key: message" to errs (for tls.c, which
+ * finds certificate problems after parsing). */
+void config_error_at(struct config_errors *errs,
+    const struct config_where *where, const char *section, const char *key,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Whether some listener has the word tls. */
+bool config_has_tls_listener(const struct config *cfg);
 
 #endif

@@ -24,7 +24,7 @@
 
 struct listener {
 	struct gateway *gw;
-	const struct listen_spec *spec;
+	bool tls;		/* "listen = ADDR tls" */
 	struct evconnlistener *evl[MAX_SOCKETS];
 	size_t n;
 	struct event *resume;	/* re-enable after fd exhaustion */
@@ -39,8 +39,8 @@ listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 
 	(void)evl;
 	l->gw->stats.accepted++;
-	if (session_new(l->gw, fd, sa, (socklen_t)salen) == NULL)
-		close(fd);
+	/* session_new closes fd itself when it fails. */
+	session_new(l->gw, fd, sa, (socklen_t)salen, l->tls);
 }
 
 static void
@@ -130,7 +130,7 @@ listener_new(struct gateway *gw, const struct listen_spec *spec, char *err,
 		return NULL;
 	}
 	l->gw = gw;
-	l->spec = spec;
+	l->tls = spec->tls;
 	l->resume = evtimer_new(gw->base, listener_resume_cb, l);
 	for (ai = res; ai != NULL && l->n < MAX_SOCKETS; ai = ai->ai_next) {
 		struct sockaddr_storage ss;
@@ -185,6 +185,12 @@ listener_free(struct listener *l)
 	if (l->resume != NULL)
 		event_free(l->resume);
 	free(l);
+}
+
+bool
+listener_is_tls(const struct listener *l)
+{
+	return l->tls;
 }
 
 const char *

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "relay.h"
 #include "session.h"
+#include "tls.h"
 #include "version.h"
 
 enum exit_code {
@@ -47,7 +48,8 @@ usage(FILE *f)
 	    "\n"
 	    "Signals: SIGTERM drains (stop accepting, let sessions finish for\n"
 	    "drain_timeout, then close them with 1001); SIGINT closes all\n"
-	    "sessions with 1001 at once; SIGHUP reloads the configuration.\n"
+	    "sessions with 1001 at once; SIGHUP reloads the configuration\n"
+	    "and re-reads the TLS certificates.\n"
 	    "\n"
 	    "Exit status: 0 clean exit or valid configuration, 1 invalid\n"
 	    "configuration, 2 bad command line, 3 startup failure (e.g. a\n"
@@ -69,6 +71,12 @@ load_config(const char *path)
 {
 	struct config_errors errs = { NULL, 0 };
 	struct config *cfg = config_load(path, &errs);
+
+	/* Certificates are read now, so -t and SIGHUP check them too. */
+	if (cfg != NULL && tls_config_load(cfg, &errs) != 0) {
+		config_unref(cfg);
+		cfg = NULL;
+	}
 
 	for (size_t i = 0; i < errs.n; i++)
 		fprintf(stderr, "%s\n", errs.msgs[i]);
@@ -208,21 +216,37 @@ signal_cb(evutil_socket_t signo, short what, void *arg)
 			    "configuration");
 			return;
 		}
+		for (size_t i = 0; i < gw->nlisteners; i++) {
+			if (listener_is_tls(gw->listeners[i]) &&
+			    cfg->tls == NULL) {
+				log_error("reload failed: listener %s is TLS "
+				    "(until a restart) but the new "
+				    "configuration has no tls_cert; keeping "
+				    "the running configuration",
+				    listener_describe(gw->listeners[i]));
+				config_unref(cfg);
+				return;
+			}
+		}
 		if (cfg->nlisteners != gw->cfg->nlisteners)
 			log_warn("listen changes take effect after a "
 			    "restart; keeping the current listeners");
 		for (size_t i = 0; i < cfg->nlisteners &&
 		    i < gw->cfg->nlisteners; i++)
 			if (strcmp(cfg->listeners[i].text,
-			    gw->cfg->listeners[i].text) != 0)
+			    gw->cfg->listeners[i].text) != 0 ||
+			    cfg->listeners[i].tls != gw->cfg->listeners[i].tls)
 				log_warn("listen changes take effect after a "
 				    "restart; keeping the current listeners");
 		config_unref(gw->cfg);
 		gw->cfg = cfg;
 		gw->max_connections = effective_max_connections(cfg);
 		log_routes(cfg);
-		log_info("configuration reloaded: %zu route%s", cfg->nroutes,
-		    cfg->nroutes == 1 ? "" : "s");
+		tls_log_certificates(cfg);
+		log_info("configuration reloaded: %zu route%s%s", cfg->nroutes,
+		    cfg->nroutes == 1 ? "" : "s", cfg->tls != NULL ?
+		    "; TLS certificates re-read (new handshakes use them)" :
+		    "");
 	}
 }
 
@@ -354,6 +378,7 @@ main(int argc, char **argv)
 	/* "ready" only once the signals are handled: until then SIGTERM or
 	 * SIGHUP would kill the process (the default action). */
 	log_routes(gw.cfg);
+	tls_log_certificates(gw.cfg);
 	log_info("wsgate %s ready (max_connections %u)", WSGATE_VERSION,
 	    gw.max_connections);
 

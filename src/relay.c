@@ -557,8 +557,16 @@ relay_start(struct session *s)
 	    relay_client_event_cb, s);
 	bufferevent_setcb(s->backend, relay_backend_read_cb, relay_write_cb,
 	    relay_backend_event_cb, s);
-	bufferevent_setwatermark(s->client, EV_READ, 0, RELAY_SCRATCH_SIZE);
-	bufferevent_setwatermark(s->backend, EV_READ, 0, RELAY_SCRATCH_SIZE);
+	/*
+	 * No read watermark on a TLS side: libevent 2.1 stops mid-record at
+	 * one and strands the rest inside OpenSSL until the socket is
+	 * readable again, which may be never.  TLS reads come a record at a
+	 * time anyway, and room() pauses them explicitly.
+	 */
+	bufferevent_setwatermark(s->client, EV_READ, 0,
+	    s->client_tls ? 0 : RELAY_SCRATCH_SIZE);
+	bufferevent_setwatermark(s->backend, EV_READ, 0,
+	    s->backend_tls ? 0 : RELAY_SCRATCH_SIZE);
 	bufferevent_setwatermark(s->client, EV_WRITE, low, 0);
 	bufferevent_setwatermark(s->backend, EV_WRITE, low, 0);
 	bufferevent_set_max_single_write(s->client, RELAY_MAX_WRITE);

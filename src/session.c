@@ -21,6 +21,7 @@
 #include "relay.h"
 #include "route.h"
 #include "sockaddr.h"
+#include "tls.h"
 #include "upstream.h"
 #include "webroot.h"
 
@@ -101,6 +102,12 @@ session_free(struct session *s)
 	struct gateway *gw = s->gw;
 
 	session_log_end(s);
+	if (s->peek != NULL) {
+		evutil_socket_t fd = event_get_fd(s->peek);
+
+		event_free(s->peek);
+		close(fd);
+	}
 	relay_free(s);
 	if (s->client != NULL)
 		bufferevent_free(s->client);
@@ -141,6 +148,19 @@ session_drop_client(struct session *s)
 	s->client = NULL;
 }
 
+/*
+ * Half-close after the last byte.  Under TLS the close_notify alert goes
+ * first (RFC 8446 6.1), then the TCP FIN: a FIN alone would look like a
+ * truncation attack to a strict peer.
+ */
+static void
+session_shut_write(struct bufferevent *bev, bool tls)
+{
+	if (tls)
+		tls_close_notify(bev);
+	shutdown(bufferevent_getfd(bev), SHUT_WR);
+}
+
 /* ---- backend shutdown: write what is queued, shut, read to EOF ---- */
 
 static void
@@ -168,7 +188,7 @@ session_backend_flushed(struct session *s)
 	/* Shut our side and read to EOF rather than close now: closing
 	 * with unread input sends RST, which can destroy bytes the backend
 	 * has not read yet. */
-	shutdown(bufferevent_getfd(s->backend), SHUT_WR);
+	session_shut_write(s->backend, s->backend_tls);
 	bufferevent_setwatermark(s->backend, EV_READ, 0, 0);
 	bufferevent_enable(s->backend, EV_READ);
 }
@@ -237,7 +257,7 @@ session_linger_shut(struct session *s)
 	if (s->linger_shut)
 		return;
 	s->linger_shut = true;
-	shutdown(bufferevent_getfd(s->client), SHUT_WR);
+	session_shut_write(s->client, s->client_tls);
 }
 
 static void
@@ -365,6 +385,7 @@ session_upgrade(struct session *s, const struct hs_request *req,
 	struct gateway *gw = s->gw;
 	struct route *route;
 	const char *why;
+	char msg[400];
 	int status;
 
 #define REJECT(st, w)                                                        \
@@ -380,6 +401,24 @@ session_upgrade(struct session *s, const struct hs_request *req,
 	s->route = route;
 	if (handshake_check_upgrade(req, &status, &why) != 0)
 		REJECT(status, why);
+	if (route->nclient_cns > 0) {
+		char who[256], ewho[300];
+		int ok = s->client_tls ? tls_peer_name_allowed(s->client,
+		    route->client_cns, route->nclient_cns, who, sizeof(who)) :
+		    -1;
+
+		if (ok < 0)
+			REJECT(403, "this route needs a client certificate "
+			    "(allowed_client_cns)");
+		log_escape(ewho, sizeof(ewho), who, strlen(who));
+		if (ok == 0) {
+			snprintf(msg, sizeof(msg), "client certificate CN=%s "
+			    "matches no allowed_client_cns name", ewho);
+			REJECT(403, msg);
+		}
+		log_debug("client=%s route=%s client certificate name %s "
+		    "allowed", s->peer, route->name, ewho);
+	}
 	if (!req->has_origin) {
 		if (!route->allow_missing_origin)
 			REJECT(403, "no Origin header and the route has "
@@ -453,12 +492,91 @@ static void
 session_http_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct session *s = arg;
+	char why[256];
 
-	(void)bev;
-	log_debug("client=%s left during the handshake (%s)", s->peer,
-	    (what & BEV_EVENT_EOF) ? "EOF" : strerror(EVUTIL_SOCKET_ERROR()));
+	if (what & BEV_EVENT_CONNECTED) {
+		/* The TLS handshake is done; the HTTP request comes next. */
+		s->tls_ready = true;
+		if (log_enabled(LL_DEBUG))
+			log_debug("tls client=%s %s", s->peer,
+			    tls_describe(bev, why, sizeof(why)));
+		return;
+	}
+	if (s->client_tls && !s->tls_ready)
+		log_info("tls client=%s handshake failed: %s", s->peer,
+		    tls_error(bev, what, why, sizeof(why)));
+	else
+		log_debug("client=%s left during the handshake (%s)", s->peer,
+		    (what & BEV_EVENT_EOF) ? "EOF" :
+		    s->client_tls ? tls_error(bev, what, why, sizeof(why)) :
+		    strerror(EVUTIL_SOCKET_ERROR()));
 	session_drop_client(s);
 	session_maybe_free(s);
+}
+
+static void
+session_start_http(struct session *s)
+{
+	bufferevent_setcb(s->client, session_http_read_cb, NULL,
+	    session_http_event_cb, s);
+	/*
+	 * Reading stops at the limit; the parser then answers 431.  Not
+	 * under TLS: there libevent 2.1 stops mid-record at a watermark and
+	 * leaves the rest inside OpenSSL, where no socket event will find
+	 * it again.  The parser's own limit (max_request_bytes) applies.
+	 */
+	bufferevent_setwatermark(s->client, EV_READ, 0,
+	    s->client_tls ? 0 : (size_t)s->cfg->max_request_bytes);
+	bufferevent_enable(s->client, EV_READ);
+}
+
+/* A TLS listener: the first byte says whether the client speaks TLS. */
+static void
+session_peek_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	unsigned char first;
+	ssize_t n;
+
+	(void)what;
+	n = recv(fd, &first, 1, MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR)) {
+		event_add(s->peek, NULL);
+		return;
+	}
+	if (n <= 0) {
+		/* Gone before saying anything: close quietly (and fd). */
+		session_free(s);
+		return;
+	}
+	event_free(s->peek);
+	s->peek = NULL;
+	/* RFC 8446 5.1: a record starts with its type; 22 = handshake. */
+	if (first == 22) {
+		s->client_tls = true;
+		if (s->cfg->tls == NULL)
+			log_warn("client=%s: TLS listener, but the running "
+			    "configuration has no certificate", s->peer);
+		s->client = tls_accept(s->gw->base, s->cfg, fd);
+	} else {
+		s->client = bufferevent_socket_new(s->gw->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (s->client == NULL)
+			close(fd);
+	}
+	if (s->client == NULL) {
+		session_free(s);
+		return;
+	}
+	session_start_http(s);
+	if (!s->client_tls) {
+		/* An http:// or ws:// URL with the TLS port: say so, in
+		 * plain text, rather than let the client wait. */
+		s->got_bytes = true;
+		session_reject(s, 400, "this port speaks TLS: use https:// "
+		    "or wss://");
+	}
 }
 
 /* ---- backend up or down ---- */
@@ -611,8 +729,17 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	switch (s->state) {
 	case SESSION_HANDSHAKE:
+		if (s->client == NULL) {
+			/* TLS listener, not a byte received. */
+			session_free(s);
+			return;
+		}
 		if (!s->got_bytes) {
-			/* A browser's speculative connection: just close. */
+			/* A browser's speculative connection (also one that
+			 * only did its TLS handshake): just close. */
+			if (s->client_tls && !s->tls_ready)
+				log_debug("tls client=%s handshake not done "
+				    "within handshake_timeout", s->peer);
 			session_drop_client(s);
 			session_maybe_free(s);
 			return;
@@ -687,7 +814,7 @@ session_read_now(struct session *s, int fd)
 
 struct session *
 session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
-    socklen_t salen)
+    socklen_t salen, bool tls)
 {
 	struct session *s = calloc(1, sizeof(*s));
 	int one = 1;
@@ -700,14 +827,20 @@ session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
 	s->gw = gw;
 	s->cfg = config_ref(gw->cfg);
 	sockaddr_format(sa, s->peer, sizeof(s->peer));
-	s->client = bufferevent_socket_new(gw->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE);
+	if (tls)
+		s->peek = event_new(gw->base, fd, EV_READ, session_peek_cb,
+		    s);
+	else
+		s->client = bufferevent_socket_new(gw->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
 	s->timer = evtimer_new(gw->base, session_timer_cb, s);
-	if (s->client == NULL || s->timer == NULL) {
+	if ((s->client == NULL && s->peek == NULL) || s->timer == NULL) {
 		if (s->client != NULL)
 			bufferevent_free(s->client);
 		else
 			close(fd);
+		if (s->peek != NULL)
+			event_free(s->peek);
 		if (s->timer != NULL)
 			event_free(s->timer);
 		config_unref(s->cfg);
@@ -724,13 +857,12 @@ session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
 	gw->sessions = s;
 	gw->nsessions++;
 
-	bufferevent_setcb(s->client, session_http_read_cb, NULL,
-	    session_http_event_cb, s);
-	/* Reading stops at the limit; the parser then answers 431. */
-	bufferevent_setwatermark(s->client, EV_READ, 0,
-	    (size_t)s->cfg->max_request_bytes);
-	bufferevent_enable(s->client, EV_READ);
 	session_arm(s, s->cfg->handshake_timeout);
+	if (s->peek != NULL) {
+		event_add(s->peek, NULL);
+		return s;
+	}
+	session_start_http(s);
 	session_read_now(s, fd);
 	return s;
 }

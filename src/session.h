@@ -52,12 +52,14 @@ struct session {
 	struct bufferevent *client;	/* owned; NULL once closed */
 	struct bufferevent *backend;	/* owned; NULL once closed */
 	struct event *timer;		/* the session's one timer */
+	struct event *peek;		/* TLS listener: waiting for the first
+					 * byte, before s->client exists */
 	/* Plain sockets are read and written by the relay itself (see
 	 * relay.c); NULL outside the relay states and for TLS sides. */
 	struct event *client_rev, *backend_rev;
 	struct event *client_wev, *backend_wev;	/* made when first needed */
 	bool client_writes, backend_writes;	/* the relay writes it */
-	bool client_tls, backend_tls;
+	bool client_tls, backend_tls;	/* that side speaks TLS */
 	enum session_state state;
 	bool backend_flushing;		/* write what is queued, then close */
 	bool counted;			/* holds a max_connections slot */
@@ -67,6 +69,7 @@ struct session {
 	bool linger_shut;		/* write side shut down */
 	bool got_bytes;			/* any request bytes arrived */
 	bool protocol_binary;		/* client offered "binary" */
+	bool tls_ready;			/* the client's TLS handshake is done */
 
 	struct ws_reader rx;
 	/* An incomplete frame header left at the end of the last read. */
@@ -89,9 +92,11 @@ struct session {
 	size_t origin_len;
 };
 
-/* Takes ownership of fd (closed on failure too); NULL on failure. */
+/* Takes ownership of fd (closed on failure too); NULL on failure.  On a
+ * TLS listener (tls), the first byte decides: a TLS handshake, or a plain
+ * HTTP request answered 400 "use https/wss". */
 struct session *session_new(struct gateway *gw, int fd,
-    const struct sockaddr *sa, socklen_t salen);
+    const struct sockaddr *sa, socklen_t salen, bool tls);
 
 /* Close every open WebSocket with code (graceful drain). */
 void session_close_all(struct gateway *gw, uint16_t code,

@@ -3,6 +3,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,6 +15,45 @@
 #include "config.h"
 #include "gateway.h"
 #include "session.h"
+#include "tls.h"
+
+static void
+upstream_tls_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct session *s = arg;
+	char why[256], msg[300];
+
+	if (what & BEV_EVENT_CONNECTED) {
+		session_backend_connected(s);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "TLS handshake failed: %s",
+	    tls_error(bev, what, why, sizeof(why)));
+	session_backend_failed(s, 502, msg);
+}
+
+/* TCP is up: run TLS over the same socket.  Doing TCP first keeps the
+ * errors apart: "connection refused" vs "certificate verify failed". */
+static void
+upstream_start_tls(struct session *s)
+{
+	int fd = bufferevent_getfd(s->backend);
+	struct bufferevent *tls;
+
+	/* Detach the socket so that freeing the TCP bufferevent leaves it
+	 * open for the TLS one. */
+	bufferevent_setfd(s->backend, -1);
+	bufferevent_free(s->backend);
+	s->backend = NULL;
+	tls = tls_backend_new(s->gw->base, s->route, fd);
+	if (tls == NULL) {
+		session_backend_failed(s, 502, "cannot start TLS");
+		return;
+	}
+	s->backend = tls;
+	s->backend_tls = true;
+	bufferevent_setcb(tls, NULL, NULL, upstream_tls_event_cb, s);
+}
 
 static void
 upstream_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -25,7 +65,10 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
 		    &one, sizeof(one));
-		session_backend_connected(s);
+		if (s->route->backend_tls)
+			upstream_start_tls(s);
+		else
+			session_backend_connected(s);
 		return;
 	}
 	dnserr = bufferevent_socket_get_dns_error(bev);

@@ -1,0 +1,688 @@
+/* tls.c -- TLS through OpenSSL: contexts built from the config, TLS bufferevents for clients and backends */
+#include "tls.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "config.h"
+#include "log.h"
+#include "sni.h"
+
+/*
+ * Mozilla's "intermediate" configuration (v5.7) for TLS 1.2: forward
+ * secret AEAD suites only.  TLS 1.3 suites stay OpenSSL's defaults, which
+ * are the same three Mozilla lists.  Clients pick the order (Mozilla:
+ * no server preference, since every suite here is strong).
+ */
+#define TLS_INTERMEDIATE_CIPHERS                                              \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"          \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"          \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"          \
+	"DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:"                \
+	"DHE-RSA-CHACHA20-POLY1305"
+#define TLS_GROUPS "X25519:prime256v1:secp384r1"
+
+/*
+ * No compression (CRIME), no renegotiation (RFC 5746 attacks, CPU abuse),
+ * and no session resumption: WebSocket connections are long-lived, so
+ * resumption saves little, and without tickets there are no ticket keys
+ * to rotate or leak (forward secrecy).  A peer that closes TCP without
+ * close_notify is an ordinary EOF: WebSocket has its own close handshake,
+ * and plain TCP backends could not tell truncation either.
+ */
+#define TLS_OPTIONS                                                           \
+	(SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET | \
+	    SSL_OP_IGNORE_UNEXPECTED_EOF)
+
+struct tls_server {
+	const struct config *cfg;	/* owner: sni_select reads tls_sni */
+	SSL_CTX *dflt;		/* [gateway]: handshakes start here */
+	SSL_CTX **sni;			/* parallel to cfg->tls_sni */
+	size_t nsni;
+};
+
+struct tls_client {
+	SSL_CTX *ctx;
+};
+
+/* OpenSSL's queued errors as "reason; reason", emptying the queue. */
+static const char *
+tls_queue_text(char *buf, size_t size)
+{
+	unsigned long e;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	while ((e = ERR_get_error()) != 0) {
+		const char *r = ERR_reason_error_string(e);
+		char unknown[32];
+
+		if (r == NULL) {
+			snprintf(unknown, sizeof(unknown), "error %lx", e);
+			r = unknown;
+		}
+		if (strstr(buf, r) != NULL || n + 3 >= size)
+			continue;
+		n += (size_t)snprintf(buf + n, size - n, "%s%s",
+		    n > 0 ? "; " : "", r);
+		if (n >= size)
+			n = size - 1;
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, size, "unknown OpenSSL error");
+	return buf;
+}
+
+/* Keys with a passphrase would make OpenSSL prompt on the terminal:
+ * refuse them instead, with a message. */
+static int
+tls_no_password_cb(char *buf, int size, int rwflag, void *arg)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)arg;
+	return -1;
+}
+
+/*
+ * Whether every local user can read path: "other" may read the file and
+ * search every directory above it.  (A 0644 key in a 0700 directory, as
+ * some ACME clients leave them, is not exposed.)
+ */
+static bool
+tls_world_readable(const char *path, mode_t *mode)
+{
+	char real[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	if (realpath(path, real) == NULL || stat(real, &st) != 0)
+		return false;
+	*mode = st.st_mode & 07777;
+	if (!(st.st_mode & S_IROTH))
+		return false;
+	while ((slash = strrchr(real, '/')) != NULL) {
+		if (slash == real)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (stat(real, &st) != 0 || !(st.st_mode & S_IXOTH))
+			return false;
+		if (slash == real)
+			break;
+	}
+	return true;
+}
+
+/* Certificate chain and private key into ctx; -1 after reporting. */
+static int
+tls_load_pair(SSL_CTX *ctx, const char *section, const char *cert_key,
+    const struct config_str *cert, const char *key_key,
+    const struct config_str *key, struct config_errors *errs)
+{
+	char why[256];
+	mode_t mode = 0;
+
+	ERR_clear_error();
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert->s) != 1) {
+		config_error_at(errs, &cert->where, section, cert_key,
+		    "%s: cannot load a PEM certificate chain: %s", cert->s,
+		    tls_queue_text(why, sizeof(why)));
+		return -1;
+	}
+	if (tls_world_readable(key->s, &mode)) {
+		config_error_at(errs, &key->where, section, key_key,
+		    "%s: private key readable by every user (mode %04o); "
+		    "run chmod 600 (or 640 for a group) on it", key->s,
+		    (unsigned)mode);
+		return -1;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key->s, SSL_FILETYPE_PEM) != 1) {
+		config_error_at(errs, &key->where, section, key_key,
+		    "%s: cannot load a PEM private key (without a "
+		    "passphrase): %s", key->s,
+		    tls_queue_text(why, sizeof(why)));
+		return -1;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		ERR_clear_error();
+		config_error_at(errs, &key->where, section, key_key,
+		    "%s does not match the certificate in %s", key->s,
+		    cert->s);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+tls_ctx_common(SSL_CTX *ctx, const struct config *cfg)
+{
+	SSL_CTX_set_min_proto_version(ctx, cfg->tls_min_version == 13 ?
+	    TLS1_3_VERSION : TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, TLS_OPTIONS);
+	/* Idle connections give their 2 x 16 KiB record buffers back. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_default_passwd_cb(ctx, tls_no_password_cb);
+}
+
+/* RFC 7301: a client offering http/1.1 gets it; WebSocket over TLS is
+ * HTTP/1.1 (RFC 6455 4.1).  Offers without it get no ALPN answer. */
+static int
+tls_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned int inlen, void *arg)
+{
+	static const unsigned char http11[] = "\x08http/1.1";
+	unsigned char *sel = NULL;
+	unsigned char sellen = 0;
+
+	(void)ssl;
+	(void)arg;
+	if (SSL_select_next_proto(&sel, &sellen, http11, sizeof(http11) - 1,
+	    in, inlen) != OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_NOACK;
+	*out = sel;
+	*outlen = sellen;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* One listener certificate; the client CA and ciphers were checked with
+ * the default one (report_shared) and are only applied to the others. */
+static SSL_CTX *
+tls_server_ctx_new(const struct config *cfg, const struct tls_cert_spec *t,
+    bool report_shared, struct config_errors *errs)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	char why[256];
+	int bad = 0;
+
+	if (ctx == NULL) {
+		config_error_at(errs, &t->where, t->section, NULL,
+		    "cannot create a TLS context: %s",
+		    tls_queue_text(why, sizeof(why)));
+		return NULL;
+	}
+	tls_ctx_common(ctx, cfg);
+	SSL_CTX_set_num_tickets(ctx, 0);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"wsgate",
+	    6);
+	SSL_CTX_set_dh_auto(ctx, 1);
+	SSL_CTX_set1_groups_list(ctx, TLS_GROUPS);
+	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_cb, NULL);
+
+	ERR_clear_error();
+	if (SSL_CTX_set_cipher_list(ctx, cfg->tls_ciphers.s != NULL ?
+	    cfg->tls_ciphers.s : TLS_INTERMEDIATE_CIPHERS) != 1) {
+		bad = 1;
+		if (report_shared)
+			config_error_at(errs, &cfg->tls_ciphers.where,
+			    "gateway", "tls_ciphers", "\"%s\": no usable "
+			    "cipher (OpenSSL cipher list syntax, e.g. "
+			    "ECDHE-RSA-AES128-GCM-SHA256:...): %s",
+			    cfg->tls_ciphers.s,
+			    tls_queue_text(why, sizeof(why)));
+	}
+	if (cfg->tls_ciphersuites.s != NULL &&
+	    SSL_CTX_set_ciphersuites(ctx, cfg->tls_ciphersuites.s) != 1) {
+		bad = 1;
+		if (report_shared)
+			config_error_at(errs, &cfg->tls_ciphersuites.where,
+			    "gateway", "tls_ciphersuites", "\"%s\": not a "
+			    "TLS 1.3 suite list (e.g. TLS_AES_128_GCM_SHA256:"
+			    "TLS_AES_256_GCM_SHA384): %s",
+			    cfg->tls_ciphersuites.s,
+			    tls_queue_text(why, sizeof(why)));
+	}
+	if (cfg->tls_verify_client != TLS_VERIFY_OFF) {
+		const char *ca = cfg->tls_client_ca.s;
+		STACK_OF(X509_NAME) *names;
+
+		ERR_clear_error();
+		names = SSL_load_client_CA_file(ca);
+		if (names == NULL ||
+		    SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+			bad = 1;
+			if (report_shared)
+				config_error_at(errs, &cfg->tls_client_ca.where,
+				    "gateway", "tls_client_ca", "%s: no PEM CA "
+				    "certificate could be loaded: %s", ca,
+				    tls_queue_text(why, sizeof(why)));
+			sk_X509_NAME_pop_free(names, X509_NAME_free);
+		} else {
+			/* The CertificateRequest lists these CAs, so a
+			 * browser offers only matching certificates. */
+			SSL_CTX_set_client_CA_list(ctx, names);
+		}
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
+		    (cfg->tls_verify_client == TLS_VERIFY_REQUIRED ?
+		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
+	}
+	if (t->cert.s == NULL || t->key.s == NULL ||
+	    tls_load_pair(ctx, t->section, "tls_cert", &t->cert, "tls_key",
+	    &t->key, errs) != 0)
+		bad = 1;
+	ERR_clear_error();
+	if (bad) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* Every handshake starts on the default context; the ClientHello's
+ * server name may move it to a [tls:NAME] one (RFC 6066 3). */
+static int
+tls_servername_cb(SSL *ssl, int *alert, void *arg)
+{
+	struct tls_server *ts = arg;
+	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	int i = sni_select(ts->cfg->tls_sni, ts->cfg->ntls_sni, name);
+
+	(void)alert;
+	/* Unknown names get the default certificate, not an alert: the
+	 * client then decides, and says why. */
+	if (i >= 0 && (size_t)i < ts->nsni &&
+	    SSL_set_SSL_CTX(ssl, ts->sni[i]) == NULL)
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+static void
+tls_server_free(struct tls_server *ts)
+{
+	if (ts == NULL)
+		return;
+	SSL_CTX_free(ts->dflt);
+	for (size_t i = 0; i < ts->nsni; i++)
+		SSL_CTX_free(ts->sni[i]);
+	free(ts->sni);
+	free(ts);
+}
+
+static struct tls_client *
+tls_client_new(const struct config *cfg, const struct route *r,
+    struct config_errors *errs)
+{
+	struct tls_client *tc;
+	char section[160], why[256];
+	SSL_CTX *ctx;
+
+	snprintf(section, sizeof(section), "route:%s", r->name);
+	ctx = SSL_CTX_new(TLS_client_method());
+	if (ctx == NULL) {
+		config_error_at(errs, &r->where, section, "backend_tls",
+		    "cannot create a TLS context: %s",
+		    tls_queue_text(why, sizeof(why)));
+		return NULL;
+	}
+	tls_ctx_common(ctx, cfg);
+	ERR_clear_error();
+	if (r->backend_tls_verify) {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+		if (r->backend_tls_ca.s != NULL) {
+			if (SSL_CTX_load_verify_locations(ctx,
+			    r->backend_tls_ca.s, NULL) != 1) {
+				config_error_at(errs, &r->backend_tls_ca.where,
+				    section, "backend_tls_ca", "%s: no PEM CA "
+				    "certificate could be loaded: %s",
+				    r->backend_tls_ca.s,
+				    tls_queue_text(why, sizeof(why)));
+				SSL_CTX_free(ctx);
+				return NULL;
+			}
+		} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+			config_error_at(errs, &r->where, section,
+			    "backend_tls_ca", "missing, and the system CA "
+			    "store cannot be read: %s",
+			    tls_queue_text(why, sizeof(why)));
+			SSL_CTX_free(ctx);
+			return NULL;
+		}
+	}
+	if (r->backend_tls_cert.s != NULL && r->backend_tls_key.s != NULL &&
+	    tls_load_pair(ctx, section, "backend_tls_cert",
+	    &r->backend_tls_cert, "backend_tls_key", &r->backend_tls_key,
+	    errs) != 0) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	ERR_clear_error();
+	tc = calloc(1, sizeof(*tc));
+	if (tc == NULL) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	tc->ctx = ctx;
+	return tc;
+}
+
+static void
+tls_config_free(struct config *cfg)
+{
+	tls_server_free(cfg->tls);
+	cfg->tls = NULL;
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		struct route *r = &cfg->routes[i];
+
+		if (r->tls != NULL) {
+			SSL_CTX_free(r->tls->ctx);
+			free(r->tls);
+			r->tls = NULL;
+		}
+	}
+}
+
+int
+tls_config_load(struct config *cfg, struct config_errors *errs)
+{
+	size_t before = errs->n;
+
+	cfg->tls_free = tls_config_free;
+	if (config_has_tls_listener(cfg) || cfg->tls_default.cert.s != NULL ||
+	    cfg->ntls_sni > 0) {
+		struct tls_server *ts = calloc(1, sizeof(*ts));
+
+		if (ts == NULL)
+			return -1;
+		cfg->tls = ts;
+		ts->cfg = cfg;
+		ts->dflt = tls_server_ctx_new(cfg, &cfg->tls_default, true,
+		    errs);
+		ts->sni = calloc(cfg->ntls_sni + 1, sizeof(*ts->sni));
+		if (ts->sni == NULL)
+			return -1;
+		for (size_t i = 0; i < cfg->ntls_sni; i++) {
+			ts->sni[i] = tls_server_ctx_new(cfg, &cfg->tls_sni[i],
+			    false, errs);
+			ts->nsni++;
+		}
+		if (ts->dflt != NULL && cfg->ntls_sni > 0) {
+			SSL_CTX_set_tlsext_servername_callback(ts->dflt,
+			    tls_servername_cb);
+			SSL_CTX_set_tlsext_servername_arg(ts->dflt, ts);
+		}
+	}
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		struct route *r = &cfg->routes[i];
+
+		if (r->backend_tls)
+			r->tls = tls_client_new(cfg, r, errs);
+	}
+	return errs->n == before ? 0 : -1;
+}
+
+static void tls_subject_cn(X509 *cert, char *out, size_t size);
+
+/* One line per listener certificate: what it is and when it expires;
+ * a warning for one expired, not yet valid, or expiring within 14 days. */
+static void
+tls_log_cert(const char *section, SSL_CTX *ctx, size_t nnames)
+{
+	X509 *x = ctx != NULL ? SSL_CTX_get0_certificate(ctx) : NULL;
+	const ASN1_TIME *after, *before;
+	char cn[256], until[32] = "?", names[48] = "";
+	int days = 0, secs = 0, ahead = 0;
+	struct tm tm;
+
+	if (x == NULL)
+		return;
+	if (nnames > 0)
+		snprintf(names, sizeof(names), " (%zu server name%s)", nnames,
+		    nnames == 1 ? "" : "s");
+	tls_subject_cn(x, cn, sizeof(cn));
+	after = X509_get0_notAfter(x);
+	before = X509_get0_notBefore(x);
+	if (ASN1_TIME_to_tm(after, &tm) == 1)
+		strftime(until, sizeof(until), "%Y-%m-%d %H:%M UTC", &tm);
+	ASN1_TIME_diff(&days, &secs, NULL, after);
+	ASN1_TIME_diff(&ahead, &secs, NULL, before);
+	if (days < 0 || (days == 0 && secs < 0))
+		log_warn("tls [%s]: certificate CN=%s EXPIRED on %s", section,
+		    cn, until);
+	else if (ahead > 0)
+		log_warn("tls [%s]: certificate CN=%s is not valid yet",
+		    section, cn);
+	else
+		log_msg(days < 14 ? LL_WARN : LL_INFO, "tls [%s]: certificate "
+		    "CN=%s%s valid until %s (%d day%s left)", section, cn,
+		    names, until, days, days == 1 ? "" : "s");
+	ERR_clear_error();
+}
+
+void
+tls_log_certificates(const struct config *cfg)
+{
+	if (cfg->tls == NULL)
+		return;
+	tls_log_cert("gateway", cfg->tls->dflt, 0);
+	for (size_t i = 0; i < cfg->tls->nsni; i++)
+		tls_log_cert(cfg->tls_sni[i].section, cfg->tls->sni[i],
+		    cfg->tls_sni[i].nserver_names);
+}
+
+struct bufferevent *
+tls_accept(struct event_base *base, const struct config *cfg, int fd)
+{
+	struct bufferevent *bev;
+	SSL *ssl;
+
+	if (cfg->tls == NULL || cfg->tls->dflt == NULL) {
+		close(fd);
+		return NULL;
+	}
+	ssl = SSL_new(cfg->tls->dflt);
+	if (ssl == NULL) {
+		ERR_clear_error();
+		close(fd);
+		return NULL;
+	}
+	/*
+	 * Deferred callbacks: libevent 2.1 may write to the socket from
+	 * inside bufferevent_write() on a TLS bufferevent, and an error
+	 * there must not run our event callback (which may free the
+	 * session) under our feet.  On failure libevent frees ssl and
+	 * closes fd itself (CLOSE_ON_FREE), except when it is out of
+	 * memory for the bufferevent itself.
+	 */
+	bev = bufferevent_openssl_socket_new(base, fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (bev != NULL)
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+static bool
+tls_is_ip(const char *s)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, s, buf) == 1 ||
+	    inet_pton(AF_INET6, s, buf) == 1;
+}
+
+struct bufferevent *
+tls_backend_new(struct event_base *base, const struct route *r, int fd)
+{
+	const char *name = r->backend_tls_name.s != NULL ?
+	    r->backend_tls_name.s : r->backend_host;
+	bool ip = tls_is_ip(name);
+	struct bufferevent *bev;
+	SSL *ssl;
+
+	if (r->tls == NULL) {
+		close(fd);
+		return NULL;
+	}
+	ssl = SSL_new(r->tls->ctx);
+	if (ssl == NULL) {
+		ERR_clear_error();
+		close(fd);
+		return NULL;
+	}
+	/* RFC 6066 3: no IP literals in server_name. */
+	if ((!ip && SSL_set_tlsext_host_name(ssl, name) != 1) ||
+	    (r->backend_tls_verify && (ip ?
+	    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) != 1 :
+	    SSL_set1_host(ssl, name) != 1))) {
+		ERR_clear_error();
+		SSL_free(ssl);
+		close(fd);
+		return NULL;
+	}
+	bev = bufferevent_openssl_socket_new(base, fd, ssl,
+	    BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (bev != NULL)
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+int
+tls_close_notify(struct bufferevent *bev)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	int rc;
+
+	if (ssl == NULL || !SSL_is_init_finished(ssl))
+		return -1;
+	ERR_clear_error();
+	/* The first call only sends our alert; the peer's answer (if any)
+	 * arrives as EOF on the bufferevent. */
+	rc = SSL_shutdown(ssl);
+	ERR_clear_error();
+	return rc >= 0 ? 0 : -1;
+}
+
+const char *
+tls_error(struct bufferevent *bev, short what, char *buf, size_t size)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	unsigned long e, first = 0;
+	const char *reason;
+
+	/*
+	 * libevent keeps the first few errors and pops the latest first, so
+	 * the last one popped is the earliest, the most specific.  libevent
+	 * 2.1.12 also records SSL_get_error()'s small code (no library
+	 * part) there: skip it.
+	 */
+	while ((e = bufferevent_get_openssl_error(bev)) != 0)
+		if (ERR_GET_LIB(e) != 0)
+			first = e;
+	if (first == 0) {
+		snprintf(buf, size, "%s", (what & BEV_EVENT_EOF) ?
+		    "connection closed" : "connection closed or reset");
+		return buf;
+	}
+	reason = ERR_reason_error_string(first);
+	if (reason == NULL) {
+		snprintf(buf, size, "OpenSSL error %lx", first);
+		return buf;
+	}
+	if (ssl != NULL && ERR_GET_LIB(first) == ERR_LIB_SSL &&
+	    ERR_GET_REASON(first) == SSL_R_CERTIFICATE_VERIFY_FAILED &&
+	    SSL_get_verify_result(ssl) != X509_V_OK)
+		snprintf(buf, size, "%s (%s)", reason,
+		    X509_verify_cert_error_string(
+		    SSL_get_verify_result(ssl)));
+	else
+		snprintf(buf, size, "%s", reason);
+	return buf;
+}
+
+const char *
+tls_describe(struct bufferevent *bev, char *buf, size_t size)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	const char *sni;
+
+	if (ssl == NULL) {
+		snprintf(buf, size, "-");
+		return buf;
+	}
+	sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	snprintf(buf, size, "%s %s sni=%s", SSL_get_version(ssl),
+	    SSL_get_cipher_name(ssl), sni != NULL ? sni : "-");
+	return buf;
+}
+
+/* The subject's CN as text, or "" (embedded NULs refused). */
+static void
+tls_subject_cn(X509 *cert, char *out, size_t size)
+{
+	X509_NAME *subj = X509_get_subject_name(cert);
+	int i = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+	unsigned char *utf8 = NULL;
+	int n;
+
+	out[0] = '\0';
+	if (i < 0)
+		return;
+	n = ASN1_STRING_to_UTF8(&utf8,
+	    X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i)));
+	if (n > 0 && memchr(utf8, '\0', (size_t)n) == NULL)
+		snprintf(out, size, "%.*s", n, (const char *)utf8);
+	OPENSSL_free(utf8);
+}
+
+int
+tls_peer_name_allowed(struct bufferevent *bev, char *const *names,
+    size_t n, char *who, size_t whosize)
+{
+	SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
+	GENERAL_NAMES *sans;
+	X509 *cert;
+	char cn[256];
+	int found = 0;
+
+	who[0] = '\0';
+	if (ssl == NULL || (cert = SSL_get0_peer_certificate(ssl)) == NULL ||
+	    SSL_get_verify_result(ssl) != X509_V_OK)
+		return -1;
+	tls_subject_cn(cert, cn, sizeof(cn));
+	for (size_t i = 0; i < n && !found; i++) {
+		if (cn[0] != '\0' && strcmp(names[i], cn) == 0) {
+			snprintf(who, whosize, "%s", cn);
+			found = 1;
+		}
+	}
+	sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	for (int j = 0; !found && j < sk_GENERAL_NAME_num(sans); j++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, j);
+		const char *d;
+		size_t dlen;
+
+		if (g->type != GEN_DNS)
+			continue;
+		d = (const char *)ASN1_STRING_get0_data(g->d.dNSName);
+		dlen = (size_t)ASN1_STRING_length(g->d.dNSName);
+		for (size_t i = 0; i < n && !found; i++) {
+			if (strlen(names[i]) == dlen &&
+			    strncasecmp(names[i], d, dlen) == 0) {
+				snprintf(who, whosize, "%s", names[i]);
+				found = 1;
+			}
+		}
+	}
+	GENERAL_NAMES_free(sans);
+	if (!found)
+		snprintf(who, whosize, "%s", cn[0] != '\0' ? cn : "(no CN)");
+	return found;
+}

@@ -1,0 +1,67 @@
+/* tls.h -- TLS through OpenSSL: contexts built from the config, TLS bufferevents for clients and backends */
+#ifndef WSGATE_TLS_H
+#define WSGATE_TLS_H
+
+#include <stddef.h>
+
+struct bufferevent;
+struct config;
+struct config_errors;
+struct event_base;
+struct route;
+
+/*
+ * Read every certificate and key cfg names and build its TLS contexts:
+ * one per listener certificate ([gateway] and each [tls:NAME], chosen by
+ * SNI) and one per route with backend_tls.  Returns 0, or -1 with every
+ * problem appended to errs as "file:line: [section] key: problem".  The
+ * contexts belong to cfg and are freed with it.
+ */
+int tls_config_load(struct config *cfg, struct config_errors *errs);
+
+/* Log each listener certificate's name and expiry (warn when expired or
+ * close to it). */
+void tls_log_certificates(const struct config *cfg);
+
+/*
+ * A server-side TLS bufferevent for an accepted connection on a TLS
+ * listener, using cfg's certificates (cfg must outlive it: the session
+ * holds a reference).  The handshake runs first; BEV_EVENT_CONNECTED
+ * reports its end.  Callbacks are deferred.  Takes fd (closed on failure
+ * too); NULL on failure.
+ */
+struct bufferevent *tls_accept(struct event_base *base,
+    const struct config *cfg, int fd);
+
+/*
+ * A client-side TLS bufferevent for route r's backend on fd, a connected
+ * socket.  The handshake starts at once; BEV_EVENT_CONNECTED comes after
+ * it and the certificate checks.  Callbacks are deferred.  Takes fd
+ * (closed on failure too); NULL on failure.
+ */
+struct bufferevent *tls_backend_new(struct event_base *base,
+    const struct route *r, int fd);
+
+/* Send close_notify (RFC 8446 6.1) if the handshake has finished; 0 if
+ * it was queued to the socket, -1 otherwise. */
+int tls_close_notify(struct bufferevent *bev);
+
+/* Why a TLS bufferevent failed, e.g. "certificate verify failed
+ * (hostname mismatch)", or "connection closed" when OpenSSL saw nothing
+ * wrong; what is the event callback's flags. */
+const char *tls_error(struct bufferevent *bev, short what, char *buf,
+    size_t size);
+
+/* "TLSv1.3 TLS_AES_256_GCM_SHA384 sni=a.example", for debug logs. */
+const char *tls_describe(struct bufferevent *bev, char *buf, size_t size);
+
+/*
+ * Whether the peer sent a verified certificate whose subject CN equals
+ * one of names[0..n) or which lists one of them as a DNS subjectAltName
+ * (without case).  1: yes (who = the matching name); 0: no (who = the
+ * certificate's CN, or "(no CN)"); -1: no certificate (who = "").
+ */
+int tls_peer_name_allowed(struct bufferevent *bev, char *const *names,
+    size_t n, char *who, size_t whosize);
+
+#endif
