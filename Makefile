@@ -3,6 +3,7 @@
 #   make            build build/wsgate
 #   make run        install missing packages, build, start the demo
 #   make check      install missing test packages, run every test
+#   make e2e        only the real-browser tests (Chromium, noVNC)
 #   make asan       build build/asan/wsgate (AddressSanitizer + UBSan)
 #   make fuzz       run every fuzz target for FUZZ_SECONDS each
 #   make bench      measure throughput/latency against references
@@ -32,6 +33,7 @@ HDRS      := $(wildcard src/*.h)
 
 .PHONY: all run demo deps deps-test check unit asan fuzz bench clean install \
         format format-check lint valgrind
+.PHONY: deps-e2e e2e
 
 all: $(B)/wsgate $(B)/echo-backend
 
@@ -78,14 +80,20 @@ deps:
 deps-test:
 	@scripts/deps.sh test
 
+deps-e2e:
+	@scripts/deps.sh e2e
+
 run: deps all
 	@scripts/demo.sh
 
 demo: all
 	@scripts/demo.sh
 
-check: deps-test all asan unit
+check: deps-test deps-e2e all asan unit
 	@tests/run.sh
+
+e2e: deps-e2e all asan
+	@tests/e2e/run.sh
 
 PREFIX    ?= /usr/local
 SYSCONFDIR ?= $(PREFIX)/etc

@@ -445,6 +445,11 @@ session_upgrade(struct session *s, const struct hs_request *req,
 	gw->nws++;
 	atomic_fetch_add(&route->active, 1);
 	s->protocol_binary = req->offers_binary;
+	if (req->has_origin) {
+		s->origin_len = req->origin.n < sizeof(s->origin) ?
+		    req->origin.n : sizeof(s->origin);
+		memcpy(s->origin, req->origin.p, s->origin_len);
+	}
 
 	/* Keep whatever followed the request: pipelined frames. */
 	evbuffer_drain(bufferevent_get_input(s->client), used);
@@ -611,8 +616,10 @@ session_backend_failed(struct session *s, int status, const char *why)
 	snprintf(msg, sizeof(msg), "backend %s: %s", s->route->backend, why);
 	if (s->backend != NULL)
 		session_drop_backend(s);
-	/* session_respond logs a pointer into msg before returning. */
-	session_respond(s, status, msg, "", 0, "", 0);
+	/* session_respond logs a pointer into msg before returning.  The
+	 * route matched the request path exactly, so it is that path. */
+	session_respond(s, status, msg, s->route->path,
+	    strlen(s->route->path), s->origin, s->origin_len);
 }
 
 /* ---- closing ---- */

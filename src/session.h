@@ -86,6 +86,10 @@ struct session {
 	struct timeval started;
 	struct timeval last_active;
 	char peer[64];
+	/* The request's Origin, for a 5xx answered after the request
+	 * buffer is gone (backend down); truncated. */
+	char origin[128];
+	size_t origin_len;
 };
 
 /* Takes ownership of fd (closed on failure too); NULL on failure.  On a

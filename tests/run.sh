@@ -50,6 +50,7 @@ if [ -f tests/integration/run.py ]; then
 fi
 
 run_suite "docker" tests/docker/check.sh
+run_suite "e2e" tests/e2e/run.sh
 
 if [ -x tests/fuzz/smoke.sh ]; then
 	run_suite "fuzz-smoke" tests/fuzz/smoke.sh
