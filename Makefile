@@ -10,7 +10,7 @@
 
 PKGS      := libevent libevent_pthreads libevent_openssl openssl inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 
 CC        ?= cc
 WARN      := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
@@ -24,7 +24,7 @@ SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all \
 B         := build
 # Pure modules: no I/O, no libevent types; unit-tested and fuzzed.
 PURE      := value utf8 unmask frame ws_reader handshake route config log sockaddr sni
-IO        := listener session relay upstream webroot tls
+IO        := listener session relay upstream webroot worker tls
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
 PURE_SRC  := $(PURE:%=src/%.c)

@@ -41,6 +41,7 @@ enum key_type {
 	KT_STRING,	/* struct config_str */
 	KT_TLSVER,	/* 1.2 or 1.3 */
 	KT_VERIFY,	/* off, optional, required */
+	KT_WORKERS,	/* auto or 1-256 */
 	KT_NAMES,	/* server_names: list of DNS names / wildcards */
 	KT_CNS,		/* allowed_client_cns: comma-separated list */
 };
@@ -111,6 +112,7 @@ static const struct key_def keys[] = {
 	  NO_OFFSET, 0, 0 },
 	{ "tls_client_ca", KT_FILE, SC_GATEWAY, GW(tls_client_ca), NO_OFFSET,
 	  0, 0 },
+	{ "workers", KT_WORKERS, SC_GATEWAY, GW(workers), NO_OFFSET, 1, 256 },
 	{ "tls_verify_client", KT_VERIFY, SC_GATEWAY, GW(tls_verify_client),
 	  NO_OFFSET, 0, 0 },
 	{ "allowed_client_cns", KT_CNS, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
@@ -911,6 +913,22 @@ set_scalar(struct parse *ps, const struct key_def *k, void *base,
 			return;
 		}
 		memcpy(field, &v, sizeof(v));
+		return;
+	}
+	case KT_WORKERS: {
+		unsigned long v = 0;
+		unsigned u;
+
+		if (strcasecmp(value, "auto") != 0 &&
+		    value_uint(value, (unsigned long)k->min,
+		    (unsigned long)k->max, &v) != 0) {
+			errorf(ps, HERE(ps), k->name, "\"%s\": expected auto "
+			    "or a number from %.0f to %.0f", value, k->min,
+			    k->max);
+			return;
+		}
+		u = (unsigned)v;	/* 0: auto */
+		memcpy(field, &u, sizeof(u));
 		return;
 	}
 	default:

@@ -1,15 +1,26 @@
-/* gateway.h -- the running gateway: event loop, live config, listeners, sessions */
+/* gateway.h -- one worker's event loop and sessions, and what all workers share */
 #ifndef WSGATE_GATEWAY_H
 #define WSGATE_GATEWAY_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+struct event;
 struct event_base;
 struct evdns_base;
 struct config;
-struct listener;
+struct acceptor;
 struct session;
+
+/* Process-wide state of every worker: atomics only, no locks. */
+struct shared {
+	atomic_uint nsessions;		/* live sessions, for logs */
+	atomic_uint nws;		/* sessions held against max_connections */
+	atomic_uint max_connections;	/* effective global limit, 0 = none */
+};
 
 struct gateway_stats {
 	uint64_t accepted;		/* TCP connections */
@@ -19,22 +30,34 @@ struct gateway_stats {
 	uint64_t bytes_down;		/* backend -> client payload */
 };
 
+/*
+ * One worker: an event loop in its own thread, with its own watch on every
+ * listener, its own DNS resolver and its sessions.  Nothing here is
+ * touched by another thread while the worker runs, except through its
+ * command pipe (see worker.h).
+ */
 struct gateway {
+	struct shared *shared;
+	unsigned id;
 	struct event_base *base;
 	struct evdns_base *dns;
 	struct config *cfg;		/* for new sessions; reload swaps it */
-	struct listener **listeners;
-	size_t nlisteners;
+	struct acceptor **acceptors;
+	size_t nacceptors;
 	struct session *sessions;	/* every live session, for drain */
 	unsigned nsessions;		/* live sessions of any state */
-	unsigned nws;			/* counted against max_connections */
-	unsigned max_connections;	/* effective global limit */
-	bool draining;
+	bool draining;			/* stopped accepting */
 	struct gateway_stats stats;
 	/* One read buffer for every session of this event loop: a callback
 	 * decodes what it read before returning, so nothing stays here. */
 	unsigned char *scratch;
 	size_t scratch_size;
+
+	pthread_t thread;
+	bool started;
+	int cmd_fd[2];			/* commands in: read end, write end */
+	struct event *cmd_ev;
+	int notify_fd;			/* events out, to the main thread */
 };
 
 #endif

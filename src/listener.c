@@ -1,4 +1,4 @@
-/* listener.c -- listening sockets that hand accepted connections to sessions */
+/* listener.c -- listening sockets, and each worker's watch on them */
 #include "listener.h"
 
 #include <errno.h>
@@ -23,57 +23,103 @@
 #define MAX_SOCKETS 8
 
 struct listener {
-	struct gateway *gw;
 	bool tls;		/* "listen = ADDR tls" */
-	struct evconnlistener *evl[MAX_SOCKETS];
+	int fds[MAX_SOCKETS];
 	size_t n;
-	struct event *resume;	/* re-enable after fd exhaustion */
 	char desc[256];
 };
 
+struct acceptor {
+	struct gateway *gw;
+	const struct listener *l;
+	struct evconnlistener *evl[MAX_SOCKETS];
+	size_t n;
+	struct event *resume;	/* re-enable after fd exhaustion */
+};
+
 static void
-listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
+acceptor_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct listener *l = arg;
+	struct acceptor *a = arg;
 
 	(void)evl;
-	l->gw->stats.accepted++;
+	a->gw->stats.accepted++;
 	/* session_new closes fd itself when it fails. */
-	session_new(l->gw, fd, sa, (socklen_t)salen, l->tls);
+	session_new(a->gw, fd, sa, (socklen_t)salen, a->l->tls);
 }
 
 static void
-listener_resume_cb(evutil_socket_t fd, short what, void *arg)
+acceptor_resume_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct listener *l = arg;
+	struct acceptor *a = arg;
 
 	(void)fd;
 	(void)what;
-	for (size_t i = 0; i < l->n; i++)
-		evconnlistener_enable(l->evl[i]);
+	for (size_t i = 0; i < a->n; i++)
+		evconnlistener_enable(a->evl[i]);
 }
 
 static void
-listener_error_cb(struct evconnlistener *evl, void *arg)
+acceptor_error_cb(struct evconnlistener *evl, void *arg)
 {
-	struct listener *l = arg;
+	struct acceptor *a = arg;
 	int err = EVUTIL_SOCKET_ERROR();
 	struct timeval pause = { 0, 100 * 1000 };
 
 	(void)evl;
 	/* Out of descriptors: accepting would spin, so stop for a moment
 	 * and let sessions end.  Anything else is logged and survived. */
-	log_warn("accept on %s: %s%s", l->desc, strerror(err),
+	log_warn("accept on %s: %s%s", a->l->desc, strerror(err),
 	    (err == EMFILE || err == ENFILE) ?
 	    "; pausing new connections for 100 ms (raise the open file "
 	    "limit or lower max_connections)" : "");
 	if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
 	    err == ENOMEM) {
-		for (size_t i = 0; i < l->n; i++)
-			evconnlistener_disable(l->evl[i]);
-		evtimer_add(l->resume, &pause);
+		for (size_t i = 0; i < a->n; i++)
+			evconnlistener_disable(a->evl[i]);
+		evtimer_add(a->resume, &pause);
 	}
+}
+
+struct acceptor *
+acceptor_new(struct gateway *gw, const struct listener *l)
+{
+	struct acceptor *a = calloc(1, sizeof(*a));
+
+	if (a == NULL)
+		return NULL;
+	a->gw = gw;
+	a->l = l;
+	a->resume = evtimer_new(gw->base, acceptor_resume_cb, a);
+	if (a->resume == NULL) {
+		acceptor_free(a);
+		return NULL;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		/* The socket belongs to the listener, not to this watch. */
+		a->evl[i] = evconnlistener_new(gw->base, acceptor_accept_cb, a,
+		    LEV_OPT_CLOSE_ON_EXEC, 0, l->fds[i]);
+		if (a->evl[i] == NULL) {
+			acceptor_free(a);
+			return NULL;
+		}
+		evconnlistener_set_error_cb(a->evl[i], acceptor_error_cb);
+		a->n++;
+	}
+	return a;
+}
+
+void
+acceptor_free(struct acceptor *a)
+{
+	if (a == NULL)
+		return;
+	for (size_t i = 0; i < a->n; i++)
+		evconnlistener_free(a->evl[i]);
+	if (a->resume != NULL)
+		event_free(a->resume);
+	free(a);
 }
 
 static int
@@ -102,8 +148,7 @@ bind_one(const struct addrinfo *ai, char *err, size_t errsize)
 }
 
 struct listener *
-listener_new(struct gateway *gw, const struct listen_spec *spec, char *err,
-    size_t errsize)
+listener_new(const struct listen_spec *spec, char *err, size_t errsize)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	struct listener *l;
@@ -129,9 +174,7 @@ listener_new(struct gateway *gw, const struct listen_spec *spec, char *err,
 		snprintf(err, errsize, "out of memory");
 		return NULL;
 	}
-	l->gw = gw;
 	l->tls = spec->tls;
-	l->resume = evtimer_new(gw->base, listener_resume_cb, l);
 	for (ai = res; ai != NULL && l->n < MAX_SOCKETS; ai = ai->ai_next) {
 		struct sockaddr_storage ss;
 		socklen_t sslen = sizeof(ss);
@@ -150,18 +193,7 @@ listener_new(struct gateway *gw, const struct listen_spec *spec, char *err,
 			listener_free(l);
 			return NULL;
 		}
-		l->evl[l->n] = evconnlistener_new(gw->base,
-		    listener_accept_cb, l,
-		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
-		if (l->evl[l->n] == NULL) {
-			close(fd);
-			snprintf(err, errsize, "cannot watch listener");
-			freeaddrinfo(res);
-			listener_free(l);
-			return NULL;
-		}
-		evconnlistener_set_error_cb(l->evl[l->n], listener_error_cb);
-		l->n++;
+		l->fds[l->n++] = fd;
 		if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0) {
 			sockaddr_format((struct sockaddr *)&ss, addr,
 			    sizeof(addr));
@@ -181,9 +213,7 @@ listener_free(struct listener *l)
 	if (l == NULL)
 		return;
 	for (size_t i = 0; i < l->n; i++)
-		evconnlistener_free(l->evl[i]);
-	if (l->resume != NULL)
-		event_free(l->resume);
+		close(l->fds[i]);
 	free(l);
 }
 

@@ -1,5 +1,7 @@
 /* main.c -- command line, signals, event loop: wires config, listeners and sessions */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +22,8 @@
 #include "relay.h"
 #include "session.h"
 #include "tls.h"
+#include "unmask.h"
+#include "worker.h"
 #include "version.h"
 
 enum exit_code {
@@ -125,148 +129,338 @@ log_routes(const struct config *cfg)
 	}
 }
 
-struct signals {
-	struct gateway *gw;
+/*
+ * The main thread: it owns the listening sockets and the configuration,
+ * starts the workers, turns signals into worker commands, and collects
+ * their answers from one notify pipe.
+ */
+struct control {
+	struct event_base *base;
+	struct shared shared;
+	struct config *cfg;		/* the running configuration */
+	struct listener **listeners;
+	size_t nlisteners;
+	struct gateway **workers;
+	size_t nworkers;
+	size_t running;			/* workers not yet exited */
+	size_t reload_acks;		/* outstanding WORKER_ACK_RELOAD */
+	size_t drain_acks;		/* outstanding WORKER_ACK_DRAIN */
+	bool draining;
+	int notify_fd[2];
+	struct event *notify_ev;
 	struct event *term, *intr, *hup;
 	struct event *drain;		/* drain_timeout expiry */
 	struct event *deadline;		/* give up on stragglers */
 };
 
 static void
-stop_listening(struct gateway *gw)
+control_send_all(struct control *ctl, enum worker_cmd cmd,
+    struct config *cfg)
 {
-	for (size_t i = 0; i < gw->nlisteners; i++)
-		listener_free(gw->listeners[i]);
-	gw->nlisteners = 0;
+	for (size_t i = 0; i < ctl->nworkers; i++)
+		worker_send(ctl->workers[i], cmd, cfg);
+}
+
+static void
+close_listeners(struct control *ctl)
+{
+	for (size_t i = 0; i < ctl->nlisteners; i++)
+		listener_free(ctl->listeners[i]);
+	ctl->nlisteners = 0;
+}
+
+static unsigned
+open_sessions(struct control *ctl)
+{
+	return atomic_load(&ctl->shared.nsessions);
+}
+
+static void
+notify_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct control *ctl = arg;
+	char buf[64];
+	ssize_t n;
+
+	(void)what;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			switch (buf[i]) {
+			case WORKER_ACK_RELOAD:
+				if (ctl->reload_acks > 0 &&
+				    --ctl->reload_acks == 0)
+					log_info("configuration reloaded: "
+					    "%zu route%s%s", ctl->cfg->nroutes,
+					    ctl->cfg->nroutes == 1 ? "" : "s",
+					    ctl->cfg->tls != NULL ?
+					    "; TLS certificates re-read (new "
+					    "handshakes use them)" : "");
+				break;
+			case WORKER_ACK_DRAIN:
+				/* No worker watches them any more. */
+				if (ctl->drain_acks > 0 &&
+				    --ctl->drain_acks == 0)
+					close_listeners(ctl);
+				break;
+			case WORKER_EXITED:
+				if (ctl->running > 0 && --ctl->running == 0)
+					event_base_loopexit(ctl->base, NULL);
+				break;
+			}
+		}
+	}
 }
 
 static void
 drain_expired_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct signals *sig = arg;
+	struct control *ctl = arg;
 	struct timeval tv = { 0, 0 };
+	unsigned n = open_sessions(ctl);
 
 	(void)fd;
 	(void)what;
-	log_info("closing %u session%s with 1001", sig->gw->nsessions,
-	    sig->gw->nsessions == 1 ? "" : "s");
-	session_close_all(sig->gw, WS_CLOSE_GOING_AWAY, "server shutting "
-	    "down");
-	tv.tv_sec = (time_t)sig->gw->cfg->limits.close_timeout + 1;
-	evtimer_add(sig->deadline, &tv);
+	log_info("closing %u session%s with 1001", n, n == 1 ? "" : "s");
+	control_send_all(ctl, WORKER_CLOSE_ALL, NULL);
+	tv.tv_sec = (time_t)ctl->cfg->limits.close_timeout + 1;
+	evtimer_add(ctl->deadline, &tv);
 }
 
 static void
 deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct signals *sig = arg;
+	struct control *ctl = arg;
+	unsigned n = open_sessions(ctl);
 
 	(void)fd;
 	(void)what;
 	log_warn("%u session%s still open after the close timeout; exiting",
-	    sig->gw->nsessions, sig->gw->nsessions == 1 ? "" : "s");
-	event_base_loopbreak(sig->gw->base);
+	    n, n == 1 ? "" : "s");
+	control_send_all(ctl, WORKER_STOP, NULL);
 }
 
 static void
-begin_drain(struct signals *sig, double wait)
+begin_drain(struct control *ctl, double wait)
 {
-	struct gateway *gw = sig->gw;
 	struct timeval tv;
+	unsigned n = open_sessions(ctl);
 
-	if (gw->draining) {
+	if (ctl->draining) {
 		log_warn("second stop signal: exiting now");
-		event_base_loopbreak(gw->base);
+		control_send_all(ctl, WORKER_STOP, NULL);
 		return;
 	}
-	gw->draining = true;
-	stop_listening(gw);
+	ctl->draining = true;
+	ctl->drain_acks = ctl->nworkers;
+	control_send_all(ctl, WORKER_DRAIN, NULL);
 	log_info("draining: stopped accepting; %u session%s open; waiting "
-	    "up to %.1fs", gw->nsessions, gw->nsessions == 1 ? "" : "s",
-	    wait);
-	if (gw->nsessions == 0) {
-		event_base_loopexit(gw->base, NULL);
-		return;
-	}
+	    "up to %.1fs", n, n == 1 ? "" : "s", wait);
 	tv.tv_sec = (time_t)wait;
 	tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6);
-	evtimer_add(sig->drain, &tv);
+	evtimer_add(ctl->drain, &tv);
+}
+
+/* A new configuration must keep what only a restart can change. */
+static bool
+reload_acceptable(const struct control *ctl, const struct config *cfg)
+{
+	const struct config *old = ctl->cfg;
+
+	for (size_t i = 0; i < old->nlisteners; i++) {
+		if (old->listeners[i].tls && cfg->tls == NULL) {
+			log_error("reload failed: listener %s is TLS (until a "
+			    "restart) but the new configuration has no "
+			    "tls_cert; keeping the running configuration",
+			    old->listeners[i].text);
+			return false;
+		}
+	}
+	if (cfg->nlisteners != old->nlisteners)
+		log_warn("listen changes take effect after a restart; "
+		    "keeping the current listeners");
+	else
+		for (size_t i = 0; i < cfg->nlisteners; i++)
+			if (strcmp(cfg->listeners[i].text,
+			    old->listeners[i].text) != 0 ||
+			    cfg->listeners[i].tls != old->listeners[i].tls) {
+				log_warn("listen changes take effect after a "
+				    "restart; keeping the current listeners");
+				break;
+			}
+	if (cfg->workers != old->workers)
+		log_warn("workers changes take effect after a restart");
+	return true;
+}
+
+static void
+reload(struct control *ctl)
+{
+	struct config *cfg;
+
+	log_info("SIGHUP received: reloading %s", ctl->cfg->path);
+	cfg = load_config(ctl->cfg->path);
+	if (cfg == NULL) {
+		log_error("reload failed; keeping the running configuration");
+		return;
+	}
+	if (!reload_acceptable(ctl, cfg)) {
+		config_unref(cfg);
+		return;
+	}
+	config_unref(ctl->cfg);
+	ctl->cfg = cfg;
+	atomic_store(&ctl->shared.max_connections,
+	    effective_max_connections(cfg));
+	log_routes(cfg);
+	tls_log_certificates(cfg);
+	/* "reloaded" is logged once every worker uses it (notify_cb). */
+	ctl->reload_acks += ctl->nworkers;
+	control_send_all(ctl, WORKER_RELOAD, cfg);
 }
 
 static void
 signal_cb(evutil_socket_t signo, short what, void *arg)
 {
-	struct signals *sig = arg;
-	struct gateway *gw = sig->gw;
+	struct control *ctl = arg;
 
 	(void)what;
 	if (signo == SIGTERM) {
 		log_info("SIGTERM received");
-		begin_drain(sig, gw->cfg->drain_timeout);
+		begin_drain(ctl, ctl->cfg->drain_timeout);
 	} else if (signo == SIGINT) {
 		log_info("SIGINT received");
-		begin_drain(sig, 0);
+		begin_drain(ctl, 0);
 	} else if (signo == SIGHUP) {
-		struct config *cfg;
-
-		log_info("SIGHUP received: reloading %s", gw->cfg->path);
-		cfg = load_config(gw->cfg->path);
-		if (cfg == NULL) {
-			log_error("reload failed; keeping the running "
-			    "configuration");
-			return;
-		}
-		for (size_t i = 0; i < gw->nlisteners; i++) {
-			if (listener_is_tls(gw->listeners[i]) &&
-			    cfg->tls == NULL) {
-				log_error("reload failed: listener %s is TLS "
-				    "(until a restart) but the new "
-				    "configuration has no tls_cert; keeping "
-				    "the running configuration",
-				    listener_describe(gw->listeners[i]));
-				config_unref(cfg);
-				return;
-			}
-		}
-		if (cfg->nlisteners != gw->cfg->nlisteners)
-			log_warn("listen changes take effect after a "
-			    "restart; keeping the current listeners");
-		for (size_t i = 0; i < cfg->nlisteners &&
-		    i < gw->cfg->nlisteners; i++)
-			if (strcmp(cfg->listeners[i].text,
-			    gw->cfg->listeners[i].text) != 0 ||
-			    cfg->listeners[i].tls != gw->cfg->listeners[i].tls)
-				log_warn("listen changes take effect after a "
-				    "restart; keeping the current listeners");
-		config_unref(gw->cfg);
-		gw->cfg = cfg;
-		gw->max_connections = effective_max_connections(cfg);
-		log_routes(cfg);
-		tls_log_certificates(cfg);
-		log_info("configuration reloaded: %zu route%s%s", cfg->nroutes,
-		    cfg->nroutes == 1 ? "" : "s", cfg->tls != NULL ?
-		    "; TLS certificates re-read (new handshakes use them)" :
-		    "");
+		reload(ctl);
 	}
 }
 
-/*
- * Sessions switch reading and writing on and off many times in one loop
- * iteration (upgrade, relay, close); with epoll's change list those turn
- * into one epoll_ctl per descriptor per iteration instead of one each.
- */
-static struct event_base *
-new_event_base(void)
+/* Bind every listen address; logs and returns -1 on the first failure. */
+static int
+control_listen(struct control *ctl)
 {
-	struct event_config *ec = event_config_new();
-	struct event_base *base;
+	const struct config *cfg = ctl->cfg;
 
-	if (ec == NULL)
-		return NULL;
-	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-	base = event_base_new_with_config(ec);
-	event_config_free(ec);
-	return base;
+	ctl->listeners = calloc(cfg->nlisteners + 1,
+	    sizeof(*ctl->listeners));
+	if (ctl->listeners == NULL)
+		return -1;
+	for (size_t i = 0; i < cfg->nlisteners; i++) {
+		const struct listen_spec *ls = &cfg->listeners[i];
+		char err[256];
+
+		ctl->listeners[i] = listener_new(ls, err, sizeof(err));
+		if (ctl->listeners[i] == NULL) {
+			log_error("%s:%d: listen = %s: %s", ls->where.file,
+			    ls->where.line, ls->text, err);
+			return -1;
+		}
+		ctl->nlisteners++;
+		log_info("listening on %s", listener_describe(ctl->listeners[i]));
+	}
+	return 0;
+}
+
+/* Make and start the workers, with the stop signals blocked in their
+ * threads so that only the main thread's loop sees them. */
+static int
+control_start_workers(struct control *ctl, unsigned n)
+{
+	sigset_t block, old;
+	int rc = 0;
+
+	ctl->workers = calloc(n, sizeof(*ctl->workers));
+	if (ctl->workers == NULL)
+		return -1;
+	for (unsigned i = 0; i < n; i++) {
+		char err[256];
+
+		ctl->workers[i] = worker_new(i, &ctl->shared, ctl->cfg,
+		    ctl->listeners, ctl->nlisteners, ctl->notify_fd[1], err,
+		    sizeof(err));
+		if (ctl->workers[i] == NULL) {
+			log_error("worker %u: %s", i, err);
+			return -1;
+		}
+		ctl->nworkers++;
+	}
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	for (size_t i = 0; i < ctl->nworkers && rc == 0; i++) {
+		rc = worker_start(ctl->workers[i]);
+		if (rc == 0)
+			ctl->running++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+static int
+control_init(struct control *ctl)
+{
+	ctl->base = event_base_new();
+	if (ctl->base == NULL || pipe2(ctl->notify_fd, O_CLOEXEC) != 0 ||
+	    fcntl(ctl->notify_fd[0], F_SETFL, O_NONBLOCK) != 0)
+		return -1;
+	ctl->notify_ev = event_new(ctl->base, ctl->notify_fd[0],
+	    EV_READ | EV_PERSIST, notify_cb, ctl);
+	ctl->term = evsignal_new(ctl->base, SIGTERM, signal_cb, ctl);
+	ctl->intr = evsignal_new(ctl->base, SIGINT, signal_cb, ctl);
+	ctl->hup = evsignal_new(ctl->base, SIGHUP, signal_cb, ctl);
+	ctl->drain = evtimer_new(ctl->base, drain_expired_cb, ctl);
+	ctl->deadline = evtimer_new(ctl->base, deadline_cb, ctl);
+	if (ctl->notify_ev == NULL || ctl->term == NULL || ctl->intr == NULL ||
+	    ctl->hup == NULL || ctl->drain == NULL || ctl->deadline == NULL)
+		return -1;
+	event_add(ctl->notify_ev, NULL);
+	evsignal_add(ctl->term, NULL);
+	evsignal_add(ctl->intr, NULL);
+	evsignal_add(ctl->hup, NULL);
+	return 0;
+}
+
+/* Free everything, so that a sanitizer build reports real leaks only. */
+static void
+control_free(struct control *ctl)
+{
+	struct gateway_stats total = { 0, 0, 0, 0, 0 };
+
+	/* A worker that never started has nothing to say: stop waiting. */
+	control_send_all(ctl, WORKER_STOP, NULL);
+	for (size_t i = 0; i < ctl->nworkers; i++) {
+		struct gateway *gw = ctl->workers[i];
+
+		if (gw->started) {
+			pthread_join(gw->thread, NULL);
+			gw->started = false;
+		}
+		total.accepted += gw->stats.accepted;
+		total.upgraded += gw->stats.upgraded;
+		total.rejected += gw->stats.rejected;
+		worker_free(gw);
+	}
+	if (ctl->nworkers > 0)
+		log_info("stopped: %llu connections, %llu upgraded, %llu "
+		    "rejected", (unsigned long long)total.accepted,
+		    (unsigned long long)total.upgraded,
+		    (unsigned long long)total.rejected);
+	free(ctl->workers);
+	close_listeners(ctl);
+	free(ctl->listeners);
+	struct event *evs[] = { ctl->notify_ev, ctl->term, ctl->intr,
+		ctl->hup, ctl->drain, ctl->deadline };
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+		if (evs[i] != NULL)
+			event_free(evs[i]);
+	for (int i = 0; i < 2; i++)
+		if (ctl->notify_fd[i] >= 0)
+			close(ctl->notify_fd[i]);
+	if (ctl->base != NULL)
+		event_base_free(ctl->base);
+	config_unref(ctl->cfg);
 }
 
 int
@@ -274,9 +468,8 @@ main(int argc, char **argv)
 {
 	const char *path = CONFIG_DEFAULT_PATH;
 	bool check_only = false;
-	struct gateway gw;
-	struct signals sig;
-	int c;
+	struct control ctl;
+	int c, rc;
 
 	while ((c = getopt(argc, argv, "c:tvqVh")) != -1) {
 		switch (c) {
@@ -312,106 +505,49 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	memset(&gw, 0, sizeof(gw));
-	gw.cfg = load_config(path);
-	if (gw.cfg == NULL)
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.notify_fd[0] = ctl.notify_fd[1] = -1;
+	ctl.cfg = load_config(path);
+	if (ctl.cfg == NULL)
 		return EXIT_CONFIG;
 	if (check_only) {
 		printf("wsgate: %s: configuration OK (%zu listener%s, %zu "
-		    "route%s)\n", path, gw.cfg->nlisteners,
-		    gw.cfg->nlisteners == 1 ? "" : "s", gw.cfg->nroutes,
-		    gw.cfg->nroutes == 1 ? "" : "s");
-		config_unref(gw.cfg);
+		    "route%s)\n", path, ctl.cfg->nlisteners,
+		    ctl.cfg->nlisteners == 1 ? "" : "s", ctl.cfg->nroutes,
+		    ctl.cfg->nroutes == 1 ? "" : "s");
+		config_unref(ctl.cfg);
 		return EXIT_OK;
 	}
 
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile_limit();
 	event_set_log_callback(libevent_log_cb);
-	gw.base = new_event_base();
-	if (gw.base == NULL) {
-		log_error("cannot create the event loop");
-		config_unref(gw.cfg);
-		return EXIT_STARTUP;
+	unmask_init();		/* before threads: they share its choice */
+	atomic_init(&ctl.shared.nsessions, 0);
+	atomic_init(&ctl.shared.nws, 0);
+	atomic_init(&ctl.shared.max_connections,
+	    effective_max_connections(ctl.cfg));
+	rc = EXIT_STARTUP;
+	if (control_init(&ctl) != 0) {
+		log_error("cannot set up the main event loop");
+		goto out;
 	}
-	gw.dns = evdns_base_new(gw.base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-	if (gw.dns == NULL)
-		gw.dns = evdns_base_new(gw.base,
-		    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-	gw.max_connections = effective_max_connections(gw.cfg);
-	gw.scratch_size = RELAY_SCRATCH_SIZE;
-	gw.scratch = malloc(gw.scratch_size);
-	if (gw.scratch == NULL) {
-		log_error("out of memory");
-		goto startup_failed;
-	}
-
-	gw.listeners = calloc(gw.cfg->nlisteners, sizeof(*gw.listeners));
-	for (size_t i = 0; gw.listeners != NULL && i < gw.cfg->nlisteners;
-	    i++) {
-		const struct listen_spec *ls = &gw.cfg->listeners[i];
-		char err[256];
-
-		gw.listeners[i] = listener_new(&gw, ls, err, sizeof(err));
-		if (gw.listeners[i] == NULL) {
-			log_error("%s:%d: listen = %s: %s", ls->where.file,
-			    ls->where.line, ls->text, err);
-			goto startup_failed;
-		}
-		gw.nlisteners++;
-		log_info("listening on %s",
-		    listener_describe(gw.listeners[i]));
-	}
-	if (gw.listeners == NULL)
-		goto startup_failed;
-	memset(&sig, 0, sizeof(sig));
-	sig.gw = &gw;
-	sig.term = evsignal_new(gw.base, SIGTERM, signal_cb, &sig);
-	sig.intr = evsignal_new(gw.base, SIGINT, signal_cb, &sig);
-	sig.hup = evsignal_new(gw.base, SIGHUP, signal_cb, &sig);
-	sig.drain = evtimer_new(gw.base, drain_expired_cb, &sig);
-	sig.deadline = evtimer_new(gw.base, deadline_cb, &sig);
-	evsignal_add(sig.term, NULL);
-	evsignal_add(sig.intr, NULL);
-	evsignal_add(sig.hup, NULL);
+	if (control_listen(&ctl) != 0)
+		goto out;
+	if (control_start_workers(&ctl, ctl.cfg->workers != 0 ?
+	    ctl.cfg->workers : worker_auto_count()) != 0)
+		goto out;
 	/* "ready" only once the signals are handled: until then SIGTERM or
 	 * SIGHUP would kill the process (the default action). */
-	log_routes(gw.cfg);
-	tls_log_certificates(gw.cfg);
-	log_info("wsgate %s ready (max_connections %u)", WSGATE_VERSION,
-	    gw.max_connections);
+	log_routes(ctl.cfg);
+	tls_log_certificates(ctl.cfg);
+	log_info("wsgate %s ready (%zu worker%s, max_connections %u)",
+	    WSGATE_VERSION, ctl.nworkers, ctl.nworkers == 1 ? "" : "s",
+	    atomic_load(&ctl.shared.max_connections));
 
-	event_base_dispatch(gw.base);
-
-	log_info("stopped: %llu connections, %llu upgraded, %llu rejected",
-	    (unsigned long long)gw.stats.accepted,
-	    (unsigned long long)gw.stats.upgraded,
-	    (unsigned long long)gw.stats.rejected);
-	stop_listening(&gw);
-	/* Only after a forced exit: free what is left. */
-	gw.draining = false;
-	session_abort_all(&gw);
-	event_free(sig.term);
-	event_free(sig.intr);
-	event_free(sig.hup);
-	event_free(sig.drain);
-	event_free(sig.deadline);
-	free(gw.listeners);
-	evdns_base_free(gw.dns, 0);
-	event_base_free(gw.base);
-	free(gw.scratch);
-	config_unref(gw.cfg);
-	return EXIT_OK;
-
-startup_failed:
-	/* Free it all, so that a sanitizer build reports real leaks only. */
-	stop_listening(&gw);
-	free(gw.listeners);
-	if (gw.dns != NULL)
-		evdns_base_free(gw.dns, 0);
-	event_base_free(gw.base);
-	free(gw.scratch);
-	config_unref(gw.cfg);
-	return EXIT_STARTUP;
+	event_base_dispatch(ctl.base);
+	rc = EXIT_OK;
+out:
+	control_free(&ctl);
+	return rc;
 }

@@ -95,7 +95,7 @@ session_release_slot(struct session *s)
 	if (!s->counted)
 		return;
 	s->counted = false;
-	s->gw->nws--;
+	atomic_fetch_sub(&s->gw->shared->nws, 1);
 	atomic_fetch_sub(&((struct route *)s->route)->active, 1);
 }
 
@@ -128,6 +128,7 @@ session_free(struct session *s)
 	if (s->next != NULL)
 		s->next->prev = s->prev;
 	gw->nsessions--;
+	atomic_fetch_sub(&gw->shared->nsessions, 1);
 	config_unref(s->cfg);
 	free(s);
 	if (gw->draining && gw->nsessions == 0)
@@ -389,6 +390,7 @@ session_upgrade(struct session *s, const struct hs_request *req,
 	struct route *route;
 	const char *why;
 	char msg[400];
+	unsigned max;
 	int status;
 
 #define REJECT(st, w)                                                        \
@@ -432,18 +434,24 @@ session_upgrade(struct session *s, const struct hs_request *req,
 	}
 	if (gw->draining)
 		REJECT(503, "gateway is shutting down");
-	if (gw->max_connections != 0 && gw->nws >= gw->max_connections)
+	/* Slots are taken before they are checked, so workers racing for
+	 * the last one cannot both win it. */
+	max = atomic_load(&gw->shared->max_connections);
+	if (atomic_fetch_add(&gw->shared->nws, 1) >= max && max != 0) {
+		atomic_fetch_sub(&gw->shared->nws, 1);
 		REJECT(503, "gateway max_connections reached");
-	if (route->max_connections != 0 &&
-	    atomic_load(&route->active) >= route->max_connections)
+	}
+	if (atomic_fetch_add(&route->active, 1) >= route->max_connections &&
+	    route->max_connections != 0) {
+		atomic_fetch_sub(&route->active, 1);
+		atomic_fetch_sub(&gw->shared->nws, 1);
 		REJECT(503, "route max_connections reached");
+	}
+	s->counted = true;	/* given back when the client goes */
 	if (handshake_accept_key(req->key.p, req->key.n, s->accept) != 0)
 		REJECT(500, "cannot compute Sec-WebSocket-Accept");
 #undef REJECT
 
-	s->counted = true;
-	gw->nws++;
-	atomic_fetch_add(&route->active, 1);
 	s->protocol_binary = req->offers_binary;
 	if (req->has_origin) {
 		s->origin_len = req->origin.n < sizeof(s->origin) ?
@@ -893,6 +901,7 @@ session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
 		gw->sessions->prev = s;
 	gw->sessions = s;
 	gw->nsessions++;
+	atomic_fetch_add(&gw->shared->nsessions, 1);
 
 	session_arm(s, s->cfg->handshake_timeout);
 	if (s->peek != NULL) {

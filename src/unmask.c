@@ -115,8 +115,8 @@ const size_t unmask_nimpls = sizeof(unmask_impls) / sizeof(unmask_impls[0]);
 
 static void (*unmask_best)(uint8_t *, size_t, uint32_t);
 
-static void
-unmask_choose(void)
+void
+unmask_init(void)
 {
 	/* The last supported entry is the widest. */
 	for (size_t i = 0; i < unmask_nimpls; i++)
@@ -137,7 +137,7 @@ unmask(uint8_t *p, size_t n, const uint8_t mask[4], unsigned phase)
 		return;
 	}
 	if (unmask_best == NULL)
-		unmask_choose();
+		unmask_init();
 	for (unsigned i = 0; i < 4; i++)
 		rot[i] = mask[(phase + i) & 3];
 	memcpy(&m32, rot, 4);

@@ -12,6 +12,9 @@
  */
 void unmask(uint8_t *p, size_t n, const uint8_t mask[4], unsigned phase);
 
+/* Make the choice now (before threads start: they share it). */
+void unmask_init(void);
+
 /* Every implementation this build has, for tests and benchmarks. */
 struct unmask_impl {
 	const char *name;

@@ -1,0 +1,246 @@
+/* worker.c -- the worker threads: one event loop each, commanded through a pipe */
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+
+#include "config.h"
+#include "frame.h"
+#include "gateway.h"
+#include "listener.h"
+#include "log.h"
+#include "relay.h"
+#include "session.h"
+
+#define WORKER_MAX 256
+
+struct worker_msg {
+	enum worker_cmd cmd;
+	struct config *cfg;
+};
+
+/*
+ * Sessions switch reading and writing on and off many times in one loop
+ * iteration (upgrade, relay, close); with epoll's change list those turn
+ * into one epoll_ctl per descriptor per iteration instead of one each.
+ */
+static struct event_base *
+worker_new_base(void)
+{
+	struct event_config *ec = event_config_new();
+	struct event_base *base;
+
+	if (ec == NULL)
+		return NULL;
+	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	return base;
+}
+
+static void
+worker_notify(struct gateway *gw, char what)
+{
+	/* One byte on a pipe: atomic, and the main thread drains it. */
+	while (write(gw->notify_fd, &what, 1) < 0 && errno == EINTR)
+		;
+}
+
+static void
+worker_stop_accepting(struct gateway *gw)
+{
+	for (size_t i = 0; i < gw->nacceptors; i++)
+		acceptor_free(gw->acceptors[i]);
+	gw->nacceptors = 0;
+}
+
+static void
+worker_cmd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gateway *gw = arg;
+	struct worker_msg m;
+
+	(void)what;
+	while (read(fd, &m, sizeof(m)) == (ssize_t)sizeof(m)) {
+		switch (m.cmd) {
+		case WORKER_RELOAD:
+			/* Sessions keep the configuration they started with
+			 * (each holds a reference); new ones take this. */
+			config_unref(gw->cfg);
+			gw->cfg = m.cfg;
+			worker_notify(gw, WORKER_ACK_RELOAD);
+			break;
+		case WORKER_DRAIN:
+			gw->draining = true;
+			worker_stop_accepting(gw);
+			worker_notify(gw, WORKER_ACK_DRAIN);
+			if (gw->nsessions == 0)
+				event_base_loopexit(gw->base, NULL);
+			break;
+		case WORKER_CLOSE_ALL:
+			session_close_all(gw, WS_CLOSE_GOING_AWAY,
+			    "server shutting down");
+			break;
+		case WORKER_STOP:
+			event_base_loopbreak(gw->base);
+			break;
+		}
+	}
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct gateway *gw = arg;
+
+	event_base_dispatch(gw->base);
+	/* After a forced stop: what is left goes without goodbyes. */
+	gw->draining = false;
+	session_abort_all(gw);
+	worker_stop_accepting(gw);
+	worker_notify(gw, WORKER_EXITED);
+	return NULL;
+}
+
+struct gateway *
+worker_new(unsigned id, struct shared *shared, struct config *cfg,
+    struct listener **listeners, size_t nlisteners, int notify_fd, char *err,
+    size_t errsize)
+{
+	struct gateway *gw = calloc(1, sizeof(*gw));
+
+	if (gw == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return NULL;
+	}
+	gw->id = id;
+	gw->shared = shared;
+	gw->cfg = config_ref(cfg);
+	gw->notify_fd = notify_fd;
+	gw->cmd_fd[0] = gw->cmd_fd[1] = -1;
+	gw->base = worker_new_base();
+	if (gw->base == NULL) {
+		snprintf(err, errsize, "cannot create an event loop");
+		goto fail;
+	}
+	gw->dns = evdns_base_new(gw->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	if (gw->dns == NULL)	/* no resolv.conf: /etc/hosts still works */
+		gw->dns = evdns_base_new(gw->base,
+		    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	gw->scratch_size = RELAY_SCRATCH_SIZE;
+	gw->scratch = malloc(gw->scratch_size);
+	gw->acceptors = calloc(nlisteners + 1, sizeof(*gw->acceptors));
+	if (gw->dns == NULL || gw->scratch == NULL || gw->acceptors == NULL) {
+		snprintf(err, errsize, "out of memory");
+		goto fail;
+	}
+	if (pipe2(gw->cmd_fd, O_CLOEXEC) != 0 ||
+	    fcntl(gw->cmd_fd[0], F_SETFL, O_NONBLOCK) != 0) {
+		snprintf(err, errsize, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	gw->cmd_ev = event_new(gw->base, gw->cmd_fd[0], EV_READ | EV_PERSIST,
+	    worker_cmd_cb, gw);
+	if (gw->cmd_ev == NULL || event_add(gw->cmd_ev, NULL) != 0) {
+		snprintf(err, errsize, "cannot watch the command pipe");
+		goto fail;
+	}
+	for (size_t i = 0; i < nlisteners; i++) {
+		gw->acceptors[i] = acceptor_new(gw, listeners[i]);
+		if (gw->acceptors[i] == NULL) {
+			snprintf(err, errsize, "cannot watch %s",
+			    listener_describe(listeners[i]));
+			goto fail;
+		}
+		gw->nacceptors++;
+	}
+	return gw;
+fail:
+	worker_free(gw);
+	return NULL;
+}
+
+int
+worker_start(struct gateway *gw)
+{
+	int rc = pthread_create(&gw->thread, NULL, worker_main, gw);
+
+	if (rc != 0) {
+		log_error("worker %u: cannot start a thread: %s", gw->id,
+		    strerror(rc));
+		return -1;
+	}
+	gw->started = true;
+	return 0;
+}
+
+void
+worker_send(struct gateway *gw, enum worker_cmd cmd, struct config *cfg)
+{
+	struct worker_msg m = { cmd, cfg != NULL ? config_ref(cfg) : NULL };
+	ssize_t n;
+
+	/* Smaller than PIPE_BUF: written whole or not at all. */
+	do {
+		n = write(gw->cmd_fd[1], &m, sizeof(m));
+	} while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(m)) {
+		log_error("worker %u: cannot send a command: %s", gw->id,
+		    strerror(errno));
+		config_unref(m.cfg);
+	}
+}
+
+void
+worker_free(struct gateway *gw)
+{
+	struct worker_msg m;
+
+	if (gw == NULL)
+		return;
+	if (gw->started)
+		pthread_join(gw->thread, NULL);
+	/* Commands sent after the worker had stopped listening. */
+	while (gw->cmd_fd[0] >= 0 &&
+	    read(gw->cmd_fd[0], &m, sizeof(m)) == (ssize_t)sizeof(m))
+		config_unref(m.cfg);
+	worker_stop_accepting(gw);
+	free(gw->acceptors);
+	if (gw->cmd_ev != NULL)
+		event_free(gw->cmd_ev);
+	for (int i = 0; i < 2; i++)
+		if (gw->cmd_fd[i] >= 0)
+			close(gw->cmd_fd[i]);
+	if (gw->dns != NULL)
+		evdns_base_free(gw->dns, 0);
+	if (gw->base != NULL)
+		event_base_free(gw->base);
+	free(gw->scratch);
+	config_unref(gw->cfg);
+	free(gw);
+}
+
+unsigned
+worker_auto_count(void)
+{
+	cpu_set_t set;
+	long n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		n = CPU_COUNT(&set);
+	else
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	return n > WORKER_MAX ? WORKER_MAX : (unsigned)n;
+}

@@ -1,0 +1,42 @@
+/* worker.h -- the worker threads: start, command, stop */
+#ifndef WSGATE_WORKER_H
+#define WSGATE_WORKER_H
+
+#include <stddef.h>
+
+struct gateway;
+struct config;
+struct listener;
+struct shared;
+
+/* What the main thread asks of a worker (through its command pipe). */
+enum worker_cmd {
+	WORKER_RELOAD,		/* use this configuration for new sessions */
+	WORKER_DRAIN,		/* stop accepting; exit when sessions end */
+	WORKER_CLOSE_ALL,	/* close every open session with 1001 */
+	WORKER_STOP,		/* exit now, dropping every session */
+};
+
+/* What a worker tells the main thread (one byte on its notify pipe). */
+#define WORKER_ACK_RELOAD 'r'
+#define WORKER_ACK_DRAIN 'd'
+#define WORKER_EXITED 'x'
+
+/*
+ * Make worker id, accepting on every listener, with a reference to cfg.
+ * Returns NULL with a message in err.
+ */
+struct gateway *worker_new(unsigned id, struct shared *shared,
+    struct config *cfg, struct listener **listeners, size_t nlisteners,
+    int notify_fd, char *err, size_t errsize);
+int worker_start(struct gateway *gw);
+/* Takes a reference to cfg for WORKER_RELOAD (NULL otherwise). */
+void worker_send(struct gateway *gw, enum worker_cmd cmd,
+    struct config *cfg);
+/* After the thread has exited (WORKER_EXITED): join and free. */
+void worker_free(struct gateway *gw);
+
+/* "workers = auto": the CPUs this process may run on. */
+unsigned worker_auto_count(void);
+
+#endif
