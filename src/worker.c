@@ -64,6 +64,18 @@ worker_stop_accepting(struct gateway *gw)
 }
 
 static void
+worker_drained_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gateway *gw = arg;
+
+	(void)fd;
+	(void)what;
+	worker_notify(gw, WORKER_ACK_DRAIN);
+	if (gw->nsessions == 0)
+		event_base_loopexit(gw->base, NULL);
+}
+
+static void
 worker_cmd_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct gateway *gw = arg;
@@ -79,13 +91,20 @@ worker_cmd_cb(evutil_socket_t fd, short what, void *arg)
 			gw->cfg = m.cfg;
 			worker_notify(gw, WORKER_ACK_RELOAD);
 			break;
-		case WORKER_DRAIN:
+		case WORKER_DRAIN: {
+			/* Not zero: libevent runs a zero timeout at once,
+			 * before the loop has applied any change. */
+			struct timeval next = { 0, 1 };
+
 			gw->draining = true;
 			worker_stop_accepting(gw);
-			worker_notify(gw, WORKER_ACK_DRAIN);
-			if (gw->nsessions == 0)
-				event_base_loopexit(gw->base, NULL);
+			/* The change list removes the listening sockets from
+			 * epoll in the next loop iteration: answer only then,
+			 * for the main thread closes them on this answer. */
+			event_base_once(gw->base, -1, EV_TIMEOUT,
+			    worker_drained_cb, gw, &next);
 			break;
+		}
 		case WORKER_CLOSE_ALL:
 			session_close_all(gw, WS_CLOSE_GOING_AWAY,
 			    "server shutting down");

@@ -200,17 +200,19 @@ class Gateway:
                                         daemon=True)
         self._reader.start()
         if self.wait_ready:
+            # Whatever goes wrong here, leave no gateway running.
             try:
                 self.wait_log(self.READY, 10, what="the ready line")
-            except AssertionError:
+                for line in self.lines:
+                    m = self.LISTENING.search(line)
+                    if m:
+                        for addr in m.group(1).split():
+                            self.ports.append(
+                                int(addr.rsplit(":", 1)[1]))
+            except BaseException:
                 self._kill()
                 self._dump()
                 raise
-            for line in self.lines:
-                m = self.LISTENING.search(line)
-                if m:
-                    for addr in m.group(1).split():
-                        self.ports.append(int(addr.rsplit(":", 1)[1]))
         return self
 
     def _read_stderr(self):
