@@ -5,7 +5,7 @@
 set -eu
 
 build_pkgs="gcc make pkg-config libevent-dev libssl-dev libinih-dev"
-test_pkgs="$build_pkgs clang python3 python3-websockets openssl curl procps valgrind"
+test_pkgs="$build_pkgs clang libclang-rt-14-dev python3 python3-websockets openssl curl procps valgrind"
 
 case "${1:-build}" in
 build) want=$build_pkgs ;;
