@@ -262,7 +262,8 @@ handshake_parse(const char *buf, size_t len, const struct hs_limits *lim,
 		p = e + term;
 	}
 
-	if (!hs_eq(req->method, "GET")) {
+	/* RFC 9110 9.1: methods are case-sensitive ("get" is not GET). */
+	if (req->method.n != 3 || memcmp(req->method.p, "GET", 3) != 0) {
 		*status = 405;
 		*why = "method not allowed";
 		return HS_ERROR;
