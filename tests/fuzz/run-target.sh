@@ -52,7 +52,8 @@ check_log() {
 	if [ "$rc" -ne 0 ] || grep -qE '^(==[0-9]+==)?ERROR: |^SUMMARY: |runtime error: |property failed|^INFO: a leak' "$log"; then
 		echo "fuzz $name ($mode): FAILED (exit $rc), end of $log:"
 		tail -n 40 "$log" | sed 's/^/    /'
-		ls "$B/fuzz/artifacts/$name"/* 2>/dev/null | sed 's/^/    artifact: /'
+		grep -E 'Test unit written to|^Running: ' "$log" | tail -n 1 |
+		    sed 's/^/    input: /'
 		return 1
 	fi
 	return 0
