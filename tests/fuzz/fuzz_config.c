@@ -12,8 +12,9 @@
 
 /*
  * The config names a main file inside a scratch directory holding
- * routes.d/ (one valid route file) and web/, so "routes_dir = routes.d"
- * and "web_root = web" load for real.  Other paths just give errors.
+ * routes.d/ (one valid route file), bad.d/ (a route file breaking the
+ * routes_dir rules) and web/, so "routes_dir = routes.d" and "web_root =
+ * web" load for real.  Other paths just give errors.
  * Loading must never crash or leak; a config comes back exactly when
  * there are no errors, and what it holds obeys the documented rules.
  */
@@ -23,6 +24,8 @@ static char main_file[96];
 static char route_file[96];
 static char web_dir[96];
 static char routes_dir[96];
+static char bad_dir[96];
+static char bad_file[96];
 
 static const char route_ini[] =
     "[route:vnc]\n"
@@ -32,11 +35,31 @@ static const char route_ini[] =
     "allow_missing_origin = no\n"
     "idle_timeout = 3600\n";
 
+static const char bad_ini[] =
+    "[gateway]\n"
+    "listen = 127.0.0.1:1\n"
+    "[route:vnc]\n"
+    "path = /echo\n"
+    "backend = 127.0.0.1:5900\n"
+    "origins = *\n";
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	FUZZ_CHECK(fp != NULL);
+	fputs(text, fp);
+	FUZZ_CHECK(fclose(fp) == 0);
+}
+
 static void
 cleanup(void)
 {
 	unlink(route_file);
+	unlink(bad_file);
 	rmdir(routes_dir);
+	rmdir(bad_dir);
 	rmdir(web_dir);
 	rmdir(root);
 }
@@ -44,8 +67,6 @@ cleanup(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	FILE *fp;
-
 	(void)argc;
 	(void)argv;
 	snprintf(root, sizeof(root), "/tmp/wsgate-fuzz-config.XXXXXX");
@@ -53,12 +74,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(main_file, sizeof(main_file), "%s/wsgate.ini", root);
 	snprintf(routes_dir, sizeof(routes_dir), "%s/routes.d", root);
 	snprintf(route_file, sizeof(route_file), "%s/vnc.ini", routes_dir);
+	snprintf(bad_dir, sizeof(bad_dir), "%s/bad.d", root);
+	snprintf(bad_file, sizeof(bad_file), "%s/x.ini", bad_dir);
 	snprintf(web_dir, sizeof(web_dir), "%s/web", root);
-	FUZZ_CHECK(mkdir(routes_dir, 0700) == 0 && mkdir(web_dir, 0700) == 0);
-	fp = fopen(route_file, "w");
-	FUZZ_CHECK(fp != NULL);
-	fputs(route_ini, fp);
-	FUZZ_CHECK(fclose(fp) == 0);
+	FUZZ_CHECK(mkdir(routes_dir, 0700) == 0 && mkdir(bad_dir, 0700) == 0 &&
+	    mkdir(web_dir, 0700) == 0);
+	write_file(route_file, route_ini);
+	write_file(bad_file, bad_ini);
 	atexit(cleanup);
 	return 0;
 }

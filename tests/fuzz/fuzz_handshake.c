@@ -119,6 +119,43 @@ inside(struct hs_str s, const char *base, size_t len)
 	    points_into(s.p + s.n, base, len));
 }
 
+/*
+ * An error response: status line, a Content-Length matching the body, and
+ * nothing written past size (heap buffer of exactly size bytes) when it
+ * does not fit.
+ */
+static void
+check_error_response(int status, const char *why, size_t size)
+{
+	char *out = malloc(size != 0 ? size : 1);
+	char line[32], *body;
+	size_t n, clen;
+	const char *cl;
+
+	FUZZ_CHECK(out != NULL);
+	n = handshake_write_error(out, size, status, why);
+	if (n == 0) {
+		FUZZ_CHECK(size < 1024);	/* every response fits in 1 KiB */
+		free(out);
+		return;
+	}
+	/* A length, not a string: terminate it to search it. */
+	FUZZ_CHECK(n < size);
+	out[n] = '\0';
+	snprintf(line, sizeof(line), "HTTP/1.1 %d ", status);
+	FUZZ_CHECK(strncmp(out, line, strlen(line)) == 0);
+	body = strstr(out, "\r\n\r\n");
+	cl = strstr(out, "Content-Length: ");
+	FUZZ_CHECK(body != NULL && cl != NULL && cl < body);
+	body += 4;
+	clen = strtoul(cl + 16, NULL, 10);
+	FUZZ_CHECK(clen == n - (size_t)(body - out));
+	FUZZ_CHECK(clen > 0 && body[clen - 1] == '\n');
+	FUZZ_CHECK(strstr(out, handshake_status_text(status)) != NULL);
+	FUZZ_CHECK((status == 405) == (strstr(out, "Allow: GET") != NULL));
+	free(out);
+}
+
 /* What a complete parse claims, checked against the bytes. */
 static void
 check_complete(const struct result *res, size_t len,
@@ -155,6 +192,7 @@ check_complete(const struct result *res, size_t len,
 	if (handshake_check_upgrade(req, &status, &why) != 0) {
 		FUZZ_CHECK(status == 400 || status == 426);
 		FUZZ_CHECK(why != NULL);
+		check_error_response(status, why, 1024);
 		return;
 	}
 	FUZZ_CHECK(req->has_host && req->has_key && req->has_version);
@@ -220,13 +258,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(whole.why != NULL);
 		FUZZ_CHECK(whole.status == 400 || whole.status == 405 ||
 		    whole.status == 431 || whole.status == 505);
-		if (whole.status == 431 || whole.status == 400) {
-			char out[1024];
-			size_t m = handshake_write_error(out, sizeof(out),
-			    whole.status, whole.why);
-
-			FUZZ_CHECK(m > 0 && m < sizeof(out));
-		}
+		check_error_response(whole.status, whole.why, 1024);
+		/* Too small a buffer: nothing, and nothing past its end. */
+		check_error_response(whole.status, whole.why, steps);
 	}
 	if (whole.rc == HS_NEED_MORE)
 		FUZZ_CHECK(in.n < lim.max_bytes);

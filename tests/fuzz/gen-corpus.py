@@ -302,7 +302,7 @@ def configs():
         with open(os.path.join(ROOT, path), "rb") as f:
             write("config", os.path.basename(path), f.read())
     seeds = {
-        # routes.d and web exist beside the fuzzer's main file.
+        # routes.d, bad.d and web exist beside the fuzzer's main file.
         "minimal-valid": """[gateway]
 listen = 127.0.0.1:0
 routes_dir = routes.d
@@ -379,6 +379,10 @@ origins = *
         "[route:r]\npath = /r # x\nbackend = h:1\norigins = * ; any\n",
         "missing-dirs": "[gateway]\nlisten = 127.0.0.1:1\n"
         "routes_dir = /nonexistent\nweb_root = wsgate.ini\n",
+        # bad.d/x.ini holds a [gateway] and a route path used here too.
+        "bad-routes-dir": "[gateway]\nlisten = 127.0.0.1:1\n"
+        "routes_dir = bad.d\nweb_root = routes.d/vnc.ini\n[route:echo]\n"
+        "path = /echo\nbackend = h:1\norigins = *\n",
     }
     for name, text in seeds.items():
         write("config", name + ".ini", text.encode())
