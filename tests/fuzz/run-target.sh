@@ -39,17 +39,21 @@ esac
 
 # A smaller ASan quarantine keeps RSS near 100 MB instead of near 1 GB on
 # this shared machine; leaks are fatal; UBSan stops at the first report.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=32:detect_leaks=1:abort_on_error=0}
+asan=quarantine_size_mb=32:detect_leaks=1
+export ASAN_OPTIONS=${ASAN_OPTIONS:-$asan}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 mkdir -p "$B/fuzz/logs" "$B/fuzz/artifacts/$name"
 log=$B/fuzz/logs/$name-$mode.log
-common="-rss_limit_mb=2048 -timeout=10 -artifact_prefix=$B/fuzz/artifacts/$name/"
+common="-rss_limit_mb=2048 -timeout=10"
+common="$common -artifact_prefix=$B/fuzz/artifacts/$name/"
 
 # A report is a failure even if the exit status were to miss it.
 check_log() {
 	rc=$1
-	if [ "$rc" -ne 0 ] || grep -qE '^(==[0-9]+==)?ERROR: |^SUMMARY: |runtime error: |property failed|^INFO: a leak' "$log"; then
+	reports='^(==[0-9]+==)?ERROR: |^SUMMARY: |runtime error: '
+	reports="$reports|property failed|^INFO: a leak"
+	if [ "$rc" -ne 0 ] || grep -qE "$reports" "$log"; then
 		echo "fuzz $name ($mode): FAILED (exit $rc), end of $log:"
 		tail -n 40 "$log" | sed 's/^/    /'
 		grep -E 'Test unit written to|^Running: ' "$log" | tail -n 1 |

@@ -19,7 +19,7 @@ ntargets=$(echo $targets | wc -w)
 start=$(date +%s)
 
 fail_all() {
-	echo "fuzz: $1"
+	echo "fuzz: $*"
 	echo "RESULT fuzz: 0 passed, $ntargets failed"
 	exit 1
 }
@@ -31,13 +31,21 @@ cat >"$probe/p.c" <<'EOF'
 #include <stddef.h>
 #include <stdint.h>
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
-int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }
+int
+LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+{
+	(void)d;
+	(void)n;
+	return 0;
+}
 EOF
+hint="install clang and libclang-rt-14-dev (scripts/deps.sh test)"
 command -v "$FUZZ_CC" >/dev/null 2>&1 ||
-	fail_all "$FUZZ_CC not found: install clang and libclang-rt-14-dev (scripts/deps.sh test)"
+	fail_all "$FUZZ_CC not found: $hint"
 "$FUZZ_CC" -fsanitize=fuzzer,address,undefined -o "$probe/p" "$probe/p.c" \
     >"$probe/log" 2>&1 ||
-	fail_all "$FUZZ_CC cannot link -fsanitize=fuzzer,address,undefined: install libclang-rt-14-dev (scripts/deps.sh test): $(head -n 3 "$probe/log")"
+	fail_all "$FUZZ_CC cannot link -fsanitize=fuzzer,address,undefined:" \
+	    "$hint: $(head -n 3 "$probe/log")"
 
 if ! make -s B="$B" FUZZ_CC="$FUZZ_CC" fuzz-build >"$probe/build" 2>&1; then
 	cat "$probe/build"
@@ -80,6 +88,7 @@ for t in $targets; do
 		echo "FAIL fuzz_$t"
 	fi
 done
-echo "fuzz smoke: $(($(date +%s) - start)) s (${secs} s per target, $jobs at a time)"
+echo "fuzz smoke: $(($(date +%s) - start)) s" \
+    "(${secs} s per target, $jobs at a time)"
 echo "RESULT fuzz: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
