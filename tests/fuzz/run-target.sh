@@ -44,7 +44,8 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-$asan}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 mkdir -p "$B/fuzz/logs" "$B/fuzz/artifacts/$name"
-log=$B/fuzz/logs/$name-$mode.log
+# FUZZ_LOG_TAG keeps a smoke run from sharing a log with a long run.
+log=$B/fuzz/logs/$name-$mode${FUZZ_LOG_TAG:+-$FUZZ_LOG_TAG}.log
 common="-rss_limit_mb=2048 -timeout=10"
 common="$common -artifact_prefix=$B/fuzz/artifacts/$name/"
 
@@ -91,9 +92,9 @@ fuzz)
 	end=$(date +%s)
 	done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1)
 	runs=$(grep -E '^stat::number_of_executed_units:' "$log" |
-	    awk '{ print $2 }')
+	    awk '{ n = $2 } END { print n }')
 	rate=$(grep -E '^stat::average_exec_per_sec:' "$log" |
-	    awk '{ print $2 }')
+	    awk '{ n = $2 } END { print n }')
 	cov=$(echo "$done_line" | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
 	ft=$(echo "$done_line" | sed -n 's/.*ft: \([0-9]*\).*/\1/p')
 	corp=$(echo "$done_line" | sed -n 's/.*corp: \([^ ]*\).*/\1/p')

@@ -9,7 +9,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 B=${B:-build}
-export B
+FUZZ_LOG_TAG=smoke
+export B FUZZ_LOG_TAG
 secs=${FUZZ_SMOKE_SECONDS:-15}
 jobs=${FUZZ_SMOKE_JOBS:-2}
 FUZZ_CC=${FUZZ_CC:-clang}
