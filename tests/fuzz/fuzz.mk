@@ -45,7 +45,7 @@ fuzz-build: $(FUZZ_ALL:%=$(FUZZ_B)/fuzz_%)
 fuzz: fuzz-build
 	@failed=""; \
 	for t in $(FUZZ_TARGETS); do \
-		tests/fuzz/run-target.sh $$t $(FUZZ_SECONDS) \
+		tests/fuzz/run-target.sh fuzz $$t $(FUZZ_SECONDS) \
 		    tests/fuzz/corpus-work/$$t || failed="$$failed $$t"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed"; exit 1; fi; \
