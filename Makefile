@@ -116,3 +116,5 @@ format:
 
 format-check:
 	@clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/unit/*.h
+
+-include tests/fuzz/fuzz.mk

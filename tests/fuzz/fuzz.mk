@@ -1,0 +1,52 @@
+# fuzz.mk -- libFuzzer targets (included by the top-level Makefile)
+#
+#   make fuzz-build          build every target into build/fuzz/
+#   make fuzz                run each for FUZZ_SECONDS (default 300) on a
+#                            working copy of its corpus; fail on any report
+#   make fuzz FUZZ_TARGETS=frame FUZZ_SECONDS=60   one target, one minute
+#
+# Each target links only the pure modules it exercises, plus the library
+# those need (OpenSSL for the accept key, inih for the config).
+
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_B       := $(B)/fuzz
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_ALL     := $(patsubst tests/fuzz/fuzz_%.c,%,\
+                $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+
+fuzz_src_frame     := src/frame.c src/utf8.c src/ws_reader.c
+fuzz_src_utf8      := src/utf8.c
+fuzz_src_handshake := src/handshake.c
+fuzz_libs_handshake := $(shell pkg-config --libs libcrypto 2>/dev/null || \
+                       echo -lcrypto)
+fuzz_src_config    := src/config.c src/value.c src/route.c
+fuzz_libs_config   := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
+fuzz_src_origin    := src/route.c
+
+define fuzz_rule
+$(FUZZ_B)/fuzz_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz.h $(fuzz_src_$(1)) \
+    $(HDRS) tests/fuzz/fuzz.mk | $(FUZZ_B)
+	$$(FUZZ_CC) $$(CPPFLAGS) $$(WARN) $$(FUZZ_FLAGS) -o $$@ \
+	    tests/fuzz/fuzz_$(1).c $(fuzz_src_$(1)) $(fuzz_libs_$(1))
+endef
+$(foreach t,$(FUZZ_ALL),$(eval $(call fuzz_rule,$(t))))
+
+$(FUZZ_B):
+	mkdir -p $@
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_ALL:%=$(FUZZ_B)/fuzz_%)
+
+# Targets one after the other (each uses one core); all run even if one
+# fails, and the exit status says whether any did.
+fuzz: fuzz-build
+	@failed=""; \
+	for t in $(FUZZ_TARGETS); do \
+		tests/fuzz/run-target.sh fuzz $$t $(FUZZ_SECONDS) \
+		    tests/fuzz/corpus-work/$$t || failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed"; exit 1; fi; \
+	echo "fuzz: all targets clean"

@@ -1,0 +1,160 @@
+/* fuzz_utf8.c -- libFuzzer target: incremental UTF-8 validator against a simple reference, split anywhere */
+#include <stdbool.h>
+#include <string.h>
+
+#include "utf8.h"
+
+#include "fuzz.h"
+
+/*
+ * The reference decodes code points the textbook way (RFC 3629 3: the
+ * lead byte's high bits give the length, the value must be in range for
+ * that length, no surrogates, at most U+10FFFF) instead of using the
+ * first-continuation-byte ranges that utf8.c uses.  For fail-fast it asks
+ * whether any completion of a partial sequence could still be valid: the
+ * bits seen so far bound the code point to an interval, which must meet
+ * the valid range for that length.
+ */
+struct ref {
+	size_t fail_at;		/* index of the first impossible byte */
+	bool failed;
+	bool complete;		/* ends on a code point boundary */
+};
+
+static bool
+ref_possible(uint32_t lo, uint32_t hi, int len)
+{
+	static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+	static const uint32_t max[5] = { 0, 0x7f, 0x7ff, 0xffff, 0x10ffff };
+
+	if (lo < min[len])
+		lo = min[len];
+	if (hi > max[len])
+		hi = max[len];
+	if (lo > hi)
+		return false;
+	/* All of [lo, hi] inside the surrogates U+D800..U+DFFF? */
+	return !(lo >= 0xd800 && hi <= 0xdfff);
+}
+
+static struct ref
+ref_validate(const uint8_t *p, size_t n)
+{
+	struct ref res = { 0, false, true };
+	uint32_t cp = 0;
+	int len = 0, have = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+
+		if (have == len) {
+			if (c < 0x80)
+				continue;
+			if ((c & 0xe0) == 0xc0) {
+				len = 2;
+				cp = c & 0x1f;
+			} else if ((c & 0xf0) == 0xe0) {
+				len = 3;
+				cp = c & 0x0f;
+			} else if ((c & 0xf8) == 0xf0) {
+				len = 4;
+				cp = c & 0x07;
+			} else {
+				goto fail;
+			}
+			have = 1;
+		} else {
+			if ((c & 0xc0) != 0x80)
+				goto fail;
+			cp = cp << 6 | (c & 0x3f);
+			have++;
+		}
+		{
+			int rest = 6 * (len - have);
+			uint32_t lo = cp << rest;
+			uint32_t hi = lo | ((UINT32_C(1) << rest) - 1);
+
+			if (!ref_possible(lo, hi, len))
+				goto fail;
+		}
+		continue;
+fail:
+		res.failed = true;
+		res.fail_at = i;
+		res.complete = false;
+		return res;
+	}
+	res.complete = have == len;
+	return res;
+}
+
+/*
+ * Feed p in pieces of the given sizes (cycled): every piece before the
+ * reference's first impossible byte passes, the piece holding it fails,
+ * and at the end both agree on whether a code point is left open.
+ */
+static void
+check_split(const uint8_t *p, size_t n, const struct ref *ref,
+    const size_t *sizes, size_t nsizes)
+{
+	struct utf8_state st = { 0 };
+	size_t off = 0, k = 0;
+
+	while (off < n) {
+		size_t m = sizes[k++ % nsizes];
+		uint8_t *piece;
+		int rc;
+
+		if (m > n - off)
+			m = n - off;
+		piece = fuzz_dup(p + off, m);
+		rc = utf8_feed(&st, piece, m);
+		free(piece);
+		if (ref->failed && ref->fail_at < off + m) {
+			/* Fail fast: in the piece holding the bad byte. */
+			FUZZ_CHECK(rc == -1);
+			return;
+		}
+		FUZZ_CHECK(rc == 0);
+		off += m;
+	}
+	FUZZ_CHECK(!ref->failed);
+	FUZZ_CHECK(utf8_complete(&st) == ref->complete);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct ref ref = ref_validate(data, size);
+	uint8_t *copy = fuzz_dup(data, size);
+	uint32_t seed = fuzz_hash(data, size);
+	size_t sizes[16];
+
+	FUZZ_CHECK(utf8_valid(copy, size) == (!ref.failed && ref.complete));
+	free(copy);
+
+	/* Whole, byte by byte, and steps around the 8-byte ASCII skip. */
+	for (size_t step = 1; step <= 9; step++) {
+		sizes[0] = step;
+		check_split(data, size, &ref, sizes, 1);
+	}
+	sizes[0] = size + 1;
+	check_split(data, size, &ref, sizes, 1);
+
+	/* Random splits, from the input itself so crashes reproduce. */
+	for (int round = 0; round < 4; round++) {
+		for (size_t i = 0; i < 16; i++)
+			sizes[i] = fuzz_rand(&seed) % (round < 2 ? 5 : 40) + 1;
+		check_split(data, size, &ref, sizes, 16);
+	}
+
+	/* A prefix fails exactly when the bad byte is inside it. */
+	if (size > 0) {
+		size_t cut = fuzz_rand(&seed) % (size + 1);
+		struct ref rp = ref_validate(data, cut);
+
+		FUZZ_CHECK(rp.failed == (ref.failed && ref.fail_at < cut));
+		FUZZ_CHECK(utf8_valid(data, cut) == (!rp.failed && rp.complete));
+	}
+	return 0;
+}
