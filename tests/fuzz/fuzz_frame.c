@@ -552,6 +552,113 @@ check_build_close(const uint8_t *p, size_t len)
 	free(out);
 }
 
+/*
+ * ws_reader_decode, fed as relay.c feeds it (an incomplete header carried
+ * over in front of the next read), must pass on exactly the data payload
+ * and the control events of the step-by-step feeding ref.
+ */
+static void
+check_decode(const uint8_t *stream, size_t len, uint64_t max_message,
+    const struct feed_plan *plan, const struct outcome *ref)
+{
+	struct ws_reader r;
+	uint8_t *want = malloc(len + 1), *got = malloc(len + 1);
+	uint8_t *ctl_want = malloc(16 + 8 * len), *ctl_got = malloc(16 + 8 * len);
+	uint8_t *buf = malloc(len + FRAME_MAX_HEADER + 1);
+	uint8_t carry[FRAME_MAX_HEADER];
+	size_t nwant = 0, ngot = 0, ncw = 0, ncg = 0, carry_len = 0;
+	size_t pos = 0, ci = 0, i = 0;
+	bool failed = false, closed = false;
+	uint16_t code = 0;
+
+	FUZZ_CHECK(want && got && ctl_want && ctl_got && buf);
+	/* What ref saw, from its log: data bytes, and control events. */
+	while (i < ref->loglen) {
+		uint8_t tag = ref->log[i++];
+		uint64_t n;
+
+		if (tag == LOG_DATA)
+			i += 2;		/* opcode, fin */
+		else if (tag == LOG_CLOSE)
+			i += 2;		/* code */
+		memcpy(&n, ref->log + i, 8);
+		i += 8;
+		if (tag == LOG_DATA) {
+			memcpy(want + nwant, ref->log + i, n);
+			nwant += n;
+		} else {
+			ctl_want[ncw++] = tag;
+			memcpy(ctl_want + ncw, ref->log + i, n);
+			ncw += n;
+		}
+		i += n;
+	}
+
+	ws_reader_init(&r, max_message);
+	while (pos < len && !failed && !closed) {
+		size_t n = min_size(plan->chunk[ci++ % plan->nchunk], len - pos);
+		uint8_t *p = buf;
+		size_t left;
+
+		memcpy(buf, carry, carry_len);
+		memcpy(buf + carry_len, stream + pos, n);
+		pos += n;
+		left = carry_len + n;
+		for (;;) {
+			struct ws_decode d;
+
+			ws_reader_decode(&r, p, left, &d);
+			FUZZ_CHECK(d.data <= d.consumed && d.consumed <= left);
+			memcpy(got + ngot, p, d.data);
+			ngot += d.data;
+			p += d.consumed;
+			left -= d.consumed;
+			if (d.ev == WS_EV_ERROR) {
+				failed = true;
+				code = d.close_code;
+				break;
+			}
+			if (d.ev == WS_EV_PING || d.ev == WS_EV_PONG ||
+			    d.ev == WS_EV_CLOSE) {
+				ctl_got[ncg++] = d.ev == WS_EV_PING ? LOG_PING
+				    : d.ev == WS_EV_PONG ? LOG_PONG : LOG_CLOSE;
+				memcpy(ctl_got + ncg, r.ctl, r.ctl_len);
+				ncg += r.ctl_len;
+				if (d.ev == WS_EV_CLOSE) {
+					closed = true;
+					break;
+				}
+				continue;
+			}
+			/* Only an incomplete header is left over. */
+			FUZZ_CHECK(left < FRAME_MAX_HEADER);
+			FUZZ_CHECK(!r.in_frame || r.done < r.fh.len);
+			memcpy(carry, p, left);
+			carry_len = left;
+			break;
+		}
+	}
+	FUZZ_CHECK(failed == ref->failed);
+	FUZZ_CHECK(closed == ref->closed);
+	FUZZ_CHECK(ncg == ncw && memcmp(ctl_got, ctl_want, ncw) == 0);
+	if (failed) {
+		FUZZ_CHECK(code == ref->code);
+		/* Whole frames before the fault, perhaps part of the next. */
+		FUZZ_CHECK(ngot >= nwant && memcmp(got, want, nwant) == 0);
+	} else {
+		/* Data of a frame still open is passed on as it comes. */
+		FUZZ_CHECK(ngot == nwant + ref->framelen);
+		FUZZ_CHECK(memcmp(got, want, nwant) == 0);
+		FUZZ_CHECK(memcmp(got + nwant, ref->frame, ref->framelen) ==
+		    0);
+	}
+	free(want);
+	free(got);
+	free(ctl_want);
+	free(ctl_got);
+	free(buf);
+}
+
 static size_t
 size_of(uint8_t c)
 {
@@ -586,6 +693,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	feed(in.p, in.n, max_message, &bytewise, &o_byte);
 	compare(&o_whole, &o_byte);
 	compare(&o_plan, &o_byte);
+	check_decode(in.p, in.n, max_message, &plan, &o_byte);
+	check_decode(in.p, in.n, max_message, &bytewise, &o_byte);
 	outcome_free(&o_plan);
 	outcome_free(&o_whole);
 	outcome_free(&o_byte);
