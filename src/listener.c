@@ -1,4 +1,4 @@
-/* listener.c -- listening sockets, and each worker's watch on them */
+/* listener.c -- listening sockets, and accepting from them in an event loop */
 #include "listener.h"
 
 #include <errno.h>
@@ -14,9 +14,7 @@
 #include <event2/listener.h>
 
 #include "config.h"
-#include "gateway.h"
 #include "log.h"
-#include "session.h"
 #include "sockaddr.h"
 
 #define LISTEN_BACKLOG 4096
@@ -30,7 +28,8 @@ struct listener {
 };
 
 struct acceptor {
-	struct gateway *gw;
+	acceptor_fn fn;
+	void *arg;
 	const struct listener *l;
 	struct evconnlistener *evl[MAX_SOCKETS];
 	size_t n;
@@ -44,9 +43,7 @@ acceptor_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	struct acceptor *a = arg;
 
 	(void)evl;
-	a->gw->stats.accepted++;
-	/* session_new closes fd itself when it fails. */
-	session_new(a->gw, fd, sa, (socklen_t)salen, a->l->tls);
+	a->fn(fd, sa, salen, a->l->tls, a->arg);
 }
 
 static void
@@ -83,22 +80,24 @@ acceptor_error_cb(struct evconnlistener *evl, void *arg)
 }
 
 struct acceptor *
-acceptor_new(struct gateway *gw, const struct listener *l)
+acceptor_new(struct event_base *base, const struct listener *l,
+    acceptor_fn fn, void *arg)
 {
 	struct acceptor *a = calloc(1, sizeof(*a));
 
 	if (a == NULL)
 		return NULL;
-	a->gw = gw;
+	a->fn = fn;
+	a->arg = arg;
 	a->l = l;
-	a->resume = evtimer_new(gw->base, acceptor_resume_cb, a);
+	a->resume = evtimer_new(base, acceptor_resume_cb, a);
 	if (a->resume == NULL) {
 		acceptor_free(a);
 		return NULL;
 	}
 	for (size_t i = 0; i < l->n; i++) {
 		/* The socket belongs to the listener, not to this watch. */
-		a->evl[i] = evconnlistener_new(gw->base, acceptor_accept_cb, a,
+		a->evl[i] = evconnlistener_new(base, acceptor_accept_cb, a,
 		    LEV_OPT_CLOSE_ON_EXEC, 0, l->fds[i]);
 		if (a->evl[i] == NULL) {
 			acceptor_free(a);

@@ -1,19 +1,19 @@
-/* listener.h -- listening sockets, and each worker's watch on them */
+/* listener.h -- listening sockets, and accepting from them in an event loop */
 #ifndef WSGATE_LISTENER_H
 #define WSGATE_LISTENER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-struct gateway;
+struct event_base;
 struct listen_spec;
+struct sockaddr;
 struct listener;
 struct acceptor;
 
 /*
- * Bind and listen on every address spec resolves to.  The sockets are
- * shared: every worker accepts from them (see acceptor_new).  Returns NULL
- * with a message in err if any cannot be bound.
+ * Bind and listen on every address spec resolves to.  Returns NULL with a
+ * message in err if any cannot be bound.
  */
 struct listener *listener_new(const struct listen_spec *spec, char *err,
     size_t errsize);
@@ -26,11 +26,16 @@ bool listener_is_tls(const struct listener *l);
 /* The address actually bound (port 0 resolved), for logs and tests. */
 const char *listener_describe(const struct listener *l);
 
+/* Called with each accepted connection; it owns fd from then on. */
+typedef void (*acceptor_fn)(int fd, const struct sockaddr *sa, int salen,
+    bool tls, void *arg);
+
 /*
- * One worker's watch on a listener's sockets: the worker whose loop wakes
- * first accepts, so a busy worker leaves new connections to an idle one.
+ * Accept connections from a listener's sockets in an event loop, handing
+ * each to fn.  The sockets stay the listener's.
  */
-struct acceptor *acceptor_new(struct gateway *gw, const struct listener *l);
+struct acceptor *acceptor_new(struct event_base *base,
+    const struct listener *l, acceptor_fn fn, void *arg);
 void acceptor_free(struct acceptor *a);
 
 #endif

@@ -142,6 +142,12 @@ struct control {
 	size_t nlisteners;
 	struct gateway **workers;
 	size_t nworkers;
+	/* With several workers the main thread accepts and deals the
+	 * connections out in turn: waking every worker on each connection
+	 * lets one of them win most of the time. */
+	struct acceptor **acceptors;
+	size_t nacceptors;
+	size_t next_worker;
 	size_t running;			/* workers not yet exited */
 	size_t reload_acks;		/* outstanding WORKER_ACK_RELOAD */
 	size_t drain_acks;		/* outstanding WORKER_ACK_DRAIN */
@@ -159,6 +165,24 @@ control_send_all(struct control *ctl, enum worker_cmd cmd,
 {
 	for (size_t i = 0; i < ctl->nworkers; i++)
 		worker_send(ctl->workers[i], cmd, cfg);
+}
+
+static void
+control_stop_accepting(struct control *ctl)
+{
+	for (size_t i = 0; i < ctl->nacceptors; i++)
+		acceptor_free(ctl->acceptors[i]);
+	ctl->nacceptors = 0;
+}
+
+static void
+control_accept_cb(int fd, const struct sockaddr *sa, int salen, bool tls,
+    void *arg)
+{
+	struct control *ctl = arg;
+	struct gateway *gw = ctl->workers[ctl->next_worker++ % ctl->nworkers];
+
+	worker_hand_off(gw, fd, sa, salen, tls);
 }
 
 static void
@@ -251,6 +275,10 @@ begin_drain(struct control *ctl, double wait)
 		return;
 	}
 	ctl->draining = true;
+	if (ctl->nacceptors > 0) {
+		control_stop_accepting(ctl);
+		close_listeners(ctl);
+	}
 	ctl->drain_acks = ctl->nworkers;
 	control_send_all(ctl, WORKER_DRAIN, NULL);
 	log_info("draining: stopped accepting; %u session%s open; waiting "
@@ -375,14 +403,28 @@ control_start_workers(struct control *ctl, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		char err[256];
 
+		/* A single worker accepts itself: no hand-off. */
 		ctl->workers[i] = worker_new(i, &ctl->shared, ctl->cfg,
-		    ctl->listeners, ctl->nlisteners, ctl->notify_fd[1], err,
-		    sizeof(err));
+		    ctl->listeners, n == 1 ? ctl->nlisteners : 0,
+		    ctl->notify_fd[1], err, sizeof(err));
 		if (ctl->workers[i] == NULL) {
 			log_error("worker %u: %s", i, err);
 			return -1;
 		}
 		ctl->nworkers++;
+	}
+	if (n > 1) {
+		ctl->acceptors = calloc(ctl->nlisteners + 1,
+		    sizeof(*ctl->acceptors));
+		if (ctl->acceptors == NULL)
+			return -1;
+		for (size_t i = 0; i < ctl->nlisteners; i++) {
+			ctl->acceptors[i] = acceptor_new(ctl->base,
+			    ctl->listeners[i], control_accept_cb, ctl);
+			if (ctl->acceptors[i] == NULL)
+				return -1;
+			ctl->nacceptors++;
+		}
 	}
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
@@ -447,6 +489,8 @@ control_free(struct control *ctl)
 		    "rejected", (unsigned long long)total.accepted,
 		    (unsigned long long)total.upgraded,
 		    (unsigned long long)total.rejected);
+	control_stop_accepting(ctl);
+	free(ctl->acceptors);
 	free(ctl->workers);
 	close_listeners(ctl);
 	free(ctl->listeners);

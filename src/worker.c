@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,9 +24,14 @@
 
 #define WORKER_MAX 256
 
+/* Smaller than PIPE_BUF, so always written and read whole. */
 struct worker_msg {
 	enum worker_cmd cmd;
-	struct config *cfg;
+	struct config *cfg;		/* WORKER_RELOAD */
+	int fd;				/* WORKER_CONNECTION */
+	bool tls;
+	socklen_t salen;
+	struct sockaddr_storage sa;
 };
 
 /*
@@ -112,8 +118,29 @@ worker_cmd_cb(evutil_socket_t fd, short what, void *arg)
 		case WORKER_STOP:
 			event_base_loopbreak(gw->base);
 			break;
+		case WORKER_CONNECTION:
+			if (gw->draining) {
+				close(m.fd);
+				break;
+			}
+			gw->stats.accepted++;
+			/* session_new closes fd itself when it fails. */
+			session_new(gw, m.fd, (struct sockaddr *)&m.sa,
+			    m.salen, m.tls);
+			break;
 		}
 	}
+}
+
+static void
+worker_accept_cb(int fd, const struct sockaddr *sa, int salen, bool tls,
+    void *arg)
+{
+	struct gateway *gw = arg;
+
+	gw->stats.accepted++;
+	/* session_new closes fd itself when it fails. */
+	session_new(gw, fd, sa, (socklen_t)salen, tls);
 }
 
 static void *
@@ -163,8 +190,7 @@ worker_new(unsigned id, struct shared *shared, struct config *cfg,
 		snprintf(err, errsize, "out of memory");
 		goto fail;
 	}
-	if (pipe2(gw->cmd_fd, O_CLOEXEC) != 0 ||
-	    fcntl(gw->cmd_fd[0], F_SETFL, O_NONBLOCK) != 0) {
+	if (pipe2(gw->cmd_fd, O_CLOEXEC | O_NONBLOCK) != 0) {
 		snprintf(err, errsize, "pipe: %s", strerror(errno));
 		goto fail;
 	}
@@ -175,7 +201,8 @@ worker_new(unsigned id, struct shared *shared, struct config *cfg,
 		goto fail;
 	}
 	for (size_t i = 0; i < nlisteners; i++) {
-		gw->acceptors[i] = acceptor_new(gw, listeners[i]);
+		gw->acceptors[i] = acceptor_new(gw->base, listeners[i],
+		    worker_accept_cb, gw);
 		if (gw->acceptors[i] == NULL) {
 			snprintf(err, errsize, "cannot watch %s",
 			    listener_describe(listeners[i]));
@@ -203,20 +230,57 @@ worker_start(struct gateway *gw)
 	return 0;
 }
 
+/* Write one message to the worker's pipe, waiting up to a second if it
+ * is full (a stuck worker must not stall the main thread for ever). */
+static int
+worker_write(struct gateway *gw, const struct worker_msg *m)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		ssize_t n = write(gw->cmd_fd[1], m, sizeof(*m));
+		struct pollfd p = { gw->cmd_fd[1], POLLOUT, 0 };
+
+		if (n == (ssize_t)sizeof(*m))
+			return 0;
+		if (n >= 0 || (errno != EAGAIN && errno != EINTR))
+			break;
+		poll(&p, 1, 10);
+	}
+	return -1;
+}
+
 void
 worker_send(struct gateway *gw, enum worker_cmd cmd, struct config *cfg)
 {
-	struct worker_msg m = { cmd, cfg != NULL ? config_ref(cfg) : NULL };
-	ssize_t n;
+	struct worker_msg m;
 
-	/* Smaller than PIPE_BUF: written whole or not at all. */
-	do {
-		n = write(gw->cmd_fd[1], &m, sizeof(m));
-	} while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(m)) {
+	memset(&m, 0, sizeof(m));
+	m.cmd = cmd;
+	m.cfg = cfg != NULL ? config_ref(cfg) : NULL;
+	m.fd = -1;
+	if (worker_write(gw, &m) != 0) {
 		log_error("worker %u: cannot send a command: %s", gw->id,
 		    strerror(errno));
 		config_unref(m.cfg);
+	}
+}
+
+void
+worker_hand_off(struct gateway *gw, int fd, const struct sockaddr *sa,
+    int salen, bool tls)
+{
+	struct worker_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.cmd = WORKER_CONNECTION;
+	m.fd = fd;
+	m.tls = tls;
+	m.salen = (socklen_t)salen < sizeof(m.sa) ? (socklen_t)salen
+	    : (socklen_t)sizeof(m.sa);
+	memcpy(&m.sa, sa, m.salen);
+	if (worker_write(gw, &m) != 0) {
+		log_warn("worker %u is not taking connections: dropping one",
+		    gw->id);
+		close(fd);
 	}
 }
 
@@ -231,8 +295,11 @@ worker_free(struct gateway *gw)
 		pthread_join(gw->thread, NULL);
 	/* Commands sent after the worker had stopped listening. */
 	while (gw->cmd_fd[0] >= 0 &&
-	    read(gw->cmd_fd[0], &m, sizeof(m)) == (ssize_t)sizeof(m))
+	    read(gw->cmd_fd[0], &m, sizeof(m)) == (ssize_t)sizeof(m)) {
 		config_unref(m.cfg);
+		if (m.cmd == WORKER_CONNECTION)
+			close(m.fd);
+	}
 	worker_stop_accepting(gw);
 	free(gw->acceptors);
 	if (gw->cmd_ev != NULL)

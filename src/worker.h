@@ -2,7 +2,9 @@
 #ifndef WSGATE_WORKER_H
 #define WSGATE_WORKER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 struct gateway;
 struct config;
@@ -15,6 +17,7 @@ enum worker_cmd {
 	WORKER_DRAIN,		/* stop accepting; exit when sessions end */
 	WORKER_CLOSE_ALL,	/* close every open session with 1001 */
 	WORKER_STOP,		/* exit now, dropping every session */
+	WORKER_CONNECTION,	/* a connection the main thread accepted */
 };
 
 /* What a worker tells the main thread (one byte on its notify pipe). */
@@ -23,8 +26,9 @@ enum worker_cmd {
 #define WORKER_EXITED 'x'
 
 /*
- * Make worker id, accepting on every listener, with a reference to cfg.
- * Returns NULL with a message in err.
+ * Make worker id with a reference to cfg, accepting on the given listeners
+ * itself (none: the main thread hands it connections).  Returns NULL with
+ * a message in err.
  */
 struct gateway *worker_new(unsigned id, struct shared *shared,
     struct config *cfg, struct listener **listeners, size_t nlisteners,
@@ -33,6 +37,10 @@ int worker_start(struct gateway *gw);
 /* Takes a reference to cfg for WORKER_RELOAD (NULL otherwise). */
 void worker_send(struct gateway *gw, enum worker_cmd cmd,
     struct config *cfg);
+/* Give an accepted connection to the worker (which then owns fd; closed
+ * here if the worker cannot take it). */
+void worker_hand_off(struct gateway *gw, int fd, const struct sockaddr *sa,
+    int salen, bool tls);
 /* After the thread has exited (WORKER_EXITED): join and free. */
 void worker_free(struct gateway *gw);
 
