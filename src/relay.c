@@ -368,8 +368,6 @@ relay_backend_frame(struct session *s, bool all)
 			    err != EINTR) {
 				session_backend_gone(s, true, "backend "
 				    "connection error");
-			} else {
-				session_touch(s);
 			}
 			return;
 		}
@@ -384,6 +382,9 @@ relay_backend_frame(struct session *s, bool all)
 		}
 		evbuffer_commit_space(out, &v, 1);
 		s->bytes_down += (uint64_t)n;
+		/* Backend data is activity too (idle_timeout): stamp it even
+		 * when this short read ends the loop. */
+		session_touch(s);
 		if ((size_t)n < cap)
 			return;
 	}

@@ -158,6 +158,21 @@ class Handshake(h.GatewayTestCase):
         self.assertEqual(self.echo.conns, [])
 
 
+class Tick(h.Backend):
+    """Sends one byte every 0.1 s, `count` times, then reads until EOF."""
+
+    def __init__(self, count, **kw):
+        self.count = count
+        super().__init__(**kw)
+
+    def handle(self, conn):
+        for _ in range(self.count):
+            if not self.send_all(conn, b"t") or \
+                    self.stopping.wait(0.1):
+                return
+        self.drain_until_eof(conn)
+
+
 class Sessions(h.GatewayTestCase):
     """Limits on open sessions: idle_timeout and max_connections."""
 
@@ -179,6 +194,21 @@ class Sessions(h.GatewayTestCase):
         self.assertEqual(c.expect_eof(), b"")
         gw.wait_log(r"close .*up=1 down=0 .*code=1001 by=gateway "
                     r"reason=\"idle timeout")
+
+    def test_backend_data_alone_keeps_session(self):
+        """Data from the backend is activity too: a silent client whose
+        backend talks every 0.1 s for 1.6 s is not idle (0.8 s)."""
+        tick = self.backend(Tick, 16)
+        gw = self.gateway({"r": {"path": "/", "backend": tick.addr,
+                                 "idle_timeout": "0.8"}})
+        c = self.raw(gw)
+        c.handshake("/")
+        got, others = c.recv_data(100, limit=10)
+        self.assertEqual(got, b"t" * 16)
+        self.assertEqual([f.close_code for f in others], [1001])
+        c.send_frame(OP_CLOSE, h.close_payload(1001))
+        c.expect_eof()
+        tick.wait_eof()
 
     def open(self, gw, path):
         c = self.raw(gw)
