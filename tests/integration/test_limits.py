@@ -113,7 +113,7 @@ class Handshake(h.GatewayTestCase):
                  b"a" * 1100),
                 ("endless request line", b"GET /" + b"b" * 1100),
                 ("endless header list", b"GET /r HTTP/1.1\r\n" +
-                 b"X: y\r\n" * 200)):
+                 (b"X-Pad: " + b"y" * 30 + b"\r\n") * 40)):
             with self.subTest(what):
                 mark = gw.mark()
                 c = self.raw(gw, limit=5)
@@ -181,8 +181,11 @@ class Sessions(h.GatewayTestCase):
         and the backend connection closed (before the client has even
         answered)."""
         sink = self.backend(h.SinkBackend)
+        # A long close_timeout: the backend must be closed by the idle
+        # close itself, not when the session is finally dropped.
         gw = self.gateway({"r": {"path": "/", "backend": sink.addr,
-                                 "idle_timeout": "0.5"}})
+                                 "idle_timeout": "0.5",
+                                 "close_timeout": "30"}})
         c = self.raw(gw)
         c.handshake("/")
         c.send_frame(OP_BINARY, b"x")
@@ -322,12 +325,16 @@ class Robustness(h.GatewayTestCase):
                                 r"code=1002 by=client" % port)
                 n += 1
 
+    # close_timeout is long in these: the backend must be closed because
+    # the client left, not when the session is finally dropped.
+
     def test_client_reset_while_uploading(self):
         """RST from the client in the middle of a 4 MiB frame: the
         backend gets a clean EOF after a prefix of the payload, the
         session is logged (1006), descriptors go back."""
         sink = self.backend(h.SinkBackend)
-        gw = self.gateway({"r": {"path": "/", "backend": sink.addr}})
+        gw = self.gateway({"r": {"path": "/", "backend": sink.addr,
+                                 "close_timeout": "30"}})
         base = gw.fd_count()
         payload = os.urandom(MiB)
         key = os.urandom(4)
@@ -349,7 +356,8 @@ class Robustness(h.GatewayTestCase):
         """RST from the client while the backend streams to it: the
         backend sees EOF, the session is logged, descriptors go back."""
         src = self.backend(StreamUntilEof)
-        gw = self.gateway({"r": {"path": "/", "backend": src.addr}})
+        gw = self.gateway({"r": {"path": "/", "backend": src.addr,
+                                 "close_timeout": "30"}})
         base = gw.fd_count()
         c = self.raw(gw, rcvbuf=64 * KiB)
         c.handshake("/")
@@ -365,7 +373,8 @@ class Robustness(h.GatewayTestCase):
 
     def test_client_reset_inside_a_header(self):
         sink = self.backend(h.SinkBackend)
-        gw = self.gateway({"r": {"path": "/", "backend": sink.addr}})
+        gw = self.gateway({"r": {"path": "/", "backend": sink.addr,
+                                 "close_timeout": "30"}})
         base = gw.fd_count()
         c = self.raw(gw)
         c.handshake("/")
