@@ -301,8 +301,11 @@ relay_client_pull(struct session *s)
 		if (!relay_client_bytes(s, scratch, (size_t)n))
 			return;
 		relay_flush(s, false);
-		if ((size_t)nread < cap)
-			break;		/* read less than asked: drained */
+		/* Read less than asked: drained.  Or the pongs of a client
+		 * that pings but does not read have filled its queue: read
+		 * no more now (it is paused below). */
+		if ((size_t)nread < cap || room(s, s->client) == 0)
+			break;
 	}
 	session_touch(s);
 	relay_flush(s, true);	/* pongs */

@@ -387,6 +387,46 @@ class Robustness(h.GatewayTestCase):
         h.wait_until(lambda: gw.fd_count() <= base, 5,
                      "fds back to %d" % base)
 
+    def test_ping_flood_without_reading(self):
+        """A client that sends pings and never reads the pongs: once
+        max_buffer of pongs wait for it, wsgate stops reading it, so the
+        flood stalls and memory stays bounded."""
+        sink = self.backend(h.SinkBackend)
+        gw = self.gateway({"r": {"path": "/", "backend": sink.addr,
+                                 "max_buffer": "64k"}})
+        c = self.raw(gw, rcvbuf=16 * KiB)
+        c.handshake("/")
+        rss0 = gw.rss_kb()
+        block = h.build_frame(OP_PING, b"p" * 125) * 512     # 66 KiB
+        limit = 256 * MiB
+        sent = 0
+        peak = rss0
+        c.sock.setblocking(False)
+        view = memoryview(b"")
+        last = time.monotonic()
+        while sent < limit and time.monotonic() - last < 1.0:
+            if not view:
+                view = memoryview(block)
+            try:
+                n = c.sock.send(view)
+            except BlockingIOError:
+                time.sleep(0.02)
+                peak = max(peak, gw.rss_kb())
+                continue
+            view = view[n:]
+            sent += n
+            last = time.monotonic()
+        peak = max(peak, gw.rss_kb())
+        self.assertLess(sent, limit, "wsgate took %d bytes of pings from "
+                        "a client that reads nothing" % sent)
+        # At most max_buffer of pongs plus those of one read (128 KiB of
+        # pings).  ASan's quarantine and valgrind distort RSS.
+        if not (h.VALGRIND or h.SANITIZER):
+            self.assertLess(peak - rss0, 1024,
+                            "RSS grew from %d to %d kB" % (rss0, peak))
+        reset(c)
+        gw.wait_log(r"close client=.*code=1006", 10)
+
     def test_many_sessions_no_growth(self):
         """1,000 connect / upgrade / echo / close cycles (fewer under
         sanitizers and valgrind), 8 at a time: afterwards as many
