@@ -106,3 +106,5 @@ format:
 
 format-check:
 	@clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/unit/*.h
+
+-include tests/valgrind.mk

@@ -33,7 +33,10 @@ its "listening on" log lines, read before its "ready" line (logged once
 the signal handlers are installed).
 
 Everything waits with a deadline: nothing here can block forever.  Times
-are multiplied by SCALE, which run.py raises for sanitizer builds.
+are multiplied by SCALE, which run.py raises for sanitizer builds and
+valgrind.  WSGATE_WRAPPER puts a command in front of the binary (run.py
+--valgrind sets a memcheck one; each process then logs to its own file,
+checked when the gateway exits).
 """
 
 import asyncio
