@@ -146,6 +146,23 @@ class Framing(Case):
                 want += data
         self.closes(c, backend_got=bytes(want))
 
+    def test_backend_bytes_become_binary_messages_up_to_64k(self):
+        """What the backend sends arrives as unfragmented, unmasked binary
+        messages of at most 65535 bytes, in order."""
+        data = os.urandom(300 * KiB + 7)
+        src = self.backend(h.SourceBackend, data, close_after=False)
+        gw = self.gateway({"r": {"path": "/", "backend": src.addr}})
+        c = self.raw(gw)
+        c.handshake("/")
+        got = bytearray()
+        while len(got) < len(data):
+            f = c.recv_frame()
+            self.assertEqual(f.opcode, OP_BINARY, f)
+            self.assert_server_frame(f)
+            self.assertLessEqual(len(f.payload), 65535)
+            got += f.payload
+        self.assertEqual(bytes(got), data)
+
     def test_reserved_opcodes_1002(self):
         for op in RESERVED_OPCODES:
             with self.subTest(opcode=op):

@@ -253,6 +253,19 @@ class Sessions(h.GatewayTestCase):
         self.still_echoes(a2)
         self.still_echoes(b1)
 
+    def test_default_max_connections_from_open_file_limit(self):
+        """max_connections = 0: two descriptors per session and 64 to
+        spare, from the open file limit (raised to its hard limit)."""
+        if h.VALGRIND:
+            self.skipTest("valgrind keeps some descriptors for itself")
+        echo = self.backend(h.EchoBackend)
+        gw = self.gateway({"a": {"path": "/a", "backend": echo.addr}})
+        n = int(gw.wait_log(r"ready \(max_connections (\d+)\)").group(1))
+        with open("/proc/%d/limits" % gw.pid) as f:
+            soft = next(int(ln.split()[3]) for ln in f
+                        if ln.startswith("Max open files"))
+        self.assertEqual(n, (soft - 64) // 2)
+
     def test_route_max_connections_503(self):
         echo = self.backend(h.EchoBackend)
         gw = self.gateway({"a": {"path": "/a", "backend": echo.addr,
