@@ -200,10 +200,10 @@ class Sessions(h.GatewayTestCase):
 
     def test_backend_data_alone_keeps_session(self):
         """Data from the backend is activity too: a silent client whose
-        backend talks every 0.1 s for 1.6 s is not idle (0.8 s)."""
+        backend talks every 0.1 s for 1.6 s is not idle (1 s)."""
         tick = self.backend(Tick, 16)
         gw = self.gateway({"r": {"path": "/", "backend": tick.addr,
-                                 "idle_timeout": "0.8"}})
+                                 "idle_timeout": "1"}})
         c = self.raw(gw)
         c.handshake("/")
         got, others = c.recv_data(100, limit=10)
