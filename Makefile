@@ -118,3 +118,4 @@ format-check:
 	@clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/unit/*.h
 
 -include tests/fuzz/fuzz.mk
+-include tests/valgrind.mk

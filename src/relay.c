@@ -320,8 +320,11 @@ relay_client_pull(struct session *s)
 		if (!relay_client_bytes(s, scratch, (size_t)n))
 			return;
 		relay_flush(s, false);
-		if ((size_t)nread < cap)
-			break;		/* read less than asked: drained */
+		/* Read less than asked: drained.  Or the pongs of a client
+		 * that pings but does not read have filled its queue: read
+		 * no more now (it is paused below). */
+		if ((size_t)nread < cap || room(s, s->client) == 0)
+			break;
 	}
 	session_touch(s);
 	relay_flush(s, true);	/* pongs */
@@ -387,8 +390,6 @@ relay_backend_frame(struct session *s, bool all)
 			    err != EINTR) {
 				session_backend_gone(s, true, "backend "
 				    "connection error");
-			} else {
-				session_touch(s);
 			}
 			return;
 		}
@@ -403,6 +404,9 @@ relay_backend_frame(struct session *s, bool all)
 		}
 		evbuffer_commit_space(out, &v, 1);
 		s->bytes_down += (uint64_t)n;
+		/* Backend data is activity too (idle_timeout): stamp it even
+		 * when this short read ends the loop. */
+		session_touch(s);
 		if ((size_t)n < cap)
 			return;
 	}

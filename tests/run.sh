@@ -47,6 +47,7 @@ done
 if [ -f tests/integration/run.py ]; then
 	run_suite "integration" $PY tests/integration/run.py --binary "$B/wsgate"
 	run_suite "integration-asan" $PY tests/integration/run.py --binary "$B/asan/wsgate" --sanitizer
+	run_suite "valgrind" $PY tests/integration/run.py --binary "$B/wsgate" --valgrind
 fi
 
 run_suite "docker" tests/docker/check.sh

@@ -33,7 +33,10 @@ its "listening on" log lines, read before its "ready" line (logged once
 the signal handlers are installed).
 
 Everything waits with a deadline: nothing here can block forever.  Times
-are multiplied by SCALE, which run.py raises for sanitizer builds.
+are multiplied by SCALE, which run.py raises for sanitizer builds and
+valgrind.  WSGATE_WRAPPER puts a command in front of the binary (run.py
+--valgrind sets a memcheck one; each process then logs to its own file,
+checked when the gateway exits).
 """
 
 import asyncio
@@ -59,6 +62,12 @@ SCALE = float(os.environ.get("WSGATE_TEST_SCALE", "1"))
 # An ASan/UBSan build: slower, and its allocator keeps freed memory in
 # quarantine, so RSS grows with the bytes that flowed.
 SANITIZER = os.environ.get("WSGATE_TEST_SANITIZER", "") == "1"
+# A command put in front of the binary, split on spaces, e.g.
+#   WSGATE_WRAPPER="valgrind --tool=memcheck --leak-check=full"
+# A valgrind wrapper gets --log-file=<gateway dir>/valgrind.%p.log, and
+# the gateway's exit check then reads that report too.
+WRAPPER = os.environ.get("WSGATE_WRAPPER", "").split()
+VALGRIND = bool(WRAPPER) and os.path.basename(WRAPPER[0]) == "valgrind"
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 
@@ -191,7 +200,9 @@ class Gateway:
     # -- life
 
     def start(self):
-        cmd = [self.binary, "-c", self.config_path, "-v"] + self.args
+        cmd = (wrapper_prefix(self.dir) + [self.binary, "-c",
+                                           self.config_path, "-v"] +
+               self.args)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, env=self.env,
@@ -288,29 +299,36 @@ class Gateway:
         return self.start()
 
     def __exit__(self, etype, exc, tb):
+        # The directory goes last: check_exit() reads valgrind's logs
+        # there.
         try:
-            if self.returncode is None:
-                self.stop()
-        except AssertionError:
-            self._dump()
-            if etype is None:
+            try:
+                if self.returncode is None:
+                    self.stop()
+            except AssertionError:
+                self._dump()
+                if etype is None:
+                    raise
+                return False
+            if etype is not None:
+                self._dump()
+                return False
+            try:
+                self.check_exit()
+            except AssertionError:
+                self._dump()
                 raise
+            return False
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
-        if etype is not None:
-            self._dump()
-            return False
-        try:
-            self.check_exit()
-        except AssertionError:
-            self._dump()
-            raise
-        return False
 
     def check_exit(self):
         report = self.sanitizer_report()
         if report:
             raise AssertionError("sanitizer report from wsgate:\n" + report)
+        report = valgrind_report(self.dir)
+        if report:
+            raise AssertionError("valgrind report from wsgate:\n" + report)
         if self.returncode != 0:
             raise AssertionError("wsgate exited %s" % self.returncode)
 
@@ -380,17 +398,64 @@ class Gateway:
         return len(os.listdir("/proc/%d/fd" % self.pid))
 
 
+def wrapper_prefix(logdir):
+    """WRAPPER as a command prefix; valgrind logs to files in logdir (not
+    to stderr, where the gateway's own log is read)."""
+    if not VALGRIND:
+        return list(WRAPPER)
+    return WRAPPER + ["--log-file=%s" % os.path.join(logdir,
+                                                     "valgrind.%p.log")]
+
+
+# A clean memcheck report has "ERROR SUMMARY: 0 errors" and, with
+# --leak-check=full, no definite or indirect leak.
+_VG_ERRORS = re.compile(r"ERROR SUMMARY: (\d+) errors")
+_VG_LOST = re.compile(r"(definitely|indirectly) lost: ([\d,]+) bytes")
+
+
+def valgrind_report(logdir):
+    """The text of every valgrind log in logdir that shows an error or a
+    definite/indirect leak ("" when clean or not under valgrind).  A log
+    without an error summary (valgrind killed) counts as a report."""
+    if not VALGRIND:
+        return ""
+    bad = []
+    try:
+        names = sorted(n for n in os.listdir(logdir)
+                       if n.startswith("valgrind."))
+    except OSError:
+        names = []
+    for name in names:
+        with open(os.path.join(logdir, name), errors="replace") as f:
+            text = f.read()
+        errors = [int(m.group(1)) for m in _VG_ERRORS.finditer(text)]
+        lost = [int(m.group(2).replace(",", ""))
+                for m in _VG_LOST.finditer(text)]
+        if not errors or any(errors) or any(lost):
+            bad.append("==== %s\n%s" % (name, text[-20000:]))
+    return "\n".join(bad)
+
+
 def run_binary(args, limit=10, binary=None, cwd=None):
     """Run wsgate to completion (e.g. -t, -V): (exit code, stdout, stderr).
-    AssertionError if it printed a sanitizer report."""
-    p = subprocess.run([os.path.abspath(binary or BINARY)] + list(args),
-                       cwd=cwd, stdin=subprocess.DEVNULL,
-                       capture_output=True, timeout=timeout(limit))
+    AssertionError if it printed a sanitizer (or valgrind) report."""
+    logdir = tempfile.mkdtemp(prefix="wsgate-run-")
+    try:
+        p = subprocess.run(wrapper_prefix(logdir) +
+                           [os.path.abspath(binary or BINARY)] + list(args),
+                           cwd=cwd, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=timeout(limit))
+        vg = valgrind_report(logdir)
+    finally:
+        shutil.rmtree(logdir, ignore_errors=True)
     out = p.stdout.decode("utf-8", "replace")
     err = p.stderr.decode("utf-8", "replace")
     if any(m in err for m in SANITIZER_MARKS):
         raise AssertionError("sanitizer report from wsgate %s:\n%s" %
                              (" ".join(args), err))
+    if vg:
+        raise AssertionError("valgrind report from wsgate %s:\n%s" %
+                             (" ".join(args), vg))
     return p.returncode, out, err
 
 
@@ -731,21 +796,25 @@ def mask_bytes(data, key):
 
 
 def build_frame(opcode, payload=b"", fin=True, rsv=0, mask=True, key=None,
-                length=None):
+                length=None, len_bytes=None):
     """One frame's bytes, any combination allowed (RFC 6455 5.2).
 
     rsv: the three RSV bits as a number 0..7; mask: a masked (client)
     frame, with key or a random one; length: lie about the payload length
-    (the header says length, the payload bytes are sent as given).
+    (the header says length, the payload bytes are sent as given);
+    len_bytes: 0, 2 or 8 to force the 7-bit, 16-bit or 64-bit length
+    field (non-minimal encodings: RFC 6455 5.2 allows them).
     """
     if isinstance(payload, str):
         payload = payload.encode()
     n = len(payload) if length is None else length
     b0 = (0x80 if fin else 0) | ((rsv & 7) << 4) | (opcode & 0x0F)
     mbit = 0x80 if mask else 0
-    if n < 126:
+    if len_bytes is None:
+        len_bytes = 0 if n < 126 else 2 if n < 65536 else 8
+    if len_bytes == 0:
         hdr = struct.pack("!BB", b0, mbit | n)
-    elif n < 65536:
+    elif len_bytes == 2:
         hdr = struct.pack("!BBH", b0, mbit | 126, n)
     else:
         hdr = struct.pack("!BBQ", b0, mbit | 127, n)

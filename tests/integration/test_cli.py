@@ -132,7 +132,7 @@ class Options(h.GatewayTestCase):
         with h.Gateway(h.BINARY, h.config({"r": {"path": "/", "backend":
                                                   echo.addr}}),
                        args=["-q"], wait_ready=False) as gw:
-            h.time.sleep(0.3)
+            h.time.sleep(h.timeout(0.3))     # valgrind starts slowly
             self.assertTrue(gw.running())
         self.assertEqual(gw.returncode, 0)
         self.assertEqual([ln for ln in gw.lines
