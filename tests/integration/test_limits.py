@@ -260,7 +260,7 @@ class Sessions(h.GatewayTestCase):
             self.skipTest("valgrind keeps some descriptors for itself")
         echo = self.backend(h.EchoBackend)
         gw = self.gateway({"a": {"path": "/a", "backend": echo.addr}})
-        n = int(gw.wait_log(r"ready \(max_connections (\d+)\)").group(1))
+        n = int(gw.wait_log(r"ready \(.*max_connections (\d+)\)").group(1))
         with open("/proc/%d/limits" % gw.pid) as f:
             soft = next(int(ln.split()[3]) for ln in f
                         if ln.startswith("Max open files"))
