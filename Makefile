@@ -95,3 +95,5 @@ format:
 
 format-check:
 	@clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/unit/*.h
+
+-include tools/bench/bench.mk

@@ -354,6 +354,29 @@ conn_pump(struct conn *c)
 {
 	if (opt.scenario != SC_TPUT || c->state != CONN_OPEN || draining)
 		return;
+	if (!opt.ws) {
+		/* Unframed messages are just consecutive stream bytes: copy
+		 * as many as fit at once, so raw TCP targets do not pay for
+		 * per-message work they do not need. */
+		uint64_t inflight = c->tx - c->rx, k = 0;
+
+		if (inflight < opt.window)
+			k = (opt.window - inflight) / opt.size;
+		if (k == 0 && inflight == 0)
+			k = 1;
+		out_reserve(c, opt.size);	/* compacts */
+		if (k > (c->out_cap - c->out_len) / opt.size)
+			k = (c->out_cap - c->out_len) / opt.size;
+		if (k > MAX_MSG / opt.size)
+			k = MAX_MSG / opt.size;
+		if (k == 0)
+			return;
+		memcpy(c->out + c->out_len, pattern + c->tx % PAT_PERIOD,
+		    k * opt.size);
+		c->out_len += k * opt.size;
+		c->tx += k * opt.size;
+		return;
+	}
 	while (c->tx == c->rx || c->tx - c->rx + opt.size <= opt.window)
 		if (!queue_message(c))
 			break;
