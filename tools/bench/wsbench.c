@@ -419,7 +419,8 @@ conn_end(struct conn *c, uint64_t *counter)
 	if (opt.scenario == SC_IDLE && !c->ready && counter != NULL)
 		failed_now++;
 	conn_free(c);
-	if (opt.scenario == SC_RATE && again && !draining && !stop)
+	if (opt.scenario == SC_RATE && again && !draining && !stop &&
+	    (opt.max_count == 0 || (long)st.sessions < opt.max_count))
 		conn_start(slot);
 }
 
@@ -868,6 +869,8 @@ conn_start(size_t slot)
 
 /* ------------------------------------------------------------ the loop */
 
+static bool enough_sessions(void);
+
 /* Give up on connects, handshakes and close handshakes that take too long. */
 static void
 sweep(uint64_t t)
@@ -881,7 +884,8 @@ sweep(uint64_t t)
 		struct conn *c = slots[i];
 
 		if (c == NULL) {
-			if (opt.scenario == SC_RATE && !draining)
+			if (opt.scenario == SC_RATE && !draining &&
+			    !enough_sessions())
 				conn_start(i);
 			continue;
 		}
