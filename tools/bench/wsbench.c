@@ -155,6 +155,7 @@ static struct conn	**slots;
 static size_t		 nslots;
 static uint8_t		*pattern;	/* PAT_PERIOD + MAX_MSG + RBUF_SIZE */
 static uint8_t		*rbuf;
+static bool		 started;	/* tput, lat: every connection is open */
 static bool		 measuring;	/* inside the measurement window */
 static bool		 draining;	/* window over: send nothing new */
 static int		 open_now;	/* connections upgraded and not closed */
@@ -352,7 +353,8 @@ conn_flush(struct conn *c)
 static void
 conn_pump(struct conn *c)
 {
-	if (opt.scenario != SC_TPUT || c->state != CONN_OPEN || draining)
+	if (opt.scenario != SC_TPUT || c->state != CONN_OPEN || !started ||
+	    draining)
 		return;
 	if (!opt.ws) {
 		/* Unframed messages are just consecutive stream bytes: copy
@@ -456,7 +458,8 @@ conn_opened(struct conn *c)
 	open_now++;
 	if (opt.scenario == SC_RATE || opt.scenario == SC_IDLE)
 		push_sample(&st.hs, &st.nhs, now_ns() - c->t_start);
-	if (opt.scenario != SC_TPUT) {
+	if (opt.scenario == SC_RATE || opt.scenario == SC_IDLE ||
+	    (opt.scenario == SC_LAT && started)) {
 		queue_message(c);
 		c->t_mark = now_ns();
 	}
@@ -959,7 +962,11 @@ on_signal(int sig)
 
 /* ------------------------------------------------------------ scenarios */
 
-/* tput and lat: open all, warm up, measure; returns the window in s. */
+/*
+ * tput and lat: open all, then start the traffic (so a gateway's accepts
+ * and handshakes do not compete with it), warm up, measure; returns the
+ * window in s.
+ */
 static double
 run_steady(char *json, size_t size, double *client_cpu)
 {
@@ -971,6 +978,20 @@ run_steady(char *json, size_t size, double *client_cpu)
 		conn_start(i);
 	run_until(t0 + (uint64_t)(opt.conn_timeout * NS), all_open);
 	opened = open_now;
+	started = true;
+	for (size_t i = 0; i < nslots; i++) {
+		struct conn *c = slots[i];
+
+		if (c == NULL || c->state != CONN_OPEN)
+			continue;
+		if (opt.scenario == SC_LAT) {
+			queue_message(c);
+			c->t_mark = now_ns();
+		}
+		conn_pump(c);
+		if (conn_flush(c) < 0)
+			conn_fail(c);
+	}
 	run_until(now_ns() + (uint64_t)(opt.warmup * NS), NULL);
 	measuring = true;
 	mark("start");
