@@ -900,7 +900,7 @@ def main():
     print("\nwall time %.0f s; JSON: %s; logs: %s" % (
         data["meta"]["wall_s"], out, logdir))
     bad = [t for t in data["targets"] if t["kind"] == "wsgate" and (
-        t.get("errors") or any(errors_of(c).get(k) for c in t["cells"]
+        t.get("errors") or t.get("skipped") or any(errors_of(c).get(k) for c in t["cells"]
                               for k in ("verify_errors",
                                         "protocol_errors")))]
     return 1 if bad else 0
