@@ -125,6 +125,14 @@ def tree_mem(root):
     return {"rss_kB": rss, "pss_kB": pss, "procs": len(pids)}
 
 
+def mem_available_mb():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) // 1024
+    return 0
+
+
 def listening_ports(pid):
     """TCP ports the process listens on (its sockets in state LISTEN)."""
     inodes = set()
@@ -447,6 +455,7 @@ def run_idle(args, gw, backend, base):
 
     res, _ = wsbench(args, gw, backend, base + [
         "-N", str(args.nsrc), "-K", "64", "-F", "200", "-d", "120",
+        "-M", str(max(2048, mem_available_mb() * 15 // 100)),
         "-T", "60"], 240, on_ready)
     after = snap or before
     n = max(1, res["ready"])

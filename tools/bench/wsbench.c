@@ -117,6 +117,7 @@ static struct {
 	int		 nsrc;
 	int		 pending_max;
 	int		 max_fail;
+	long		 mem_floor_mb;	/* idle: stop opening below this */
 	uint64_t	 seed;
 } opt = {
 	.scenario = SC_TPUT,
@@ -1046,12 +1047,30 @@ idle_can_start(void)
 	    (idle_next < nslots && inflight < opt.pending_max);
 }
 
+/* MemAvailable in MiB, or -1. */
+static long
+mem_available_mb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "MemAvailable: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb < 0 ? -1 : kb / 1024;
+}
+
 /* idle: open them all, report, hold until told or the hold time ends. */
 static double
 run_idle(char *json, size_t size)
 {
 	uint64_t t0 = now_ns(), deadline = t0 + (uint64_t)(opt.duration * NS);
 	const char *why = "all tried";
+	size_t requested = nslots;
 	struct pollfd in = { .fd = 0, .events = POLLIN };
 	double ramp;
 
@@ -1061,8 +1080,22 @@ run_idle(char *json, size_t size)
 			break;
 		}
 		while (idle_next < nslots && idle_can_start() &&
-		    !idle_all_tried())
+		    !idle_all_tried()) {
+			/* A gateway that costs megabytes per connection
+			 * must not take the machine down with it. */
+			if (opt.mem_floor_mb > 0 && idle_next % 200 == 0 &&
+			    mem_available_mb() >= 0 &&
+			    mem_available_mb() < opt.mem_floor_mb) {
+				why = "memory floor";
+				break;
+			}
 			conn_start(idle_next++);
+		}
+		if (strcmp(why, "memory floor") == 0) {
+			nslots = idle_next;	/* stop here */
+			run_until(deadline, idle_all_tried);
+			break;
+		}
 		if (idle_all_tried())
 			break;
 		if (now_ns() >= deadline) {
@@ -1084,7 +1117,7 @@ run_idle(char *json, size_t size)
 	snprintf(json, size,
 	    "\"requested\":%zu,\"ready\":%d,\"failed\":%d,"
 	    "\"still_open\":%d,\"stop_reason\":\"%s\",\"ramp_s\":%.3f,",
-	    nslots, ready_now, failed_now, open_now, why, ramp);
+	    requested, ready_now, failed_now, open_now, why, ramp);
 	return ramp;
 }
 
@@ -1114,8 +1147,8 @@ usage(void)
 	    "usage: wsbench -t HOST:PORT [-P ws|tcp] [-s tput|lat|rate|idle]\n"
 	    "    [-c conns] [-S size] [-w window] [-d seconds] [-W warmup]\n"
 	    "    [-n max_count] [-T hold] [-C connect_timeout] [-N nsrc]\n"
-	    "    [-K max_pending] [-F max_fail] [-u path] [-o origin]\n"
-	    "    [-x subprotocol] [-r seed]\n");
+	    "    [-K max_pending] [-F max_fail] [-M mem_floor_MiB] [-u path]\n"
+	    "    [-o origin] [-x subprotocol] [-r seed]\n");
 	exit(2);
 }
 
@@ -1162,8 +1195,8 @@ main(int argc, char **argv)
 
 	if (getrandom(&opt.seed, sizeof(opt.seed), 0) != sizeof(opt.seed))
 		opt.seed = now_ns() ^ (uint64_t)getpid() << 32;
-	while ((ch = getopt(argc, argv, "t:P:s:c:S:w:d:W:n:T:C:N:K:F:u:o:x:r:"))
-	    != -1) {
+	while ((ch = getopt(argc, argv,
+	    "t:P:s:c:S:w:d:W:n:T:C:N:K:F:M:u:o:x:r:")) != -1) {
 		switch (ch) {
 		case 't':
 			parse_target(optarg);
@@ -1216,6 +1249,9 @@ main(int argc, char **argv)
 			break;
 		case 'F':
 			opt.max_fail = (int)arg_num(optarg, 1, 100000);
+			break;
+		case 'M':
+			opt.mem_floor_mb = (long)arg_num(optarg, 0, 1e9);
 			break;
 		case 'u':
 			snprintf(opt.path, sizeof(opt.path), "%s", optarg);
