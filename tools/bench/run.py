@@ -98,10 +98,27 @@ def proc_tree(root):
     return out, table
 
 
+def task_cpu(pid, ticks):
+    """CPU seconds a live process has run, all threads: from schedstat
+    (nanoseconds on the CPU).  /proc/PID/stat's utime+stime come from
+    tick sampling and lag badly for many short-running processes (256
+    websockify children read 30-100 % low here); stat is the fallback."""
+    total = 0
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return ticks / CLK_TCK
+    return total / 1e9
+
+
 def tree_cpu(root):
-    """CPU seconds (user+system) of root's tree so far, reaped included."""
+    """CPU seconds of root's tree so far: live processes, plus what their
+    reaped children used (cutime+cstime)."""
     pids, table = proc_tree(root)
-    return sum(table[p][1] + table[p][2] for p in pids) / CLK_TCK
+    return sum(task_cpu(p, table[p][1]) + table[p][2] / CLK_TCK
+               for p in pids)
 
 
 def tree_mem(root):
