@@ -785,11 +785,13 @@ def int_list(s):
 def main():
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         epilog="Figures: see the Performance section of README.md.")
     ap.add_argument("--quick", action="store_true",
                     help="about a minute: 1 rep, shorter windows, fewer "
                     "cells, 1000 idle connections")
-    ap.add_argument("--scenarios", default="tput,lat,rate,idle")
+    ap.add_argument("--scenarios", default="tput,lat,rate,idle",
+                    help="comma list")
     ap.add_argument("--targets", default="wsgate,haproxy,websockify",
                     help="comma list of wsgate, haproxy, websockify "
                     "(missing references are skipped)")
@@ -798,26 +800,34 @@ def main():
                     "repeat to compare builds (the first is the subject "
                     "of the ratios); default build/wsgate")
     ap.add_argument("--workers", default="",
-                    help="write `workers = N` into wsgate's INI")
+                    help="write `workers = N` into wsgate's INI (with "
+                    "--no-pin to let the workers use every CPU)")
     ap.add_argument("--gateway-log", choices=["quiet", "info"],
                     default="quiet", help="wsgate log level (info logs "
                     "one line per session)")
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=3,
+                    help="repetitions of each cell (idle: 1); medians shown")
     ap.add_argument("--duration", type=float, default=2.0,
                     help="tput measurement window, seconds")
-    ap.add_argument("--warmup", type=float, default=0.3)
-    ap.add_argument("--lat-duration", type=float, default=2.0)
-    ap.add_argument("--rate-duration", type=float, default=3.0)
+    ap.add_argument("--warmup", type=float, default=0.3,
+                    help="seconds of traffic before a tput/lat window")
+    ap.add_argument("--lat-duration", type=float, default=2.0,
+                    help="lat measurement window, seconds")
+    ap.add_argument("--rate-duration", type=float, default=3.0,
+                    help="rate measurement window, seconds")
     ap.add_argument("--conns", type=int_list, default=[16, 256],
                     help="tput connection counts")
     ap.add_argument("--sizes", type=int_list, default=[64, 4096, 65536],
                     help="tput message sizes, bytes")
     ap.add_argument("--window", type=int, default=256 * 1024,
                     help="tput bytes in flight per connection")
-    ap.add_argument("--lat-conns", type=int_list, default=[1])
+    ap.add_argument("--lat-conns", type=int_list, default=[1],
+                    help="lat connection counts")
     ap.add_argument("--rate-conns", type=int, default=8,
                     help="sessions in progress at a time")
-    ap.add_argument("--idle-n", type=int, default=9900)
+    ap.add_argument("--idle-n", type=int, default=9900,
+                    help="idle connections to open (a gateway needs 2 fds "
+                    "each; mind the hard RLIMIT_NOFILE)")
     ap.add_argument("--nsrc", type=int, default=16,
                     help="rate/idle clients bind 127.0.0.2..(1+N)")
     ap.add_argument("--backend", default="",
@@ -828,11 +838,14 @@ def main():
     ap.add_argument("--nice", type=int, default=0,
                     help="run everything at this nice value (e.g. -10 on a "
                     "busy machine; negative needs root)")
-    ap.add_argument("--gw-cpu", type=int, default=1)
-    ap.add_argument("--lg-cpu", type=int, default=0)
-    ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--out", default="", help="JSON results file "
-                    "(default BUILD/bench/results-TIME.json)")
+    ap.add_argument("--gw-cpu", type=int, default=1,
+                    help="CPU for the gateways")
+    ap.add_argument("--lg-cpu", type=int, default=0,
+                    help="CPU for load generator and backend")
+    ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"),
+                    help="where wsgate, wsbench and echod are")
+    ap.add_argument("--out", default="", help="JSON results file; empty: "
+                    "BUILD/bench/results-TIME.json")
     ap.add_argument("--markdown", action="store_true",
                     help="print the summary table as Markdown")
     ap.add_argument("--report", metavar="JSON",
@@ -843,6 +856,13 @@ def main():
         with open(args.report) as f:
             report(json.load(f), args.markdown)
         return 0
+    bad = set(args.scenarios.split(",")) - {"tput", "lat", "rate", "idle"}
+    if bad:
+        ap.error("unknown scenario %s (tput, lat, rate, idle)" %
+                 ",".join(sorted(bad)))
+    if not all(0 < s <= 1 << 20 for s in args.sizes) or \
+            not all(0 < c <= 20000 for c in args.conns + args.lat_conns):
+        ap.error("sizes must be 1..1048576, connection counts 1..20000")
     if args.quick:
         args.reps = 1
         args.duration = 1.0
