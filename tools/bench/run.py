@@ -641,7 +641,7 @@ def describe(c):
 def fmt(v):
     if v is None:
         return "-"
-    if abs(v) >= 100000:
+    if abs(v) >= 1000:
         return "{:,.0f}".format(v)
     if abs(v) >= 100:
         return "%.0f" % v
@@ -700,6 +700,14 @@ def rows(data):
     return out, [t["name"] for t in done]
 
 
+def ratio(a, b):
+    if a is None or not b:
+        return "-"
+    r = a / b
+    return "%.0fx" % r if r >= 100 else "%.2fx" % r if r >= 0.1 \
+        else "%.2gx" % r
+
+
 def table(data, markdown=False):
     rs, names = rows(data)
     if not names:
@@ -712,7 +720,7 @@ def table(data, markdown=False):
         line += [fmt(vals.get(n)) for n in names]
         for r in refs:
             a, b = vals.get(subject), vals.get(r)
-            line.append("%.2fx" % (a / b) if a is not None and b else "-")
+            line.append(ratio(a, b))
         lines.append(line)
     if markdown:
         out = ["| " + " | ".join(head) + " |",
@@ -739,6 +747,7 @@ def report(data, markdown=False):
     print("medians of %d reps; ratios are %s / reference, measured in "
           "this run\n" % (m["args"]["reps"], m["subject"]))
     print(table(data, markdown))
+    print()
     errs = [(t["name"], cell_key(c), errors_of(c))
             for t in data["targets"] for c in t["cells"] if errors_of(c)]
     for t in data["targets"]:
