@@ -907,7 +907,10 @@ def main():
     except (ImportError, ValueError, OSError):
         pass
 
-    logdir = tempfile.mkdtemp(prefix="wsgate-bench-")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    os.makedirs(os.path.join(args.build_dir, "bench"), exist_ok=True)
+    logdir = tempfile.mkdtemp(prefix="logs-%s-" % stamp,
+                              dir=os.path.join(args.build_dir, "bench"))
     gateways = []
     names = [n for n in args.targets.split(",") if n]
     for n in names:
@@ -925,9 +928,8 @@ def main():
         if n != "wsgate":
             gateways.append(Gateway(n, n, n, args, logdir))
 
-    out = args.out or os.path.join(
-        args.build_dir, "bench",
-        "results-%s.json" % time.strftime("%Y%m%d-%H%M%S"))
+    out = args.out or os.path.join(args.build_dir, "bench",
+                                   "results-%s.json" % stamp)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     data = {"meta": {
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -954,11 +956,15 @@ def main():
     report(data, args.markdown)
     print("\nwall time %.0f s; JSON: %s; logs: %s" % (
         data["meta"]["wall_s"], out, logdir))
-    bad = [t for t in data["targets"] if t["kind"] == "wsgate" and (
-        t.get("errors") or t.get("skipped") or any(errors_of(c).get(k) for c in t["cells"]
-                              for k in ("verify_errors",
-                                        "protocol_errors")))]
-    return 1 if bad else 0
+    # Fail when a wsgate build could not be measured or corrupted data.
+    for t in data["targets"]:
+        if t["kind"] != "wsgate":
+            continue
+        if t.get("errors") or t.get("skipped") or any(
+                errors_of(c).get(k) for c in t["cells"]
+                for k in ("verify_errors", "protocol_errors")):
+            return 1
+    return 0
 
 
 if __name__ == "__main__":

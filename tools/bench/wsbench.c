@@ -77,7 +77,7 @@ struct conn {
 	enum conn_state	 state;
 	uint32_t	 events;	/* what epoll waits for */
 	uint64_t	 t_start;	/* connect(2) called */
-	uint64_t	 t_mark;	/* lat: message sent; closing: close sent */
+	uint64_t	 t_mark;	/* lat: sent; closing: close sent */
 	uint64_t	 tx;		/* payload bytes queued so far */
 	uint64_t	 rx;		/* payload bytes received so far */
 	uint8_t		*out;		/* bytes not yet written */
@@ -156,12 +156,12 @@ static struct conn	**slots;
 static size_t		 nslots;
 static uint8_t		*pattern;	/* PAT_PERIOD + MAX_MSG + RBUF_SIZE */
 static uint8_t		*rbuf;
-static bool		 started;	/* tput, lat: every connection is open */
+static bool		 started;	/* tput, lat: all connections open */
 static bool		 measuring;	/* inside the measurement window */
 static bool		 draining;	/* window over: send nothing new */
-static int		 open_now;	/* connections upgraded and not closed */
+static int		 open_now;	/* upgraded and not yet closed */
 static int		 ready_now;	/* idle: connections ready */
-static int		 failed_now;	/* idle: failed before they were ready */
+static int		 failed_now;	/* idle: failed before ready */
 static size_t		 idle_next;	/* idle: next slot to open */
 static int		 idle_lost_ready; /* idle: lost after being ready */
 static volatile sig_atomic_t stop;
@@ -1347,7 +1347,8 @@ main(int argc, char **argv)
 	} else if (opt.scenario == SC_RATE) {
 		qsort(st.hs, st.nhs, sizeof(*st.hs), cmp_u32);
 		printf("\"sessions\":%llu,\"sessions_per_s\":%.1f,"
-		    "\"hs_p50_us\":%.1f,\"hs_p99_us\":%.1f,\"client_cpu\":%.3f,",
+		    "\"hs_p50_us\":%.1f,\"hs_p99_us\":%.1f,"
+		    "\"client_cpu\":%.3f,",
 		    (unsigned long long)st.sessions, st.sessions / seconds,
 		    percentile_us(st.hs, st.nhs, 50),
 		    percentile_us(st.hs, st.nhs, 99), client_cpu);
