@@ -119,3 +119,4 @@ format-check:
 
 -include tests/fuzz/fuzz.mk
 -include tests/valgrind.mk
+-include tools/bench/bench.mk

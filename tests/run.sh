@@ -53,6 +53,8 @@ fi
 run_suite "docker" tests/docker/check.sh
 run_suite "e2e" tests/e2e/run.sh
 
+run_suite "bench-smoke" tests/bench/smoke.sh
+
 if [ -x tests/fuzz/smoke.sh ]; then
 	run_suite "fuzz-smoke" tests/fuzz/smoke.sh
 fi

@@ -1,0 +1,169 @@
+#!/bin/sh
+# smoke.sh -- correctness smoke of the `make bench` tools (no timing checks).
+#
+# Runs build/wsbench for a fraction of a second per case against
+# build/wsgate (and build/asan/wsgate when built) in front of build/echod,
+# in every scenario, and checks that the echo was verified with no errors
+# and that something was counted.  Also checks that wsbench notices a
+# corrupted echo and a server that does not upgrade, so the verification
+# itself cannot silently stop working.  Prints
+# "RESULT bench-smoke: N passed, M failed".
+set -u
+cd "$(dirname "$0")/../.."
+B=${B:-build}
+WSBENCH=$B/wsbench
+ECHOD=$B/echod
+passed=0
+failed=0
+pids=""
+tmp=$(mktemp -d)
+
+cleanup() {
+	for p in $pids; do
+		kill "$p" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok() {
+	passed=$((passed + 1))
+	echo "ok   $1"
+}
+
+fail() {
+	failed=$((failed + 1))
+	echo "FAIL $1"
+}
+
+finish() {
+	echo "RESULT bench-smoke: $passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
+}
+
+# field JSON NAME: the number after "NAME": in a one-line JSON object
+field() {
+	printf '%s\n' "$1" | sed -n "s/.*\"$2\":\([0-9.e+-]*\).*/\1/p"
+}
+
+# Wait (at most 5 s) for a line matching $2 in file $1.
+wait_line() {
+	i=0
+	while [ $i -lt 50 ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# start_echod NAME [ARGS]: start a backend, set $port
+start_echod() {
+	name=$1
+	shift
+	"$ECHOD" -p 0 "$@" >"$tmp/$name.out" 2>&1 &
+	pids="$pids $!"
+	wait_line "$tmp/$name.out" LISTENING || return 1
+	port=$(awk '/LISTENING/ { print $2 }' "$tmp/$name.out")
+}
+
+# bench NAME EXPECT_RC COUNTER ARGS...: run wsbench (bounded), check its exit
+# status, zero errors (when EXPECT_RC is 0) and COUNTER > 0.
+bench() {
+	name=$1
+	want_rc=$2
+	counter=$3
+	shift 3
+	out=$(timeout 30 "$WSBENCH" "$@" </dev/null 2>&1)
+	rc=$?
+	json=$(printf '%s\n' "$out" | tail -n 1)
+	n=$(field "$json" "$counter")
+	errors=$(field "$json" errors)
+	if [ "$rc" -ne "$want_rc" ]; then
+		fail "$name: exit $rc, expected $want_rc: $json"
+	elif [ -z "$n" ] || ! awk "BEGIN { exit !($n > 0) }"; then
+		fail "$name: $counter is ${n:-missing}: $json"
+	elif [ "$want_rc" -eq 0 ] && [ "$errors" != 0 ]; then
+		fail "$name: errors: $json"
+	else
+		ok "$name ($counter=$n)"
+	fi
+}
+
+for b in "$WSBENCH" "$ECHOD"; do
+	if [ ! -x "$b" ]; then
+		fail "$b is not built (make bench-tools)"
+		finish
+	fi
+done
+
+if ! start_echod echo; then
+	fail "echod did not start"
+	finish
+fi
+echo_port=$port
+short="-d 0.2 -W 0.05"
+
+# The load generator against the plain echo server (raw TCP).
+bench "tcp tput" 0 bytes -t "127.0.0.1:$echo_port" -P tcp -s tput -c 4 \
+    -S 1000 $short
+bench "tcp rate" 0 sessions -t "127.0.0.1:$echo_port" -P tcp -s rate \
+    -c 4 -d 0.2
+
+# It must notice corruption and a server that does not upgrade.
+if start_echod corrupt -C 5000; then
+	bench "corrupt echo is caught" 1 verify_errors \
+	    -t "127.0.0.1:$port" -P tcp -s tput -c 1 -S 4096 $short
+else
+	fail "echod -C did not start"
+fi
+bench "no upgrade is caught" 1 handshake_errors -t "127.0.0.1:$echo_port" \
+    -P ws -s lat -c 1 $short -C 2
+
+# Every scenario through each gateway build there is.
+for gw in "$B/wsgate" "$B/asan/wsgate"; do
+	[ -x "$gw" ] || continue
+	tag=$(basename "$(dirname "$gw")")/wsgate
+	log=$tmp/gw.log
+	cat >"$tmp/gw.ini" <<EOF
+[gateway]
+listen = 127.0.0.1:0
+[route:bench]
+path = /bench
+backend = 127.0.0.1:$echo_port
+origins = http://127.0.0.1
+EOF
+	"$gw" -c "$tmp/gw.ini" 2>"$log" &
+	gwpid=$!
+	pids="$pids $gwpid"
+	if ! wait_line "$log" "listening on"; then
+		fail "$tag did not start: $(cat "$log")"
+		continue
+	fi
+	gp=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" |
+	    head -n 1)
+	t="-t 127.0.0.1:$gp -u /bench"
+	bench "$tag tput 4 KiB" 0 bytes $t -s tput -c 8 -S 4096 $short
+	# over 64 KiB: the gateway splits the echo into several messages
+	bench "$tag tput 100 kB" 0 bytes $t -s tput -c 2 -S 100000 $short
+	bench "$tag tput 64 B" 0 bytes $t -s tput -c 2 -S 64 $short
+	bench "$tag tput 126 B, small window" 0 bytes $t -s tput -c 2 \
+	    -S 126 -w 1 $short
+	bench "$tag lat" 0 samples $t -s lat -c 2 -S 32 $short
+	bench "$tag rate" 0 sessions $t -s rate -c 4 -S 32 -d 0.3
+	bench "$tag idle" 0 ready $t -s idle -c 50 -S 32 -T 0
+	kill -INT "$gwpid" 2>/dev/null
+	i=0
+	while kill -0 "$gwpid" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if grep -qE "AddressSanitizer|runtime error|LeakSanitizer" "$log"; then
+		fail "$tag: sanitizer report: $(grep -m1 -E \
+		    'AddressSanitizer|runtime error|LeakSanitizer' "$log")"
+	else
+		ok "$tag: clean log"
+	fi
+done
+finish

@@ -1,0 +1,26 @@
+# bench.mk -- `make bench`: build the load generator and echo backend, then
+# run tools/bench/run.py (wsgate against HAProxy and websockify).
+#
+#   make bench                         default run, about 5 minutes
+#   make bench BENCH_ARGS=--quick      about a minute
+#   make bench BENCH_ARGS='--scenarios tput --sizes 4096'
+#
+# Included from the Makefile; uses its B, CC, CPPFLAGS, WARN and OPT.
+
+BENCH_ARGS ?=
+PYTHON3    ?= python3
+
+$(B)/wsbench: tools/bench/wsbench.c tools/bench/bench.mk | $(B)
+	$(CC) $(CPPFLAGS) $(WARN) $(OPT) $(CFLAGS) -o $@ $< -lcrypto $(LDFLAGS)
+
+$(B)/echod: tools/bench/echod.c tools/bench/bench.mk | $(B)
+	$(CC) $(CPPFLAGS) $(WARN) $(OPT) $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+.PHONY: bench bench-tools
+bench-tools: $(B)/wsbench $(B)/echod
+
+bench: $(B)/wsgate bench-tools
+	$(PYTHON3) tools/bench/run.py $(BENCH_ARGS)
+
+# tests/bench/smoke.sh (run by `make check`) needs the tools.
+check: bench-tools

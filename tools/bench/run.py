@@ -1,0 +1,971 @@
+#!/usr/bin/env python3
+"""run.py -- `make bench`: wsgate against HAProxy and websockify, one run.
+
+Starts a TCP echo backend (build/echod), then for each target in turn a
+gateway in front of it -- wsgate (one or more builds), HAProxy in TCP mode,
+websockify -- and drives it with build/wsbench: WebSocket for wsgate and
+websockify (every client frame masked, every echoed byte checked), raw TCP
+for HAProxy.  The gateway runs on one CPU, load generator and backend on
+the other.  Around every measurement window it reads the gateway's CPU time
+(utime+stime of its whole process tree, from /proc); for idle connections
+its memory (VmRSS, and PSS from /proc/PID/smaps_rollup).  Each cell runs
+--reps times; the table shows medians and wsgate's ratio to each reference
+measured in the same run.  Results go to JSON too.
+
+Python 3 standard library only.  Everything it starts it stops, by PID.
+
+  make bench                         # ~5 minutes
+  make bench BENCH_ARGS=--quick      # ~1 minute
+  tools/bench/run.py --help
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+HAPROXY_CFG = """\
+global
+    nbthread 1
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 300s
+    timeout server 300s
+frontend bench
+    bind {listen}
+    default_backend echo
+backend echo
+    server echo {backend}
+"""
+
+WSGATE_CFG = """\
+[gateway]
+listen = 127.0.0.1:0
+{workers}
+[route:bench]
+path = /
+backend = {backend}
+origins = {origin}
+"""
+
+ORIGIN = "http://127.0.0.1"     # what wsbench sends, as a browser would
+
+
+# ----------------------------------------------------------------- /proc
+
+def proc_table():
+    """pid -> (ppid, own CPU ticks, reaped children's CPU ticks)."""
+    table = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d, "rb") as f:
+                s = f.read()
+        except OSError:
+            continue
+        # comm may hold spaces and parentheses: split after the last ')'
+        f = s[s.rfind(b")") + 2:].split()
+        table[int(d)] = (int(f[1]), int(f[11]) + int(f[12]),
+                         int(f[13]) + int(f[14]))
+    return table
+
+
+def proc_tree(root):
+    """root and all its descendants that exist now, with the table."""
+    table = proc_table()
+    kids = {}
+    for pid, (ppid, _, _) in table.items():
+        kids.setdefault(ppid, []).append(pid)
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        if pid in table:
+            out.append(pid)
+            todo.extend(kids.get(pid, ()))
+    return out, table
+
+
+def task_cpu(pid, ticks):
+    """CPU seconds a live process has run, all threads: from schedstat
+    (nanoseconds on the CPU).  /proc/PID/stat's utime+stime come from
+    tick sampling and lag badly for many short-running processes (256
+    websockify children read 30-100 % low here); stat is the fallback."""
+    total = 0
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return ticks / CLK_TCK
+    return total / 1e9
+
+
+def tree_cpu(root):
+    """CPU seconds of root's tree so far: live processes, plus what their
+    reaped children used (cutime+cstime)."""
+    pids, table = proc_tree(root)
+    return sum(task_cpu(p, table[p][1]) + table[p][2] / CLK_TCK
+               for p in pids)
+
+
+def tree_mem(root):
+    """VmRSS and PSS in kB summed over root's tree, and its size."""
+    pids, _ = proc_tree(root)
+    rss = pss = 0
+    for p in pids:
+        for path, key in (("status", "VmRSS:"), ("smaps_rollup", "Pss:")):
+            try:
+                with open("/proc/%d/%s" % (p, path)) as f:
+                    for line in f:
+                        if line.startswith(key):
+                            v = int(line.split()[1])
+                            if key == "Pss:":
+                                pss += v
+                            else:
+                                rss += v
+                            break
+            except OSError:
+                pass
+    return {"rss_kB": rss, "pss_kB": pss, "procs": len(pids)}
+
+
+def mem_available_mb():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) // 1024
+    return 0
+
+
+def listening_ports(pid):
+    """TCP ports the process listens on (its sockets in state LISTEN)."""
+    inodes = set()
+    try:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+    except OSError:
+        return []
+    ports = set()
+    for name in ("tcp", "tcp6"):
+        try:
+            with open("/proc/%d/net/%s" % (pid, name)) as f:
+                next(f)
+                for line in f:
+                    x = line.split()
+                    if x[3] == "0A" and x[9] in inodes:
+                        ports.add(int(x[1].rsplit(":", 1)[1], 16))
+        except OSError:
+            pass
+    return sorted(ports)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def can_connect(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+# ------------------------------------------------------------- processes
+
+def pinned(cpu):
+    def pin():
+        if cpu is not None:
+            os.sched_setaffinity(0, {cpu})
+    return pin
+
+
+class Proc:
+    """A process we started in its own session; stop() ends it and its
+    descendants by PID (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, argv, cpu, log, env=None, stdout=None):
+        self.argv = argv
+        self.p = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL,
+            stdout=stdout if stdout is not None else log, stderr=log,
+            env=env, preexec_fn=pinned(cpu), start_new_session=True)
+        self.pid = self.p.pid
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def stop(self, grace=3.0):
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            pids = proc_tree(self.pid)[0] if self.alive() else []
+            for pid in pids:
+                try:
+                    os.kill(pid, sig)
+                except OSError:
+                    pass
+            try:
+                os.killpg(self.pid, sig)
+            except OSError:
+                pass
+            end = time.time() + grace
+            while time.time() < end:
+                if not self.alive() and not [
+                        p for p in pids if os.path.exists("/proc/%d" % p)
+                        and p != self.pid]:
+                    return
+                time.sleep(0.05)
+        try:
+            self.p.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+class Backend:
+    def __init__(self, binary, cpu, logdir):
+        self.log = open(os.path.join(logdir, "backend.log"), "ab")
+        if os.path.basename(binary) == "echo-backend":
+            port = free_port()
+            self.proc = Proc([binary, "127.0.0.1:%d" % port], cpu, self.log)
+            end = time.time() + 10
+            while not can_connect(port):
+                if time.time() > end or not self.proc.alive():
+                    raise RuntimeError("echo-backend did not start")
+                time.sleep(0.05)
+        else:
+            self.proc = Proc([binary, "-p", "0"], cpu, self.log,
+                             stdout=subprocess.PIPE)
+            line = self.proc.p.stdout.readline().split()
+            if len(line) != 2 or line[0] != b"LISTENING":
+                raise RuntimeError("echod did not start")
+            port = int(line[1])
+        self.addr = "127.0.0.1:%d" % port
+
+    def stop(self):
+        self.proc.stop()
+        self.log.close()
+
+
+class Gateway:
+    """One target: kind is wsgate, haproxy or websockify."""
+
+    def __init__(self, name, kind, binary, args, logdir):
+        self.name, self.kind, self.binary = name, kind, binary
+        self.args, self.logdir = args, logdir
+        self.proto = "tcp" if kind == "haproxy" else "ws"
+        self.proc = None
+        self.port = None
+        self.command = None
+
+    def config(self, backend):
+        if self.kind == "wsgate":
+            workers = ("workers = %s" % self.args.workers
+                       if self.args.workers else "")
+            return WSGATE_CFG.format(workers=workers, backend=backend,
+                                     origin=ORIGIN)
+        return HAPROXY_CFG.format(listen="127.0.0.1:%d" % self.port,
+                                  backend=backend)
+
+    def check(self, backend):
+        """None if this target can run here, else why not."""
+        if self.kind == "wsgate":
+            if not os.access(self.binary, os.X_OK):
+                return "%s is not built (run make)" % self.binary
+            if self.args.workers:
+                cfg = os.path.join(self.logdir, "%s-check.ini" % self.name)
+                with open(cfg, "w") as f:
+                    f.write(self.config(backend))
+                r = subprocess.run([self.binary, "-t", "-c", cfg],
+                                   stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+                if r.returncode != 0:
+                    msg = r.stdout.strip().splitlines()
+                    msg = [m for m in msg if "workers" in m] or msg
+                    return ("--workers: %s does not accept `workers = %s` "
+                            "(%s)" % (self.binary, self.args.workers,
+                                      msg[0] if msg else "exit %d" %
+                                      r.returncode))
+            return None
+        if shutil.which(self.binary) is None:
+            return "%s is not installed" % self.binary
+        return None
+
+    def start(self, backend):
+        self.log = open(os.path.join(self.logdir, "%s.log" % self.name),
+                        "ab")
+        if self.kind == "wsgate":
+            cfg = os.path.join(self.logdir, "%s.ini" % self.name)
+            with open(cfg, "w") as f:
+                f.write(self.config(backend))
+            argv = [self.binary, "-c", cfg]
+            if self.args.gateway_log == "quiet":
+                argv.insert(1, "-q")
+        elif self.kind == "haproxy":
+            self.port = free_port()
+            cfg = os.path.join(self.logdir, "%s.cfg" % self.name)
+            with open(cfg, "w") as f:
+                f.write(self.config(backend))
+            argv = [self.binary, "-db", "-f", cfg]
+        else:
+            self.port = free_port()
+            argv = [self.binary, "127.0.0.1:%d" % self.port, backend]
+        self.command = " ".join(argv)
+        self.proc = Proc(argv, self.args.gw_cpu, self.log)
+        end = time.time() + 15
+        while True:
+            if not self.proc.alive():
+                raise RuntimeError("%s exited at start; see %s" %
+                                   (self.name, self.log.name))
+            if time.time() > end:
+                self.stop()
+                raise RuntimeError("%s did not listen in 15 s; see %s" %
+                                   (self.name, self.log.name))
+            if self.kind == "wsgate":
+                # listen = 127.0.0.1:0: find the port it got in /proc
+                ports = listening_ports(self.proc.pid)
+                if ports:
+                    self.port = ports[0]
+            if self.port and can_connect(self.port):
+                break
+            time.sleep(0.05)
+        time.sleep(0.2)
+        self.base_procs = len(proc_tree(self.proc.pid)[0])
+
+    def cpu(self):
+        return tree_cpu(self.proc.pid)
+
+    def settle(self, limit=8.0):
+        """Wait until per-connection processes (websockify) are gone."""
+        end = time.time() + limit
+        while time.time() < end:
+            if len(proc_tree(self.proc.pid)[0]) <= self.base_procs:
+                return
+            time.sleep(0.1)
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.stop()
+            self.proc = None
+            self.log.close()
+
+
+# -------------------------------------------------------------- wsbench
+
+def wsbench(args, gw, backend, argv, limit, on_ready=None):
+    """Run wsbench; returns its JSON result with the gateway's and the
+    backend's CPU seconds in the measurement window added."""
+    p = subprocess.Popen([args.wsbench] + argv, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True,
+                         preexec_fn=pinned(args.lg_cpu),
+                         start_new_session=True)
+    killer = threading.Timer(limit, lambda: p.send_signal(signal.SIGKILL))
+    killer.start()
+    res, c0, c1 = None, None, None
+    try:
+        for line in p.stdout:
+            line = line.strip()
+            if line == "MARK start":
+                c0 = (gw.cpu(), tree_cpu(backend.proc.pid))
+            elif line == "MARK end":
+                c1 = (gw.cpu(), tree_cpu(backend.proc.pid))
+            elif line.startswith("READY"):
+                if on_ready is not None:
+                    on_ready()
+                try:
+                    p.stdin.write("\n")
+                    p.stdin.close()
+                except OSError:
+                    pass
+            elif line.startswith("{"):
+                res = json.loads(line)
+        p.wait()
+    finally:
+        killer.cancel()
+    if res is None:
+        raise RuntimeError("wsbench gave no result (killed after %.0f s?): "
+                           "%s" % (limit, " ".join(argv)))
+    if c0 is not None and c1 is not None:
+        res["backend_cpu_s"] = c1[1] - c0[1]
+        return res, c1[0] - c0[0]
+    return res, None
+
+
+ERROR_KEYS = ("verify_errors", "protocol_errors", "connect_errors",
+              "handshake_errors", "lost", "close_timeouts", "close_unclean")
+
+
+def run_cell(args, gw, backend, cell):
+    sc, conns, size = cell["scenario"], cell["conns"], cell["size"]
+    base = ["-t", "127.0.0.1:%d" % gw.port, "-P", gw.proto, "-s", sc,
+            "-c", str(conns), "-S", str(size)]
+    if sc == "tput":
+        res, cpu = wsbench(args, gw, backend, base + [
+            "-w", str(args.window), "-d", str(args.duration),
+            "-W", str(args.warmup)], args.duration + args.warmup + 40)
+        rec = {"MBps": res["MBps"], "msgs_per_s": res["msgs_per_s"],
+               "client_cpu": res["client_cpu"],
+               "backend_cpu": res["backend_cpu_s"] / res["seconds"]}
+        if cpu:
+            rec["gw_cpu"] = cpu / res["seconds"]
+            rec["MB_per_cpu_s"] = res["bytes"] / 1e6 / cpu
+    elif sc == "lat":
+        res, cpu = wsbench(args, gw, backend, base + [
+            "-d", str(args.lat_duration), "-W", str(args.warmup),
+            "-n", "1000000"], args.lat_duration + args.warmup + 40)
+        rec = {k: res[k] for k in ("p50_us", "p99_us", "p999_us",
+                                   "mean_us", "samples")}
+        if cpu is not None and res["samples"]:
+            rec["gw_cpu_us_per_rt"] = cpu / res["samples"] * 1e6
+    elif sc == "rate":
+        res, cpu = wsbench(args, gw, backend, base + [
+            "-d", str(args.rate_duration), "-N", str(args.nsrc)],
+            args.rate_duration + 40)
+        rec = {k: res[k] for k in ("sessions_per_s", "sessions",
+                                   "hs_p50_us", "hs_p99_us")}
+        if cpu is not None and res["sessions"]:
+            rec["gw_cpu_us_per_session"] = cpu / res["sessions"] * 1e6
+    else:
+        rec, res = run_idle(args, gw, backend, base)
+    rec["errors"] = {k: res.get(k, 0) for k in ERROR_KEYS
+                     if res.get(k, 0)}
+    return rec
+
+
+def run_idle(args, gw, backend, base):
+    # A fresh gateway, one session to warm it up, then the baseline.
+    gw.stop()
+    gw.start(backend.addr)
+    base[1] = "127.0.0.1:%d" % gw.port
+    warm = list(base)
+    warm[warm.index("-s") + 1] = "rate"
+    warm[warm.index("-c") + 1] = "1"
+    wsbench(args, gw, backend, warm + ["-d", "0.3"], 30)
+    gw.settle()
+    time.sleep(0.5)
+    before = tree_mem(gw.proc.pid)
+    snap = {}
+
+    def on_ready():
+        time.sleep(1.0)         # let the last handshakes' buffers go
+        snap.update(tree_mem(gw.proc.pid))
+
+    res, _ = wsbench(args, gw, backend, base + [
+        "-N", str(args.nsrc), "-K", "64", "-F", "200", "-d", "120",
+        "-M", str(max(2048, mem_available_mb() * 15 // 100)),
+        "-T", "60"], 240, on_ready)
+    after = snap or before
+    n = max(1, res["ready"])
+    rec = {"ready": res["ready"], "requested": res["requested"],
+           "failed": res["failed"], "stop_reason": res["stop_reason"],
+           "ramp_s": res["ramp_s"], "procs": after["procs"],
+           "rss_kB": [before["rss_kB"], after["rss_kB"]],
+           "pss_kB": [before["pss_kB"], after["pss_kB"]],
+           "rss_per_conn": (after["rss_kB"] - before["rss_kB"]) * 1024 / n,
+           "pss_per_conn": (after["pss_kB"] - before["pss_kB"]) * 1024 / n}
+    gw.settle(20)
+    return rec, res
+
+
+def plan(args):
+    cells = []
+    scen = args.scenarios.split(",")
+    if "tput" in scen:
+        for c in args.conns:
+            for s in args.sizes:
+                cells.append({"scenario": "tput", "conns": c, "size": s})
+    if "lat" in scen:
+        for c in args.lat_conns:
+            cells.append({"scenario": "lat", "conns": c, "size": 32})
+    if "rate" in scen:
+        cells.append({"scenario": "rate", "conns": args.rate_conns,
+                      "size": 32})
+    if "idle" in scen:
+        cells.append({"scenario": "idle", "conns": args.idle_n, "size": 32})
+    return cells
+
+
+def cell_key(c):
+    return "%s c=%d S=%d" % (c["scenario"], c["conns"], c["size"])
+
+
+def medians(reps):
+    out = {}
+    for k, v in reps[0].items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            vals = [r[k] for r in reps if isinstance(r.get(k), (int, float))]
+            out[k] = {"median": statistics.median(vals), "min": min(vals),
+                      "max": max(vals)}
+    return out
+
+
+def run_all(args, gateways, logdir, save):
+    """Measure every cell on every target, interleaved: each repetition
+    of a cell runs on all targets one after the other (starting with a
+    different one each time), so a burst of load from elsewhere on the
+    machine hits them alike.  Idle runs last, one target at a time."""
+    backend = Backend(args.backend, args.lg_cpu, logdir)
+    results = {g.name: {"name": g.name, "kind": g.kind, "proto": g.proto,
+                        "cells": []} for g in gateways}
+    live = []
+    try:
+        for gw in gateways:
+            out = results[gw.name]
+            why = gw.check(backend.addr)
+            if why is None:
+                try:
+                    gw.start(backend.addr)
+                    out["command"] = gw.command
+                    live.append(gw)
+                    continue
+                except RuntimeError as e:
+                    why = str(e)
+            print("%s: skipped: %s" % (gw.name, why), flush=True)
+            out["skipped"] = why
+        cells = plan(args)
+        steady = [c for c in cells if c["scenario"] != "idle"]
+        for cell in steady:
+            print(cell_key(cell), flush=True)
+            reps = {g.name: [] for g in live}
+            for r in range(args.reps):
+                order = live[r % len(live):] + live[:r % len(live)] \
+                    if live else []
+                for gw in order:
+                    if gw.name in reps:
+                        one(args, gw, backend, cell, reps, results)
+            for gw in live:
+                if reps.get(gw.name):
+                    report_cell(results[gw.name], cell, reps[gw.name])
+            save()
+        for cell in [c for c in cells if c["scenario"] == "idle"]:
+            print(cell_key(cell), flush=True)
+            for gw in live:
+                reps = {gw.name: []}
+                one(args, gw, backend, cell, reps, results)
+                if reps.get(gw.name):
+                    report_cell(results[gw.name], cell, reps[gw.name])
+                gw.stop()       # frees its memory for the next one
+                save()
+    finally:
+        for gw in gateways:
+            gw.stop()
+        backend.stop()
+    return [results[g.name] for g in gateways]
+
+
+def one(args, gw, backend, cell, reps, results):
+    """One repetition of a cell on one target; a failure drops the target
+    from this cell (reps[name] removed) and records why."""
+    try:
+        if gw.proc is None or not gw.proc.alive():
+            raise RuntimeError("%s is not running; see %s" % (
+                gw.name, os.path.join(gw.logdir, gw.name + ".log")))
+        reps[gw.name].append(run_cell(args, gw, backend, cell))
+        gw.settle()
+    except Exception as e:      # report it, and go on with the others
+        print("  !! %s: %s" % (gw.name, e), flush=True)
+        results[gw.name].setdefault("errors", []).append(
+            "%s: %s" % (cell_key(cell), e))
+        reps.pop(gw.name, None)
+
+
+def report_cell(out, cell, reps):
+    c = dict(cell, reps=reps, median=medians(reps))
+    out["cells"].append(c)
+    print("  %-12s %s" % (out["name"], describe(c)), flush=True)
+
+
+# ------------------------------------------------------------- reporting
+
+def med(cell, k):
+    m = cell["median"].get(k)
+    return None if m is None else m["median"]
+
+
+def errors_of(cell):
+    total = {}
+    for r in cell["reps"]:
+        for k, v in r.get("errors", {}).items():
+            total[k] = total.get(k, 0) + v
+    return total
+
+
+def describe(c):
+    m = lambda k, f="%.1f": "-" if med(c, k) is None else f % med(c, k)
+    sc = c["scenario"]
+    if sc == "tput":
+        s = "MB/s %s (%s-%s)  msgs/s %s  gw CPU %s  MB per gw CPU-s %s" % (
+            m("MBps"), "%.1f" % c["median"]["MBps"]["min"],
+            "%.1f" % c["median"]["MBps"]["max"], m("msgs_per_s", "%.0f"),
+            m("gw_cpu", "%.2f"), m("MB_per_cpu_s"))
+    elif sc == "lat":
+        s = "p50 %s  p99 %s  p99.9 %s us  gw CPU %s us/round trip" % (
+            m("p50_us"), m("p99_us"), m("p999_us"), m("gw_cpu_us_per_rt"))
+    elif sc == "rate":
+        s = "sessions/s %s  handshake p50 %s us  gw CPU %s us/session" % (
+            m("sessions_per_s", "%.0f"), m("hs_p50_us", "%.0f"),
+            m("gw_cpu_us_per_session", "%.0f"))
+    else:
+        r = c["reps"][0]
+        s = ("ready %d/%d (%s)  RSS %d->%d kB  PSS/conn %.0f B  "
+             "RSS/conn %.0f B  %d procs") % (
+            r["ready"], r["requested"], r["stop_reason"], r["rss_kB"][0],
+            r["rss_kB"][1], r["pss_per_conn"], r["rss_per_conn"],
+            r["procs"])
+    e = errors_of(c)
+    if e:
+        s += "  ERRORS %s" % ", ".join("%s=%d" % kv for kv in e.items())
+    return s
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    if abs(v) >= 1000:
+        return "{:,.0f}".format(v)
+    if abs(v) >= 100:
+        return "%.0f" % v
+    if abs(v) >= 10:
+        return "%.1f" % v
+    return "%.2f" % v
+
+
+def rows(data):
+    """(label, better, {target: value}) for the summary table."""
+    out = []
+    done = [t for t in data["targets"] if t["cells"]]
+
+    def cell(t, key):
+        return next((c for c in t["cells"] if cell_key(c) == key), None)
+
+    keys = []
+    for t in done:
+        for c in t["cells"]:
+            if cell_key(c) not in keys:
+                keys.append(cell_key(c))
+
+    def add(label, better, key, metric, scale=1.0):
+        vals = {}
+        for t in done:
+            c = cell(t, key)
+            if c is not None and med(c, metric) is not None:
+                vals[t["name"]] = med(c, metric) * scale
+        if vals:
+            out.append((label, better, vals))
+
+    for key in keys:
+        sc, c, s = key.split()
+        c, s = int(c[2:]), int(s[2:])
+        size = "%d KiB" % (s // 1024) if s >= 1024 else "%d B" % s
+        if sc == "tput":
+            add("%s msgs, %d conns: MB/s" % (size, c), "up", key, "MBps")
+            add("%s msgs, %d conns: MB per gw CPU-s" % (size, c), "up",
+                key, "MB_per_cpu_s")
+            if s < 1024:
+                add("%s msgs, %d conns: msgs/s" % (size, c), "up", key,
+                    "msgs_per_s")
+        elif sc == "lat":
+            add("RTT 32 B, %d conn: p50 us" % c, "down", key, "p50_us")
+            add("RTT 32 B, %d conn: p99 us" % c, "down", key, "p99_us")
+            add("gw CPU us per round trip (%d conn)" % c, "down", key,
+                "gw_cpu_us_per_rt")
+        elif sc == "rate":
+            add("sessions/s (%d at a time)" % c, "up", key,
+                "sessions_per_s")
+            add("gw CPU us per session", "down", key,
+                "gw_cpu_us_per_session")
+        elif sc == "idle":
+            add("bytes (PSS) per idle conn", "down", key, "pss_per_conn")
+            add("idle conns held (of %d)" % c, "up", key, "ready")
+    return out, [t["name"] for t in done]
+
+
+def ratio(a, b):
+    if a is None or not b:
+        return "-"
+    r = a / b
+    return "%.0fx" % r if r >= 100 else "%.2fx" % r if r >= 0.1 \
+        else "%.2gx" % r
+
+
+def table(data, markdown=False):
+    rs, names = rows(data)
+    if not names:
+        return "no results"
+    subject, refs = names[0], names[1:]
+    head = ["figure"] + names + ["%s/%s" % (subject, r) for r in refs]
+    lines = []
+    for label, better, vals in rs:
+        line = [label + (" (lower is better)" if better == "down" else "")]
+        line += [fmt(vals.get(n)) for n in names]
+        for r in refs:
+            a, b = vals.get(subject), vals.get(r)
+            line.append(ratio(a, b))
+        lines.append(line)
+    if markdown:
+        out = ["| " + " | ".join(head) + " |",
+               "|---|" + "---:|" * (len(head) - 1)]
+        out += ["| " + " | ".join(line) + " |" for line in lines]
+        return "\n".join(out)
+    widths = [max(len(x[i]) for x in [head] + lines)
+              for i in range(len(head))]
+    out = []
+    for j, line in enumerate([head] + lines):
+        out.append("  ".join(x.ljust(widths[i]) if i == 0
+                             else x.rjust(widths[i])
+                             for i, x in enumerate(line)))
+        if j == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def report(data, markdown=False):
+    m = data["meta"]
+    print("\n# wsgate benchmark, %s, %s" % (m["started"], m["machine"]))
+    print("pinning: %s; load average %s at start, %s at end" % (
+        m["pinning"], m["load_start"], m.get("load_end", "?")))
+    print("medians of %d reps; ratios are %s / reference, measured in "
+          "this run\n" % (m["args"]["reps"], m["subject"]))
+    print(table(data, markdown))
+    print()
+    errs = [(t["name"], cell_key(c), errors_of(c))
+            for t in data["targets"] for c in t["cells"] if errors_of(c)]
+    for t in data["targets"]:
+        if t.get("skipped"):
+            print("%s: skipped: %s" % (t["name"], t["skipped"]))
+        for e in t.get("errors", []):
+            print("%s: failed: %s" % (t["name"], e))
+    for name, key, e in errs:
+        print("errors: %s %s: %s" % (name, key, ", ".join(
+            "%s=%d" % kv for kv in e.items())))
+
+
+# ------------------------------------------------------------------ main
+
+def machine():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo") as f:
+            mem = int(f.readline().split()[1]) // (1024 * 1024)
+    except OSError:
+        mem = 0
+    return "%s, %d CPUs, %d GiB, Linux %s" % (
+        model, os.cpu_count() or 0, mem, os.uname().release)
+
+
+def version(argv):
+    try:
+        r = subprocess.run(argv, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=10)
+        return r.stdout.strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.TimeoutExpired):
+        return "?"
+
+
+def int_list(s):
+    return [int(x) for x in s.split(",") if x]
+
+
+def main():
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        epilog="Figures: see the Performance section of README.md.")
+    ap.add_argument("--quick", action="store_true",
+                    help="about a minute: 1 rep, shorter windows, fewer "
+                    "cells, 1000 idle connections")
+    ap.add_argument("--scenarios", default="tput,lat,rate,idle",
+                    help="comma list")
+    ap.add_argument("--targets", default="wsgate,haproxy,websockify",
+                    help="comma list of wsgate, haproxy, websockify "
+                    "(missing references are skipped)")
+    ap.add_argument("--gateway-binary", action="append", default=[],
+                    metavar="[NAME=]PATH", help="wsgate build to measure; "
+                    "repeat to compare builds (the first is the subject "
+                    "of the ratios); default build/wsgate")
+    ap.add_argument("--workers", default="",
+                    help="write `workers = N` into wsgate's INI (with "
+                    "--no-pin to let the workers use every CPU)")
+    ap.add_argument("--gateway-log", choices=["quiet", "info"],
+                    default="quiet", help="wsgate log level (info logs "
+                    "one line per session)")
+    ap.add_argument("--reps", type=int, default=3,
+                    help="repetitions of each cell (idle: 1); medians shown")
+    ap.add_argument("--duration", type=float, default=2.0,
+                    help="tput measurement window, seconds")
+    ap.add_argument("--warmup", type=float, default=0.3,
+                    help="seconds of traffic before a tput/lat window")
+    ap.add_argument("--lat-duration", type=float, default=2.0,
+                    help="lat measurement window, seconds")
+    ap.add_argument("--rate-duration", type=float, default=3.0,
+                    help="rate measurement window, seconds")
+    ap.add_argument("--conns", type=int_list, default=[16, 256],
+                    help="tput connection counts")
+    ap.add_argument("--sizes", type=int_list, default=[64, 4096, 65536],
+                    help="tput message sizes, bytes")
+    ap.add_argument("--window", type=int, default=256 * 1024,
+                    help="tput bytes in flight per connection")
+    ap.add_argument("--lat-conns", type=int_list, default=[1],
+                    help="lat connection counts")
+    ap.add_argument("--rate-conns", type=int, default=8,
+                    help="sessions in progress at a time")
+    ap.add_argument("--idle-n", type=int, default=9900,
+                    help="idle connections to open (a gateway needs 2 fds "
+                    "each; mind the hard RLIMIT_NOFILE)")
+    ap.add_argument("--nsrc", type=int, default=16,
+                    help="rate/idle clients bind 127.0.0.2..(1+N)")
+    ap.add_argument("--backend", default="",
+                    help="echo backend binary (default build/echod; "
+                    "build/echo-backend is the libevent one)")
+    ap.add_argument("--no-pin", action="store_true",
+                    help="let the OS place every process")
+    ap.add_argument("--nice", type=int, default=0,
+                    help="run everything at this nice value (e.g. -10 on a "
+                    "busy machine; negative needs root)")
+    ap.add_argument("--gw-cpu", type=int, default=1,
+                    help="CPU for the gateways")
+    ap.add_argument("--lg-cpu", type=int, default=0,
+                    help="CPU for load generator and backend")
+    ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"),
+                    help="where wsgate, wsbench and echod are")
+    ap.add_argument("--out", default="", help="JSON results file; empty: "
+                    "BUILD/bench/results-TIME.json")
+    ap.add_argument("--markdown", action="store_true",
+                    help="print the summary table as Markdown")
+    ap.add_argument("--report", metavar="JSON",
+                    help="print the table of a saved run and exit")
+    args = ap.parse_args()
+
+    if args.report:
+        with open(args.report) as f:
+            report(json.load(f), args.markdown)
+        return 0
+    bad = set(args.scenarios.split(",")) - {"tput", "lat", "rate", "idle"}
+    if bad:
+        ap.error("unknown scenario %s (tput, lat, rate, idle)" %
+                 ",".join(sorted(bad)))
+    if not all(0 < s <= 1 << 20 for s in args.sizes) or \
+            not all(0 < c <= 20000 for c in args.conns + args.lat_conns):
+        ap.error("sizes must be 1..1048576, connection counts 1..20000")
+    if args.quick:
+        args.reps = 1
+        args.duration = 1.0
+        args.lat_duration = 1.0
+        args.rate_duration = 1.5
+        args.warmup = 0.2
+        args.conns = [16]
+        args.idle_n = min(args.idle_n, 1000)
+    args.wsbench = os.path.join(args.build_dir, "wsbench")
+    args.backend = args.backend or os.path.join(args.build_dir, "echod")
+    for b in (args.wsbench, args.backend):
+        if not os.access(b, os.X_OK):
+            ap.error("%s is not built: run `make bench` (or make "
+                     "%s)" % (b, os.path.relpath(b, ROOT)))
+    if args.nice:
+        try:    # what this starts inherits it
+            os.setpriority(os.PRIO_PROCESS, 0, args.nice)
+        except OSError as e:
+            ap.error("--nice %d: %s" % (args.nice, e))
+    if args.no_pin or len(os.sched_getaffinity(0)) < 2:
+        args.gw_cpu = args.lg_cpu = None
+        pinning = "none"
+    else:
+        pinning = "gateway on CPU %d, load generator and backend on CPU %d" \
+            % (args.gw_cpu, args.lg_cpu)
+    if args.workers and args.gw_cpu is not None:
+        print("note: the gateway is pinned to one CPU, so its workers "
+              "share it; add --no-pin to let them spread", flush=True)
+    try:
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    os.makedirs(os.path.join(args.build_dir, "bench"), exist_ok=True)
+    logdir = tempfile.mkdtemp(prefix="logs-%s-" % stamp,
+                              dir=os.path.join(args.build_dir, "bench"))
+    gateways = []
+    names = [n for n in args.targets.split(",") if n]
+    for n in names:
+        if n not in ("wsgate", "haproxy", "websockify"):
+            ap.error("unknown target %s" % n)
+    if "wsgate" in names:
+        builds = args.gateway_binary or [os.path.join(args.build_dir,
+                                                      "wsgate")]
+        for i, b in enumerate(builds):
+            name, path = b.split("=", 1) if "=" in b else (
+                "wsgate" if i == 0 else "wsgate-%d" % (i + 1), b)
+            gateways.append(Gateway(name, "wsgate", os.path.abspath(path),
+                                    args, logdir))
+    for n in names:
+        if n != "wsgate":
+            gateways.append(Gateway(n, n, n, args, logdir))
+
+    out = args.out or os.path.join(args.build_dir, "bench",
+                                   "results-%s.json" % stamp)
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    data = {"meta": {
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": machine(), "pinning": pinning,
+        "load_start": "%.2f" % os.getloadavg()[0],
+        "subject": gateways[0].name if gateways else "-",
+        "versions": {g.name: version([g.binary, "-V"] if g.kind == "wsgate"
+                                     else [g.binary, "-v"] if g.kind ==
+                                     "haproxy" else ["dpkg-query", "-W",
+                                                     "websockify"])
+                     for g in gateways},
+        "args": {k: v for k, v in vars(args).items()},
+        "logdir": logdir}, "targets": []}
+    t0 = time.time()
+
+    def save():
+        with open(out, "w") as f:
+            json.dump(data, f, indent=1)
+    data["targets"] = run_all(args, gateways, logdir, save)
+    data["meta"]["wall_s"] = round(time.time() - t0, 1)
+    data["meta"]["load_end"] = "%.2f" % os.getloadavg()[0]
+    with open(out, "w") as f:
+        json.dump(data, f, indent=1)
+    report(data, args.markdown)
+    print("\nwall time %.0f s; JSON: %s; logs: %s" % (
+        data["meta"]["wall_s"], out, logdir))
+    # Fail when a wsgate build could not be measured or corrupted data.
+    for t in data["targets"]:
+        if t["kind"] != "wsgate":
+            continue
+        if t.get("errors") or t.get("skipped") or any(
+                errors_of(c).get(k) for c in t["cells"]
+                for k in ("verify_errors", "protocol_errors")):
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
