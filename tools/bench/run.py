@@ -278,10 +278,22 @@ class Gateway:
         self.port = None
         self.command = None
 
+    def workers(self):
+        """The `workers` value for this build: --workers N for every
+        build, or NAME=N,NAME=N per build (see --gateway-binary)."""
+        w = self.args.workers
+        if "=" not in w:
+            return w
+        for item in w.split(","):
+            name, _, n = item.partition("=")
+            if name.strip() == self.name:
+                return n.strip()
+        return ""
+
     def config(self, backend):
         if self.kind == "wsgate":
-            workers = ("workers = %s" % self.args.workers
-                       if self.args.workers else "")
+            workers = ("workers = %s" % self.workers()
+                       if self.workers() else "")
             return WSGATE_CFG.format(workers=workers, backend=backend,
                                      origin=ORIGIN)
         return HAPROXY_CFG.format(listen="127.0.0.1:%d" % self.port,
@@ -292,7 +304,7 @@ class Gateway:
         if self.kind == "wsgate":
             if not os.access(self.binary, os.X_OK):
                 return "%s is not built (run make)" % self.binary
-            if self.args.workers:
+            if self.workers():
                 cfg = os.path.join(self.logdir, "%s-check.ini" % self.name)
                 with open(cfg, "w") as f:
                     f.write(self.config(backend))
@@ -303,7 +315,7 @@ class Gateway:
                     msg = r.stdout.strip().splitlines()
                     msg = [m for m in msg if "workers" in m] or msg
                     return ("--workers: %s does not accept `workers = %s` "
-                            "(%s)" % (self.binary, self.args.workers,
+                            "(%s)" % (self.binary, self.workers(),
                                       msg[0] if msg else "exit %d" %
                                       r.returncode))
             return None
@@ -810,7 +822,10 @@ def main():
                     "of the ratios); default build/wsgate")
     ap.add_argument("--workers", default="",
                     help="write `workers = N` into wsgate's INI (with "
-                    "--no-pin to let the workers use every CPU)")
+                    "--no-pin to let the workers use every CPU); "
+                    "NAME=N,NAME=N sets it per --gateway-binary NAME, e.g. "
+                    "--gateway-binary w2=build/wsgate --gateway-binary "
+                    "w1=build/wsgate --workers w2=2,w1=1 --no-pin")
     ap.add_argument("--gateway-log", choices=["quiet", "info"],
                     default="quiet", help="wsgate log level (info logs "
                     "one line per session)")
