@@ -32,7 +32,7 @@ ALL_SRC   := $(PURE_SRC) $(IO:%=src/%.c) src/main.c
 HDRS      := $(wildcard src/*.h)
 
 .PHONY: all run demo deps deps-test check unit asan fuzz bench clean install \
-        format format-check lint valgrind
+        lint valgrind
 .PHONY: deps-e2e e2e
 
 all: $(B)/wsgate $(B)/echo-backend
@@ -111,11 +111,9 @@ install: $(B)/wsgate
 clean:
 	rm -rf $(B)
 
-format:
-	clang-format -i src/*.c src/*.h tests/unit/*.c tests/unit/*.h
-
-format-check:
-	@clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c tests/unit/*.h
+# Static analysis (cppcheck); also run by make check.
+lint:
+	@tests/lint.sh
 
 -include tests/fuzz/fuzz.mk
 -include tests/valgrind.mk

@@ -51,6 +51,7 @@ if [ -f tests/integration/run.py ]; then
 fi
 
 run_suite "docker" tests/docker/check.sh
+run_suite "lint" tests/lint.sh
 run_suite "e2e" tests/e2e/run.sh
 
 run_suite "bench-smoke" tests/bench/smoke.sh
