@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/listener.h>
 
 #include "config.h"
 #include "log.h"
@@ -31,20 +30,10 @@ struct acceptor {
 	acceptor_fn fn;
 	void *arg;
 	const struct listener *l;
-	struct evconnlistener *evl[MAX_SOCKETS];
+	struct event *ev[MAX_SOCKETS];
 	size_t n;
 	struct event *resume;	/* re-enable after fd exhaustion */
 };
-
-static void
-acceptor_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
-{
-	struct acceptor *a = arg;
-
-	(void)evl;
-	a->fn(fd, sa, salen, a->l->tls, a->arg);
-}
 
 static void
 acceptor_resume_cb(evutil_socket_t fd, short what, void *arg)
@@ -54,17 +43,14 @@ acceptor_resume_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	for (size_t i = 0; i < a->n; i++)
-		evconnlistener_enable(a->evl[i]);
+		event_add(a->ev[i], NULL);
 }
 
 static void
-acceptor_error_cb(struct evconnlistener *evl, void *arg)
+acceptor_failed(struct acceptor *a, int err)
 {
-	struct acceptor *a = arg;
-	int err = EVUTIL_SOCKET_ERROR();
 	struct timeval pause = { 0, 100 * 1000 };
 
-	(void)evl;
 	/* Out of descriptors: accepting would spin, so stop for a moment
 	 * and let sessions end.  Anything else is logged and survived. */
 	log_warn("accept on %s: %s%s", a->l->desc, strerror(err),
@@ -74,9 +60,38 @@ acceptor_error_cb(struct evconnlistener *evl, void *arg)
 	if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
 	    err == ENOMEM) {
 		for (size_t i = 0; i < a->n; i++)
-			evconnlistener_disable(a->evl[i]);
+			event_del(a->ev[i]);
 		evtimer_add(a->resume, &pause);
 	}
+}
+
+/*
+ * One accept per wakeup: the socket stays readable while more wait, so
+ * nothing is left behind, and a lone connection costs no extra accept4()
+ * answering EAGAIN (evconnlistener accepts until EAGAIN).
+ */
+static void
+acceptor_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	struct acceptor *a = arg;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	int fd;
+
+	(void)what;
+	fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd >= 0) {
+		a->fn(fd, (struct sockaddr *)&ss, (int)sslen, a->l->tls,
+		    a->arg);
+		return;
+	}
+	/* Nothing to take (another loop was faster), or a connection that
+	 * was reset before it was taken: not errors. */
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+	    errno == ECONNABORTED || errno == EPROTO)
+		return;
+	acceptor_failed(a, errno);
 }
 
 struct acceptor *
@@ -97,13 +112,14 @@ acceptor_new(struct event_base *base, const struct listener *l,
 	}
 	for (size_t i = 0; i < l->n; i++) {
 		/* The socket belongs to the listener, not to this watch. */
-		a->evl[i] = evconnlistener_new(base, acceptor_accept_cb, a,
-		    LEV_OPT_CLOSE_ON_EXEC, 0, l->fds[i]);
-		if (a->evl[i] == NULL) {
+		a->ev[i] = event_new(base, l->fds[i], EV_READ | EV_PERSIST,
+		    acceptor_cb, a);
+		if (a->ev[i] == NULL || event_add(a->ev[i], NULL) != 0) {
+			if (a->ev[i] != NULL)
+				event_free(a->ev[i]);
 			acceptor_free(a);
 			return NULL;
 		}
-		evconnlistener_set_error_cb(a->evl[i], acceptor_error_cb);
 		a->n++;
 	}
 	return a;
@@ -115,7 +131,7 @@ acceptor_free(struct acceptor *a)
 	if (a == NULL)
 		return;
 	for (size_t i = 0; i < a->n; i++)
-		evconnlistener_free(a->evl[i]);
+		event_free(a->ev[i]);
 	if (a->resume != NULL)
 		event_free(a->resume);
 	free(a);

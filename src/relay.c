@@ -415,9 +415,14 @@ relay_backend_frame(struct session *s, bool all)
 static void
 relay_client_rev_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct session *s = arg;
+
 	(void)fd;
 	(void)what;
-	relay_client_pull(arg);
+	if (s->client_draining)
+		session_drain_read(s, true);
+	else
+		relay_client_pull(s);
 }
 
 static void
@@ -427,7 +432,9 @@ relay_backend_rev_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (s->state == SESSION_OPEN)
+	if (s->backend_draining)
+		session_drain_read(s, false);
+	else if (s->state == SESSION_OPEN)
 		relay_backend_pull(s, false);
 }
 
@@ -591,8 +598,11 @@ relay_start(struct session *s)
 		return;
 	}
 	relay_flush(s, true);	/* the 101 */
-	/* Frames pipelined behind the request are already buffered. */
-	relay_client_pull(s);
+	/* Frames pipelined behind the request are already buffered; with
+	 * none, a read now would only answer EAGAIN. */
+	if (s->client_tls ||
+	    evbuffer_get_length(bufferevent_get_input(s->client)) > 0)
+		relay_client_pull(s);
 }
 
 void
@@ -612,7 +622,26 @@ relay_stop_writing(struct session *s, bool client)
 		*ev = NULL;
 	}
 	*own = false;
-	bufferevent_enable(bev, EV_WRITE);
+	/* An empty queue needs no write event: enabling it would only
+	 * switch EPOLLOUT on to learn there is nothing to write. */
+	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		bufferevent_enable(bev, EV_WRITE);
+}
+
+int
+relay_read_watch(struct session *s, bool client)
+{
+	struct event **ev = client ? &s->client_rev : &s->backend_rev;
+
+	/* The same event goes on: freeing it and making another would cost
+	 * an epoll_ctl for a change that is none. */
+	if (*ev == NULL)
+		*ev = relay_new_event(s, client ? s->client : s->backend,
+		    EV_READ, client ? relay_client_rev_cb
+		    : relay_backend_rev_cb);
+	else
+		event_add(*ev, NULL);
+	return *ev != NULL ? 0 : -1;
 }
 
 void

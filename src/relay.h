@@ -17,6 +17,10 @@ void relay_start(struct session *s);
  * writing it here, so the session's own bufferevent callbacks take over
  * (queued output is then written by the bufferevent). */
 void relay_stop_reading(struct session *s, bool client);
+
+/* Read a plain side with the relay's event again (or still), for the
+ * session to drain it (session_drain_read).  0, or -1 without memory. */
+int relay_read_watch(struct session *s, bool client);
 void relay_stop_writing(struct session *s, bool client);
 
 /* Look for hang-ups on sides paused for backpressure (from the session's

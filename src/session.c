@@ -165,6 +165,52 @@ session_shut_write(struct bufferevent *bev, bool tls)
 	shutdown(bufferevent_getfd(bev), SHUT_WR);
 }
 
+/*
+ * Reading a closing side to EOF.  Plain sockets are read with read(2)
+ * into the loop's scratch buffer (a bufferevent adds an FIONREAD ioctl to
+ * every read); TLS ones through their bufferevent.  A peer that keeps
+ * sending gets a bounded number of reads per wakeup.
+ */
+#define SESSION_DRAIN_READS 16
+
+static void session_drain_done(struct session *s, bool client);
+
+void
+session_drain_read(struct session *s, bool client)
+{
+	struct bufferevent *bev = client ? s->client : s->backend;
+	evutil_socket_t fd = bufferevent_getfd(bev);
+	ssize_t n = 0;
+
+	for (int i = 0; i < SESSION_DRAIN_READS; i++) {
+		n = read(fd, s->gw->scratch, s->gw->scratch_size);
+		if (n <= 0)
+			break;
+	}
+	if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR)))
+		return;
+	session_drain_done(s, client);	/* EOF or error */
+}
+
+/* Start reading one side to EOF; returns -1 if the bufferevent must. */
+static int
+session_drain_watch(struct session *s, bool client)
+{
+	struct bufferevent *bev = client ? s->client : s->backend;
+
+	if (client ? s->client_tls : s->backend_tls)
+		return -1;
+	if (client)
+		s->client_draining = true;
+	else
+		s->backend_draining = true;
+	if (relay_read_watch(s, client) != 0)
+		return -1;
+	bufferevent_disable(bev, EV_READ);
+	return 0;
+}
+
 /* ---- backend shutdown: write what is queued, shut, read to EOF ---- */
 
 static void
@@ -193,6 +239,8 @@ session_backend_flushed(struct session *s)
 	 * with unread input sends RST, which can destroy bytes the backend
 	 * has not read yet. */
 	session_shut_write(s->backend, s->backend_tls);
+	if (session_drain_watch(s, false) == 0)
+		return;
 	bufferevent_setwatermark(s->backend, EV_READ, 0, 0);
 	bufferevent_enable(s->backend, EV_READ);
 }
@@ -229,8 +277,10 @@ session_backend_finish(struct session *s)
 		return;
 	}
 	s->backend_flushing = true;
-	relay_stop_reading(s, false);
 	relay_stop_writing(s, false);
+	/* Nothing more is read from it until its queue is written. */
+	if (s->backend_rev != NULL)
+		event_del(s->backend_rev);
 	evbuffer_drain(bufferevent_get_input(s->backend),
 	    evbuffer_get_length(bufferevent_get_input(s->backend)));
 	bufferevent_setcb(s->backend, session_backend_linger_read_cb,
@@ -291,17 +341,31 @@ session_enter_linger(struct session *s)
 	struct evbuffer *in = bufferevent_get_input(s->client);
 
 	s->state = SESSION_LINGER;
-	relay_stop_reading(s, true);
 	relay_stop_writing(s, true);
 	evbuffer_drain(in, evbuffer_get_length(in));
 	bufferevent_setcb(s->client, session_linger_read_cb,
 	    session_linger_write_cb, session_linger_event_cb, s);
 	bufferevent_setwatermark(s->client, EV_READ, 0, 0);
 	bufferevent_setwatermark(s->client, EV_WRITE, 0, 0);
-	bufferevent_enable(s->client, EV_READ | EV_WRITE);
+	if (session_drain_watch(s, true) != 0)
+		bufferevent_enable(s->client, EV_READ);
 	session_arm(s, session_limits(s)->close_timeout);
 	if (evbuffer_get_length(bufferevent_get_output(s->client)) == 0)
 		session_linger_shut(s);
+	else
+		bufferevent_enable(s->client, EV_WRITE);
+}
+
+static void
+session_drain_done(struct session *s, bool client)
+{
+	if (client) {
+		session_drop_client(s);
+		session_backend_finish(s);
+	} else {
+		session_drop_backend(s);
+	}
+	session_maybe_free(s);
 }
 
 /* ---- handshake ---- */
@@ -848,10 +912,19 @@ static void
 session_read_now(struct session *s, int fd)
 {
 	struct evbuffer *in = bufferevent_get_input(s->client);
-	int n;
+	struct evbuffer_iovec v;
+	ssize_t n;
 
+	/* read(2) into the input: evbuffer_read() adds an FIONREAD ioctl. */
 	evbuffer_unfreeze(in, 0);
-	n = evbuffer_read(in, fd, (int)s->cfg->max_request_bytes);
+	if (evbuffer_reserve_space(in, (ev_ssize_t)s->cfg->max_request_bytes,
+	    &v, 1) != 1) {
+		evbuffer_freeze(in, 0);
+		return;
+	}
+	n = read(fd, v.iov_base, v.iov_len);
+	v.iov_len = n > 0 ? (size_t)n : 0;
+	evbuffer_commit_space(in, &v, n > 0 ? 1 : 0);
 	evbuffer_freeze(in, 0);
 	if (n > 0)
 		session_http_read_cb(s->client, s);

@@ -59,6 +59,7 @@ struct session {
 	struct event *client_rev, *backend_rev;
 	struct event *client_wev, *backend_wev;	/* made when first needed */
 	bool client_writes, backend_writes;	/* the relay writes it */
+	bool client_draining, backend_draining;	/* read to EOF, discard */
 	bool client_tls, backend_tls;	/* that side speaks TLS */
 	enum session_state state;
 	bool backend_flushing;		/* write what is queued, then close */
@@ -115,6 +116,8 @@ void session_peer_closed(struct session *s, uint16_t code);
 void session_client_gone(struct session *s, const char *why);
 void session_backend_gone(struct session *s, bool error, const char *why);
 void session_touch(struct session *s);
+/* Read and discard what a closing side still sends, until its EOF. */
+void session_drain_read(struct session *s, bool client);
 /* A side was paused for backpressure: check it for hang-ups every second
  * (see relay_check_paused). */
 void session_paused(struct session *s);

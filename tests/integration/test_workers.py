@@ -30,7 +30,9 @@ class Workers(h.GatewayTestCase):
     def test_concurrent_sessions_across_workers(self):
         """Many sessions at once, echoed byte for byte, each logged once;
         more than one worker takes part."""
-        echo = self.backend(h.EchoBackend)
+        # A backlog for every connection at once: a full accept queue
+        # would stall some for a second.
+        echo = self.backend(h.EchoBackend, backlog=64)
         gw = self.gateway({"e": {"path": "/e", "backend": echo.addr}},
                           gateway={"workers": "2"})
         n = 40
