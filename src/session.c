@@ -753,7 +753,21 @@ session_peer_closed(struct session *s, uint16_t code)
 		s->close_why = "client sent close";
 		session_backend_finish(s);
 	}
-	/* RFC 6455 7.1.1: the server closes the TCP connection first. */
+	/* RFC 6455 7.1.1: the server closes the TCP connection first.  Both
+	 * close frames have crossed, so when ours is already written there
+	 * is nothing left to wait for: close now (a plain socket; TLS still
+	 * owes its close_notify). */
+	if (!s->client_tls) {
+		relay_stop_writing(s, true);
+		if (evbuffer_get_length(bufferevent_get_output(s->client)) ==
+		    0) {
+			s->state = SESSION_LINGER;
+			session_drop_client(s);
+			session_arm(s, session_limits(s)->close_timeout);
+			session_maybe_free(s);
+			return;
+		}
+	}
 	session_enter_linger(s);
 }
 
@@ -935,7 +949,6 @@ session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
     socklen_t salen, bool tls)
 {
 	struct session *s = calloc(1, sizeof(*s));
-	int one = 1;
 
 	(void)salen;
 	if (s == NULL) {
@@ -965,7 +978,7 @@ session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
 		free(s);
 		return NULL;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* TCP_NODELAY: inherited from the listening socket. */
 	s->state = SESSION_HANDSHAKE;
 	event_base_gettimeofday_cached(gw->base, &s->started);
 	s->last_active = s->started;
