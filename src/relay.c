@@ -393,15 +393,11 @@ relay_backend_frame(struct session *s, bool all)
 			}
 			return;
 		}
-		if (n < 126) {
-			/* Short payload, 2-byte header: close the gap. */
+		/* Short payload, 2-byte header: close the gap. */
+		if (n < 126)
 			memmove(p + 2, p + 4, (size_t)n);
-			v.iov_len = frame_write_header(p, true, WS_OP_BINARY,
-			    (uint64_t)n) + (size_t)n;
-		} else {
-			v.iov_len = frame_write_header(p, true, WS_OP_BINARY,
-			    (uint64_t)n) + (size_t)n;
-		}
+		v.iov_len = frame_write_header(p, true, WS_OP_BINARY,
+		    (uint64_t)n) + (size_t)n;
 		evbuffer_commit_space(out, &v, 1);
 		s->bytes_down += (uint64_t)n;
 		/* Backend data is activity too (idle_timeout): stamp it even
