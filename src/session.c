@@ -119,8 +119,6 @@ session_free(struct session *s)
 	if (s->timer != NULL)
 		event_free(s->timer);
 	session_release_slot(s);
-	gw->stats.bytes_up += s->bytes_up;
-	gw->stats.bytes_down += s->bytes_down;
 	if (s->prev != NULL)
 		s->prev->next = s->next;
 	else
@@ -223,8 +221,9 @@ session_drop_backend(struct session *s)
 	s->backend_flushing = false;
 }
 
+/* A closing TLS side: read through its bufferevent and discard. */
 static void
-session_backend_linger_read_cb(struct bufferevent *bev, void *arg)
+session_discard_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct evbuffer *in = bufferevent_get_input(bev);
 
@@ -262,8 +261,7 @@ session_backend_linger_event_cb(struct bufferevent *bev, short what,
 
 	(void)bev;
 	(void)what;
-	session_drop_backend(s);
-	session_maybe_free(s);
+	session_drain_done(s, false);
 }
 
 /* No more will be read from the backend for the client. */
@@ -283,7 +281,7 @@ session_backend_finish(struct session *s)
 		event_del(s->backend_rev);
 	evbuffer_drain(bufferevent_get_input(s->backend),
 	    evbuffer_get_length(bufferevent_get_input(s->backend)));
-	bufferevent_setcb(s->backend, session_backend_linger_read_cb,
+	bufferevent_setcb(s->backend, session_discard_read_cb,
 	    session_backend_linger_write_cb, session_backend_linger_event_cb,
 	    s);
 	bufferevent_setwatermark(s->backend, EV_WRITE, 0, 0);
@@ -295,15 +293,6 @@ session_backend_finish(struct session *s)
 }
 
 /* ---- client linger: flush, shut, read to EOF (RFC 9112 9.6) ---- */
-
-static void
-session_linger_read_cb(struct bufferevent *bev, void *arg)
-{
-	struct evbuffer *in = bufferevent_get_input(bev);
-
-	(void)arg;
-	evbuffer_drain(in, evbuffer_get_length(in));
-}
 
 static void
 session_linger_shut(struct session *s)
@@ -330,9 +319,7 @@ session_linger_event_cb(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	(void)what;
-	session_drop_client(s);
-	session_backend_finish(s);
-	session_maybe_free(s);
+	session_drain_done(s, true);
 }
 
 static void
@@ -343,7 +330,7 @@ session_enter_linger(struct session *s)
 	s->state = SESSION_LINGER;
 	relay_stop_writing(s, true);
 	evbuffer_drain(in, evbuffer_get_length(in));
-	bufferevent_setcb(s->client, session_linger_read_cb,
+	bufferevent_setcb(s->client, session_discard_read_cb,
 	    session_linger_write_cb, session_linger_event_cb, s);
 	bufferevent_setwatermark(s->client, EV_READ, 0, 0);
 	bufferevent_setwatermark(s->client, EV_WRITE, 0, 0);
@@ -883,9 +870,6 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 				s->close_why = "peer left; its last bytes could "
 				    "not be delivered within close_timeout";
 			}
-			session_drop_client(s);
-			if (s->backend != NULL)
-				session_drop_backend(s);
 			session_free(s);
 			return;
 		}
@@ -908,10 +892,6 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 	case SESSION_LINGER:
 		log_debug("client=%s close_timeout expired: dropping",
 		    s->peer);
-		if (s->client != NULL)
-			session_drop_client(s);
-		if (s->backend != NULL)
-			session_drop_backend(s);
 		session_free(s);
 		return;
 	}
