@@ -26,8 +26,6 @@ struct gateway_stats {
 	uint64_t accepted;		/* TCP connections */
 	uint64_t upgraded;		/* 101 sent */
 	uint64_t rejected;		/* HTTP error answers */
-	uint64_t bytes_up;		/* client -> backend payload */
-	uint64_t bytes_down;		/* backend -> client payload */
 };
 
 /*

@@ -236,12 +236,6 @@ listener_free(struct listener *l)
 	free(l);
 }
 
-bool
-listener_is_tls(const struct listener *l)
-{
-	return l->tls;
-}
-
 const char *
 listener_describe(const struct listener *l)
 {

@@ -20,9 +20,6 @@ struct listener *listener_new(const struct listen_spec *spec, char *err,
 /* Closes the sockets: only once no acceptor watches them. */
 void listener_free(struct listener *l);
 
-/* Whether it was "listen = ADDR tls". */
-bool listener_is_tls(const struct listener *l);
-
 /* The address actually bound (port 0 resolved), for logs and tests. */
 const char *listener_describe(const struct listener *l);
 

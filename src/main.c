@@ -468,7 +468,7 @@ control_init(struct control *ctl)
 static void
 control_free(struct control *ctl)
 {
-	struct gateway_stats total = { 0, 0, 0, 0, 0 };
+	struct gateway_stats total = { 0, 0, 0 };
 
 	/* A worker that never started has nothing to say: stop waiting. */
 	control_send_all(ctl, WORKER_STOP, NULL);
