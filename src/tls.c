@@ -847,15 +847,25 @@ const char *
 tls_describe(struct bufferevent *bev, char *buf, size_t size)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(bev);
-	const char *sni;
+	const unsigned char *alpn = NULL;
+	unsigned int alpnlen = 0;
+	char sni[4 * 64], proto[64];
 
 	if (ssl == NULL) {
 		snprintf(buf, size, "-");
 		return buf;
 	}
-	sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-	snprintf(buf, size, "%s %s sni=%s", SSL_get_version(ssl),
-	    SSL_get_cipher_name(ssl), sni != NULL ? sni : "-");
+	/* The client chose the server name: up to 255 bytes of anything
+	 * but NUL (OpenSSL refuses those). */
+	log_escape_str(sni, sizeof(sni),
+	    SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name));
+	SSL_get0_alpn_selected(ssl, &alpn, &alpnlen);
+	if (alpnlen > 0)
+		log_escape(proto, sizeof(proto), (const char *)alpn, alpnlen);
+	else
+		snprintf(proto, sizeof(proto), "-");
+	snprintf(buf, size, "%s %s sni=%s alpn=%s", SSL_get_version(ssl),
+	    SSL_get_cipher_name(ssl), sni, proto);
 	return buf;
 }
 
