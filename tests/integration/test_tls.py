@@ -840,6 +840,31 @@ class CertificateChain(unittest.TestCase):
             self.assertIs(handshake_verdict(gw.port), True)
             self.assertEqual(gw.find_log(r"the chain .* ends at issuer"), [])
 
+    def test_sni_section_checked_by_name(self):
+        # A [tls:NAME] certificate is held to its own running chain.
+        with H.EchoBackend() as be:
+            gw = self.gateway(be, self.chain(pki.server.cert))
+            a = os.path.join(gw.dir, "a.pem")
+            shutil.copy(pki.a.cert, a)
+            gw.write_config(H.config(
+                {"e": {"path": "/echo", "backend": be.addr}},
+                {"listen": "127.0.0.1:0 tls", "tls_cert": "cert.pem",
+                 "tls_key": "key.pem"}) +
+                "\n[tls:a]\nserver_names = a.example\ntls_cert = a.pem\n"
+                "tls_key = %s\n" % pki.a.key)
+            with gw:
+                self.assertIs(handshake_verdict(gw.port, "a.example"), True)
+                with open(a, "w") as f:
+                    f.write(first_pem_block(pki.a.cert))
+                mark = gw.mark()
+                self.assertIn("reload failed", gw.reload().group(0))
+                gw.wait_log(r"\[tls:a\] tls_cert: \S+a.pem: the chain \(1 "
+                            r"certificate\) stops at issuer CN=wsgate test "
+                            r"intermediate", start=mark)
+                self.assertEqual(gw.find_log(r"\[gateway\] tls_cert",
+                                             start=mark), [])
+                self.assertIs(handshake_verdict(gw.port, "a.example"), True)
+
     def test_chain_length_change_warned(self):
         two = self.chain(pki.server.cert)
         three = self.chain(pki.server.cert, pki.root_cert)
