@@ -35,10 +35,42 @@ log_enabled(enum log_level level)
 	return level <= current_level;
 }
 
+/*
+ * Copy src[0..len) to dst (room bytes, no NUL) with every byte outside
+ * printable ASCII written as \xNN, so that one call is one line whatever
+ * a format argument held; returns bytes written.  Quotes stay: the
+ * format's own fields use them.  Call sites still escape client strings
+ * with log_escape(), which also escapes quotes and backslashes.
+ */
+static size_t
+log_printable(char *dst, size_t room, const char *src, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		if (c >= 0x20 && c < 0x7f) {
+			if (o + 1 > room)
+				break;
+			dst[o++] = (char)c;
+		} else {
+			if (o + 4 > room)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		}
+	}
+	return o;
+}
+
 void
 log_msg(enum log_level level, const char *fmt, ...)
 {
-	char line[2048];
+	char line[2048], msg[2048];
 	struct timeval tv;
 	struct tm tm;
 	size_t n;
@@ -55,12 +87,11 @@ log_msg(enum log_level level, const char *fmt, ...)
 	if (r > 0)
 		n += (size_t)r;
 	va_start(ap, fmt);
-	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	r = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (r > 0)
-		n += (size_t)r;
-	if (n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
+		n += log_printable(line + n, sizeof(line) - 1 - n, msg,
+		    (size_t)r < sizeof(msg) ? (size_t)r : sizeof(msg) - 1);
 	line[n++] = '\n';
 	/* One write(2) per line keeps lines whole when workers log at once. */
 	if (write(STDERR_FILENO, line, n) < 0)
@@ -100,4 +131,15 @@ log_escape(char *dst, size_t dstsize, const char *src, size_t len)
 	}
 	dst[o] = '\0';
 	return dst;
+}
+
+const char *
+log_escape_str(char *dst, size_t dstsize, const char *src)
+{
+	if (src == NULL) {
+		if (dstsize > 0)
+			snprintf(dst, dstsize, "-");
+		return dst;
+	}
+	return log_escape(dst, dstsize, src, strlen(src));
 }

@@ -18,11 +18,17 @@ void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /*
- * Copy untrusted bytes (paths, origins, reasons sent by peers) into dst as
- * printable ASCII, escaping the rest as \xNN, so a hostile client cannot
- * forge log lines.  Always NUL-terminates; truncates with "...".
+ * Copy untrusted bytes (paths, origins, server names, certificate names,
+ * anything a peer chose) into dst as printable ASCII, escaping the rest
+ * and '"' and '\\' as \xNN, so a hostile client can neither forge a log
+ * line nor close a quoted field.  Always NUL-terminates; truncates with
+ * "...".  Every client-supplied string goes through it before log_msg()
+ * (tests/log_sources.py checks the call sites); log_msg() itself also
+ * writes any byte outside printable ASCII as \xNN, as a last resort.
  */
 const char *log_escape(char *dst, size_t dstsize, const char *src, size_t len);
+/* The same for a C string; NULL gives "-". */
+const char *log_escape_str(char *dst, size_t dstsize, const char *src);
 
 #define log_error(...) log_msg(LL_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LL_WARN, __VA_ARGS__)

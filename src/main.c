@@ -70,14 +70,15 @@ libevent_log_cb(int severity, const char *msg)
 	    "libevent: %s", msg);
 }
 
+/* running: the configuration in use when reloading, else NULL. */
 static struct config *
-load_config(const char *path)
+load_config(const char *path, const struct config *running)
 {
 	struct config_errors errs = { NULL, 0 };
 	struct config *cfg = config_load(path, &errs);
 
 	/* Certificates are read now, so -t and SIGHUP check them too. */
-	if (cfg != NULL && tls_config_load(cfg, &errs) != 0) {
+	if (cfg != NULL && tls_config_load(cfg, running, &errs) != 0) {
 		config_unref(cfg);
 		cfg = NULL;
 	}
@@ -326,7 +327,7 @@ reload(struct control *ctl)
 	struct config *cfg;
 
 	log_info("SIGHUP received: reloading %s", ctl->cfg->path);
-	cfg = load_config(ctl->cfg->path);
+	cfg = load_config(ctl->cfg->path, ctl->cfg);
 	if (cfg == NULL) {
 		log_error("reload failed; keeping the running configuration");
 		return;
@@ -551,7 +552,7 @@ main(int argc, char **argv)
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.notify_fd[0] = ctl.notify_fd[1] = -1;
-	ctl.cfg = load_config(path);
+	ctl.cfg = load_config(path, NULL);
 	if (ctl.cfg == NULL)
 		return EXIT_CONFIG;
 	if (check_only) {

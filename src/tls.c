@@ -49,10 +49,30 @@
 	(SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET | \
 	    SSL_OP_IGNORE_UNEXPECTED_EOF)
 
+/* Where a listener certificate file's chain ends. */
+enum tls_anchor {
+	TLS_ANCHOR_NONE,	/* at an issuer wsgate cannot see */
+	TLS_ANCHOR_FILE,	/* at a self-signed certificate in the file */
+	TLS_ANCHOR_SYSTEM,	/* at a CA of the system store */
+};
+
+/* What a listener certificate file's chain was found to be at load. */
+struct tls_chain {
+	int ncerts;		/* certificates in the file, leaf first */
+	enum tls_anchor anchor;
+	X509_NAME *end;		/* TLS_ANCHOR_NONE: the issuer it stops at */
+};
+
+/* One listener certificate ([gateway] or [tls:NAME]). */
+struct tls_cert {
+	SSL_CTX *ctx;
+	struct tls_chain chain;
+};
+
 struct tls_server {
 	const struct config *cfg;	/* owner: sni_select reads tls_sni */
-	SSL_CTX *dflt;		/* [gateway]: handshakes start here */
-	SSL_CTX **sni;			/* parallel to cfg->tls_sni */
+	struct tls_cert dflt;		/* [gateway]: handshakes start here */
+	struct tls_cert *sni;		/* parallel to cfg->tls_sni */
 	size_t nsni;
 };
 
@@ -170,6 +190,103 @@ tls_load_pair(SSL_CTX *ctx, const char *section, const char *cert_key,
 	return 0;
 }
 
+static void tls_name_cn(const X509_NAME *name, char *out, size_t size);
+
+/* What the chain check tolerates and leaves to its caller to judge. */
+struct tls_chain_probe {
+	bool unseen;		/* the top's issuer is nowhere to be found */
+	bool self_signed;	/* the top is self-signed, not in the store */
+};
+
+static int
+tls_chain_verify_cb(int ok, X509_STORE_CTX *x)
+{
+	struct tls_chain_probe *p = X509_STORE_CTX_get_app_data(x);
+
+	if (ok)
+		return 1;
+	switch (X509_STORE_CTX_get_error(x)) {
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		p->unseen = true;
+		return 1;
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+		/* A self-signed certificate in the file ends the chain:
+		 * the clients decide whether they trust it. */
+		p->self_signed = true;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Whether the certificates ctx sends build a chain (RFC 8446 4.4.2: each
+ * certifies the one before it): OpenSSL's own chain building and checks
+ * (issuer names, key identifiers, signatures, CA flags, path lengths), on
+ * the file's certificates and the system CA store, without the validity
+ * dates (an expired certificate loads, with a warning).  The chain may
+ * end at a self-signed certificate or a CA of the system store
+ * (anchored), or stop at an issuer wsgate cannot see: a private CA the
+ * clients trust, or a file copied halfway (tls_reload_check tells these
+ * apart).  -1 with why when it does not build.
+ */
+static int
+tls_chain_check(SSL_CTX *ctx, X509_STORE *store, struct tls_chain *chain,
+    char *why, size_t size)
+{
+	X509 *leaf = SSL_CTX_get0_certificate(ctx);
+	STACK_OF(X509) *extra = NULL;
+	struct tls_chain_probe probe = { false, false };
+	X509_STORE_CTX *x = X509_STORE_CTX_new();
+	int rc = -1;
+
+	SSL_CTX_get0_chain_certs(ctx, &extra);
+	chain->ncerts = 1 + (extra != NULL ? sk_X509_num(extra) : 0);
+	if (x == NULL || leaf == NULL ||
+	    X509_STORE_CTX_init(x, store, leaf, extra) != 1) {
+		snprintf(why, size, "cannot check the certificate chain");
+		goto out;
+	}
+	X509_STORE_CTX_set_flags(x, X509_V_FLAG_NO_CHECK_TIME);
+	X509_STORE_CTX_set_verify_cb(x, tls_chain_verify_cb);
+	X509_STORE_CTX_set_app_data(x, &probe);
+	if (X509_verify_cert(x) != 1) {
+		X509 *bad = X509_STORE_CTX_get_current_cert(x);
+		int err = X509_STORE_CTX_get_error(x);
+		char cn[160];
+
+		tls_name_cn(bad != NULL ? X509_get_subject_name(bad) : NULL, cn,
+		    sizeof(cn));
+		snprintf(why, size, "the certificate chain does not build: "
+		    "certificate %d (CN=%s): %s",
+		    X509_STORE_CTX_get_error_depth(x) + 1, cn,
+		    err != X509_V_OK ? X509_verify_cert_error_string(err) :
+		    "cannot be checked");
+		goto out;
+	}
+	chain->anchor = probe.unseen ? TLS_ANCHOR_NONE : probe.self_signed ?
+	    TLS_ANCHOR_FILE : TLS_ANCHOR_SYSTEM;
+	if (probe.unseen) {
+		STACK_OF(X509) *built = X509_STORE_CTX_get0_chain(x);
+		X509 *top = sk_X509_value(built, sk_X509_num(built) - 1);
+
+		chain->end = top != NULL ?
+		    X509_NAME_dup(X509_get_issuer_name(top)) : NULL;
+		if (chain->end == NULL) {
+			snprintf(why, size, "out of memory");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	X509_STORE_CTX_free(x);
+	ERR_clear_error();
+	return rc;
+}
+
 static void
 tls_ctx_common(SSL_CTX *ctx, const struct config *cfg)
 {
@@ -201,11 +318,25 @@ tls_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_OK;
 }
 
-/* One listener certificate; the client CA and ciphers were checked with
- * the default one (report_shared) and are only applied to the others. */
-static SSL_CTX *
+/* The system CA store, read once per load when a chain needs it. */
+static X509_STORE *
+tls_system_store(X509_STORE **store)
+{
+	if (*store == NULL) {
+		*store = X509_STORE_new();
+		if (*store != NULL && X509_STORE_set_default_paths(*store) != 1)
+			ERR_clear_error();	/* none: nothing is anchored */
+	}
+	return *store;
+}
+
+/* One listener certificate into out; the client CA and ciphers were
+ * checked with the default one (report_shared) and are only applied to
+ * the others.  store: the system CA store, read when first needed. */
+static int
 tls_server_ctx_new(const struct config *cfg, const struct tls_cert_spec *t,
-    bool report_shared, struct config_errors *errs)
+    bool report_shared, X509_STORE **store, struct tls_cert *out,
+    struct config_errors *errs)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 	char why[256];
@@ -215,7 +346,7 @@ tls_server_ctx_new(const struct config *cfg, const struct tls_cert_spec *t,
 		config_error_at(errs, &t->where, t->section, NULL,
 		    "cannot create a TLS context: %s",
 		    tls_queue_text(why, sizeof(why)));
-		return NULL;
+		return -1;
 	}
 	tls_ctx_common(ctx, cfg);
 	SSL_CTX_set_num_tickets(ctx, 0);
@@ -275,14 +406,21 @@ tls_server_ctx_new(const struct config *cfg, const struct tls_cert_spec *t,
 	}
 	if (t->cert.s == NULL || t->key.s == NULL ||
 	    tls_load_pair(ctx, t->section, "tls_cert", &t->cert, "tls_key",
-	    &t->key, errs) != 0)
+	    &t->key, errs) != 0) {
 		bad = 1;
+	} else if (tls_system_store(store) == NULL ||
+	    tls_chain_check(ctx, *store, &out->chain, why, sizeof(why)) != 0) {
+		config_error_at(errs, &t->cert.where, t->section, "tls_cert",
+		    "%s: %s", t->cert.s, *store == NULL ? "out of memory" : why);
+		bad = 1;
+	}
 	ERR_clear_error();
 	if (bad) {
 		SSL_CTX_free(ctx);
-		return NULL;
+		return -1;
 	}
-	return ctx;
+	out->ctx = ctx;
+	return 0;
 }
 
 /* Every handshake starts on the default context; the ClientHello's
@@ -298,9 +436,16 @@ tls_servername_cb(SSL *ssl, int *alert, void *arg)
 	/* Unknown names get the default certificate, not an alert: the
 	 * client then decides, and says why. */
 	if (i >= 0 && (size_t)i < ts->nsni &&
-	    SSL_set_SSL_CTX(ssl, ts->sni[i]) == NULL)
+	    SSL_set_SSL_CTX(ssl, ts->sni[i].ctx) == NULL)
 		return SSL_TLSEXT_ERR_ALERT_FATAL;
 	return SSL_TLSEXT_ERR_OK;
+}
+
+static void
+tls_cert_free(struct tls_cert *c)
+{
+	SSL_CTX_free(c->ctx);
+	X509_NAME_free(c->chain.end);
 }
 
 static void
@@ -308,9 +453,9 @@ tls_server_free(struct tls_server *ts)
 {
 	if (ts == NULL)
 		return;
-	SSL_CTX_free(ts->dflt);
+	tls_cert_free(&ts->dflt);
 	for (size_t i = 0; i < ts->nsni; i++)
-		SSL_CTX_free(ts->sni[i]);
+		tls_cert_free(&ts->sni[i]);
 	free(ts->sni);
 	free(ts);
 }
@@ -388,10 +533,86 @@ tls_config_free(struct config *cfg)
 	}
 }
 
+/* The running certificate of section (by name), or NULL. */
+static const struct tls_cert *
+tls_find_cert(const struct config *cfg, const char *section)
+{
+	const struct tls_server *ts = cfg != NULL ? cfg->tls : NULL;
+
+	if (ts == NULL)
+		return NULL;
+	if (strcmp(section, "gateway") == 0)
+		return ts->dflt.ctx != NULL ? &ts->dflt : NULL;
+	for (size_t i = 0; i < ts->nsni; i++)
+		if (strcmp(cfg->tls_sni[i].section, section) == 0)
+			return ts->sni[i].ctx != NULL ? &ts->sni[i] : NULL;
+	return NULL;
+}
+
+/* Whether ctx sends a certificate named name that is not self-signed
+ * (without a self-signed root, a chain still reaches the clients' one). */
+static bool
+tls_ctx_sends(SSL_CTX *ctx, const X509_NAME *name)
+{
+	STACK_OF(X509) *extra = NULL;
+
+	SSL_CTX_get0_chain_certs(ctx, &extra);
+	for (int i = -1; i < (extra != NULL ? sk_X509_num(extra) : 0); i++) {
+		X509 *x = i < 0 ? SSL_CTX_get0_certificate(ctx) :
+		    sk_X509_value(extra, i);
+
+		if (x != NULL && X509_NAME_cmp(X509_get_subject_name(x),
+		    name) == 0 && X509_self_signed(x, 0) != 1)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A reload against the running certificate of the same section.  A file
+ * copied in place is read whole PEM blocks at a time, so one caught
+ * halfway loads as a shorter chain that stops at a certificate it no
+ * longer holds.  Refused: a chain that stops at an unseen issuer while
+ * the running one reached the system store, or while the running one
+ * sends that issuer's certificate.  (A private CA's renewals stop where
+ * they always did, and pass.)  A chain that changes length is worth a
+ * warning.
+ */
+static void
+tls_reload_check(const struct tls_cert_spec *t, const struct tls_cert *c,
+    const struct tls_cert *old, struct config_errors *errs)
+{
+	char cn[160];
+
+	if (old == NULL || c->ctx == NULL)
+		return;
+	if (c->chain.anchor == TLS_ANCHOR_NONE &&
+	    (old->chain.anchor == TLS_ANCHOR_SYSTEM ||
+	    tls_ctx_sends(old->ctx, c->chain.end))) {
+		tls_name_cn(c->chain.end, cn, sizeof(cn));
+		config_error_at(errs, &t->cert.where, t->section, "tls_cert",
+		    "%s: the chain (%d certificate%s) stops at issuer CN=%s, "
+		    "which is neither in the file nor in the system CA store, "
+		    "while the running chain %s: a file still being written? "
+		    "Write it whole (to a temporary name, then rename), then "
+		    "reload", t->cert.s, c->chain.ncerts,
+		    c->chain.ncerts == 1 ? "" : "s", cn,
+		    old->chain.anchor == TLS_ANCHOR_SYSTEM ? "reaches a CA "
+		    "of the system store" : "includes that certificate");
+		return;
+	}
+	if (c->chain.ncerts != old->chain.ncerts)
+		log_warn("tls [%s]: %s now holds a chain of %d certificate%s "
+		    "(%d before)", t->section, t->cert.s, c->chain.ncerts,
+		    c->chain.ncerts == 1 ? "" : "s", old->chain.ncerts);
+}
+
 int
-tls_config_load(struct config *cfg, struct config_errors *errs)
+tls_config_load(struct config *cfg, const struct config *running,
+    struct config_errors *errs)
 {
 	size_t before = errs->n;
+	X509_STORE *store = NULL;
 
 	cfg->tls_free = tls_config_free;
 	if (config_has_tls_listener(cfg) || cfg->tls_default.cert.s != NULL ||
@@ -402,21 +623,30 @@ tls_config_load(struct config *cfg, struct config_errors *errs)
 			return -1;
 		cfg->tls = ts;
 		ts->cfg = cfg;
-		ts->dflt = tls_server_ctx_new(cfg, &cfg->tls_default, true,
-		    errs);
+		tls_server_ctx_new(cfg, &cfg->tls_default, true, &store,
+		    &ts->dflt, errs);
 		ts->sni = calloc(cfg->ntls_sni + 1, sizeof(*ts->sni));
-		if (ts->sni == NULL)
+		if (ts->sni == NULL) {
+			X509_STORE_free(store);
 			return -1;
+		}
 		for (size_t i = 0; i < cfg->ntls_sni; i++) {
-			ts->sni[i] = tls_server_ctx_new(cfg, &cfg->tls_sni[i],
-			    false, errs);
+			tls_server_ctx_new(cfg, &cfg->tls_sni[i], false, &store,
+			    &ts->sni[i], errs);
 			ts->nsni++;
 		}
-		if (ts->dflt != NULL && cfg->ntls_sni > 0) {
-			SSL_CTX_set_tlsext_servername_callback(ts->dflt,
+		if (ts->dflt.ctx != NULL && cfg->ntls_sni > 0) {
+			SSL_CTX_set_tlsext_servername_callback(ts->dflt.ctx,
 			    tls_servername_cb);
-			SSL_CTX_set_tlsext_servername_arg(ts->dflt, ts);
+			SSL_CTX_set_tlsext_servername_arg(ts->dflt.ctx, ts);
 		}
+		X509_STORE_free(store);
+		tls_reload_check(&cfg->tls_default, &ts->dflt,
+		    tls_find_cert(running, "gateway"), errs);
+		for (size_t i = 0; i < ts->nsni; i++)
+			tls_reload_check(&cfg->tls_sni[i], &ts->sni[i],
+			    tls_find_cert(running, cfg->tls_sni[i].section),
+			    errs);
 	}
 	for (size_t i = 0; i < cfg->nroutes; i++) {
 		struct route *r = &cfg->routes[i];
@@ -427,14 +657,13 @@ tls_config_load(struct config *cfg, struct config_errors *errs)
 	return errs->n == before ? 0 : -1;
 }
 
-static void tls_subject_cn(X509 *cert, char *out, size_t size);
-
 /* One line per listener certificate: what it is and when it expires;
- * a warning for one expired, not yet valid, or expiring within 14 days. */
+ * a warning for one expired, not yet valid, or expiring within 14 days.
+ * A chain that stops at an issuer wsgate cannot see is worth a line. */
 static void
-tls_log_cert(const char *section, SSL_CTX *ctx, size_t nnames)
+tls_log_cert(const char *section, const struct tls_cert *c, size_t nnames)
 {
-	X509 *x = ctx != NULL ? SSL_CTX_get0_certificate(ctx) : NULL;
+	X509 *x = c->ctx != NULL ? SSL_CTX_get0_certificate(c->ctx) : NULL;
 	const ASN1_TIME *after, *before;
 	char cn[256], until[32] = "?", names[48] = "";
 	int days = 0, secs = 0, ahead = 0;
@@ -445,7 +674,7 @@ tls_log_cert(const char *section, SSL_CTX *ctx, size_t nnames)
 	if (nnames > 0)
 		snprintf(names, sizeof(names), " (%zu server name%s)", nnames,
 		    nnames == 1 ? "" : "s");
-	tls_subject_cn(x, cn, sizeof(cn));
+	tls_name_cn(X509_get_subject_name(x), cn, sizeof(cn));
 	after = X509_get0_notAfter(x);
 	before = X509_get0_notBefore(x);
 	if (ASN1_TIME_to_tm(after, &tm) == 1)
@@ -462,6 +691,13 @@ tls_log_cert(const char *section, SSL_CTX *ctx, size_t nnames)
 		log_msg(days < 14 ? LL_WARN : LL_INFO, "tls [%s]: certificate "
 		    "CN=%s%s valid until %s (%d day%s left)", section, cn,
 		    names, until, days, days == 1 ? "" : "s");
+	if (c->chain.anchor == TLS_ANCHOR_NONE) {
+		tls_name_cn(c->chain.end, cn, sizeof(cn));
+		log_info("tls [%s]: the chain (%d certificate%s) ends at "
+		    "issuer CN=%s, which is not in the system CA store: "
+		    "clients must trust it", section, c->chain.ncerts,
+		    c->chain.ncerts == 1 ? "" : "s", cn);
+	}
 	ERR_clear_error();
 }
 
@@ -470,9 +706,9 @@ tls_log_certificates(const struct config *cfg)
 {
 	if (cfg->tls == NULL)
 		return;
-	tls_log_cert("gateway", cfg->tls->dflt, 0);
+	tls_log_cert("gateway", &cfg->tls->dflt, 0);
 	for (size_t i = 0; i < cfg->tls->nsni; i++)
-		tls_log_cert(cfg->tls_sni[i].section, cfg->tls->sni[i],
+		tls_log_cert(cfg->tls_sni[i].section, &cfg->tls->sni[i],
 		    cfg->tls_sni[i].nserver_names);
 }
 
@@ -482,11 +718,11 @@ tls_accept(struct event_base *base, const struct config *cfg, int fd)
 	struct bufferevent *bev;
 	SSL *ssl;
 
-	if (cfg->tls == NULL || cfg->tls->dflt == NULL) {
+	if (cfg->tls == NULL || cfg->tls->dflt.ctx == NULL) {
 		close(fd);
 		return NULL;
 	}
-	ssl = SSL_new(cfg->tls->dflt);
+	ssl = SSL_new(cfg->tls->dflt.ctx);
 	if (ssl == NULL) {
 		ERR_clear_error();
 		close(fd);
@@ -611,24 +847,35 @@ const char *
 tls_describe(struct bufferevent *bev, char *buf, size_t size)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(bev);
-	const char *sni;
+	const unsigned char *alpn = NULL;
+	unsigned int alpnlen = 0;
+	char sni[4 * 64], proto[64];
 
 	if (ssl == NULL) {
 		snprintf(buf, size, "-");
 		return buf;
 	}
-	sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-	snprintf(buf, size, "%s %s sni=%s", SSL_get_version(ssl),
-	    SSL_get_cipher_name(ssl), sni != NULL ? sni : "-");
+	/* The client chose the server name: up to 255 bytes of anything
+	 * but NUL (OpenSSL refuses those). */
+	log_escape_str(sni, sizeof(sni),
+	    SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name));
+	SSL_get0_alpn_selected(ssl, &alpn, &alpnlen);
+	if (alpnlen > 0)
+		log_escape(proto, sizeof(proto), (const char *)alpn, alpnlen);
+	else
+		snprintf(proto, sizeof(proto), "-");
+	snprintf(buf, size, "%s %s sni=%s alpn=%s", SSL_get_version(ssl),
+	    SSL_get_cipher_name(ssl), sni, proto);
 	return buf;
 }
 
-/* The subject's CN as text, or "" (embedded NULs refused). */
+/* The name's CN as UTF-8 text, or "" (embedded NULs refused): for
+ * comparing with configured names, never for logs as it is. */
 static void
-tls_subject_cn(X509 *cert, char *out, size_t size)
+tls_cn_raw(const X509_NAME *name, char *out, size_t size)
 {
-	X509_NAME *subj = X509_get_subject_name(cert);
-	int i = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+	int i = name != NULL ?
+	    X509_NAME_get_index_by_NID(name, NID_commonName, -1) : -1;
 	unsigned char *utf8 = NULL;
 	int n;
 
@@ -636,10 +883,23 @@ tls_subject_cn(X509 *cert, char *out, size_t size)
 	if (i < 0)
 		return;
 	n = ASN1_STRING_to_UTF8(&utf8,
-	    X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i)));
+	    X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
 	if (n > 0 && memchr(utf8, '\0', (size_t)n) == NULL)
 		snprintf(out, size, "%.*s", n, (const char *)utf8);
 	OPENSSL_free(utf8);
+}
+
+/* The name's CN escaped for a log line (log_escape), or "(no CN)". */
+static void
+tls_name_cn(const X509_NAME *name, char *out, size_t size)
+{
+	char raw[256];
+
+	tls_cn_raw(name, raw, sizeof(raw));
+	if (raw[0] == '\0')
+		snprintf(out, size, "(no CN)");
+	else
+		log_escape_str(out, size, raw);
 }
 
 int
@@ -656,7 +916,7 @@ tls_peer_name_allowed(struct bufferevent *bev, char *const *names,
 	if (ssl == NULL || (cert = SSL_get0_peer_certificate(ssl)) == NULL ||
 	    SSL_get_verify_result(ssl) != X509_V_OK)
 		return -1;
-	tls_subject_cn(cert, cn, sizeof(cn));
+	tls_cn_raw(X509_get_subject_name(cert), cn, sizeof(cn));
 	for (size_t i = 0; i < n && !found; i++) {
 		if (cn[0] != '\0' && strcmp(names[i], cn) == 0) {
 			snprintf(who, whosize, "%s", cn);

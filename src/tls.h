@@ -13,11 +13,16 @@ struct route;
 /*
  * Read every certificate and key cfg names and build its TLS contexts:
  * one per listener certificate ([gateway] and each [tls:NAME], chosen by
- * SNI) and one per route with backend_tls.  Returns 0, or -1 with every
- * problem appended to errs as "file:line: [section] key: problem".  The
- * contexts belong to cfg and are freed with it.
+ * SNI) and one per route with backend_tls.  A listener certificate's
+ * chain must build; on a reload (running: the configuration in use, or
+ * NULL) it must also not stop short of where the running one of the same
+ * section went (a file caught half-written), and a change of its length
+ * is logged as a warning.  Returns 0, or -1 with every problem appended
+ * to errs as "file:line: [section] key: problem".  The contexts belong to
+ * cfg and are freed with it.
  */
-int tls_config_load(struct config *cfg, struct config_errors *errs);
+int tls_config_load(struct config *cfg, const struct config *running,
+    struct config_errors *errs);
 
 /* Log each listener certificate's name and expiry (warn when expired or
  * close to it). */
@@ -52,7 +57,8 @@ int tls_close_notify(struct bufferevent *bev);
 const char *tls_error(struct bufferevent *bev, short what, char *buf,
     size_t size);
 
-/* "TLSv1.3 TLS_AES_256_GCM_SHA384 sni=a.example", for debug logs. */
+/* "TLSv1.3 TLS_AES_256_GCM_SHA384 sni=a.example alpn=http/1.1", for debug
+ * logs: the client's server name escaped (log_escape), "-" for none. */
 const char *tls_describe(struct bufferevent *bev, char *buf, size_t size);
 
 /*

@@ -175,6 +175,7 @@ class Gateway:
         self.env = env
         self.wait_ready = wait_ready
         self.lines = []
+        self.raw_lines = []         # the same, as bytes (newline kept)
         self.proc = None
         self.ports = []
         self.returncode = None
@@ -230,6 +231,7 @@ class Gateway:
         for raw in self.proc.stderr:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             with self._cond:
+                self.raw_lines.append(raw)
                 self.lines.append(line)
                 self._cond.notify_all()
         with self._cond:

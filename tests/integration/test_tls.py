@@ -750,6 +750,153 @@ class Reload(unittest.TestCase):
                 H.run_async(run(), 60)
 
 
+def first_pem_block(path):
+    """The first certificate of a PEM chain file, as text."""
+    with open(path) as f:
+        text = f.read()
+    end = "-----END CERTIFICATE-----\n"
+    return text[:text.index(end) + len(end)]
+
+
+def handshake_verdict(port, hostname="localhost"):
+    """True if a client trusting only the test root verifies the
+    gateway's chain; else OpenSSL's verify message."""
+    ctx = pki.client_ctx()
+    with socket.create_connection(("127.0.0.1", port),
+                                  timeout=H.timeout(5)) as s:
+        try:
+            with ctx.wrap_socket(s, server_hostname=hostname):
+                return True
+        except ssl.SSLCertVerificationError as e:
+            return e.verify_message
+
+
+class CertificateChain(unittest.TestCase):
+    """Issue 9.11: tls_cert (leaf + intermediate) copied in place is
+    read whole PEM blocks at a time, so a SIGHUP that comes while only the
+    leaf is written used to load a chain without the intermediate, and
+    every client that lacks it failed until the next good reload."""
+
+    def gateway(self, backend, chain, env=None):
+        gwcfg = H.config({"e": {"path": "/echo", "backend": backend.addr}},
+                         {"listen": "127.0.0.1:0 tls",
+                          "tls_cert": "cert.pem", "tls_key": "key.pem"})
+        gw = H.Gateway(None, gwcfg, env=env)
+        self.write(gw, chain)
+        shutil.copy(pki.server.key, os.path.join(gw.dir, "key.pem"))
+        os.chmod(os.path.join(gw.dir, "key.pem"), 0o600)
+        return gw
+
+    def write(self, gw, text):
+        """Rewrite cert.pem in place, as cp does (not atomically)."""
+        with open(os.path.join(gw.dir, "cert.pem"), "w") as f:
+            f.write(text)
+
+    def chain(self, *paths):
+        text = ""
+        for p in paths:
+            with open(p) as f:
+                text += f.read()
+        return text
+
+    def test_reload_refuses_a_chain_cut_after_the_leaf(self):
+        full = self.chain(pki.server.cert)
+        with H.EchoBackend() as be, self.gateway(be, full) as gw:
+            self.assertIs(handshake_verdict(gw.port), True)
+            # The copy has written the leaf, not yet the intermediate.
+            self.write(gw, first_pem_block(pki.server.cert))
+            mark = gw.mark()
+            self.assertIn("reload failed", gw.reload().group(0))
+            gw.wait_log(r"\[gateway\] tls_cert: \S+cert.pem: the chain \(1 "
+                        r"certificate\) stops at issuer CN=wsgate test "
+                        r"intermediate, which is neither in the file nor "
+                        r"in the system CA store, while the running chain "
+                        r"includes that certificate", start=mark)
+            # The running chain is still served, intermediate included.
+            self.assertIs(handshake_verdict(gw.port), True)
+            # The copy ends: the whole file reloads.
+            self.write(gw, full)
+            self.assertIn("configuration reloaded", gw.reload().group(0))
+            self.assertIs(handshake_verdict(gw.port), True)
+            self.assertEqual(wss_echo(gw.port, sizes=(10,)).version(),
+                             "TLSv1.3")
+            # A private root: each start and reload says where the chain
+            # ends.
+            gw.wait_log(r" info tls \[gateway\]: the chain \(2 "
+                        r"certificates\) ends at issuer CN=wsgate test "
+                        r"root, which is not in the system CA store")
+
+    def test_reload_refuses_a_cut_chain_of_a_system_ca(self):
+        # The test root stands in for a public CA in the system store.
+        env = dict(os.environ, SSL_CERT_FILE=pki.root_cert)
+        full = self.chain(pki.server.cert)
+        with H.EchoBackend() as be, self.gateway(be, full, env) as gw:
+            self.write(gw, first_pem_block(pki.server.cert))
+            mark = gw.mark()
+            self.assertIn("reload failed", gw.reload().group(0))
+            gw.wait_log(r"stops at issuer CN=wsgate test intermediate, .* "
+                        r"while the running chain reaches a CA of the "
+                        r"system store", start=mark)
+            self.assertIs(handshake_verdict(gw.port), True)
+            self.assertEqual(gw.find_log(r"the chain .* ends at issuer"), [])
+
+    def test_sni_section_checked_by_name(self):
+        # A [tls:NAME] certificate is held to its own running chain.
+        with H.EchoBackend() as be:
+            gw = self.gateway(be, self.chain(pki.server.cert))
+            a = os.path.join(gw.dir, "a.pem")
+            shutil.copy(pki.a.cert, a)
+            gw.write_config(H.config(
+                {"e": {"path": "/echo", "backend": be.addr}},
+                {"listen": "127.0.0.1:0 tls", "tls_cert": "cert.pem",
+                 "tls_key": "key.pem"}) +
+                "\n[tls:a]\nserver_names = a.example\ntls_cert = a.pem\n"
+                "tls_key = %s\n" % pki.a.key)
+            with gw:
+                self.assertIs(handshake_verdict(gw.port, "a.example"), True)
+                with open(a, "w") as f:
+                    f.write(first_pem_block(pki.a.cert))
+                mark = gw.mark()
+                self.assertIn("reload failed", gw.reload().group(0))
+                gw.wait_log(r"\[tls:a\] tls_cert: \S+a.pem: the chain \(1 "
+                            r"certificate\) stops at issuer CN=wsgate test "
+                            r"intermediate", start=mark)
+                self.assertEqual(gw.find_log(r"\[gateway\] tls_cert",
+                                             start=mark), [])
+                self.assertIs(handshake_verdict(gw.port, "a.example"), True)
+
+    def test_chain_length_change_warned(self):
+        two = self.chain(pki.server.cert)
+        three = self.chain(pki.server.cert, pki.root_cert)
+        with H.EchoBackend() as be, self.gateway(be, two) as gw:
+            self.write(gw, three)
+            mark = gw.mark()
+            self.assertIn("configuration reloaded", gw.reload().group(0))
+            gw.wait_log(r" warn tls \[gateway\]: \S+cert.pem now holds a "
+                        r"chain of 3 certificates \(2 before\)", start=mark)
+            # Leaving out a self-signed root is fine: clients have it.
+            self.write(gw, two)
+            mark = gw.mark()
+            self.assertIn("configuration reloaded", gw.reload().group(0))
+            gw.wait_log(r"now holds a chain of 2 certificates \(3 before\)",
+                        start=mark)
+            self.assertIs(handshake_verdict(gw.port), True)
+
+    def test_private_ca_leaf_only_renewals_reload(self):
+        # A leaf straight from a private CA (as the README makes): the
+        # chain always stops at that CA, which is fine, and renewals
+        # reload.
+        with H.EchoBackend() as be, \
+                self.gateway(be, first_pem_block(pki.server.cert)) as gw:
+            gw.wait_log(r"the chain \(1 certificate\) ends at issuer "
+                        r"CN=wsgate test intermediate")
+            self.write(gw, first_pem_block(pki.server2.cert))
+            shutil.copy(pki.server2.key, os.path.join(gw.dir, "key.pem"))
+            self.assertIn("configuration reloaded", gw.reload().group(0))
+            self.assertEqual(gw.find_log(r" warn tls \[gateway\]: \S+ now "
+                                         r"holds"), [])
+
+
 class LargeTransfers(unittest.TestCase):
     SIZE = 16 << 20
 
@@ -861,6 +1008,32 @@ class Config(unittest.TestCase):
                 r"sections belong in routes_dir files")
         finally:
             shutil.rmtree(d)
+
+    def test_chain_must_build(self):
+        # Issue 9.11: signed by a certificate that is not a CA.
+        notca = pki.leaf("notca", "localhost", ["DNS:localhost"],
+                         issuer="other")
+        self.assertError(self.check(self.tls(tls_cert=notca.cert,
+                                             tls_key=notca.key)),
+                         r":\d+: \[gateway\] tls_cert: .*notca.pem: the "
+                         r"certificate chain does not build: certificate 2 "
+                         r"\(CN=other.test\): invalid CA certificate")
+        # A self-signed certificate, and a leaf without its issuer, load.
+        ss_cert, ss_key = pki.path("ss.pem"), pki.path("ss.key")
+        if not os.path.exists(ss_cert):
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                            "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                            "-keyout", ss_key, "-out", ss_cert, "-days", "2",
+                            "-subj", "/CN=localhost"], check=True,
+                           capture_output=True)
+            os.chmod(ss_key, 0o600)
+        rc, out, err = self.check(self.tls(tls_cert=ss_cert, tls_key=ss_key))
+        self.assertEqual(rc, 0, err)
+        leaf = pki.path("server-leaf.pem")
+        with open(leaf, "w") as f:
+            f.write(first_pem_block(pki.server.cert))
+        rc, out, err = self.check(self.tls(tls_cert=leaf))
+        self.assertEqual(rc, 0, err)
 
     def test_world_readable_key_refused(self):
         d = tempfile.mkdtemp(prefix="wsgate-perm-")

@@ -2,6 +2,8 @@
 #include "log.h"
 #include "testlib.h"
 
+#include <unistd.h>
+
 static const char *
 esc(char *dst, size_t size, const char *src)
 {
@@ -105,6 +107,59 @@ test_random_bytes(void)
 	}
 }
 
+/* What one log_msg() call writes, read through a pipe put in place of
+ * stderr; its length, or 0. */
+static size_t
+capture(char *out, size_t size, const char *arg)
+{
+	int p[2], saved;
+	ssize_t n;
+
+	fflush(stderr);
+	if (pipe(p) != 0)
+		return 0;
+	saved = dup(STDERR_FILENO);
+	dup2(p[1], STDERR_FILENO);
+	log_msg(LL_ERROR, "x=\"%s\" end", arg);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(p[1]);
+	n = read(p[0], out, size - 1);
+	close(p[0]);
+	out[n > 0 ? n : 0] = '\0';
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* Whatever a format argument holds, one call writes one line of
+ * printable ASCII (the last resort behind log_escape at call sites). */
+static void
+test_one_line_per_call(void)
+{
+	static char big[5000];
+	char out[4096];
+	const char *end;
+	size_t n;
+
+	n = capture(out, sizeof(out), "a\nFORGED\x1b[31m\xff\"q\"\\");
+	end = strstr(out, " error ");
+	CHECK(end != NULL);
+	if (end != NULL)
+		CHECK_STR(end, " error x=\"a\\x0aFORGED\\x1b[31m\\xff\"q\"\\\" "
+		    "end\n");
+	CHECK(n > 0 && out[n - 1] == '\n');
+	memset(big, '\n', sizeof(big) - 1);
+	n = capture(out, sizeof(out), big);
+	CHECK(n > 100 && n <= 2048);
+	CHECK(n > 0 && out[n - 1] == '\n');
+	for (size_t i = 0; i + 1 < n; i++)
+		if (out[i] < 0x20 || out[i] >= 0x7f) {
+			CHECK(0);
+			break;
+		}
+	/* Never half an escape before the newline. */
+	CHECK(n >= 5 && memcmp(out + n - 5, "\\x0a\n", 5) == 0);
+}
+
 static void
 test_levels(void)
 {
@@ -127,6 +182,7 @@ main(void)
 	RUN(test_escape);
 	RUN(test_truncation);
 	RUN(test_random_bytes);
+	RUN(test_one_line_per_call);
 	RUN(test_levels);
 	return tl_summary("unit/log");
 }

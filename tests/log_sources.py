@@ -1,0 +1,258 @@
+#!/usr/bin/python3
+"""log_sources.py -- every string a log line prints with %s comes from a
+source known to be safe: wsgate's own text, the configuration, or
+log_escape().
+
+Reads the log_msg/log_error/log_warn/log_info/log_debug calls in src/*.c,
+pairs each %s (and %.*s) of the format with its argument, and looks the
+argument up in SAFE below.  An argument not listed fails, with its file
+and line: escape it (log_escape, log_escape_str) or, if a client cannot
+choose it, add it to SAFE with the reason.  A SAFE entry nothing uses
+fails too, so the list stays the list of what is logged.  Client strings
+are escaped at the call site; log_msg's own escaping of non-printable
+bytes is a last resort that leaves quotes alone.  A function listed in
+SAFE (tls_describe, tls_error) is trusted for what its body does: it is
+read, not checked, here; tests/integration/test_log_inputs.py drives
+hostile bytes through every one of these call sites.
+
+    /usr/bin/python3 tests/log_sources.py [--list]
+
+--list prints every call site's %s arguments.  Prints one "ok"/"FAIL"
+line per problem found and "RESULT log-sources: N passed, M failed".
+"""
+
+import glob
+import os
+import re
+import sys
+
+# Argument text (whitespace squeezed) -> why a client cannot put bytes of
+# its choosing there unescaped.
+SAFE = {
+    # escaped at the call site
+    "epath": "log_escape() of the request path",
+    "eorigin": "log_escape() of the Origin header",
+    "ewho": "log_escape() of the client certificate's name",
+    "cn": "tls_name_cn(): log_escape() of a certificate's CN",
+    "log_escape(epath, sizeof(epath), req->path.p, req->path.n)":
+        "log_escape() of the request path",
+    "tls_describe(bev, why, sizeof(why))":
+        "TLS version and cipher (OpenSSL's names), server name and ALPN "
+        "escaped",
+    # wsgate's and OpenSSL's own text
+    "why": "session_respond(): static reasons (handshake, route, "
+           "upstream, tls_error) or text built from escaped parts (ewho)",
+    "why != NULL ? why : \"\"": "webroot_respond(): static reasons or "
+                                "strerror()",
+    "s->close_why != NULL ? s->close_why : \"\"":
+        "static text; a peer's close reason is never kept",
+    "tls_error(bev, what, why, sizeof(why))":
+        "OpenSSL's reason strings and X509_verify_cert_error_string()",
+    "(what & BEV_EVENT_EOF) ? \"EOF\" : s->client_tls ? "
+    "tls_error(bev, what, why, sizeof(why)) : "
+    "strerror(EVUTIL_SOCKET_ERROR())": "static, OpenSSL's or libc's text",
+    "strerror(err)": "libc's text",
+    "strerror(rc)": "libc's text",
+    "strerror(errno)": "libc's text",
+    "err": "worker_start()'s strerror() text",
+    "msg": "libevent's own messages (a last resort escapes non-printable "
+           "bytes; libevent does not quote clients)",
+    "closer_names[s->closed_by]": "a table of constants",
+    "s->peer": "the client's address, formatted by sockaddr_format()",
+    "until": "strftime() of a certificate's date",
+    "names": "\" (N server names)\" from a number",
+    "a->l->desc": "the listener's address, formatted by wsgate",
+    "listener_describe(ctl->listeners[i])": "addresses formatted by wsgate",
+    "WSGATE_VERSION": "the build's version",
+    # the configuration (the operator's, not a client's)
+    "section": "a configuration section name",
+    "t->section": "a configuration section name",
+    "t->cert.s": "a configuration file path",
+    "s->route->name": "a route name (configuration)",
+    "s->route != NULL ? s->route->name : \"-\"":
+        "a route name (configuration)",
+    "route->name": "a route name (configuration)",
+    "r->name": "a route name (configuration)",
+    "r->path": "a route path (configuration)",
+    "r->backend": "a backend address (configuration)",
+    "s->route->backend": "a backend address (configuration)",
+    "ctl->cfg->path": "the configuration file's path",
+    "ls->where.file": "a configuration file's path",
+    "ls->text": "a listen value (configuration)",
+    "old->listeners[i].text": "a listen value (configuration)",
+}
+
+LOG_CALL = re.compile(r"\blog_(msg|error|warn|info|debug)\s*\(")
+# One printf conversion (C11 7.21.6.1).
+CONV = re.compile(r"%([-+ #0]*)(\*|\d+)?(?:\.(\*|\d+))?"
+                  r"(hh|h|ll|l|j|z|t|L)?([diouxXeEfFgGaAcspn%])")
+
+
+def call_text(src, start):
+    """The argument text of the call whose '(' is at src[start]; the
+    index after its ')'."""
+    depth, i, out = 0, start, []
+    while i < len(src):
+        c = src[i]
+        if c in "\"'":
+            j = i + 1
+            while src[j] != c:
+                j += 2 if src[j] == "\\" else 1
+            out.append(src[i:j + 1])
+            i = j + 1
+            continue
+        if c == "(":
+            depth += 1
+            if depth == 1:
+                i += 1
+                continue
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return "".join(out), i + 1
+        out.append(c)
+        i += 1
+    raise ValueError("unbalanced call")
+
+
+def split_args(text):
+    """Top-level comma-separated arguments, whitespace squeezed."""
+    args, depth, cur, i = [], 0, [], 0
+    while i < len(text):
+        c = text[i]
+        if c in "\"'":
+            j = i + 1
+            while text[j] != c:
+                j += 2 if text[j] == "\\" else 1
+            cur.append(text[i:j + 1])
+            i = j + 1
+            continue
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        if c == "," and depth == 0:
+            args.append(" ".join("".join(cur).split()))
+            cur = []
+        else:
+            cur.append(c)
+        i += 1
+    args.append(" ".join("".join(cur).split()))
+    return args
+
+
+def literal(arg):
+    """The value of concatenated string literals, or None."""
+    parts = re.findall(r'"((?:[^"\\]|\\.)*)"', arg)
+    rest = re.sub(r'"((?:[^"\\]|\\.)*)"', "", arg).strip()
+    if not parts or rest:
+        return None
+    return "".join(parts)
+
+
+def top_level(text, chars):
+    """Indexes of chars in text outside strings and brackets."""
+    out, depth, i = [], 0, 0
+    while i < len(text):
+        c = text[i]
+        if c in "\"'":
+            j = i + 1
+            while text[j] != c:
+                j += 2 if text[j] == "\\" else 1
+            i = j + 1
+            continue
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif depth == 0 and c in chars:
+            out.append(i)
+        i += 1
+    return out
+
+
+def constant(arg):
+    """Whether arg is string literals, or a ?: choosing between such."""
+    if literal(arg) is not None:
+        return True
+    marks = top_level(arg, "?:")
+    if not marks or arg[marks[0]] != "?":
+        return False
+    # The ':' that closes the first '?' (C's ?: nests to the right).
+    depth = 0
+    for i in marks:
+        depth += 1 if arg[i] == "?" else -1
+        if depth == 0:
+            return (constant(arg[marks[0] + 1:i].strip()) and
+                    constant(arg[i + 1:].strip()))
+    return False
+
+
+def string_args(args, fmt_index):
+    """(argument, conversion) for each %s of the format."""
+    fmt = literal(args[fmt_index])
+    if fmt is None:
+        raise ValueError("format is not a string literal: %s" %
+                         args[fmt_index])
+    out, a = [], fmt_index + 1
+    for m in CONV.finditer(fmt):
+        flags, width, prec, length, conv = m.groups()
+        if conv == "%":
+            continue
+        a += (width == "*") + (prec == "*")
+        if conv == "s":
+            out.append((args[a], m.group(0)))
+        a += 1
+    return out
+
+
+def main():
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    listing = "--list" in sys.argv
+    used, problems, nsites = set(), [], 0
+    for path in sorted(glob.glob(os.path.join(root, "src", "*.c"))):
+        if path.endswith("/log.c"):
+            continue
+        with open(path) as f:
+            src = f.read()
+        # Comments out, lines kept.
+        src = re.sub(r"/\*.*?\*/", lambda m: re.sub(r"[^\n]", " ",
+                                                    m.group(0)),
+                     src, flags=re.S)
+        for m in LOG_CALL.finditer(src):
+            line = src.count("\n", 0, m.start()) + 1
+            where = "%s:%d" % (os.path.relpath(path, root), line)
+            text, _ = call_text(src, m.end() - 1)
+            args = split_args(text)
+            nsites += 1
+            try:
+                pairs = string_args(args, 1 if m.group(1) == "msg" else 0)
+            except (ValueError, IndexError) as e:
+                problems.append("%s: %s" % (where, e))
+                continue
+            for arg, conv in pairs:
+                if listing:
+                    print("%s: %s <- %s" % (where, conv, arg))
+                if constant(arg):
+                    continue
+                if arg in SAFE:
+                    used.add(arg)
+                else:
+                    problems.append("%s: %s <- %s: not a known-safe source "
+                                    "(escape it with log_escape, or add it "
+                                    "to SAFE with the reason)" %
+                                    (where, conv, arg))
+    for arg in sorted(set(SAFE) - used):
+        problems.append("SAFE entry used by no log call: %s" % arg)
+    for p in problems:
+        print("FAIL " + p)
+    if not problems:
+        print("ok   %d log calls: every %%s argument is escaped or "
+              "wsgate's own" % nsites)
+    print("RESULT log-sources: %d passed, %d failed" %
+          (0 if problems else 1, len(problems)))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
