@@ -77,6 +77,8 @@ static const struct key_def keys[] = {
 	  NO_OFFSET, 0.001, 3600 },
 	{ "drain_timeout", KT_SECONDS, SC_GATEWAY, GW(drain_timeout),
 	  NO_OFFSET, 0, 86400 },
+	{ "send_timeout", KT_SECONDS, SC_GATEWAY, GW(send_timeout),
+	  NO_OFFSET, 0.001, 3600 },
 	{ "max_request_bytes", KT_SIZE, SC_GATEWAY, GW(max_request_bytes),
 	  NO_OFFSET, 1024, 65536 },
 	{ "max_headers", KT_UINT, SC_GATEWAY, GW(max_headers), NO_OFFSET,
@@ -271,6 +273,7 @@ config_new(void)
 	atomic_init(&cfg->refcnt, 1);
 	cfg->handshake_timeout = 10;
 	cfg->drain_timeout = 30;
+	cfg->send_timeout = 30;
 	cfg->max_request_bytes = 8192;
 	cfg->max_headers = 64;
 	limits_defaults(&cfg->limits);

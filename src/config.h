@@ -112,6 +112,7 @@ struct config {
 	char *web_root;			/* static files for plain GET, or NULL */
 	double handshake_timeout;
 	double drain_timeout;
+	double send_timeout;		/* web_root: client took nothing */
 	uint64_t max_request_bytes;
 	unsigned max_headers;
 	unsigned max_connections;	/* whole gateway, 0 = unlimited */

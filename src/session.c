@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -15,6 +16,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "download.h"
 #include "frame.h"
 #include "gateway.h"
 #include "log.h"
@@ -29,6 +31,8 @@ static void session_enter_linger(struct session *s);
 
 /* How often a side paused for backpressure is checked for hang-ups. */
 #define SESSION_PAUSED_CHECK 1.0
+/* How often a download is checked for a client that stopped reading. */
+#define SESSION_SEND_CHECK 1.0
 
 static const char *const closer_names[] = {
 	[CLOSER_NONE] = "-",
@@ -112,6 +116,8 @@ session_free(struct session *s)
 		close(fd);
 	}
 	relay_free(s);
+	download_free(s->download);
+	free(s->web_path);
 	if (s->client != NULL)
 		bufferevent_free(s->client);
 	if (s->backend != NULL)
@@ -387,13 +393,149 @@ session_reject(struct session *s, int status, const char *why)
 	session_respond(s, status, why, "", 0, "", 0);
 }
 
+/*
+ * The one line per web_root or health response, once it has been written
+ * (or has ended early): at debug for complete answers, else at level.
+ */
+static void
+session_log_web(struct session *s, enum log_level level, const char *epath,
+    uint64_t bytes, const char *why)
+{
+	struct timeval now;
+
+	if (!log_enabled(level))
+		return;
+	event_base_gettimeofday_cached(s->gw->base, &now);
+	log_msg(level, "web client=%s status=%d path=\"%s\" bytes=%llu "
+	    "duration=%.3fs%s%s%s", s->peer, s->http_status, epath,
+	    (unsigned long long)bytes, elapsed(&s->started, &now),
+	    why != NULL ? " reason=\"" : "", why != NULL ? why : "",
+	    why != NULL ? "\"" : "");
+}
+
+/* ---- web_root files: SENDING, for as long as the client takes them ---- */
+
+/* Log the download's end and free it; bytes: those that will have been
+ * handed to the connection. */
+static void
+session_send_end(struct session *s, enum log_level level, bool queued_too,
+    const char *why)
+{
+	uint64_t bytes = download_sent(s->download);
+
+	if (queued_too)
+		bytes += evbuffer_get_length(bufferevent_get_output(s->client));
+	session_log_web(s, level, s->web_path, bytes, why);
+	download_free(s->download);
+	s->download = NULL;
+	free(s->web_path);
+	s->web_path = NULL;
+}
+
+/* The client cannot or will not take the rest: close now. */
+static void
+session_send_abort(struct session *s, const char *why, bool reset)
+{
+	session_send_end(s, LL_INFO, false, why);
+	if (reset) {
+		/* Or the kernel would go on offering the queued rest to a
+		 * peer that does not read it. */
+		struct linger lg = { 1, 0 };
+
+		setsockopt(bufferevent_getfd(s->client), SOL_SOCKET,
+		    SO_LINGER, &lg, sizeof(lg));
+	}
+	session_drop_client(s);
+	session_maybe_free(s);
+}
+
+/* download.c's report.  A body cut short still gets what is queued, then
+ * the connection closes: less than its Content-Length. */
+static void
+session_send_ended(void *arg, enum download_end how, const char *why)
+{
+	struct session *s = arg;
+
+	switch (how) {
+	case DOWNLOAD_DONE:
+	case DOWNLOAD_CUT:
+		session_send_end(s, how == DOWNLOAD_DONE ? LL_DEBUG : LL_WARN,
+		    true, why);
+		session_enter_linger(s);
+		return;
+	case DOWNLOAD_GONE:
+		session_send_abort(s, why, false);
+		return;
+	}
+}
+
+/*
+ * The timer while sending: a client is stalled when nothing left its
+ * queue and the kernel's send queue did not move for send_timeout.  Only
+ * then, not after a fixed total time: a slow link gets the whole file.
+ */
+static void
+session_send_check(struct session *s)
+{
+	double limit = s->cfg->send_timeout;
+	struct timeval now;
+	double quiet;
+	char why[96];
+
+	if (download_progressed(s->download))
+		session_touch(s);
+	event_base_gettimeofday_cached(s->gw->base, &now);
+	quiet = elapsed(&s->last_active, &now);
+	if (quiet + 0.001 < limit) {
+		session_arm(s, limit - quiet < SESSION_SEND_CHECK ?
+		    limit - quiet : SESSION_SEND_CHECK);
+		return;
+	}
+	snprintf(why, sizeof(why), "send_timeout: the client took nothing "
+	    "for %.1fs", quiet);
+	session_send_abort(s, why, true);
+}
+
+/* Send the web_root file fd (its head is queued) as the client drains. */
+static void
+session_send_file(struct session *s, int fd, const struct stat *st,
+    const char *epath)
+{
+	struct evbuffer *in = bufferevent_get_input(s->client);
+	char why[256];
+
+	/* The request: what follows it is discarded in linger. */
+	evbuffer_drain(in, evbuffer_get_length(in));
+	s->web_path = strdup(epath);
+	if (s->web_path == NULL) {
+		close(fd);
+		snprintf(why, sizeof(why), "out of memory");
+	} else {
+		s->download = download_start(s->client, s->client_tls, fd, st,
+		    session_send_ended, s, why, sizeof(why));
+	}
+	if (s->download == NULL) {
+		session_log_web(s, LL_WARN, epath, evbuffer_get_length(
+		    bufferevent_get_output(s->client)), why);
+		free(s->web_path);
+		s->web_path = NULL;
+		session_enter_linger(s);
+		return;
+	}
+	s->state = SESSION_SENDING;
+	session_touch(s);
+	session_arm(s, s->cfg->send_timeout < SESSION_SEND_CHECK ?
+	    s->cfg->send_timeout : SESSION_SEND_CHECK);
+}
+
 static void
 session_plain_get(struct session *s, const struct hs_request *req)
 {
 	const struct config *cfg = s->cfg;
-	char buf[512];
+	char buf[512], epath[128];
 	size_t n;
 
+	log_escape(epath, sizeof(epath), req->path.p, req->path.n);
 	if (cfg->health_path != NULL &&
 	    strlen(cfg->health_path) == req->path.n &&
 	    memcmp(cfg->health_path, req->path.p, req->path.n) == 0) {
@@ -404,6 +546,7 @@ session_plain_get(struct session *s, const struct hs_request *req)
 		    s->http_status, "text/plain", strlen(body), false);
 		bufferevent_write(s->client, buf, n);
 		bufferevent_write(s->client, body, strlen(body));
+		session_log_web(s, LL_DEBUG, epath, n + strlen(body), NULL);
 		session_enter_linger(s);
 		return;
 	}
@@ -414,18 +557,21 @@ session_plain_get(struct session *s, const struct hs_request *req)
 		return;
 	}
 	if (cfg->web_root != NULL) {
+		struct evbuffer *out = bufferevent_get_output(s->client);
+		size_t before = evbuffer_get_length(out);
 		const char *why = NULL;
+		struct stat st;
+		int body;
 
 		s->http_status = webroot_respond(cfg->web_root, req->path.p,
-		    req->path.n, bufferevent_get_output(s->client), &why);
-		if (s->http_status != 200) {
-			char epath[128];
-
-			log_info("web client=%s status=%d path=\"%s\" "
-			    "reason=\"%s\"", s->peer, s->http_status,
-			    log_escape(epath, sizeof(epath), req->path.p,
-			    req->path.n), why != NULL ? why : "");
+		    req->path.n, out, &body, &st, &why);
+		if (body >= 0) {
+			session_send_file(s, body, &st, epath);
+			return;
 		}
+		session_log_web(s, s->http_status >= 500 ? LL_WARN :
+		    s->http_status >= 400 ? LL_INFO : LL_DEBUG, epath,
+		    evbuffer_get_length(out) - before, why);
 		session_enter_linger(s);
 		return;
 	}
@@ -888,6 +1034,9 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		session_arm_open(s);
 		return;
+	case SESSION_SENDING:
+		session_send_check(s);
+		return;
 	case SESSION_CLOSE_SENT:
 	case SESSION_LINGER:
 		log_debug("client=%s close_timeout expired: dropping",
@@ -988,6 +1137,11 @@ session_close_all(struct gateway *gw, uint16_t code, const char *reason)
 		next = s->next;
 		if (s->state == SESSION_OPEN)
 			session_send_close(s, code, reason, CLOSER_GATEWAY);
+		else if (s->state == SESSION_SENDING) {
+			/* Cut short, as for a changed file. */
+			session_send_end(s, LL_INFO, true, reason);
+			session_enter_linger(s);
+		}
 	}
 }
 

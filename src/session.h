@@ -14,6 +14,7 @@ struct gateway;
 struct config;
 struct route;
 struct bufferevent;
+struct download;
 struct event;
 
 /*
@@ -21,9 +22,13 @@ struct event;
  * (s->backend), plus "flushing" once nothing more will be read from it.
  *
  *   HANDSHAKE --request ok--> CONNECTING --backend up--> OPEN
- *       |                        |                        |
- *       | bad request            | 502/504                | close frame
- *       v                        v                        v  sent first
+ *       |   \                    |                        |
+ *       |    web_root file       | 502/504                | close frame
+ *       |     v                  |                        |
+ *       |   SENDING (stalled, client gone: freed)         |
+ *       |     | body written, file changed                |
+ *       | answered, bad request  |                        |  sent first
+ *       v     v                  v                        v
  *     LINGER <-------------------+--- peer close --- CLOSE_SENT
  *       |
  *   output flushed, write side shut, input discarded until EOF/timeout
@@ -34,6 +39,7 @@ enum session_state {
 	SESSION_OPEN,
 	SESSION_CLOSE_SENT,
 	SESSION_LINGER,
+	SESSION_SENDING,	/* a web_root file, as the client takes it */
 };
 
 enum session_closer {
@@ -52,6 +58,8 @@ struct session {
 	struct bufferevent *client;	/* owned; NULL once closed */
 	struct bufferevent *backend;	/* owned; NULL once closed */
 	struct event *timer;		/* the session's one timer */
+	struct download *download;	/* SENDING: the file (owned) */
+	char *web_path;			/* SENDING: escaped, for the log */
 	struct event *peek;		/* TLS listener: waiting for the first
 					 * byte, before s->client exists */
 	/* Plain sockets are read and written by the relay itself (see

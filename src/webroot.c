@@ -95,16 +95,16 @@ path_safe(const char *p, size_t n)
 
 int
 webroot_respond(const char *root, const char *path, size_t pathlen,
-    struct evbuffer *out, const char **why)
+    struct evbuffer *out, int *body, struct stat *st, const char **why)
 {
 	char raw[PATH_MAX], full[PATH_MAX * 2];
 	char hdr[512];
 	char *decoded;
 	size_t dlen = 0;
-	struct stat st;
 	int fd, status;
 	size_t n;
 
+	*body = -1;
 	if (pathlen >= sizeof(raw)) {
 		*why = "path too long";
 		return answer(out, 404, "not found");
@@ -126,13 +126,13 @@ webroot_respond(const char *root, const char *path, size_t pathlen,
 	free(decoded);
 
 	fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0 || fstat(fd, &st) != 0) {
+	if (fd < 0 || fstat(fd, st) != 0) {
 		*why = strerror(errno);
 		if (fd >= 0)
 			close(fd);
 		return answer(out, errno == EACCES ? 403 : 404, "not found");
 	}
-	if (S_ISDIR(st.st_mode)) {
+	if (S_ISDIR(st->st_mode)) {
 		int r;
 
 		close(fd);
@@ -145,23 +145,18 @@ webroot_respond(const char *root, const char *path, size_t pathlen,
 		*why = "directory";
 		return 301;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st->st_mode)) {
 		close(fd);
 		*why = "not a regular file";
 		return answer(out, 404, "not found");
 	}
 	status = 200;
 	n = handshake_write_response(hdr, sizeof(hdr), status,
-	    mime_type(full), (size_t)st.st_size, false);
+	    mime_type(full), (size_t)st->st_size, false);
 	evbuffer_add(out, hdr, n);
-	if (st.st_size == 0) {
+	if (st->st_size == 0)
 		close(fd);
-		return status;
-	}
-	/* The evbuffer owns fd from here and sends it with sendfile(2). */
-	if (evbuffer_add_file(out, fd, 0, st.st_size) != 0) {
-		*why = "cannot queue file";
-		return 500;
-	}
+	else
+		*body = fd;	/* the caller sends it (download.c) */
 	return status;
 }

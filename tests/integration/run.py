@@ -40,7 +40,14 @@ VALGRIND = ("valgrind --tool=memcheck --leak-check=full "
 # Some 2.5 minutes on 2 cores (memcheck starts each gateway in ~0.7 s).
 VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_backpressure.",
                   "test_signals.", "test_limits.", "test_cli.",
-                  "test_listen_web.", "test_conformance.CloseHandling."]
+                  "test_listen_web.", "test_conformance.CloseHandling.",
+                  # Each way a download ends (some 25 s).
+                  "test_downloads.Downloads.test_tls_file_emptied",
+                  "test_downloads.Downloads.test_plain_file_emptied",
+                  "test_downloads.Downloads.test_stalled",
+                  "test_downloads.Downloads.test_client_leaving",
+                  "test_downloads.Downloads.test_drain_ends",
+                  "test_downloads.Downloads.test_response_lines"]
 
 
 class Result(unittest.TestResult):

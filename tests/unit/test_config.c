@@ -730,6 +730,37 @@ test_web_root(void)
 	config_errors_free(&errs);
 }
 
+/* send_timeout: [gateway] only, never 0 (a stalled download must end). */
+static void
+test_send_timeout(void)
+{
+	static const char base[] = "[gateway]\nlisten = 127.0.0.1:1\n%s\n"
+	    "[route:a]\npath = /a\nbackend = 127.0.0.1:1\norigins = *\n%s";
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+	char text[512];
+
+	snprintf(text, sizeof(text), base, "", "");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK(cfg != NULL && close_to(cfg->send_timeout, 30));
+	config_unref(cfg);
+	snprintf(text, sizeof(text), base, "send_timeout = 2.5", "");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK(cfg != NULL && close_to(cfg->send_timeout, 2.5));
+	config_unref(cfg);
+	CHECK_ERRORS(&errs, "");
+
+	snprintf(text, sizeof(text), base, "send_timeout = 0",
+	    "send_timeout = 5\n");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK(cfg == NULL);
+	CHECK_ERRORS(&errs, "t.ini:3: [gateway] send_timeout: \"0\" is not a "
+	    "duration from 0.001 to 3600 seconds\n"
+	    "t.ini:8: [route:a] send_timeout: this key belongs in [gateway]\n");
+	config_errors_free(&errs);
+	config_unref(cfg);
+}
+
 static void
 test_missing_file(void)
 {
@@ -800,6 +831,7 @@ main(int argc, char **argv)
 	RUN(test_routes_dir_errors);
 	RUN(test_routes_dir_unusable);
 	RUN(test_web_root);
+	RUN(test_send_timeout);
 	RUN(test_missing_file);
 	rc = tl_summary("unit/config");
 	rm_rf(tmp_root);
