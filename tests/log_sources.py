@@ -34,8 +34,6 @@ SAFE = {
     "eorigin": "log_escape() of the Origin header",
     "ewho": "log_escape() of the client certificate's name",
     "cn": "tls_name_cn(): log_escape() of a certificate's CN",
-    "log_escape(epath, sizeof(epath), req->path.p, req->path.n)":
-        "log_escape() of the request path",
     "tls_describe(bev, why, sizeof(why))":
         "TLS version and cipher (OpenSSL's names), server name and ALPN "
         "escaped",
