@@ -83,6 +83,29 @@ could_be(const uint8_t *p, size_t n, const char *word)
 	return memcmp(p, word, n < wl ? n : wl) == 0;
 }
 
+/*
+ * Where p[0..n) stops being the start of "TCP4 ", "TCP6 " or "UNKNOWN"
+ * (followed by a space or the CRLF): n if it has not.
+ */
+static size_t
+v1_word_mismatch(const char *p, size_t n)
+{
+	static const char *const words[] = { "TCP4 ", "TCP6 ", "UNKNOWN " };
+	size_t at = 0;
+
+	for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++) {
+		size_t wl = strlen(words[k]), i = 0;
+
+		while (i < n && i < wl && p[i] == words[k][i])
+			i++;
+		if (i == n || i == wl)
+			return n;
+		if (i > at)
+			at = i;
+	}
+	return at;
+}
+
 /* ---- version 1 (2.1) ---------------------------------------------------- */
 
 /* The four fields after "TCP4 "/"TCP6 ": src dst sport dport. */
@@ -164,23 +187,25 @@ decode_v1(const uint8_t *buf, size_t len, struct proxy_header *out,
 		return fail(why, "not a PROXY protocol header");
 	if (len <= V1_PREFIX_LEN)
 		return CODEC_NEED_MORE;
-	/* The CR must be at index 105 at most, so that CRLF ends by 107. */
+	/*
+	 * Find the CR, which must be at index 105 at most so that CRLF ends
+	 * by 107, and report the first problem in byte order -- a wrong
+	 * protocol word or a byte no line may hold -- so the answer does
+	 * not depend on how the bytes arrive.
+	 */
 	for (cr = V1_PREFIX_LEN; cr < scan; cr++) {
 		uint8_t c = buf[cr];
 
-		if (c == '\r')
+		if (c == '\r' || c == '\n' || c < 0x20 || c > 0x7e)
 			break;
-		if (c == '\n')
-			return fail(why, "v1: line ends with LF, not CRLF");
-		if (c < 0x20 || c > 0x7e)
-			return fail(why, "v1: a byte that is not printable "
-			    "US-ASCII");
 	}
 	n = cr - V1_PREFIX_LEN;
-	if (!could_be((const uint8_t *)line, n, "TCP4 ") &&
-	    !could_be((const uint8_t *)line, n, "TCP6 ") &&
-	    !could_be((const uint8_t *)line, n, "UNKNOWN"))
+	if (v1_word_mismatch(line, n) < n)
 		return fail(why, "v1: protocol is not TCP4, TCP6 or UNKNOWN");
+	if (cr < scan && buf[cr] == '\n')
+		return fail(why, "v1: line ends with LF, not CRLF");
+	if (cr < scan && buf[cr] != '\r')
+		return fail(why, "v1: a byte that is not printable US-ASCII");
 	if (cr == scan) {
 		if (len >= PROXY_V1_MAX - 1)
 			return fail(why, "v1: no CRLF in the first 107 bytes");
@@ -193,18 +218,15 @@ decode_v1(const uint8_t *buf, size_t len, struct proxy_header *out,
 
 	out->version = 1;
 	out->length = cr + 2;
+	/* The line starts with (part of) one of the words: which? */
 	if (n >= 7 && memcmp(line, "UNKNOWN", 7) == 0) {
 		/* 2.1: "the receiver must ignore anything presented before
-		 * the CRLF" -- but it is still one word, then a space. */
-		if (n > 7 && line[7] != ' ')
-			return fail(why, "v1: protocol is not TCP4, TCP6 or "
-			    "UNKNOWN");
+		 * the CRLF" (after a space: v1_word_mismatch saw to it). */
 		out->command = PROXY_CMD_LOCAL;
 		out->transport = PROXY_TRANS_UNSPEC;
 		return (int)out->length;
 	}
-	if (n < 5 || (memcmp(line, "TCP4 ", 5) != 0 &&
-	    memcmp(line, "TCP6 ", 5) != 0))
+	if (n < 5)	/* "TCP4", "UNKN": a word cut short by the CRLF */
 		return fail(why, "v1: protocol is not TCP4, TCP6 or UNKNOWN");
 	out->command = PROXY_CMD_PROXY;
 	out->transport = PROXY_TRANS_STREAM;

@@ -369,6 +369,16 @@ test_v1_malformed(void)
 	CHECK(has(bad_str("PROXY UNKNOWNX\r\n"), "TCP4, TCP6 or UNKNOWN"));
 	CHECK(has(bad_str("PROXY UDP4 1.2.3.4 1.2.3.4 1 2\r\n"),
 	    "TCP4, TCP6 or UNKNOWN"));
+	/*
+	 * The first problem in byte order is the one reported, however the
+	 * bytes arrive (found by fuzz_proxy_proto: the bad protocol word
+	 * came first, but the whole line reported the control byte).
+	 */
+	CHECK(has(bad_str("PROXY TCP4-1.2.3.4 5.6.7.8 1 \x02" "m2\n"),
+	    "TCP4, TCP6 or UNKNOWN"));
+	CHECK(has(bad_str("PROXY UNKNOWNX\x02\r\n"), "TCP4, TCP6 or UNKNOWN"));
+	CHECK(has(bad_str("PROXY TC\nP4"), "LF"));
+	CHECK(has(bad_str("PROXY TCP\x7f" "4"), "printable"));
 	/* Exactly one space between fields, none at the end. */
 	CHECK(has(bad_str("PROXY TCP4  1.2.3.4 1.2.3.4 1 2\r\n"),
 	    "exactly one space"));
