@@ -36,7 +36,7 @@ HDRS      := $(wildcard src/*.h)
         lint valgrind
 .PHONY: deps-e2e e2e
 
-all: $(B)/wsgate $(B)/echo-backend
+all: $(B)/wsgate $(B)/echo-backend $(B)/proxy-header
 
 $(B)/wsgate: $(ALL_SRC) $(HDRS) Makefile | $(B)
 	$(CC) $(CPPFLAGS) $(WARN) $(OPT) $(PKG_CFLAGS) $(CFLAGS) \
@@ -46,10 +46,19 @@ $(B)/asan/wsgate: $(ALL_SRC) $(HDRS) Makefile | $(B)/asan
 	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SANITIZE) $(PKG_CFLAGS) \
 	    -o $@ $(ALL_SRC) $(PKG_LIBS)
 
-asan: $(B)/asan/wsgate
+asan: $(B)/asan/wsgate $(B)/asan/proxy-header
 
 $(B)/echo-backend: tools/echo_backend.c Makefile | $(B)
 	$(CC) $(CPPFLAGS) $(WARN) $(OPT) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
+
+# The PROXY header codec on the command line, for the HAProxy interop
+# test (tests/integration/test_proxy_haproxy.py); plain and sanitized.
+PROXY_TOOL_SRC := tools/proxy_header.c src/proxy_proto.c src/crc32c.c \
+                  src/ipaddr.c src/sockaddr.c
+$(B)/proxy-header: $(PROXY_TOOL_SRC) $(HDRS) Makefile | $(B)
+	$(CC) $(CPPFLAGS) $(WARN) $(OPT) -o $@ $(PROXY_TOOL_SRC)
+$(B)/asan/proxy-header: $(PROXY_TOOL_SRC) $(HDRS) Makefile | $(B)/asan
+	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SANITIZE) -o $@ $(PROXY_TOOL_SRC)
 
 $(B) $(B)/asan $(B)/unit $(B)/unit-asan:
 	mkdir -p $@
