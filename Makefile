@@ -23,7 +23,8 @@ SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all \
 
 B         := build
 # Pure modules: no I/O, no libevent types; unit-tested and fuzzed.
-PURE      := value utf8 unmask frame ws_reader handshake route config log sockaddr sni
+PURE      := value utf8 unmask frame ws_reader handshake route config log sockaddr sni \
+             ipaddr crc32c cidr proxy_proto forwarded
 IO        := listener session relay upstream webroot download worker tls
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
@@ -35,7 +36,7 @@ HDRS      := $(wildcard src/*.h)
         lint valgrind
 .PHONY: deps-e2e e2e
 
-all: $(B)/wsgate $(B)/echo-backend
+all: $(B)/wsgate $(B)/echo-backend $(B)/proxy-header
 
 $(B)/wsgate: $(ALL_SRC) $(HDRS) Makefile | $(B)
 	$(CC) $(CPPFLAGS) $(WARN) $(OPT) $(PKG_CFLAGS) $(CFLAGS) \
@@ -45,10 +46,19 @@ $(B)/asan/wsgate: $(ALL_SRC) $(HDRS) Makefile | $(B)/asan
 	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SANITIZE) $(PKG_CFLAGS) \
 	    -o $@ $(ALL_SRC) $(PKG_LIBS)
 
-asan: $(B)/asan/wsgate
+asan: $(B)/asan/wsgate $(B)/asan/proxy-header
 
 $(B)/echo-backend: tools/echo_backend.c Makefile | $(B)
 	$(CC) $(CPPFLAGS) $(WARN) $(OPT) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
+
+# The PROXY header codec on the command line, for the HAProxy interop
+# test (tests/integration/test_proxy_haproxy.py); plain and sanitized.
+PROXY_TOOL_SRC := tools/proxy_header.c src/proxy_proto.c src/crc32c.c \
+                  src/ipaddr.c src/sockaddr.c
+$(B)/proxy-header: $(PROXY_TOOL_SRC) $(HDRS) Makefile | $(B)
+	$(CC) $(CPPFLAGS) $(WARN) $(OPT) -o $@ $(PROXY_TOOL_SRC)
+$(B)/asan/proxy-header: $(PROXY_TOOL_SRC) $(HDRS) Makefile | $(B)/asan
+	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SANITIZE) -o $@ $(PROXY_TOOL_SRC)
 
 $(B) $(B)/asan $(B)/unit $(B)/unit-asan:
 	mkdir -p $@

@@ -8,7 +8,7 @@
 set -eu
 
 build_pkgs="gcc make pkg-config libevent-dev libssl-dev libinih-dev"
-test_pkgs="$build_pkgs clang libclang-rt-14-dev python3 python3-websockets openssl curl procps valgrind cppcheck"
+test_pkgs="$build_pkgs clang libclang-rt-14-dev python3 python3-websockets openssl curl procps valgrind cppcheck haproxy"
 # --no-install-recommends below matters: chromium's recommends are ~115
 # packages the headless tests never use.
 e2e_pkgs="chromium xvfb x11vnc novnc x11-xserver-utils xterm openssl"

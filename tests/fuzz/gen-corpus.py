@@ -407,12 +407,122 @@ def origins():
         write("origin", name, text.encode())
 
 
+# ---- PROXY protocol ------------------------------------------------------------
+
+PP2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+
+
+def crc32c(data):
+    crc = 0xffffffff
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82f63b78 if crc & 1 else crc >> 1
+    return crc ^ 0xffffffff
+
+
+def tlv(t, value):
+    return bytes([t]) + struct.pack(">H", len(value)) + value
+
+
+def pp2(ver_cmd, fam, body, crc_at=None):
+    """A v2 header; crc_at: offset in body of a CRC32C value to fill in."""
+    h = PP2_SIG + bytes([ver_cmd, fam]) + struct.pack(">H", len(body)) + body
+    if crc_at is not None:
+        c = struct.pack(">I", crc32c(h))
+        h = h[:16 + crc_at] + c + h[16 + crc_at + 4:]
+    return h
+
+
+def proxy_headers():
+    # HAProxy 2.6.12's own output (see tests/unit/test_proxy_proto.c).
+    golden = {
+        "haproxy-v1-ipv4": "50524f58592054435034203230332e302e3131332e3720"
+        "3139382e35312e3130302e39203430303030203434330d0a",
+        "haproxy-v1-mixed": "50524f58592054435036203a3a666666663a3230332e30"
+        "2e3131332e3720323030313a6462383a313a3a3920363535333520300d0a",
+        "haproxy-v1-unix": "50524f585920554e4b4e4f574e0d0a",
+        "haproxy-v2-ipv4": "0d0a0d0a000d0a515549540a2111000ccb007107c63364"
+        "099c4001bb",
+        "haproxy-v2-ipv6": "0d0a0d0a000d0a515549540a2121002420010db800000000"
+        "000000000000000720010db80001000000000000000000099c4001bb",
+        "haproxy-v2crc-ipv4": "0d0a0d0a000d0a515549540a21110013cb007107c633"
+        "64099c4001bb030004cd824643",
+        "haproxy-v2crc-unix": "0d0a0d0a000d0a515549540a20000007030004a9b87e"
+        "8f",
+    }
+    for name, hexdata in golden.items():
+        write("proxy_proto", name, bytes.fromhex(hexdata))
+    inet = bytes([192, 0, 2, 1, 198, 51, 100, 2, 0x04, 0xd2, 0x01, 0xbb])
+    inet6 = bytes(15) + b"\x01" + bytes(15) + b"\x02" + b"\xff\xff\x00\x01"
+    unix = b"/run/a.sock".ljust(108, b"\0") + b"/run/b.sock".ljust(108, b"\0")
+    tlvs = (tlv(1, b"h2") + tlv(2, b"ws.example.com") + tlv(5, b"id-42") +
+            tlv(4, b"") + tlv(0x30, b"ns") + tlv(0xe0, b"\xff") +
+            tlv(0x20, b"\x07\x00\x00\x00\x00" + tlv(0x21, b"TLSv1.3") +
+                tlv(0x22, b"client") + tlv(0x23, b"TLS_AES_128_GCM_SHA256")))
+    crc = tlv(3, bytes(4))
+    seeds = {
+        "v1-spec-example": b"PROXY TCP4 192.168.0.1 192.168.0.11 56324 443"
+        b"\r\nGET / HTTP/1.1\r\nHost: 192.168.0.11\r\n\r\n",
+        "v1-tcp6-max": b"PROXY TCP6 " + b"ffff:" * 7 + b"ffff " + b"ffff:" * 7 +
+        b"ffff 65535 65535\r\n",
+        "v1-unknown-max": b"PROXY UNKNOWN " + b"x" * 91 + b"\r\n",
+        "v1-too-long": b"PROXY UNKNOWN " + b"x" * 92 + b"\r\n",
+        "v1-lf-only": b"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n",
+        "v1-leading-zero": b"PROXY TCP4 1.2.3.04 5.6.7.8 1 2\r\n",
+        "v2-inet-dgram": pp2(0x21, 0x12, inet),
+        "v2-inet6": pp2(0x21, 0x21, inet6) + b"payload",
+        "v2-unix": pp2(0x21, 0x31, unix),
+        "v2-unspec": pp2(0x21, 0x00, b""),
+        "v2-local-with-addresses": pp2(0x20, 0x11, inet),
+        "v2-tlvs": pp2(0x21, 0x11, inet + tlvs),
+        "v2-tlvs-crc": pp2(0x21, 0x11, inet + tlvs + crc,
+                           crc_at=len(inet + tlvs) + 3),
+        "v2-crc-bad": pp2(0x21, 0x11, inet + crc),
+        "v2-tlv-overrun": pp2(0x21, 0x11, inet + b"\x02\x00\x09abc"),
+        "v2-too-long": PP2_SIG + b"\x21\x11\x10\x00" + inet,
+        "v2-max": pp2(0x21, 0x11, inet + tlv(4, bytes(4096 - 16 - 12 - 3))),
+        "not-proxy": b"GET / HTTP/1.1\r\n\r\n",
+    }
+    for name, data in seeds.items():
+        write("proxy_proto", name, data)
+
+
+# ---- Forwarded / X-Forwarded-For ---------------------------------------------
+
+def forwarded():
+    trusted = "10.0.0.0/8, 2001:db8:ffff::/48\n"
+    seeds = {
+        "rfc7239-examples": "for=\"_gazonk\"\n"
+        "For=\"[2001:db8:cafe::17]:4711\"\n"
+        "for=192.0.2.60;proto=http;by=203.0.113.43\n"
+        "for=192.0.2.43, for=198.51.100.17",
+        "walk-trusted": "for=198.51.100.1, for=192.0.2.43, for=10.0.0.2, "
+        "for=\"[2001:db8:ffff::1]\"",
+        "all-trusted": "for=10.0.0.5, for=10.0.0.6",
+        "hidden-after-proxy": "for=unknown, for=10.0.0.2;proto=https",
+        "quoted": "host=\"a,b;c\";for=\"\\192.0.2.1:00080\"",
+        "instances": "for=\"broken\nfor=192.0.2.9",
+        "xff": "203.0.113.5, 10.0.0.2\n[2001:db8::1]:443, ::ffff:10.0.0.3",
+        "xff-junk-left": "<script>, 203.0.113.5, 10.1.2.3",
+        "bad-range": "10.0.0.1/8\nfor=192.0.2.1",
+        "mapped-range": "::ffff:10.0.0.0/104 ::/0 0.0.0.0/0\n"
+        "for=\"[::ffff:10.0.0.2]\", for=192.0.2.1",
+    }
+    for name, text in seeds.items():
+        if not text.startswith(("10.0.0.1/8", "::ffff")):
+            text = trusted + text
+        write("forwarded", name, text.encode())
+
+
 def main():
     frames()
     handshakes()
     utf8()
     configs()
     origins()
+    proxy_headers()
+    forwarded()
     return 0
 
 
