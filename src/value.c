@@ -268,8 +268,8 @@ value_hostport(const char *s, enum hostport_use use, char *host,
 			return -1;
 		}
 	}
-	if (use == HOSTPORT_BACKEND && !(bracketed ? bracketed_ok(h, hlen, why) :
-	    backend_host_ok(h, hlen, why)))
+	if (use == HOSTPORT_BACKEND && !(bracketed ?
+	    bracketed_ok(h, hlen, why) : backend_host_ok(h, hlen, why)))
 		return -1;
 	if (value_uint(colon + 1, allow_zero ? 0 : 1, 65535, &p) != 0) {
 		*why = allow_zero ? "port must be a number from 0 to 65535"

@@ -375,8 +375,8 @@ check_body_refused(const char *line, const char *want_why, bool in_parse)
 	int status = 0;
 	int n;
 
-	snprintf(buf, sizeof(buf), "GET /ws HTTP/1.1\r\n%s\r\n%s\r\n%s\r\n%s\r\n"
-	    "%s\r\n%s\r\n\r\nhello", base_headers[H_HOST],
+	snprintf(buf, sizeof(buf), "GET /ws HTTP/1.1\r\n%s\r\n%s\r\n%s\r\n"
+	    "%s\r\n%s\r\n%s\r\n\r\nhello", base_headers[H_HOST],
 	    base_headers[H_UPGRADE], base_headers[H_CONNECTION],
 	    base_headers[H_VERSION], base_headers[H_KEY], line);
 	n = parse(buf, strlen(buf), &lim, &req, &status, &why);
