@@ -378,8 +378,9 @@ reload_thread(void *arg)
 	return NULL;
 }
 
+/* why: what asked for it, for the log. */
 static void
-reload_start(struct control *ctl)
+reload_start(struct control *ctl, const char *why)
 {
 	struct reload_job *job;
 	sigset_t block, old;
@@ -393,7 +394,7 @@ reload_start(struct control *ctl)
 		ctl->reload_again = true;
 		return;
 	}
-	log_info("SIGHUP received: reloading %s", ctl->cfg->path);
+	log_info("%s: reloading %s", why, ctl->cfg->path);
 	job = calloc(1, sizeof(*job));
 	if (job == NULL || (job->path = strdup(ctl->cfg->path)) == NULL) {
 		free(job);
@@ -446,7 +447,7 @@ reload_finish(struct control *ctl)
 	}
 	if (ctl->reload_again) {
 		ctl->reload_again = false;
-		reload_start(ctl);
+		reload_start(ctl, "SIGHUP received during the last reload");
 	}
 }
 
@@ -463,7 +464,7 @@ signal_cb(evutil_socket_t signo, short what, void *arg)
 		log_info("SIGINT received");
 		begin_drain(ctl, 0);
 	} else if (signo == SIGHUP) {
-		reload_start(ctl);
+		reload_start(ctl, "SIGHUP received");
 	}
 }
 
