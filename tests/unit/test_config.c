@@ -347,6 +347,30 @@ test_defaults(void)
 	config_unref(cfg);
 }
 
+/* An empty name: the main file's directory is ".".  (It was made by
+ * copying "." into a copy of the name: one byte too many.) */
+static void
+test_empty_name(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = config_load_string("",
+	    "[gateway]\nlisten = 127.0.0.1:0\n"
+	    "[route:a]\npath = /a\nbackend = 127.0.0.1:1\norigins = *\n",
+	    &errs);
+
+	CHECK(cfg != NULL);
+	CHECK_INT(errs.n, 0);
+	if (cfg != NULL)
+		CHECK_STR(cfg->path, "");
+	config_unref(cfg);
+	cfg = config_load_string("", "[gateway]\nlisten = 127.0.0.1:0\n"
+	    "tls_cert = no-such.pem\n", &errs);
+	CHECK(cfg == NULL);
+	CHECK(errs.n >= 1 && strcmp(errs.msgs[0], ":3: [gateway] tls_cert: "
+	    "./no-such.pem: No such file or directory") == 0);
+	config_errors_free(&errs);
+}
+
 /* A route may come before [gateway] and still inherit from it. */
 static void
 test_inherit_order(void)
@@ -947,6 +971,7 @@ main(int argc, char **argv)
 	RUN(test_golden_files);
 	RUN(test_valid_full_values);
 	RUN(test_defaults);
+	RUN(test_empty_name);
 	RUN(test_inherit_order);
 	RUN(test_origin_lists);
 	RUN(test_line_length_boundary);
