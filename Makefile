@@ -25,10 +25,13 @@ B         := build
 # Pure modules: no I/O, no libevent types; unit-tested and fuzzed.
 PURE      := value utf8 unmask frame ws_reader handshake route config log sockaddr sni \
              ipaddr crc32c cidr proxy_proto forwarded
+# Reads files (checked, bounded): config.c needs it, so the unit tests and
+# the config fuzz target link it too.
+FILEIO    := file
 IO        := listener session relay upstream webroot download worker tls
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
-PURE_SRC  := $(PURE:%=src/%.c)
+PURE_SRC  := $(PURE:%=src/%.c) $(FILEIO:%=src/%.c)
 ALL_SRC   := $(PURE_SRC) $(IO:%=src/%.c) src/main.c
 HDRS      := $(wildcard src/*.h)
 
@@ -68,8 +71,8 @@ $(B) $(B)/asan $(B)/unit $(B)/unit-asan:
 # from any working directory.
 # The pure modules are compiled once per flavour and linked into each test.
 UNIT_DEFS := -DUNIT_SRCDIR='"$(CURDIR)/tests/unit"'
-UNIT_OBJ  := $(PURE:%=$(B)/unit/%.o)
-UNITA_OBJ := $(PURE:%=$(B)/unit-asan/%.o)
+UNIT_OBJ  := $(PURE:%=$(B)/unit/%.o) $(FILEIO:%=$(B)/unit/%.o)
+UNITA_OBJ := $(PURE:%=$(B)/unit-asan/%.o) $(FILEIO:%=$(B)/unit-asan/%.o)
 .SECONDARY: $(UNIT_OBJ) $(UNITA_OBJ)
 $(B)/unit/%.o: src/%.c $(HDRS) | $(B)/unit
 	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(PKG_CFLAGS) -c -o $@ $<

@@ -9,6 +9,9 @@
 #include <sys/socket.h>
 
 #define CONFIG_DEFAULT_PATH "/etc/wsgate/wsgate.ini"
+/* Each file is read whole, up to FILE_MAX_SIZE (file.h); the listing of
+ * routes_dir is kept in memory, so it is bounded too. */
+#define CONFIG_MAX_ROUTE_FILES 16384u
 
 /* Where a setting came from, for error messages: "file:line". */
 struct config_where {

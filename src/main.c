@@ -131,6 +131,24 @@ log_routes(const struct config *cfg)
 }
 
 /*
+ * A reload reads and checks every file, and builds the TLS contexts, in a
+ * thread of its own: with several workers the main thread accepts for
+ * them, and a big configuration took seconds to load.  The thread only
+ * builds; the main thread applies the result when the loader says it is
+ * done (RELOAD_DONE on the notify pipe), so the running configuration
+ * and the workers are still touched by the main thread alone.
+ */
+#define RELOAD_DONE 'L'		/* beside WORKER_ACK_* on the notify pipe */
+
+struct reload_job {
+	pthread_t thread;
+	char *path;
+	struct config *old;	/* reference: what a new one is judged by */
+	struct config *cfg;	/* result: a reference, or NULL */
+	int notify_fd;
+};
+
+/*
  * The main thread: it owns the listening sockets and the configuration,
  * starts the workers, turns signals into worker commands, and collects
  * their answers from one notify pipe.
@@ -151,6 +169,8 @@ struct control {
 	size_t next_worker;
 	size_t running;			/* workers not yet exited */
 	size_t reload_acks;		/* outstanding WORKER_ACK_RELOAD */
+	struct reload_job *loading;	/* a reload in progress, or NULL */
+	bool reload_again;		/* SIGHUP while loading */
 	size_t drain_acks;		/* outstanding WORKER_ACK_DRAIN */
 	bool draining;
 	int notify_fd[2];
@@ -200,6 +220,8 @@ open_sessions(struct control *ctl)
 	return atomic_load(&ctl->shared.nsessions);
 }
 
+static void reload_finish(struct control *ctl);
+
 static void
 notify_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -230,6 +252,9 @@ notify_cb(evutil_socket_t fd, short what, void *arg)
 			case WORKER_EXITED:
 				if (ctl->running > 0 && --ctl->running == 0)
 					event_base_loopexit(ctl->base, NULL);
+				break;
+			case RELOAD_DONE:
+				reload_finish(ctl);
 				break;
 			}
 		}
@@ -291,10 +316,8 @@ begin_drain(struct control *ctl, double wait)
 
 /* A new configuration must keep what only a restart can change. */
 static bool
-reload_acceptable(const struct control *ctl, const struct config *cfg)
+reload_acceptable(const struct config *old, const struct config *cfg)
 {
-	const struct config *old = ctl->cfg;
-
 	for (size_t i = 0; i < old->nlisteners; i++) {
 		if (old->listeners[i].tls && cfg->tls == NULL) {
 			log_error("reload failed: listener %s is TLS (until a "
@@ -322,29 +345,111 @@ reload_acceptable(const struct control *ctl, const struct config *cfg)
 }
 
 static void
-reload(struct control *ctl)
+reload_job_free(struct reload_job *job)
 {
-	struct config *cfg;
+	if (job == NULL)
+		return;
+	config_unref(job->old);
+	config_unref(job->cfg);
+	free(job->path);
+	free(job);
+}
 
-	log_info("SIGHUP received: reloading %s", ctl->cfg->path);
-	cfg = load_config(ctl->cfg->path, ctl->cfg);
+/* The loader thread: everything slow a reload does, and its log lines
+ * (one per route: thousands, for some). */
+static void *
+reload_thread(void *arg)
+{
+	struct reload_job *job = arg;
+	struct config *cfg = load_config(job->path, job->old);
+	char done = RELOAD_DONE;
+
 	if (cfg == NULL) {
 		log_error("reload failed; keeping the running configuration");
-		return;
-	}
-	if (!reload_acceptable(ctl, cfg)) {
+	} else if (!reload_acceptable(job->old, cfg)) {
 		config_unref(cfg);
+		cfg = NULL;
+	} else {
+		log_routes(cfg);
+		tls_log_certificates(cfg);
+	}
+	job->cfg = cfg;
+	while (write(job->notify_fd, &done, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+/* why: what asked for it, for the log. */
+static void
+reload_start(struct control *ctl, const char *why)
+{
+	struct reload_job *job;
+	sigset_t block, old;
+	int rc;
+
+	if (ctl->loading != NULL) {
+		/* The files may have changed after the loader read them. */
+		if (!ctl->reload_again)
+			log_info("SIGHUP received while reloading: reloading "
+			    "again when this one is done");
+		ctl->reload_again = true;
 		return;
 	}
-	config_unref(ctl->cfg);
-	ctl->cfg = cfg;
-	atomic_store(&ctl->shared.max_connections,
-	    effective_max_connections(cfg));
-	log_routes(cfg);
-	tls_log_certificates(cfg);
-	/* "reloaded" is logged once every worker uses it (notify_cb). */
-	ctl->reload_acks += ctl->nworkers;
-	control_send_all(ctl, WORKER_RELOAD, cfg);
+	log_info("%s: reloading %s", why, ctl->cfg->path);
+	job = calloc(1, sizeof(*job));
+	if (job == NULL || (job->path = strdup(ctl->cfg->path)) == NULL) {
+		free(job);
+		log_error("reload failed: out of memory; keeping the running "
+		    "configuration");
+		return;
+	}
+	job->old = config_ref(ctl->cfg);
+	job->notify_fd = ctl->notify_fd[1];
+	/* Signals are for the main thread's loop, as in the workers. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	rc = pthread_create(&job->thread, NULL, reload_thread, job);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		log_error("reload failed: cannot start a thread: %s; keeping "
+		    "the running configuration", strerror(rc));
+		reload_job_free(job);
+		return;
+	}
+	ctl->loading = job;
+}
+
+/* The loader is done (RELOAD_DONE): use what it built, if anything. */
+static void
+reload_finish(struct control *ctl)
+{
+	struct reload_job *job = ctl->loading;
+	struct config *cfg;
+
+	if (job == NULL)
+		return;
+	pthread_join(job->thread, NULL);
+	ctl->loading = NULL;
+	cfg = job->cfg;
+	job->cfg = NULL;
+	reload_job_free(job);
+	if (cfg != NULL) {
+		config_unref(ctl->cfg);
+		ctl->cfg = cfg;
+		atomic_store(&ctl->shared.max_connections,
+		    effective_max_connections(cfg));
+		/* "reloaded" is logged once every worker uses it
+		 * (notify_cb). */
+		ctl->reload_acks += ctl->nworkers;
+		control_send_all(ctl, WORKER_RELOAD, cfg);
+	}
+	if (ctl->reload_again) {
+		ctl->reload_again = false;
+		reload_start(ctl, "SIGHUP received during the last reload");
+	}
 }
 
 static void
@@ -360,7 +465,7 @@ signal_cb(evutil_socket_t signo, short what, void *arg)
 		log_info("SIGINT received");
 		begin_drain(ctl, 0);
 	} else if (signo == SIGHUP) {
-		reload(ctl);
+		reload_start(ctl, "SIGHUP received");
 	}
 }
 
@@ -470,6 +575,13 @@ static void
 control_free(struct control *ctl)
 {
 	struct gateway_stats total = { 0, 0, 0 };
+
+	/* A reload still loading: its files are bounded, so this ends. */
+	if (ctl->loading != NULL) {
+		pthread_join(ctl->loading->thread, NULL);
+		reload_job_free(ctl->loading);
+		ctl->loading = NULL;
+	}
 
 	/* A worker that never started has nothing to say: stop waiting. */
 	control_send_all(ctl, WORKER_STOP, NULL);
