@@ -15,6 +15,7 @@ struct config;
 struct route;
 struct bufferevent;
 struct event;
+struct upstream;
 
 /*
  * The client side's life.  The backend side is simply present or not
@@ -51,6 +52,7 @@ struct session {
 
 	struct bufferevent *client;	/* owned; NULL once closed */
 	struct bufferevent *backend;	/* owned; NULL once closed */
+	struct upstream *upstream;	/* upstream.c's, while connecting */
 	struct event *timer;		/* the session's one timer */
 	struct event *peek;		/* TLS listener: waiting for the first
 					 * byte, before s->client exists */
