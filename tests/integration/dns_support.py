@@ -6,6 +6,7 @@ test_dns.py.
     dns.answer("v6.test", [], ["::1"])               # AAAA only
     dns.silent("dead.test")                          # never answers
     dns.answer("slow.test", ["127.0.0.1"], delay=0.3)
+    dns.answer("v4.test", ["127.0.0.1"], delay_aaaa=5)  # AAAA late
     dns.addr                                         # "127.0.0.1:PORT"
     dns.queries("live.test")                         # A + AAAA queries seen
     dns.stop()
@@ -50,7 +51,7 @@ class FakeDNS:
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.addr = "127.0.0.1:%d" % self.port
-        self.records = {}       # name -> (v4 list, v6 list, ttl, delay)
+        self.records = {}       # name -> (v4, v6, ttl, delay, AAAA delay)
         self.silent_names = set()
         self.counts = {}        # (name, qtype) -> n
         self.lock = threading.Lock()
@@ -59,9 +60,12 @@ class FakeDNS:
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
-    def answer(self, name, v4=(), v6=(), ttl=300, delay=0.0):
+    def answer(self, name, v4=(), v6=(), ttl=300, delay=0.0,
+               delay_aaaa=None):
         with self.lock:
-            self.records[name.lower()] = (list(v4), list(v6), ttl, delay)
+            self.records[name.lower()] = (
+                list(v4), list(v6), ttl, delay,
+                delay if delay_aaaa is None else delay_aaaa)
             self.silent_names.discard(name.lower())
 
     def silent(self, name):
@@ -114,7 +118,7 @@ class FakeDNS:
         if rec is None:
             rcode = RCODE_NXDOMAIN
         else:
-            v4, v6, ttl, delay = rec
+            v4, v6, ttl, _, _ = rec
             if qtype == TYPE_A:
                 answers = [(TYPE_A, socket.inet_pton(socket.AF_INET, a), ttl)
                            for a in v4]
@@ -129,7 +133,9 @@ class FakeDNS:
             # The name as a pointer to the question's (offset 12).
             out += struct.pack("!HHHIH", 0xC00C, rtype, 1, ttl, len(rdata))
             out += rdata
-        delay = rec[3] if rec is not None else 0.0
+        delay = 0.0
+        if rec is not None:
+            delay = rec[4] if qtype == TYPE_AAAA else rec[3]
         if delay > 0:
             t = threading.Timer(delay, self._send, (out, peer))
             t.daemon = True

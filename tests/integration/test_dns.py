@@ -118,6 +118,7 @@ class Isolation(DNSTestCase):
                     r"looked up")
         self.assertEqual(dns.queries("dead64.test"), 0)
         self.raw(gw).handshake("/local")
+        self.assertEqual(dns.queries("localhost"), 0)   # /etc/hosts
         self.stop_now(gw)
 
     def test_waiters_per_name_bounded(self):
@@ -220,6 +221,22 @@ class Cache(DNSTestCase):
         self.assertEqual(c.recv_data(6)[0], b"second")
         gw.wait_log(r"backend 127\.0\.0\.2:%d: .*trying its next address"
                     % echo.port)
+
+    def test_ipv4_first_and_a_late_aaaa_not_awaited(self):
+        """The echo backend listens on 127.0.0.1 only: the IPv4 address is
+        tried first, and an AAAA answer 5 s late delays nobody by more
+        than half a second."""
+        echo = self.backend(h.EchoBackend)
+        dns = self.dns()
+        dns.answer("both.test", ["127.0.0.1"], ["::1"], delay_aaaa=5)
+        gw = self.dns_gateway(dns, {
+            "r": {"path": "/", "backend": "both.test:%d" % echo.port}})
+        c = self.raw(gw)
+        t0 = time.monotonic()
+        c.handshake("/")
+        self.assertLess(time.monotonic() - t0, h.timeout(2))
+        self.assertGreater(time.monotonic() - t0, 0.4)
+        self.assertEqual(gw.find_log(r"trying its next address"), [])
 
     def test_reload_applies_dns_servers_and_forgets_answers(self):
         echo = self.backend(h.EchoBackend)
