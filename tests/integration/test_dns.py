@@ -80,6 +80,23 @@ class Isolation(DNSTestCase):
         self.assertEqual(dns.queries("dead.test", TYPE_AAAA), 1)
         self.stop_now(gw)
 
+    def test_session_gives_up_lookup_goes_on(self):
+        """backend_connect_timeout ends a session that waits for a slow
+        lookup (504); the lookup goes on, and the next session waits for
+        that same lookup rather than sending queries of its own."""
+        dns = self.dns()
+        dns.silent("dead.test")
+        gw = self.dns_gateway(dns, {
+            "r": {"path": "/", "backend": "dead.test:80",
+                  "backend_connect_timeout": "0.3"}},
+            dns_timeout="20")
+        for _ in range(2):
+            self.assertEqual(self.status(gw, "/"), 504)
+        gw.wait_log(r"reject .*status=504 .*connect timed out")
+        self.assertEqual(dns.queries("dead.test", TYPE_A), 1)
+        self.assertEqual(dns.queries("dead.test", TYPE_AAAA), 1)
+        self.stop_now(gw)
+
     def test_concurrent_upgrades_share_one_lookup(self):
         echo = self.backend(h.EchoBackend, backlog=64)
         dns = self.dns()
