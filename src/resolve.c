@@ -119,7 +119,7 @@ static void
 resolve_read_hosts(struct resolver *r)
 {
 	char *buf = NULL;
-	size_t len = 0;
+	size_t len = 0, cap;
 	struct stat st;
 	int fd;
 
@@ -139,9 +139,12 @@ resolve_read_hosts(struct resolver *r)
 		close(fd);
 		return;
 	}
-	buf = malloc(HOSTS_FILE_MAX);
-	while (buf != NULL && len < HOSTS_FILE_MAX) {
-		ssize_t n = read(fd, buf + len, HOSTS_FILE_MAX - len);
+	/* What it holds now, within the cap; it may change meanwhile. */
+	cap = st.st_size < (off_t)HOSTS_FILE_MAX ? (size_t)st.st_size :
+	    HOSTS_FILE_MAX;
+	buf = malloc(cap != 0 ? cap : 1);
+	while (buf != NULL && len < cap) {
+		ssize_t n = read(fd, buf + len, cap - len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -152,7 +155,7 @@ resolve_read_hosts(struct resolver *r)
 	close(fd);
 	if (buf == NULL)
 		return;
-	if (len == HOSTS_FILE_MAX) {
+	if (st.st_size > (off_t)HOSTS_FILE_MAX) {
 		/* Whole lines only: a cut name must not match. */
 		while (len > 0 && buf[len - 1] != '\n')
 			len--;
