@@ -89,16 +89,15 @@ resolve_now(void)
 
 /* ---- files: regular, bounded ---- */
 
-/* A regular file of at most max bytes (after following links). */
+/* A regular file of at most max bytes (after following links); a
+ * missing one is no news. */
 static bool
-resolve_file_ok(const char *path, off_t max, bool *missing)
+resolve_file_ok(const char *path, off_t max)
 {
 	struct stat st;
 
-	*missing = false;
 	if (stat(path, &st) != 0) {
-		*missing = errno == ENOENT;
-		if (!*missing)
+		if (errno != ENOENT)
 			log_warn("dns: %s: %s", path, strerror(errno));
 		return false;
 	}
@@ -183,12 +182,11 @@ static void
 resolve_configure(struct resolver *r, const struct config *cfg)
 {
 	int flags = DNS_OPTION_SEARCH | DNS_OPTION_MISC;
-	bool missing;
 	char val[32];
 
 	if (cfg->ndns_servers == 0)
 		flags |= DNS_OPTION_NAMESERVERS;
-	if (resolve_file_ok(RESOLV_CONF, RESOLV_CONF_MAX, &missing))
+	if (resolve_file_ok(RESOLV_CONF, RESOLV_CONF_MAX))
 		/* Not 0 also when it names no server: 127.0.0.1 then. */
 		(void)evdns_base_resolv_conf_parse(r->dns, flags, RESOLV_CONF);
 	else if (cfg->ndns_servers == 0)
