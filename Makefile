@@ -24,11 +24,11 @@ SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all \
 B         := build
 # Pure modules: no I/O, no libevent types; unit-tested and fuzzed.
 PURE      := value utf8 unmask frame ws_reader handshake route config log sockaddr sni \
-             ipaddr crc32c cidr proxy_proto forwarded
+             ipaddr crc32c cidr proxy_proto forwarded hosts dnscache
 # Reads files (checked, bounded): config.c needs it, so the unit tests and
 # the config fuzz target link it too.
 FILEIO    := file
-IO        := listener session relay upstream webroot download worker tls
+IO        := listener session relay upstream resolve webroot download worker tls
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
 PURE_SRC  := $(PURE:%=src/%.c) $(FILEIO:%=src/%.c)

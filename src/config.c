@@ -46,6 +46,7 @@ enum key_type {
 	KT_WORKERS,	/* auto or 1-256 */
 	KT_NAMES,	/* server_names: list of DNS names / wildcards */
 	KT_CNS,		/* allowed_client_cns: comma-separated list */
+	KT_DNS,		/* dns_servers: list of address[:port] */
 };
 
 #define SC_GATEWAY 1u
@@ -117,6 +118,9 @@ static const struct key_def keys[] = {
 	{ "tls_client_ca", KT_FILE, SC_GATEWAY, GW(tls_client_ca), NO_OFFSET,
 	  0, 0 },
 	{ "workers", KT_WORKERS, SC_GATEWAY, GW(workers), NO_OFFSET, 1, 256 },
+	{ "dns_servers", KT_DNS, SC_GATEWAY, NO_OFFSET, NO_OFFSET, 0, 0 },
+	{ "dns_timeout", KT_SECONDS, SC_GATEWAY, GW(dns_timeout), NO_OFFSET,
+	  0.1, 60 },
 	{ "tls_verify_client", KT_VERIFY, SC_GATEWAY, GW(tls_verify_client),
 	  NO_OFFSET, 0, 0 },
 	{ "allowed_client_cns", KT_CNS, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
@@ -338,6 +342,7 @@ config_new(void)
 	cfg->send_timeout = 30;
 	cfg->max_request_bytes = 8192;
 	cfg->max_headers = 64;
+	cfg->dns_timeout = 4;
 	limits_defaults(&cfg->limits);
 	cfg->tls_min_version = 12;
 	cfg->tls_default.section = strdup("gateway");
@@ -811,6 +816,53 @@ add_server_names(struct parse *ps, struct tls_cert_spec *t,
 	}
 }
 
+/* dns_servers: IPv4 or IPv6 addresses, each with an optional port (53),
+ * kept as "a.b.c.d:port" / "[v6]:port" for evdns. */
+static void
+add_dns_servers(struct parse *ps, const char *value)
+{
+	struct config *cfg = ps->cfg;
+	const char *p = value;
+	size_t len;
+
+	while ((p = list_next(p, &len)) != NULL) {
+		char tok[80], host[80], norm[96];
+		const char *port = "53", *end;
+		unsigned char a[16];
+		unsigned long v;
+		bool v6;
+
+		snprintf(tok, sizeof(tok), "%.*s", (int)len, p);
+		p += len;
+		snprintf(host, sizeof(host), "%s", tok);
+		if (tok[0] == '[' && (end = strchr(tok, ']')) != NULL) {
+			snprintf(host, sizeof(host), "%.*s",
+			    (int)(end - tok - 1), tok + 1);
+			port = end[1] == ':' ? end + 2 :
+			    end[1] == '\0' ? "53" : end + 1;
+		} else if ((end = strchr(tok, ':')) != NULL &&
+		    strchr(end + 1, ':') == NULL) {
+			snprintf(host, sizeof(host), "%.*s", (int)(end - tok),
+			    tok);
+			port = end + 1;
+		}
+		v6 = inet_pton(AF_INET6, host, a) == 1;
+		if (len >= sizeof(tok) || (!v6 && inet_pton(AF_INET, host,
+		    a) != 1) || (tok[0] == '[' && !v6) ||
+		    value_uint(port, 1, 65535, &v) != 0) {
+			errorf(ps, HERE(ps), "dns_servers", "\"%s\": expected "
+			    "an IP address with an optional port (10.0.0.53, "
+			    "10.0.0.53:5353, [2001:db8::53]:53); not a name",
+			    tok);
+			continue;
+		}
+		snprintf(norm, sizeof(norm), v6 ? "[%s]:%lu" : "%s:%lu", host,
+		    v);
+		add_string(&cfg->dns_servers, &cfg->ndns_servers, norm,
+		    strlen(norm));
+	}
+}
+
 /* Comma-separated: a subject CN may contain blanks ("Jane Doe"). */
 static void
 add_client_cns(struct parse *ps, struct route *r, const char *value)
@@ -1122,6 +1174,8 @@ config_handler(void *user, const char *section, const char *name,
 		add_server_names(ps, base, value);
 	} else if (k->type == KT_CNS) {
 		add_client_cns(ps, r, value);
+	} else if (k->type == KT_DNS) {
+		add_dns_servers(ps, value);
 	} else if (ps->continuation) {
 		errorf(ps, HERE(ps), name, "indented continuation line: only "
 		    "list keys (listen, origins, server_names, "
@@ -1644,6 +1698,9 @@ config_unref(struct config *cfg)
 	free(cfg->routes_dir);
 	free(cfg->web_root);
 	free(cfg->health_path);
+	for (size_t i = 0; i < cfg->ndns_servers; i++)
+		free(cfg->dns_servers[i]);
+	free(cfg->dns_servers);
 	tls_spec_free_fields(&cfg->tls_default);
 	for (size_t i = 0; i < cfg->ntls_sni; i++)
 		tls_spec_free_fields(&cfg->tls_sni[i]);

@@ -121,6 +121,9 @@ struct config {
 	unsigned max_connections;	/* whole gateway, 0 = unlimited */
 	unsigned workers;		/* event loop threads, 0 = auto */
 	char *health_path;		/* plain GET answered 200/503, or NULL */
+	char **dns_servers;		/* "addr:port"; none: resolv.conf's */
+	size_t ndns_servers;
+	double dns_timeout;		/* one name lookup, all tries */
 	struct limits limits;		/* defaults for routes */
 
 	/* TLS listeners: [gateway] tls_* keys and [tls:NAME] sections. */

@@ -10,7 +10,7 @@
 
 struct event;
 struct event_base;
-struct evdns_base;
+struct resolver;
 struct config;
 struct acceptor;
 struct session;
@@ -38,7 +38,7 @@ struct gateway {
 	struct shared *shared;
 	unsigned id;
 	struct event_base *base;
-	struct evdns_base *dns;
+	struct resolver *resolver;	/* backend names (resolve.h) */
 	struct config *cfg;		/* for new sessions; reload swaps it */
 	struct acceptor **acceptors;
 	size_t nacceptors;

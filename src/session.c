@@ -118,6 +118,7 @@ session_free(struct session *s)
 	relay_free(s);
 	download_free(s->download);
 	free(s->web_path);
+	upstream_abort(s);
 	if (s->client != NULL)
 		bufferevent_free(s->client);
 	if (s->backend != NULL)
@@ -222,6 +223,7 @@ session_drop_backend(struct session *s)
 {
 	relay_stop_reading(s, false);
 	relay_stop_writing(s, false);
+	upstream_abort(s);
 	bufferevent_free(s->backend);
 	s->backend = NULL;
 	s->backend_flushing = false;

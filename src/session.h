@@ -16,6 +16,7 @@ struct route;
 struct bufferevent;
 struct download;
 struct event;
+struct upstream;
 
 /*
  * The client side's life.  The backend side is simply present or not
@@ -57,6 +58,7 @@ struct session {
 
 	struct bufferevent *client;	/* owned; NULL once closed */
 	struct bufferevent *backend;	/* owned; NULL once closed */
+	struct upstream *upstream;	/* upstream.c's, while connecting */
 	struct event *timer;		/* the session's one timer */
 	struct download *download;	/* SENDING: the file (owned) */
 	char *web_path;			/* SENDING: escaped, for the log */

@@ -62,7 +62,16 @@ SAFE = {
     "a->l->desc": "the listener's address, formatted by wsgate",
     "listener_describe(ctl->listeners[i])": "addresses formatted by wsgate",
     "WSGATE_VERSION": "the build's version",
+    "conf_path": "a system file's name (/etc/resolv.conf)",
+    "HOSTS_FILE": "a constant file name (/etc/hosts)",
+    "opt": "an evdns option name written in resolve.c",
+    "val": "an evdns option value formatted by resolve.c",
+    "e->why": "dnscache: static text or evdns_err_to_string()",
+    "sockaddr_format(&up->addrs.addrs[up->next - 1].sa, addr, sizeof(addr))":
+        "an address formatted by wsgate",
     # the configuration (the operator's, not a client's)
+    "cfg->dns_servers[i]": "a dns_servers entry (configuration)",
+    "e->name": "a backend host name (configuration)",
     "section": "a configuration section name",
     "t->section": "a configuration section name",
     "t->cert.s": "a configuration file path",

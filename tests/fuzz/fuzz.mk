@@ -27,6 +27,7 @@ fuzz_libs_config   := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 fuzz_src_origin    := src/route.c
 fuzz_src_proxy_proto := src/proxy_proto.c src/crc32c.c src/ipaddr.c
 fuzz_src_forwarded := src/forwarded.c src/cidr.c src/ipaddr.c
+fuzz_src_hosts     := src/hosts.c
 
 define fuzz_rule
 $(FUZZ_B)/fuzz_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz.h $(fuzz_src_$(1)) \

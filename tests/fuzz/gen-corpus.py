@@ -513,6 +513,22 @@ def forwarded():
         if not text.startswith(("10.0.0.1/8", "::ffff")):
             text = trusted + text
         write("forwarded", name, text.encode())
+# ---- /etc/hosts -------------------------------------------------------------
+
+def hosts():
+    debian = ("127.0.0.1\tlocalhost\n127.0.1.1\tbox.example.org\tbox\n\n"
+              "# The following lines are desirable for IPv6 capable hosts\n"
+              "::1     localhost ip6-localhost ip6-loopback\n"
+              "ff02::1 ip6-allnodes\nff02::2 ip6-allrouters\n")
+    seeds = {
+        "debian-localhost": "localhost\n" + debian,
+        "debian-alias": "BOX\n" + debian,
+        "comments-crlf": "a\n  10.0.0.1 a # b\r\n10.0.0.2 b#a\n\t10.0.0.3 a",
+        "bad-addresses": "x\nfe80::1%eth0 x\n300.1.1.1 x\nx x\n10.0.0.9 x",
+        "no-newline": "h\n::ffff:1.2.3.4 h",
+    }
+    for name, text in seeds.items():
+        write("hosts", name, text.encode())
 
 
 def main():
@@ -523,6 +539,7 @@ def main():
     origins()
     proxy_headers()
     forwarded()
+    hosts()
     return 0
 
 

@@ -871,6 +871,45 @@ test_routes_dir_file_count(void)
 }
 
 /* web_root: relative to the main file; enough without any route. */
+/* dns_servers: normalised for evdns, in order; the defaults. */
+static void
+test_dns_keys(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = config_load_string("dns.ini",
+	    "[gateway]\nlisten = 127.0.0.1:0\n"
+	    "dns_servers = 10.0.0.53 10.0.0.54:5353, [2001:db8::53]\n"
+	    "dns_servers = ::1 [::2]:54\ndns_timeout = 1.5\n"
+	    "[route:a]\npath = /a\nbackend = b.example:1\norigins = *\n",
+	    &errs);
+
+	CHECK(cfg != NULL);
+	CHECK_INT(errs.n, 0);
+	if (cfg == NULL)
+		return;
+	CHECK_INT(cfg->ndns_servers, 5);
+	if (cfg->ndns_servers == 5) {
+		CHECK_STR(cfg->dns_servers[0], "10.0.0.53:53");
+		CHECK_STR(cfg->dns_servers[1], "10.0.0.54:5353");
+		CHECK_STR(cfg->dns_servers[2], "[2001:db8::53]:53");
+		CHECK_STR(cfg->dns_servers[3], "[::1]:53");
+		CHECK_STR(cfg->dns_servers[4], "[::2]:54");
+	}
+	CHECK(close_to(cfg->dns_timeout, 1.5));
+	config_unref(cfg);
+
+	cfg = config_load_string("dns.ini", "[gateway]\nlisten = 127.0.0.1:0\n"
+	    "[route:a]\npath = /a\nbackend = b.example:1\norigins = *\n",
+	    &errs);
+	CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		CHECK_INT(cfg->ndns_servers, 0);	/* resolv.conf's */
+		CHECK(close_to(cfg->dns_timeout, 4));
+	}
+	config_unref(cfg);
+	config_errors_free(&errs);
+}
+
 static void
 test_web_root(void)
 {
@@ -1012,6 +1051,7 @@ main(int argc, char **argv)
 	RUN(test_routes_dir_unusable);
 	RUN(test_routes_dir_special_files);
 	RUN(test_routes_dir_file_count);
+	RUN(test_dns_keys);
 	RUN(test_web_root);
 	RUN(test_send_timeout);
 	RUN(test_missing_file);
