@@ -34,6 +34,7 @@ fi
 # Longest input worth mutating: a few frames, a large request, a config.
 case $name in
 origin) max_len=1024 ;;
+jwt) max_len=9000 ;;	# JWT_MAX is 8192
 *) max_len=4096 ;;
 esac
 
