@@ -27,12 +27,22 @@ struct tokenindex {
 	size_t arena_len, arena_cap;
 	struct tindex_entry *entries;
 	size_t n, cap;
-	uint32_t *slots;	/* 0: empty, else entry index + 1 */
+	uint64_t *slots;	/* 0: empty, else SLOT(hash, index) */
 	size_t nslots;		/* a power of two, at least 2 n */
 };
 
 /* Offsets are 32-bit: keep the arena well below 4 GiB. */
 #define ARENA_MAX ((size_t)UINT32_MAX - 1024)
+
+/*
+ * A slot holds the top half of the hash beside the entry index + 1, so
+ * a probe that meets another token (and every lookup of an unknown
+ * token, what a client sending made-up tokens causes) mostly stays in
+ * the slot array without touching the entries or the arena.
+ */
+#define SLOT(h, k) (((h) & 0xffffffff00000000ull) | (uint64_t)((k) + 1))
+#define SLOT_ENTRY(s) ((size_t)((s) & 0xffffffffu) - 1)
+#define SLOT_TAG_MATCH(s, h) ((((s) ^ (h)) >> 32) == 0)
 
 struct tokenindex *
 tokenindex_new(void)
@@ -112,15 +122,17 @@ find_slot(const struct tokenindex *ix, uint64_t h, const char *token,
 	size_t mask = ix->nslots - 1, i = (size_t)h & mask;
 
 	for (;;) {
-		uint32_t s = ix->slots[i];
+		uint64_t s = ix->slots[i];
 		const struct tindex_entry *e;
 
 		if (s == 0)
 			return i;
-		e = &ix->entries[s - 1];
-		if (e->hash == h && e->token_len == len &&
-		    memcmp(ix->arena + e->token_off, token, len) == 0)
-			return i;
+		if (SLOT_TAG_MATCH(s, h)) {
+			e = &ix->entries[SLOT_ENTRY(s)];
+			if (e->hash == h && e->token_len == len &&
+			    memcmp(ix->arena + e->token_off, token, len) == 0)
+				return i;
+		}
 		i = (i + 1) & mask;	/* load <= 1/2: an empty slot exists */
 	}
 }
@@ -130,7 +142,7 @@ static int
 grow_slots(struct tokenindex *ix)
 {
 	size_t nslots = ix->nslots != 0 ? ix->nslots * 2 : 16;
-	uint32_t *slots = calloc(nslots, sizeof(*slots));
+	uint64_t *slots = calloc(nslots, sizeof(*slots));
 
 	if (slots == NULL)
 		return -1;
@@ -138,11 +150,12 @@ grow_slots(struct tokenindex *ix)
 	ix->slots = slots;
 	ix->nslots = nslots;
 	for (size_t k = 0; k < ix->n; k++) {
-		size_t i = (size_t)ix->entries[k].hash & (nslots - 1);
+		uint64_t h = ix->entries[k].hash;
+		size_t i = (size_t)h & (nslots - 1);
 
 		while (slots[i] != 0)
 			i = (i + 1) & (nslots - 1);
-		slots[i] = (uint32_t)(k + 1);
+		slots[i] = SLOT(h, k);
 	}
 	return 0;
 }
@@ -214,7 +227,7 @@ tokenindex_add(struct tokenindex *ix, const char *token, size_t len,
 		/* Replace: the old host stays in the arena, unused. */
 		if (arena_put(ix, t->host, t->host_len, true, &host_off) != 0)
 			return -1;
-		e = &ix->entries[ix->slots[slot] - 1];
+		e = &ix->entries[SLOT_ENTRY(ix->slots[slot])];
 		e->host_off = host_off;
 		e->host_len = (uint16_t)t->host_len;
 		e->port = t->port;
@@ -247,8 +260,8 @@ tokenindex_add(struct tokenindex *ix, const char *token, size_t len,
 	e->host_len = (uint16_t)t->host_len;
 	e->port = t->port;
 	e->kind = (uint8_t)t->kind;
+	ix->slots[slot] = SLOT(h, ix->n);
 	ix->n++;
-	ix->slots[slot] = (uint32_t)ix->n;
 	*why = NULL;
 	return 0;
 }
@@ -268,7 +281,7 @@ tokenindex_lookup(const struct tokenindex *ix, const char *token,
 	slot = find_slot(ix, h, token, len);
 	if (ix->slots[slot] == 0)
 		return 0;
-	e = &ix->entries[ix->slots[slot] - 1];
+	e = &ix->entries[SLOT_ENTRY(ix->slots[slot])];
 	t->kind = (enum token_target_kind)e->kind;
 	t->host = ix->arena + e->host_off;
 	t->host_len = e->host_len;

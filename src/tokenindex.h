@@ -24,7 +24,8 @@
  * before lookup() returns.
  *
  * Limits: TOKENINDEX_MAX entries; tokens and targets as token.h bounds
- * them.  The memory is about 40 bytes per entry plus the strings.
+ * them.  The memory is about 60 bytes per entry plus the strings (76 bytes
+ * per token in all with 100,000 tokens of 30 bytes, make bench-tokens).
  */
 
 #include <stdbool.h>
