@@ -193,6 +193,72 @@ hex4(const uint8_t *p, const uint8_t *end, unsigned *v)
 	return 0;
 }
 
+/* UTF-8 of a code point below U+110000 (no surrogates reach here). */
+static size_t
+utf8_encode(unsigned cp, uint8_t enc[4])
+{
+	if (cp < 0x80) {
+		enc[0] = (uint8_t)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		enc[0] = (uint8_t)(0xc0 | cp >> 6);
+		enc[1] = (uint8_t)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		enc[0] = (uint8_t)(0xe0 | cp >> 12);
+		enc[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		enc[2] = (uint8_t)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	enc[0] = (uint8_t)(0xf0 | cp >> 18);
+	enc[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+	enc[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+	enc[3] = (uint8_t)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* The escape after a backslash (RFC 8259 7), as UTF-8 bytes. */
+static int
+escape(struct jp *j, uint8_t enc[4], size_t *elen)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const char *k;
+	unsigned cp, lo;
+	uint8_t c;
+
+	if (j->p >= j->end)
+		return fail(j, "JSON string not terminated");
+	c = *j->p++;
+	if (c != 'u') {
+		k = c != '\0' ? strchr(from, c) : NULL;
+		if (k == NULL)
+			return fail(j, "bad escape in a JSON string");
+		enc[0] = (uint8_t)to[k - from];
+		*elen = 1;
+		return 0;
+	}
+	if (hex4(j->p, j->end, &cp) != 0)
+		return fail(j, "bad \\u escape in a JSON string");
+	j->p += 4;
+	if (cp >= 0xdc00 && cp <= 0xdfff)
+		return fail(j, "lone surrogate in a JSON string");
+	if (cp >= 0xd800 && cp <= 0xdbff) {
+		/* A pair: "\ud83d\ude00" is U+1F600. */
+		if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' ||
+		    hex4(j->p + 2, j->end, &lo) != 0 || lo < 0xdc00 ||
+		    lo > 0xdfff)
+			return fail(j, "lone surrogate in a JSON string");
+		j->p += 6;
+		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+	}
+	if (cp == 0)
+		return fail(j, "\\u0000 in a JSON string");
+	*elen = utf8_encode(cp, enc);
+	return 0;
+}
+
 /*
  * A string at j->p (the opening quote).  With out, it is decoded into
  * the pool and NUL-terminated; a decoded string is never longer than its
@@ -202,17 +268,13 @@ static int
 parse_string(struct jp *j, struct jwt_str *out)
 {
 	struct jwt *t = j->t;
-	char *w = NULL;
+	char *w = out != NULL ? t->pool + t->pool_used : NULL;
 	size_t n = 0;
 
 	j->p++;		/* opening quote */
-	if (out != NULL)
-		w = t->pool + t->pool_used;
 	for (;;) {
-		uint8_t c;
-		unsigned cp;
-		uint8_t enc[4];
-		size_t elen;
+		uint8_t c, enc[4];
+		size_t elen = 1;
 
 		if (j->p >= j->end)
 			return fail(j, "JSON string not terminated");
@@ -221,94 +283,18 @@ parse_string(struct jp *j, struct jwt_str *out)
 			break;
 		if (c < 0x20)
 			return fail(j, "control character in a JSON string");
-		if (c != '\\') {
-			if (w != NULL)
-				w[n] = (char)c;
-			n++;
-			continue;
-		}
-		if (j->p >= j->end)
-			return fail(j, "JSON string not terminated");
-		c = *j->p++;
-		switch (c) {
-		case '"':
-		case '\\':
-		case '/':
-			enc[0] = c;
-			elen = 1;
-			break;
-		case 'b':
-			enc[0] = '\b';
-			elen = 1;
-			break;
-		case 'f':
-			enc[0] = '\f';
-			elen = 1;
-			break;
-		case 'n':
-			enc[0] = '\n';
-			elen = 1;
-			break;
-		case 'r':
-			enc[0] = '\r';
-			elen = 1;
-			break;
-		case 't':
-			enc[0] = '\t';
-			elen = 1;
-			break;
-		case 'u':
-			if (hex4(j->p, j->end, &cp) != 0)
-				return fail(j, "bad \\u escape in a JSON string");
-			j->p += 4;
-			if (cp >= 0xdc00 && cp <= 0xdfff)
-				return fail(j, "lone surrogate in a JSON string");
-			if (cp >= 0xd800 && cp <= 0xdbff) {
-				unsigned lo;
-
-				/* RFC 8259 7: a pair, "\ud83d\ude00". */
-				if (j->end - j->p < 6 || j->p[0] != '\\' ||
-				    j->p[1] != 'u' ||
-				    hex4(j->p + 2, j->end, &lo) != 0 ||
-				    lo < 0xdc00 || lo > 0xdfff)
-					return fail(j, "lone surrogate in a JSON "
-					    "string");
-				j->p += 6;
-				cp = 0x10000 + ((cp - 0xd800) << 10) +
-				    (lo - 0xdc00);
-			}
-			if (cp == 0)
-				return fail(j, "\\u0000 in a JSON string");
-			if (cp < 0x80) {
-				enc[0] = (uint8_t)cp;
-				elen = 1;
-			} else if (cp < 0x800) {
-				enc[0] = (uint8_t)(0xc0 | cp >> 6);
-				enc[1] = (uint8_t)(0x80 | (cp & 0x3f));
-				elen = 2;
-			} else if (cp < 0x10000) {
-				enc[0] = (uint8_t)(0xe0 | cp >> 12);
-				enc[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-				enc[2] = (uint8_t)(0x80 | (cp & 0x3f));
-				elen = 3;
-			} else {
-				enc[0] = (uint8_t)(0xf0 | cp >> 18);
-				enc[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-				enc[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-				enc[3] = (uint8_t)(0x80 | (cp & 0x3f));
-				elen = 4;
-			}
-			break;
-		default:
-			return fail(j, "bad escape in a JSON string");
-		}
-		if (w != NULL)
+		enc[0] = c;
+		if (c == '\\' && escape(j, enc, &elen) != 0)
+			return -1;
+		if (w != NULL) {
+			/* Cannot fail (see above); keeps writes visibly in. */
+			if (t->pool_used + n + elen + 1 > sizeof(t->pool))
+				return fail(j, "JSON strings too long");
 			memcpy(w + n, enc, elen);
+		}
 		n += elen;
 	}
-	if (out != NULL) {
-		if (t->pool_used + n + 1 > sizeof(t->pool))
-			return fail(j, "JSON strings too long");	/* cannot happen */
+	if (w != NULL) {
 		w[n] = '\0';
 		out->p = w;
 		out->len = n;
