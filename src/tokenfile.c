@@ -33,6 +33,16 @@ parse_line(const char *p, const char *e, struct tokenfile_entry *ent,
 		*why = "NUL byte in the line";
 		return CODEC_ERROR;
 	}
+	/*
+	 * Python reads a lone CR as a line end (universal newlines), so
+	 * websockify would see two lines where this parser sees one: refuse
+	 * rather than read the file differently.  CRLF is fine.
+	 */
+	if (e - p > 1 && memchr(p, '\r', (size_t)(e - p - 1)) != NULL) {
+		*why = "carriage return inside a line (end lines with LF or "
+		       "CRLF)";
+		return CODEC_ERROR;
+	}
 	strip(&p, &e);
 	if (p == e || *p == '#') {
 		*why = NULL;

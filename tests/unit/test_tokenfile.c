@@ -256,6 +256,21 @@ test_errors(void)
 			CHECK(0);
 		}
 	}
+	/* A lone CR: websockify (Python) would read two lines. */
+	{
+		static const char lone[] = "a: h:1\n#\rb: h:2\nc: h:3\r\n";
+		static const char crlf[] = "a: h:1\r\nb: h:2\r";
+		struct seen s;
+
+		read_every_way(lone, sizeof(lone) - 1, &s);
+		CHECK_INT(s.rc, CODEC_ERROR);
+		CHECK_INT(s.errline, 2);
+		CHECK_STR(s.why, "carriage return inside a line (end lines with "
+		    "LF or CRLF)");
+		read_every_way(crlf, sizeof(crlf) - 1, &s);
+		CHECK_INT(s.rc, 0);
+		CHECK_INT(s.n, 2);
+	}
 	/* A NUL byte inside a line. */
 	{
 		struct seen s;
