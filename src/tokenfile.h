@@ -20,8 +20,10 @@
  * a line that websockify would log and skip is an error (the caller
  * keeps its last good index rather than losing the line's token); the
  * target must be a valid host and port now (websockify fails only when
- * a client connects); tokens follow token_valid() (token.h).  A token
- * listed twice is the caller's decision (websockify: the last wins).
+ * a client connects); tokens follow token_valid() (token.h); a CR inside
+ * a line is refused (Python reads a lone CR as a line end, CRLF is
+ * fine).  A token listed twice is the caller's decision (websockify:
+ * the last wins).
  *
  * The TokenFileName layout (a directory where each file's name is the
  * token and its content the target) reads one file's content with
