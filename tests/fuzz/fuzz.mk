@@ -28,6 +28,10 @@ fuzz_src_origin    := src/route.c
 fuzz_src_proxy_proto := src/proxy_proto.c src/crc32c.c src/ipaddr.c
 fuzz_src_forwarded := src/forwarded.c src/cidr.c src/ipaddr.c
 fuzz_src_hosts     := src/hosts.c
+fuzz_src_tokenfile := src/token.c src/tokenfile.c src/tokenindex.c
+fuzz_libs_tokenfile := $(fuzz_libs_handshake)
+fuzz_src_jwt       := src/jwt.c src/jwt_verify.c src/token.c src/utf8.c
+fuzz_libs_jwt      := $(fuzz_libs_handshake)
 
 define fuzz_rule
 $(FUZZ_B)/fuzz_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz.h $(fuzz_src_$(1)) \

@@ -529,6 +529,103 @@ def hosts():
     }
     for name, text in seeds.items():
         write("hosts", name, text.encode())
+# ---- token files and token extraction ------------------------------------------
+
+def tokenfiles():
+    # fuzz_tokenfile.c: one parameter byte (split points), then the file;
+    # the same bytes also act as a request target, Cookie and Host.
+    seeds = {
+        "websockify": "# noVNC consoles\n\nvm1: 10.0.0.5:5900\n"
+        "   vm2:   vm2.lab.example:5901   \n\t# indented\n"
+        "vm3:\t[::1]:5902\nvm4: ::1:5903\na:b: host-x:1\n"
+        "sock: unix_socket:/run/vnc/vm5.sock\ntwo words: h:2\n"
+        "crlf: h:4\r\nlast: h:5",
+        "duplicates": "vm1: h:1\nvm2: h:2\nvm1: other:3\nvm1: last:4\n",
+        "bom-crlf": "\ufeffvm1: h:1\r\nvm2: [fe80::1%eth0]:22\r\n",
+        "errors": "vm1: h:1\nt: h: 1\nvm3: h:3\n",
+        "bad-targets": "a: h\nb: h:0\nc: unix_socket:rel\n"
+        "d: unix_socket:/a/../b\ne: [::1]5900\n",
+        "query": "/websockify?a=1&token=vm%31&token=vm2#frag",
+        "query-plus": "/?tok%65n=a+b%20c%0A&x",
+        "cookie": "novnc=1; token=\"vm1\"; token=vm2",
+        "host": "vm1.example.com:8080",
+        "host-v6": "[::1]:8080",
+        "content": "  10.0.0.5:5900\n",
+    }
+    for name, text in seeds.items():
+        write("tokenfile", name, b"\x00" + text.encode())
+
+
+# ---- JWTs ----------------------------------------------------------------------
+
+JWT_KEY = bytes(range(1, 33))  # fuzz_jwt.c key_text, decoded
+
+
+def b64u(b):
+    import base64
+    return base64.urlsafe_b64encode(b).rstrip(b"=")
+
+
+def hs256(header, claims, key=JWT_KEY):
+    import hashlib
+    import hmac
+    si = b64u(header.encode()) + b"." + b64u(claims.encode())
+    return si + b"." + b64u(hmac.new(key, si, hashlib.sha256).digest())
+
+
+def jwts():
+    # fuzz_jwt.c: one mode byte (0 token, 1 claims, 2 header, 3 base64).
+    rfc_claims = (b"eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6"
+                  b"Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ")
+    tokens = {
+        "rfc7515-a1": b"eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9." + rfc_claims +
+        b".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+        "rfc7515-a3": b"eyJhbGciOiJFUzI1NiJ9." + rfc_claims +
+        b".DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSA"
+        b"pmWQxfKTUJqPP3-Kg6NU1Q",
+        "hs256-host-port": hs256('{"alg":"HS256","typ":"JWT"}',
+                                 '{"host":"10.0.0.5","port":5900,'
+                                 '"exp":1800000000,"nbf":1600000000,'
+                                 '"iat":1600000000,"aud":"wsgate",'
+                                 '"iss":"portal"}'),
+        "hs256-port-string": hs256('{"alg":"HS256"}',
+                                   '{"host":"[::1]","port":"5901",'
+                                   '"aud":["a","wsgate"],"exp":1.8e9}'),
+        "hs256-unix": hs256('{"alg":"HS256","kid":"k1"}',
+                            '{"unix_socket":"/run/vnc/vm1.sock",'
+                            '"origin":"https://portal.example"}'),
+        "hs256-websockify-unix": hs256('{"alg":"HS256"}',
+                                       '{"host":"unix_socket",'
+                                       '"port":"/run/a.sock"}'),
+        "hs256-expired": hs256('{"alg":"HS256"}',
+                               '{"host":"h","port":1,"exp":1000}'),
+        "alg-none": b64u(b'{"alg":"none"}') + b"." +
+        b64u(b'{"host":"evil","port":22}') + b".",
+        "jwe": b"eyJhbGciOiJkaXIiLCJlbmMiOiJBMTI4R0NNIn0..aXY.Y3Q.dGFn",
+    }
+    for name, tok in tokens.items():
+        write("jwt", name, b"\x00" + tok)
+    claims = {
+        "claims-escapes": '{"sub":"a\\u00e9\\ud83d\\ude00\\n\\"","host":'
+        '"vm1","port":5900}',
+        "claims-nested": '{"x":[1,{"y":[true,false,null,{"z":-0.5e-3}]}],'
+        '"exp":17E8}',
+        "claims-types": '{"exp":"1","port":true,"aud":[1]}',
+        "claims-dup": '{"exp":1,"ex\\u0070":2}',
+    }
+    for name, text in claims.items():
+        write("jwt", name, b"\x01" + text.encode())
+    headers = {
+        "header-crit": '{"alg":"HS256","crit":["exp"]}',
+        "header-keys": '{"alg":"RS256","jku":"http://x","jwk":{"k":"x"},'
+        '"x5c":["c"],"kid":"1","typ":"JWT","cty":"text"}',
+        "header-nested": '{"alg":"HS256","cty":"JWT"}',
+    }
+    for name, text in headers.items():
+        write("jwt", name, b"\x02" + text.encode())
+    write("jwt", "base64-canonical", b"\x03Zm9vYmFy-_8")
+    write("jwt", "secret-file", b"\x03AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0e"
+          b"HyA=\n")
 
 
 def main():
@@ -540,6 +637,8 @@ def main():
     proxy_headers()
     forwarded()
     hosts()
+    tokenfiles()
+    jwts()
     return 0
 
 

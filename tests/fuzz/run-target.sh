@@ -36,6 +36,7 @@ fi
 case $name in
 origin) max_len=1024 ;;
 proxy_proto) max_len=4200 ;;
+jwt) max_len=9000 ;;	# JWT_MAX is 8192
 *) max_len=4096 ;;
 esac
 
