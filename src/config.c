@@ -411,7 +411,6 @@ section_begin(struct parse *ps, const char *name, size_t len)
 		r->where.file = ps->file;
 		r->where.line = ps->line;
 		r->backend_tls_verify = true;
-		atomic_init(&r->active, 0);
 		ps->route = cfg->nroutes++;
 		ps->kind = SEC_ROUTE;
 		return;
@@ -1462,6 +1461,8 @@ config_unref(struct config *cfg)
 		return;
 	if (cfg->tls_free != NULL)
 		cfg->tls_free(cfg);
+	if (cfg->counts_free != NULL)
+		cfg->counts_free(cfg);
 	for (size_t i = 0; i < cfg->nlisteners; i++)
 		free(cfg->listeners[i].text);
 	free(cfg->listeners);

@@ -20,6 +20,7 @@
 #include "listener.h"
 #include "log.h"
 #include "relay.h"
+#include "route_count.h"
 #include "session.h"
 #include "tls.h"
 #include "unmask.h"
@@ -70,14 +71,21 @@ libevent_log_cb(int severity, const char *msg)
 	    "libevent: %s", msg);
 }
 
+/* counts: the running gateway's route counters (NULL for -t). */
 static struct config *
-load_config(const char *path)
+load_config(const char *path, struct route_counts *counts)
 {
 	struct config_errors errs = { NULL, 0 };
 	struct config *cfg = config_load(path, &errs);
 
 	/* Certificates are read now, so -t and SIGHUP check them too. */
 	if (cfg != NULL && tls_config_load(cfg, &errs) != 0) {
+		config_unref(cfg);
+		cfg = NULL;
+	}
+	if (cfg != NULL && counts != NULL &&
+	    route_counts_attach(counts, cfg) != 0) {
+		fprintf(stderr, "wsgate: out of memory\n");
 		config_unref(cfg);
 		cfg = NULL;
 	}
@@ -137,6 +145,7 @@ log_routes(const struct config *cfg)
 struct control {
 	struct event_base *base;
 	struct shared shared;
+	struct route_counts *counts;	/* every configuration's routes' */
 	struct config *cfg;		/* the running configuration */
 	struct listener **listeners;
 	size_t nlisteners;
@@ -326,7 +335,7 @@ reload(struct control *ctl)
 	struct config *cfg;
 
 	log_info("SIGHUP received: reloading %s", ctl->cfg->path);
-	cfg = load_config(ctl->cfg->path);
+	cfg = load_config(ctl->cfg->path, ctl->counts);
 	if (cfg == NULL) {
 		log_error("reload failed; keeping the running configuration");
 		return;
@@ -505,6 +514,7 @@ control_free(struct control *ctl)
 	if (ctl->base != NULL)
 		event_base_free(ctl->base);
 	config_unref(ctl->cfg);
+	route_counts_free(ctl->counts);
 }
 
 int
@@ -551,9 +561,15 @@ main(int argc, char **argv)
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.notify_fd[0] = ctl.notify_fd[1] = -1;
-	ctl.cfg = load_config(path);
-	if (ctl.cfg == NULL)
+	if (!check_only && (ctl.counts = route_counts_new()) == NULL) {
+		fprintf(stderr, "wsgate: out of memory\n");
+		return EXIT_STARTUP;
+	}
+	ctl.cfg = load_config(path, ctl.counts);
+	if (ctl.cfg == NULL) {
+		route_counts_free(ctl.counts);
 		return EXIT_CONFIG;
+	}
 	if (check_only) {
 		printf("wsgate: %s: configuration OK (%zu listener%s, %zu "
 		    "route%s)\n", path, ctl.cfg->nlisteners,

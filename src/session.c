@@ -20,6 +20,7 @@
 #include "log.h"
 #include "relay.h"
 #include "route.h"
+#include "route_count.h"
 #include "sockaddr.h"
 #include "tls.h"
 #include "upstream.h"
@@ -96,7 +97,7 @@ session_release_slot(struct session *s)
 		return;
 	s->counted = false;
 	atomic_fetch_sub(&s->gw->shared->nws, 1);
-	atomic_fetch_sub(&((struct route *)s->route)->active, 1);
+	route_count_give(s->route->count);
 }
 
 static void
@@ -492,9 +493,7 @@ session_upgrade(struct session *s, const struct hs_request *req,
 		atomic_fetch_sub(&gw->shared->nws, 1);
 		REJECT(503, "gateway max_connections reached");
 	}
-	if (atomic_fetch_add(&route->active, 1) >= route->max_connections &&
-	    route->max_connections != 0) {
-		atomic_fetch_sub(&route->active, 1);
+	if (!route_count_take(route->count, route->max_connections)) {
 		atomic_fetch_sub(&gw->shared->nws, 1);
 		REJECT(503, "route max_connections reached");
 	}
