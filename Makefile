@@ -23,7 +23,7 @@ SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all \
 
 B         := build
 # Pure modules: no I/O, no libevent types; unit-tested and fuzzed.
-PURE      := value utf8 unmask frame ws_reader handshake route config log sockaddr sni route_count
+PURE      := value utf8 unmask frame ws_reader handshake route config log sockaddr sni route_count pending
 IO        := listener session relay upstream webroot worker tls
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 

@@ -83,6 +83,10 @@ static const struct key_def keys[] = {
 	  1, 1000 },
 	{ "max_connections", KT_UINT, BOTH, GW(max_connections),
 	  RT(max_connections), 0, 10000000 },
+	{ "max_handshakes", KT_UINT, SC_GATEWAY, GW(max_handshakes),
+	  NO_OFFSET, 0, 10000000 },
+	{ "max_handshakes_per_client", KT_UINT, SC_GATEWAY,
+	  GW(max_handshakes_per_client), NO_OFFSET, 0, 10000000 },
 	{ "max_message_size", KT_SIZE, LIMIT, GW(limits.max_message_size),
 	  RT(limits.max_message_size), 0, (double)(1ull << 62) },
 	{ "max_buffer", KT_SIZE, LIMIT, GW(limits.max_buffer),
@@ -273,6 +277,7 @@ config_new(void)
 	cfg->drain_timeout = 30;
 	cfg->max_request_bytes = 8192;
 	cfg->max_headers = 64;
+	cfg->max_handshakes_per_client = 32;
 	limits_defaults(&cfg->limits);
 	cfg->tls_min_version = 12;
 	cfg->tls_default.section = strdup("gateway");

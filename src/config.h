@@ -116,6 +116,8 @@ struct config {
 	uint64_t max_request_bytes;
 	unsigned max_headers;
 	unsigned max_connections;	/* whole gateway, 0 = unlimited */
+	unsigned max_handshakes;	/* connections not yet sessions, 0 = auto */
+	unsigned max_handshakes_per_client;	/* 0 = no limit */
 	unsigned workers;		/* event loop threads, 0 = auto */
 	char *health_path;		/* plain GET answered 200/503, or NULL */
 	struct limits limits;		/* defaults for routes */

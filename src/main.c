@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/dns.h>
@@ -99,18 +101,79 @@ load_config(const char *path, struct route_counts *counts)
 	return cfg;
 }
 
-/* max_connections = 0 means: as many as the open file limit allows,
- * two descriptors per session and some to spare. */
-static unsigned
-effective_max_connections(const struct config *cfg)
+/*
+ * Descriptors: 64 are kept for the process itself (listeners, pipes,
+ * logs, DNS), pending connections (max_handshakes) hold one each, and
+ * sessions two (client and backend).  The automatic values share the open
+ * file limit so that pending connections can never take the descriptors
+ * that sessions need for their backends.
+ */
+#define FD_RESERVE 64
+/* Automatic max_handshakes: a quarter of the descriptors, at most this
+ * many (a TLS handshake in progress holds some 40 KiB). */
+#define AUTO_HANDSHAKES_MAX 1024
+
+/* Descriptors for connections: the open file limit less FD_RESERVE; 0
+ * when unlimited. */
+static unsigned long
+fd_budget(void)
 {
 	struct rlimit rl;
 
-	if (cfg->max_connections != 0)
-		return cfg->max_connections;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
 		return 0;
-	return rl.rlim_cur > 64 ? (unsigned)((rl.rlim_cur - 64) / 2) : 1;
+	return rl.rlim_cur > FD_RESERVE + 4 ? rl.rlim_cur - FD_RESERVE : 4;
+}
+
+/* max_handshakes = 0 means: a quarter of the descriptor budget, at most
+ * AUTO_HANDSHAKES_MAX. */
+static unsigned
+effective_max_handshakes(const struct config *cfg)
+{
+	unsigned long fds = fd_budget();
+
+	if (cfg->max_handshakes != 0)
+		return cfg->max_handshakes;
+	if (fds == 0 || fds / 4 > AUTO_HANDSHAKES_MAX)
+		return AUTO_HANDSHAKES_MAX;
+	return (unsigned)(fds / 4);
+}
+
+/* max_connections = 0 means: two descriptors per session from what
+ * pending connections leave. */
+static unsigned
+effective_max_connections(const struct config *cfg)
+{
+	unsigned long fds = fd_budget();
+	unsigned long hs = effective_max_handshakes(cfg);
+
+	if (cfg->max_connections != 0)
+		return cfg->max_connections;
+	if (fds == 0)
+		return 0;
+	return fds > hs + 2 ? (unsigned)((fds - hs) / 2) : 1;
+}
+
+/* The limits a (re)loaded configuration asks for; a warning when they
+ * can need more descriptors than the process may open. */
+static void
+apply_limits(struct shared *sh, const struct config *cfg)
+{
+	unsigned conns = effective_max_connections(cfg);
+	unsigned hs = effective_max_handshakes(cfg);
+	unsigned long fds = fd_budget();
+
+	atomic_store(&sh->max_connections, conns);
+	atomic_store(&sh->pending.max, hs);
+	atomic_store(&sh->pending.max_per_client,
+	    cfg->max_handshakes_per_client);
+	/* Automatic values always fit; configured ones may not. */
+	if (fds != 0 && 2ul * conns + hs > fds)
+		log_warn("max_connections %u and max_handshakes %u can need "
+		    "%lu descriptors, more than the %lu that the open file "
+		    "limit leaves (less %d for the process): raise the limit "
+		    "(ulimit -n) or lower them", conns, hs, 2ul * conns + hs,
+		    fds, FD_RESERVE);
 }
 
 static void
@@ -346,8 +409,7 @@ reload(struct control *ctl)
 	}
 	config_unref(ctl->cfg);
 	ctl->cfg = cfg;
-	atomic_store(&ctl->shared.max_connections,
-	    effective_max_connections(cfg));
+	apply_limits(&ctl->shared, cfg);
 	log_routes(cfg);
 	tls_log_certificates(cfg);
 	/* "reloaded" is logged once every worker uses it (notify_cb). */
@@ -513,6 +575,7 @@ control_free(struct control *ctl)
 			close(ctl->notify_fd[i]);
 	if (ctl->base != NULL)
 		event_base_free(ctl->base);
+	pending_budget_fini(&ctl->shared.pending);
 	config_unref(ctl->cfg);
 	route_counts_free(ctl->counts);
 }
@@ -523,6 +586,8 @@ main(int argc, char **argv)
 	const char *path = CONFIG_DEFAULT_PATH;
 	bool check_only = false;
 	struct control ctl;
+	uint64_t key;
+	unsigned nworkers;
 	int c, rc;
 
 	while ((c = getopt(argc, argv, "c:tvqVh")) != -1) {
@@ -585,25 +650,34 @@ main(int argc, char **argv)
 	unmask_init();		/* before threads: they share its choice */
 	atomic_init(&ctl.shared.nsessions, 0);
 	atomic_init(&ctl.shared.nws, 0);
-	atomic_init(&ctl.shared.max_connections,
-	    effective_max_connections(ctl.cfg));
+	atomic_init(&ctl.shared.max_connections, 0);
 	rc = EXIT_STARTUP;
+	if (getrandom(&key, sizeof(key), 0) != (ssize_t)sizeof(key))
+		key = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+	nworkers = ctl.cfg->workers != 0 ? ctl.cfg->workers :
+	    worker_auto_count();
+	if (pending_budget_init(&ctl.shared.pending, key, nworkers) != 0) {
+		log_error("out of memory");
+		goto out;
+	}
+	apply_limits(&ctl.shared, ctl.cfg);
 	if (control_init(&ctl) != 0) {
 		log_error("cannot set up the main event loop");
 		goto out;
 	}
 	if (control_listen(&ctl) != 0)
 		goto out;
-	if (control_start_workers(&ctl, ctl.cfg->workers != 0 ?
-	    ctl.cfg->workers : worker_auto_count()) != 0)
+	if (control_start_workers(&ctl, nworkers) != 0)
 		goto out;
 	/* "ready" only once the signals are handled: until then SIGTERM or
 	 * SIGHUP would kill the process (the default action). */
 	log_routes(ctl.cfg);
 	tls_log_certificates(ctl.cfg);
-	log_info("wsgate %s ready (%zu worker%s, max_connections %u)",
-	    WSGATE_VERSION, ctl.nworkers, ctl.nworkers == 1 ? "" : "s",
-	    atomic_load(&ctl.shared.max_connections));
+	log_info("wsgate %s ready (%zu worker%s, max_connections %u, "
+	    "max_handshakes %u)", WSGATE_VERSION, ctl.nworkers,
+	    ctl.nworkers == 1 ? "" : "s",
+	    atomic_load(&ctl.shared.max_connections),
+	    atomic_load(&ctl.shared.pending.max));
 
 	event_base_dispatch(ctl.base);
 	rc = EXIT_OK;

@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -101,6 +103,13 @@ session_release_slot(struct session *s)
 }
 
 static void
+session_release_pending(struct session *s)
+{
+	pending_release(&s->gw->shared->pending, &s->gw->pending,
+	    &s->pending);
+}
+
+static void
 session_free(struct session *s)
 {
 	struct gateway *gw = s->gw;
@@ -120,6 +129,7 @@ session_free(struct session *s)
 	if (s->timer != NULL)
 		event_free(s->timer);
 	session_release_slot(s);
+	session_release_pending(s);
 	if (s->prev != NULL)
 		s->prev->next = s->next;
 	else
@@ -145,6 +155,7 @@ static void
 session_drop_client(struct session *s)
 {
 	session_release_slot(s);
+	session_release_pending(s);
 	relay_stop_reading(s, true);
 	relay_stop_writing(s, true);
 	bufferevent_free(s->client);
@@ -329,6 +340,7 @@ session_enter_linger(struct session *s)
 	struct evbuffer *in = bufferevent_get_input(s->client);
 
 	s->state = SESSION_LINGER;
+	pending_advance(&s->gw->pending, &s->pending, PENDING_ANSWERED);
 	relay_stop_writing(s, true);
 	evbuffer_drain(in, evbuffer_get_length(in));
 	bufferevent_setcb(s->client, session_discard_read_cb,
@@ -498,6 +510,8 @@ session_upgrade(struct session *s, const struct hs_request *req,
 		REJECT(503, "route max_connections reached");
 	}
 	s->counted = true;	/* given back when the client goes */
+	/* A session now: its descriptors are max_connections' to count. */
+	session_release_pending(s);
 	if (handshake_accept_key(req->key.p, req->key.n, s->accept) != 0)
 		REJECT(500, "cannot compute Sec-WebSocket-Accept");
 #undef REJECT
@@ -535,6 +549,7 @@ session_http_read_cb(struct bufferevent *bev, void *arg)
 	int rc;
 
 	s->got_bytes = true;
+	pending_advance(&s->gw->pending, &s->pending, PENDING_PARTIAL);
 	buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
 	rc = handshake_parse(buf, n, &lim, &req, &status, &why);
 	if (rc == HS_NEED_MORE)
@@ -779,8 +794,6 @@ session_backend_gone(struct session *s, bool error, const char *why)
 	if (s->state == SESSION_OPEN)
 		session_send_close(s, error ? WS_CLOSE_INTERNAL :
 		    WS_CLOSE_NORMAL, why, CLOSER_BACKEND);
-	else
-		session_maybe_free(s);
 }
 
 /*
@@ -923,6 +936,71 @@ session_read_now(struct session *s, int fd)
 		session_http_read_cb(s->client, s);
 }
 
+/* A flood would write a line per connection: one a second is enough. */
+static bool
+session_pending_may_warn(struct gateway *gw)
+{
+	time_t now = time(NULL);
+
+	if (now == gw->pending_warned)
+		return false;
+	gw->pending_warned = now;
+	return true;
+}
+
+static const char *const pending_stage_names[] = {
+	[PENDING_SILENT] = "had sent nothing",
+	[PENDING_PARTIAL] = "had sent part of a request",
+	[PENDING_ANSWERED] = "was being answered",
+};
+
+/*
+ * Take a pending slot (pending.h) for a new connection.  When this
+ * loop's share of the budget is spent, its longest-waiting idle
+ * connection makes room, so a client that sends its request at once
+ * still gets its answer while idle connections flood in; but a new
+ * connection whose address already holds max_handshakes_per_client is
+ * closed at once instead.
+ */
+static int
+session_admit(struct session *s, const struct sockaddr *sa)
+{
+	struct gateway *gw = s->gw;
+	struct pending_budget *b = &gw->shared->pending;
+	struct pending_link *evict;
+	struct session *old;
+
+	if (pending_admit(b, &gw->pending, &s->pending, sa, &evict) != 0) {
+		if (session_pending_may_warn(gw))
+			log_warn("client=%s: connection closed at once: "
+			    "max_handshakes (%u) reached, and its address "
+			    "already has max_handshakes_per_client (%u) "
+			    "connections not yet upgraded", s->peer,
+			    atomic_load(&b->max),
+			    atomic_load(&b->max_per_client));
+		else
+			log_debug("client=%s: connection closed at once "
+			    "(max_handshakes_per_client)", s->peer);
+		return -1;
+	}
+	if (evict == NULL)
+		return 0;
+	old = (struct session *)((char *)evict -
+	    offsetof(struct session, pending));
+	if (session_pending_may_warn(gw))
+		log_warn("max_handshakes (%u) reached: closing client=%s, "
+		    "which %s, for a new connection (worker %u's share: %u)",
+		    atomic_load(&b->max), old->peer,
+		    pending_stage_names[old->pending.stage], gw->id,
+		    pending_share(b, gw->id));
+	else
+		log_debug("client=%s closed for a new connection "
+		    "(max_handshakes); it %s", old->peer,
+		    pending_stage_names[old->pending.stage]);
+	session_free(old);
+	return 0;
+}
+
 struct session *
 session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
     socklen_t salen, bool tls)
@@ -935,8 +1013,13 @@ session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
 		return NULL;
 	}
 	s->gw = gw;
-	s->cfg = config_ref(gw->cfg);
 	sockaddr_format(sa, s->peer, sizeof(s->peer));
+	if (session_admit(s, sa) != 0) {
+		close(fd);
+		free(s);
+		return NULL;
+	}
+	s->cfg = config_ref(gw->cfg);
 	if (tls)
 		s->peek = event_new(gw->base, fd, EV_READ, session_peek_cb,
 		    s);
@@ -953,6 +1036,7 @@ session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
 			event_free(s->peek);
 		if (s->timer != NULL)
 			event_free(s->timer);
+		session_release_pending(s);
 		config_unref(s->cfg);
 		free(s);
 		return NULL;

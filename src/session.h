@@ -8,6 +8,7 @@
 #include <sys/time.h>
 
 #include "handshake.h"
+#include "pending.h"
 #include "ws_reader.h"
 
 struct gateway;
@@ -64,6 +65,8 @@ struct session {
 	enum session_state state;
 	bool backend_flushing;		/* write what is queued, then close */
 	bool counted;			/* holds a max_connections slot */
+	/* Holds a max_handshakes slot while not a session (pending.h). */
+	struct pending_link pending;
 	bool client_paused;		/* client reads stopped: backpressure */
 	bool backend_paused;		/* backend reads stopped: backpressure */
 	bool client_hup, backend_hup;	/* sent FIN while paused */

@@ -170,6 +170,7 @@ worker_new(unsigned id, struct shared *shared, struct config *cfg,
 	}
 	gw->id = id;
 	gw->shared = shared;
+	gw->pending.index = id;
 	gw->cfg = config_ref(cfg);
 	gw->notify_fd = notify_fd;
 	gw->cmd_fd[0] = gw->cmd_fd[1] = -1;

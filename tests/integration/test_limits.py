@@ -254,17 +254,22 @@ class Sessions(h.GatewayTestCase):
         self.still_echoes(b1)
 
     def test_default_max_connections_from_open_file_limit(self):
-        """max_connections = 0: two descriptors per session and 64 to
-        spare, from the open file limit (raised to its hard limit)."""
+        """max_connections = max_handshakes = 0: 64 descriptors to
+        spare, a quarter of the rest (at most 1024) for connections not
+        yet upgraded, and two per session from what is left, from the
+        open file limit (raised to its hard limit)."""
         if h.VALGRIND:
             self.skipTest("valgrind keeps some descriptors for itself")
         echo = self.backend(h.EchoBackend)
         gw = self.gateway({"a": {"path": "/a", "backend": echo.addr}})
-        n = int(gw.wait_log(r"ready \(.*max_connections (\d+)\)").group(1))
+        m = gw.wait_log(r"ready \(.*max_connections (\d+), "
+                        r"max_handshakes (\d+)\)")
         with open("/proc/%d/limits" % gw.pid) as f:
             soft = next(int(ln.split()[3]) for ln in f
                         if ln.startswith("Max open files"))
-        self.assertEqual(n, (soft - 64) // 2)
+        hs = min(1024, (soft - 64) // 4)
+        self.assertEqual(int(m.group(2)), hs)
+        self.assertEqual(int(m.group(1)), (soft - 64 - hs) // 2)
 
     def test_route_max_connections_503(self):
         echo = self.backend(h.EchoBackend)
