@@ -314,11 +314,18 @@ drain_expired_cb(evutil_socket_t fd, short what, void *arg)
 	struct timeval tv = { 0, 0 };
 	unsigned n = open_sessions(ctl);
 
+	double wait = ctl->cfg->limits.close_timeout;
+
 	(void)fd;
 	(void)what;
 	log_info("closing %u session%s with 1001", n, n == 1 ? "" : "s");
 	control_send_all(ctl, WORKER_CLOSE_ALL, NULL);
-	tv.tv_sec = (time_t)ctl->cfg->limits.close_timeout + 1;
+	/* close_timeout for the backends' last bytes, again for the close
+	 * handshake (session_close_all). */
+	for (size_t i = 0; i < ctl->cfg->nroutes; i++)
+		if (ctl->cfg->routes[i].limits.close_timeout > wait)
+			wait = ctl->cfg->routes[i].limits.close_timeout;
+	tv.tv_sec = (time_t)(2 * wait) + 1;
 	evtimer_add(ctl->deadline, &tv);
 }
 

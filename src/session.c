@@ -726,6 +726,9 @@ session_send_close(struct session *s, uint16_t code, const char *reason,
 	s->state = SESSION_CLOSE_SENT;
 	session_backend_finish(s);
 	session_arm(s, s->route->limits.close_timeout);
+	/* A shutdown stopped reading the client: its close comes next. */
+	if (s->shutting_down)
+		relay_shutdown_end(s);
 }
 
 void
@@ -791,7 +794,13 @@ void
 session_backend_gone(struct session *s, bool error, const char *why)
 {
 	session_drop_backend(s);
-	if (s->state == SESSION_OPEN)
+	if (s->state != SESSION_OPEN)
+		session_maybe_free(s);
+	else if (s->backend_shut && !error)
+		/* Its answer to our shutdown: all it had is relayed. */
+		session_send_close(s, WS_CLOSE_GOING_AWAY,
+		    "server shutting down", CLOSER_GATEWAY);
+	else
 		session_send_close(s, error ? WS_CLOSE_INTERNAL :
 		    WS_CLOSE_NORMAL, why, CLOSER_BACKEND);
 }
@@ -823,7 +832,9 @@ session_arm_open(struct session *s)
 void
 session_paused(struct session *s)
 {
-	if (s->state == SESSION_OPEN && !s->client_hup && !s->backend_hup)
+	/* A shutdown keeps its own deadline. */
+	if (s->state == SESSION_OPEN && !s->client_hup && !s->backend_hup &&
+	    !s->shutting_down)
 		session_arm_open(s);
 }
 
@@ -834,7 +845,8 @@ session_peer_finishing(struct session *s, bool client)
 		s->client_hup = true;
 	else
 		s->backend_hup = true;
-	session_arm(s, s->route->limits.close_timeout);
+	if (!s->shutting_down)
+		session_arm(s, s->route->limits.close_timeout);
 }
 
 static void
@@ -871,6 +883,13 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		    "(backend_connect_timeout)");
 		return;
 	case SESSION_OPEN:
+		if (s->shutting_down) {
+			log_debug("client=%s: close_timeout expired before the "
+			    "backend finished after the shutdown", s->peer);
+			session_send_close(s, WS_CLOSE_GOING_AWAY,
+			    "server shutting down", CLOSER_GATEWAY);
+			return;
+		}
 		if (s->client_hup || s->backend_hup) {
 			log_debug("client=%s: close_timeout expired while "
 			    "relaying what a departed %s sent", s->peer,
@@ -1063,14 +1082,30 @@ session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
 }
 
 void
-session_close_all(struct gateway *gw, uint16_t code, const char *reason)
+session_backend_delivered(struct session *s)
+{
+	if (s->backend_shut || s->backend == NULL)
+		return;
+	s->backend_shut = true;
+	/* EOF tells the backend the client is done; its answer to what it
+	 * has read still comes back, and then its own EOF. */
+	session_shut_write(s->backend, s->backend_tls);
+}
+
+void
+session_close_all(struct gateway *gw)
 {
 	struct session *s, *next;
 
 	for (s = gw->sessions; s != NULL; s = next) {
 		next = s->next;
-		if (s->state == SESSION_OPEN)
-			session_send_close(s, code, reason, CLOSER_GATEWAY);
+		if (s->state != SESSION_OPEN || s->shutting_down)
+			continue;
+		s->shutting_down = true;
+		/* Both steps (the backend's answer, then the close
+		 * handshake) get close_timeout each. */
+		session_arm(s, s->route->limits.close_timeout);
+		relay_shutdown(s);
 	}
 }
 

@@ -74,6 +74,11 @@ struct session {
 	bool got_bytes;			/* any request bytes arrived */
 	bool protocol_binary;		/* client offered "binary" */
 	bool tls_ready;			/* the client's TLS handshake is done */
+	/* Gateway shutdown (session_close_all): the client is no longer
+	 * read; the backend gets what the client sent, then its write side
+	 * is shut (backend_shut), and what it still sends is relayed. */
+	bool shutting_down;
+	bool backend_shut;
 
 	struct ws_reader rx;
 	/* An incomplete frame header left at the end of the last read. */
@@ -102,9 +107,13 @@ struct session {
 struct session *session_new(struct gateway *gw, int fd,
     const struct sockaddr *sa, socklen_t salen, bool tls);
 
-/* Close every open WebSocket with code (graceful drain). */
-void session_close_all(struct gateway *gw, uint16_t code,
-    const char *reason);
+/*
+ * Close every open WebSocket for a shutdown, losing nothing already
+ * read: stop reading the client, write what it sent to the backend, shut
+ * the backend's write side, relay what the backend still sends until its
+ * EOF (or close_timeout), then close with 1001.
+ */
+void session_close_all(struct gateway *gw);
 
 /* Free every session at once, without goodbyes (forced exit). */
 void session_abort_all(struct gateway *gw);
@@ -119,6 +128,9 @@ void session_peer_closed(struct session *s, uint16_t code);
 void session_client_gone(struct session *s, const char *why);
 void session_backend_gone(struct session *s, bool error, const char *why);
 void session_touch(struct session *s);
+/* Shutdown: everything the client sent has been written to the backend
+ * (see session_close_all). */
+void session_backend_delivered(struct session *s);
 /* Read and discard what a closing side still sends, until its EOF. */
 void session_drain_read(struct session *s, bool client);
 /* A side was paused for backpressure: check it for hang-ups every second

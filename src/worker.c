@@ -112,8 +112,7 @@ worker_cmd_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 		case WORKER_CLOSE_ALL:
-			session_close_all(gw, WS_CLOSE_GOING_AWAY,
-			    "server shutting down");
+			session_close_all(gw);
 			break;
 		case WORKER_STOP:
 			event_base_loopbreak(gw->base);
