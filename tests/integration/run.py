@@ -40,7 +40,8 @@ VALGRIND = ("valgrind --tool=memcheck --leak-check=full "
 # Some 2.5 minutes on 2 cores (memcheck starts each gateway in ~0.7 s).
 VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_backpressure.",
                   "test_signals.", "test_limits.", "test_cli.",
-                  "test_listen_web.", "test_conformance.CloseHandling."]
+                  "test_listen_web.", "test_conformance.CloseHandling.",
+                  "test_flood."]
 
 
 class Result(unittest.TestResult):
