@@ -418,7 +418,8 @@ relay_client_rev_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (s->client_draining)
 		session_drain_read(s, true);
-	else
+	else if (!s->shutting_down || s->state != SESSION_OPEN)
+		/* (Until its 1001, a shutdown reads the client no more.) */
 		relay_client_pull(s);
 }
 
