@@ -25,7 +25,7 @@ B         := build
 # Pure modules: no I/O, no libevent types; unit-tested and fuzzed.
 PURE      := value utf8 unmask frame ws_reader handshake route config log sockaddr sni \
              ipaddr crc32c cidr proxy_proto forwarded hosts dnscache \
-             token tokenfile tokenindex jwt jwt_verify
+             token tokenfile tokenindex jwt jwt_verify route_count pending
 # Reads files (checked, bounded): config.c needs it, so the unit tests and
 # the config fuzz target link it too.
 FILEIO    := file

@@ -88,6 +88,10 @@ static const struct key_def keys[] = {
 	  1, 1000 },
 	{ "max_connections", KT_UINT, BOTH, GW(max_connections),
 	  RT(max_connections), 0, 10000000 },
+	{ "max_handshakes", KT_UINT, SC_GATEWAY, GW(max_handshakes),
+	  NO_OFFSET, 0, 10000000 },
+	{ "max_handshakes_per_client", KT_UINT, SC_GATEWAY,
+	  GW(max_handshakes_per_client), NO_OFFSET, 0, 10000000 },
 	{ "max_message_size", KT_SIZE, LIMIT, GW(limits.max_message_size),
 	  RT(limits.max_message_size), 0, (double)(1ull << 62) },
 	{ "max_buffer", KT_SIZE, LIMIT, GW(limits.max_buffer),
@@ -343,6 +347,7 @@ config_new(void)
 	cfg->max_request_bytes = 8192;
 	cfg->max_headers = 64;
 	cfg->dns_timeout = 4;
+	cfg->max_handshakes_per_client = 32;
 	limits_defaults(&cfg->limits);
 	cfg->tls_min_version = 12;
 	cfg->tls_default.section = strdup("gateway");
@@ -489,7 +494,6 @@ section_begin(struct parse *ps, const char *name, size_t len)
 		r->where.file = ps->file;
 		r->where.line = ps->line;
 		r->backend_tls_verify = true;
-		atomic_init(&r->active, 0);
 		taken_claim(&ps->route_names, r->name, cfg->nroutes);
 		ps->route = cfg->nroutes++;
 		ps->kind = SEC_ROUTE;
@@ -1685,6 +1689,8 @@ config_unref(struct config *cfg)
 		return;
 	if (cfg->tls_free != NULL)
 		cfg->tls_free(cfg);
+	if (cfg->counts_free != NULL)
+		cfg->counts_free(cfg);
 	for (size_t i = 0; i < cfg->nlisteners; i++)
 		free(cfg->listeners[i].text);
 	free(cfg->listeners);

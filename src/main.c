@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/dns.h>
@@ -20,6 +22,7 @@
 #include "listener.h"
 #include "log.h"
 #include "relay.h"
+#include "route_count.h"
 #include "session.h"
 #include "tls.h"
 #include "unmask.h"
@@ -70,15 +73,23 @@ libevent_log_cb(int severity, const char *msg)
 	    "libevent: %s", msg);
 }
 
-/* running: the configuration in use when reloading, else NULL. */
+/* running: the configuration in use when reloading, else NULL; counts:
+ * the running gateway's route counters (NULL for -t). */
 static struct config *
-load_config(const char *path, const struct config *running)
+load_config(const char *path, const struct config *running,
+    struct route_counts *counts)
 {
 	struct config_errors errs = { NULL, 0 };
 	struct config *cfg = config_load(path, &errs);
 
 	/* Certificates are read now, so -t and SIGHUP check them too. */
 	if (cfg != NULL && tls_config_load(cfg, running, &errs) != 0) {
+		config_unref(cfg);
+		cfg = NULL;
+	}
+	if (cfg != NULL && counts != NULL &&
+	    route_counts_attach(counts, cfg) != 0) {
+		fprintf(stderr, "wsgate: out of memory\n");
 		config_unref(cfg);
 		cfg = NULL;
 	}
@@ -92,18 +103,79 @@ load_config(const char *path, const struct config *running)
 	return cfg;
 }
 
-/* max_connections = 0 means: as many as the open file limit allows,
- * two descriptors per session and some to spare. */
-static unsigned
-effective_max_connections(const struct config *cfg)
+/*
+ * Descriptors: 64 are kept for the process itself (listeners, pipes,
+ * logs, DNS), pending connections (max_handshakes) hold one each, and
+ * sessions two (client and backend).  The automatic values share the open
+ * file limit so that pending connections can never take the descriptors
+ * that sessions need for their backends.
+ */
+#define FD_RESERVE 64
+/* Automatic max_handshakes: a quarter of the descriptors, at most this
+ * many (a TLS handshake in progress holds some 40 KiB). */
+#define AUTO_HANDSHAKES_MAX 1024
+
+/* Descriptors for connections: the open file limit less FD_RESERVE; 0
+ * when unlimited. */
+static unsigned long
+fd_budget(void)
 {
 	struct rlimit rl;
 
-	if (cfg->max_connections != 0)
-		return cfg->max_connections;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
 		return 0;
-	return rl.rlim_cur > 64 ? (unsigned)((rl.rlim_cur - 64) / 2) : 1;
+	return rl.rlim_cur > FD_RESERVE + 4 ? rl.rlim_cur - FD_RESERVE : 4;
+}
+
+/* max_handshakes = 0 means: a quarter of the descriptor budget, at most
+ * AUTO_HANDSHAKES_MAX. */
+static unsigned
+effective_max_handshakes(const struct config *cfg)
+{
+	unsigned long fds = fd_budget();
+
+	if (cfg->max_handshakes != 0)
+		return cfg->max_handshakes;
+	if (fds == 0 || fds / 4 > AUTO_HANDSHAKES_MAX)
+		return AUTO_HANDSHAKES_MAX;
+	return (unsigned)(fds / 4);
+}
+
+/* max_connections = 0 means: two descriptors per session from what
+ * pending connections leave. */
+static unsigned
+effective_max_connections(const struct config *cfg)
+{
+	unsigned long fds = fd_budget();
+	unsigned long hs = effective_max_handshakes(cfg);
+
+	if (cfg->max_connections != 0)
+		return cfg->max_connections;
+	if (fds == 0)
+		return 0;
+	return fds > hs + 2 ? (unsigned)((fds - hs) / 2) : 1;
+}
+
+/* The limits a (re)loaded configuration asks for; a warning when they
+ * can need more descriptors than the process may open. */
+static void
+apply_limits(struct shared *sh, const struct config *cfg)
+{
+	unsigned conns = effective_max_connections(cfg);
+	unsigned hs = effective_max_handshakes(cfg);
+	unsigned long fds = fd_budget();
+
+	atomic_store(&sh->max_connections, conns);
+	atomic_store(&sh->pending.max, hs);
+	atomic_store(&sh->pending.max_per_client,
+	    cfg->max_handshakes_per_client);
+	/* Automatic values always fit; configured ones may not. */
+	if (fds != 0 && 2ul * conns + hs > fds)
+		log_warn("max_connections %u and max_handshakes %u can need "
+		    "%lu descriptors, more than the %lu that the open file "
+		    "limit leaves (less %d for the process): raise the limit "
+		    "(ulimit -n) or lower them", conns, hs, 2ul * conns + hs,
+		    fds, FD_RESERVE);
 }
 
 static void
@@ -145,6 +217,7 @@ struct reload_job {
 	char *path;
 	struct config *old;	/* reference: what a new one is judged by */
 	struct config *cfg;	/* result: a reference, or NULL */
+	struct route_counts *counts;	/* the gateway's; locked inside */
 	int notify_fd;
 };
 
@@ -156,6 +229,7 @@ struct reload_job {
 struct control {
 	struct event_base *base;
 	struct shared shared;
+	struct route_counts *counts;	/* every configuration's routes' */
 	struct config *cfg;		/* the running configuration */
 	struct listener **listeners;
 	size_t nlisteners;
@@ -268,11 +342,18 @@ drain_expired_cb(evutil_socket_t fd, short what, void *arg)
 	struct timeval tv = { 0, 0 };
 	unsigned n = open_sessions(ctl);
 
+	double wait = ctl->cfg->limits.close_timeout;
+
 	(void)fd;
 	(void)what;
 	log_info("closing %u session%s with 1001", n, n == 1 ? "" : "s");
 	control_send_all(ctl, WORKER_CLOSE_ALL, NULL);
-	tv.tv_sec = (time_t)ctl->cfg->limits.close_timeout + 1;
+	/* close_timeout for the backends' last bytes, again for the close
+	 * handshake (session_close_all). */
+	for (size_t i = 0; i < ctl->cfg->nroutes; i++)
+		if (ctl->cfg->routes[i].limits.close_timeout > wait)
+			wait = ctl->cfg->routes[i].limits.close_timeout;
+	tv.tv_sec = (time_t)(2 * wait) + 1;
 	evtimer_add(ctl->deadline, &tv);
 }
 
@@ -361,7 +442,8 @@ static void *
 reload_thread(void *arg)
 {
 	struct reload_job *job = arg;
-	struct config *cfg = load_config(job->path, job->old);
+	struct config *cfg = load_config(job->path, job->old,
+	    job->counts);
 	char done = RELOAD_DONE;
 
 	if (cfg == NULL) {
@@ -404,6 +486,7 @@ reload_start(struct control *ctl, const char *why)
 		return;
 	}
 	job->old = config_ref(ctl->cfg);
+	job->counts = ctl->counts;
 	job->notify_fd = ctl->notify_fd[1];
 	/* Signals are for the main thread's loop, as in the workers. */
 	sigemptyset(&block);
@@ -439,8 +522,7 @@ reload_finish(struct control *ctl)
 	if (cfg != NULL) {
 		config_unref(ctl->cfg);
 		ctl->cfg = cfg;
-		atomic_store(&ctl->shared.max_connections,
-		    effective_max_connections(cfg));
+		apply_limits(&ctl->shared, cfg);
 		/* "reloaded" is logged once every worker uses it
 		 * (notify_cb). */
 		ctl->reload_acks += ctl->nworkers;
@@ -617,7 +699,9 @@ control_free(struct control *ctl)
 			close(ctl->notify_fd[i]);
 	if (ctl->base != NULL)
 		event_base_free(ctl->base);
+	pending_budget_fini(&ctl->shared.pending);
 	config_unref(ctl->cfg);
+	route_counts_free(ctl->counts);
 }
 
 int
@@ -626,6 +710,8 @@ main(int argc, char **argv)
 	const char *path = CONFIG_DEFAULT_PATH;
 	bool check_only = false;
 	struct control ctl;
+	uint64_t key;
+	unsigned nworkers;
 	int c, rc;
 
 	while ((c = getopt(argc, argv, "c:tvqVh")) != -1) {
@@ -664,9 +750,15 @@ main(int argc, char **argv)
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.notify_fd[0] = ctl.notify_fd[1] = -1;
-	ctl.cfg = load_config(path, NULL);
-	if (ctl.cfg == NULL)
+	if (!check_only && (ctl.counts = route_counts_new()) == NULL) {
+		fprintf(stderr, "wsgate: out of memory\n");
+		return EXIT_STARTUP;
+	}
+	ctl.cfg = load_config(path, NULL, ctl.counts);
+	if (ctl.cfg == NULL) {
+		route_counts_free(ctl.counts);
 		return EXIT_CONFIG;
+	}
 	if (check_only) {
 		printf("wsgate: %s: configuration OK (%zu listener%s, %zu "
 		    "route%s)\n", path, ctl.cfg->nlisteners,
@@ -682,25 +774,34 @@ main(int argc, char **argv)
 	unmask_init();		/* before threads: they share its choice */
 	atomic_init(&ctl.shared.nsessions, 0);
 	atomic_init(&ctl.shared.nws, 0);
-	atomic_init(&ctl.shared.max_connections,
-	    effective_max_connections(ctl.cfg));
+	atomic_init(&ctl.shared.max_connections, 0);
 	rc = EXIT_STARTUP;
+	if (getrandom(&key, sizeof(key), 0) != (ssize_t)sizeof(key))
+		key = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+	nworkers = ctl.cfg->workers != 0 ? ctl.cfg->workers :
+	    worker_auto_count();
+	if (pending_budget_init(&ctl.shared.pending, key, nworkers) != 0) {
+		log_error("out of memory");
+		goto out;
+	}
+	apply_limits(&ctl.shared, ctl.cfg);
 	if (control_init(&ctl) != 0) {
 		log_error("cannot set up the main event loop");
 		goto out;
 	}
 	if (control_listen(&ctl) != 0)
 		goto out;
-	if (control_start_workers(&ctl, ctl.cfg->workers != 0 ?
-	    ctl.cfg->workers : worker_auto_count()) != 0)
+	if (control_start_workers(&ctl, nworkers) != 0)
 		goto out;
 	/* "ready" only once the signals are handled: until then SIGTERM or
 	 * SIGHUP would kill the process (the default action). */
 	log_routes(ctl.cfg);
 	tls_log_certificates(ctl.cfg);
-	log_info("wsgate %s ready (%zu worker%s, max_connections %u)",
-	    WSGATE_VERSION, ctl.nworkers, ctl.nworkers == 1 ? "" : "s",
-	    atomic_load(&ctl.shared.max_connections));
+	log_info("wsgate %s ready (%zu worker%s, max_connections %u, "
+	    "max_handshakes %u)", WSGATE_VERSION, ctl.nworkers,
+	    ctl.nworkers == 1 ? "" : "s",
+	    atomic_load(&ctl.shared.max_connections),
+	    atomic_load(&ctl.shared.pending.max));
 
 	event_base_dispatch(ctl.base);
 	rc = EXIT_OK;

@@ -113,8 +113,7 @@ worker_cmd_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 		case WORKER_CLOSE_ALL:
-			session_close_all(gw, WS_CLOSE_GOING_AWAY,
-			    "server shutting down");
+			session_close_all(gw);
 			break;
 		case WORKER_STOP:
 			event_base_loopbreak(gw->base);
@@ -171,6 +170,7 @@ worker_new(unsigned id, struct shared *shared, struct config *cfg,
 	}
 	gw->id = id;
 	gw->shared = shared;
+	gw->pending.index = id;
 	gw->cfg = config_ref(cfg);
 	gw->notify_fd = notify_fd;
 	gw->cmd_fd[0] = gw->cmd_fd[1] = -1;

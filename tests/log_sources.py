@@ -55,8 +55,6 @@ SAFE = {
     "err": "worker_start()'s strerror() text",
     "msg": "libevent's own messages (a last resort escapes non-printable "
            "bytes; libevent does not quote clients)",
-    "closer_names[s->closed_by]": "a table of constants",
-    "s->peer": "the client's address, formatted by sockaddr_format()",
     "until": "strftime() of a certificate's date",
     "names": "\" (N server names)\" from a number",
     "a->l->desc": "the listener's address, formatted by wsgate",
@@ -88,6 +86,14 @@ SAFE = {
     "ls->text": "a listen value (configuration)",
     "old->listeners[i].text": "a listen value (configuration)",
 }
+
+# Argument shapes safe wherever they appear: (pattern, why).
+SAFE_SHAPES = [
+    (re.compile(r"^[a-z_]+->peer$"),
+     "a client's address, formatted by sockaddr_format()"),
+    (re.compile(r"^[a-z_]+_names\[[^\]]+\]$"),
+     "a table of constant names indexed by an enum"),
+]
 
 LOG_CALL = re.compile(r"\blog_(msg|error|warn|info|debug)\s*\(")
 # One printf conversion (C11 7.21.6.1).
@@ -244,6 +250,8 @@ def main():
                     continue
                 if arg in SAFE:
                     used.add(arg)
+                elif any(p.match(arg) for p, _ in SAFE_SHAPES):
+                    pass
                 else:
                     problems.append("%s: %s <- %s: not a known-safe source "
                                     "(escape it with log_escape, or add it "

@@ -49,7 +49,7 @@ VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_backpressure.",
                   "test_downloads.Downloads.test_client_leaving",
                   "test_downloads.Downloads.test_drain_ends",
                   "test_downloads.Downloads.test_response_lines",
-                  "test_dns."]
+                  "test_dns.", "test_flood."]
 
 
 class Result(unittest.TestResult):

@@ -257,6 +257,8 @@ test_valid_full_values(void)
 	CHECK_INT(cfg->max_request_bytes, 4096);
 	CHECK_INT(cfg->max_headers, 32);
 	CHECK_INT(cfg->max_connections, 100);
+	CHECK_INT(cfg->max_handshakes, 200);
+	CHECK_INT(cfg->max_handshakes_per_client, 8);
 	check_limits(&cfg->limits, 1 << 20, 64 << 10, 0.25, 60, 1);
 
 	CHECK_INT(cfg->nroutes, 3);
@@ -283,7 +285,7 @@ test_valid_full_values(void)
 	CHECK(!r->origin_any);
 	CHECK(r->allow_missing_origin);
 	CHECK_INT(r->max_connections, 0);
-	CHECK_INT(r->where.line, 17);
+	CHECK_INT(r->where.line, 19);
 	/* Every limit from [gateway]. */
 	check_limits(&r->limits, 1 << 20, 64 << 10, 0.25, 60, 1);
 
@@ -299,7 +301,7 @@ test_valid_full_values(void)
 	CHECK_INT(r->norigins, 0);
 	CHECK(!r->allow_missing_origin);
 	CHECK_INT(r->max_connections, 2);
-	CHECK_INT(r->where.line, 23);
+	CHECK_INT(r->where.line, 25);
 	/* Overrides merged with what it inherits. */
 	check_limits(&r->limits, 64 << 10, 64 << 10, 0.25, 0, 0.5);
 
@@ -338,6 +340,8 @@ test_defaults(void)
 	CHECK_INT(cfg->max_request_bytes, 8192);
 	CHECK_INT(cfg->max_headers, 64);
 	CHECK_INT(cfg->max_connections, 0);
+	CHECK_INT(cfg->max_handshakes, 0);
+	CHECK_INT(cfg->max_handshakes_per_client, 32);
 	CHECK(cfg->health_path == NULL);
 	check_limits(&cfg->limits, 16 << 20, 256 << 10, 5, 0, 5);
 	check_limits(&cfg->routes[0].limits, 16 << 20, 256 << 10, 5, 0, 5);
