@@ -16,10 +16,12 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "config.h"
+#include "file.h"
 #include "log.h"
 #include "sni.h"
 
@@ -150,17 +152,192 @@ tls_world_readable(const char *path, mode_t *mode)
 	return true;
 }
 
+/* Keys are read without a passphrase: never prompt on a terminal. */
+static int
+tls_no_passphrase(char *buf, int size, int rwflag, void *arg)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)arg;
+	return 0;
+}
+
+/*
+ * A PEM file as a memory BIO, read whole through file_read(): a regular
+ * file of bounded size.  (OpenSSL's own *_file() calls would open
+ * whatever the path names by the time they run: a FIFO swapped in after
+ * the check would block, a device would never end.)  *buf is to be
+ * released with tls_pem_close.  NULL after reporting.
+ */
+static BIO *
+tls_pem_open(const struct config_str *f, const char *section,
+    const char *key, struct config_errors *errs, char **buf, size_t *len)
+{
+	const char *why;
+	BIO *bio;
+
+	*buf = NULL;
+	if (file_read(f->s, buf, len, &why) != FILE_OK) {
+		config_error_at(errs, &f->where, section, key, "%s: %s", f->s,
+		    why);
+		return NULL;
+	}
+	bio = BIO_new_mem_buf(*buf, (int)*len);
+	if (bio == NULL) {
+		config_error_at(errs, &f->where, section, key, "%s: out of "
+		    "memory", f->s);
+		free(*buf);
+		*buf = NULL;
+	}
+	return bio;
+}
+
+static void
+tls_pem_close(BIO *bio, char *buf, size_t len)
+{
+	BIO_free(bio);
+	if (buf != NULL) {
+		OPENSSL_cleanse(buf, len);	/* it may hold a key */
+		free(buf);
+	}
+}
+
+/* Whether the last PEM read stopped at the end of the input (no further
+ * block), rather than at a broken one. */
+static bool
+tls_pem_at_end(void)
+{
+	unsigned long err = ERR_peek_last_error();
+
+	if (ERR_GET_LIB(err) == ERR_LIB_PEM &&
+	    ERR_GET_REASON(err) == PEM_R_NO_START_LINE) {
+		ERR_clear_error();
+		return true;
+	}
+	return false;
+}
+
+/* What SSL_CTX_use_certificate_chain_file does, from memory: the leaf,
+ * then every further certificate as the chain sent with it. */
+static int
+tls_use_chain(SSL_CTX *ctx, BIO *bio)
+{
+	X509 *x = PEM_read_bio_X509_AUX(bio, NULL, tls_no_passphrase, NULL);
+
+	if (x == NULL)
+		return -1;
+	if (SSL_CTX_use_certificate(ctx, x) != 1) {
+		X509_free(x);
+		return -1;
+	}
+	X509_free(x);
+	if (SSL_CTX_clear_chain_certs(ctx) != 1)
+		return -1;
+	while ((x = PEM_read_bio_X509(bio, NULL, tls_no_passphrase,
+	    NULL)) != NULL) {
+		if (SSL_CTX_add0_chain_cert(ctx, x) != 1) {
+			X509_free(x);
+			return -1;
+		}
+	}
+	return tls_pem_at_end() ? 0 : -1;
+}
+
+/*
+ * Every certificate of a PEM CA file into store, and (names != NULL)
+ * their subjects into names, for the CertificateRequest.  The number
+ * added; 0 when the file holds none or a broken block.
+ */
+static int
+tls_add_cas(BIO *bio, X509_STORE *store, STACK_OF(X509_NAME) *names)
+{
+	STACK_OF(X509_INFO) *infos;
+	int n = 0;
+
+	infos = PEM_X509_INFO_read_bio(bio, NULL, tls_no_passphrase, NULL);
+	if (infos == NULL)
+		return 0;
+	for (int i = 0; i < sk_X509_INFO_num(infos); i++) {
+		X509_INFO *info = sk_X509_INFO_value(infos, i);
+		X509_NAME *name;
+
+		if (info->x509 == NULL)
+			continue;
+		if (X509_STORE_add_cert(store, info->x509) != 1) {
+			n = 0;
+			break;
+		}
+		if (names != NULL) {
+			name = X509_NAME_dup(X509_get_subject_name(
+			    info->x509));
+			if (name == NULL || sk_X509_NAME_push(names, name) <=
+			    0) {
+				X509_NAME_free(name);
+				n = 0;
+				break;
+			}
+		}
+		n++;
+	}
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	return n;
+}
+
+/* A CA file named by key into ctx's verify store (and its names into
+ * *names when asked for); -1 after reporting. */
+static int
+tls_load_cas(SSL_CTX *ctx, const struct config_str *f, const char *section,
+    const char *key, STACK_OF(X509_NAME) **names,
+    struct config_errors *errs)
+{
+	char why[256], *buf;
+	size_t len;
+	BIO *bio = tls_pem_open(f, section, key, errs, &buf, &len);
+	int n;
+
+	if (bio == NULL)
+		return -1;
+	if (names != NULL && (*names = sk_X509_NAME_new_null()) == NULL) {
+		tls_pem_close(bio, buf, len);
+		return -1;
+	}
+	ERR_clear_error();
+	n = tls_add_cas(bio, SSL_CTX_get_cert_store(ctx),
+	    names != NULL ? *names : NULL);
+	tls_pem_close(bio, buf, len);
+	if (n > 0)
+		return 0;
+	config_error_at(errs, &f->where, section, key, "%s: no PEM CA "
+	    "certificate could be loaded: %s", f->s,
+	    tls_queue_text(why, sizeof(why)));
+	if (names != NULL) {
+		sk_X509_NAME_pop_free(*names, X509_NAME_free);
+		*names = NULL;
+	}
+	return -1;
+}
+
 /* Certificate chain and private key into ctx; -1 after reporting. */
 static int
 tls_load_pair(SSL_CTX *ctx, const char *section, const char *cert_key,
     const struct config_str *cert, const char *key_key,
     const struct config_str *key, struct config_errors *errs)
 {
-	char why[256];
+	char why[256], *buf;
 	mode_t mode = 0;
+	EVP_PKEY *pkey;
+	size_t len;
+	BIO *bio;
+	int rc;
 
+	if ((bio = tls_pem_open(cert, section, cert_key, errs, &buf,
+	    &len)) == NULL)
+		return -1;
 	ERR_clear_error();
-	if (SSL_CTX_use_certificate_chain_file(ctx, cert->s) != 1) {
+	rc = tls_use_chain(ctx, bio);
+	tls_pem_close(bio, buf, len);
+	if (rc != 0) {
 		config_error_at(errs, &cert->where, section, cert_key,
 		    "%s: cannot load a PEM certificate chain: %s", cert->s,
 		    tls_queue_text(why, sizeof(why)));
@@ -173,13 +350,21 @@ tls_load_pair(SSL_CTX *ctx, const char *section, const char *cert_key,
 		    (unsigned)mode);
 		return -1;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key->s, SSL_FILETYPE_PEM) != 1) {
+	if ((bio = tls_pem_open(key, section, key_key, errs, &buf,
+	    &len)) == NULL)
+		return -1;
+	ERR_clear_error();
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, tls_no_passphrase, NULL);
+	tls_pem_close(bio, buf, len);
+	if (pkey == NULL || SSL_CTX_use_PrivateKey(ctx, pkey) != 1) {
+		EVP_PKEY_free(pkey);
 		config_error_at(errs, &key->where, section, key_key,
 		    "%s: cannot load a PEM private key (without a "
 		    "passphrase): %s", key->s,
 		    tls_queue_text(why, sizeof(why)));
 		return -1;
 	}
+	EVP_PKEY_free(pkey);
 	if (SSL_CTX_check_private_key(ctx) != 1) {
 		ERR_clear_error();
 		config_error_at(errs, &key->where, section, key_key,
@@ -381,20 +566,14 @@ tls_server_ctx_new(const struct config *cfg, const struct tls_cert_spec *t,
 			    tls_queue_text(why, sizeof(why)));
 	}
 	if (cfg->tls_verify_client != TLS_VERIFY_OFF) {
-		const char *ca = cfg->tls_client_ca.s;
-		STACK_OF(X509_NAME) *names;
+		STACK_OF(X509_NAME) *names = NULL;
+		struct config_errors none = { NULL, 0 };
 
-		ERR_clear_error();
-		names = SSL_load_client_CA_file(ca);
-		if (names == NULL ||
-		    SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+		if (tls_load_cas(ctx, &cfg->tls_client_ca, "gateway",
+		    "tls_client_ca", &names, report_shared ? errs : &none) !=
+		    0) {
 			bad = 1;
-			if (report_shared)
-				config_error_at(errs, &cfg->tls_client_ca.where,
-				    "gateway", "tls_client_ca", "%s: no PEM CA "
-				    "certificate could be loaded: %s", ca,
-				    tls_queue_text(why, sizeof(why)));
-			sk_X509_NAME_pop_free(names, X509_NAME_free);
+			config_errors_free(&none);
 		} else {
 			/* The CertificateRequest lists these CAs, so a
 			 * browser offers only matching certificates. */
@@ -481,13 +660,8 @@ tls_client_new(const struct config *cfg, const struct route *r,
 	if (r->backend_tls_verify) {
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 		if (r->backend_tls_ca.s != NULL) {
-			if (SSL_CTX_load_verify_locations(ctx,
-			    r->backend_tls_ca.s, NULL) != 1) {
-				config_error_at(errs, &r->backend_tls_ca.where,
-				    section, "backend_tls_ca", "%s: no PEM CA "
-				    "certificate could be loaded: %s",
-				    r->backend_tls_ca.s,
-				    tls_queue_text(why, sizeof(why)));
+			if (tls_load_cas(ctx, &r->backend_tls_ca, section,
+			    "backend_tls_ca", NULL, errs) != 0) {
 				SSL_CTX_free(ctx);
 				return NULL;
 			}
