@@ -71,6 +71,11 @@ struct session {
 	bool got_bytes;			/* any request bytes arrived */
 	bool protocol_binary;		/* client offered "binary" */
 	bool tls_ready;			/* the client's TLS handshake is done */
+	/* On the worker's run queue (relay.c): RELAY_RUN_* flags, 0 when
+	 * not queued. */
+	uint8_t runq;
+	bool runq_batch;		/* in the batch being run */
+	struct session *runq_prev, *runq_next;
 
 	struct ws_reader rx;
 	/* An incomplete frame header left at the end of the last read. */

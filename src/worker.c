@@ -186,7 +186,8 @@ worker_new(unsigned id, struct shared *shared, struct config *cfg,
 	gw->scratch_size = RELAY_SCRATCH_SIZE;
 	gw->scratch = malloc(gw->scratch_size);
 	gw->acceptors = calloc(nlisteners + 1, sizeof(*gw->acceptors));
-	if (gw->dns == NULL || gw->scratch == NULL || gw->acceptors == NULL) {
+	if (gw->dns == NULL || gw->scratch == NULL || gw->acceptors == NULL ||
+	    relay_loop_init(gw) != 0) {
 		snprintf(err, errsize, "out of memory");
 		goto fail;
 	}
@@ -309,6 +310,7 @@ worker_free(struct gateway *gw)
 			close(gw->cmd_fd[i]);
 	if (gw->dns != NULL)
 		evdns_base_free(gw->dns, 0);
+	relay_loop_free(gw);
 	if (gw->base != NULL)
 		event_base_free(gw->base);
 	free(gw->scratch);
