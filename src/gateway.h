@@ -58,6 +58,7 @@ struct gateway {
 	pthread_t thread;
 	bool started;
 	int cmd_fd[2];			/* commands in: read end, write end */
+	int cmd_pipe_size;		/* its capacity, bytes */
 	struct event *cmd_ev;
 	int notify_fd;			/* events out, to the main thread */
 };
