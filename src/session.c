@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -57,6 +58,24 @@ session_arm(struct session *s, double seconds)
 	evtimer_add(s->timer, &tv);
 }
 
+/*
+ * Durations -- idle_timeout, the close line's duration -- are measured on
+ * the monotonic clock: a step of the wall clock (an operator, NTP) must
+ * neither stretch every idle timeout nor end every idle session at once.
+ * libevent's cached time (event_base_gettimeofday_cached) is wall-clock
+ * time, resynchronised every few seconds.  Through the vDSO this is no
+ * system call either.
+ */
+static void
+session_now(struct timeval *tv)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	tv->tv_sec = ts.tv_sec;
+	tv->tv_usec = (suseconds_t)(ts.tv_nsec / 1000);
+}
+
 static double
 elapsed(const struct timeval *since, const struct timeval *now)
 {
@@ -67,8 +86,7 @@ elapsed(const struct timeval *since, const struct timeval *now)
 void
 session_touch(struct session *s)
 {
-	/* The loop's cached clock: no syscall per read. */
-	event_base_gettimeofday_cached(s->gw->base, &s->last_active);
+	session_now(&s->active_mono);
 }
 
 static void
@@ -78,11 +96,11 @@ session_log_end(struct session *s)
 
 	if (s->http_status != 101)
 		return;	/* rejections were logged when answered */
-	event_base_gettimeofday_cached(s->gw->base, &now);
+	session_now(&now);
 	log_info("close client=%s route=%s up=%llu down=%llu duration=%.3fs "
 	    "code=%u by=%s reason=\"%s\"", s->peer, s->route->name,
 	    (unsigned long long)s->bytes_up,
-	    (unsigned long long)s->bytes_down, elapsed(&s->started, &now),
+	    (unsigned long long)s->bytes_down, elapsed(&s->started_mono, &now),
 	    s->close_code, closer_names[s->closed_by],
 	    s->close_why != NULL ? s->close_why : "");
 }
@@ -797,8 +815,8 @@ session_arm_open(struct session *s)
 	struct timeval now;
 
 	if (idle > 0) {
-		event_base_gettimeofday_cached(s->gw->base, &now);
-		next = idle - elapsed(&s->last_active, &now);
+		session_now(&now);
+		next = idle - elapsed(&s->active_mono, &now);
 		if (next < 0.001)
 			next = 0.001;
 	}
@@ -879,8 +897,8 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		if (s->client_hup || s->backend_hup)
 			return;		/* now on close_timeout */
 		idle = s->route->limits.idle_timeout;
-		event_base_gettimeofday_cached(s->gw->base, &now);
-		quiet = elapsed(&s->last_active, &now);
+		session_now(&now);
+		quiet = elapsed(&s->active_mono, &now);
 		if (idle > 0 && quiet + 0.001 >= idle) {
 			session_send_close(s, WS_CLOSE_GOING_AWAY,
 			    "idle timeout", CLOSER_GATEWAY);
@@ -960,8 +978,8 @@ session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
 	}
 	/* TCP_NODELAY: inherited from the listening socket. */
 	s->state = SESSION_HANDSHAKE;
-	event_base_gettimeofday_cached(gw->base, &s->started);
-	s->last_active = s->started;
+	session_now(&s->started_mono);
+	s->active_mono = s->started_mono;
 	s->next = gw->sessions;
 	if (gw->sessions != NULL)
 		gw->sessions->prev = s;

@@ -89,8 +89,10 @@ struct session {
 	int http_status;		/* answer to the handshake */
 	uint64_t bytes_up;		/* client -> backend payload */
 	uint64_t bytes_down;		/* backend -> client payload */
-	struct timeval started;
-	struct timeval last_active;
+	/* On the monotonic clock (session.c: session_now), never compared
+	 * with wall-clock time. */
+	struct timeval started_mono;
+	struct timeval active_mono;	/* last data either way */
 	char peer[64];
 	/* The request's Origin, for a 5xx answered after the request
 	 * buffer is gone (backend down); truncated. */
