@@ -72,9 +72,13 @@
  * active at once, it would run in the same pass as the write that drained
  * it, and a fast pair of peers would never let the loop poll again.
  */
-#define RELAY_BUDGET_READS 8
-#define RELAY_BUDGET_BYTES (512u << 10)
-#define RELAY_BUDGET_FRAMES 1024u
+#define RELAY_BUDGET_READS 2
+#define RELAY_BUDGET_BYTES (128u << 10)
+#define RELAY_BUDGET_FRAMES 4096u
+/* A client whose last wakeup spent the frame budget is read once per
+ * wakeup, at most this much: as many of the smallest frames as the
+ * budget allows. */
+#define RELAY_DENSE_READ (RELAY_BUDGET_FRAMES * 6)
 
 /* What the run queue comes back for (session.runq). */
 #define RELAY_RUN_CLIENT 1u	/* read the client again */
@@ -433,10 +437,14 @@ relay_client_pull(struct session *s)
 	uint8_t *scratch = gw->scratch;
 	size_t bytes = 0, frames = 0;
 	unsigned reads = 0;
+	bool dense = s->client_dense;
 
 	for (;;) {
 		size_t cap = gw->scratch_size - s->carry_len;
 		ssize_t n, nread;
+
+		if (dense && cap > RELAY_DENSE_READ)
+			cap = RELAY_DENSE_READ;
 
 		if (s->state == SESSION_OPEN && s->backend != NULL) {
 			size_t r = room(s, s->backend);
@@ -478,11 +486,16 @@ relay_client_pull(struct session *s)
 		bytes += (size_t)nread;
 		if (++reads >= RELAY_BUDGET_READS ||
 		    bytes >= RELAY_BUDGET_BYTES ||
-		    frames >= RELAY_BUDGET_FRAMES) {
+		    frames >= RELAY_BUDGET_FRAMES || dense) {
 			relay_yield(s, true);
 			break;
 		}
 	}
+	/* Dense stays dense while a capped read is still half the budget's
+	 * frames, so that a flood does not get a full read every other
+	 * wakeup. */
+	s->client_dense = frames >= (dense ? RELAY_BUDGET_FRAMES / 2 :
+	    RELAY_BUDGET_FRAMES);
 	session_touch(s);
 	relay_flush(s, true);	/* pongs */
 	/* A client that pings but never reads would make pongs pile up:

@@ -75,6 +75,8 @@ struct session {
 	 * not queued. */
 	uint8_t runq;
 	bool runq_batch;		/* in the batch being run */
+	bool client_dense;		/* its last wakeup spent the frame
+					 * budget: read it in small steps */
 	struct session *runq_prev, *runq_next;
 
 	struct ws_reader rx;
