@@ -4,20 +4,26 @@ unsolicited pongs, and a backend streaming to clients that read as fast as
 it sends, while a victim on the same worker (workers = 1) echoes 32 bytes
 every 50 ms.  The victim's round trips stay short, a new client still gets
 its 101 at once, and the flood itself still moves (no starvation either
-way).  Also: the main thread never waits for a worker that is not taking
-connections (workers = 2, one of them stopped by ptrace)."""
+way).  The same through TLS on both sides, where a spent budget can leave
+decrypted bytes behind that no socket event would bring back.  Also: the
+main thread never waits for a worker that is not taking connections
+(workers = 2, one of them stopped by ptrace)."""
 
 import ctypes
 import errno
 import os
 import select
+import shutil
 import socket
+import ssl
+import tempfile
 import threading
 import time
 import unittest
 
 import harness as h
-from harness import OP_BINARY, OP_CONT, OP_PONG
+from harness import OP_BINARY, OP_CONT, OP_PING, OP_PONG
+from tls_support import PKI, TLSEchoBackend
 
 # Generous: an unloaded round trip takes well under a millisecond; before
 # the work budget they took from 0.3 s (1-byte fragments) to 10 s (empty
@@ -32,21 +38,26 @@ def repeat(unit, size=1 << 20):
     return unit * max(1, size // len(unit))
 
 
-class Flood(threading.Thread):
-    """A client on its own thread: after the upgrade it sends `first` once,
-    then `unit` over and over, as fast as the gateway takes it, and reads
-    and counts (discards) whatever comes back, until stop().  With no unit
-    it only reads (a fast reader)."""
+# Nothing to do now, on a non-blocking (TLS or plain) socket.
+AGAIN = (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
-    def __init__(self, port, path, first=b"", unit=b""):
+
+class Flood(threading.Thread):
+    """A client (upgraded RawClient, plain or TLS) on its own thread: it
+    sends `first` once, then `unit` over and over, as fast as the gateway
+    takes it, and reads and counts (discards) whatever comes back, until
+    stop(), which leaves the stream at a frame boundary.  With no unit it
+    only reads (a fast reader)."""
+
+    def __init__(self, client, first=b"", unit=b""):
         super().__init__(daemon=True)
-        self.client = h.RawClient(port)
-        self.client.handshake(path)
-        self.sock = self.client.sock
+        self.client = client
+        self.sock = client.sock
         self.first = first
+        self.unit_len = len(unit)
         self.block = repeat(unit) if unit else b""
         self.sent = 0
-        self.received = len(self.client.buf)
+        self.received = len(client.buf)
         self.error = None
         self.stopping = threading.Event()
         self.lock = threading.Lock()
@@ -57,57 +68,89 @@ class Flood(threading.Thread):
 
     def run(self):
         sock = self.sock
+        tls = isinstance(sock, ssl.SSLSocket)
         sock.setblocking(False)
         out = memoryview(self.first or self.block)
         rbuf = bytearray(1 << 20)
         try:
             while not self.stopping.is_set():
-                w = [sock] if out else []
-                r, w, _ = select.select([sock], w, [], 0.05)
+                if tls and sock.pending():
+                    r, w = [sock], []
+                else:
+                    r, w, _ = select.select([sock], [sock] if out else [],
+                                            [], 0.05)
                 if r:
-                    n = sock.recv_into(rbuf)
+                    try:
+                        n = sock.recv_into(rbuf)
+                    except AGAIN:
+                        n = None
                     if n == 0:
                         self.error = "the gateway closed the connection"
                         return
                     with self.lock:
-                        self.received += n
+                        self.received += n or 0
                 if w:
                     try:
-                        n = sock.send(out)
-                    except BlockingIOError:
+                        # TLS retries must offer the same bytes again.
+                        n = sock.send(out[:65536])
+                    except AGAIN:
                         continue
                     with self.lock:
                         self.sent += n
                     out = out[n:]
                     if not out:
                         out = memoryview(self.block)
+            self._finish(out)
         except OSError as e:
             if not self.stopping.is_set():
                 self.error = "flood connection: %s" % e
 
+    def _finish(self, out):
+        """Send up to the end of the unit in progress (blocking)."""
+        if not self.block or len(out) == len(self.block):
+            return
+        rest = bytes(out[:len(out) % self.unit_len])
+        self.sock.setblocking(True)
+        self.sock.settimeout(h.timeout(5))
+        self.sock.sendall(rest)
+
     def stop(self):
         self.stopping.set()
         self.join(h.timeout(5))
-        self.client.close()
+        self.sock.setblocking(True)
+        self.sock.settimeout(h.timeout(5))
 
 
-class Fairness(h.GatewayTestCase):
+class FairnessCase(h.GatewayTestCase):
+    """A one-worker gateway with /echo and /src (a backend that streams
+    for as long as the test lasts); floods, a victim, and the checks."""
+
     def setUp(self):
         if h.VALGRIND:
             self.skipTest("timing: memcheck serializes the threads")
         self.echo = self.backend(h.EchoBackend)
-        # A backend that streams for as long as the test lasts.
-        self.source = self.backend(h.ChunkSourceBackend, os.urandom(1 << 20),
-                                   1 << 20)
-        self.gw = self.gateway({
+        self.source = self.source_backend()
+        self.gw = self.gateway(text=self.config())
+
+    def source_backend(self):
+        return self.backend(h.ChunkSourceBackend, os.urandom(1 << 20),
+                            1 << 20)
+
+    def config(self):
+        return h.config({
             "echo": {"path": "/echo", "backend": self.echo.addr},
             "src": {"path": "/src", "backend": self.source.addr}},
             gateway={"workers": "1"})
 
-    def flood(self, n=1, **kw):
+    def connect(self, path):
+        c = self.raw(self.gw)
+        c.handshake(path)
+        return c
+
+    def flood(self, n=1, path="/echo", **kw):
         floods = []
         for _ in range(n):
-            f = Flood(self.gw.port, **kw)
+            f = Flood(self.connect(path), **kw)
             floods.append(f)
             self.addCleanup(f.stop)
             f.start()
@@ -116,8 +159,10 @@ class Fairness(h.GatewayTestCase):
     def victim(self, seconds=VICTIM_SECONDS):
         """Round trips of 32 bytes every 50 ms: (handshake time, RTTs)."""
         t = time.monotonic()
-        c = self.raw(self.gw)
-        c.handshake("/echo")
+        try:
+            c = self.connect("/echo")
+        except AssertionError as e:
+            self.fail("a new client got no 101: %s" % e)
         hs = time.monotonic() - t
         rtts = []
         end = time.monotonic() + seconds
@@ -161,28 +206,41 @@ class Fairness(h.GatewayTestCase):
                            "starved (%d bytes in %.1f s)" % (
                                what, progress, VICTIM_SECONDS))
 
+    def ping_after(self, flood):
+        """After the flood: nothing it sent is left unread (stranded
+        inside the gateway): a ping behind it is answered."""
+        flood.stop()
+        c = flood.client
+        c.buf.clear()
+        c.send_frame(OP_PING, b"after")
+        while True:
+            f = c.recv_frame(limit=5)
+            if f.opcode == OP_PONG:
+                self.assertEqual(f.payload, b"after")
+                return
+
+
+class Fairness(FairnessCase):
     def test_empty_continuation_frames(self):
         """A message that never ends: one binary frame with FIN=0, then
         masked 0-byte continuation frames as fast as TCP takes them.
         They fill no queue: only the frame budget stops the reading."""
-        floods = self.flood(path="/echo",
-                            first=h.build_frame(OP_BINARY, b"x", fin=False),
+        floods = self.flood(first=h.build_frame(OP_BINARY, b"x", fin=False),
                             unit=h.build_frame(OP_CONT, b"", fin=False))
         self.check(floods, lambda sent, got: sent, "empty continuations")
+        self.ping_after(floods[0])
 
     def test_one_byte_fragments(self):
         # 4,096 fragments per message, so max_message_size never ends it.
         unit = (h.build_frame(OP_CONT, b"y", fin=False) * 4094 +
                 h.build_frame(OP_CONT, b"y") +
                 h.build_frame(OP_BINARY, b"y", fin=False))
-        floods = self.flood(path="/echo",
-                            first=h.build_frame(OP_BINARY, b"x", fin=False),
+        floods = self.flood(first=h.build_frame(OP_BINARY, b"x", fin=False),
                             unit=unit)
         self.check(floods, lambda sent, got: sent, "1-byte fragments")
 
     def test_unsolicited_pongs(self):
-        floods = self.flood(path="/echo",
-                            unit=h.build_frame(OP_PONG, b"p" * 125))
+        floods = self.flood(unit=h.build_frame(OP_PONG, b"p" * 125))
         self.check(floods, lambda sent, got: sent, "125-byte pongs")
 
     def test_fast_backend_stream(self):
@@ -190,6 +248,70 @@ class Fairness(h.GatewayTestCase):
         read (a busy desktop, a log tail), to four of them."""
         floods = self.flood(n=4, path="/src")
         self.check(floods, lambda sent, got: got, "backend stream")
+
+
+class TLSSourceBackend(TLSEchoBackend):
+    """Over TLS, sends 1 MiB blocks for as long as the connection lasts."""
+
+    def _serve(self, sock):
+        sock.settimeout(5)
+        block = os.urandom(1 << 20)
+        try:
+            tls = self.ctx.wrap_socket(sock, server_side=True)
+            while not self.expired():
+                tls.sendall(block)
+        except (ssl.SSLError, OSError):
+            pass
+        finally:
+            sock.close()
+
+
+class TLSFairness(FairnessCase):
+    """TLS on both sides: clients on a TLS listener, the stream from a
+    backend behind backend_tls.  Those sides are read through
+    bufferevents, whose input may still hold decrypted bytes when the
+    budget is spent."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pki_dir = tempfile.mkdtemp(prefix="wsgate-pki-")
+        cls.pki = PKI(cls.pki_dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.pki_dir, ignore_errors=True)
+
+    def source_backend(self):
+        b = TLSSourceBackend(self.pki.server_ctx(self.pki.backend))
+        self.addCleanup(b.stop)
+        return b
+
+    def config(self):
+        return h.config({
+            "echo": {"path": "/echo", "backend": self.echo.addr},
+            "src": {"path": "/src", "backend": self.source.addr,
+                    "backend_tls": "yes", "backend_tls_ca": self.pki.ca,
+                    "backend_tls_name": "backend.test"}},
+            gateway={"workers": "1", "listen": "127.0.0.1:0 tls",
+                     "tls_cert": self.pki.server.cert,
+                     "tls_key": self.pki.server.key})
+
+    def connect(self, path):
+        c = self.raw(self.gw)
+        c.sock = self.pki.client_ctx().wrap_socket(
+            c.sock, server_hostname="localhost")
+        c.handshake(path)
+        return c
+
+    def test_tls_empty_continuation_frames(self):
+        floods = self.flood(first=h.build_frame(OP_BINARY, b"x", fin=False),
+                            unit=h.build_frame(OP_CONT, b"", fin=False))
+        self.check(floods, lambda sent, got: sent, "TLS empty continuations")
+        self.ping_after(floods[0])
+
+    def test_tls_backend_stream(self):
+        floods = self.flood(n=2, path="/src")
+        self.check(floods, lambda sent, got: got, "TLS backend stream")
 
 
 # ---- the hand-off of accepted connections to workers
