@@ -368,7 +368,8 @@ flood_init(void)
 	switch (opt.flood) {
 	case FLOOD_ZERO:
 		while (n < cap) {
-			n += put_frame(flood_block + n, false, 0, NULL, 0);
+			n += put_frame(flood_block + n, false, 0,
+			    (const uint8_t *)"", 0);
 			flood_frames++;
 		}
 		break;
