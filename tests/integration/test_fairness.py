@@ -445,6 +445,53 @@ class Handoff(h.GatewayTestCase):
                             n)
         self.assertEqual(got, n)
 
+    def test_every_worker_stopped(self):
+        """Every worker's queue full: the main thread holds the connection
+        it has, stops accepting (the kernel's listen backlog keeps the
+        others) and stays in its event loop; nothing is closed, and all
+        are served once the workers run again."""
+        echo = self.backend(h.EchoBackend)
+        gw = self.gateway({"e": {"path": "/e", "backend": echo.addr}},
+                          gateway={"workers": "2",
+                                   "health_path": "/health",
+                                   "handshake_timeout": "30",
+                                   "close_timeout": "30"})
+        n = 1000        # more than both queues hold
+        socks = []
+        self.addCleanup(lambda: [s.close() for s in socks])
+        main_wchan = "/proc/%d/task/%d/wchan" % (gw.pid, gw.pid)
+        try:
+            with StoppedThread(gw.pid, self.worker_tid(gw, 0)), \
+                    StoppedThread(gw.pid, self.worker_tid(gw, 1)):
+                mark = gw.mark()
+                for _ in range(n):
+                    s = socket.create_connection(("127.0.0.1", gw.port),
+                                                 timeout=h.timeout(5))
+                    s.sendall(HEALTH)
+                    socks.append(s)
+                gw.wait_log(r"every worker's queue of new connections is "
+                            r"full: accepting paused", 5, start=mark)
+                time.sleep(0.2)
+                with open(main_wchan) as f:
+                    wchan = f.read().strip()
+                if wchan not in ("", "0"):
+                    self.assertIn("epoll_wait", wchan, "the main thread "
+                                  "is not waiting in its event loop")
+                p = select.poll()
+                for s in socks:
+                    p.register(s, select.POLLIN)
+                ready = p.poll(0)
+                self.assertEqual(ready, [], "%d connections were answered "
+                                 "or closed with every worker stopped" %
+                                 len(ready))
+        except OSError as e:
+            if e.errno in (errno.EPERM, errno.EACCES):
+                self.skipTest("ptrace not permitted here: %s" % e)
+            raise
+        got = self.answered(socks, set(), time.monotonic() + h.timeout(10),
+                            n)
+        self.assertEqual(got, n)
+
 
 if __name__ == "__main__":
     unittest.main()

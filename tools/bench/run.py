@@ -213,18 +213,25 @@ def can_connect(port):
 
 # ------------------------------------------------------------- processes
 
+# --rt: gateways, backends and load generator at SCHED_FIFO (see --help).
+RT = False
+
+
 def pinned(cpu, idle=False):
-    """preexec_fn: pin to cpu; idle: at SCHED_IDLE, which runs only when
-    nothing else wants that CPU (a flood that must not delay the
-    victim's own client and backend)."""
+    """preexec_fn: pin to cpu; idle: a flood that must not delay the
+    victim's own client and backend: SCHED_IDLE, which runs only when
+    nothing else wants that CPU (with --rt, where everything else is
+    SCHED_FIFO, the normal policy)."""
     def pin():
         if cpu is not None:
             os.sched_setaffinity(0, {cpu})
-        if idle:
-            try:
+        try:
+            if idle and not RT:
                 os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-            except (AttributeError, OSError):
-                pass
+            elif RT and not idle:
+                os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+        except (AttributeError, OSError):
+            pass
     return pin
 
 
@@ -1080,6 +1087,13 @@ def main():
     ap.add_argument("--nice", type=int, default=0,
                     help="run everything at this nice value (e.g. -10 on a "
                     "busy machine; negative needs root)")
+    ap.add_argument("--rt", action="store_true",
+                    help="run gateways, backends and load generator at "
+                    "SCHED_FIFO (floods at the normal policy): on a machine "
+                    "busy with other work, the only way to see a gateway's "
+                    "own latency (root; the kernel's RT throttling pauses a "
+                    "saturated gateway for 50 ms a second, which shows in "
+                    "max, not in p99)")
     ap.add_argument("--gw-cpu", type=int, default=1,
                     help="CPU for the gateways")
     ap.add_argument("--lg-cpu", type=int, default=0,
@@ -1120,6 +1134,13 @@ def main():
         if not os.access(b, os.X_OK):
             ap.error("%s is not built: run `make bench` (or make "
                      "%s)" % (b, os.path.relpath(b, ROOT)))
+    if args.rt:
+        global RT
+        RT = True
+        try:
+            os.sched_getscheduler(0)
+        except (AttributeError, OSError):
+            ap.error("--rt: no sched_setscheduler here")
     if args.nice:
         try:    # what this starts inherits it
             os.setpriority(os.PRIO_PROCESS, 0, args.nice)
@@ -1131,6 +1152,8 @@ def main():
     else:
         pinning = "gateway on CPU %d, load generator and backend on CPU %d" \
             % (args.gw_cpu, args.lg_cpu)
+    if args.rt:
+        pinning += "; SCHED_FIFO for all but the floods (--rt)"
     if args.workers and args.gw_cpu is not None:
         print("note: the gateway is pinned to one CPU, so its workers "
               "share it; add --no-pin to let them spread", flush=True)
