@@ -185,9 +185,11 @@ session_shut_write(struct bufferevent *bev, bool tls)
  * Reading a closing side to EOF.  Plain sockets are read with read(2)
  * into the loop's scratch buffer (a bufferevent adds an FIONREAD ioctl to
  * every read); TLS ones through their bufferevent.  A peer that keeps
- * sending gets a bounded number of reads per wakeup.
+ * sending gets a bounded number of reads per wakeup: two, as many bytes as
+ * the relay's work budget (relay.c), so that discarding is no cheaper
+ * way to hold the worker than relaying.
  */
-#define SESSION_DRAIN_READS 16
+#define SESSION_DRAIN_READS 2
 
 static void session_drain_done(struct session *s, bool client);
 

@@ -33,8 +33,9 @@
  */
 #define WORKER_PIPE_RESERVE 8192
 /* Messages a worker takes from its pipe per wakeup: a burst of new
- * connections is served in turns with the sessions it already has. */
-#define WORKER_CMD_BUDGET 64
+ * connections (each read and often answered at once) is served in turns
+ * with the sessions it already has. */
+#define WORKER_CMD_BUDGET 16
 
 /* Smaller than PIPE_BUF, so always written and read whole. */
 struct worker_msg {
