@@ -57,10 +57,15 @@ struct gateway {
 	 * decodes what it read before returning, so nothing stays here. */
 	unsigned char *scratch;
 	size_t scratch_size;
+	/* Sessions with work left over from a spent budget, run once per
+	 * loop iteration (relay.c); the batch is the one being run. */
+	struct session *runq, *runq_batch;
+	struct event *runq_ev;
 
 	pthread_t thread;
 	bool started;
 	int cmd_fd[2];			/* commands in: read end, write end */
+	int cmd_pipe_size;		/* its capacity, bytes */
 	struct event *cmd_ev;
 	int notify_fd;			/* events out, to the main thread */
 };

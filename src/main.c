@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -241,6 +242,14 @@ struct control {
 	struct acceptor **acceptors;
 	size_t nacceptors;
 	size_t next_worker;
+	/* A connection no worker had room for waits here while accepting
+	 * is paused (see control_accept_cb); -1 when none. */
+	int held_fd;
+	bool held_tls;
+	int held_salen;
+	struct sockaddr_storage held_sa;
+	struct event *retry;		/* try the held connection again */
+	struct timespec full_warned;	/* last "queues full" warning */
 	size_t running;			/* workers not yet exited */
 	size_t reload_acks;		/* outstanding WORKER_ACK_RELOAD */
 	struct reload_job *loading;	/* a reload in progress, or NULL */
@@ -270,14 +279,114 @@ control_stop_accepting(struct control *ctl)
 	ctl->nacceptors = 0;
 }
 
+static void control_accept_cb(int fd, const struct sockaddr *sa, int salen,
+    bool tls, void *arg);
+
+/* With several workers the main thread accepts: watch every listener. */
+static int
+control_start_accepting(struct control *ctl)
+{
+	if (ctl->acceptors == NULL)
+		ctl->acceptors = calloc(ctl->nlisteners + 1,
+		    sizeof(*ctl->acceptors));
+	if (ctl->acceptors == NULL)
+		return -1;
+	for (size_t i = ctl->nacceptors; i < ctl->nlisteners; i++) {
+		ctl->acceptors[i] = acceptor_new(ctl->base, ctl->listeners[i],
+		    control_accept_cb, ctl);
+		if (ctl->acceptors[i] == NULL)
+			return -1;
+		ctl->nacceptors++;
+	}
+	return 0;
+}
+
+/* Give fd to a worker, in turn, passing over any whose queue is full
+ * (stuck, or busy for a long while).  0, or -1 when every queue is. */
+static int
+control_deal(struct control *ctl, int fd, const struct sockaddr *sa,
+    int salen, bool tls)
+{
+	for (size_t i = 0; i < ctl->nworkers; i++) {
+		struct gateway *gw =
+		    ctl->workers[ctl->next_worker++ % ctl->nworkers];
+
+		if (worker_hand_off(gw, fd, sa, salen, tls) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * Accepting never waits for a worker.  When every worker's queue is full,
+ * the connection just accepted is held here and accepting pauses: the
+ * next ones wait in the kernel's listen backlog, not in this thread,
+ * which stays free for signals.  A timer retries every few milliseconds.
+ */
+#define CONTROL_RETRY_US 5000
+
 static void
 control_accept_cb(int fd, const struct sockaddr *sa, int salen, bool tls,
     void *arg)
 {
 	struct control *ctl = arg;
-	struct gateway *gw = ctl->workers[ctl->next_worker++ % ctl->nworkers];
+	struct timeval retry = { 0, CONTROL_RETRY_US };
+	struct timespec now;
 
-	worker_hand_off(gw, fd, sa, salen, tls);
+	if (control_deal(ctl, fd, sa, salen, tls) == 0)
+		return;
+	ctl->held_fd = fd;
+	ctl->held_tls = tls;
+	ctl->held_salen = salen < (int)sizeof(ctl->held_sa) ? salen
+	    : (int)sizeof(ctl->held_sa);
+	memcpy(&ctl->held_sa, sa, (size_t)ctl->held_salen);
+	control_stop_accepting(ctl);	/* from inside its callback: allowed */
+	evtimer_add(ctl->retry, &retry);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (ctl->full_warned.tv_sec == 0 ||
+	    now.tv_sec > ctl->full_warned.tv_sec + 10) {
+		log_warn("every worker's queue of new connections is full: "
+		    "accepting paused until one has room");
+		ctl->full_warned = now;
+	}
+}
+
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct control *ctl = arg;
+	struct timeval retry = { 0, CONTROL_RETRY_US };
+
+	(void)fd;
+	(void)what;
+	if (ctl->held_fd >= 0) {
+		if (control_deal(ctl, ctl->held_fd,
+		    (struct sockaddr *)&ctl->held_sa, ctl->held_salen,
+		    ctl->held_tls) != 0) {
+			evtimer_add(ctl->retry, &retry);
+			return;
+		}
+		ctl->held_fd = -1;
+	}
+	if (ctl->draining)
+		return;
+	if (control_start_accepting(ctl) != 0) {
+		log_error("cannot watch the listening sockets: out of memory; "
+		    "trying again");
+		control_stop_accepting(ctl);
+		evtimer_add(ctl->retry, &retry);
+	}
+}
+
+/* Stopping (drain): a connection still held goes unanswered. */
+static void
+control_drop_held(struct control *ctl)
+{
+	if (ctl->retry != NULL)
+		evtimer_del(ctl->retry);
+	if (ctl->held_fd >= 0)
+		close(ctl->held_fd);
+	ctl->held_fd = -1;
 }
 
 static void
@@ -382,8 +491,9 @@ begin_drain(struct control *ctl, double wait)
 		return;
 	}
 	ctl->draining = true;
-	if (ctl->nacceptors > 0) {
+	if (ctl->nworkers > 1) {
 		control_stop_accepting(ctl);
+		control_drop_held(ctl);
 		close_listeners(ctl);
 	}
 	ctl->drain_acks = ctl->nworkers;
@@ -601,19 +711,8 @@ control_start_workers(struct control *ctl, unsigned n)
 		}
 		ctl->nworkers++;
 	}
-	if (n > 1) {
-		ctl->acceptors = calloc(ctl->nlisteners + 1,
-		    sizeof(*ctl->acceptors));
-		if (ctl->acceptors == NULL)
-			return -1;
-		for (size_t i = 0; i < ctl->nlisteners; i++) {
-			ctl->acceptors[i] = acceptor_new(ctl->base,
-			    ctl->listeners[i], control_accept_cb, ctl);
-			if (ctl->acceptors[i] == NULL)
-				return -1;
-			ctl->nacceptors++;
-		}
-	}
+	if (n > 1 && control_start_accepting(ctl) != 0)
+		return -1;
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
@@ -642,8 +741,10 @@ control_init(struct control *ctl)
 	ctl->hup = evsignal_new(ctl->base, SIGHUP, signal_cb, ctl);
 	ctl->drain = evtimer_new(ctl->base, drain_expired_cb, ctl);
 	ctl->deadline = evtimer_new(ctl->base, deadline_cb, ctl);
+	ctl->retry = evtimer_new(ctl->base, retry_cb, ctl);
 	if (ctl->notify_ev == NULL || ctl->term == NULL || ctl->intr == NULL ||
-	    ctl->hup == NULL || ctl->drain == NULL || ctl->deadline == NULL)
+	    ctl->hup == NULL || ctl->drain == NULL || ctl->deadline == NULL ||
+	    ctl->retry == NULL)
 		return -1;
 	event_add(ctl->notify_ev, NULL);
 	evsignal_add(ctl->term, NULL);
@@ -685,12 +786,13 @@ control_free(struct control *ctl)
 		    (unsigned long long)total.upgraded,
 		    (unsigned long long)total.rejected);
 	control_stop_accepting(ctl);
+	control_drop_held(ctl);
 	free(ctl->acceptors);
 	free(ctl->workers);
 	close_listeners(ctl);
 	free(ctl->listeners);
 	struct event *evs[] = { ctl->notify_ev, ctl->term, ctl->intr,
-		ctl->hup, ctl->drain, ctl->deadline };
+		ctl->hup, ctl->drain, ctl->deadline, ctl->retry };
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (evs[i] != NULL)
 			event_free(evs[i]);
@@ -750,6 +852,7 @@ main(int argc, char **argv)
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.notify_fd[0] = ctl.notify_fd[1] = -1;
+	ctl.held_fd = -1;
 	if (!check_only && (ctl.counts = route_counts_new()) == NULL) {
 		fprintf(stderr, "wsgate: out of memory\n");
 		return EXIT_STARTUP;

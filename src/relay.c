@@ -47,6 +47,49 @@
 /* Let one write callback send this much (libevent's default is 16 KiB). */
 #define RELAY_MAX_WRITE (1u << 20)
 
+/*
+ * The work budget.  A callback driven by a peer does a bounded amount of
+ * work, then lets the loop serve every other session before it goes on:
+ * a client sending as fast as it can, or a backend streaming to a client
+ * that reads as fast, must not hold the worker.  One wakeup of one side
+ * reads at most RELAY_BUDGET_READS times and RELAY_BUDGET_BYTES bytes and
+ * decodes about RELAY_BUDGET_FRAMES client frames: about 100 us of work
+ * (measured with `make bench`'s fairness scenario), so that a victim's
+ * round trip, which waits behind two or three such wakeups, stays far
+ * within a millisecond.  Frames are charged as well as bytes: an empty
+ * frame carries nothing, yet costs a header to decode.  The budget is
+ * checked between reads, so a read may go over it; a client whose wakeup
+ * spent the frame budget is then read RELAY_DENSE_READ bytes at a time,
+ * as many of the smallest frames (6 bytes, masked) as the budget allows,
+ * and only its first such read can hold more (RELAY_SCRATCH_SIZE / 6).
+ * A message may have any number of fragments (RFC 6455 5.4): what empty
+ * ones cost is bounded per wakeup, and in total by the bytes they take,
+ * like any data.
+ *
+ * Where the rest waits: a plain socket that still holds bytes stays
+ * readable, and epoll (level-triggered) reports it again at the next
+ * poll, after whatever became ready meanwhile.  Bytes already taken into
+ * user space -- TLS plaintext in a bufferevent's input, frames pipelined
+ * behind the request -- would wake nobody (libevent 2.1 calls a read
+ * callback again only when more arrive): that side goes on the worker's
+ * run queue, which runs once per loop iteration, after the poll.  So does
+ * a side paused for backpressure once its peer's queue has drained: made
+ * active at once, it would run in the same pass as the write that drained
+ * it, and a fast pair of peers would never let the loop poll again.
+ */
+#define RELAY_BUDGET_READS 2
+#define RELAY_BUDGET_BYTES (128u << 10)
+#define RELAY_BUDGET_FRAMES 4096u
+/* A client whose last wakeup spent the frame budget is read once per
+ * wakeup, at most this much: as many of the smallest frames as the
+ * budget allows. */
+#define RELAY_DENSE_READ (RELAY_BUDGET_FRAMES * 6)
+
+/* What the run queue comes back for (session.runq). */
+#define RELAY_RUN_CLIENT 1u	/* read the client again */
+#define RELAY_RUN_BACKEND 2u	/* read the backend again */
+#define RELAY_RUN_RESUME 4u	/* resume a side paused for backpressure */
+
 static size_t
 out_len(struct bufferevent *bev)
 {
@@ -79,6 +122,120 @@ relay_wev(struct session *s, bool client)
 		    EV_WRITE | EV_PERSIST, client ? relay_client_wev_cb
 		    : relay_backend_wev_cb, s);
 	return *wev;
+}
+
+/* ---- the run queue: sessions to come back to after the next poll ---- */
+
+static void
+relay_runq_unlink(struct session *s)
+{
+	struct gateway *gw = s->gw;
+	struct session **head = s->runq_batch ? &gw->runq_batch : &gw->runq;
+
+	if (s->runq_prev != NULL)
+		s->runq_prev->runq_next = s->runq_next;
+	else
+		*head = s->runq_next;
+	if (s->runq_next != NULL)
+		s->runq_next->runq_prev = s->runq_prev;
+	s->runq_prev = s->runq_next = NULL;
+	s->runq_batch = false;
+	s->runq = 0;
+}
+
+/* Come back to s for what (RELAY_RUN_*) in the next loop iteration. */
+static void
+relay_later(struct session *s, unsigned what)
+{
+	struct gateway *gw = s->gw;
+
+	if (s->runq == 0) {
+		/* A zero timeout: the loop polls before it runs timers. */
+		static const struct timeval next = { 0, 0 };
+
+		s->runq_prev = NULL;
+		s->runq_next = gw->runq;
+		if (gw->runq != NULL)
+			gw->runq->runq_prev = s;
+		gw->runq = s;
+		if (!evtimer_pending(gw->runq_ev, NULL))
+			evtimer_add(gw->runq_ev, &next);
+	}
+	s->runq |= (uint8_t)what;
+}
+
+/* The budget is spent and the side may have more: see the budget's
+ * comment for where the rest waits. */
+static void
+relay_yield(struct session *s, bool client)
+{
+	struct bufferevent *bev = client ? s->client : s->backend;
+
+	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+		relay_later(s, client ? RELAY_RUN_CLIENT : RELAY_RUN_BACKEND);
+}
+
+static void relay_client_pull(struct session *s);
+static void relay_backend_pull(struct session *s, bool all);
+static void relay_resume(struct session *s);
+
+/*
+ * Do what s was queued for.  In SESSION_OPEN a pull never frees the
+ * session (the backend is still there, or its flushing holds it), so the
+ * client's read, which may end a closing session, comes last.
+ */
+static void
+relay_run(struct session *s, unsigned what)
+{
+	if (what & RELAY_RUN_RESUME)
+		relay_resume(s);
+	if ((what & RELAY_RUN_BACKEND) && s->state == SESSION_OPEN &&
+	    s->backend != NULL && !s->backend_paused &&
+	    !s->backend_flushing && !s->backend_draining)
+		relay_backend_pull(s, false);
+	/* (Until its 1001, a shutdown reads the client no more.) */
+	if ((what & RELAY_RUN_CLIENT) && s->client != NULL &&
+	    !s->client_paused && !s->client_draining &&
+	    ((s->state == SESSION_OPEN && !s->shutting_down) ||
+	    s->state == SESSION_CLOSE_SENT))
+		relay_client_pull(s);
+}
+
+static void
+relay_runq_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gateway *gw = arg;
+	struct session *s;
+
+	(void)fd;
+	(void)what;
+	/* Run what was queued before this iteration; what queues itself
+	 * again meanwhile waits for the next one. */
+	gw->runq_batch = gw->runq;
+	gw->runq = NULL;
+	for (s = gw->runq_batch; s != NULL; s = s->runq_next)
+		s->runq_batch = true;
+	while ((s = gw->runq_batch) != NULL) {
+		unsigned todo = s->runq;
+
+		relay_runq_unlink(s);
+		relay_run(s, todo);
+	}
+}
+
+int
+relay_loop_init(struct gateway *gw)
+{
+	gw->runq_ev = evtimer_new(gw->base, relay_runq_cb, gw);
+	return gw->runq_ev != NULL ? 0 : -1;
+}
+
+void
+relay_loop_free(struct gateway *gw)
+{
+	if (gw->runq_ev != NULL)
+		event_free(gw->runq_ev);
+	gw->runq_ev = NULL;
 }
 
 /*
@@ -118,12 +275,11 @@ relay_flush(struct session *s, bool client)
 	} else if (wev != NULL) {
 		event_del(wev);
 	}
-	/* A side paused for this queue resumes from the loop, once the
-	 * queue is down to the low watermark. */
+	/* A side paused for this queue resumes once the queue is down to
+	 * the low watermark: from the run queue, after the next poll. */
 	if ((s->client_paused || s->backend_paused) &&
-	    evbuffer_get_length(out) <= s->route->limits.max_buffer / 2 &&
-	    (wev = relay_wev(s, client)) != NULL)
-		event_active(wev, EV_WRITE, 1);
+	    evbuffer_get_length(out) <= s->route->limits.max_buffer / 2)
+		relay_later(s, RELAY_RUN_RESUME);
 	return 0;
 }
 
@@ -236,15 +392,18 @@ relay_send_pong(struct session *s)
 
 /*
  * Act on len bytes from the client (already behind any carried header
- * bytes).  Returns false if the session left the relay.
+ * bytes), adding the frames that ended to *frames.  Returns false if the
+ * session left the relay.
  */
 static bool
-relay_client_bytes(struct session *s, uint8_t *buf, size_t len)
+relay_client_bytes(struct session *s, uint8_t *buf, size_t len,
+    size_t *frames)
 {
 	struct ws_decode d;
 
 	for (;;) {
 		ws_reader_decode(&s->rx, buf, len, &d);
+		*frames += d.frames;
 		if (d.data > 0 && s->state == SESSION_OPEN &&
 		    s->backend != NULL) {
 			evbuffer_add(bufferevent_get_output(s->backend), buf,
@@ -283,10 +442,16 @@ relay_client_pull(struct session *s)
 {
 	struct gateway *gw = s->gw;
 	uint8_t *scratch = gw->scratch;
+	size_t bytes = 0, frames = 0;
+	unsigned reads = 0;
+	bool dense = s->client_dense;
 
 	for (;;) {
 		size_t cap = gw->scratch_size - s->carry_len;
 		ssize_t n, nread;
+
+		if (dense && cap > RELAY_DENSE_READ)
+			cap = RELAY_DENSE_READ;
 
 		if (s->state == SESSION_OPEN && s->backend != NULL) {
 			size_t r = room(s, s->backend);
@@ -317,7 +482,7 @@ relay_client_pull(struct session *s)
 		}
 		n += s->carry_len;
 		s->carry_len = 0;
-		if (!relay_client_bytes(s, scratch, (size_t)n))
+		if (!relay_client_bytes(s, scratch, (size_t)n, &frames))
 			return;
 		relay_flush(s, false);
 		/* Read less than asked: drained.  Or the pongs of a client
@@ -325,7 +490,19 @@ relay_client_pull(struct session *s)
 		 * no more now (it is paused below). */
 		if ((size_t)nread < cap || room(s, s->client) == 0)
 			break;
+		bytes += (size_t)nread;
+		if (++reads >= RELAY_BUDGET_READS ||
+		    bytes >= RELAY_BUDGET_BYTES ||
+		    frames >= RELAY_BUDGET_FRAMES || dense) {
+			relay_yield(s, true);
+			break;
+		}
 	}
+	/* Dense stays dense while a capped read is still half the budget's
+	 * frames, so that a flood does not get a full read every other
+	 * wakeup. */
+	s->client_dense = frames >= (dense ? RELAY_BUDGET_FRAMES / 2 :
+	    RELAY_BUDGET_FRAMES);
 	session_touch(s);
 	relay_flush(s, true);	/* pongs */
 	/* A client that pings but never reads would make pongs pile up:
@@ -352,6 +529,8 @@ static void
 relay_backend_frame(struct session *s, bool all)
 {
 	struct evbuffer *out = bufferevent_get_output(s->client);
+	size_t bytes = 0;
+	unsigned reads = 0;
 
 	for (;;) {
 		struct evbuffer_iovec v;
@@ -406,6 +585,14 @@ relay_backend_frame(struct session *s, bool all)
 		session_touch(s);
 		if ((size_t)n < cap)
 			return;
+		/* The budget (all: the backend is gone, and only what it
+		 * sent before, already in its input, is left). */
+		bytes += (size_t)n;
+		if (!all && (++reads >= RELAY_BUDGET_READS ||
+		    bytes >= RELAY_BUDGET_BYTES)) {
+			relay_yield(s, false);
+			return;
+		}
 	}
 }
 
@@ -721,6 +908,8 @@ relay_free(struct session *s)
 {
 	s->client_writes = false;
 	s->backend_writes = false;
+	if (s->runq != 0)
+		relay_runq_unlink(s);
 	struct event **evs[] = { &s->client_rev, &s->client_wev,
 		&s->backend_rev, &s->backend_wev };
 

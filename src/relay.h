@@ -4,10 +4,16 @@
 
 #include <stdbool.h>
 
+struct gateway;
 struct session;
 
 /* Size of the per-loop read buffer (struct gateway's scratch). */
 #define RELAY_SCRATCH_SIZE (128u << 10)
+
+/* A worker's run queue, where sessions whose work budget is spent come
+ * back after the loop has polled.  0, or -1 without memory. */
+int relay_loop_init(struct gateway *gw);
+void relay_loop_free(struct gateway *gw);
 
 /* Install the relay callbacks on an upgraded session and process any
  * bytes the client sent right after its request. */

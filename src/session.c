@@ -64,6 +64,24 @@ session_arm(struct session *s, double seconds)
 	evtimer_add(s->timer, &tv);
 }
 
+/*
+ * Durations -- idle_timeout, the close line's duration -- are measured on
+ * the monotonic clock: a step of the wall clock (an operator, NTP) must
+ * neither stretch every idle timeout nor end every idle session at once.
+ * libevent's cached time (event_base_gettimeofday_cached) is wall-clock
+ * time, resynchronised every few seconds.  Through the vDSO this is no
+ * system call either.
+ */
+static void
+session_now(struct timeval *tv)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	tv->tv_sec = ts.tv_sec;
+	tv->tv_usec = (suseconds_t)(ts.tv_nsec / 1000);
+}
+
 static double
 elapsed(const struct timeval *since, const struct timeval *now)
 {
@@ -74,8 +92,7 @@ elapsed(const struct timeval *since, const struct timeval *now)
 void
 session_touch(struct session *s)
 {
-	/* The loop's cached clock: no syscall per read. */
-	event_base_gettimeofday_cached(s->gw->base, &s->last_active);
+	session_now(&s->active_mono);
 }
 
 static void
@@ -85,11 +102,11 @@ session_log_end(struct session *s)
 
 	if (s->http_status != 101)
 		return;	/* rejections were logged when answered */
-	event_base_gettimeofday_cached(s->gw->base, &now);
+	session_now(&now);
 	log_info("close client=%s route=%s up=%llu down=%llu duration=%.3fs "
 	    "code=%u by=%s reason=\"%s\"", s->peer, s->route->name,
 	    (unsigned long long)s->bytes_up,
-	    (unsigned long long)s->bytes_down, elapsed(&s->started, &now),
+	    (unsigned long long)s->bytes_down, elapsed(&s->started_mono, &now),
 	    s->close_code, closer_names[s->closed_by],
 	    s->close_why != NULL ? s->close_why : "");
 }
@@ -186,9 +203,11 @@ session_shut_write(struct bufferevent *bev, bool tls)
  * Reading a closing side to EOF.  Plain sockets are read with read(2)
  * into the loop's scratch buffer (a bufferevent adds an FIONREAD ioctl to
  * every read); TLS ones through their bufferevent.  A peer that keeps
- * sending gets a bounded number of reads per wakeup.
+ * sending gets a bounded number of reads per wakeup: two, as many bytes as
+ * the relay's work budget (relay.c), so that discarding is no cheaper
+ * way to hold the worker than relaying.
  */
-#define SESSION_DRAIN_READS 16
+#define SESSION_DRAIN_READS 2
 
 static void session_drain_done(struct session *s, bool client);
 
@@ -420,10 +439,10 @@ session_log_web(struct session *s, enum log_level level, const char *epath,
 
 	if (!log_enabled(level))
 		return;
-	event_base_gettimeofday_cached(s->gw->base, &now);
+	session_now(&now);
 	log_msg(level, "web client=%s status=%d path=\"%s\" bytes=%llu "
 	    "duration=%.3fs%s%s%s", s->peer, s->http_status, epath,
-	    (unsigned long long)bytes, elapsed(&s->started, &now),
+	    (unsigned long long)bytes, elapsed(&s->started_mono, &now),
 	    why != NULL ? " reason=\"" : "", why != NULL ? why : "",
 	    why != NULL ? "\"" : "");
 }
@@ -499,8 +518,8 @@ session_send_check(struct session *s)
 
 	if (download_progressed(s->download))
 		session_touch(s);
-	event_base_gettimeofday_cached(s->gw->base, &now);
-	quiet = elapsed(&s->last_active, &now);
+	session_now(&now);
+	quiet = elapsed(&s->active_mono, &now);
 	if (quiet + 0.001 < limit) {
 		session_arm(s, limit - quiet < SESSION_SEND_CHECK ?
 		    limit - quiet : SESSION_SEND_CHECK);
@@ -969,8 +988,8 @@ session_arm_open(struct session *s)
 	struct timeval now;
 
 	if (idle > 0) {
-		event_base_gettimeofday_cached(s->gw->base, &now);
-		next = idle - elapsed(&s->last_active, &now);
+		session_now(&now);
+		next = idle - elapsed(&s->active_mono, &now);
 		if (next < 0.001)
 			next = 0.001;
 	}
@@ -1061,8 +1080,8 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		if (s->client_hup || s->backend_hup)
 			return;		/* now on close_timeout */
 		idle = s->route->limits.idle_timeout;
-		event_base_gettimeofday_cached(s->gw->base, &now);
-		quiet = elapsed(&s->last_active, &now);
+		session_now(&now);
+		quiet = elapsed(&s->active_mono, &now);
 		if (idle > 0 && quiet + 0.001 >= idle) {
 			session_send_close(s, WS_CLOSE_GOING_AWAY,
 			    "idle timeout", CLOSER_GATEWAY);
@@ -1216,8 +1235,8 @@ session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
 	}
 	/* TCP_NODELAY: inherited from the listening socket. */
 	s->state = SESSION_HANDSHAKE;
-	event_base_gettimeofday_cached(gw->base, &s->started);
-	s->last_active = s->started;
+	session_now(&s->started_mono);
+	s->active_mono = s->started_mono;
 	s->next = gw->sessions;
 	if (gw->sessions != NULL)
 		gw->sessions->prev = s;

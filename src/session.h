@@ -89,6 +89,13 @@ struct session {
 	 * is shut (backend_shut), and what it still sends is relayed. */
 	bool shutting_down;
 	bool backend_shut;
+	/* On the worker's run queue (relay.c): RELAY_RUN_* flags, 0 when
+	 * not queued. */
+	uint8_t runq;
+	bool runq_batch;		/* in the batch being run */
+	bool client_dense;		/* its last wakeup spent the frame
+					 * budget: read it in small steps */
+	struct session *runq_prev, *runq_next;
 
 	struct ws_reader rx;
 	/* An incomplete frame header left at the end of the last read. */
@@ -102,8 +109,10 @@ struct session {
 	int http_status;		/* answer to the handshake */
 	uint64_t bytes_up;		/* client -> backend payload */
 	uint64_t bytes_down;		/* backend -> client payload */
-	struct timeval started;
-	struct timeval last_active;
+	/* On the monotonic clock (session.c: session_now), never compared
+	 * with wall-clock time. */
+	struct timeval started_mono;
+	struct timeval active_mono;	/* last data either way */
 	char peer[64];
 	/* The request's Origin, for a 5xx answered after the request
 	 * buffer is gone (backend down); truncated. */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -23,6 +24,18 @@
 #include "session.h"
 
 #define WORKER_MAX 256
+
+/*
+ * Connections handed to a worker wait in its command pipe (a few hundred
+ * fit in the default 64 KiB).  They may fill it only down to this much
+ * free room, so that a command (reload, drain, stop) always fits: two
+ * pages, since a pipe fills page by page.
+ */
+#define WORKER_PIPE_RESERVE 8192
+/* Messages a worker takes from its pipe per wakeup: a burst of new
+ * connections (each read and often answered at once) is served in turns
+ * with the sessions it already has. */
+#define WORKER_CMD_BUDGET 16
 
 /* Smaller than PIPE_BUF, so always written and read whole. */
 struct worker_msg {
@@ -88,7 +101,9 @@ worker_cmd_cb(evutil_socket_t fd, short what, void *arg)
 	struct worker_msg m;
 
 	(void)what;
-	while (read(fd, &m, sizeof(m)) == (ssize_t)sizeof(m)) {
+	/* The pipe stays readable while more wait: the loop comes back. */
+	for (int i = 0; i < WORKER_CMD_BUDGET &&
+	    read(fd, &m, sizeof(m)) == (ssize_t)sizeof(m); i++) {
 		switch (m.cmd) {
 		case WORKER_RELOAD:
 			/* Sessions keep the configuration they started with
@@ -185,7 +200,8 @@ worker_new(unsigned id, struct shared *shared, struct config *cfg,
 	gw->scratch_size = RELAY_SCRATCH_SIZE;
 	gw->scratch = malloc(gw->scratch_size);
 	gw->acceptors = calloc(nlisteners + 1, sizeof(*gw->acceptors));
-	if (gw->scratch == NULL || gw->acceptors == NULL) {
+	if (gw->scratch == NULL || gw->acceptors == NULL ||
+	    relay_loop_init(gw) != 0) {
 		snprintf(err, errsize, "out of memory");
 		goto fail;
 	}
@@ -193,6 +209,9 @@ worker_new(unsigned id, struct shared *shared, struct config *cfg,
 		snprintf(err, errsize, "pipe: %s", strerror(errno));
 		goto fail;
 	}
+	gw->cmd_pipe_size = fcntl(gw->cmd_fd[1], F_GETPIPE_SZ);
+	if (gw->cmd_pipe_size < 0)
+		gw->cmd_pipe_size = 4096;	/* POSIX's minimum */
 	gw->cmd_ev = event_new(gw->base, gw->cmd_fd[0], EV_READ | EV_PERSIST,
 	    worker_cmd_cb, gw);
 	if (gw->cmd_ev == NULL || event_add(gw->cmd_ev, NULL) != 0) {
@@ -218,6 +237,7 @@ fail:
 int
 worker_start(struct gateway *gw)
 {
+	char name[16];
 	int rc = pthread_create(&gw->thread, NULL, worker_main, gw);
 
 	if (rc != 0) {
@@ -226,6 +246,9 @@ worker_start(struct gateway *gw)
 		return -1;
 	}
 	gw->started = true;
+	/* For top -H, ps -L and debuggers. */
+	snprintf(name, sizeof(name), "wsgate-w%u", gw->id);
+	pthread_setname_np(gw->thread, name);
 	return 0;
 }
 
@@ -263,12 +286,21 @@ worker_send(struct gateway *gw, enum worker_cmd cmd, struct config *cfg)
 	}
 }
 
-void
+int
 worker_hand_off(struct gateway *gw, int fd, const struct sockaddr *sa,
     int salen, bool tls)
 {
 	struct worker_msg m;
+	int queued = 0;
+	ssize_t n;
 
+	/* Never wait: a worker that is not taking connections is passed
+	 * over, and the reserve keeps room for commands.  (FIONREAD on a
+	 * pipe counts the bytes in it, from either end.) */
+	if (ioctl(gw->cmd_fd[1], FIONREAD, &queued) != 0 ||
+	    (size_t)queued + sizeof(m) + WORKER_PIPE_RESERVE >
+	    (size_t)gw->cmd_pipe_size)
+		return -1;
 	memset(&m, 0, sizeof(m));
 	m.cmd = WORKER_CONNECTION;
 	m.fd = fd;
@@ -276,11 +308,10 @@ worker_hand_off(struct gateway *gw, int fd, const struct sockaddr *sa,
 	m.salen = (socklen_t)salen < sizeof(m.sa) ? (socklen_t)salen
 	    : (socklen_t)sizeof(m.sa);
 	memcpy(&m.sa, sa, m.salen);
-	if (worker_write(gw, &m) != 0) {
-		log_warn("worker %u is not taking connections: dropping one",
-		    gw->id);
-		close(fd);
-	}
+	do
+		n = write(gw->cmd_fd[1], &m, sizeof(m));
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(m) ? 0 : -1;
 }
 
 void
@@ -308,6 +339,7 @@ worker_free(struct gateway *gw)
 			close(gw->cmd_fd[i]);
 	/* After the sessions (their waits) and before the event base. */
 	resolver_free(gw->resolver);
+	relay_loop_free(gw);
 	if (gw->base != NULL)
 		event_base_free(gw->base);
 	free(gw->scratch);

@@ -37,9 +37,9 @@ int worker_start(struct gateway *gw);
 /* Takes a reference to cfg for WORKER_RELOAD (NULL otherwise). */
 void worker_send(struct gateway *gw, enum worker_cmd cmd,
     struct config *cfg);
-/* Give an accepted connection to the worker (which then owns fd; closed
- * here if the worker cannot take it). */
-void worker_hand_off(struct gateway *gw, int fd, const struct sockaddr *sa,
+/* Give an accepted connection to the worker, which then owns fd, if its
+ * queue has room; never waits.  -1 (fd still the caller's) when full. */
+int worker_hand_off(struct gateway *gw, int fd, const struct sockaddr *sa,
     int salen, bool tls);
 /* After the thread has exited (WORKER_EXITED): join and free. */
 void worker_free(struct gateway *gw);

@@ -84,6 +84,9 @@ enum ws_reader_event ws_reader_frame_end(struct ws_reader *r,
 struct ws_decode {
 	size_t consumed;	/* input bytes used */
 	size_t data;		/* data payload bytes now at buf[0..data) */
+	size_t frames;		/* frames that ended, of any kind: what an
+				 * empty frame costs, for the caller's
+				 * budget */
 	enum ws_reader_event ev;	/* why it stopped; WS_EV_NONE: input
 					 * used up (up to a partial header) */
 	uint16_t close_code;	/* with WS_EV_ERROR */

@@ -104,6 +104,11 @@ if ! start_echod echo; then
 fi
 echo_port=$port
 short="-d 0.2 -W 0.05"
+if ! start_echod source -s; then
+	fail "echod -s did not start"
+	finish
+fi
+source_port=$port
 
 # The load generator against the plain echo server (raw TCP).
 bench "tcp tput" 0 bytes -t "127.0.0.1:$echo_port" -P tcp -s tput -c 4 \
@@ -133,6 +138,10 @@ listen = 127.0.0.1:0
 path = /bench
 backend = 127.0.0.1:$echo_port
 origins = http://127.0.0.1
+[route:src]
+path = /src
+backend = 127.0.0.1:$source_port
+origins = http://127.0.0.1
 EOF
 	"$gw" -c "$tmp/gw.ini" 2>"$log" &
 	gwpid=$!
@@ -153,6 +162,13 @@ EOF
 	bench "$tag lat" 0 samples $t -s lat -c 2 -S 32 $short
 	bench "$tag rate" 0 sessions $t -s rate -c 4 -S 32 -d 0.3
 	bench "$tag idle" 0 ready $t -s idle -c 50 -S 32 -T 0
+	# the fairness scenario's floods, and its streaming backend
+	for m in zero frag1 pong; do
+		bench "$tag flood $m" 0 sent_bytes $t -s flood -m $m -c 1 \
+		    $short
+	done
+	bench "$tag flood read" 0 recv_bytes -t 127.0.0.1:$gp -u /src \
+	    -s flood -m read -c 1 $short
 	kill -INT "$gwpid" 2>/dev/null
 	i=0
 	while kill -0 "$gwpid" 2>/dev/null && [ $i -lt 50 ]; do

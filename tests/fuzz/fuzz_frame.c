@@ -609,6 +609,8 @@ check_decode(const uint8_t *stream, size_t len, uint64_t max_message,
 
 			ws_reader_decode(&r, p, left, &d);
 			FUZZ_CHECK(d.data <= d.consumed && d.consumed <= left);
+			/* Every frame counted used a byte of this input. */
+			FUZZ_CHECK(d.frames <= d.consumed);
 			memcpy(got + ngot, p, d.data);
 			ngot += d.data;
 			p += d.consumed;

@@ -10,6 +10,7 @@ struct stream {
 	uint8_t data[STREAM_MAX];	/* the data payload the backend wants */
 	size_t data_len;
 	unsigned pings;
+	unsigned frames;
 };
 
 static void
@@ -42,6 +43,7 @@ put_frame(struct stream *st, bool fin, uint8_t op, const uint8_t *p,
 	for (size_t i = 0; i < n; i++)
 		w[h + i] = p[i] ^ mask[i & 3];
 	st->wire_len += h + n;
+	st->frames++;
 }
 
 /* A random mix of binary messages, fragmented or not, with pings and
@@ -87,7 +89,7 @@ decode_in_chunks(size_t (*chunk)(void))
 {
 	struct ws_reader r;
 	uint8_t carry[FRAME_MAX_HEADER];
-	size_t carry_len = 0, pos = 0, out_len = 0;
+	size_t carry_len = 0, pos = 0, out_len = 0, frames = 0;
 	unsigned controls = 0;
 	bool failed = false;
 
@@ -108,6 +110,7 @@ decode_in_chunks(size_t (*chunk)(void))
 
 			ws_reader_decode(&r, p, len, &d);
 			CHECK(d.data <= d.consumed);
+			frames += d.frames;
 			memcpy(out + out_len, p, d.data);
 			out_len += d.data;
 			p += d.consumed;
@@ -131,6 +134,7 @@ decode_in_chunks(size_t (*chunk)(void))
 	CHECK(!failed);
 	CHECK_INT(carry_len, 0);
 	CHECK_INT(controls, st.pings);
+	CHECK_INT(frames, st.frames);
 	CHECK_INT(out_len, st.data_len);
 	CHECK(memcmp(out, st.data, st.data_len) == 0);
 }
@@ -212,6 +216,32 @@ test_decode_stops_at_close(void)
 	CHECK_INT(d.consumed, before_tail);
 }
 
+/* Empty frames carry nothing, but each is counted: the relay's work
+ * budget charges them (a flood of them must not be free). */
+static void
+test_decode_counts_empty_frames(void)
+{
+	struct ws_reader r;
+	struct ws_decode d;
+
+	memset(&st, 0, sizeof(st));
+	put_frame(&st, false, WS_OP_BINARY, (const uint8_t *)"x", 1);
+	for (int i = 0; i < 1000; i++)
+		put_frame(&st, false, WS_OP_CONT, NULL, 0);
+	put_frame(&st, true, WS_OP_PONG, NULL, 0);
+	memcpy(buf, st.wire, st.wire_len);
+	ws_reader_init(&r, 0);
+	ws_reader_decode(&r, buf, st.wire_len, &d);
+	CHECK_INT(d.ev, WS_EV_PONG);
+	CHECK_INT(d.data, 1);
+	CHECK_INT(d.frames, 1002);
+	CHECK_INT(d.consumed, st.wire_len);
+	/* Nothing left: no frame. */
+	ws_reader_decode(&r, buf + d.consumed, 0, &d);
+	CHECK_INT(d.frames, 0);
+	CHECK_INT(d.ev, WS_EV_NONE);
+}
+
 /* Errors report the close code and forward nothing after the fault. */
 static void
 test_decode_error(void)
@@ -251,6 +281,7 @@ main(void)
 	RUN(test_decode_small_chunks);
 	RUN(test_decode_byte_by_byte);
 	RUN(test_decode_stops_at_close);
+	RUN(test_decode_counts_empty_frames);
 	RUN(test_decode_error);
 	return tl_summary("unit/decode");
 }

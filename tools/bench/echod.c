@@ -1,12 +1,16 @@
 /* echod.c -- lean TCP echo backend for `make bench` (one thread, epoll) */
 
 /*
- *   echod [-a ADDR] [-p PORT] [-C OFFSET]
+ *   echod [-a ADDR] [-p PORT] [-C OFFSET] [-s]
  *
  * Everything read is written straight back from one shared buffer; only a
  * short write allocates, to hold the rest, and reading from that client
  * stops until it is written.  So an echo costs one read(2) and one
  * write(2), and an idle connection costs a few dozen bytes.
+ *
+ * -s: a source instead (the `fairness` bench's streaming backend): every
+ * connection is sent bytes as fast as it takes them, and what it sends is
+ * read and dropped.
  *
  * Prints "LISTENING <port>" on stdout when ready (port 0: any free port).
  * Exits on SIGTERM or SIGINT.  -C flips one bit of the byte at stream
@@ -39,6 +43,7 @@ struct echo_conn {
 static int			 epfd;
 static uint8_t			 buf[BUF_SIZE];
 static long long		 corrupt_at = -1;
+static int			 source;	/* -s */
 static volatile sig_atomic_t	 stop;
 
 static void
@@ -93,9 +98,42 @@ echo_write(struct echo_conn *c, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* -s: fill the socket, read and drop; a few calls per wake-up each. */
+static void
+source_event(struct echo_conn *c, uint32_t events)
+{
+	for (int i = 0; i < 4 && (events & (EPOLLIN | EPOLLERR | EPOLLHUP));
+	    i++) {
+		ssize_t n = read(c->fd, buf, sizeof(buf));
+
+		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN &&
+		    errno != EWOULDBLOCK)) {
+			echo_free(c);
+			return;
+		}
+		if (n < (ssize_t)sizeof(buf))
+			break;
+	}
+	for (int i = 0; i < 4 && (events & EPOLLOUT); i++) {
+		ssize_t n = write(c->fd, buf, sizeof(buf));
+
+		if (n < 0 && errno != EINTR && errno != EAGAIN &&
+		    errno != EWOULDBLOCK) {
+			echo_free(c);
+			return;
+		}
+		if (n < (ssize_t)sizeof(buf))
+			break;
+	}
+}
+
 static void
 echo_event(struct echo_conn *c, uint32_t events)
 {
+	if (source) {
+		source_event(c, events);
+		return;
+	}
 	if (c->pend != NULL) {
 		uint8_t *p = c->pend;
 		size_t off = c->pend_off, len = c->pend_len;
@@ -158,7 +196,7 @@ echo_accept(int lfd)
 		}
 		c->fd = fd;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		ev.events = EPOLLIN;
+		ev.events = source ? EPOLLIN | EPOLLOUT : EPOLLIN;
 		ev.data.ptr = c;
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			close(fd);
@@ -177,7 +215,7 @@ main(int argc, char **argv)
 	const char *addr = "127.0.0.1";
 	int lfd, ch, one = 1, port = 0;
 
-	while ((ch = getopt(argc, argv, "a:p:C:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:p:C:s")) != -1) {
 		switch (ch) {
 		case 'a':
 			addr = optarg;
@@ -188,9 +226,12 @@ main(int argc, char **argv)
 		case 'C':
 			corrupt_at = atoll(optarg);
 			break;
+		case 's':
+			source = 1;
+			break;
 		default:
 			fprintf(stderr, "usage: echod [-a ADDR] [-p PORT] "
-			    "[-C OFFSET]\n");
+			    "[-C OFFSET] [-s]\n");
 			return 2;
 		}
 	}

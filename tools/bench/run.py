@@ -12,6 +12,16 @@ its memory (VmRSS, and PSS from /proc/PID/smaps_rollup).  Each cell runs
 --reps times; the table shows medians and wsgate's ratio to each reference
 measured in the same run.  Results go to JSON too.
 
+The `fairness` scenario (wsgate only) runs one worker and measures a
+victim's 32-byte echo round trip alone, then next to one session that
+floods empty continuation frames, 1-byte fragments or pongs, or reads a
+streaming backend (build/echod -s) as fast as it can; it also reports the
+flood's own rate next to the victim against its rate alone.  Flooder and
+streaming backend run at SCHED_IDLE on the load generator's CPU, so they
+cannot delay the victim's client and echo backend there: what is measured
+is the gateway.  Goal: the victim's p99 stays within 2x its unloaded p99
++ 1 ms, and the flood keeps most of its rate.
+
 Python 3 standard library only.  Everything it starts it stops, by PID.
 
   make bench                         # ~5 minutes
@@ -57,6 +67,14 @@ listen = 127.0.0.1:0
 [route:bench]
 path = /
 backend = {backend}
+origins = {origin}
+{extra}"""
+
+# For the fairness scenario: a route to the streaming backend.
+SOURCE_ROUTE = """
+[route:src]
+path = /src
+backend = {source}
 origins = {origin}
 """
 
@@ -195,10 +213,25 @@ def can_connect(port):
 
 # ------------------------------------------------------------- processes
 
-def pinned(cpu):
+# --rt: gateways, backends and load generator at SCHED_FIFO (see --help).
+RT = False
+
+
+def pinned(cpu, idle=False):
+    """preexec_fn: pin to cpu; idle: a flood that must not delay the
+    victim's own client and backend: SCHED_IDLE, which runs only when
+    nothing else wants that CPU (with --rt, where everything else is
+    SCHED_FIFO, the normal policy)."""
     def pin():
         if cpu is not None:
             os.sched_setaffinity(0, {cpu})
+        try:
+            if idle and not RT:
+                os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+            elif RT and not idle:
+                os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+        except (AttributeError, OSError):
+            pass
     return pin
 
 
@@ -206,12 +239,12 @@ class Proc:
     """A process we started in its own session; stop() ends it and its
     descendants by PID (SIGTERM, then SIGKILL)."""
 
-    def __init__(self, argv, cpu, log, env=None, stdout=None):
+    def __init__(self, argv, cpu, log, env=None, stdout=None, idle=False):
         self.argv = argv
         self.p = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL,
             stdout=stdout if stdout is not None else log, stderr=log,
-            env=env, preexec_fn=pinned(cpu), start_new_session=True)
+            env=env, preexec_fn=pinned(cpu, idle), start_new_session=True)
         self.pid = self.p.pid
 
     def alive(self):
@@ -243,9 +276,20 @@ class Proc:
 
 
 class Backend:
-    def __init__(self, binary, cpu, logdir):
-        self.log = open(os.path.join(logdir, "backend.log"), "ab")
-        if os.path.basename(binary) == "echo-backend":
+    """The echo backend; with source=True build/echod -s, which streams
+    to every connection as fast as it takes bytes (at SCHED_IDLE)."""
+
+    def __init__(self, binary, cpu, logdir, source=False):
+        self.log = open(os.path.join(logdir, "source.log" if source
+                                     else "backend.log"), "ab")
+        if source:
+            self.proc = Proc([binary, "-p", "0", "-s"], cpu, self.log,
+                             stdout=subprocess.PIPE, idle=True)
+            line = self.proc.p.stdout.readline().split()
+            if len(line) != 2 or line[0] != b"LISTENING":
+                raise RuntimeError("echod -s did not start")
+            port = int(line[1])
+        elif os.path.basename(binary) == "echo-backend":
             port = free_port()
             self.proc = Proc([binary, "127.0.0.1:%d" % port], cpu, self.log)
             end = time.time() + 10
@@ -277,11 +321,15 @@ class Gateway:
         self.proc = None
         self.port = None
         self.command = None
+        self.source = None          # streaming backend's address
+        self.force_workers = None   # fairness: one worker
 
     def workers(self):
         """The `workers` value for this build: --workers N for every
         build, or NAME=N,NAME=N per build (see --gateway-binary)."""
         w = self.args.workers
+        if self.force_workers is not None:
+            return self.force_workers
         if "=" not in w:
             return w
         for item in w.split(","):
@@ -294,8 +342,10 @@ class Gateway:
         if self.kind == "wsgate":
             workers = ("workers = %s" % self.workers()
                        if self.workers() else "")
+            extra = SOURCE_ROUTE.format(source=self.source, origin=ORIGIN) \
+                if self.source else ""
             return WSGATE_CFG.format(workers=workers, backend=backend,
-                                     origin=ORIGIN)
+                                     origin=ORIGIN, extra=extra)
         return HAPROXY_CFG.format(listen="127.0.0.1:%d" % self.port,
                                   backend=backend)
 
@@ -457,11 +507,137 @@ def run_cell(args, gw, backend, cell):
                                    "hs_p50_us", "hs_p99_us")}
         if cpu is not None and res["sessions"]:
             rec["gw_cpu_us_per_session"] = cpu / res["sessions"] * 1e6
+    elif sc == "fairness":
+        return run_fairness(args, gw, backend)
     else:
         rec, res = run_idle(args, gw, backend, base)
     rec["errors"] = {k: res.get(k, 0) for k in ERROR_KEYS
                      if res.get(k, 0)}
     return rec
+
+
+FLOODS = (("zero", "empty frames"), ("frag1", "1-byte fragments"),
+          ("pong", "pongs"), ("read", "backend stream"))
+
+
+def flood_start(args, gw, mode, duration):
+    """A flooding wsbench (one connection, SCHED_IDLE on the load
+    generator's CPU); SIGTERM ends its window early."""
+    argv = [args.wsbench, "-t", "127.0.0.1:%d" % gw.port, "-P", "ws",
+            "-s", "flood", "-m", mode, "-c", "1", "-d", str(duration),
+            "-W", str(args.warmup), "-C", "5"]
+    if mode == "read":
+        argv += ["-u", "/src"]
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, text=True,
+                            preexec_fn=pinned(args.lg_cpu, idle=True),
+                            start_new_session=True)
+
+
+def flood_rate(res, mode):
+    """What the flood moved per second: frames (sent), or MB (read)."""
+    return res["recv_MBps"] if mode == "read" else res["frames_per_s"]
+
+
+def flood_finish(p, limit, stop=False):
+    """The flooder's JSON result (SIGTERM first if stop)."""
+    killer = threading.Timer(limit, lambda: p.send_signal(signal.SIGKILL))
+    killer.start()
+    try:
+        if stop:
+            p.send_signal(signal.SIGTERM)
+        out, _ = p.communicate()
+    finally:
+        killer.cancel()
+    lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+    if not lines:
+        raise RuntimeError("flooding wsbench gave no result")
+    return json.loads(lines[-1])
+
+
+def run_fairness(args, gw, backend):
+    """One repetition of the fairness cell on a one-worker gateway."""
+    gw.stop()
+    gw.force_workers = "1"
+    try:
+        gw.start(backend.addr)
+        return fairness_rep(args, gw, backend)
+    finally:
+        gw.stop()
+        gw.force_workers = None
+        gw.start(backend.addr)
+
+
+def victim(args, gw, backend):
+    """The victim: one session echoing 32 bytes, one at a time."""
+    res, cpu = wsbench(args, gw, backend, [
+        "-t", "127.0.0.1:%d" % gw.port, "-P", "ws", "-s", "lat", "-c", "1",
+        "-S", "32", "-d", str(args.lat_duration), "-W", str(args.warmup),
+        "-C", "5", "-n", "1000000"], args.lat_duration + args.warmup + 40)
+    out = {"samples": res["samples"]}
+    if res["samples"] > 0:
+        out.update(p50_us=res["p50_us"], p99_us=res["p99_us"],
+                   max_us=res["max_us"])
+    if cpu is not None:
+        out["gw_cpu"] = cpu / res["seconds"]
+    return out, res
+
+
+def fairness_rep(args, gw, backend):
+    rec = {}
+    alone, res = victim(args, gw, backend)
+    rec.update(("alone_" + k, v) for k, v in alone.items())
+    errors = {k: res.get(k, 0) for k in ERROR_KEYS if res.get(k, 0)}
+    for mode, _ in FLOODS:
+        # The flood's rate with nobody else on the worker, then the
+        # victim next to it.
+        solo = flood_finish(flood_start(args, gw, mode, 1.0), 30)
+        p = flood_start(args, gw, mode, 600)
+        killer = threading.Timer(30, lambda: p.send_signal(signal.SIGKILL))
+        killer.start()
+        try:
+            for line in p.stdout:
+                if line.startswith("MARK start"):
+                    break
+        finally:
+            killer.cancel()
+        try:
+            v, res = victim(args, gw, backend)
+        finally:
+            fl = flood_finish(p, 30, stop=True)
+        rec.update((mode + "_" + k, x) for k, x in v.items())
+        rec[mode + "_flood_rate"] = flood_rate(fl, mode)
+        rec[mode + "_flood_alone"] = flood_rate(solo, mode)
+        if flood_rate(solo, mode) > 0:
+            rec[mode + "_flood_share"] = (flood_rate(fl, mode) /
+                                          flood_rate(solo, mode))
+        # The victim's errors count (a starved victim loses its echo);
+        # the flood's teardown does not.
+        for k in ERROR_KEYS:
+            if res.get(k, 0):
+                errors[k] = errors.get(k, 0) + res[k]
+        gw.settle()
+    rec["errors"] = errors
+    return rec
+
+
+def fairness_goal(alone_p99):
+    """The highest p99 (us) the victim may have next to a flood."""
+    return 2 * alone_p99 + 1000
+
+
+def fairness_verdicts(c):
+    """[(label, p99 or None, goal, met)] of a fairness cell (medians)."""
+    a99 = med(c, "alone_p99_us")
+    out = []
+    for mode, label in FLOODS:
+        p99 = med(c, mode + "_p99_us")
+        starved = not med(c, mode + "_samples")
+        goal = fairness_goal(a99) if a99 is not None else None
+        met = (not starved and p99 is not None and goal is not None and
+               p99 <= goal)
+        out.append((label, None if starved else p99, goal, met))
+    return out
 
 
 def run_idle(args, gw, backend, base):
@@ -512,6 +688,8 @@ def plan(args):
     if "rate" in scen:
         cells.append({"scenario": "rate", "conns": args.rate_conns,
                       "size": 32})
+    if "fairness" in scen:
+        cells.append({"scenario": "fairness", "conns": 2, "size": 32})
     if "idle" in scen:
         cells.append({"scenario": "idle", "conns": args.idle_n, "size": 32})
     return cells
@@ -537,10 +715,16 @@ def run_all(args, gateways, logdir, save):
     different one each time), so a burst of load from elsewhere on the
     machine hits them alike.  Idle runs last, one target at a time."""
     backend = Backend(args.backend, args.lg_cpu, logdir)
+    source = None
     results = {g.name: {"name": g.name, "kind": g.kind, "proto": g.proto,
                         "cells": []} for g in gateways}
     live = []
     try:
+        if "fairness" in args.scenarios.split(","):
+            source = Backend(os.path.join(args.build_dir, "echod"),
+                             args.lg_cpu, logdir, source=True)
+            for gw in gateways:
+                gw.source = source.addr
         for gw in gateways:
             out = results[gw.name]
             why = gw.check(backend.addr)
@@ -558,14 +742,16 @@ def run_all(args, gateways, logdir, save):
         steady = [c for c in cells if c["scenario"] != "idle"]
         for cell in steady:
             print(cell_key(cell), flush=True)
-            reps = {g.name: [] for g in live}
+            here = [g for g in live if cell["scenario"] != "fairness" or
+                    g.kind == "wsgate"]
+            reps = {g.name: [] for g in here}
             for r in range(args.reps):
-                order = live[r % len(live):] + live[:r % len(live)] \
-                    if live else []
+                order = here[r % len(here):] + here[:r % len(here)] \
+                    if here else []
                 for gw in order:
                     if gw.name in reps:
                         one(args, gw, backend, cell, reps, results)
-            for gw in live:
+            for gw in here:
                 if reps.get(gw.name):
                     report_cell(results[gw.name], cell, reps[gw.name])
             save()
@@ -582,6 +768,8 @@ def run_all(args, gateways, logdir, save):
         for gw in gateways:
             gw.stop()
         backend.stop()
+        if source is not None:
+            source.stop()
     return [results[g.name] for g in gateways]
 
 
@@ -637,6 +825,21 @@ def describe(c):
         s = "sessions/s %s  handshake p50 %s us  gw CPU %s us/session" % (
             m("sessions_per_s", "%.0f"), m("hs_p50_us", "%.0f"),
             m("gw_cpu_us_per_session", "%.0f"))
+    elif sc == "fairness":
+        s = "victim alone: p50 %s p99 %s max %s us" % (
+            m("alone_p50_us"), m("alone_p99_us"), m("alone_max_us"))
+        for (mode, label), (_, p99, goal, met) in zip(
+                FLOODS, fairness_verdicts(c)):
+            s += "\n    %-17s " % (label + ":")
+            if p99 is None:
+                s += "victim starved (no round trip in the window)"
+            else:
+                s += "victim p50 %s p99 %s max %s us (goal p99 <= %.0f: " \
+                     "%s)" % (m(mode + "_p50_us"), m(mode + "_p99_us"),
+                              m(mode + "_max_us"), goal,
+                              "met" if met else "MISSED")
+            s += "; flood %s of its rate alone, gw CPU %s" % (
+                m(mode + "_flood_share", "%.2f"), m(mode + "_gw_cpu", "%.2f"))
     else:
         r = c["reps"][0]
         s = ("ready %d/%d (%s)  RSS %d->%d kB  PSS/conn %.0f B  "
@@ -709,6 +912,15 @@ def rows(data):
         elif sc == "idle":
             add("bytes (PSS) per idle conn", "down", key, "pss_per_conn")
             add("idle conns held (of %d)" % c, "up", key, "ready")
+        elif sc == "fairness":
+            add("fairness: victim RTT p99 us, alone", "down", key,
+                "alone_p99_us")
+            for mode, label in FLOODS:
+                add("fairness: victim RTT p99 us, next to %s" % label,
+                    "down", key, mode + "_p99_us")
+            for mode, label in FLOODS:
+                add("fairness: %s, rate next to victim / alone" % label,
+                    "up", key, mode + "_flood_share")
     return out, [t["name"] for t in done]
 
 
@@ -770,6 +982,19 @@ def report(data, markdown=False):
     for name, key, e in errs:
         print("errors: %s %s: %s" % (name, key, ", ".join(
             "%s=%d" % kv for kv in e.items())))
+    for t in data["targets"]:
+        for c in t["cells"]:
+            if c["scenario"] != "fairness":
+                continue
+            v = fairness_verdicts(c)
+            print("fairness goal, %s (victim p99 <= 2 x %s us alone + 1 ms "
+                  "= %s us): %s" % (
+                      t["name"], fmt(med(c, "alone_p99_us")),
+                      fmt(v[0][2]), "; ".join(
+                          "%s %s" % (label, "starved" if p99 is None else
+                                     "%s us %s" % (fmt(p99), "met" if met
+                                                   else "MISSED"))
+                          for label, p99, _, met in v)))
 
 
 # ------------------------------------------------------------------ main
@@ -811,8 +1036,8 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     help="about a minute: 1 rep, shorter windows, fewer "
                     "cells, 1000 idle connections")
-    ap.add_argument("--scenarios", default="tput,lat,rate,idle",
-                    help="comma list")
+    ap.add_argument("--scenarios", default="tput,lat,rate,fairness,idle",
+                    help="comma list (fairness: wsgate builds only)")
     ap.add_argument("--targets", default="wsgate,haproxy,websockify",
                     help="comma list of wsgate, haproxy, websockify "
                     "(missing references are skipped)")
@@ -862,6 +1087,13 @@ def main():
     ap.add_argument("--nice", type=int, default=0,
                     help="run everything at this nice value (e.g. -10 on a "
                     "busy machine; negative needs root)")
+    ap.add_argument("--rt", action="store_true",
+                    help="run gateways, backends and load generator at "
+                    "SCHED_FIFO (floods at the normal policy): on a machine "
+                    "busy with other work, the only way to see a gateway's "
+                    "own latency (root; the kernel's RT throttling pauses a "
+                    "saturated gateway for 50 ms a second, which shows in "
+                    "max, not in p99)")
     ap.add_argument("--gw-cpu", type=int, default=1,
                     help="CPU for the gateways")
     ap.add_argument("--lg-cpu", type=int, default=0,
@@ -880,9 +1112,10 @@ def main():
         with open(args.report) as f:
             report(json.load(f), args.markdown)
         return 0
-    bad = set(args.scenarios.split(",")) - {"tput", "lat", "rate", "idle"}
+    bad = set(args.scenarios.split(",")) - {"tput", "lat", "rate", "idle",
+                                            "fairness"}
     if bad:
-        ap.error("unknown scenario %s (tput, lat, rate, idle)" %
+        ap.error("unknown scenario %s (tput, lat, rate, idle, fairness)" %
                  ",".join(sorted(bad)))
     if not all(0 < s <= 1 << 20 for s in args.sizes) or \
             not all(0 < c <= 20000 for c in args.conns + args.lat_conns):
@@ -901,6 +1134,13 @@ def main():
         if not os.access(b, os.X_OK):
             ap.error("%s is not built: run `make bench` (or make "
                      "%s)" % (b, os.path.relpath(b, ROOT)))
+    if args.rt:
+        global RT
+        RT = True
+        try:
+            os.sched_getscheduler(0)
+        except (AttributeError, OSError):
+            ap.error("--rt: no sched_setscheduler here")
     if args.nice:
         try:    # what this starts inherits it
             os.setpriority(os.PRIO_PROCESS, 0, args.nice)
@@ -912,6 +1152,8 @@ def main():
     else:
         pinning = "gateway on CPU %d, load generator and backend on CPU %d" \
             % (args.gw_cpu, args.lg_cpu)
+    if args.rt:
+        pinning += "; SCHED_FIFO for all but the floods (--rt)"
     if args.workers and args.gw_cpu is not None:
         print("note: the gateway is pinned to one CPU, so its workers "
               "share it; add --no-pin to let them spread", flush=True)

@@ -23,6 +23,14 @@
  *   idle  open C connections (at most K handshakes at a time), each echoes
  *         one message and then stays open; prints "READY ok failed", then
  *         holds them until a line (or EOF) on stdin or -T seconds.
+ *   flood C connections each send the flood -m as fast as the server takes
+ *         it, and read and count what comes back: zero (one binary frame
+ *         with FIN=0, then masked 0-byte continuation frames), frag1
+ *         (1-byte fragments, 4,096 to a message), pong (unsolicited
+ *         125-byte pongs), read (send nothing, read as fast as the server
+ *         sends: for a streaming backend).  Frames/s and MB/s sent and
+ *         received in the window, which SIGTERM ends early.  Nothing is
+ *         verified: the `fairness` bench measures a victim next to it.
  *
  * stdout: "MARK start" and "MARK end" around the measurement window (so a
  * driver can sample the gateway's CPU time), then one JSON object on the
@@ -61,8 +69,14 @@
 #define MAX_SAMPLES (1u << 22)		/* latency samples kept */
 #define NS 1000000000ull
 
-enum scenario { SC_TPUT, SC_LAT, SC_RATE, SC_IDLE };
-static const char *const scenario_names[] = { "tput", "lat", "rate", "idle" };
+enum scenario { SC_TPUT, SC_LAT, SC_RATE, SC_IDLE, SC_FLOOD };
+static const char *const scenario_names[] = { "tput", "lat", "rate", "idle",
+	"flood" };
+#define NSCENARIOS 5
+
+enum flood { FLOOD_ZERO, FLOOD_FRAG1, FLOOD_PONG, FLOOD_READ };
+static const char *const flood_names[] = { "zero", "frag1", "pong", "read" };
+#define FLOOD_FRAGS 4096		/* frag1: fragments per message */
 
 enum conn_state {
 	CONN_CONNECTING,
@@ -96,6 +110,7 @@ struct conn {
 	size_t		 ctl_len;
 	bool		 close_got;	/* server's close frame seen */
 	bool		 ready;		/* idle: upgraded and echoed once */
+	size_t		 flood_off;	/* flood: next byte of the block */
 };
 
 static struct {
@@ -118,6 +133,7 @@ static struct {
 	int		 pending_max;
 	int		 max_fail;
 	long		 mem_floor_mb;	/* idle: stop opening below this */
+	enum flood	 flood;
 	uint64_t	 seed;
 } opt = {
 	.scenario = SC_TPUT,
@@ -136,7 +152,9 @@ static struct {
 };
 
 static struct stats {
-	uint64_t	 bytes;		/* round-tripped in the window */
+	uint64_t	 bytes;		/* round-tripped in the window (flood:
+					 * payload received) */
+	uint64_t	 sent;		/* flood: bytes sent in the window */
 	uint64_t	 sessions;
 	uint64_t	 verify_errors;
 	uint64_t	 connect_errors;
@@ -156,6 +174,8 @@ static struct conn	**slots;
 static size_t		 nslots;
 static uint8_t		*pattern;	/* PAT_PERIOD + MAX_MSG + RBUF_SIZE */
 static uint8_t		*rbuf;
+static uint8_t		*flood_block;	/* whole frames, sent over and over */
+static size_t		 flood_len, flood_frames;
 static bool		 started;	/* tput, lat: all connections open */
 static bool		 measuring;	/* inside the measurement window */
 static bool		 draining;	/* window over: send nothing new */
@@ -278,26 +298,14 @@ mask_copy(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t key[4])
 		dst[i] = src[i] ^ key[i & 3];
 }
 
-/*
- * Queue one frame (or, in TCP mode, the bare payload).  RFC 6455 5.1/5.3:
- * a client masks every frame with a new key.  False when there is no room.
- */
-static bool
-queue_frame(struct conn *c, int opcode, const uint8_t *payload, size_t n)
+/* Write one masked frame with a fresh key at p; its length. */
+static size_t
+put_frame(uint8_t *p, bool fin, int opcode, const uint8_t *payload, size_t n)
 {
-	uint8_t *p;
 	size_t h = 0;
 	uint32_t key;
 
-	if (!out_reserve(c, n + (opt.ws ? 14 : 0)))
-		return false;
-	p = c->out + c->out_len;
-	if (!opt.ws) {
-		memcpy(p, payload, n);
-		c->out_len += n;
-		return true;
-	}
-	p[h++] = (uint8_t)(0x80 | opcode);		/* FIN */
+	p[h++] = (uint8_t)((fin ? 0x80 : 0) | opcode);
 	if (n < 126) {
 		p[h++] = (uint8_t)(0x80 | n);
 	} else if (n <= 0xffff) {
@@ -312,8 +320,122 @@ queue_frame(struct conn *c, int opcode, const uint8_t *payload, size_t n)
 	key = (uint32_t)(rand64() >> 16);
 	memcpy(p + h, &key, 4);
 	mask_copy(p + h + 4, payload, n, p + h);
-	c->out_len += h + 4 + n;
+	return h + 4 + n;
+}
+
+/*
+ * Queue one frame (or, in TCP mode, the bare payload).  RFC 6455 5.1/5.3:
+ * a client masks every frame with a new key.  False when there is no room.
+ */
+static bool
+queue_frame_fin(struct conn *c, bool fin, int opcode, const uint8_t *payload,
+    size_t n)
+{
+	uint8_t *p;
+
+	if (!out_reserve(c, n + (opt.ws ? 14 : 0)))
+		return false;
+	p = c->out + c->out_len;
+	if (!opt.ws) {
+		memcpy(p, payload, n);
+		c->out_len += n;
+		return true;
+	}
+	c->out_len += put_frame(p, fin, opcode, payload, n);
 	return true;
+}
+
+static bool
+queue_frame(struct conn *c, int opcode, const uint8_t *payload, size_t n)
+{
+	return queue_frame_fin(c, true, opcode, payload, n);
+}
+
+/*
+ * flood: the block sent over and over, whole frames that leave a message
+ * open where they found it (zero, frag1: after the opening frame that
+ * flood_start queues).  Different masks in every frame of it.
+ */
+static int
+flood_init(void)
+{
+	static const uint8_t p125[125] = { 0 };
+	size_t cap = 64 * 1024, n = 0;
+
+	flood_block = malloc(cap + 2 * FLOOD_FRAGS * 7);
+	if (flood_block == NULL)
+		return -1;
+	switch (opt.flood) {
+	case FLOOD_ZERO:
+		while (n < cap) {
+			n += put_frame(flood_block + n, false, 0,
+			    (const uint8_t *)"", 0);
+			flood_frames++;
+		}
+		break;
+	case FLOOD_FRAG1:
+		for (int m = 0; m < 2; m++) {
+			for (int i = 0; i < FLOOD_FRAGS - 2; i++)
+				n += put_frame(flood_block + n, false, 0,
+				    (const uint8_t *)"y", 1);
+			n += put_frame(flood_block + n, true, 0,
+			    (const uint8_t *)"y", 1);
+			n += put_frame(flood_block + n, false, 2,
+			    (const uint8_t *)"y", 1);
+			flood_frames += FLOOD_FRAGS;
+		}
+		break;
+	case FLOOD_PONG:
+		while (n < cap) {
+			n += put_frame(flood_block + n, true, 10, p125, 125);
+			flood_frames++;
+		}
+		break;
+	case FLOOD_READ:
+		break;
+	}
+	flood_len = n;
+	return 0;
+}
+
+/* flood: open the message the block's continuation frames belong to. */
+static void
+flood_start(struct conn *c)
+{
+	if (opt.flood == FLOOD_ZERO || opt.flood == FLOOD_FRAG1)
+		queue_frame_fin(c, false, 2, (const uint8_t *)"x", 1);
+}
+
+static bool
+flooding(const struct conn *c)
+{
+	return opt.scenario == SC_FLOOD && flood_len > 0 && started &&
+	    !draining && !stop && c->state == CONN_OPEN;
+}
+
+/* flood: keep the socket full of the block, a few sends per wake-up (the
+ * socket then stays writable, and epoll comes back). */
+static int
+flood_write(struct conn *c)
+{
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = send(c->fd, flood_block + c->flood_off,
+		    flood_len - c->flood_off, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			c->flood_off = (c->flood_off + (size_t)n) % flood_len;
+			if (measuring)
+				st.sent += (uint64_t)n;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			break;
+		} else {
+			return -1;
+		}
+	}
+	conn_events(c, EPOLLIN | EPOLLOUT);
+	return 0;
 }
 
 /* Queue the next S-byte message of this connection's stream. */
@@ -346,6 +468,8 @@ conn_flush(struct conn *c)
 		}
 	}
 	c->out_off = c->out_len = 0;
+	if (flooding(c))
+		return flood_write(c);
 	conn_events(c, EPOLLIN);
 	return 0;
 }
@@ -445,6 +569,18 @@ conn_send_close(struct conn *c, const uint8_t *payload, size_t n)
 {
 	c->state = CONN_CLOSING;
 	c->t_mark = now_ns();
+	if (opt.scenario == SC_FLOOD && flood_len > 0) {
+		/* Finish the flood frame a short send left half-sent (the
+		 * block's frames are all one size). */
+		size_t fsize = flood_len / flood_frames;
+		size_t rest = (fsize - c->flood_off % fsize) % fsize;
+
+		if (out_reserve(c, rest)) {
+			memcpy(c->out + c->out_len, flood_block + c->flood_off,
+			    rest);
+			c->out_len += rest;
+		}
+	}
 	if (opt.ws)
 		queue_frame(c, 8, payload, n);
 	else
@@ -494,6 +630,7 @@ conn_progress(struct conn *c)
 		}
 		break;
 	case SC_TPUT:
+	case SC_FLOOD:
 		break;
 	}
 }
@@ -502,6 +639,11 @@ conn_progress(struct conn *c)
 static void
 conn_payload(struct conn *c, const uint8_t *p, size_t n)
 {
+	if (opt.scenario == SC_FLOOD) {
+		if (measuring)
+			st.bytes += n;
+		return;
+	}
 	if (c->rx + n > c->tx ||
 	    memcmp(p, pattern + c->rx % PAT_PERIOD, n) != 0)
 		st.verify_errors++;
@@ -989,6 +1131,8 @@ run_steady(char *json, size_t size, double *client_cpu)
 			queue_message(c);
 			c->t_mark = now_ns();
 		}
+		if (opt.scenario == SC_FLOOD)
+			flood_start(c);
 		conn_pump(c);
 		if (conn_flush(c) < 0)
 			conn_fail(c);
@@ -1144,7 +1288,8 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: wsbench -t HOST:PORT [-P ws|tcp] [-s tput|lat|rate|idle]\n"
+	    "usage: wsbench -t HOST:PORT [-P ws|tcp]\n"
+	    "    [-s tput|lat|rate|idle|flood] [-m zero|frag1|pong|read]\n"
 	    "    [-c conns] [-S size] [-w window] [-d seconds] [-W warmup]\n"
 	    "    [-n max_count] [-T hold] [-C connect_timeout] [-N nsrc]\n"
 	    "    [-K max_pending] [-F max_fail] [-M mem_floor_MiB] [-u path]\n"
@@ -1196,7 +1341,7 @@ main(int argc, char **argv)
 	if (getrandom(&opt.seed, sizeof(opt.seed), 0) != sizeof(opt.seed))
 		opt.seed = now_ns() ^ (uint64_t)getpid() << 32;
 	while ((ch = getopt(argc, argv,
-	    "t:P:s:c:S:w:d:W:n:T:C:N:K:F:M:u:o:x:r:")) != -1) {
+	    "t:P:s:c:S:w:d:W:n:T:C:N:K:F:M:m:u:o:x:r:")) != -1) {
 		switch (ch) {
 		case 't':
 			parse_target(optarg);
@@ -1209,7 +1354,7 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			found = 0;
-			for (int i = 0; i < 4; i++)
+			for (int i = 0; i < NSCENARIOS; i++)
 				if (strcmp(optarg, scenario_names[i]) == 0) {
 					opt.scenario = (enum scenario)i;
 					found = 1;
@@ -1253,6 +1398,16 @@ main(int argc, char **argv)
 		case 'M':
 			opt.mem_floor_mb = (long)arg_num(optarg, 0, 1e9);
 			break;
+		case 'm':
+			found = 0;
+			for (int i = 0; i < 4; i++)
+				if (strcmp(optarg, flood_names[i]) == 0) {
+					opt.flood = (enum flood)i;
+					found = 1;
+				}
+			if (!found)
+				usage();
+			break;
 		case 'u':
 			snprintf(opt.path, sizeof(opt.path), "%s", optarg);
 			break;
@@ -1270,7 +1425,8 @@ main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind != argc || opt.dst.sin_port == 0)
+	if (optind != argc || opt.dst.sin_port == 0 ||
+	    (opt.scenario == SC_FLOOD && !opt.ws))
 		usage();
 
 	/* Room for every connection's socket; the hard limit is the cap. */
@@ -1292,7 +1448,8 @@ main(int argc, char **argv)
 	if (opt.scenario == SC_RATE || opt.scenario == SC_IDLE)
 		st.hs = malloc(MAX_SAMPLES * sizeof(*st.hs));
 	epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (pattern == NULL || rbuf == NULL || slots == NULL || epfd < 0) {
+	if (pattern == NULL || rbuf == NULL || slots == NULL || epfd < 0 ||
+	    (opt.scenario == SC_FLOOD && flood_init() != 0)) {
 		fprintf(stderr, "wsbench: out of memory\n");
 		return 1;
 	}
@@ -1304,6 +1461,7 @@ main(int argc, char **argv)
 	switch (opt.scenario) {
 	case SC_TPUT:
 	case SC_LAT:
+	case SC_FLOOD:
 		seconds = run_steady(extra, sizeof(extra), &client_cpu);
 		break;
 	case SC_RATE:
@@ -1344,6 +1502,16 @@ main(int argc, char **argv)
 		    percentile_us(st.rtt, st.nrtt, 0),
 		    percentile_us(st.rtt, st.nrtt, 100),
 		    st.nrtt ? sum / (double)st.nrtt / 1000 : -1, client_cpu);
+	} else if (opt.scenario == SC_FLOOD) {
+		printf("\"flood\":\"%s\",\"sent_bytes\":%llu,"
+		    "\"sent_MBps\":%.3f,\"frames_per_s\":%.1f,"
+		    "\"recv_bytes\":%llu,\"recv_MBps\":%.3f,"
+		    "\"client_cpu\":%.3f,", flood_names[opt.flood],
+		    (unsigned long long)st.sent, st.sent / seconds / 1e6,
+		    flood_len ? (double)st.sent / (double)flood_len *
+		    (double)flood_frames / seconds : 0,
+		    (unsigned long long)st.bytes, st.bytes / seconds / 1e6,
+		    client_cpu);
 	} else if (opt.scenario == SC_RATE) {
 		qsort(st.hs, st.nhs, sizeof(*st.hs), cmp_u32);
 		printf("\"sessions\":%llu,\"sessions_per_s\":%.1f,"
