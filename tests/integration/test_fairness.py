@@ -416,7 +416,11 @@ class Handoff(h.GatewayTestCase):
                           gateway={"workers": "2",
                                    "health_path": "/health",
                                    "handshake_timeout": "30",
-                                   "close_timeout": "30"})
+                                   "close_timeout": "30",
+                                   # The hand-off is under test, not the
+                                   # budget for connections not yet
+                                   # upgraded (test_flood).
+                                   "max_handshakes": "10000"})
         n = 2000
         socks = []
         self.addCleanup(lambda: [s.close() for s in socks])
@@ -456,7 +460,11 @@ class Handoff(h.GatewayTestCase):
                           gateway={"workers": "2",
                                    "health_path": "/health",
                                    "handshake_timeout": "30",
-                                   "close_timeout": "30"})
+                                   "close_timeout": "30",
+                                   # The hand-off is under test, not the
+                                   # budget for connections not yet
+                                   # upgraded (test_flood).
+                                   "max_handshakes": "10000"})
         n = 1000        # more than both queues hold
         socks = []
         self.addCleanup(lambda: [s.close() for s in socks])
