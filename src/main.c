@@ -19,6 +19,7 @@
 #include "gateway.h"
 #include "listener.h"
 #include "log.h"
+#include "notify.h"
 #include "relay.h"
 #include "session.h"
 #include "tls.h"
@@ -213,13 +214,15 @@ notify_cb(evutil_socket_t fd, short what, void *arg)
 			switch (buf[i]) {
 			case WORKER_ACK_RELOAD:
 				if (ctl->reload_acks > 0 &&
-				    --ctl->reload_acks == 0)
+				    --ctl->reload_acks == 0) {
 					log_info("configuration reloaded: "
 					    "%zu route%s%s", ctl->cfg->nroutes,
 					    ctl->cfg->nroutes == 1 ? "" : "s",
 					    ctl->cfg->tls != NULL ?
 					    "; TLS certificates re-read (new "
 					    "handshakes use them)" : "");
+					notify_ready();
+				}
 				break;
 			case WORKER_ACK_DRAIN:
 				/* No worker watches them any more. */
@@ -276,6 +279,7 @@ begin_drain(struct control *ctl, double wait)
 		return;
 	}
 	ctl->draining = true;
+	notify_stopping();
 	if (ctl->nacceptors > 0) {
 		control_stop_accepting(ctl);
 		close_listeners(ctl);
@@ -360,7 +364,11 @@ signal_cb(evutil_socket_t signo, short what, void *arg)
 		log_info("SIGINT received");
 		begin_drain(ctl, 0);
 	} else if (signo == SIGHUP) {
+		notify_reloading();
 		reload(ctl);
+		/* Refused: READY=1 now; accepted: once every worker has it. */
+		if (ctl->reload_acks == 0)
+			notify_ready();
 	}
 }
 
@@ -589,6 +597,7 @@ main(int argc, char **argv)
 	log_info("wsgate %s ready (%zu worker%s, max_connections %u)",
 	    WSGATE_VERSION, ctl.nworkers, ctl.nworkers == 1 ? "" : "s",
 	    atomic_load(&ctl.shared.max_connections));
+	notify_ready();
 
 	event_base_dispatch(ctl.base);
 	rc = EXIT_OK;
