@@ -85,6 +85,7 @@ class Notify(h.GatewayTestCase):
         c.handshake("/echo")
         c.send_frame(h.OP_BINARY, b"ready")
         self.assertEqual(c.recv_data(5)[0], b"ready")
+        c.close()
 
         # A reload that is taken: RELOADING=1 with the time it began,
         # READY=1 once every worker uses the new routes.
