@@ -23,8 +23,8 @@ SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all \
 
 B         := build
 # Pure modules: no I/O, no libevent types; unit-tested and fuzzed.
-PURE      := value utf8 unmask frame ws_reader handshake route config log sockaddr sni
-IO        := listener session relay upstream webroot download worker tls notify
+PURE      := value utf8 unmask frame ws_reader handshake route config log sockaddr sni probe_http
+IO        := listener session relay upstream webroot download worker tls notify probe
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
 PURE_SRC  := $(PURE:%=src/%.c)

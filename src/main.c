@@ -20,6 +20,7 @@
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
+#include "probe.h"
 #include "relay.h"
 #include "session.h"
 #include "tls.h"
@@ -39,6 +40,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: wsgate [-c FILE] [-t] [-v | -q] [-V] [-h]\n"
+	    "       wsgate --probe URL [TIMEOUT]\n"
 	    "\n"
 	    "WebSocket-to-TCP gateway: accepts WebSocket upgrades (RFC 6455)\n"
 	    "and relays each connection's messages to the route's TCP "
@@ -50,6 +52,8 @@ usage(FILE *f)
 	    "  -q       quiet: log only warnings and errors\n"
 	    "  -V       print the version and exit\n"
 	    "  -h       print this help and exit\n"
+	    "  --probe  GET an http:// URL (e.g. health_path), exit 0 on a\n"
+	    "           2xx answer within TIMEOUT seconds (default 5), else 1\n"
 	    "\n"
 	    "Signals: SIGTERM drains (stop accepting, let sessions finish for\n"
 	    "drain_timeout, then close them with 1001); SIGINT closes all\n"
@@ -524,6 +528,9 @@ main(int argc, char **argv)
 	struct control ctl;
 	int c, rc;
 
+	/* A health check client, for images without curl: its own words. */
+	if (argc >= 2 && strcmp(argv[1], "--probe") == 0)
+		return probe_main(argc - 2, argv + 2);
 	while ((c = getopt(argc, argv, "c:tvqVh")) != -1) {
 		switch (c) {
 		case 'c':

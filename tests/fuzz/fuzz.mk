@@ -25,6 +25,7 @@ fuzz_libs_handshake := $(shell pkg-config --libs libcrypto 2>/dev/null || \
 fuzz_src_config    := src/config.c src/value.c src/route.c src/sni.c
 fuzz_libs_config   := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 fuzz_src_origin    := src/route.c
+fuzz_src_probe     := src/probe_http.c src/value.c
 
 define fuzz_rule
 $(FUZZ_B)/fuzz_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz.h $(fuzz_src_$(1)) \
