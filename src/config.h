@@ -8,7 +8,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+/* The Makefile passes $(SYSCONFDIR)/wsgate/wsgate.ini. */
+#ifndef CONFIG_DEFAULT_PATH
 #define CONFIG_DEFAULT_PATH "/etc/wsgate/wsgate.ini"
+#endif
 
 /* Where a setting came from, for error messages: "file:line". */
 struct config_where {

@@ -28,6 +28,11 @@
 #include "worker.h"
 #include "version.h"
 
+/* The Makefile passes $(DOCDIR)/examples. */
+#ifndef WSGATE_EXAMPLES_DIR
+#define WSGATE_EXAMPLES_DIR "/usr/share/doc/wsgate/examples"
+#endif
+
 enum exit_code {
 	EXIT_OK = 0,
 	EXIT_CONFIG = 1,	/* configuration invalid */
@@ -64,8 +69,27 @@ usage(FILE *f)
 	    "configuration, 2 bad command line, 3 startup failure (e.g. a\n"
 	    "listen address in use).\n"
 	    "\n"
-	    "Logs go to stderr, one line per event.  Documentation: README.md\n"
-	    "and the commented examples in etc/.\n");
+	    "Logs go to stderr, one line per event.  Documentation: wsgate(8),\n"
+	    "wsgate.ini(5); commented examples in " WSGATE_EXAMPLES_DIR "\n"
+	    "(etc/ in the source tree).\n");
+}
+
+/* No file where the configuration was looked for: say how to get one. */
+static void
+no_config(const char *path, bool given)
+{
+	char cwd[512];
+
+	fprintf(stderr, "wsgate: no configuration file at %s", path);
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL)
+		fprintf(stderr, " (in %s)", cwd);
+	fprintf(stderr, "%s\n"
+	    "  Point wsgate at one with -c FILE, and check it with "
+	    "wsgate -t -c FILE.\n"
+	    "  Commented examples: " WSGATE_EXAMPLES_DIR "/ (etc/ in the "
+	    "source tree);\n"
+	    "  every key is described in wsgate.ini(5).\n",
+	    given ? "" : " (the default)");
 }
 
 static void
@@ -524,7 +548,7 @@ int
 main(int argc, char **argv)
 {
 	const char *path = CONFIG_DEFAULT_PATH;
-	bool check_only = false;
+	bool check_only = false, path_given = false;
 	struct control ctl;
 	int c, rc;
 
@@ -535,6 +559,7 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'c':
 			path = optarg;
+			path_given = true;
 			break;
 		case 't':
 			check_only = true;
@@ -567,6 +592,10 @@ main(int argc, char **argv)
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.notify_fd[0] = ctl.notify_fd[1] = -1;
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		no_config(path, path_given);
+		return EXIT_CONFIG;
+	}
 	ctl.cfg = load_config(path, NULL);
 	if (ctl.cfg == NULL)
 		return EXIT_CONFIG;
