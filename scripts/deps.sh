@@ -20,7 +20,7 @@ test_pkgs="$build_pkgs clang libclang-rt-14-dev python3 python3-websockets opens
 test_optional="systemd"
 # --no-install-recommends below matters: chromium's recommends are ~115
 # packages the headless tests never use.
-e2e_pkgs="chromium xvfb x11vnc novnc x11-xserver-utils xterm openssl"
+e2e_pkgs="chromium xvfb x11vnc novnc x11-xserver-utils xterm openssl twm"
 
 # The libraries as the Makefile asks pkg-config for them.
 pc_modules="libevent libevent_pthreads libevent_openssl openssl inih"
