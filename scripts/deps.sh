@@ -2,8 +2,9 @@
 # deps.sh -- install the Debian packages wsgate needs, skipping those present.
 #   scripts/deps.sh build   compiler and libraries
 #   scripts/deps.sh test    the above plus what `make check` uses
-#   scripts/deps.sh e2e     what the browser tests (tests/e2e) use: Debian's
-#                           Chromium, Xvfb, x11vnc, noVNC, xterm; then
+#   scripts/deps.sh e2e     what the browser tests (tests/e2e) and the
+#                           desktop check (tests/docker) use: Debian's
+#                           Chromium, Xvfb, x11vnc, noVNC, xterm, twm; then
 #                           playwright-core from tests/e2e/package-lock.json
 #   scripts/deps.sh check   install nothing: exit 1 saying which build
 #                           packages are missing and how to install them
