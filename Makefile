@@ -40,15 +40,23 @@ MANDIR         ?= $(DATADIR)/man
 DOCDIR         ?= $(DATADIR)/doc/wsgate
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR    ?= $(PREFIX)/lib/sysusers.d
-INSTALL_DIRS   := $(foreach v,PREFIX BINDIR SYSCONFDIR DATADIR MANDIR DOCDIR                   SYSTEMDUNITDIR SYSUSERSDIR,$(v)='$($(v))')
+INSTALL_DIRS   := $(foreach v,PREFIX BINDIR SYSCONFDIR DATADIR MANDIR DOCDIR \
+                  SYSTEMDUNITDIR SYSUSERSDIR,$(v)='$($(v))')
 PATH_DEFS      := -DCONFIG_DEFAULT_PATH='"$(SYSCONFDIR)/wsgate/wsgate.ini"' \
                   -DWSGATE_EXAMPLES_DIR='"$(DOCDIR)/examples"'
 # Pure modules: no I/O, no libevent types; unit-tested and fuzzed.
-PURE      := value utf8 unmask frame ws_reader handshake route config log sockaddr sni probe_http
-IO        := listener session relay upstream webroot download worker tls notify probe
+PURE      := value utf8 unmask frame ws_reader handshake route config log sockaddr sni \
+             ipaddr crc32c cidr proxy_proto forwarded hosts dnscache \
+             token tokenfile tokenindex jwt jwt_verify route_count pending \
+             probe_http
+# Reads files (checked, bounded): config.c needs it, so the unit tests and
+# the config fuzz target link it too.
+FILEIO    := file
+IO        := listener session relay upstream resolve webroot download worker tls \
+             notify probe
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
-PURE_SRC  := $(PURE:%=src/%.c)
+PURE_SRC  := $(PURE:%=src/%.c) $(FILEIO:%=src/%.c)
 ALL_SRC   := $(PURE_SRC) $(IO:%=src/%.c) src/main.c
 HDRS      := $(wildcard src/*.h)
 
@@ -56,7 +64,7 @@ HDRS      := $(wildcard src/*.h)
         uninstall lint valgrind depcheck FORCE
 .PHONY: deps-e2e e2e
 
-all: $(B)/wsgate $(B)/echo-backend
+all: $(B)/wsgate $(B)/echo-backend $(B)/proxy-header
 
 $(B)/wsgate: $(ALL_SRC) $(HDRS) Makefile $(B)/paths | $(B) depcheck
 	$(CC) $(CPPFLAGS) $(PATH_DEFS) $(WARN) $(OPT) $(PKG_CFLAGS) $(CFLAGS) \
@@ -66,7 +74,7 @@ $(B)/asan/wsgate: $(ALL_SRC) $(HDRS) Makefile $(B)/paths | $(B)/asan depcheck
 	$(CC) $(CPPFLAGS) $(PATH_DEFS) $(WARN) -O1 -g $(SANITIZE) $(PKG_CFLAGS) \
 	    -o $@ $(ALL_SRC) $(PKG_LIBS)
 
-asan: $(B)/asan/wsgate
+asan: $(B)/asan/wsgate $(B)/asan/proxy-header
 
 # The compiled-in paths, rewritten only when they change.
 $(B)/paths: FORCE | $(B)
@@ -81,6 +89,15 @@ depcheck:
 $(B)/echo-backend: tools/echo_backend.c Makefile | $(B) depcheck
 	$(CC) $(CPPFLAGS) $(WARN) $(OPT) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
 
+# The PROXY header codec on the command line, for the HAProxy interop
+# test (tests/integration/test_proxy_haproxy.py); plain and sanitized.
+PROXY_TOOL_SRC := tools/proxy_header.c src/proxy_proto.c src/crc32c.c \
+                  src/ipaddr.c src/sockaddr.c
+$(B)/proxy-header: $(PROXY_TOOL_SRC) $(HDRS) Makefile | $(B)
+	$(CC) $(CPPFLAGS) $(WARN) $(OPT) -o $@ $(PROXY_TOOL_SRC)
+$(B)/asan/proxy-header: $(PROXY_TOOL_SRC) $(HDRS) Makefile | $(B)/asan
+	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SANITIZE) -o $@ $(PROXY_TOOL_SRC)
+
 $(B) $(B)/asan $(B)/unit $(B)/unit-asan:
 	mkdir -p $@
 
@@ -89,8 +106,8 @@ $(B) $(B)/asan $(B)/unit $(B)/unit-asan:
 # from any working directory.
 # The pure modules are compiled once per flavour and linked into each test.
 UNIT_DEFS := -DUNIT_SRCDIR='"$(CURDIR)/tests/unit"'
-UNIT_OBJ  := $(PURE:%=$(B)/unit/%.o)
-UNITA_OBJ := $(PURE:%=$(B)/unit-asan/%.o)
+UNIT_OBJ  := $(PURE:%=$(B)/unit/%.o) $(FILEIO:%=$(B)/unit/%.o)
+UNITA_OBJ := $(PURE:%=$(B)/unit-asan/%.o) $(FILEIO:%=$(B)/unit-asan/%.o)
 .SECONDARY: $(UNIT_OBJ) $(UNITA_OBJ)
 $(B)/unit/%.o: src/%.c $(HDRS) | $(B)/unit depcheck
 	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(PKG_CFLAGS) -c -o $@ $<

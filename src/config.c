@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
+#include <search.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "route.h"
 #include "sni.h"
 #include "value.h"
@@ -44,6 +46,7 @@ enum key_type {
 	KT_WORKERS,	/* auto or 1-256 */
 	KT_NAMES,	/* server_names: list of DNS names / wildcards */
 	KT_CNS,		/* allowed_client_cns: comma-separated list */
+	KT_DNS,		/* dns_servers: list of address[:port] */
 };
 
 #define SC_GATEWAY 1u
@@ -85,6 +88,10 @@ static const struct key_def keys[] = {
 	  1, 1000 },
 	{ "max_connections", KT_UINT, BOTH, GW(max_connections),
 	  RT(max_connections), 0, 10000000 },
+	{ "max_handshakes", KT_UINT, SC_GATEWAY, GW(max_handshakes),
+	  NO_OFFSET, 0, 10000000 },
+	{ "max_handshakes_per_client", KT_UINT, SC_GATEWAY,
+	  GW(max_handshakes_per_client), NO_OFFSET, 0, 10000000 },
 	{ "max_message_size", KT_SIZE, LIMIT, GW(limits.max_message_size),
 	  RT(limits.max_message_size), 0, (double)(1ull << 62) },
 	{ "max_buffer", KT_SIZE, LIMIT, GW(limits.max_buffer),
@@ -115,6 +122,9 @@ static const struct key_def keys[] = {
 	{ "tls_client_ca", KT_FILE, SC_GATEWAY, GW(tls_client_ca), NO_OFFSET,
 	  0, 0 },
 	{ "workers", KT_WORKERS, SC_GATEWAY, GW(workers), NO_OFFSET, 1, 256 },
+	{ "dns_servers", KT_DNS, SC_GATEWAY, NO_OFFSET, NO_OFFSET, 0, 0 },
+	{ "dns_timeout", KT_SECONDS, SC_GATEWAY, GW(dns_timeout), NO_OFFSET,
+	  0.1, 60 },
 	{ "tls_verify_client", KT_VERIFY, SC_GATEWAY, GW(tls_verify_client),
 	  NO_OFFSET, 0, 0 },
 	{ "allowed_client_cns", KT_CNS, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
@@ -159,7 +169,8 @@ struct sec_parse {
 struct parse {
 	struct config *cfg;
 	struct config_errors *errs;
-	FILE *fp;
+	const char *text;		/* the file being parsed, whole */
+	size_t len, pos;
 	const char *file;		/* cfg->files[...] */
 	char *dir;			/* directory of the main file */
 	int line;
@@ -176,8 +187,67 @@ struct parse {
 	unsigned long long gw_set;
 	int gw_line[NKEYS];
 	struct sec_parse *rp;		/* parallel to cfg->routes */
+	size_t route_cap;		/* room in cfg->routes and rp */
 	struct sec_parse *tp;		/* parallel to cfg->tls_sni */
+	void *route_names;		/* struct taken tree */
+	void *tls_names;		/* struct taken tree: "tls:NAME" */
 };
+
+/*
+ * Names already taken (routes, paths, [tls:NAME] sections, server names)
+ * and the index of their first holder.  A tsearch(3) tree keeps each
+ * duplicate check O(log n): a scan made 50,000 routes take seconds.
+ */
+struct taken {
+	const char *name;	/* owned by the config */
+	size_t index;
+};
+
+static int
+taken_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct taken *)a)->name,
+	    ((const struct taken *)b)->name);
+}
+
+/* The first holder of name, or NULL. */
+static const struct taken *
+taken_find(void *const *tree, const char *name)
+{
+	struct taken key = { name, 0 };
+	void *node = tfind(&key, tree, taken_cmp);
+
+	return node != NULL ? *(const struct taken **)node : NULL;
+}
+
+/* Record name for index unless taken: returns the first holder, or NULL
+ * (also when out of memory: the check is then skipped). */
+static const struct taken *
+taken_claim(void **tree, const char *name, size_t index)
+{
+	struct taken *t = malloc(sizeof(*t));
+	const struct taken *holder;
+	void *node;
+
+	if (t == NULL)
+		return NULL;
+	t->name = name;
+	t->index = index;
+	node = tsearch(t, tree, taken_cmp);
+	holder = node != NULL ? *(const struct taken **)node : NULL;
+	if (holder != t) {
+		free(t);
+		return holder;
+	}
+	return NULL;
+}
+
+static void
+taken_free(void **tree)
+{
+	tdestroy(*tree, free);
+	*tree = NULL;
+}
 
 static void
 add_error(struct config_errors *errs, char *msg)
@@ -276,6 +346,8 @@ config_new(void)
 	cfg->send_timeout = 30;
 	cfg->max_request_bytes = 8192;
 	cfg->max_headers = 64;
+	cfg->dns_timeout = 4;
+	cfg->max_handshakes_per_client = 32;
 	limits_defaults(&cfg->limits);
 	cfg->tls_min_version = 12;
 	cfg->tls_default.section = strdup("gateway");
@@ -311,6 +383,7 @@ tls_section_begin(struct parse *ps, const char *tname)
 {
 	struct config *cfg = ps->cfg;
 	struct tls_cert_spec *specs, *t;
+	const struct taken *first;
 	struct sec_parse *tp;
 
 	if (ps->route_file) {
@@ -320,13 +393,13 @@ tls_section_begin(struct parse *ps, const char *tname)
 	}
 	if (!section_name_ok(ps, "tls", tname))
 		return;
-	for (size_t i = 0; i < cfg->ntls_sni; i++) {
-		if (strcmp(cfg->tls_sni[i].section, ps->section) == 0) {
-			errorf(ps, HERE(ps), NULL, "section declared twice "
-			    "(first at %s:%d)", cfg->tls_sni[i].where.file,
-			    cfg->tls_sni[i].where.line);
-			return;
-		}
+	first = taken_find(&ps->tls_names, ps->section);
+	if (first != NULL) {
+		const struct tls_cert_spec *o = &cfg->tls_sni[first->index];
+
+		errorf(ps, HERE(ps), NULL, "section declared twice (first at "
+		    "%s:%d)", o->where.file, o->where.line);
+		return;
 	}
 	specs = realloc(cfg->tls_sni, (cfg->ntls_sni + 1) * sizeof(*specs));
 	if (specs == NULL)
@@ -344,6 +417,7 @@ tls_section_begin(struct parse *ps, const char *tname)
 		return;
 	t->where.file = ps->file;
 	t->where.line = ps->line;
+	taken_claim(&ps->tls_names, t->section, cfg->ntls_sni);
 	ps->tls = cfg->ntls_sni++;
 	ps->kind = SEC_TLS;
 }
@@ -381,40 +455,46 @@ section_begin(struct parse *ps, const char *name, size_t len)
 	}
 	if (strncmp(ps->section, "route:", 6) == 0) {
 		const char *rname = ps->section + 6;
-		struct route *routes;
-		struct sec_parse *rp;
+		const struct taken *first;
 		struct route *r;
 
 		if (!section_name_ok(ps, "route", rname))
 			return;
-		for (size_t i = 0; i < cfg->nroutes; i++) {
-			if (strcmp(cfg->routes[i].name, rname) == 0) {
-				errorf(ps, HERE(ps), NULL, "route declared "
-				    "twice (first at %s:%d)",
-				    cfg->routes[i].where.file,
-				    cfg->routes[i].where.line);
-				return;
-			}
+		first = taken_find(&ps->route_names, rname);
+		if (first != NULL) {
+			const struct route *o = &cfg->routes[first->index];
+
+			errorf(ps, HERE(ps), NULL, "route declared twice "
+			    "(first at %s:%d)", o->where.file, o->where.line);
+			return;
 		}
-		routes = realloc(cfg->routes,
-		    (cfg->nroutes + 1) * sizeof(*routes));
-		if (routes == NULL)
-			return;
-		cfg->routes = routes;
-		rp = realloc(ps->rp, (cfg->nroutes + 1) * sizeof(*rp));
-		if (rp == NULL)
-			return;
-		ps->rp = rp;
+		if (cfg->nroutes == ps->route_cap) {
+			/* Doubling: one route at a time would copy them all
+			 * each time. */
+			size_t cap = ps->route_cap ? ps->route_cap * 2 : 8;
+			struct route *routes = realloc(cfg->routes,
+			    cap * sizeof(*routes));
+			struct sec_parse *rp;
+
+			if (routes == NULL)
+				return;
+			cfg->routes = routes;
+			rp = realloc(ps->rp, cap * sizeof(*rp));
+			if (rp == NULL)
+				return;
+			ps->rp = rp;
+			ps->route_cap = cap;
+		}
 		r = &cfg->routes[cfg->nroutes];
 		memset(r, 0, sizeof(*r));
-		memset(&ps->rp[cfg->nroutes], 0, sizeof(*rp));
+		memset(&ps->rp[cfg->nroutes], 0, sizeof(*ps->rp));
 		r->name = strdup(rname);
 		if (r->name == NULL)
 			return;
 		r->where.file = ps->file;
 		r->where.line = ps->line;
 		r->backend_tls_verify = true;
-		atomic_init(&r->active, 0);
+		taken_claim(&ps->route_names, r->name, cfg->nroutes);
 		ps->route = cfg->nroutes++;
 		ps->kind = SEC_ROUTE;
 		return;
@@ -444,6 +524,27 @@ has_key_separator(const char *s)
 	return false;
 }
 
+/* fgets(3) on the file in memory: up to num - 1 bytes, through '\n'. */
+static char *
+text_gets(struct parse *ps, char *str, int num)
+{
+	const char *p = ps->text + ps->pos;
+	size_t n = ps->len - ps->pos;
+	const char *nl;
+
+	if (n == 0 || num < 2)
+		return NULL;
+	if (n > (size_t)num - 1)
+		n = (size_t)num - 1;
+	nl = memchr(p, '\n', n);
+	if (nl != NULL)
+		n = (size_t)(nl - p) + 1;
+	memcpy(str, p, n);
+	str[n] = '\0';
+	ps->pos += n;
+	return str;
+}
+
 /*
  * inih reader: counts lines (Debian's libinih gives handlers no line
  * numbers), sees every section header (inih skips empty sections), and
@@ -457,15 +558,14 @@ config_reader(char *str, int num, void *stream)
 	char *s;
 	size_t n;
 
-	if (fgets(str, num, ps->fp) == NULL)
+	if (text_gets(ps, str, num) == NULL)
 		return NULL;
 	ps->line++;
 	ps->continuation = false;
 	n = strlen(str);
-	if (n == (size_t)num - 1 && str[n - 1] != '\n' && !feof(ps->fp)) {
-		int c;
-
-		while ((c = getc(ps->fp)) != EOF && c != '\n')
+	if (n == (size_t)num - 1 && str[n - 1] != '\n' &&
+	    ps->pos < ps->len) {
+		while (ps->pos < ps->len && ps->text[ps->pos++] != '\n')
 			;
 		errorf(ps, ps->file, ps->line, NULL, NULL, "line longer than "
 		    "%d bytes; split long lists over repeated keys "
@@ -603,8 +703,8 @@ set_listen(struct parse *ps, const char *value)
 	}
 	memcpy(addr, value, alen);
 	addr[alen] = '\0';
-	if (value_hostport(addr, true, spec.host, sizeof(spec.host), spec.port,
-	    sizeof(spec.port), &why) != 0) {
+	if (value_hostport(addr, HOSTPORT_LISTEN, spec.host, sizeof(spec.host),
+	    spec.port, sizeof(spec.port), &why) != 0) {
 		errorf(ps, HERE(ps), "listen", "\"%s\": %s", addr, why);
 		return;
 	}
@@ -629,8 +729,9 @@ set_backend(struct parse *ps, struct route *r, const char *value)
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&r->backend_addr;
 	const char *why;
 
-	if (value_hostport(value, false, r->backend_host, sizeof(r->backend_host),
-	    r->backend_port, sizeof(r->backend_port), &why) != 0) {
+	if (value_hostport(value, HOSTPORT_BACKEND, r->backend_host,
+	    sizeof(r->backend_host), r->backend_port, sizeof(r->backend_port),
+	    &why) != 0) {
 		errorf(ps, HERE(ps), "backend", "\"%s\": %s", value, why);
 		return;
 	}
@@ -719,6 +820,53 @@ add_server_names(struct parse *ps, struct tls_cert_spec *t,
 	}
 }
 
+/* dns_servers: IPv4 or IPv6 addresses, each with an optional port (53),
+ * kept as "a.b.c.d:port" / "[v6]:port" for evdns. */
+static void
+add_dns_servers(struct parse *ps, const char *value)
+{
+	struct config *cfg = ps->cfg;
+	const char *p = value;
+	size_t len;
+
+	while ((p = list_next(p, &len)) != NULL) {
+		char tok[80], host[80], norm[96];
+		const char *port = "53", *end;
+		unsigned char a[16];
+		unsigned long v;
+		bool v6;
+
+		snprintf(tok, sizeof(tok), "%.*s", (int)len, p);
+		p += len;
+		snprintf(host, sizeof(host), "%s", tok);
+		if (tok[0] == '[' && (end = strchr(tok, ']')) != NULL) {
+			snprintf(host, sizeof(host), "%.*s",
+			    (int)(end - tok - 1), tok + 1);
+			port = end[1] == ':' ? end + 2 :
+			    end[1] == '\0' ? "53" : end + 1;
+		} else if ((end = strchr(tok, ':')) != NULL &&
+		    strchr(end + 1, ':') == NULL) {
+			snprintf(host, sizeof(host), "%.*s", (int)(end - tok),
+			    tok);
+			port = end + 1;
+		}
+		v6 = inet_pton(AF_INET6, host, a) == 1;
+		if (len >= sizeof(tok) || (!v6 && inet_pton(AF_INET, host,
+		    a) != 1) || (tok[0] == '[' && !v6) ||
+		    value_uint(port, 1, 65535, &v) != 0) {
+			errorf(ps, HERE(ps), "dns_servers", "\"%s\": expected "
+			    "an IP address with an optional port (10.0.0.53, "
+			    "10.0.0.53:5353, [2001:db8::53]:53); not a name",
+			    tok);
+			continue;
+		}
+		snprintf(norm, sizeof(norm), v6 ? "[%s]:%lu" : "%s:%lu", host,
+		    v);
+		add_string(&cfg->dns_servers, &cfg->ndns_servers, norm,
+		    strlen(norm));
+	}
+}
+
 /* Comma-separated: a subject CN may contain blanks ("Jane Doe"). */
 static void
 add_client_cns(struct parse *ps, struct route *r, const char *value)
@@ -753,13 +901,14 @@ add_client_cns(struct parse *ps, struct route *r, const char *value)
 }
 
 /* A file the gateway will read (certificates, keys): resolved against the
- * main file's directory and checked readable now, so that -t says so. */
+ * main file's directory and checked now (readable, regular, not too big),
+ * so that -t says so. */
 static void
 set_file(struct parse *ps, const struct key_def *k, struct config_str *f,
     const char *value)
 {
 	char joined[PATH_MAX];
-	struct stat st;
+	const char *why;
 	int n;
 
 	if (value[0] == '\0') {
@@ -774,14 +923,19 @@ set_file(struct parse *ps, const struct key_def *k, struct config_str *f,
 		errorf(ps, HERE(ps), k->name, "path too long");
 		return;
 	}
-	if (stat(joined, &st) != 0 || access(joined, R_OK) != 0) {
-		errorf(ps, HERE(ps), k->name, "%s: %s", joined,
-		    strerror(errno));
+	switch (file_check(joined, &why)) {
+	case FILE_OK:
+		break;
+	case FILE_ERR_TYPE:
+		errorf(ps, HERE(ps), k->name, "%s: %s; give the path of the "
+		    "PEM file itself", joined, why);
 		return;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		errorf(ps, HERE(ps), k->name, "%s is not a regular file",
-		    joined);
+	case FILE_ERR_SIZE:
+		errorf(ps, HERE(ps), k->name, "%s: %s (the limit for files "
+		    "wsgate reads); is it the right file?", joined, why);
+		return;
+	default:
+		errorf(ps, HERE(ps), k->name, "%s: %s", joined, why);
 		return;
 	}
 	f->s = strdup(joined);
@@ -1024,6 +1178,8 @@ config_handler(void *user, const char *section, const char *name,
 		add_server_names(ps, base, value);
 	} else if (k->type == KT_CNS) {
 		add_client_cns(ps, r, value);
+	} else if (k->type == KT_DNS) {
+		add_dns_servers(ps, value);
 	} else if (ps->continuation) {
 		errorf(ps, HERE(ps), name, "indented continuation line: only "
 		    "list keys (listen, origins, server_names, "
@@ -1046,11 +1202,13 @@ config_handler(void *user, const char *section, const char *name,
 }
 
 static void
-parse_stream(struct parse *ps, FILE *fp, const char *file)
+parse_text(struct parse *ps, const char *text, size_t len, const char *file)
 {
 	int rc;
 
-	ps->fp = fp;
+	ps->text = text;
+	ps->len = len;
+	ps->pos = 0;
 	ps->file = remember_file(ps->cfg, file);
 	ps->line = 0;
 	ps->kind = SEC_NONE;
@@ -1062,60 +1220,136 @@ parse_stream(struct parse *ps, FILE *fp, const char *file)
 		errorf(ps, file, rc, NULL, NULL, "syntax error");
 	else if (rc < 0)
 		errorf(ps, file, 0, NULL, NULL, "cannot parse");
+	ps->text = NULL;
 }
 
 /* Returns -1 if the file could not be read at all. */
 static int
 parse_file(struct parse *ps, const char *path)
 {
-	FILE *fp = fopen(path, "r");
-	int rc = 0;
+	const char *why;
+	char *text;
+	size_t len;
 
-	if (fp == NULL) {
-		errorf(ps, path, 0, NULL, NULL, "cannot open: %s",
-		    strerror(errno));
+	switch (file_read(path, &text, &len, &why)) {
+	case FILE_OK:
+		break;
+	case FILE_ERR_TYPE:
+		errorf(ps, path, 0, NULL, NULL, "cannot read: %s; %s", why,
+		    ps->route_file ? "routes_dir reads regular .ini files "
+		    "only: remove it or rename it without .ini" :
+		    "the configuration must be a regular file (or a "
+		    "symbolic link to one)");
+		return -1;
+	case FILE_ERR_SIZE:
+		errorf(ps, path, 0, NULL, NULL, "cannot read: %s (the limit "
+		    "per configuration file); split the routes over several "
+		    "files in routes_dir", why);
+		return -1;
+	default:
+		errorf(ps, path, 0, NULL, NULL, "cannot open: %s", why);
 		return -1;
 	}
-	parse_stream(ps, fp, path);
-	if (ferror(fp)) {
-		/* e.g. a directory: fopen() works, reading does not */
-		errorf(ps, path, 0, NULL, NULL, "cannot read: %s",
-		    strerror(errno));
-		rc = -1;
-	}
-	fclose(fp);
-	return rc;
+	parse_text(ps, text, len, path);
+	free(text);
+	return 0;
+}
+
+static bool
+ini_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] != '.' && n > 4 && strcmp(name + n - 4, ".ini") == 0;
 }
 
 static int
-ini_filter(const struct dirent *d)
+name_cmp(const void *a, const void *b)
 {
-	size_t n = strlen(d->d_name);
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
-	return d->d_name[0] != '.' && n > 4 &&
-	    strcmp(d->d_name + n - 4, ".ini") == 0;
+/* The routes_dir/NAME.ini files, sorted; NULL (reported) on failure. */
+static char **
+routes_dir_list(struct parse *ps, size_t *count)
+{
+	const char *dir = ps->cfg->routes_dir;
+	const char *file = ps->gw_where.file;
+	int line = ps->gw_line[key_index("routes_dir")];
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	bool complete = false;
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+
+	*count = 0;
+	if (dp == NULL) {
+		errorf(ps, file, line, "gateway", "routes_dir", "%s: %s", dir,
+		    strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		errno = 0;
+		d = readdir(dp);
+		if (d == NULL) {
+			if (errno != 0)
+				errorf(ps, file, line, "gateway", "routes_dir",
+				    "%s: %s", dir, strerror(errno));
+			complete = errno == 0;
+			break;
+		}
+		if (!ini_name(d->d_name))
+			continue;
+		if (n == CONFIG_MAX_ROUTE_FILES) {
+			errorf(ps, file, line, "gateway", "routes_dir",
+			    "%s holds more than %u .ini files; put several "
+			    "routes in each file", dir,
+			    CONFIG_MAX_ROUTE_FILES);
+			break;
+		}
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			char **nn = realloc(names, ncap * sizeof(*nn));
+
+			if (nn != NULL) {
+				names = nn;
+				cap = ncap;
+			}
+		}
+		if (n == cap || (names[n] = strdup(d->d_name)) == NULL) {
+			errorf(ps, file, line, "gateway", "routes_dir",
+			    "%s: out of memory", dir);
+			break;
+		}
+		n++;
+	}
+	closedir(dp);
+	if (!complete) {
+		/* Stopped early: reading part of the routes would only
+		 * add noise ("path missing" for a route moved away). */
+		for (size_t i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		return NULL;
+	}
+	if (n > 1)
+		qsort(names, n, sizeof(*names), name_cmp);
+	*count = n;
+	return names;
 }
 
 static void
 parse_routes_dir(struct parse *ps)
 {
-	struct dirent **names;
-	int n;
+	size_t n;
+	char **names = routes_dir_list(ps, &n);
 
-	n = scandir(ps->cfg->routes_dir, &names, ini_filter, alphasort);
-	if (n < 0) {
-		errorf(ps, ps->gw_where.file,
-		    ps->gw_line[key_index("routes_dir")], "gateway",
-		    "routes_dir", "%s: %s", ps->cfg->routes_dir,
-		    strerror(errno));
-		return;
-	}
 	ps->route_file = true;
-	for (int i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		char path[PATH_MAX];
 
 		snprintf(path, sizeof(path), "%s/%s", ps->cfg->routes_dir,
-		    names[i]->d_name);
+		    names[i]);
 		parse_file(ps, path);
 		free(names[i]);
 	}
@@ -1156,6 +1390,7 @@ finish_tls(struct parse *ps)
 	struct config *cfg = ps->cfg;
 	const char *mainf = cfg->files != NULL ? cfg->files[0] : cfg->path;
 	bool need = config_has_tls_listener(cfg);
+	void *names = NULL;	/* server names: struct taken tree */
 
 	check_cert_pair(ps, &cfg->tls_default, ps->gw_set, ps->gw_line);
 	if (!key_given(ps->gw_set, "tls_cert") &&
@@ -1192,25 +1427,21 @@ finish_tls(struct parse *ps)
 			    "example.com *.example.com");
 		/* The same name in two sections: which one was meant? */
 		for (size_t j = 0; j < t->nserver_names; j++) {
-			for (size_t a = 0; a < i; a++) {
-				const struct tls_cert_spec *o =
-				    &cfg->tls_sni[a];
+			const struct taken *first = taken_claim(&names,
+			    t->server_names[j], i);
+			const struct tls_cert_spec *o;
 
-				for (size_t b = 0; b < o->nserver_names; b++) {
-					if (strcmp(o->server_names[b],
-					    t->server_names[j]) != 0)
-						continue;
-					errorf(ps, t->where.file,
-					    ps->tp[i].line[key_index(
-					    "server_names")], t->section,
-					    "server_names", "\"%s\" is already "
-					    "listed in [%s] at %s:%d",
-					    t->server_names[j], o->section,
-					    o->where.file, o->where.line);
-				}
-			}
+			if (first == NULL || first->index == i)
+				continue;
+			o = &cfg->tls_sni[first->index];
+			errorf(ps, t->where.file,
+			    ps->tp[i].line[key_index("server_names")],
+			    t->section, "server_names", "\"%s\" is already "
+			    "listed in [%s] at %s:%d", t->server_names[j],
+			    o->section, o->where.file, o->where.line);
 		}
 	}
+	taken_free(&names);
 	if (cfg->tls_verify_client != TLS_VERIFY_OFF) {
 		int line = ps->gw_line[key_index("tls_verify_client")];
 
@@ -1288,6 +1519,7 @@ finish(struct parse *ps)
 	struct config *cfg = ps->cfg;
 	const char *mainf = cfg->files != NULL ? cfg->files[0] : cfg->path;
 	int gwline = ps->gw_seen ? ps->gw_where.line : 1;
+	void *paths = NULL;	/* struct taken tree */
 
 	if (cfg->nlisteners == 0 && !key_given(ps->gw_set, "listen"))
 		errorf(ps, mainf, gwline, "gateway", "listen", "missing; add "
@@ -1298,6 +1530,7 @@ finish(struct parse *ps)
 
 	for (size_t i = 0; i < cfg->nroutes; i++) {
 		struct route *r = &cfg->routes[i];
+		const struct taken *first;
 		char sec[160];
 
 		unsigned long long set = ps->rp[i].set;
@@ -1337,28 +1570,25 @@ finish(struct parse *ps)
 		    strcmp(cfg->health_path, r->path) == 0)
 			errorf(ps, r->where.file, r->where.line, sec, "path",
 			    "\"%s\" is also the health_path", r->path);
-		for (size_t j = 0; j < i; j++) {
-			if (cfg->routes[j].path != NULL &&
-			    strcmp(cfg->routes[j].path, r->path) == 0) {
-				errorf(ps, r->where.file,
-				    ps->rp[i].line[key_index("path")], sec,
-				    "path",
-				    "\"%s\" is already used by [route:%s] at "
-				    "%s:%d", r->path, cfg->routes[j].name,
-				    cfg->routes[j].where.file,
-				    cfg->routes[j].where.line);
-				break;
-			}
+		first = taken_claim(&paths, r->path, i);
+		if (first != NULL) {
+			const struct route *o = &cfg->routes[first->index];
+
+			errorf(ps, r->where.file,
+			    ps->rp[i].line[key_index("path")], sec, "path",
+			    "\"%s\" is already used by [route:%s] at %s:%d",
+			    r->path, o->name, o->where.file, o->where.line);
 		}
 	}
+	taken_free(&paths);
 }
 
 static struct config *
-load(const char *path, FILE *fp, struct config_errors *errs)
+load(const char *path, const char *text, struct config_errors *errs)
 {
 	struct parse ps;
 	struct config *cfg = config_new();
-	char *slash;
+	const char *slash = strrchr(path, '/');
 
 	if (cfg == NULL)
 		return NULL;
@@ -1366,23 +1596,22 @@ load(const char *path, FILE *fp, struct config_errors *errs)
 	ps.cfg = cfg;
 	ps.errs = errs;
 	cfg->path = strdup(path);
-	ps.dir = strdup(path);
+	/* The main file's directory: "." for "x.ini" (or ""), "/" for
+	 * "/x.ini". */
+	if (slash == NULL)
+		ps.dir = strdup(".");
+	else
+		ps.dir = strndup(path, slash == path ? 1 :
+		    (size_t)(slash - path));
 	if (cfg->path == NULL || ps.dir == NULL) {
 		free(ps.dir);
 		config_unref(cfg);
 		return NULL;
 	}
-	slash = strrchr(ps.dir, '/');
-	if (slash == NULL)
-		strcpy(ps.dir, ".");
-	else if (slash == ps.dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
 
 	size_t before = errs->n;
-	if (fp != NULL)
-		parse_stream(&ps, fp, path);
+	if (text != NULL)
+		parse_text(&ps, text, strlen(text), path);
 	else if (parse_file(&ps, path) != 0)
 		goto done;	/* what is "missing" would only be noise */
 	if (cfg->routes_dir != NULL)
@@ -1390,6 +1619,8 @@ load(const char *path, FILE *fp, struct config_errors *errs)
 	finish(&ps);
 	finish_tls(&ps);
 done:
+	taken_free(&ps.route_names);
+	taken_free(&ps.tls_names);
 	free(ps.rp);
 	free(ps.tp);
 	free(ps.dir);
@@ -1410,14 +1641,7 @@ struct config *
 config_load_string(const char *name, const char *text,
     struct config_errors *errs)
 {
-	struct config *cfg;
-	FILE *fp = fmemopen((void *)text, strlen(text), "r");
-
-	if (fp == NULL)
-		return NULL;
-	cfg = load(name, fp, errs);
-	fclose(fp);
-	return cfg;
+	return load(name, text != NULL ? text : "", errs);
 }
 
 struct config *
@@ -1465,6 +1689,8 @@ config_unref(struct config *cfg)
 		return;
 	if (cfg->tls_free != NULL)
 		cfg->tls_free(cfg);
+	if (cfg->counts_free != NULL)
+		cfg->counts_free(cfg);
 	for (size_t i = 0; i < cfg->nlisteners; i++)
 		free(cfg->listeners[i].text);
 	free(cfg->listeners);
@@ -1478,6 +1704,9 @@ config_unref(struct config *cfg)
 	free(cfg->routes_dir);
 	free(cfg->web_root);
 	free(cfg->health_path);
+	for (size_t i = 0; i < cfg->ndns_servers; i++)
+		free(cfg->dns_servers[i]);
+	free(cfg->dns_servers);
 	tls_spec_free_fields(&cfg->tls_default);
 	for (size_t i = 0; i < cfg->ntls_sni; i++)
 		tls_spec_free_fields(&cfg->tls_sni[i]);

@@ -12,6 +12,9 @@
 #ifndef CONFIG_DEFAULT_PATH
 #define CONFIG_DEFAULT_PATH "/etc/wsgate/wsgate.ini"
 #endif
+/* Each file is read whole, up to FILE_MAX_SIZE (file.h); the listing of
+ * routes_dir is kept in memory, so it is bounded too. */
+#define CONFIG_MAX_ROUTE_FILES 16384u
 
 /* Where a setting came from, for error messages: "file:line". */
 struct config_where {
@@ -62,6 +65,7 @@ struct tls_cert_spec {
 
 struct tls_server;	/* tls.c: contexts for TLS listeners */
 struct tls_client;	/* tls.c: context for one route's backend */
+struct route_count;	/* route_count.c: open sessions by route name */
 
 struct route {
 	char *name;
@@ -95,9 +99,9 @@ struct route {
 	struct tls_client *tls;		/* built by tls_config_load */
 
 	struct config_where where;	/* the [route:NAME] line */
-	/* Live connection count: the one mutable field, shared by the
-	 * sessions that hold this config generation. */
-	atomic_uint active;
+	/* Open sessions under this route's name, across reloads (set by
+	 * route_counts_attach; NULL for a configuration only checked). */
+	struct route_count *count;
 };
 
 struct config {
@@ -119,8 +123,13 @@ struct config {
 	uint64_t max_request_bytes;
 	unsigned max_headers;
 	unsigned max_connections;	/* whole gateway, 0 = unlimited */
+	unsigned max_handshakes;	/* connections not yet sessions, 0 = auto */
+	unsigned max_handshakes_per_client;	/* 0 = no limit */
 	unsigned workers;		/* event loop threads, 0 = auto */
 	char *health_path;		/* plain GET answered 200/503, or NULL */
+	char **dns_servers;		/* "addr:port"; none: resolv.conf's */
+	size_t ndns_servers;
+	double dns_timeout;		/* one name lookup, all tries */
 	struct limits limits;		/* defaults for routes */
 
 	/* TLS listeners: [gateway] tls_* keys and [tls:NAME] sections. */
@@ -139,6 +148,8 @@ struct config {
 	 * targets link it alone.
 	 */
 	void (*tls_free)(struct config *cfg);
+	/* Gives the routes' counters back (set by route_count.c). */
+	void (*counts_free)(struct config *cfg);
 };
 
 /* Problems found while loading, each "file:line: [section] key: what". */

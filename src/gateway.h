@@ -7,19 +7,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
+
+#include "pending.h"
 
 struct event;
 struct event_base;
-struct evdns_base;
+struct resolver;
 struct config;
 struct acceptor;
 struct session;
 
-/* Process-wide state of every worker: atomics only, no locks. */
+/* Process-wide state of every worker: atomics (and what is set before
+ * the workers start), no locks. */
 struct shared {
 	atomic_uint nsessions;		/* live sessions, for logs */
 	atomic_uint nws;		/* sessions held against max_connections */
 	atomic_uint max_connections;	/* effective global limit, 0 = none */
+	struct pending_budget pending;	/* connections not yet sessions */
 };
 
 struct gateway_stats {
@@ -38,13 +43,15 @@ struct gateway {
 	struct shared *shared;
 	unsigned id;
 	struct event_base *base;
-	struct evdns_base *dns;
+	struct resolver *resolver;	/* backend names (resolve.h) */
 	struct config *cfg;		/* for new sessions; reload swaps it */
 	struct acceptor **acceptors;
 	size_t nacceptors;
 	struct session *sessions;	/* every live session, for drain */
 	unsigned nsessions;		/* live sessions of any state */
 	bool draining;			/* stopped accepting */
+	struct pending_queue pending;	/* this loop's pending connections */
+	time_t pending_warned;		/* last "budget spent" warning */
 	struct gateway_stats stats;
 	/* One read buffer for every session of this event loop: a callback
 	 * decodes what it read before returning, so nothing stays here. */

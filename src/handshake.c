@@ -132,6 +132,34 @@ parse_request_line(const char *p, const char *e, struct hs_request *req,
 	return 0;
 }
 
+/*
+ * RFC 9110 8.6: Content-Length = 1*DIGIT.  A list ("5, 5") or anything
+ * else leaves the message length unknown, which RFC 9112 6.3 makes an
+ * error for a server (400); so do two fields that disagree.
+ */
+static int
+take_content_length(struct hs_request *req, struct hs_str value,
+    const char **why)
+{
+	unsigned long long v = 0;
+
+	*why = "invalid Content-Length";
+	if (value.n == 0 || value.n > 18)
+		return -1;
+	for (size_t i = 0; i < value.n; i++) {
+		if (value.p[i] < '0' || value.p[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long long)(value.p[i] - '0');
+	}
+	if (req->has_content_length && req->content_length != v) {
+		*why = "conflicting Content-Length headers";
+		return -1;
+	}
+	req->has_content_length = true;
+	req->content_length = v;
+	return 0;
+}
+
 /* Record one header field; -1 (with status and why set) if unacceptable. */
 static int
 take_header(struct hs_request *req, struct hs_str name, struct hs_str value,
@@ -181,6 +209,10 @@ take_header(struct hs_request *req, struct hs_str name, struct hs_str value,
 			req->offers_binary = true;
 	} else if (hs_eq(name, "X-Forwarded-For")) {
 		req->forwarded_for = value;
+	} else if (hs_eq(name, "Content-Length")) {
+		return take_content_length(req, value, why);
+	} else if (hs_eq(name, "Transfer-Encoding")) {
+		req->has_transfer_encoding = true;
 	}
 	return 0;
 }
@@ -262,6 +294,12 @@ handshake_parse(const char *buf, size_t len, const struct hs_limits *lim,
 		p = e + term;
 	}
 
+	/* RFC 9112 6.3: both is a smuggling attempt more often than not. */
+	if (req->has_transfer_encoding && req->has_content_length) {
+		*status = 400;
+		*why = "both Transfer-Encoding and Content-Length";
+		return HS_ERROR;
+	}
 	/* RFC 9110 9.1: the method token is case-sensitive. */
 	if (req->method.n != 3 || memcmp(req->method.p, "GET", 3) != 0) {
 		*status = 405;
@@ -307,6 +345,11 @@ handshake_check_upgrade(const struct hs_request *req, int *status,
 	*status = 400;
 	if (req->http_minor < 1) {
 		*why = "WebSocket requires HTTP/1.1";
+		return -1;
+	}
+	if (req->has_transfer_encoding ||
+	    (req->has_content_length && req->content_length > 0)) {
+		*why = "an upgrade request must not have a body";
 		return -1;
 	}
 	if (!req->has_host) {

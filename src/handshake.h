@@ -38,6 +38,11 @@ struct hs_request {
 	bool offers_binary;	/* Sec-WebSocket-Protocol lists "binary" */
 	bool offers_protocols;	/* any Sec-WebSocket-Protocol at all */
 	bool upgrade_attempt;	/* any WebSocket header present */
+	/* Message framing (RFC 9112 6): a request declares a body with
+	 * either header; an upgrade request must not (see below). */
+	bool has_content_length;
+	unsigned long long content_length;
+	bool has_transfer_encoding;
 };
 
 /*
@@ -50,7 +55,14 @@ struct hs_request {
 int handshake_parse(const char *buf, size_t len, const struct hs_limits *lim,
     struct hs_request *req, int *status, const char **why);
 
-/* RFC 6455 4.2.1 checks.  0, or -1 with *status 400/426 and *why. */
+/*
+ * RFC 6455 4.2.1 checks.  0, or -1 with *status 400/426 and *why.
+ * A body is refused (400): after a 101 every byte is a WebSocket frame,
+ * so a body would be read as frames by wsgate and as HTTP by a proxy in
+ * front, which then disagree on where the frames start.  Content-Length:
+ * 0 declares no body (RFC 9110 8.6) and is accepted; Transfer-Encoding
+ * always declares one (RFC 9112 6.1).
+ */
 int handshake_check_upgrade(const struct hs_request *req, int *status,
     const char **why);
 

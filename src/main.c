@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/dns.h>
@@ -22,6 +24,7 @@
 #include "notify.h"
 #include "probe.h"
 #include "relay.h"
+#include "route_count.h"
 #include "session.h"
 #include "tls.h"
 #include "unmask.h"
@@ -99,15 +102,23 @@ libevent_log_cb(int severity, const char *msg)
 	    "libevent: %s", msg);
 }
 
-/* running: the configuration in use when reloading, else NULL. */
+/* running: the configuration in use when reloading, else NULL; counts:
+ * the running gateway's route counters (NULL for -t). */
 static struct config *
-load_config(const char *path, const struct config *running)
+load_config(const char *path, const struct config *running,
+    struct route_counts *counts)
 {
 	struct config_errors errs = { NULL, 0 };
 	struct config *cfg = config_load(path, &errs);
 
 	/* Certificates are read now, so -t and SIGHUP check them too. */
 	if (cfg != NULL && tls_config_load(cfg, running, &errs) != 0) {
+		config_unref(cfg);
+		cfg = NULL;
+	}
+	if (cfg != NULL && counts != NULL &&
+	    route_counts_attach(counts, cfg) != 0) {
+		fprintf(stderr, "wsgate: out of memory\n");
 		config_unref(cfg);
 		cfg = NULL;
 	}
@@ -121,18 +132,79 @@ load_config(const char *path, const struct config *running)
 	return cfg;
 }
 
-/* max_connections = 0 means: as many as the open file limit allows,
- * two descriptors per session and some to spare. */
-static unsigned
-effective_max_connections(const struct config *cfg)
+/*
+ * Descriptors: 64 are kept for the process itself (listeners, pipes,
+ * logs, DNS), pending connections (max_handshakes) hold one each, and
+ * sessions two (client and backend).  The automatic values share the open
+ * file limit so that pending connections can never take the descriptors
+ * that sessions need for their backends.
+ */
+#define FD_RESERVE 64
+/* Automatic max_handshakes: a quarter of the descriptors, at most this
+ * many (a TLS handshake in progress holds some 40 KiB). */
+#define AUTO_HANDSHAKES_MAX 1024
+
+/* Descriptors for connections: the open file limit less FD_RESERVE; 0
+ * when unlimited. */
+static unsigned long
+fd_budget(void)
 {
 	struct rlimit rl;
 
-	if (cfg->max_connections != 0)
-		return cfg->max_connections;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
 		return 0;
-	return rl.rlim_cur > 64 ? (unsigned)((rl.rlim_cur - 64) / 2) : 1;
+	return rl.rlim_cur > FD_RESERVE + 4 ? rl.rlim_cur - FD_RESERVE : 4;
+}
+
+/* max_handshakes = 0 means: a quarter of the descriptor budget, at most
+ * AUTO_HANDSHAKES_MAX. */
+static unsigned
+effective_max_handshakes(const struct config *cfg)
+{
+	unsigned long fds = fd_budget();
+
+	if (cfg->max_handshakes != 0)
+		return cfg->max_handshakes;
+	if (fds == 0 || fds / 4 > AUTO_HANDSHAKES_MAX)
+		return AUTO_HANDSHAKES_MAX;
+	return (unsigned)(fds / 4);
+}
+
+/* max_connections = 0 means: two descriptors per session from what
+ * pending connections leave. */
+static unsigned
+effective_max_connections(const struct config *cfg)
+{
+	unsigned long fds = fd_budget();
+	unsigned long hs = effective_max_handshakes(cfg);
+
+	if (cfg->max_connections != 0)
+		return cfg->max_connections;
+	if (fds == 0)
+		return 0;
+	return fds > hs + 2 ? (unsigned)((fds - hs) / 2) : 1;
+}
+
+/* The limits a (re)loaded configuration asks for; a warning when they
+ * can need more descriptors than the process may open. */
+static void
+apply_limits(struct shared *sh, const struct config *cfg)
+{
+	unsigned conns = effective_max_connections(cfg);
+	unsigned hs = effective_max_handshakes(cfg);
+	unsigned long fds = fd_budget();
+
+	atomic_store(&sh->max_connections, conns);
+	atomic_store(&sh->pending.max, hs);
+	atomic_store(&sh->pending.max_per_client,
+	    cfg->max_handshakes_per_client);
+	/* Automatic values always fit; configured ones may not. */
+	if (fds != 0 && 2ul * conns + hs > fds)
+		log_warn("max_connections %u and max_handshakes %u can need "
+		    "%lu descriptors, more than the %lu that the open file "
+		    "limit leaves (less %d for the process): raise the limit "
+		    "(ulimit -n) or lower them", conns, hs, 2ul * conns + hs,
+		    fds, FD_RESERVE);
 }
 
 static void
@@ -160,6 +232,25 @@ log_routes(const struct config *cfg)
 }
 
 /*
+ * A reload reads and checks every file, and builds the TLS contexts, in a
+ * thread of its own: with several workers the main thread accepts for
+ * them, and a big configuration took seconds to load.  The thread only
+ * builds; the main thread applies the result when the loader says it is
+ * done (RELOAD_DONE on the notify pipe), so the running configuration
+ * and the workers are still touched by the main thread alone.
+ */
+#define RELOAD_DONE 'L'		/* beside WORKER_ACK_* on the notify pipe */
+
+struct reload_job {
+	pthread_t thread;
+	char *path;
+	struct config *old;	/* reference: what a new one is judged by */
+	struct config *cfg;	/* result: a reference, or NULL */
+	struct route_counts *counts;	/* the gateway's; locked inside */
+	int notify_fd;
+};
+
+/*
  * The main thread: it owns the listening sockets and the configuration,
  * starts the workers, turns signals into worker commands, and collects
  * their answers from one notify pipe.
@@ -167,6 +258,7 @@ log_routes(const struct config *cfg)
 struct control {
 	struct event_base *base;
 	struct shared shared;
+	struct route_counts *counts;	/* every configuration's routes' */
 	struct config *cfg;		/* the running configuration */
 	struct listener **listeners;
 	size_t nlisteners;
@@ -180,6 +272,8 @@ struct control {
 	size_t next_worker;
 	size_t running;			/* workers not yet exited */
 	size_t reload_acks;		/* outstanding WORKER_ACK_RELOAD */
+	struct reload_job *loading;	/* a reload in progress, or NULL */
+	bool reload_again;		/* SIGHUP while loading */
 	size_t drain_acks;		/* outstanding WORKER_ACK_DRAIN */
 	bool draining;
 	int notify_fd[2];
@@ -229,6 +323,17 @@ open_sessions(struct control *ctl)
 	return atomic_load(&ctl->shared.nsessions);
 }
 
+static void reload_finish(struct control *ctl);
+
+/* After RELOADING=1: READY=1 once no reload is loading nor being taken up
+ * by the workers, whether it was taken or refused. */
+static void
+notify_ready_if_idle(const struct control *ctl)
+{
+	if (ctl->loading == NULL && ctl->reload_acks == 0 && !ctl->draining)
+		notify_ready();
+}
+
 static void
 notify_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -249,7 +354,7 @@ notify_cb(evutil_socket_t fd, short what, void *arg)
 					    ctl->cfg->tls != NULL ?
 					    "; TLS certificates re-read (new "
 					    "handshakes use them)" : "");
-					notify_ready();
+					notify_ready_if_idle(ctl);
 				}
 				break;
 			case WORKER_ACK_DRAIN:
@@ -261,6 +366,9 @@ notify_cb(evutil_socket_t fd, short what, void *arg)
 			case WORKER_EXITED:
 				if (ctl->running > 0 && --ctl->running == 0)
 					event_base_loopexit(ctl->base, NULL);
+				break;
+			case RELOAD_DONE:
+				reload_finish(ctl);
 				break;
 			}
 		}
@@ -274,11 +382,18 @@ drain_expired_cb(evutil_socket_t fd, short what, void *arg)
 	struct timeval tv = { 0, 0 };
 	unsigned n = open_sessions(ctl);
 
+	double wait = ctl->cfg->limits.close_timeout;
+
 	(void)fd;
 	(void)what;
 	log_info("closing %u session%s with 1001", n, n == 1 ? "" : "s");
 	control_send_all(ctl, WORKER_CLOSE_ALL, NULL);
-	tv.tv_sec = (time_t)ctl->cfg->limits.close_timeout + 1;
+	/* close_timeout for the backends' last bytes, again for the close
+	 * handshake (session_close_all). */
+	for (size_t i = 0; i < ctl->cfg->nroutes; i++)
+		if (ctl->cfg->routes[i].limits.close_timeout > wait)
+			wait = ctl->cfg->routes[i].limits.close_timeout;
+	tv.tv_sec = (time_t)(2 * wait) + 1;
 	evtimer_add(ctl->deadline, &tv);
 }
 
@@ -323,10 +438,8 @@ begin_drain(struct control *ctl, double wait)
 
 /* A new configuration must keep what only a restart can change. */
 static bool
-reload_acceptable(const struct control *ctl, const struct config *cfg)
+reload_acceptable(const struct config *old, const struct config *cfg)
 {
-	const struct config *old = ctl->cfg;
-
 	for (size_t i = 0; i < old->nlisteners; i++) {
 		if (old->listeners[i].tls && cfg->tls == NULL) {
 			log_error("reload failed: listener %s is TLS (until a "
@@ -354,29 +467,113 @@ reload_acceptable(const struct control *ctl, const struct config *cfg)
 }
 
 static void
-reload(struct control *ctl)
+reload_job_free(struct reload_job *job)
 {
-	struct config *cfg;
+	if (job == NULL)
+		return;
+	config_unref(job->old);
+	config_unref(job->cfg);
+	free(job->path);
+	free(job);
+}
 
-	log_info("SIGHUP received: reloading %s", ctl->cfg->path);
-	cfg = load_config(ctl->cfg->path, ctl->cfg);
+/* The loader thread: everything slow a reload does, and its log lines
+ * (one per route: thousands, for some). */
+static void *
+reload_thread(void *arg)
+{
+	struct reload_job *job = arg;
+	struct config *cfg = load_config(job->path, job->old,
+	    job->counts);
+	char done = RELOAD_DONE;
+
 	if (cfg == NULL) {
 		log_error("reload failed; keeping the running configuration");
-		return;
-	}
-	if (!reload_acceptable(ctl, cfg)) {
+	} else if (!reload_acceptable(job->old, cfg)) {
 		config_unref(cfg);
+		cfg = NULL;
+	} else {
+		log_routes(cfg);
+		tls_log_certificates(cfg);
+	}
+	job->cfg = cfg;
+	while (write(job->notify_fd, &done, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+/* why: what asked for it, for the log. */
+static void
+reload_start(struct control *ctl, const char *why)
+{
+	struct reload_job *job;
+	sigset_t block, old;
+	int rc;
+
+	if (ctl->loading != NULL) {
+		/* The files may have changed after the loader read them. */
+		if (!ctl->reload_again)
+			log_info("SIGHUP received while reloading: reloading "
+			    "again when this one is done");
+		ctl->reload_again = true;
 		return;
 	}
-	config_unref(ctl->cfg);
-	ctl->cfg = cfg;
-	atomic_store(&ctl->shared.max_connections,
-	    effective_max_connections(cfg));
-	log_routes(cfg);
-	tls_log_certificates(cfg);
-	/* "reloaded" is logged once every worker uses it (notify_cb). */
-	ctl->reload_acks += ctl->nworkers;
-	control_send_all(ctl, WORKER_RELOAD, cfg);
+	log_info("%s: reloading %s", why, ctl->cfg->path);
+	job = calloc(1, sizeof(*job));
+	if (job == NULL || (job->path = strdup(ctl->cfg->path)) == NULL) {
+		free(job);
+		log_error("reload failed: out of memory; keeping the running "
+		    "configuration");
+		return;
+	}
+	job->old = config_ref(ctl->cfg);
+	job->counts = ctl->counts;
+	job->notify_fd = ctl->notify_fd[1];
+	/* Signals are for the main thread's loop, as in the workers. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	rc = pthread_create(&job->thread, NULL, reload_thread, job);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		log_error("reload failed: cannot start a thread: %s; keeping "
+		    "the running configuration", strerror(rc));
+		reload_job_free(job);
+		return;
+	}
+	ctl->loading = job;
+}
+
+/* The loader is done (RELOAD_DONE): use what it built, if anything. */
+static void
+reload_finish(struct control *ctl)
+{
+	struct reload_job *job = ctl->loading;
+	struct config *cfg;
+
+	if (job == NULL)
+		return;
+	pthread_join(job->thread, NULL);
+	ctl->loading = NULL;
+	cfg = job->cfg;
+	job->cfg = NULL;
+	reload_job_free(job);
+	if (cfg != NULL) {
+		config_unref(ctl->cfg);
+		ctl->cfg = cfg;
+		apply_limits(&ctl->shared, cfg);
+		/* "reloaded" is logged once every worker uses it
+		 * (notify_cb). */
+		ctl->reload_acks += ctl->nworkers;
+		control_send_all(ctl, WORKER_RELOAD, cfg);
+	}
+	if (ctl->reload_again) {
+		ctl->reload_again = false;
+		reload_start(ctl, "SIGHUP received during the last reload");
+	}
+	notify_ready_if_idle(ctl);	/* refused, or nothing to wait for */
 }
 
 static void
@@ -392,11 +589,10 @@ signal_cb(evutil_socket_t signo, short what, void *arg)
 		log_info("SIGINT received");
 		begin_drain(ctl, 0);
 	} else if (signo == SIGHUP) {
-		notify_reloading();
-		reload(ctl);
-		/* Refused: READY=1 now; accepted: once every worker has it. */
-		if (ctl->reload_acks == 0)
-			notify_ready();
+		if (!ctl->draining)
+			notify_reloading();
+		reload_start(ctl, "SIGHUP received");
+		notify_ready_if_idle(ctl);	/* it could not even start */
 	}
 }
 
@@ -507,6 +703,13 @@ control_free(struct control *ctl)
 {
 	struct gateway_stats total = { 0, 0, 0 };
 
+	/* A reload still loading: its files are bounded, so this ends. */
+	if (ctl->loading != NULL) {
+		pthread_join(ctl->loading->thread, NULL);
+		reload_job_free(ctl->loading);
+		ctl->loading = NULL;
+	}
+
 	/* A worker that never started has nothing to say: stop waiting. */
 	control_send_all(ctl, WORKER_STOP, NULL);
 	for (size_t i = 0; i < ctl->nworkers; i++) {
@@ -541,7 +744,9 @@ control_free(struct control *ctl)
 			close(ctl->notify_fd[i]);
 	if (ctl->base != NULL)
 		event_base_free(ctl->base);
+	pending_budget_fini(&ctl->shared.pending);
 	config_unref(ctl->cfg);
+	route_counts_free(ctl->counts);
 }
 
 int
@@ -550,6 +755,8 @@ main(int argc, char **argv)
 	const char *path = CONFIG_DEFAULT_PATH;
 	bool check_only = false, path_given = false;
 	struct control ctl;
+	uint64_t key;
+	unsigned nworkers;
 	int c, rc;
 
 	/* A health check client, for images without curl: its own words. */
@@ -596,9 +803,15 @@ main(int argc, char **argv)
 		no_config(path, path_given);
 		return EXIT_CONFIG;
 	}
-	ctl.cfg = load_config(path, NULL);
-	if (ctl.cfg == NULL)
+	if (!check_only && (ctl.counts = route_counts_new()) == NULL) {
+		fprintf(stderr, "wsgate: out of memory\n");
+		return EXIT_STARTUP;
+	}
+	ctl.cfg = load_config(path, NULL, ctl.counts);
+	if (ctl.cfg == NULL) {
+		route_counts_free(ctl.counts);
 		return EXIT_CONFIG;
+	}
 	if (check_only) {
 		printf("wsgate: %s: configuration OK (%zu listener%s, %zu "
 		    "route%s)\n", path, ctl.cfg->nlisteners,
@@ -614,25 +827,34 @@ main(int argc, char **argv)
 	unmask_init();		/* before threads: they share its choice */
 	atomic_init(&ctl.shared.nsessions, 0);
 	atomic_init(&ctl.shared.nws, 0);
-	atomic_init(&ctl.shared.max_connections,
-	    effective_max_connections(ctl.cfg));
+	atomic_init(&ctl.shared.max_connections, 0);
 	rc = EXIT_STARTUP;
+	if (getrandom(&key, sizeof(key), 0) != (ssize_t)sizeof(key))
+		key = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+	nworkers = ctl.cfg->workers != 0 ? ctl.cfg->workers :
+	    worker_auto_count();
+	if (pending_budget_init(&ctl.shared.pending, key, nworkers) != 0) {
+		log_error("out of memory");
+		goto out;
+	}
+	apply_limits(&ctl.shared, ctl.cfg);
 	if (control_init(&ctl) != 0) {
 		log_error("cannot set up the main event loop");
 		goto out;
 	}
 	if (control_listen(&ctl) != 0)
 		goto out;
-	if (control_start_workers(&ctl, ctl.cfg->workers != 0 ?
-	    ctl.cfg->workers : worker_auto_count()) != 0)
+	if (control_start_workers(&ctl, nworkers) != 0)
 		goto out;
 	/* "ready" only once the signals are handled: until then SIGTERM or
 	 * SIGHUP would kill the process (the default action). */
 	log_routes(ctl.cfg);
 	tls_log_certificates(ctl.cfg);
-	log_info("wsgate %s ready (%zu worker%s, max_connections %u)",
-	    WSGATE_VERSION, ctl.nworkers, ctl.nworkers == 1 ? "" : "s",
-	    atomic_load(&ctl.shared.max_connections));
+	log_info("wsgate %s ready (%zu worker%s, max_connections %u, "
+	    "max_handshakes %u)", WSGATE_VERSION, ctl.nworkers,
+	    ctl.nworkers == 1 ? "" : "s",
+	    atomic_load(&ctl.shared.max_connections),
+	    atomic_load(&ctl.shared.pending.max));
 	notify_ready();
 
 	event_base_dispatch(ctl.base);

@@ -43,13 +43,9 @@ probe_http_url(const char *url, struct probe_url *u, const char **why)
 		snprintf(hp, sizeof(hp), "%s:80", u->authority);
 	else
 		snprintf(hp, sizeof(hp), "%s", u->authority);
-	if (value_hostport(hp, false, u->host, sizeof(u->host), u->port,
-	    sizeof(u->port), why) != 0)
+	if (value_hostport(hp, HOSTPORT_BACKEND, u->host, sizeof(u->host),
+	    u->port, sizeof(u->port), why) != 0)
 		return -1;
-	if (strchr(u->host, '*') != NULL) {
-		*why = "the host must be an address or a name, not *";
-		return -1;
-	}
 
 	/* The path goes into the request line: printable, no blanks. */
 	plen = strcspn(end, "#");

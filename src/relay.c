@@ -336,6 +336,7 @@ relay_client_pull(struct session *s)
 
 static void relay_backend_frame(struct session *s, bool all);
 static void relay_resume(struct session *s);
+static void relay_shutdown_continue(struct session *s);
 
 /* Frame what the backend sent as binary messages, as far as the client
  * can take them (all of it when the backend is gone), and send them. */
@@ -417,7 +418,8 @@ relay_client_rev_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (s->client_draining)
 		session_drain_read(s, true);
-	else
+	else if (!s->shutting_down || s->state != SESSION_OPEN)
+		/* (Until its 1001, a shutdown reads the client no more.) */
 		relay_client_pull(s);
 }
 
@@ -488,7 +490,11 @@ relay_resume(struct session *s)
 
 	if (s->state != SESSION_OPEN)
 		return;
-	if (s->client_paused && room(s, s->client) > 0 &&
+	if (s->shutting_down) {
+		relay_shutdown_continue(s);
+		if (s->state != SESSION_OPEN)
+			return;
+	} else if (s->client_paused && room(s, s->client) > 0 &&
 	    (s->backend == NULL || out_len(s->backend) <= low)) {
 		s->client_paused = false;
 		relay_read_enable(s, true, true);
@@ -599,6 +605,65 @@ relay_start(struct session *s)
 	if (s->client_tls ||
 	    evbuffer_get_length(bufferevent_get_input(s->client)) > 0)
 		relay_client_pull(s);
+}
+
+/* ---- shutdown: deliver what the client sent, then the backend's rest ---- */
+
+void
+relay_shutdown(struct session *s)
+{
+	/* What a TLS client sent is read through its bufferevent; what
+	 * it already decrypted is still delivered (see below), nothing
+	 * more is read. */
+	relay_read_enable(s, true, false);
+	if (s->backend_tls)
+		/* Called back when its queue is empty, not at half. */
+		bufferevent_setwatermark(s->backend, EV_WRITE, 0, 0);
+	relay_shutdown_continue(s);
+}
+
+/*
+ * Deliver what the client sent and, once the backend has it all, shut the
+ * backend's write side.  Called again as the backend's queue drains (from
+ * relay_resume), until then.
+ */
+static void
+relay_shutdown_continue(struct session *s)
+{
+	struct evbuffer *in;
+
+	if (s->state != SESSION_OPEN || s->backend == NULL || s->backend_shut)
+		return;
+	in = bufferevent_get_input(s->client);
+	/* Plaintext a TLS client's bufferevent decrypted before the
+	 * shutdown: relay_source reads only that (a TLS side has no read
+	 * event), as far as the backend's queue has room. */
+	if (s->client_tls && evbuffer_get_length(in) > 0) {
+		relay_client_pull(s);
+		if (s->state != SESSION_OPEN || evbuffer_get_length(in) > 0)
+			return;
+	}
+	relay_flush(s, false);
+	if (out_len(s->backend) == 0)
+		session_backend_delivered(s);
+	/* Otherwise the backend's write event (or, under TLS, its write
+	 * callback) brings us back through relay_resume. */
+}
+
+void
+relay_shutdown_end(struct session *s)
+{
+	struct evbuffer *in;
+
+	if (s->client == NULL)
+		return;
+	/* The close frame is queued: read the client again, for its own
+	 * close (what comes before it is discarded, as in CLOSE_SENT). */
+	s->client_paused = false;
+	relay_read_enable(s, true, true);
+	in = bufferevent_get_input(s->client);
+	if (s->client_tls && evbuffer_get_length(in) > 0)
+		bufferevent_trigger(s->client, EV_READ, 0);
 }
 
 void

@@ -27,6 +27,15 @@ void relay_stop_writing(struct session *s, bool client);
  * timer).  Returns true if the session ended. */
 bool relay_check_paused(struct session *s);
 
+/*
+ * A gateway shutdown (session_close_all): read the client no more, write
+ * what it sent to the backend (then session_backend_delivered), and go on
+ * relaying what the backend sends.  relay_shutdown_end: the close frame
+ * is queued; read the client again for its answer.
+ */
+void relay_shutdown(struct session *s);
+void relay_shutdown_end(struct session *s);
+
 /* Free the relay's events at once, with no I/O (the session is going). */
 void relay_free(struct session *s);
 

@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -22,6 +24,7 @@
 #include "log.h"
 #include "relay.h"
 #include "route.h"
+#include "route_count.h"
 #include "sockaddr.h"
 #include "tls.h"
 #include "upstream.h"
@@ -100,7 +103,14 @@ session_release_slot(struct session *s)
 		return;
 	s->counted = false;
 	atomic_fetch_sub(&s->gw->shared->nws, 1);
-	atomic_fetch_sub(&((struct route *)s->route)->active, 1);
+	route_count_give(s->route->count);
+}
+
+static void
+session_release_pending(struct session *s)
+{
+	pending_release(&s->gw->shared->pending, &s->gw->pending,
+	    &s->pending);
 }
 
 static void
@@ -118,6 +128,7 @@ session_free(struct session *s)
 	relay_free(s);
 	download_free(s->download);
 	free(s->web_path);
+	upstream_abort(s);
 	if (s->client != NULL)
 		bufferevent_free(s->client);
 	if (s->backend != NULL)
@@ -125,6 +136,7 @@ session_free(struct session *s)
 	if (s->timer != NULL)
 		event_free(s->timer);
 	session_release_slot(s);
+	session_release_pending(s);
 	if (s->prev != NULL)
 		s->prev->next = s->next;
 	else
@@ -150,6 +162,7 @@ static void
 session_drop_client(struct session *s)
 {
 	session_release_slot(s);
+	session_release_pending(s);
 	relay_stop_reading(s, true);
 	relay_stop_writing(s, true);
 	bufferevent_free(s->client);
@@ -222,6 +235,7 @@ session_drop_backend(struct session *s)
 {
 	relay_stop_reading(s, false);
 	relay_stop_writing(s, false);
+	upstream_abort(s);
 	bufferevent_free(s->backend);
 	s->backend = NULL;
 	s->backend_flushing = false;
@@ -334,6 +348,7 @@ session_enter_linger(struct session *s)
 	struct evbuffer *in = bufferevent_get_input(s->client);
 
 	s->state = SESSION_LINGER;
+	pending_advance(&s->gw->pending, &s->pending, PENDING_ANSWERED);
 	relay_stop_writing(s, true);
 	evbuffer_drain(in, evbuffer_get_length(in));
 	bufferevent_setcb(s->client, session_discard_read_cb,
@@ -523,6 +538,9 @@ session_send_file(struct session *s, int fd, const struct stat *st,
 		return;
 	}
 	s->state = SESSION_SENDING;
+	/* Still a connection before any upgrade: it counts against
+	 * max_handshakes, and is among the last to be closed for room. */
+	pending_advance(&s->gw->pending, &s->pending, PENDING_ANSWERED);
 	session_touch(s);
 	session_arm(s, s->cfg->send_timeout < SESSION_SEND_CHECK ?
 	    s->cfg->send_timeout : SESSION_SEND_CHECK);
@@ -638,13 +656,13 @@ session_upgrade(struct session *s, const struct hs_request *req,
 		atomic_fetch_sub(&gw->shared->nws, 1);
 		REJECT(503, "gateway max_connections reached");
 	}
-	if (atomic_fetch_add(&route->active, 1) >= route->max_connections &&
-	    route->max_connections != 0) {
-		atomic_fetch_sub(&route->active, 1);
+	if (!route_count_take(route->count, route->max_connections)) {
 		atomic_fetch_sub(&gw->shared->nws, 1);
 		REJECT(503, "route max_connections reached");
 	}
 	s->counted = true;	/* given back when the client goes */
+	/* A session now: its descriptors are max_connections' to count. */
+	session_release_pending(s);
 	if (handshake_accept_key(req->key.p, req->key.n, s->accept) != 0)
 		REJECT(500, "cannot compute Sec-WebSocket-Accept");
 #undef REJECT
@@ -682,6 +700,7 @@ session_http_read_cb(struct bufferevent *bev, void *arg)
 	int rc;
 
 	s->got_bytes = true;
+	pending_advance(&s->gw->pending, &s->pending, PENDING_PARTIAL);
 	buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
 	rc = handshake_parse(buf, n, &lim, &req, &status, &why);
 	if (rc == HS_NEED_MORE)
@@ -858,6 +877,9 @@ session_send_close(struct session *s, uint16_t code, const char *reason,
 	s->state = SESSION_CLOSE_SENT;
 	session_backend_finish(s);
 	session_arm(s, s->route->limits.close_timeout);
+	/* A shutdown stopped reading the client: its close comes next. */
+	if (s->shutting_down)
+		relay_shutdown_end(s);
 }
 
 void
@@ -923,11 +945,15 @@ void
 session_backend_gone(struct session *s, bool error, const char *why)
 {
 	session_drop_backend(s);
-	if (s->state == SESSION_OPEN)
+	if (s->state != SESSION_OPEN)
+		session_maybe_free(s);
+	else if (s->backend_shut && !error)
+		/* Its answer to our shutdown: all it had is relayed. */
+		session_send_close(s, WS_CLOSE_GOING_AWAY,
+		    "server shutting down", CLOSER_GATEWAY);
+	else
 		session_send_close(s, error ? WS_CLOSE_INTERNAL :
 		    WS_CLOSE_NORMAL, why, CLOSER_BACKEND);
-	else
-		session_maybe_free(s);
 }
 
 /*
@@ -957,7 +983,9 @@ session_arm_open(struct session *s)
 void
 session_paused(struct session *s)
 {
-	if (s->state == SESSION_OPEN && !s->client_hup && !s->backend_hup)
+	/* A shutdown keeps its own deadline. */
+	if (s->state == SESSION_OPEN && !s->client_hup && !s->backend_hup &&
+	    !s->shutting_down)
 		session_arm_open(s);
 }
 
@@ -968,7 +996,8 @@ session_peer_finishing(struct session *s, bool client)
 		s->client_hup = true;
 	else
 		s->backend_hup = true;
-	session_arm(s, s->route->limits.close_timeout);
+	if (!s->shutting_down)
+		session_arm(s, s->route->limits.close_timeout);
 }
 
 static void
@@ -1005,6 +1034,13 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		    "(backend_connect_timeout)");
 		return;
 	case SESSION_OPEN:
+		if (s->shutting_down) {
+			log_debug("client=%s: close_timeout expired before the "
+			    "backend finished after the shutdown", s->peer);
+			session_send_close(s, WS_CLOSE_GOING_AWAY,
+			    "server shutting down", CLOSER_GATEWAY);
+			return;
+		}
 		if (s->client_hup || s->backend_hup) {
 			log_debug("client=%s: close_timeout expired while "
 			    "relaying what a departed %s sent", s->peer,
@@ -1073,6 +1109,71 @@ session_read_now(struct session *s, int fd)
 		session_http_read_cb(s->client, s);
 }
 
+/* A flood would write a line per connection: one a second is enough. */
+static bool
+session_pending_may_warn(struct gateway *gw)
+{
+	time_t now = time(NULL);
+
+	if (now == gw->pending_warned)
+		return false;
+	gw->pending_warned = now;
+	return true;
+}
+
+static const char *const pending_stage_names[] = {
+	[PENDING_SILENT] = "had sent nothing",
+	[PENDING_PARTIAL] = "had sent part of a request",
+	[PENDING_ANSWERED] = "was being answered",
+};
+
+/*
+ * Take a pending slot (pending.h) for a new connection.  When this
+ * loop's share of the budget is spent, its longest-waiting idle
+ * connection makes room, so a client that sends its request at once
+ * still gets its answer while idle connections flood in; but a new
+ * connection whose address already holds max_handshakes_per_client is
+ * closed at once instead.
+ */
+static int
+session_admit(struct session *s, const struct sockaddr *sa)
+{
+	struct gateway *gw = s->gw;
+	struct pending_budget *b = &gw->shared->pending;
+	struct pending_link *evict;
+	struct session *old;
+
+	if (pending_admit(b, &gw->pending, &s->pending, sa, &evict) != 0) {
+		if (session_pending_may_warn(gw))
+			log_warn("client=%s: connection closed at once: "
+			    "max_handshakes (%u) reached, and its address "
+			    "already has max_handshakes_per_client (%u) "
+			    "connections not yet upgraded", s->peer,
+			    atomic_load(&b->max),
+			    atomic_load(&b->max_per_client));
+		else
+			log_debug("client=%s: connection closed at once "
+			    "(max_handshakes_per_client)", s->peer);
+		return -1;
+	}
+	if (evict == NULL)
+		return 0;
+	old = (struct session *)((char *)evict -
+	    offsetof(struct session, pending));
+	if (session_pending_may_warn(gw))
+		log_warn("max_handshakes (%u) reached: closing client=%s, "
+		    "which %s, for a new connection (worker %u's share: %u)",
+		    atomic_load(&b->max), old->peer,
+		    pending_stage_names[old->pending.stage], gw->id,
+		    pending_share(b, gw->id));
+	else
+		log_debug("client=%s closed for a new connection "
+		    "(max_handshakes); it %s", old->peer,
+		    pending_stage_names[old->pending.stage]);
+	session_free(old);
+	return 0;
+}
+
 struct session *
 session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
     socklen_t salen, bool tls)
@@ -1085,8 +1186,13 @@ session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
 		return NULL;
 	}
 	s->gw = gw;
-	s->cfg = config_ref(gw->cfg);
 	sockaddr_format(sa, s->peer, sizeof(s->peer));
+	if (session_admit(s, sa) != 0) {
+		close(fd);
+		free(s);
+		return NULL;
+	}
+	s->cfg = config_ref(gw->cfg);
 	if (tls)
 		s->peek = event_new(gw->base, fd, EV_READ, session_peek_cb,
 		    s);
@@ -1103,6 +1209,7 @@ session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
 			event_free(s->peek);
 		if (s->timer != NULL)
 			event_free(s->timer);
+		session_release_pending(s);
 		config_unref(s->cfg);
 		free(s);
 		return NULL;
@@ -1129,19 +1236,37 @@ session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
 }
 
 void
-session_close_all(struct gateway *gw, uint16_t code, const char *reason)
+session_backend_delivered(struct session *s)
+{
+	if (s->backend_shut || s->backend == NULL)
+		return;
+	s->backend_shut = true;
+	/* EOF tells the backend the client is done; its answer to what it
+	 * has read still comes back, and then its own EOF. */
+	session_shut_write(s->backend, s->backend_tls);
+}
+
+void
+session_close_all(struct gateway *gw)
 {
 	struct session *s, *next;
 
 	for (s = gw->sessions; s != NULL; s = next) {
 		next = s->next;
-		if (s->state == SESSION_OPEN)
-			session_send_close(s, code, reason, CLOSER_GATEWAY);
-		else if (s->state == SESSION_SENDING) {
+		if (s->state == SESSION_SENDING) {
 			/* Cut short, as for a changed file. */
-			session_send_end(s, LL_INFO, true, reason);
+			session_send_end(s, LL_INFO, true,
+			    "server shutting down");
 			session_enter_linger(s);
+			continue;
 		}
+		if (s->state != SESSION_OPEN || s->shutting_down)
+			continue;
+		s->shutting_down = true;
+		/* Both steps (the backend's answer, then the close
+		 * handshake) get close_timeout each. */
+		session_arm(s, s->route->limits.close_timeout);
+		relay_shutdown(s);
 	}
 }
 

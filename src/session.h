@@ -8,6 +8,7 @@
 #include <sys/time.h>
 
 #include "handshake.h"
+#include "pending.h"
 #include "ws_reader.h"
 
 struct gateway;
@@ -16,6 +17,7 @@ struct route;
 struct bufferevent;
 struct download;
 struct event;
+struct upstream;
 
 /*
  * The client side's life.  The backend side is simply present or not
@@ -57,6 +59,7 @@ struct session {
 
 	struct bufferevent *client;	/* owned; NULL once closed */
 	struct bufferevent *backend;	/* owned; NULL once closed */
+	struct upstream *upstream;	/* upstream.c's, while connecting */
 	struct event *timer;		/* the session's one timer */
 	struct download *download;	/* SENDING: the file (owned) */
 	char *web_path;			/* SENDING: escaped, for the log */
@@ -72,6 +75,8 @@ struct session {
 	enum session_state state;
 	bool backend_flushing;		/* write what is queued, then close */
 	bool counted;			/* holds a max_connections slot */
+	/* Holds a max_handshakes slot while not a session (pending.h). */
+	struct pending_link pending;
 	bool client_paused;		/* client reads stopped: backpressure */
 	bool backend_paused;		/* backend reads stopped: backpressure */
 	bool client_hup, backend_hup;	/* sent FIN while paused */
@@ -79,6 +84,11 @@ struct session {
 	bool got_bytes;			/* any request bytes arrived */
 	bool protocol_binary;		/* client offered "binary" */
 	bool tls_ready;			/* the client's TLS handshake is done */
+	/* Gateway shutdown (session_close_all): the client is no longer
+	 * read; the backend gets what the client sent, then its write side
+	 * is shut (backend_shut), and what it still sends is relayed. */
+	bool shutting_down;
+	bool backend_shut;
 
 	struct ws_reader rx;
 	/* An incomplete frame header left at the end of the last read. */
@@ -107,9 +117,13 @@ struct session {
 struct session *session_new(struct gateway *gw, int fd,
     const struct sockaddr *sa, socklen_t salen, bool tls);
 
-/* Close every open WebSocket with code (graceful drain). */
-void session_close_all(struct gateway *gw, uint16_t code,
-    const char *reason);
+/*
+ * Close every open WebSocket for a shutdown, losing nothing already
+ * read: stop reading the client, write what it sent to the backend, shut
+ * the backend's write side, relay what the backend still sends until its
+ * EOF (or close_timeout), then close with 1001.
+ */
+void session_close_all(struct gateway *gw);
 
 /* Free every session at once, without goodbyes (forced exit). */
 void session_abort_all(struct gateway *gw);
@@ -124,6 +138,9 @@ void session_peer_closed(struct session *s, uint16_t code);
 void session_client_gone(struct session *s, const char *why);
 void session_backend_gone(struct session *s, bool error, const char *why);
 void session_touch(struct session *s);
+/* Shutdown: everything the client sent has been written to the backend
+ * (see session_close_all). */
+void session_backend_delivered(struct session *s);
 /* Read and discard what a closing side still sends, until its EOF. */
 void session_drain_read(struct session *s, bool client);
 /* A side was paused for backpressure: check it for hang-ups every second

@@ -9,13 +9,55 @@
 #include <sys/socket.h>
 
 #include <event2/bufferevent.h>
-#include <event2/dns.h>
 #include <event2/util.h>
 
 #include "config.h"
 #include "gateway.h"
+#include "log.h"
+#include "resolve.h"
 #include "session.h"
+#include "sockaddr.h"
 #include "tls.h"
+
+/*
+ * A session's way to its backend while it is CONNECTING: the name lookup,
+ * then the addresses tried in turn.  The session's one timer
+ * (backend_connect_timeout) bounds the whole of it.
+ */
+struct upstream {
+	struct session *s;
+	struct resolve_wait *wait;	/* the lookup, until it answers */
+	struct resolve_result addrs;
+	size_t next;			/* the address to try next */
+};
+
+static void upstream_event_cb(struct bufferevent *bev, short what,
+    void *arg);
+
+static void
+upstream_done(struct session *s)
+{
+	struct upstream *up = s->upstream;
+
+	s->upstream = NULL;
+	resolve_cancel(up->wait);
+	free(up);
+}
+
+void
+upstream_abort(struct session *s)
+{
+	if (s->upstream != NULL)
+		upstream_done(s);
+}
+
+static void
+upstream_failed(struct session *s, int status, const char *why)
+{
+	if (s->upstream != NULL)
+		upstream_done(s);
+	session_backend_failed(s, status, why);
+}
 
 static void
 upstream_tls_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -55,52 +97,131 @@ upstream_start_tls(struct session *s)
 	bufferevent_setcb(tls, NULL, NULL, upstream_tls_event_cb, s);
 }
 
+/*
+ * Connect to the next address that takes a connect attempt.  A socket
+ * whose connect failed cannot be used again: then a fresh bufferevent
+ * replaces it.  Returns -1 with every address tried; errno-style text in
+ * *why.
+ */
+static int
+upstream_try_next(struct session *s, const char **why)
+{
+	struct upstream *up = s->upstream;
+
+	while (up->next < up->addrs.naddrs) {
+		const union resolve_sockaddr *a = &up->addrs.addrs[up->next++];
+		socklen_t len = a->sa.sa_family == AF_INET ?
+		    sizeof(a->sin) : sizeof(a->sin6);
+
+		if (bufferevent_getfd(s->backend) >= 0) {
+			struct bufferevent *bev = bufferevent_socket_new(
+			    s->gw->base, -1, BEV_OPT_CLOSE_ON_FREE);
+
+			if (bev == NULL) {
+				*why = "out of memory";
+				return -1;
+			}
+			bufferevent_free(s->backend);
+			s->backend = bev;
+		}
+		bufferevent_setcb(s->backend, NULL, NULL, upstream_event_cb, s);
+		if (bufferevent_socket_connect(s->backend, &a->sa, (int)len) ==
+		    0)
+			return 0;
+		*why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
+	}
+	return -1;
+}
+
 static void
 upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct session *s = arg;
+	struct upstream *up;
+	const char *why;
 	int one = 1;
-	int dnserr;
 
 	if (what & BEV_EVENT_CONNECTED) {
 		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
 		    &one, sizeof(one));
+		if (s->upstream != NULL)
+			upstream_done(s);
 		if (s->route->backend_tls)
 			upstream_start_tls(s);
 		else
 			session_backend_connected(s);
 		return;
 	}
-	dnserr = bufferevent_socket_get_dns_error(bev);
-	if (dnserr != 0)
-		session_backend_failed(s, 502, evutil_gai_strerror(dnserr));
-	else
-		session_backend_failed(s, 502,
-		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
+	up = s->upstream;
+	if (up != NULL && up->next < up->addrs.naddrs) {
+		char addr[SOCKADDR_STRLEN];
+
+		log_debug("client=%s route=%s: backend %s: %s; trying its "
+		    "next address", s->peer, s->route->name,
+		    sockaddr_format(&up->addrs.addrs[up->next - 1].sa, addr,
+		    sizeof(addr)), why);
+		if (upstream_try_next(s, &why) == 0)
+			return;
+	}
+	upstream_failed(s, 502, why);
+}
+
+static void
+upstream_resolved(struct session *s, const struct resolve_result *res)
+{
+	const char *why;
+
+	if (res->status != RESOLVE_OK) {
+		upstream_failed(s, res->status == RESOLVE_BUSY ? 503 : 502,
+		    res->why);
+		return;
+	}
+	s->upstream->addrs = *res;
+	s->upstream->next = 0;
+	if (upstream_try_next(s, &why) != 0)
+		upstream_failed(s, 502, why);
+}
+
+static void
+upstream_resolved_cb(const struct resolve_result *res, void *arg)
+{
+	struct session *s = arg;
+
+	s->upstream->wait = NULL;	/* the resolver frees it */
+	upstream_resolved(s, res);
 }
 
 int
 upstream_connect(struct session *s)
 {
 	const struct route *r = s->route;
-	struct bufferevent *bev;
-	int rc;
+	struct resolve_result res;
+	struct upstream *up;
 
-	bev = bufferevent_socket_new(s->gw->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL)
+	/* The session owns s->backend from here on, connected or not; the
+	 * first connect attempt gives it its socket. */
+	s->backend = bufferevent_socket_new(s->gw->base, -1,
+	    BEV_OPT_CLOSE_ON_FREE);
+	up = calloc(1, sizeof(*up));
+	if (s->backend == NULL || up == NULL) {
+		free(up);
 		return -1;
-	s->backend = bev;
-	bufferevent_setcb(bev, NULL, NULL, upstream_event_cb, s);
-	if (r->backend_addrlen != 0)
-		rc = bufferevent_socket_connect(bev,
-		    (const struct sockaddr *)&r->backend_addr,
-		    (int)r->backend_addrlen);
-	else
-		rc = bufferevent_socket_connect_hostname(bev, s->gw->dns,
-		    AF_UNSPEC, r->backend_host, atoi(r->backend_port));
-	/* A name answered from /etc/hosts can fail synchronously, inside
-	 * the call; then the session has already been answered. */
-	if (s->backend != bev)
-		return 0;
-	return rc == 0 ? 0 : -1;
+	}
+	up->s = s;
+	s->upstream = up;
+	if (r->backend_addrlen != 0) {
+		memset(&res, 0, sizeof(res));
+		res.status = RESOLVE_OK;
+		res.naddrs = 1;
+		memcpy(&res.addrs[0], &r->backend_addr, r->backend_addrlen);
+	} else {
+		up->wait = resolve_start(s->gw->resolver, r->backend_host,
+		    (uint16_t)atoi(r->backend_port), upstream_resolved_cb, s,
+		    &res);
+		if (up->wait != NULL)
+			return 0;
+	}
+	upstream_resolved(s, &res);
+	return 0;
 }

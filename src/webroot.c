@@ -136,6 +136,12 @@ webroot_respond(const char *root, const char *path, size_t pathlen,
 		int r;
 
 		close(fd);
+		/* "//app/" would be a protocol-relative URL: host "app"
+		 * (RFC 3986 4.2).  One leading '/' keeps it a path. */
+		while (pathlen > 1 && path[1] == '/') {
+			path++;
+			pathlen--;
+		}
 		/* Send the browser to "dir/" so relative links resolve. */
 		r = snprintf(hdr, sizeof(hdr), "HTTP/1.1 301 Moved "
 		    "Permanently\r\nLocation: %.*s/\r\nContent-Length: 0\r\n"

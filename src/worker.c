@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/dns.h>
 #include <event2/event.h>
 
 #include "config.h"
@@ -20,6 +19,7 @@
 #include "listener.h"
 #include "log.h"
 #include "relay.h"
+#include "resolve.h"
 #include "session.h"
 
 #define WORKER_MAX 256
@@ -95,6 +95,7 @@ worker_cmd_cb(evutil_socket_t fd, short what, void *arg)
 			 * (each holds a reference); new ones take this. */
 			config_unref(gw->cfg);
 			gw->cfg = m.cfg;
+			resolver_reload(gw->resolver, gw->cfg);
 			worker_notify(gw, WORKER_ACK_RELOAD);
 			break;
 		case WORKER_DRAIN: {
@@ -112,8 +113,7 @@ worker_cmd_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 		case WORKER_CLOSE_ALL:
-			session_close_all(gw, WS_CLOSE_GOING_AWAY,
-			    "server shutting down");
+			session_close_all(gw);
 			break;
 		case WORKER_STOP:
 			event_base_loopbreak(gw->base);
@@ -170,6 +170,7 @@ worker_new(unsigned id, struct shared *shared, struct config *cfg,
 	}
 	gw->id = id;
 	gw->shared = shared;
+	gw->pending.index = id;
 	gw->cfg = config_ref(cfg);
 	gw->notify_fd = notify_fd;
 	gw->cmd_fd[0] = gw->cmd_fd[1] = -1;
@@ -178,15 +179,13 @@ worker_new(unsigned id, struct shared *shared, struct config *cfg,
 		snprintf(err, errsize, "cannot create an event loop");
 		goto fail;
 	}
-	gw->dns = evdns_base_new(gw->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-	if (gw->dns == NULL)	/* no resolv.conf: /etc/hosts still works */
-		gw->dns = evdns_base_new(gw->base,
-		    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	gw->resolver = resolver_new(gw->base, cfg, err, errsize);
+	if (gw->resolver == NULL)
+		goto fail;
 	gw->scratch_size = RELAY_SCRATCH_SIZE;
 	gw->scratch = malloc(gw->scratch_size);
 	gw->acceptors = calloc(nlisteners + 1, sizeof(*gw->acceptors));
-	if (gw->dns == NULL || gw->scratch == NULL || gw->acceptors == NULL) {
+	if (gw->scratch == NULL || gw->acceptors == NULL) {
 		snprintf(err, errsize, "out of memory");
 		goto fail;
 	}
@@ -307,8 +306,8 @@ worker_free(struct gateway *gw)
 	for (int i = 0; i < 2; i++)
 		if (gw->cmd_fd[i] >= 0)
 			close(gw->cmd_fd[i]);
-	if (gw->dns != NULL)
-		evdns_base_free(gw->dns, 0);
+	/* After the sessions (their waits) and before the event base. */
+	resolver_free(gw->resolver);
 	if (gw->base != NULL)
 		event_base_free(gw->base);
 	free(gw->scratch);

@@ -1,6 +1,7 @@
 /* fuzz_config.c -- libFuzzer target: config_load_string() on any text, with a real routes_dir and web_root beside it */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -105,6 +106,14 @@ check_config(const struct config *cfg)
 		FUZZ_CHECK(r->path[0] == '/');
 		/* Paths are unique, so each route is found by its own. */
 		FUZZ_CHECK(route_find(cfg, r->path, strlen(r->path)) == r);
+		/* A backend is something to connect to: none of the forms
+		 * only listen understands. */
+		FUZZ_CHECK(strchr(r->backend_host, '*') == NULL);
+		FUZZ_CHECK(strchr(r->backend_host, '%') == NULL ||
+		    r->backend[0] == '[');
+		FUZZ_CHECK(atoi(r->backend_port) > 0);
+		for (size_t j = 0; j < i; j++)
+			FUZZ_CHECK(strcmp(cfg->routes[j].name, r->name) != 0);
 		FUZZ_CHECK(r->limits.max_buffer >= 4096);
 		FUZZ_CHECK(r->limits.close_timeout > 0);
 		for (size_t j = 0; j < r->norigins; j++) {

@@ -106,7 +106,10 @@ same_result(const struct result *a, size_t alen, const struct result *b,
 	    x->connection_upgrade == y->connection_upgrade &&
 	    x->offers_binary == y->offers_binary &&
 	    x->offers_protocols == y->offers_protocols &&
-	    x->upgrade_attempt == y->upgrade_attempt);
+	    x->upgrade_attempt == y->upgrade_attempt &&
+	    x->has_content_length == y->has_content_length &&
+	    x->content_length == y->content_length &&
+	    x->has_transfer_encoding == y->has_transfer_encoding);
 }
 
 /* A view must lie inside the request's bytes. */
@@ -188,6 +191,9 @@ check_complete(const struct result *res, size_t len,
 	inside(req->forwarded_for, res->base, used);
 	FUZZ_CHECK(!req->has_host || req->host.p != NULL);
 	FUZZ_CHECK(!req->offers_binary || req->offers_protocols);
+	/* RFC 9112 6.3: never both framings at once. */
+	FUZZ_CHECK(!(req->has_content_length && req->has_transfer_encoding));
+	FUZZ_CHECK(req->has_content_length || req->content_length == 0);
 
 	if (handshake_check_upgrade(req, &status, &why) != 0) {
 		FUZZ_CHECK(status == 400 || status == 426);
@@ -198,6 +204,8 @@ check_complete(const struct result *res, size_t len,
 	FUZZ_CHECK(req->has_host && req->has_key && req->has_version);
 	FUZZ_CHECK(req->upgrade_websocket && req->connection_upgrade);
 	FUZZ_CHECK(req->key.n == 24 && req->http_minor >= 1);
+	/* No body on an upgrade: after the 101 come frames. */
+	FUZZ_CHECK(!req->has_transfer_encoding && req->content_length == 0);
 
 	/* RFC 6455 4.2.2: base64(SHA-1(key + GUID)), done here by hand. */
 	{

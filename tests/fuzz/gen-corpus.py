@@ -407,6 +407,227 @@ def origins():
         write("origin", name, text.encode())
 
 
+# ---- PROXY protocol ------------------------------------------------------------
+
+PP2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+
+
+def crc32c(data):
+    crc = 0xffffffff
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82f63b78 if crc & 1 else crc >> 1
+    return crc ^ 0xffffffff
+
+
+def tlv(t, value):
+    return bytes([t]) + struct.pack(">H", len(value)) + value
+
+
+def pp2(ver_cmd, fam, body, crc_at=None):
+    """A v2 header; crc_at: offset in body of a CRC32C value to fill in."""
+    h = PP2_SIG + bytes([ver_cmd, fam]) + struct.pack(">H", len(body)) + body
+    if crc_at is not None:
+        c = struct.pack(">I", crc32c(h))
+        h = h[:16 + crc_at] + c + h[16 + crc_at + 4:]
+    return h
+
+
+def proxy_headers():
+    # HAProxy 2.6.12's own output (see tests/unit/test_proxy_proto.c).
+    golden = {
+        "haproxy-v1-ipv4": "50524f58592054435034203230332e302e3131332e3720"
+        "3139382e35312e3130302e39203430303030203434330d0a",
+        "haproxy-v1-mixed": "50524f58592054435036203a3a666666663a3230332e30"
+        "2e3131332e3720323030313a6462383a313a3a3920363535333520300d0a",
+        "haproxy-v1-unix": "50524f585920554e4b4e4f574e0d0a",
+        "haproxy-v2-ipv4": "0d0a0d0a000d0a515549540a2111000ccb007107c63364"
+        "099c4001bb",
+        "haproxy-v2-ipv6": "0d0a0d0a000d0a515549540a2121002420010db800000000"
+        "000000000000000720010db80001000000000000000000099c4001bb",
+        "haproxy-v2crc-ipv4": "0d0a0d0a000d0a515549540a21110013cb007107c633"
+        "64099c4001bb030004cd824643",
+        "haproxy-v2crc-unix": "0d0a0d0a000d0a515549540a20000007030004a9b87e"
+        "8f",
+    }
+    for name, hexdata in golden.items():
+        write("proxy_proto", name, bytes.fromhex(hexdata))
+    inet = bytes([192, 0, 2, 1, 198, 51, 100, 2, 0x04, 0xd2, 0x01, 0xbb])
+    inet6 = bytes(15) + b"\x01" + bytes(15) + b"\x02" + b"\xff\xff\x00\x01"
+    unix = b"/run/a.sock".ljust(108, b"\0") + b"/run/b.sock".ljust(108, b"\0")
+    tlvs = (tlv(1, b"h2") + tlv(2, b"ws.example.com") + tlv(5, b"id-42") +
+            tlv(4, b"") + tlv(0x30, b"ns") + tlv(0xe0, b"\xff") +
+            tlv(0x20, b"\x07\x00\x00\x00\x00" + tlv(0x21, b"TLSv1.3") +
+                tlv(0x22, b"client") + tlv(0x23, b"TLS_AES_128_GCM_SHA256")))
+    crc = tlv(3, bytes(4))
+    seeds = {
+        "v1-spec-example": b"PROXY TCP4 192.168.0.1 192.168.0.11 56324 443"
+        b"\r\nGET / HTTP/1.1\r\nHost: 192.168.0.11\r\n\r\n",
+        "v1-tcp6-max": b"PROXY TCP6 " + b"ffff:" * 7 + b"ffff " + b"ffff:" * 7 +
+        b"ffff 65535 65535\r\n",
+        "v1-unknown-max": b"PROXY UNKNOWN " + b"x" * 91 + b"\r\n",
+        "v1-too-long": b"PROXY UNKNOWN " + b"x" * 92 + b"\r\n",
+        "v1-lf-only": b"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n",
+        "v1-leading-zero": b"PROXY TCP4 1.2.3.04 5.6.7.8 1 2\r\n",
+        "v2-inet-dgram": pp2(0x21, 0x12, inet),
+        "v2-inet6": pp2(0x21, 0x21, inet6) + b"payload",
+        "v2-unix": pp2(0x21, 0x31, unix),
+        "v2-unspec": pp2(0x21, 0x00, b""),
+        "v2-local-with-addresses": pp2(0x20, 0x11, inet),
+        "v2-tlvs": pp2(0x21, 0x11, inet + tlvs),
+        "v2-tlvs-crc": pp2(0x21, 0x11, inet + tlvs + crc,
+                           crc_at=len(inet + tlvs) + 3),
+        "v2-crc-bad": pp2(0x21, 0x11, inet + crc),
+        "v2-tlv-overrun": pp2(0x21, 0x11, inet + b"\x02\x00\x09abc"),
+        "v2-too-long": PP2_SIG + b"\x21\x11\x10\x00" + inet,
+        "v2-max": pp2(0x21, 0x11, inet + tlv(4, bytes(4096 - 16 - 12 - 3))),
+        "not-proxy": b"GET / HTTP/1.1\r\n\r\n",
+    }
+    for name, data in seeds.items():
+        write("proxy_proto", name, data)
+
+
+# ---- Forwarded / X-Forwarded-For ---------------------------------------------
+
+def forwarded():
+    trusted = "10.0.0.0/8, 2001:db8:ffff::/48\n"
+    seeds = {
+        "rfc7239-examples": "for=\"_gazonk\"\n"
+        "For=\"[2001:db8:cafe::17]:4711\"\n"
+        "for=192.0.2.60;proto=http;by=203.0.113.43\n"
+        "for=192.0.2.43, for=198.51.100.17",
+        "walk-trusted": "for=198.51.100.1, for=192.0.2.43, for=10.0.0.2, "
+        "for=\"[2001:db8:ffff::1]\"",
+        "all-trusted": "for=10.0.0.5, for=10.0.0.6",
+        "hidden-after-proxy": "for=unknown, for=10.0.0.2;proto=https",
+        "quoted": "host=\"a,b;c\";for=\"\\192.0.2.1:00080\"",
+        "instances": "for=\"broken\nfor=192.0.2.9",
+        "xff": "203.0.113.5, 10.0.0.2\n[2001:db8::1]:443, ::ffff:10.0.0.3",
+        "xff-junk-left": "<script>, 203.0.113.5, 10.1.2.3",
+        "bad-range": "10.0.0.1/8\nfor=192.0.2.1",
+        "mapped-range": "::ffff:10.0.0.0/104 ::/0 0.0.0.0/0\n"
+        "for=\"[::ffff:10.0.0.2]\", for=192.0.2.1",
+    }
+    for name, text in seeds.items():
+        if not text.startswith(("10.0.0.1/8", "::ffff")):
+            text = trusted + text
+        write("forwarded", name, text.encode())
+# ---- /etc/hosts -------------------------------------------------------------
+
+def hosts():
+    debian = ("127.0.0.1\tlocalhost\n127.0.1.1\tbox.example.org\tbox\n\n"
+              "# The following lines are desirable for IPv6 capable hosts\n"
+              "::1     localhost ip6-localhost ip6-loopback\n"
+              "ff02::1 ip6-allnodes\nff02::2 ip6-allrouters\n")
+    seeds = {
+        "debian-localhost": "localhost\n" + debian,
+        "debian-alias": "BOX\n" + debian,
+        "comments-crlf": "a\n  10.0.0.1 a # b\r\n10.0.0.2 b#a\n\t10.0.0.3 a",
+        "bad-addresses": "x\nfe80::1%eth0 x\n300.1.1.1 x\nx x\n10.0.0.9 x",
+        "no-newline": "h\n::ffff:1.2.3.4 h",
+    }
+    for name, text in seeds.items():
+        write("hosts", name, text.encode())
+# ---- token files and token extraction ------------------------------------------
+
+def tokenfiles():
+    # fuzz_tokenfile.c: one parameter byte (split points), then the file;
+    # the same bytes also act as a request target, Cookie and Host.
+    seeds = {
+        "websockify": "# noVNC consoles\n\nvm1: 10.0.0.5:5900\n"
+        "   vm2:   vm2.lab.example:5901   \n\t# indented\n"
+        "vm3:\t[::1]:5902\nvm4: ::1:5903\na:b: host-x:1\n"
+        "sock: unix_socket:/run/vnc/vm5.sock\ntwo words: h:2\n"
+        "crlf: h:4\r\nlast: h:5",
+        "duplicates": "vm1: h:1\nvm2: h:2\nvm1: other:3\nvm1: last:4\n",
+        "bom-crlf": "\ufeffvm1: h:1\r\nvm2: [fe80::1%eth0]:22\r\n",
+        "errors": "vm1: h:1\nt: h: 1\nvm3: h:3\n",
+        "bad-targets": "a: h\nb: h:0\nc: unix_socket:rel\n"
+        "d: unix_socket:/a/../b\ne: [::1]5900\n",
+        "query": "/websockify?a=1&token=vm%31&token=vm2#frag",
+        "query-plus": "/?tok%65n=a+b%20c%0A&x",
+        "cookie": "novnc=1; token=\"vm1\"; token=vm2",
+        "host": "vm1.example.com:8080",
+        "host-v6": "[::1]:8080",
+        "content": "  10.0.0.5:5900\n",
+    }
+    for name, text in seeds.items():
+        write("tokenfile", name, b"\x00" + text.encode())
+
+
+# ---- JWTs ----------------------------------------------------------------------
+
+JWT_KEY = bytes(range(1, 33))  # fuzz_jwt.c key_text, decoded
+
+
+def b64u(b):
+    import base64
+    return base64.urlsafe_b64encode(b).rstrip(b"=")
+
+
+def hs256(header, claims, key=JWT_KEY):
+    import hashlib
+    import hmac
+    si = b64u(header.encode()) + b"." + b64u(claims.encode())
+    return si + b"." + b64u(hmac.new(key, si, hashlib.sha256).digest())
+
+
+def jwts():
+    # fuzz_jwt.c: one mode byte (0 token, 1 claims, 2 header, 3 base64).
+    rfc_claims = (b"eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6"
+                  b"Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ")
+    tokens = {
+        "rfc7515-a1": b"eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9." + rfc_claims +
+        b".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+        "rfc7515-a3": b"eyJhbGciOiJFUzI1NiJ9." + rfc_claims +
+        b".DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSA"
+        b"pmWQxfKTUJqPP3-Kg6NU1Q",
+        "hs256-host-port": hs256('{"alg":"HS256","typ":"JWT"}',
+                                 '{"host":"10.0.0.5","port":5900,'
+                                 '"exp":1800000000,"nbf":1600000000,'
+                                 '"iat":1600000000,"aud":"wsgate",'
+                                 '"iss":"portal"}'),
+        "hs256-port-string": hs256('{"alg":"HS256"}',
+                                   '{"host":"[::1]","port":"5901",'
+                                   '"aud":["a","wsgate"],"exp":1.8e9}'),
+        "hs256-unix": hs256('{"alg":"HS256","kid":"k1"}',
+                            '{"unix_socket":"/run/vnc/vm1.sock",'
+                            '"origin":"https://portal.example"}'),
+        "hs256-websockify-unix": hs256('{"alg":"HS256"}',
+                                       '{"host":"unix_socket",'
+                                       '"port":"/run/a.sock"}'),
+        "hs256-expired": hs256('{"alg":"HS256"}',
+                               '{"host":"h","port":1,"exp":1000}'),
+        "alg-none": b64u(b'{"alg":"none"}') + b"." +
+        b64u(b'{"host":"evil","port":22}') + b".",
+        "jwe": b"eyJhbGciOiJkaXIiLCJlbmMiOiJBMTI4R0NNIn0..aXY.Y3Q.dGFn",
+    }
+    for name, tok in tokens.items():
+        write("jwt", name, b"\x00" + tok)
+    claims = {
+        "claims-escapes": '{"sub":"a\\u00e9\\ud83d\\ude00\\n\\"","host":'
+        '"vm1","port":5900}',
+        "claims-nested": '{"x":[1,{"y":[true,false,null,{"z":-0.5e-3}]}],'
+        '"exp":17E8}',
+        "claims-types": '{"exp":"1","port":true,"aud":[1]}',
+        "claims-dup": '{"exp":1,"ex\\u0070":2}',
+    }
+    for name, text in claims.items():
+        write("jwt", name, b"\x01" + text.encode())
+    headers = {
+        "header-crit": '{"alg":"HS256","crit":["exp"]}',
+        "header-keys": '{"alg":"RS256","jku":"http://x","jwk":{"k":"x"},'
+        '"x5c":["c"],"kid":"1","typ":"JWT","cty":"text"}',
+        "header-nested": '{"alg":"HS256","cty":"JWT"}',
+    }
+    for name, text in headers.items():
+        write("jwt", name, b"\x02" + text.encode())
+    write("jwt", "base64-canonical", b"\x03Zm9vYmFy-_8")
+    write("jwt", "secret-file", b"\x03AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0e"
+          b"HyA=\n")
+
+
 # ---- probe ------------------------------------------------------------------
 
 def probes():
@@ -429,6 +650,11 @@ def main():
     utf8()
     configs()
     origins()
+    proxy_headers()
+    forwarded()
+    hosts()
+    tokenfiles()
+    jwts()
     probes()
     return 0
 

@@ -44,6 +44,7 @@ import base64
 import hashlib
 import os
 import re
+import resource
 import select
 import shutil
 import signal
@@ -164,7 +165,7 @@ class Gateway:
     LISTENING = re.compile(r"listening on (.*)$")
 
     def __init__(self, binary=None, config_text="", extra_files=None,
-                 args=(), env=None, wait_ready=True):
+                 args=(), env=None, wait_ready=True, nofile=None):
         self.binary = os.path.abspath(binary or BINARY)
         self.dir = tempfile.mkdtemp(prefix="wsgate-it-")
         self.config_path = os.path.join(self.dir, "wsgate.ini")
@@ -174,6 +175,9 @@ class Gateway:
         self.args = list(args)
         self.env = env
         self.wait_ready = wait_ready
+        # An open file limit (soft and hard) for the gateway: what its
+        # automatic limits are derived from.
+        self.nofile = nofile
         self.lines = []
         self.raw_lines = []         # the same, as bytes (newline kept)
         self.proc = None
@@ -204,10 +208,14 @@ class Gateway:
         cmd = (wrapper_prefix(self.dir) + [self.binary, "-c",
                                            self.config_path, "-v"] +
                self.args)
+        def limit_fds(n=self.nofile):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, env=self.env,
-                                     cwd=self.dir)
+                                     cwd=self.dir,
+                                     preexec_fn=limit_fds if self.nofile
+                                     else None)
         self._reader = threading.Thread(target=self._read_stderr,
                                         daemon=True)
         self._reader.start()

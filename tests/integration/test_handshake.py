@@ -128,6 +128,32 @@ class Statuses(h.GatewayTestCase):
         c = self.raw(self.gw)
         c.handshake("/open", headers=few)
 
+    def test_upgrade_with_body_400(self):
+        # After a 101 every byte is a frame: a proxy in front that reads
+        # the body as HTTP would disagree on where the frames start.
+        body = "an upgrade request must not have a body"
+        self.expect(h.upgrade_request(
+            "/open", headers=[("Content-Length", "5")]) + b"hello", 400,
+            body)
+        self.expect(h.upgrade_request(
+            "/open", headers=[("Transfer-Encoding", "chunked")]) +
+            b"5\r\nhello\r\n0\r\n\r\n", 400, body)
+        self.expect(h.upgrade_request(
+            "/open", headers=[("Content-Length", "5, 5")]) + b"hello", 400,
+            "invalid Content-Length")
+        self.expect(h.upgrade_request(
+            "/open", headers=[("Transfer-Encoding", "chunked"),
+                              ("Content-Length", "0")]), 400,
+            "both Transfer-Encoding and Content-Length")
+        self.assertEqual(self.echo.conns, [])
+
+    def test_upgrade_with_empty_body_101(self):
+        # RFC 9110 8.6: Content-Length: 0 declares no body.
+        c = self.raw(self.gw)
+        c.handshake("/open", headers=[("Content-Length", "0")])
+        c.send_frame(OP_BINARY, b"x")
+        self.assertEqual(c.recv_data(1)[0], b"x")
+
     def test_post_405(self):
         r = self.expect(h.upgrade_request("/open", method="POST"), 405)
         self.assertEqual(r.header("allow"), "GET")

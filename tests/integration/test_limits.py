@@ -254,17 +254,22 @@ class Sessions(h.GatewayTestCase):
         self.still_echoes(b1)
 
     def test_default_max_connections_from_open_file_limit(self):
-        """max_connections = 0: two descriptors per session and 64 to
-        spare, from the open file limit (raised to its hard limit)."""
+        """max_connections = max_handshakes = 0: 64 descriptors to
+        spare, a quarter of the rest (at most 1024) for connections not
+        yet upgraded, and two per session from what is left, from the
+        open file limit (raised to its hard limit)."""
         if h.VALGRIND:
             self.skipTest("valgrind keeps some descriptors for itself")
         echo = self.backend(h.EchoBackend)
         gw = self.gateway({"a": {"path": "/a", "backend": echo.addr}})
-        n = int(gw.wait_log(r"ready \(.*max_connections (\d+)\)").group(1))
+        m = gw.wait_log(r"ready \(.*max_connections (\d+), "
+                        r"max_handshakes (\d+)\)")
         with open("/proc/%d/limits" % gw.pid) as f:
             soft = next(int(ln.split()[3]) for ln in f
                         if ln.startswith("Max open files"))
-        self.assertEqual(n, (soft - 64) // 2)
+        hs = min(1024, (soft - 64) // 4)
+        self.assertEqual(int(m.group(2)), hs)
+        self.assertEqual(int(m.group(1)), (soft - 64 - hs) // 2)
 
     def test_route_max_connections_503(self):
         echo = self.backend(h.EchoBackend)
@@ -278,6 +283,66 @@ class Sessions(h.GatewayTestCase):
         for c in others:
             self.still_echoes(c)
         self.refused_503(gw, "/a", "route max_connections reached")
+
+    def closed(self, gw, c, route):
+        """Close a session from the client and wait for its close line."""
+        mark = gw.mark()
+        c.send_frame(OP_CLOSE, h.close_payload(1000))
+        c.recv_close()
+        c.expect_eof()
+        gw.wait_log(r"close client=.*route=%s .*code=1000" % route,
+                    start=mark)
+
+    def test_route_max_connections_holds_across_reloads(self):
+        """A route's count is kept by route name, not in the struct a
+        reload rebuilds: with max_connections = 2 and two sessions open,
+        a third is refused before and after each of two reloads, and a
+        session that ends lets exactly one more in."""
+        echo = self.backend(h.EchoBackend)
+        routes = {"a": {"path": "/a", "backend": echo.addr,
+                        "max_connections": "2"}}
+        gw = self.gateway(routes)
+        a1 = self.open(gw, "/a")
+        a2 = self.open(gw, "/a")
+        self.refused_503(gw, "/a", "route max_connections reached")
+        for i in range(2):
+            routes["x%d" % i] = {"path": "/x%d" % i, "backend": echo.addr}
+            self.assertIn("reloaded", gw.reload(h.config(routes)).group(0))
+            self.refused_503(gw, "/a", "route max_connections reached")
+        self.closed(gw, a1, "a")
+        a3 = self.open(gw, "/a")
+        self.refused_503(gw, "/a", "route max_connections reached")
+        self.still_echoes(a2)
+        self.still_echoes(a3)
+        self.assertEqual(len(echo.conns), 3)
+
+    def test_route_renamed_or_removed_across_reloads(self):
+        """Counts go by name.  A route renamed (same path, new name)
+        starts a new count, while the old name's sessions go on counting
+        under the old name; a route removed keeps its sessions, and they
+        still count when a route of that name comes back."""
+        echo = self.backend(h.EchoBackend)
+        gw = self.gateway({"a": {"path": "/p", "backend": echo.addr,
+                                 "max_connections": "1"}})
+        a1 = self.open(gw, "/p")
+        self.refused_503(gw, "/p", "route max_connections reached")
+        # Renamed: b is a new count.
+        gw.reload(h.config({"b": {"path": "/p", "backend": echo.addr,
+                                  "max_connections": "1"}}))
+        b1 = self.open(gw, "/p")
+        self.refused_503(gw, "/p", "route max_connections reached")
+        # a comes back and b goes: a1 still holds a's only slot.
+        gw.reload(h.config({"a": {"path": "/p", "backend": echo.addr,
+                                  "max_connections": "1"}}))
+        self.refused_503(gw, "/p", "route max_connections reached")
+        self.still_echoes(a1)
+        self.still_echoes(b1)       # b's session outlives its route
+        self.closed(gw, a1, "a")
+        a2 = self.open(gw, "/p")
+        self.refused_503(gw, "/p", "route max_connections reached")
+        self.closed(gw, b1, "b")    # b's slot was never a's
+        self.refused_503(gw, "/p", "route max_connections reached")
+        self.still_echoes(a2)
 
 
 class StreamUntilEof(h.Backend):

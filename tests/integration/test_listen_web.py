@@ -91,6 +91,19 @@ class WebRoot(h.GatewayTestCase):
         self.assertEqual(r.status, 301)
         self.assertEqual(r.header("location"), "/sub/")
 
+    def test_directory_redirect_is_never_protocol_relative(self):
+        # "Location: //sub/" would send the browser to host "sub".
+        for path, want in (("//sub", "/sub/"), ("///sub", "/sub/"),
+                           ("http://x//sub", "/sub/"),
+                           ("//sub//", None)):
+            with self.subTest(path=path):
+                r, _ = self.get(path)
+                if want is None:        # a directory with a final '/'
+                    self.assertEqual(r.status, 404)
+                    continue
+                self.assertEqual(r.status, 301)
+                self.assertEqual(r.header("location"), want)
+
     def test_not_found_and_escapes(self):
         for path in ("/missing.html", "/../secret.txt",
                      "/sub/../../secret.txt",

@@ -19,6 +19,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -941,6 +942,78 @@ class LargeTransfers(unittest.TestCase):
                     plain=True)) as gw:
             self.big_echo(gw.ports[1])
             self.big_echo(gw.ports[0], plain=True)
+
+
+class TLSFarewell:
+    """A TLS service for one connection: reads until the gateway's end of
+    stream (close_notify), then answers "bye N" (N: bytes read) and
+    closes.  .errors: what went wrong (an EOF without close_notify
+    too)."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(4)
+        self.lsock.settimeout(H.timeout(10))
+        self.addr = "127.0.0.1:%d" % self.lsock.getsockname()[1]
+        self.nread = 0
+        self.errors = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        try:
+            sock, _ = self.lsock.accept()
+            sock.settimeout(H.timeout(10))
+            with self.ctx.wrap_socket(sock, server_side=True) as tls:
+                while True:
+                    b = tls.recv(65536)
+                    if not b:
+                        break
+                    self.nread += len(b)
+                tls.sendall(b"bye %d" % self.nread)
+        except (ssl.SSLError, OSError) as e:
+            self.errors.append(repr(e))
+        finally:
+            self.lsock.close()
+            self.done.set()
+
+
+class Shutdown(unittest.TestCase):
+    """A shutdown close (test_signals.ShutdownLosesNothing) with TLS on
+    both sides: the client's TLS side is no longer read, the backend's
+    write side is shut with close_notify, and the backend's answer still
+    reaches the wss client before the 1001."""
+
+    def test_sigint_wss_client_tls_backend(self):
+        be = TLSFarewell(pki.server_ctx(pki.backend))
+        cfg = tls_gateway({"r": {"path": "/r", "backend": be.addr,
+                                 "backend_tls": "yes",
+                                 "backend_tls_ca": pki.ca,
+                                 "backend_tls_name": "backend.test"}},
+                          {"drain_timeout": "30"}, plain=False)
+        with H.Gateway(None, cfg) as gw:
+            c = H.RawClient(gw.port)
+            c.sock = pki.client_ctx().wrap_socket(
+                c.sock, server_hostname="localhost")
+            c.handshake("/r")
+            c.send_frame(H.OP_BINARY, b"x" * 100000)
+            H.wait_until(lambda: be.nread == 100000, 5,
+                         "100000 bytes at the backend")
+            mark = gw.mark()
+            gw.send_signal(signal.SIGINT)
+            got, others = c.recv_data(100, limit=5)
+            self.assertEqual(got, b"bye 100000")
+            self.assertEqual([f.close_code for f in others], [1001])
+            c.send_frame(H.OP_CLOSE, H.close_payload(1001))
+            c.expect_eof()
+            self.assertEqual(gw.wait_exit(5), 0)
+            gw.wait_log(r"close .*route=r up=100000 down=10 .*code=1001 "
+                        r"by=gateway", start=mark)
+        self.assertTrue(be.done.wait(H.timeout(5)))
+        self.assertEqual(be.errors, [])
 
 
 class Config(unittest.TestCase):

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "file.h"
 #include "testlib.h"
 
 /*
@@ -256,6 +257,8 @@ test_valid_full_values(void)
 	CHECK_INT(cfg->max_request_bytes, 4096);
 	CHECK_INT(cfg->max_headers, 32);
 	CHECK_INT(cfg->max_connections, 100);
+	CHECK_INT(cfg->max_handshakes, 200);
+	CHECK_INT(cfg->max_handshakes_per_client, 8);
 	check_limits(&cfg->limits, 1 << 20, 64 << 10, 0.25, 60, 1);
 
 	CHECK_INT(cfg->nroutes, 3);
@@ -282,7 +285,7 @@ test_valid_full_values(void)
 	CHECK(!r->origin_any);
 	CHECK(r->allow_missing_origin);
 	CHECK_INT(r->max_connections, 0);
-	CHECK_INT(r->where.line, 17);
+	CHECK_INT(r->where.line, 19);
 	/* Every limit from [gateway]. */
 	check_limits(&r->limits, 1 << 20, 64 << 10, 0.25, 60, 1);
 
@@ -298,7 +301,7 @@ test_valid_full_values(void)
 	CHECK_INT(r->norigins, 0);
 	CHECK(!r->allow_missing_origin);
 	CHECK_INT(r->max_connections, 2);
-	CHECK_INT(r->where.line, 23);
+	CHECK_INT(r->where.line, 25);
 	/* Overrides merged with what it inherits. */
 	check_limits(&r->limits, 64 << 10, 64 << 10, 0.25, 0, 0.5);
 
@@ -337,6 +340,8 @@ test_defaults(void)
 	CHECK_INT(cfg->max_request_bytes, 8192);
 	CHECK_INT(cfg->max_headers, 64);
 	CHECK_INT(cfg->max_connections, 0);
+	CHECK_INT(cfg->max_handshakes, 0);
+	CHECK_INT(cfg->max_handshakes_per_client, 32);
 	CHECK(cfg->health_path == NULL);
 	check_limits(&cfg->limits, 16 << 20, 256 << 10, 5, 0, 5);
 	check_limits(&cfg->routes[0].limits, 16 << 20, 256 << 10, 5, 0, 5);
@@ -344,6 +349,30 @@ test_defaults(void)
 	CHECK_INT(cfg->routes[0].max_connections, 0);
 	CHECK_STR(cfg->path, "min.ini");
 	config_unref(cfg);
+}
+
+/* An empty name: the main file's directory is ".".  (It was made by
+ * copying "." into a copy of the name: one byte too many.) */
+static void
+test_empty_name(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = config_load_string("",
+	    "[gateway]\nlisten = 127.0.0.1:0\n"
+	    "[route:a]\npath = /a\nbackend = 127.0.0.1:1\norigins = *\n",
+	    &errs);
+
+	CHECK(cfg != NULL);
+	CHECK_INT(errs.n, 0);
+	if (cfg != NULL)
+		CHECK_STR(cfg->path, "");
+	config_unref(cfg);
+	cfg = config_load_string("", "[gateway]\nlisten = 127.0.0.1:0\n"
+	    "tls_cert = no-such.pem\n", &errs);
+	CHECK(cfg == NULL);
+	CHECK(errs.n >= 1 && strcmp(errs.msgs[0], ":3: [gateway] tls_cert: "
+	    "./no-such.pem: No such file or directory") == 0);
+	config_errors_free(&errs);
 }
 
 /* A route may come before [gateway] and still inherit from it. */
@@ -698,7 +727,193 @@ test_routes_dir_unusable(void)
 	}
 }
 
+/* A file of size bytes, sparse: no time spent writing zeros. */
+static void
+tmp_sized(const char *rel, off_t size)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	tmp_path(path, rel);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0 && ftruncate(fd, size) == 0);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void
+tmp_special(const char *rel, const char *link_to, bool fifo)
+{
+	char path[PATH_MAX];
+
+	tmp_path(path, rel);
+	if (fifo)
+		CHECK(mkfifo(path, 0600) == 0);
+	else
+		CHECK(symlink(link_to, path) == 0);
+}
+
+/*
+ * Only regular files are read, of at most FILE_MAX_SIZE bytes: a FIFO
+ * would block (the old code never returned), /dev/zero never ends.  Each
+ * is refused by name without being read; a symbolic link to a regular
+ * file is fine.
+ */
+static void
+test_routes_dir_special_files(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+	char target[PATH_MAX];
+
+	tmp_mkdir("special");
+	tmp_mkdir("special/routes.d");
+	tmp_mkdir("special/routes.d/sub.ini");
+	tmp_write("special/main.ini", main_ini);
+	tmp_write("special/elsewhere", "[route:l]\npath = /l\n"
+	    "backend = 127.0.0.1:1\norigins = *\n");
+	tmp_path(target, "special/elsewhere");
+	tmp_special("special/routes.d/link.ini", target, false);
+	tmp_special("special/routes.d/fifo.ini", NULL, true);
+	tmp_special("special/routes.d/zero.ini", "/dev/zero", false);
+	tmp_special("special/routes.d/dangling.ini", "/nonexistent/x", false);
+	tmp_sized("special/routes.d/big.ini", (off_t)FILE_MAX_SIZE + 1);
+	/* The limit itself is fine: zeros are blank lines to inih. */
+	tmp_sized("special/routes.d/max.ini", (off_t)FILE_MAX_SIZE);
+
+	cfg = load_tmp("special/main.ini", &errs);
+	CHECK(cfg == NULL);
+	CHECK_ERRORS(&errs,
+	    "TMP/special/routes.d/big.ini:0: cannot read: larger than 16 MiB "
+	    "(the limit per configuration file); split the routes over "
+	    "several files in routes_dir\n"
+	    "TMP/special/routes.d/dangling.ini:0: cannot open: No such file "
+	    "or directory\n"
+	    "TMP/special/routes.d/fifo.ini:0: cannot read: a FIFO, not a "
+	    "regular file; routes_dir reads regular .ini files only: remove "
+	    "it or rename it without .ini\n"
+	    "TMP/special/routes.d/sub.ini:0: cannot read: a directory, not a "
+	    "regular file; routes_dir reads regular .ini files only: remove "
+	    "it or rename it without .ini\n"
+	    "TMP/special/routes.d/zero.ini:0: cannot read: a character "
+	    "device, not a regular file; routes_dir reads regular .ini files "
+	    "only: remove it or rename it without .ini\n");
+	config_errors_free(&errs);
+
+	/* The main file itself, and certificate files (read later by
+	 * tls.c, checked now so that -t tells). */
+	tmp_special("special/fifo-main.ini", NULL, true);
+	cfg = load_tmp("special/fifo-main.ini", &errs);
+	CHECK(cfg == NULL);
+	CHECK_ERRORS(&errs, "TMP/special/fifo-main.ini:0: cannot read: a FIFO, "
+	    "not a regular file; the configuration must be a regular file (or "
+	    "a symbolic link to one)\n");
+	config_errors_free(&errs);
+
+	tmp_special("special/cert-fifo.pem", NULL, true);
+	tmp_special("special/key-zero.pem", "/dev/zero", false);
+	tmp_sized("special/ca-big.pem", (off_t)FILE_MAX_SIZE + 1);
+	tmp_write("special/tls.ini", "[gateway]\n"
+	    "listen = 127.0.0.1:1 tls\n"
+	    "tls_cert = cert-fifo.pem\n"
+	    "tls_key = key-zero.pem\n"
+	    "tls_client_ca = ca-big.pem\n"
+	    "tls_verify_client = optional\n"
+	    "[route:a]\npath = /a\nbackend = 127.0.0.1:1\norigins = *\n");
+	cfg = load_tmp("special/tls.ini", &errs);
+	CHECK(cfg == NULL);
+	CHECK_ERRORS(&errs,
+	    "TMP/special/tls.ini:3: [gateway] tls_cert: "
+	    "TMP/special/cert-fifo.pem: a FIFO, not a regular file; give the "
+	    "path of the PEM file itself\n"
+	    "TMP/special/tls.ini:4: [gateway] tls_key: "
+	    "TMP/special/key-zero.pem: a character device, not a regular "
+	    "file; give the path of the PEM file itself\n"
+	    "TMP/special/tls.ini:5: [gateway] tls_client_ca: "
+	    "TMP/special/ca-big.pem: larger than 16 MiB (the limit for files "
+	    "wsgate reads); is it the right file?\n");
+	config_errors_free(&errs);
+}
+
+/* routes_dir may hold CONFIG_MAX_ROUTE_FILES .ini files, no more: the
+ * listing is kept in memory.  Other names do not count. */
+static void
+test_routes_dir_file_count(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+
+	tmp_mkdir("many");
+	tmp_mkdir("many/routes.d");
+	tmp_write("many/main.ini", main_ini);
+	tmp_path(dir, "many/routes.d");
+	for (unsigned i = 0; i < CONFIG_MAX_ROUTE_FILES; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%05u.ini", dir, i);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		if (fd < 0) {
+			CHECK(fd >= 0);
+			return;
+		}
+		close(fd);
+	}
+	tmp_write("many/routes.d/not-a-route-file.txt", "x\n");
+	cfg = load_tmp("many/main.ini", &errs);
+	CHECK(cfg != NULL);
+	CHECK_ERRORS(&errs, "");
+	config_unref(cfg);
+
+	tmp_write("many/routes.d/one-more.ini", "");
+	cfg = load_tmp("many/main.ini", &errs);
+	CHECK(cfg == NULL);
+	CHECK_ERRORS(&errs, "TMP/many/main.ini:3: [gateway] routes_dir: "
+	    "TMP/many/routes.d holds more than 16384 .ini files; put several "
+	    "routes in each file\n");
+	config_errors_free(&errs);
+}
+
 /* web_root: relative to the main file; enough without any route. */
+/* dns_servers: normalised for evdns, in order; the defaults. */
+static void
+test_dns_keys(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = config_load_string("dns.ini",
+	    "[gateway]\nlisten = 127.0.0.1:0\n"
+	    "dns_servers = 10.0.0.53 10.0.0.54:5353, [2001:db8::53]\n"
+	    "dns_servers = ::1 [::2]:54\ndns_timeout = 1.5\n"
+	    "[route:a]\npath = /a\nbackend = b.example:1\norigins = *\n",
+	    &errs);
+
+	CHECK(cfg != NULL);
+	CHECK_INT(errs.n, 0);
+	if (cfg == NULL)
+		return;
+	CHECK_INT(cfg->ndns_servers, 5);
+	if (cfg->ndns_servers == 5) {
+		CHECK_STR(cfg->dns_servers[0], "10.0.0.53:53");
+		CHECK_STR(cfg->dns_servers[1], "10.0.0.54:5353");
+		CHECK_STR(cfg->dns_servers[2], "[2001:db8::53]:53");
+		CHECK_STR(cfg->dns_servers[3], "[::1]:53");
+		CHECK_STR(cfg->dns_servers[4], "[::2]:54");
+	}
+	CHECK(close_to(cfg->dns_timeout, 1.5));
+	config_unref(cfg);
+
+	cfg = config_load_string("dns.ini", "[gateway]\nlisten = 127.0.0.1:0\n"
+	    "[route:a]\npath = /a\nbackend = b.example:1\norigins = *\n",
+	    &errs);
+	CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		CHECK_INT(cfg->ndns_servers, 0);	/* resolv.conf's */
+		CHECK(close_to(cfg->dns_timeout, 4));
+	}
+	config_unref(cfg);
+	config_errors_free(&errs);
+}
+
 static void
 test_web_root(void)
 {
@@ -772,11 +987,13 @@ test_missing_file(void)
 	    "file or directory\n");
 	config_errors_free(&errs);
 
-	/* A directory opens but does not read. */
+	/* A directory is not read at all. */
 	cfg = config_load(tmp_root, &errs);
 	untmp(&errs);
 	CHECK(cfg == NULL);
-	CHECK_ERRORS(&errs, "TMP:0: cannot read: Is a directory\n");
+	CHECK_ERRORS(&errs, "TMP:0: cannot read: a directory, not a regular "
+	    "file; the configuration must be a regular file (or a symbolic "
+	    "link to one)\n");
 	config_errors_free(&errs);
 }
 
@@ -809,12 +1026,17 @@ rm_rf(const char *path)
 int
 main(int argc, char **argv)
 {
-	char tmpl[] = "/tmp/wsgate-unit-config-XXXXXX";
+	char tmpl[] = "/dev/shm/wsgate-unit-config-XXXXXX";
 	int rc;
 
 	if (argc > 1)
 		unit_dir = argv[1];
 	snprintf(golden_dir, sizeof(golden_dir), "%s/config", unit_dir);
+	/* tmpfs if there is one: test_routes_dir_file_count makes 16,384
+	 * files, which takes seconds on a busy disk. */
+	if (access("/dev/shm", W_OK) != 0)
+		memcpy(tmpl, "/tmp/wsgate-unit-config-XXXXXX",
+		    sizeof("/tmp/wsgate-unit-config-XXXXXX"));
 	if (mkdtemp(tmpl) == NULL || realpath(tmpl, tmp_root) == NULL) {
 		perror("mkdtemp");
 		return 1;
@@ -823,6 +1045,7 @@ main(int argc, char **argv)
 	RUN(test_golden_files);
 	RUN(test_valid_full_values);
 	RUN(test_defaults);
+	RUN(test_empty_name);
 	RUN(test_inherit_order);
 	RUN(test_origin_lists);
 	RUN(test_line_length_boundary);
@@ -830,6 +1053,9 @@ main(int argc, char **argv)
 	RUN(test_routes_dir_order);
 	RUN(test_routes_dir_errors);
 	RUN(test_routes_dir_unusable);
+	RUN(test_routes_dir_special_files);
+	RUN(test_routes_dir_file_count);
+	RUN(test_dns_keys);
 	RUN(test_web_root);
 	RUN(test_send_timeout);
 	RUN(test_missing_file);

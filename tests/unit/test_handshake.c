@@ -365,6 +365,90 @@ test_required_headers(void)
 	CHECK_INT(verdict_with(H_VERSION, "sec-websocket-version:  13 "), 101);
 }
 
+/* The 400 an extra header line gets, and why. */
+static void
+check_body_refused(const char *line, const char *want_why, bool in_parse)
+{
+	char buf[1024];
+	struct hs_request req;
+	const char *why = NULL;
+	int status = 0;
+	int n;
+
+	snprintf(buf, sizeof(buf), "GET /ws HTTP/1.1\r\n%s\r\n%s\r\n%s\r\n"
+	    "%s\r\n%s\r\n%s\r\n\r\nhello", base_headers[H_HOST],
+	    base_headers[H_UPGRADE], base_headers[H_CONNECTION],
+	    base_headers[H_VERSION], base_headers[H_KEY], line);
+	n = parse(buf, strlen(buf), &lim, &req, &status, &why);
+	if (in_parse) {
+		CHECK_INT(n, HS_ERROR);
+	} else {
+		/* The headers end before the body: "hello" is not used. */
+		CHECK_INT(n, strlen(buf) - 5);
+		CHECK_INT(handshake_check_upgrade(&req, &status, &why), -1);
+	}
+	CHECK_INT(status, 400);
+	if (why == NULL || strcmp(why, want_why) != 0) {
+		fprintf(stderr, "    \"%s\": why \"%s\", want \"%s\"\n", line,
+		    why != NULL ? why : "(null)", want_why);
+		CHECK(0);
+	}
+}
+
+/*
+ * After a 101 every byte is a frame: a request that declares a body would
+ * be framed one way by wsgate and another by a proxy in front.  RFC 9110
+ * 8.6: Content-Length: 0 is no body.  RFC 9112 6.3: a Content-Length that
+ * is not one number is an error for any request.
+ */
+static void
+test_body(void)
+{
+	static const char nobody[] = "an upgrade request must not have a body";
+	static const char invalid[] = "invalid Content-Length";
+	struct hs_request req;
+
+	CHECK_INT(verdict_with(H_ORIGIN, "Content-Length: 0"), 101);
+	CHECK_INT(verdict_with(H_ORIGIN, "content-length:  000 "), 101);
+	CHECK_INT(verdict("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket"
+	    "\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+	    "Content-Length: 0\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="
+	    "\r\nContent-Length: 0\r\n\r\n"), 101);
+
+	check_body_refused("Content-Length: 5", nobody, false);
+	check_body_refused("Content-Length: 1", nobody, false);
+	check_body_refused("Content-Length: 999999999999999999", nobody,
+	    false);
+	check_body_refused("Transfer-Encoding: chunked", nobody, false);
+	check_body_refused("transfer-encoding: identity", nobody, false);
+	check_body_refused("Transfer-Encoding:", nobody, false);
+
+	check_body_refused("Content-Length: 5, 5", invalid, true);
+	check_body_refused("Content-Length: -1", invalid, true);
+	check_body_refused("Content-Length: +5", invalid, true);
+	check_body_refused("Content-Length: 0x5", invalid, true);
+	check_body_refused("Content-Length: 1 2", invalid, true);
+	check_body_refused("Content-Length:", invalid, true);
+	check_body_refused("Content-Length: 1000000000000000000", invalid,
+	    true);
+	check_body_refused("Content-Length: 0\r\nContent-Length: 5",
+	    "conflicting Content-Length headers", true);
+	check_body_refused("Transfer-Encoding: chunked\r\nContent-Length: 0",
+	    "both Transfer-Encoding and Content-Length", true);
+	check_body_refused("Content-Length: 5\r\nTransfer-Encoding: chunked",
+	    "both Transfer-Encoding and Content-Length", true);
+
+	/* A plain GET may declare one: the answer closes the connection,
+	 * so nothing is framed after it. */
+	CHECK_INT(parse_s("GET /index.html HTTP/1.1\r\nHost: h\r\n"
+	    "Content-Length: 5\r\n\r\nhello", &lim, &req), 56);
+	CHECK(req.has_content_length && req.content_length == 5);
+	CHECK(!req.has_transfer_encoding && !req.upgrade_attempt);
+	CHECK_INT(parse_s("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: "
+	    "chunked\r\n\r\n", &lim, &req), 55);
+	CHECK(req.has_transfer_encoding && !req.has_content_length);
+}
+
 static void
 test_bad_keys(void)
 {
@@ -733,6 +817,7 @@ main(void)
 	RUN(test_targets);
 	RUN(test_methods_and_versions);
 	RUN(test_required_headers);
+	RUN(test_body);
 	RUN(test_bad_keys);
 	RUN(test_header_syntax);
 	RUN(test_limits);

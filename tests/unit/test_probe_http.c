@@ -60,7 +60,7 @@ test_url_bad(void)
 		{ "http://h:70000/", "port must be" },
 		{ "http://::1:80/", "brackets" },
 		{ "http://[::1/", "expected host:port" },
-		{ "http://*:80/", "not *" },
+		{ "http://*:80/", "\"*\" (any address) is for listen" },
 		{ "http://h:1/a b", "blank or a control character" },
 		{ "http://h:1/a\r\nX-Evil: 1", "blank or a control character" },
 		{ "http://h:1/\x80", "blank or a control character" },

@@ -240,8 +240,12 @@ test_config_tls_errors(void)
 		  "unit.ini:3: [gateway] tls_cert: ./nonexistent.pem: No such "
 		  "file" },
 		{ "tls_cert = " UNIT_SRCDIR "\n", "",
-		  "unit.ini:3: [gateway] tls_cert: " UNIT_SRCDIR " is not a "
-		  "regular file" },
+		  "unit.ini:3: [gateway] tls_cert: " UNIT_SRCDIR ": a "
+		  "directory, not a regular file" },
+		{ "tls_cert = /dev/null\n", "",
+		  "unit.ini:3: [gateway] tls_cert: /dev/null: a character "
+		  "device, not a regular file; give the path of the PEM file "
+		  "itself" },
 		{ "tls_min_version = 1.1\n", "",
 		  "unit.ini:3: [gateway] tls_min_version: \"1.1\": expected 1.2 "
 		  "or 1.3" },

@@ -227,92 +227,152 @@ test_uint(void)
 
 struct hp_case {
 	const char *in;
-	bool allow_zero;
+	enum hostport_use use;
 	const char *host;	/* NULL: must fail */
 	const char *port;	/* or, on failure, a substring of *why */
 };
 
+#define BE HOSTPORT_BACKEND
+#define LI HOSTPORT_LISTEN
+
 static void
 check_hostport(const struct hp_case *c)
 {
-	char host[64], port[8];
+	char host[300], port[8];
 	const char *why = "unset";
 	int rc;
 
 	strcpy(host, "untouched");
-	rc = value_hostport(c->in, c->allow_zero, host, sizeof(host), port,
+	rc = value_hostport(c->in, c->use, host, sizeof(host), port,
 	    sizeof(port), &why);
 	if (c->host != NULL) {
 		if (rc != 0 || strcmp(host, c->host) != 0 ||
 		    strcmp(port, c->port) != 0 || why != NULL) {
-			fprintf(stderr, "    \"%s\": rc %d host \"%s\" why %s\n",
-			    c->in, rc, host, why ? why : "(null)");
+			fprintf(stderr, "    \"%s\" (%s): rc %d host \"%s\" "
+			    "why %s\n", c->in, c->use == LI ? "listen" :
+			    "backend", rc, host, why ? why : "(null)");
 			CHECK(0);
 		}
 		return;
 	}
 	if (rc != -1 || why == NULL || strstr(why, c->port) == NULL) {
-		fprintf(stderr, "    \"%s\": rc %d why \"%s\", want \"%s\"\n",
-		    c->in, rc, why ? why : "(null)", c->port);
+		fprintf(stderr, "    \"%s\" (%s): rc %d why \"%s\", want "
+		    "\"%s\"\n", c->in, c->use == LI ? "listen" : "backend",
+		    rc, why ? why : "(null)", c->port);
 		CHECK(0);
 	}
 }
+
+/* A DNS label of the longest kind: 63 characters. */
+#define A63 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 static void
 test_hostport(void)
 {
 	static const struct hp_case cases[] = {
-		{ "127.0.0.1:8080", false, "127.0.0.1", "8080" },
-		{ "localhost:1", false, "localhost", "1" },
-		{ "example.com:65535", false, "example.com", "65535" },
-		{ "my-host_1.example:80", false, "my-host_1.example", "80" },
-		{ "*:80", false, "*", "80" },
-		{ "0.0.0.0:8080", false, "0.0.0.0", "8080" },
-		{ "[::1]:443", false, "::1", "443" },
-		{ "[::]:8080", false, "::", "8080" },
-		{ "[2001:db8::1]:5900", false, "2001:db8::1", "5900" },
-		{ "[fe80::1%eth0]:80", false, "fe80::1%eth0", "80" },
-		{ "[::ffff:127.0.0.1]:80", false, "::ffff:127.0.0.1", "80" },
-		{ "127.0.0.1:0", true, "127.0.0.1", "0" },
-		{ "[::1]:0", true, "::1", "0" },
+		{ "127.0.0.1:8080", BE, "127.0.0.1", "8080" },
+		{ "localhost:1", BE, "localhost", "1" },
+		{ "example.com:65535", BE, "example.com", "65535" },
+		{ "example.com.:80", BE, "example.com.", "80" },
+		{ "my-host_1.example:80", BE, "my-host_1.example", "80" },
+		{ "0.0.0.0:8080", BE, "0.0.0.0", "8080" },
+		{ "[::1]:443", BE, "::1", "443" },
+		{ "[::]:8080", BE, "::", "8080" },
+		{ "[2001:db8::1]:5900", BE, "2001:db8::1", "5900" },
+		{ "[fe80::1%eth0]:80", BE, "fe80::1%eth0", "80" },
+		{ "[fe80::1%2]:80", BE, "fe80::1%2", "80" },
+		{ "[::ffff:127.0.0.1]:80", BE, "::ffff:127.0.0.1", "80" },
+		{ "1a.example:80", BE, "1a.example", "80" },
+		{ "127.0.0.1:0", LI, "127.0.0.1", "0" },
+		{ "[::1]:0", LI, "::1", "0" },
+		/* Forms only a listener understands. */
+		{ "*:80", LI, "*", "80" },
+		{ "[fe80::1%eth0]:80", LI, "fe80::1%eth0", "80" },
+		{ "*:80", BE, NULL, "is for listen" },
+		{ "%:80", BE, NULL, "in brackets" },
+		{ "127.0.0.1%lo:80", BE, NULL, "in brackets" },
+		{ "a*b:80", BE, NULL, "is for listen" },
+		{ "[*]:80", BE, NULL, "not an IPv6 address" },
+		{ "[example.com]:80", BE, NULL, "not an IPv6 address" },
+		{ "[127.0.0.1]:80", BE, NULL, "not an IPv6 address" },
+		{ "[fe80::1%]:80", BE, NULL, "interface name" },
+		{ "[fe80::1%eth0%1]:80", BE, NULL, "interface name" },
+		{ "[fe80::1%abcdefghijklmnop]:80", BE, NULL, "interface name" },
+		{ "[%eth0]:80", BE, NULL, "not an IPv6 address" },
+		/* All digits and dots: an address, never a name. */
+		{ "127.1:80", BE, NULL, "not an IPv4 address" },
+		{ "256.0.0.1:80", BE, NULL, "not an IPv4 address" },
+		{ "1.2.3.4.:80", BE, NULL, "not an IPv4 address" },
+		{ "5900:80", BE, NULL, "not an IPv4 address" },
+		{ ".:80", BE, NULL, "not an IPv4 address" },
+		{ "a..b:80", BE, NULL, "empty label" },
+		{ ".a:80", BE, NULL, "empty label" },
+		{ "a.:80", BE, "a.", "80" },
+		{ "a..:80", BE, NULL, "empty label" },
+		{ A63 ".example:80", BE, A63 ".example", "80" },
+		{ A63 "a.example:80", BE, NULL, "at most 63" },
 
-		{ "127.0.0.1:0", false, NULL, "from 1 to 65535" },
-		{ "[::1]:0", false, NULL, "from 1 to 65535" },
-		{ "127.0.0.1:65536", false, NULL, "from 1 to 65535" },
-		{ "127.0.0.1:65536", true, NULL, "from 0 to 65535" },
-		{ "127.0.0.1:99999999999999999999", false, NULL, "65535" },
-		{ "127.0.0.1:", false, NULL, "65535" },
-		{ "127.0.0.1:-1", false, NULL, "65535" },
-		{ "127.0.0.1:+80", false, NULL, "65535" },
-		{ "127.0.0.1:80x", false, NULL, "65535" },
-		{ "127.0.0.1: 80", false, NULL, "65535" },
-		{ "127.0.0.1:http", false, NULL, "65535" },
-		{ "[::1]:", false, NULL, "65535" },
-		{ "[::1]:80]", false, NULL, "65535" },
-		{ "", false, NULL, "host:port" },
-		{ "localhost", false, NULL, "host:port" },
-		{ "127.0.0.1", false, NULL, "host:port" },
-		{ "[::1]", false, NULL, "host:port" },
-		{ "[::1", false, NULL, "host:port" },
-		{ "[::1:80", false, NULL, "host:port" },
-		{ "[::1]80", false, NULL, "host:port" },
-		{ "[::1]x:80", false, NULL, "host:port" },
-		{ "::1:80", false, NULL, "brackets" },
-		{ ":::80", false, NULL, "brackets" },
-		{ "2001:db8::1:443", false, NULL, "brackets" },
-		{ ":80", false, NULL, "missing host" },
-		{ "[]:80", false, NULL, "missing host" },
-		{ "host name:80", false, NULL, "invalid character" },
-		{ "a/b:80", false, NULL, "invalid character" },
-		{ "a@b:80", false, NULL, "invalid character" },
-		{ "h\tx:80", false, NULL, "invalid character" },
-		{ "caf\xc3\xa9:80", false, NULL, "invalid character" },
-		{ "[::1 ]:80", false, NULL, "invalid character" },
-		{ "[a]b]:80", false, NULL, "host:port" },
+		{ "127.0.0.1:0", BE, NULL, "from 1 to 65535" },
+		{ "[::1]:0", BE, NULL, "from 1 to 65535" },
+		{ "127.0.0.1:65536", BE, NULL, "from 1 to 65535" },
+		{ "127.0.0.1:65536", LI, NULL, "from 0 to 65535" },
+		{ "127.0.0.1:99999999999999999999", BE, NULL, "65535" },
+		{ "127.0.0.1:", BE, NULL, "65535" },
+		{ "127.0.0.1:-1", BE, NULL, "65535" },
+		{ "127.0.0.1:+80", BE, NULL, "65535" },
+		{ "127.0.0.1:80x", BE, NULL, "65535" },
+		{ "127.0.0.1: 80", BE, NULL, "65535" },
+		{ "127.0.0.1:http", BE, NULL, "65535" },
+		{ "[::1]:", BE, NULL, "65535" },
+		{ "[::1]:80]", BE, NULL, "65535" },
+		{ "", BE, NULL, "host:port" },
+		{ "localhost", BE, NULL, "host:port" },
+		{ "127.0.0.1", BE, NULL, "host:port" },
+		{ "[::1]", BE, NULL, "host:port" },
+		{ "[::1", BE, NULL, "host:port" },
+		{ "[::1:80", BE, NULL, "host:port" },
+		{ "[::1]80", BE, NULL, "host:port" },
+		{ "[::1]x:80", BE, NULL, "host:port" },
+		{ "::1:80", BE, NULL, "brackets" },
+		{ ":::80", BE, NULL, "brackets" },
+		{ "2001:db8::1:443", BE, NULL, "brackets" },
+		{ ":80", BE, NULL, "missing host" },
+		{ "[]:80", BE, NULL, "missing host" },
+		{ "host name:80", BE, NULL, "invalid character" },
+		{ "a/b:80", BE, NULL, "invalid character" },
+		{ "a@b:80", BE, NULL, "invalid character" },
+		{ "h\tx:80", BE, NULL, "invalid character" },
+		{ "caf\xc3\xa9:80", BE, NULL, "invalid character" },
+		{ "[::1 ]:80", BE, NULL, "invalid character" },
+		{ "[a]b]:80", BE, NULL, "host:port" },
 	};
+	char longname[300];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		check_hostport(&cases[i]);
+
+	/* 253 characters of name (a final dot aside), no more. */
+	for (int len = 252; len <= 255; len++) {
+		struct hp_case c = { longname, BE, NULL, "longer than 253" };
+		char want[300];
+
+		for (int i = 0; i < len; i++)
+			longname[i] = i % 50 == 49 ? '.' : 'a';
+		memcpy(want, longname, (size_t)len);
+		want[len] = '\0';
+		strcpy(longname + len, ":80");
+		if (len <= 253) {
+			c.host = want;
+			c.port = "80";
+		}
+		check_hostport(&c);
+		/* A final dot does not count. */
+		longname[len] = '.';
+		strcpy(longname + len + 1, ":80");
+		want[len] = '.';
+		want[len + 1] = '\0';
+		check_hostport(&c);
+	}
 }
 
 static void
@@ -322,21 +382,22 @@ test_hostport_sizes(void)
 	const char *why;
 
 	/* host[5] holds 4 characters and the NUL. */
-	CHECK_INT(value_hostport("abcd:80", false, host, sizeof(host), port,
+	CHECK_INT(value_hostport("abcd:80", BE, host, sizeof(host), port,
 	    sizeof(port), &why), 0);
 	CHECK_STR(host, "abcd");
-	CHECK_INT(value_hostport("abcde:80", false, host, sizeof(host), port,
+	CHECK_INT(value_hostport("abcde:80", BE, host, sizeof(host), port,
 	    sizeof(port), &why), -1);
 	CHECK(why != NULL && strstr(why, "host") != NULL);
-	CHECK_INT(value_hostport("[abcde]:80", false, host, sizeof(host), port,
+	CHECK_INT(value_hostport("[::1:2]:80", BE, host, sizeof(host), port,
 	    sizeof(port), &why), -1);
+	CHECK(why != NULL && strstr(why, "host name too long") != NULL);
 	/* Leading zeros are still a port in range, kept as written. */
-	CHECK_INT(value_hostport("h:0080", false, host, sizeof(host), port,
+	CHECK_INT(value_hostport("h:0080", BE, host, sizeof(host), port,
 	    sizeof(port), &why), 0);
 	CHECK_STR(port, "0080");
 	/* A port that does not fit the buffer is the port's problem. */
-	CHECK_INT(value_hostport("h:00000080", false, host, sizeof(host),
-	    port, sizeof(port), &why), -1);
+	CHECK_INT(value_hostport("h:00000080", BE, host, sizeof(host), port,
+	    sizeof(port), &why), -1);
 	CHECK(why != NULL && strstr(why, "port") != NULL);
 }
 

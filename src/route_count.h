@@ -1,0 +1,40 @@
+/* route_count.h -- each route's open sessions, counted by route name so that a count outlives reloads */
+#ifndef WSGATE_ROUTE_COUNT_H
+#define WSGATE_ROUTE_COUNT_H
+
+#include <stdbool.h>
+
+struct config;
+struct route_counts;	/* the table: one per process */
+struct route_count;	/* one route name's count */
+
+/*
+ * A reload builds new struct routes, so a count kept in one would start
+ * from zero: the count lives here, one per route name, shared by every
+ * configuration generation that has a route of that name.  A counter
+ * lives as long as some configuration points at it, and a session that
+ * holds one of its slots holds a reference to such a configuration, so
+ * nothing is freed under a session and the table never outgrows the
+ * routes of the configurations still in use.
+ */
+struct route_counts *route_counts_new(void);
+/* Once every configuration attached to t is gone. */
+void route_counts_free(struct route_counts *t);
+
+/*
+ * Point every route of cfg at the counter of its name (made on first
+ * use; the main thread, at load time) and make config_unref give them
+ * back.  Returns 0, or -1 without memory (cfg then points at none).
+ */
+int route_counts_attach(struct route_counts *t, struct config *cfg);
+
+/* Take one of max slots (0 = no limit); false when all are held.  Any
+ * thread; lock-free. */
+bool route_count_take(struct route_count *c, unsigned max);
+void route_count_give(struct route_count *c);
+unsigned route_count_active(const struct route_count *c);
+
+/* How many names the table holds (for tests). */
+unsigned route_counts_size(struct route_counts *t);
+
+#endif
