@@ -1,12 +1,17 @@
 # Makefile -- build, run, test and benchmark wsgate
 #
-#   make            build build/wsgate
+#   make            build build/wsgate (says which packages are missing first)
+#   make deps       install the missing build packages (apt-get)
 #   make run        install missing packages, build, start the demo
+#                   (PORT=8080, BACKEND_PORT=7000)
 #   make check      install missing test packages, run every test
 #   make e2e        only the real-browser tests (Chromium, noVNC)
 #   make asan       build build/asan/wsgate (AddressSanitizer + UBSan)
 #   make fuzz       run every fuzz target for FUZZ_SECONDS each
 #   make bench      measure throughput/latency against references
+#   make install    binary, man pages, default configuration (never
+#                   overwritten), examples, systemd unit; PREFIX=/usr/local,
+#                   SYSCONFDIR=$(PREFIX)/etc, DESTDIR; make uninstall
 
 PKGS      := libevent libevent_pthreads libevent_openssl openssl inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -22,14 +27,33 @@ SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
 
 B         := build
+
+# Installation directories.  A package uses PREFIX=/usr SYSCONFDIR=/etc.
+# The binary looks for $(SYSCONFDIR)/wsgate/wsgate.ini and names
+# $(DOCDIR)/examples when there is none, so they are compiled in: changing
+# them rebuilds it ($(B)/paths).
+PREFIX         ?= /usr/local
+BINDIR         ?= $(PREFIX)/bin
+SYSCONFDIR     ?= $(PREFIX)/etc
+DATADIR        ?= $(PREFIX)/share
+MANDIR         ?= $(DATADIR)/man
+DOCDIR         ?= $(DATADIR)/doc/wsgate
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR    ?= $(PREFIX)/lib/sysusers.d
+INSTALL_DIRS   := $(foreach v,PREFIX BINDIR SYSCONFDIR DATADIR MANDIR DOCDIR \
+                  SYSTEMDUNITDIR SYSUSERSDIR,$(v)='$($(v))')
+PATH_DEFS      := -DCONFIG_DEFAULT_PATH='"$(SYSCONFDIR)/wsgate/wsgate.ini"' \
+                  -DWSGATE_EXAMPLES_DIR='"$(DOCDIR)/examples"'
 # Pure modules: no I/O, no libevent types; unit-tested and fuzzed.
 PURE      := value utf8 unmask frame ws_reader handshake route config log sockaddr sni \
              ipaddr crc32c cidr proxy_proto forwarded hosts dnscache \
-             token tokenfile tokenindex jwt jwt_verify route_count pending
+             token tokenfile tokenindex jwt jwt_verify route_count pending \
+             probe_http
 # Reads files (checked, bounded): config.c needs it, so the unit tests and
 # the config fuzz target link it too.
 FILEIO    := file
-IO        := listener session relay upstream resolve webroot download worker tls
+IO        := listener session relay upstream resolve webroot download worker tls \
+             notify probe
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
 PURE_SRC  := $(PURE:%=src/%.c) $(FILEIO:%=src/%.c)
@@ -37,22 +61,32 @@ ALL_SRC   := $(PURE_SRC) $(IO:%=src/%.c) src/main.c
 HDRS      := $(wildcard src/*.h)
 
 .PHONY: all run demo deps deps-test check unit asan fuzz bench clean install \
-        lint valgrind
+        uninstall lint valgrind depcheck FORCE
 .PHONY: deps-e2e e2e
 
 all: $(B)/wsgate $(B)/echo-backend $(B)/proxy-header
 
-$(B)/wsgate: $(ALL_SRC) $(HDRS) Makefile | $(B)
-	$(CC) $(CPPFLAGS) $(WARN) $(OPT) $(PKG_CFLAGS) $(CFLAGS) \
+$(B)/wsgate: $(ALL_SRC) $(HDRS) Makefile $(B)/paths | $(B) depcheck
+	$(CC) $(CPPFLAGS) $(PATH_DEFS) $(WARN) $(OPT) $(PKG_CFLAGS) $(CFLAGS) \
 	    -o $@ $(ALL_SRC) $(PKG_LIBS) $(LDFLAGS)
 
-$(B)/asan/wsgate: $(ALL_SRC) $(HDRS) Makefile | $(B)/asan
-	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SANITIZE) $(PKG_CFLAGS) \
+$(B)/asan/wsgate: $(ALL_SRC) $(HDRS) Makefile $(B)/paths | $(B)/asan depcheck
+	$(CC) $(CPPFLAGS) $(PATH_DEFS) $(WARN) -O1 -g $(SANITIZE) $(PKG_CFLAGS) \
 	    -o $@ $(ALL_SRC) $(PKG_LIBS)
 
 asan: $(B)/asan/wsgate $(B)/asan/proxy-header
 
-$(B)/echo-backend: tools/echo_backend.c Makefile | $(B)
+# The compiled-in paths, rewritten only when they change.
+$(B)/paths: FORCE | $(B)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(SYSCONFDIR) $(DOCDIR)" ] || \
+	    echo "$(SYSCONFDIR) $(DOCDIR)" >$@
+
+# Before any compiler error: which build packages are missing, and how to
+# install them.  Quick when nothing is (pkg-config only).
+depcheck:
+	@CC='$(CC)' scripts/deps.sh check
+
+$(B)/echo-backend: tools/echo_backend.c Makefile | $(B) depcheck
 	$(CC) $(CPPFLAGS) $(WARN) $(OPT) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
 
 # The PROXY header codec on the command line, for the HAProxy interop
@@ -75,9 +109,9 @@ UNIT_DEFS := -DUNIT_SRCDIR='"$(CURDIR)/tests/unit"'
 UNIT_OBJ  := $(PURE:%=$(B)/unit/%.o) $(FILEIO:%=$(B)/unit/%.o)
 UNITA_OBJ := $(PURE:%=$(B)/unit-asan/%.o) $(FILEIO:%=$(B)/unit-asan/%.o)
 .SECONDARY: $(UNIT_OBJ) $(UNITA_OBJ)
-$(B)/unit/%.o: src/%.c $(HDRS) | $(B)/unit
+$(B)/unit/%.o: src/%.c $(HDRS) | $(B)/unit depcheck
 	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(PKG_CFLAGS) -c -o $@ $<
-$(B)/unit-asan/%.o: src/%.c $(HDRS) | $(B)/unit-asan
+$(B)/unit-asan/%.o: src/%.c $(HDRS) | $(B)/unit-asan depcheck
 	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SANITIZE) $(PKG_CFLAGS) -c -o $@ $<
 $(B)/unit/test_%: tests/unit/test_%.c tests/unit/testlib.h $(UNIT_OBJ) $(HDRS) | $(B)/unit
 	$(CC) $(CPPFLAGS) $(UNIT_DEFS) $(WARN) -O1 -g $(PKG_CFLAGS) -o $@ $< \
@@ -97,11 +131,15 @@ deps-test:
 deps-e2e:
 	@scripts/deps.sh e2e
 
+# make run PORT=8081: the demo's listener and origins follow;
+# BACKEND_PORT moves its echo backend.
+PORT         ?= 8080
+BACKEND_PORT ?= 7000
 run: deps all
-	@scripts/demo.sh
+	@B='$(B)' PORT='$(PORT)' BACKEND_PORT='$(BACKEND_PORT)' scripts/demo.sh
 
 demo: all
-	@scripts/demo.sh
+	@B='$(B)' PORT='$(PORT)' BACKEND_PORT='$(BACKEND_PORT)' scripts/demo.sh
 
 check: deps-test deps-e2e all asan unit
 	@tests/run.sh
@@ -109,18 +147,13 @@ check: deps-test deps-e2e all asan unit
 e2e: deps-e2e all asan
 	@tests/e2e/run.sh
 
-PREFIX    ?= /usr/local
-SYSCONFDIR ?= $(PREFIX)/etc
-
+# What goes where, and the rule that a changed configuration is never
+# overwritten nor removed: scripts/install.sh.
 install: $(B)/wsgate
-	install -D -m 755 $(B)/wsgate $(DESTDIR)$(PREFIX)/bin/wsgate
-	install -D -m 644 etc/wsgate.ini \
-	    $(DESTDIR)$(PREFIX)/share/doc/wsgate/examples/wsgate.ini
-	install -D -m 644 etc/routes.d/vnc.ini \
-	    $(DESTDIR)$(PREFIX)/share/doc/wsgate/examples/routes.d/vnc.ini
-	install -D -m 644 etc/tls.ini.example \
-	    $(DESTDIR)$(PREFIX)/share/doc/wsgate/examples/tls.ini
-	install -D -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/wsgate/README.md
+	@scripts/install.sh install $(B)/wsgate DESTDIR='$(DESTDIR)' $(INSTALL_DIRS)
+
+uninstall:
+	@scripts/install.sh uninstall DESTDIR='$(DESTDIR)' $(INSTALL_DIRS)
 
 clean:
 	rm -rf $(B)

@@ -8,7 +8,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+/* The Makefile passes $(SYSCONFDIR)/wsgate/wsgate.ini. */
+#ifndef CONFIG_DEFAULT_PATH
 #define CONFIG_DEFAULT_PATH "/etc/wsgate/wsgate.ini"
+#endif
 /* Each file is read whole, up to FILE_MAX_SIZE (file.h); the listing of
  * routes_dir is kept in memory, so it is bounded too. */
 #define CONFIG_MAX_ROUTE_FILES 16384u

@@ -22,6 +22,8 @@
 #include "gateway.h"
 #include "listener.h"
 #include "log.h"
+#include "notify.h"
+#include "probe.h"
 #include "relay.h"
 #include "route_count.h"
 #include "session.h"
@@ -29,6 +31,11 @@
 #include "unmask.h"
 #include "worker.h"
 #include "version.h"
+
+/* The Makefile passes $(DOCDIR)/examples. */
+#ifndef WSGATE_EXAMPLES_DIR
+#define WSGATE_EXAMPLES_DIR "/usr/share/doc/wsgate/examples"
+#endif
 
 enum exit_code {
 	EXIT_OK = 0,
@@ -42,6 +49,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: wsgate [-c FILE] [-t] [-v | -q] [-V] [-h]\n"
+	    "       wsgate --probe URL [TIMEOUT]\n"
 	    "\n"
 	    "WebSocket-to-TCP gateway: accepts WebSocket upgrades (RFC 6455)\n"
 	    "and relays each connection's messages to the route's TCP "
@@ -53,6 +61,8 @@ usage(FILE *f)
 	    "  -q       quiet: log only warnings and errors\n"
 	    "  -V       print the version and exit\n"
 	    "  -h       print this help and exit\n"
+	    "  --probe  GET an http:// URL (e.g. health_path), exit 0 on a\n"
+	    "           2xx answer within TIMEOUT seconds (default 5), else 1\n"
 	    "\n"
 	    "Signals: SIGTERM drains (stop accepting, let sessions finish for\n"
 	    "drain_timeout, then close them with 1001); SIGINT closes all\n"
@@ -63,8 +73,27 @@ usage(FILE *f)
 	    "configuration, 2 bad command line, 3 startup failure (e.g. a\n"
 	    "listen address in use).\n"
 	    "\n"
-	    "Logs go to stderr, one line per event.  Documentation: README.md\n"
-	    "and the commented examples in etc/.\n");
+	    "Logs go to stderr, one line per event.  Documentation: wsgate(8),\n"
+	    "wsgate.ini(5); commented examples in " WSGATE_EXAMPLES_DIR "\n"
+	    "(etc/ in the source tree).\n");
+}
+
+/* No file where the configuration was looked for: say how to get one. */
+static void
+no_config(const char *path, bool given)
+{
+	char cwd[512];
+
+	fprintf(stderr, "wsgate: no configuration file at %s", path);
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL)
+		fprintf(stderr, " (in %s)", cwd);
+	fprintf(stderr, "%s\n"
+	    "  Point wsgate at one with -c FILE, and check it with "
+	    "wsgate -t -c FILE.\n"
+	    "  Commented examples: " WSGATE_EXAMPLES_DIR "/ (etc/ in the "
+	    "source tree);\n"
+	    "  every key is described in wsgate.ini(5).\n",
+	    given ? "" : " (the default)");
 }
 
 static void
@@ -405,6 +434,15 @@ open_sessions(struct control *ctl)
 
 static void reload_finish(struct control *ctl);
 
+/* After RELOADING=1: READY=1 once no reload is loading nor being taken up
+ * by the workers, whether it was taken or refused. */
+static void
+notify_ready_if_idle(const struct control *ctl)
+{
+	if (ctl->loading == NULL && ctl->reload_acks == 0 && !ctl->draining)
+		notify_ready();
+}
+
 static void
 notify_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -418,13 +456,15 @@ notify_cb(evutil_socket_t fd, short what, void *arg)
 			switch (buf[i]) {
 			case WORKER_ACK_RELOAD:
 				if (ctl->reload_acks > 0 &&
-				    --ctl->reload_acks == 0)
+				    --ctl->reload_acks == 0) {
 					log_info("configuration reloaded: "
 					    "%zu route%s%s", ctl->cfg->nroutes,
 					    ctl->cfg->nroutes == 1 ? "" : "s",
 					    ctl->cfg->tls != NULL ?
 					    "; TLS certificates re-read (new "
 					    "handshakes use them)" : "");
+					notify_ready_if_idle(ctl);
+				}
 				break;
 			case WORKER_ACK_DRAIN:
 				/* No worker watches them any more. */
@@ -491,6 +531,7 @@ begin_drain(struct control *ctl, double wait)
 		return;
 	}
 	ctl->draining = true;
+	notify_stopping();
 	if (ctl->nworkers > 1) {
 		control_stop_accepting(ctl);
 		control_drop_held(ctl);
@@ -642,6 +683,7 @@ reload_finish(struct control *ctl)
 		ctl->reload_again = false;
 		reload_start(ctl, "SIGHUP received during the last reload");
 	}
+	notify_ready_if_idle(ctl);	/* refused, or nothing to wait for */
 }
 
 static void
@@ -657,7 +699,10 @@ signal_cb(evutil_socket_t signo, short what, void *arg)
 		log_info("SIGINT received");
 		begin_drain(ctl, 0);
 	} else if (signo == SIGHUP) {
+		if (!ctl->draining)
+			notify_reloading();
 		reload_start(ctl, "SIGHUP received");
+		notify_ready_if_idle(ctl);	/* it could not even start */
 	}
 }
 
@@ -810,16 +855,20 @@ int
 main(int argc, char **argv)
 {
 	const char *path = CONFIG_DEFAULT_PATH;
-	bool check_only = false;
+	bool check_only = false, path_given = false;
 	struct control ctl;
 	uint64_t key;
 	unsigned nworkers;
 	int c, rc;
 
+	/* A health check client, for images without curl: its own words. */
+	if (argc >= 2 && strcmp(argv[1], "--probe") == 0)
+		return probe_main(argc - 2, argv + 2);
 	while ((c = getopt(argc, argv, "c:tvqVh")) != -1) {
 		switch (c) {
 		case 'c':
 			path = optarg;
+			path_given = true;
 			break;
 		case 't':
 			check_only = true;
@@ -853,6 +902,10 @@ main(int argc, char **argv)
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.notify_fd[0] = ctl.notify_fd[1] = -1;
 	ctl.held_fd = -1;
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		no_config(path, path_given);
+		return EXIT_CONFIG;
+	}
 	if (!check_only && (ctl.counts = route_counts_new()) == NULL) {
 		fprintf(stderr, "wsgate: out of memory\n");
 		return EXIT_STARTUP;
@@ -905,6 +958,7 @@ main(int argc, char **argv)
 	    ctl.nworkers == 1 ? "" : "s",
 	    atomic_load(&ctl.shared.max_connections),
 	    atomic_load(&ctl.shared.pending.max));
+	notify_ready();
 
 	event_base_dispatch(ctl.base);
 	rc = EXIT_OK;

@@ -50,6 +50,9 @@ if [ -f tests/integration/run.py ]; then
 	run_suite "valgrind" $PY tests/integration/run.py --binary "$B/wsgate" --valgrind
 fi
 
+run_suite "docs" tests/docs/check.sh
+run_suite "install" tests/install/check.sh
+run_suite "deb" tests/deb/check.sh
 run_suite "docker" tests/docker/check.sh
 run_suite "lint" tests/lint.sh
 run_suite "e2e" tests/e2e/run.sh

@@ -524,24 +524,6 @@ ${route("echo", echoP)}${route("hangup", hangP)}${route("down", deadP)}`,
 
 // ------------------------------------------------------------------ noVNC
 
-// Start Xvfb on a display it picks itself (-displayfd), so parallel runs
-// and other X servers never collide.
-async function startXvfb() {
-	const p = start("xvfb", "Xvfb", ["-displayfd", "3", "-screen", "0",
-	    "800x600x24", "-noreset", "-nolisten", "tcp"],
-	    { stdio: ["ignore", "pipe", "pipe", "pipe"] });
-	let fd3 = "";
-	p.stdio[3].on("data", (d) => { fd3 += d.toString(); });
-	const n = await until(() => {
-		if (p.exitCode !== null)
-			throw new Error("Xvfb exited:\n" + tail(p.output));
-		const m = fd3.match(/^(\d+)\n/);
-		return m && m[1];
-	}, 15000, "Xvfb to pick a display");
-	p.display = `:${n}`;
-	return p;
-}
-
 function xsetroot(display, colour) {
 	execFileSync("xsetroot", ["-display", display, "-solid", colour],
 	    { timeout: 10000 });
@@ -560,13 +542,18 @@ async function canvasColour(page, x, y, sel = "#screen canvas") {
 }
 
 // The README's headline configuration, verbatim but for the ports: noVNC's
-// own files from wsgate's web_root, the VNC server behind /websockify.
+// own files from wsgate's web_root, the VNC server behind /websockify.  It
+// is the committed etc/novnc.ini, word for word.
 function readmeNovnc(webP, vncP) {
 	const md = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
 	const m = md.match(/<!-- e2e: novnc\.ini .*-->\n```ini\n([^`]*)```/);
 	if (!m)
 		throw new Error("README.md has no ```ini block after " +
 		    "<!-- e2e: novnc.ini ... -->");
+	const file = fs.readFileSync(path.join(ROOT, "etc/novnc.ini"), "utf8");
+	if (m[1] !== file)
+		throw new Error("README.md's novnc.ini block is not " +
+		    "etc/novnc.ini: make them the same");
 	return "; README.md's novnc.ini, ports replaced by tests/e2e/run.mjs\n" +
 	    m[1].replaceAll("127.0.0.1:8080", `127.0.0.1:${webP}`)
 	    .replaceAll("127.0.0.1:5900", `127.0.0.1:${vncP}`)
@@ -574,18 +561,78 @@ function readmeNovnc(webP, vncP) {
 	    `web_root = ${NOVNC}` : l) + "\ndrain_timeout = 2");
 }
 
+// The README's shell lines for the desktop and the VNC server, in the
+// block after "<!-- e2e: novnc.sh": {xvfb, storepasswd, x11vnc, password}.
+// Each runs as written, but for its display (":5"), port (5900) and
+// password directory (~/.vnc), and without "&" (the test starts and stops
+// them).  The xterm line is left out: the keyboard test starts its own.
+function readmeNovncShell() {
+	const md = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+	const m = md.match(/<!-- e2e: novnc\.sh .*-->\n```sh\n([^`]*)```/);
+	if (!m)
+		throw new Error("README.md has no ```sh block after " +
+		    "<!-- e2e: novnc.sh ... -->");
+	const lines = m[1].split("\n");
+	const find = (re, what) => {
+		const l = lines.find((x) => re.test(x));
+		if (!l)
+			throw new Error(`README.md's novnc.sh block has no ${what}`);
+		return l;
+	};
+	const storepasswd = find(/x11vnc -storepasswd /, "x11vnc -storepasswd");
+	return {
+		xvfb: find(/^Xvfb :5 /, "Xvfb :5 line").replace(/ &.*$/, ""),
+		storepasswd,
+		x11vnc: find(/^x11vnc -display :5 /, "x11vnc -display :5 line")
+		    .replace(/ &\s*$/, ""),
+		password: storepasswd.match(/-storepasswd (\S+) /)[1],
+	};
+}
+
+// The README's Xvfb line on a display nothing else uses (several runs and
+// other X servers share this machine): a few tries.
+async function startReadmeXvfb(line) {
+	for (let attempt = 0; attempt < 5; attempt++) {
+		const n = 400 + Math.floor(Math.random() * 200);
+		if (fs.existsSync(`/tmp/.X11-unix/X${n}`) ||
+		    fs.existsSync(`/tmp/.X${n}-lock`))
+			continue;
+		const p = start("xvfb", "/bin/sh", ["-c", "exec " +
+		    line.replaceAll(":5 ", `:${n} `)]);
+		const up = await until(() => {
+			if (p.exitCode !== null)
+				return "exited";
+			return fs.existsSync(`/tmp/.X11-unix/X${n}`) && "up";
+		}, 15000, "Xvfb's socket");
+		if (up === "up") {
+			p.display = `:${n}`;
+			return p;
+		}
+	}
+	throw new Error("the README's Xvfb line did not start on a free " +
+	    "display in 5 tries");
+}
+
 async function novncTests(browser, tls) {
 	if (ONLY && !/novnc/i.test(ONLY))
 		return;
 	let xvfb, vnc, gw, xterm, context;
 	try {
-		xvfb = await startXvfb();
+		const sh = readmeNovncShell();
+		xvfb = await startReadmeXvfb(sh.xvfb);
 		const display = xvfb.display;
 		xsetroot(display, "#3366cc");
 		const [vncP, webP, tlsP] = await freePorts(3);
-		vnc = start("x11vnc", "x11vnc", ["-display", display, "-rfbport",
-		    String(vncP), "-localhost", "-nopw", "-forever", "-shared",
-		    "-noxdamage"]);
+		// No terminal: -storepasswd must not ask anything.
+		const vncDir = path.join(tmp, "vnc");
+		const local = (l) => l.replaceAll("~/.vnc", vncDir)
+		    .replaceAll(":5 ", `${display} `)
+		    .replaceAll(" 5900 ", ` ${vncP} `);
+		execFileSync("/bin/sh", ["-c", local(sh.storepasswd)],
+		    { stdio: ["ignore", "pipe", "pipe"], timeout: 10000 });
+		vnc = start("x11vnc", "/bin/sh", ["-c", "exec " +
+		    local(sh.x11vnc)]);
+		const pw = encodeURIComponent(sh.password);
 		await until(async () => {
 			if (vnc.exitCode !== null)
 				throw new Error("x11vnc exited:\n" + tail(vnc.output));
@@ -601,7 +648,7 @@ tls_key = ${tls.key}`) + `origins = https://127.0.0.1:${tlsP}\n`, 2);
 		    viewport: { width: 820, height: 680 } });
 		const page = await context.newPage();
 		const url = `http://127.0.0.1:${webP}/vnc_lite.html?host=127.0.0.1` +
-		    `&port=${webP}&path=websockify`;
+		    `&port=${webP}&path=websockify&password=${pw}`;
 		const errors = [];
 		page.on("pageerror", (e) => errors.push(String(e)));
 		page.on("response", (r) => {
@@ -671,7 +718,8 @@ tls_key = ${tls.key}`) + `origins = https://127.0.0.1:${tlsP}\n`, 2);
 			try {
 				// vnc_lite.html uses wss:// on an https:// page, and
 				// the page's own host and port.
-				await p2.goto(`https://127.0.0.1:${tlsP}/vnc_lite.html`);
+				await p2.goto(`https://127.0.0.1:${tlsP}/vnc_lite.html` +
+				    `?password=${pw}`);
 				await until(async () => /^Connected to/.test(
 				    await p2.textContent("#status")), 20000,
 				    "#status 'Connected to'");
@@ -699,7 +747,7 @@ tls_key = ${tls.key}`) + `origins = https://127.0.0.1:${tlsP}\n`, 2);
 				// The README's URL: host, port and path default to
 				// the page's own and "websockify".
 				await p2.goto(`http://127.0.0.1:${webP}/vnc.html?` +
-				    `autoconnect=1`);
+				    `autoconnect=1&password=${pw}`);
 				await until(() => p2.evaluate(() => document
 				    .documentElement.classList
 				    .contains("noVNC_connected")), 20000,

@@ -32,6 +32,7 @@ fuzz_src_tokenfile := src/token.c src/tokenfile.c src/tokenindex.c
 fuzz_libs_tokenfile := $(fuzz_libs_handshake)
 fuzz_src_jwt       := src/jwt.c src/jwt_verify.c src/token.c src/utf8.c
 fuzz_libs_jwt      := $(fuzz_libs_handshake)
+fuzz_src_probe     := src/probe_http.c src/value.c
 
 define fuzz_rule
 $(FUZZ_B)/fuzz_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz.h $(fuzz_src_$(1)) \

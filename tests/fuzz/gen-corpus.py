@@ -628,6 +628,22 @@ def jwts():
           b"HyA=\n")
 
 
+# ---- probe ------------------------------------------------------------------
+
+def probes():
+    seeds = {
+        "health": "http://127.0.0.1:8080/healthz\n"
+        "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n",
+        "ipv6-503": "http://[::1]:9100/readyz?x=1#f\n"
+        "HTTP/1.0 503 Service Unavailable\n",
+        "no-port-no-reason": "HTTP://h\nHTTP/1.1 204\r\n",
+        "bad-url": "https://u:p@h:0/a b\nSSH-2.0-x\r\n",
+        "short": "http://h:1?q\nHTTP/1.1 2",
+    }
+    for name, text in seeds.items():
+        write("probe", name, text.encode())
+
+
 def main():
     frames()
     handshakes()
@@ -639,6 +655,7 @@ def main():
     hosts()
     tokenfiles()
     jwts()
+    probes()
     return 0
 
 

@@ -42,6 +42,7 @@ VALGRIND = ("valgrind --tool=memcheck --leak-check=full "
 VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_backpressure.",
                   "test_signals.", "test_limits.", "test_cli.",
                   "test_listen_web.", "test_conformance.CloseHandling.",
+                  "test_notify.",
                   # Each way a download ends (some 25 s).
                   "test_downloads.Downloads.test_tls_file_emptied",
                   "test_downloads.Downloads.test_plain_file_emptied",

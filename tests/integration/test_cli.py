@@ -220,3 +220,41 @@ class Options(h.GatewayTestCase):
         self.assertEqual(gw.returncode, 0)
         self.assertEqual([ln for ln in gw.lines
                           if " info " in ln or " debug " in ln], [])
+
+
+class NoConfiguration(h.GatewayTestCase):
+    """Without a configuration file wsgate says where it looked, how to
+    point at one, and where the examples are; exit status 1."""
+
+    def help_paths(self):
+        rc, out, err = h.run_binary(["-h"])
+        default = re.search(r"\(default (/\S+)\)", out).group(1)
+        examples = re.search(r"commented examples in (/\S+)", out).group(1)
+        return default, examples
+
+    def check_hint(self, err, where, examples):
+        self.assertIn("wsgate: no configuration file at %s" % where, err)
+        self.assertIn("Point wsgate at one with -c FILE", err)
+        self.assertIn("Commented examples: %s/" % examples, err)
+        self.assertIn("wsgate.ini(5)", err)
+        self.assertNotIn("configuration invalid", err)
+
+    def test_missing_file_given_with_c(self):
+        default, examples = self.help_paths()
+        d = tempfile.mkdtemp(prefix="wsgate-cli-")
+        self.addCleanup(shutil.rmtree, d, True)
+        for args in (["-c", "nope.ini"], ["-t", "-c", "nope.ini"]):
+            with self.subTest(args=args):
+                rc, out, err = h.run_binary(args, cwd=d)
+                self.assertEqual((rc, out), (1, ""))
+                self.check_hint(err, "nope.ini (in %s)" %
+                                os.path.realpath(d), examples)
+                self.assertNotIn("(the default)", err)
+
+    def test_no_file_at_the_default_path(self):
+        default, examples = self.help_paths()
+        if os.path.exists(default):
+            self.skipTest("%s exists on this machine" % default)
+        rc, out, err = h.run_binary([])
+        self.assertEqual((rc, out), (1, ""))
+        self.check_hint(err, "%s (the default)" % default, examples)
