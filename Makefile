@@ -24,7 +24,8 @@ SANITIZE  := -fsanitize=address,undefined -fno-sanitize-recover=all \
 B         := build
 # Pure modules: no I/O, no libevent types; unit-tested and fuzzed.
 PURE      := value utf8 unmask frame ws_reader handshake route config log sockaddr sni \
-             ipaddr crc32c cidr proxy_proto forwarded duration suggest
+             ipaddr crc32c cidr proxy_proto forwarded duration suggest \
+             utf8_split
 IO        := listener session relay upstream webroot download worker tls
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
