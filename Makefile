@@ -8,7 +8,7 @@
 #   make fuzz       run every fuzz target for FUZZ_SECONDS each
 #   make bench      measure throughput/latency against references
 
-PKGS      := libevent libevent_pthreads libevent_openssl openssl inih
+PKGS      := libevent libevent_pthreads libevent_openssl openssl inih libcrypt
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 
@@ -25,7 +25,7 @@ B         := build
 # Pure modules: no I/O, no libevent types; unit-tested and fuzzed.
 PURE      := value utf8 unmask frame ws_reader handshake route config log sockaddr sni \
              ipaddr crc32c cidr proxy_proto forwarded duration suggest \
-             utf8_split subproto basic_auth
+             utf8_split subproto basic_auth htpasswd
 IO        := listener session relay upstream webroot download worker tls
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 

@@ -7,7 +7,7 @@
 #                           playwright-core from tests/e2e/package-lock.json
 set -eu
 
-build_pkgs="gcc make pkg-config libevent-dev libssl-dev libinih-dev"
+build_pkgs="gcc make pkg-config libevent-dev libssl-dev libinih-dev libcrypt-dev"
 test_pkgs="$build_pkgs clang libclang-rt-14-dev python3 python3-websockets openssl curl procps valgrind cppcheck haproxy"
 # --no-install-recommends below matters: chromium's recommends are ~115
 # packages the headless tests never use.
