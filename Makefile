@@ -25,7 +25,7 @@ B         := build
 # Pure modules: no I/O, no libevent types; unit-tested and fuzzed.
 PURE      := value utf8 unmask frame ws_reader handshake route config log sockaddr sni \
              ipaddr crc32c cidr proxy_proto forwarded duration suggest \
-             utf8_split subproto basic_auth htpasswd ratelimit authcache
+             utf8_split subproto basic_auth htpasswd ratelimit authcache record
 IO        := listener session relay upstream webroot download worker tls
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
