@@ -37,7 +37,7 @@ HDRS      := $(wildcard src/*.h)
         lint valgrind
 .PHONY: deps-e2e e2e
 
-all: $(B)/wsgate $(B)/echo-backend $(B)/proxy-header
+all: $(B)/wsgate $(B)/echo-backend $(B)/proxy-header $(B)/wsgate-record
 
 $(B)/wsgate: $(ALL_SRC) $(HDRS) Makefile | $(B)
 	$(CC) $(CPPFLAGS) $(WARN) $(OPT) $(PKG_CFLAGS) $(CFLAGS) \
@@ -47,7 +47,7 @@ $(B)/asan/wsgate: $(ALL_SRC) $(HDRS) Makefile | $(B)/asan
 	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SANITIZE) $(PKG_CFLAGS) \
 	    -o $@ $(ALL_SRC) $(PKG_LIBS)
 
-asan: $(B)/asan/wsgate $(B)/asan/proxy-header
+asan: $(B)/asan/wsgate $(B)/asan/proxy-header $(B)/asan/wsgate-record
 
 $(B)/echo-backend: tools/echo_backend.c Makefile | $(B)
 	$(CC) $(CPPFLAGS) $(WARN) $(OPT) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
@@ -60,6 +60,14 @@ $(B)/proxy-header: $(PROXY_TOOL_SRC) $(HDRS) Makefile | $(B)
 	$(CC) $(CPPFLAGS) $(WARN) $(OPT) -o $@ $(PROXY_TOOL_SRC)
 $(B)/asan/proxy-header: $(PROXY_TOOL_SRC) $(HDRS) Makefile | $(B)/asan
 	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SANITIZE) -o $@ $(PROXY_TOOL_SRC)
+
+# Session recordings on the command line: dump one, or replay its client
+# bytes against a backend (docs/record-format.md); plain and sanitized.
+RECORD_TOOL_SRC := tools/wsgate_record.c src/record.c
+$(B)/wsgate-record: $(RECORD_TOOL_SRC) $(HDRS) Makefile | $(B)
+	$(CC) $(CPPFLAGS) $(WARN) $(OPT) -o $@ $(RECORD_TOOL_SRC)
+$(B)/asan/wsgate-record: $(RECORD_TOOL_SRC) $(HDRS) Makefile | $(B)/asan
+	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SANITIZE) -o $@ $(RECORD_TOOL_SRC)
 
 $(B) $(B)/asan $(B)/unit $(B)/unit-asan:
 	mkdir -p $@
