@@ -13,7 +13,7 @@
 #                   overwritten), examples, systemd unit; PREFIX=/usr/local,
 #                   SYSCONFDIR=$(PREFIX)/etc, DESTDIR; make uninstall
 
-PKGS      := libevent libevent_pthreads libevent_openssl openssl inih
+PKGS      := libevent libevent_pthreads libevent_openssl openssl inih libcrypt
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 
@@ -48,7 +48,8 @@ PATH_DEFS      := -DCONFIG_DEFAULT_PATH='"$(SYSCONFDIR)/wsgate/wsgate.ini"' \
 PURE      := value utf8 unmask frame ws_reader handshake route config log sockaddr sni \
              ipaddr crc32c cidr proxy_proto forwarded hosts dnscache \
              token tokenfile tokenindex jwt jwt_verify route_count pending \
-             probe_http
+             probe_http duration suggest utf8_split subproto basic_auth \
+             htpasswd ratelimit authcache record
 # Reads files (checked, bounded): config.c needs it, so the unit tests and
 # the config fuzz target link it too.
 FILEIO    := file
@@ -64,7 +65,7 @@ HDRS      := $(wildcard src/*.h)
         uninstall lint valgrind depcheck FORCE
 .PHONY: deps-e2e e2e
 
-all: $(B)/wsgate $(B)/echo-backend $(B)/proxy-header
+all: $(B)/wsgate $(B)/echo-backend $(B)/proxy-header $(B)/wsgate-record
 
 $(B)/wsgate: $(ALL_SRC) $(HDRS) Makefile $(B)/paths | $(B) depcheck
 	$(CC) $(CPPFLAGS) $(PATH_DEFS) $(WARN) $(OPT) $(PKG_CFLAGS) $(CFLAGS) \
@@ -74,7 +75,7 @@ $(B)/asan/wsgate: $(ALL_SRC) $(HDRS) Makefile $(B)/paths | $(B)/asan depcheck
 	$(CC) $(CPPFLAGS) $(PATH_DEFS) $(WARN) -O1 -g $(SANITIZE) $(PKG_CFLAGS) \
 	    -o $@ $(ALL_SRC) $(PKG_LIBS)
 
-asan: $(B)/asan/wsgate $(B)/asan/proxy-header
+asan: $(B)/asan/wsgate $(B)/asan/proxy-header $(B)/asan/wsgate-record
 
 # The compiled-in paths, rewritten only when they change.
 $(B)/paths: FORCE | $(B)
@@ -97,6 +98,14 @@ $(B)/proxy-header: $(PROXY_TOOL_SRC) $(HDRS) Makefile | $(B)
 	$(CC) $(CPPFLAGS) $(WARN) $(OPT) -o $@ $(PROXY_TOOL_SRC)
 $(B)/asan/proxy-header: $(PROXY_TOOL_SRC) $(HDRS) Makefile | $(B)/asan
 	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SANITIZE) -o $@ $(PROXY_TOOL_SRC)
+
+# Session recordings on the command line: dump one, or replay its client
+# bytes against a backend (docs/record-format.md); plain and sanitized.
+RECORD_TOOL_SRC := tools/wsgate_record.c src/record.c
+$(B)/wsgate-record: $(RECORD_TOOL_SRC) $(HDRS) Makefile | $(B)
+	$(CC) $(CPPFLAGS) $(WARN) $(OPT) -o $@ $(RECORD_TOOL_SRC)
+$(B)/asan/wsgate-record: $(RECORD_TOOL_SRC) $(HDRS) Makefile | $(B)/asan
+	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SANITIZE) -o $@ $(RECORD_TOOL_SRC)
 
 $(B) $(B)/asan $(B)/unit $(B)/unit-asan:
 	mkdir -p $@

@@ -11,7 +11,7 @@
 #                           (make runs it before compiling)
 set -eu
 
-build_pkgs="gcc make pkg-config libevent-dev libssl-dev libinih-dev"
+build_pkgs="gcc make pkg-config libevent-dev libssl-dev libinih-dev libcrypt-dev"
 # mandoc: man page lint; dpkg-dev, debhelper, lintian: the .deb
 # (tests/deb); python3-yaml: the compose file (tests/docker).
 test_pkgs="$build_pkgs clang libclang-rt-14-dev python3 python3-websockets openssl curl procps valgrind cppcheck haproxy mandoc dpkg-dev debhelper lintian python3-yaml"
@@ -24,7 +24,7 @@ test_optional="systemd"
 e2e_pkgs="chromium xvfb x11vnc novnc x11-xserver-utils xterm openssl twm"
 
 # The libraries as the Makefile asks pkg-config for them.
-pc_modules="libevent libevent_pthreads libevent_openssl openssl inih"
+pc_modules="libevent libevent_pthreads libevent_openssl openssl inih libcrypt"
 
 # "check": quick when everything is there (no dpkg), else a message that
 # replaces the compiler's "fatal error: ini.h: No such file or directory".

@@ -6,7 +6,8 @@
 #   make fuzz FUZZ_TARGETS=frame FUZZ_SECONDS=60   one target, one minute
 #
 # Each target links only the pure modules it exercises, plus the library
-# those need (OpenSSL for the accept key, inih for the config).
+# those need (OpenSSL for the accept key and base64, inih for the config,
+# libcrypt for the hash checks).
 
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 300
@@ -33,6 +34,15 @@ fuzz_libs_tokenfile := $(fuzz_libs_handshake)
 fuzz_src_jwt       := src/jwt.c src/jwt_verify.c src/token.c src/utf8.c
 fuzz_libs_jwt      := $(fuzz_libs_handshake)
 fuzz_src_probe     := src/probe_http.c src/value.c
+fuzz_src_utf8_split := src/utf8_split.c src/utf8.c
+fuzz_src_duration  := src/duration.c
+fuzz_src_subproto  := src/subproto.c
+fuzz_src_basic_auth := src/basic_auth.c
+fuzz_libs_basic_auth := $(fuzz_libs_handshake)
+fuzz_src_htpasswd  := src/htpasswd.c
+fuzz_libs_htpasswd := $(shell pkg-config --libs libcrypt 2>/dev/null || \
+                      echo -lcrypt) $(fuzz_libs_handshake)
+fuzz_src_record    := src/record.c
 
 define fuzz_rule
 $(FUZZ_B)/fuzz_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz.h $(fuzz_src_$(1)) \

@@ -644,6 +644,131 @@ def probes():
         write("probe", name, text.encode())
 
 
+# ---- websockify drop-in building blocks (issue 12) -------------------------
+
+# Hashes of "correct horse battery staple" (tests/unit/test_htpasswd.c).
+HASH_Y = "$y$j9T$1m0yPKuGqzkR3w51t8BZ40$3QTsKNbXnBwwiKyR/Q0JeYuo2SyDbVNJkDYR1iwgBa0"
+HASH_B = "$2y$05$tXksR2QAw50O3KGmR4ZmrO251456kzpHINCwp/3etJlmb3P4MkbJS"
+HASH_S = ("$6$PXCP5XRXHqYwoYTb$Qu.dXsVPXXoucI1mXlkhfwpJ8NpOBTgnPMcuuIWDd9jY"
+          "NHhxL04kqKV6ElpwUaFLNAxkawfyhe6Hrt8.TQRQk.")
+HASH_SR = ("$6$rounds=10000$UQVXgYbUkokfn/m7$CZhCgMZHdKlZkabThKnIqCVolltcqNPq"
+           "Psfe1p.iS1uA9PoshYMKH1gj3rBhLTbs8pGtprVaWzN2WCV3EqRoG/")
+
+
+def htpasswd_files():
+    seeds = {
+        "three-kinds": "# users\nalice:%s\nbob:%s\ncarol:%s\n" % (
+            HASH_Y, HASH_B, HASH_S),
+        "crlf-blanks-extra": "\r\n  alice:%s  \r\n\t# c\r\nbob:%s:Bob:x"
+        % (HASH_SR, HASH_B),
+        "plain": "alice:secret\n",
+        "weak": "a:$apr1$8pZIYpFp$1LvWn82Q1NTPVa2ftXrk40\n"
+        "b:{SHA}q/eq1kOINtvlJqojGr3i0O73TUI=\nc:HWCB8XDZ2qnTc\n",
+        "sha256": "a:$5$qiQYJs9itA/xVYv8$G5YxLx1SOQlhjmdWLw.UrkOfUXlGbBzEhEJTU"
+        "fEH9wB\n",
+        "twice": "a:%s\nb:%s\na:%s\n" % (HASH_Y, HASH_Y, HASH_B),
+        "costly": "a:$y$jCT$jkFLJtcNKLE6LYqSiLy0n1$WQKOOGwZB50RzDfcd9kDHEHpB0c"
+        "o3eTf1.4pCuW9kf/\nb:$2y$14$oxTBj4vpZsc9LVj4Y14IYubSQsJ0b0OdmSZ2Tml9"
+        "9PKO2RAJilo6q\n",
+        "no-colon": "alice\n",
+    }
+    for name, text in seeds.items():
+        write("htpasswd", name, text.encode())
+
+
+def basic_auth_values():
+    import base64
+    b64 = lambda raw: base64.b64encode(raw).decode()
+    seeds = {
+        "rfc7617": "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+        "utf8": "Basic dGVzdDoxMjPCow==",
+        "lower-spaces": "  basic    " + b64(b"user:pa:ss") + " ",
+        "empty-pass": "Basic " + b64(b"u:"),
+        "no-colon": "Basic " + b64(b"nocolon"),
+        "ctl": "Basic " + b64(b"u:p\x00w"),
+        "bearer": "Bearer abc.def",
+        "unpadded": "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ",
+        "noncanonical": "Basic dTpwcR==",
+        "long": "Basic " + b64(b"u" * 128 + b":" + b"p" * 256),
+        "decoded-form": "alice:correct horse",
+    }
+    for name, text in seeds.items():
+        write("basic_auth", name, text.encode("latin-1"))
+
+
+def subprotocol_headers():
+    # First byte: bit 0 require, bits 1-3 how many route names.
+    seeds = {
+        "binary": (6, "binary"),
+        "chat-binary": (6, "chat, binary"),
+        "repeated": (6, "chat\n\n binary , base64"),
+        "case": (4, "BINARY, Base64"),
+        "require-none": (7, ""),
+        "require-other": (7, "chat"),
+        "junk": (14, "bin ary, \"binary\", b/c, ~|`, x,,,"),
+        "many": (2, ",".join(["p%d" % i for i in range(70)])),
+    }
+    for name, (flags, text) in seeds.items():
+        write("subproto", name, bytes([flags]) + text.encode())
+
+
+def durations():
+    # First byte: the maximum (fuzz_duration.c maxes[]).
+    for i, text in enumerate(["5m", "1h30m", "90s", "250ms", "1.5", "0",
+                              "1d2h3m4s5ms", "0.0000015", "30m1h", "1h30",
+                              "5M", "1 h", "-1s", "99999999999999999999s",
+                              "1.5h", ".5"]):
+        write("duration", "d%02d-%s" % (i, text.replace(" ", "_")),
+              bytes([i % 6]) + text.encode())
+
+
+def utf8_split_seeds():
+    seeds = {
+        "ascii": b"hello, world\n",
+        "mixed": "h\u00e9llo \u20ac \U0001f600 \U0010ffff".encode(),
+        "cut-4": "ab\U0001f600".encode()[:-1],
+        "cut-3": "ab\u20ac".encode()[:-2],
+        "overlong": b"ab\xc0\x80",
+        "surrogate": b"ab\xed\xa0\x80",
+        "above": b"ab\xf4\x90\x80\x80",
+        "lone-cont": b"\x80abc",
+    }
+    for name, data in seeds.items():
+        write("utf8_split", name, data)
+
+
+def recordings():
+    def header(fields=((1, b"vnc"), (2, b"192.0.2.7:400"),
+                       (3, b"127.0.0.1:5900")), version=1):
+        body = b"".join(struct.pack(">BH", t, len(v)) + v for t, v in fields)
+        return (b"\x89WSGREC\n" + struct.pack(">HHIQ", version,
+                24 + len(body), 0, 1704067200000000) + body)
+
+    def rec(t, us, data):
+        return struct.pack(">BQI", t, us, len(data)) + data
+
+    full = ((1, b"vnc"), (2, b"[2001:db8::7]:40000"),
+            (3, b"unix:/run/vnc.sock"), (4, b"s-1"), (5, b"/ws?t=1"),
+            (6, b"binary"), (99, b"unknown"))
+    seeds = {
+        "doc-example": header() + rec(1, 123456, b"RFB"),
+        "session": header(full) + rec(1, 0, b"RFB 003.008\n") +
+        rec(2, 10, b"RFB 003.008\n") + rec(2, 10, b"") +
+        rec(3, 20, b"record_max_bytes reached") +
+        rec(4, 30, b"code=1000 by=backend"),
+        "backwards": header() + rec(1, 10, b"a") + rec(2, 5, b"b"),
+        "after-end": header() + rec(4, 1, b"") + rec(1, 2, b"a"),
+        "after-stop": header() + rec(3, 1, b"") + rec(1, 2, b"a"),
+        "huge-length": header() + struct.pack(">BQI", 1, 0, 0xffffffff),
+        "version-2": header(version=2),
+        "repeated-field": header(((1, b"a"), (1, b"b"), (2, b"c"),
+                                  (3, b"t"))),
+        "websockify": b"var VNC_frame_data = [\n'{0{AAAA',\n'EOF'];\n",
+    }
+    for name, data in seeds.items():
+        write("record", name, data)
+
+
 def main():
     frames()
     handshakes()
@@ -656,6 +781,12 @@ def main():
     tokenfiles()
     jwts()
     probes()
+    htpasswd_files()
+    basic_auth_values()
+    subprotocol_headers()
+    durations()
+    utf8_split_seeds()
+    recordings()
     return 0
 
 
