@@ -17,9 +17,11 @@ run_suite() {
 	name=$1
 	shift
 	echo "== $name"
+	t0=$(date +%s)
 	"$@" >"$log/out" 2>&1
 	rc=$?
 	cat "$log/out"
+	echo "== $name took $(($(date +%s) - t0)) s"
 	results=$(grep -E '^RESULT .*: [0-9]+ passed, [0-9]+ failed$' "$log/out")
 	if [ -z "$results" ]; then
 		echo "!! $name printed no RESULT line (exit $rc)"
