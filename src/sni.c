@@ -89,3 +89,25 @@ sni_select(const struct tls_cert_spec *specs, size_t n, const char *name)
 	}
 	return wild;
 }
+
+int
+sni_from_extension(const unsigned char *ext, size_t len, char *out,
+    size_t outsize)
+{
+	size_t list, name;
+
+	/* struct { opaque list<1..2^16-1> } of { u8 type; opaque
+	 * host<1..2^16-1> }: one entry, so the name ends the list. */
+	if (outsize <= SNI_HOST_MAX || len < 2)
+		return CODEC_ERROR;
+	list = (size_t)ext[0] << 8 | ext[1];
+	if (list != len - 2 || list < 3 || ext[2] != 0)
+		return CODEC_ERROR;
+	name = (size_t)ext[3] << 8 | ext[4];
+	if (name != list - 3 || name == 0 || name > SNI_HOST_MAX ||
+	    memchr(ext + 5, '\0', name) != NULL)
+		return CODEC_ERROR;
+	memcpy(out, ext + 5, name);
+	out[name] = '\0';
+	return 0;
+}

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "codec.h"
 #include "config.h"
 
 #define SNI_NAME_MAX 253	/* RFC 1035 2.3.4, without the final dot */
@@ -32,5 +33,16 @@ bool sni_match(const char *pattern, const char *name);
  */
 int sni_select(const struct tls_cert_spec *specs, size_t n,
     const char *name);
+
+/*
+ * The host name of a ClientHello's server_name extension body (RFC 6066
+ * 3), read as OpenSSL reads it: a list of exactly one host_name entry of
+ * 1 to SNI_HOST_MAX bytes, none of them NUL.  Copied into out
+ * (NUL-terminated; outsize > SNI_HOST_MAX).  0, or CODEC_ERROR for
+ * anything else (OpenSSL then fails the handshake itself).
+ */
+#define SNI_HOST_MAX 255
+int sni_from_extension(const unsigned char *ext, size_t len, char *out,
+    size_t outsize);
 
 #endif

@@ -769,6 +769,39 @@ def recordings():
         write("record", name, data)
 
 
+# ---- TLS: session ticket key files and rings, server_name bodies -----------
+
+def ticketkeys():
+    key = bytes(range(80))
+    other = bytes((i * 7 + 3) & 0xFF for i in range(80))
+    # selector 0: a key file
+    write("ticketkey", "file-one", b"\x00" + key)
+    write("ticketkey", "file-two", b"\x00" + key + other)
+    write("ticketkey", "file-eight", b"\x00" + b"".join(
+        bytes([i]) + key[1:] for i in range(8)))
+    write("ticketkey", "file-short", b"\x00" + key[:48])
+    write("ticketkey", "file-same-name", b"\x00" + key + key)
+    # selector 1: rotations (op odd) and lookups (op even)
+    steps = b"".join(bytes([op, delta, life]) + k for op, delta, life, k in (
+        (1, 0, 3, key), (0, 4, 3, key), (1, 16, 3, other), (0, 1, 3, key),
+        (0, 40, 3, key), (1, 4, 0, key), (1, 4, 0, other), (0, 2, 0, key)))
+    write("ticketkey", "ring-schedule", b"\x01" + steps)
+
+
+def sni_exts():
+    def ext(name, typ=0):
+        entry = bytes([typ]) + struct.pack(">H", len(name)) + name
+        return struct.pack(">H", len(entry)) + entry
+    write("sni", "a-example", ext(b"a.example"))
+    write("sni", "longest", ext(b"a" * 255))
+    write("sni", "too-long", ext(b"a" * 256))
+    write("sni", "not-host-name", ext(b"a.example", 1))
+    write("sni", "nul", ext(b"a.ex\0mple"))
+    write("sni", "two-entries", struct.pack(">H", 8) + b"\x00\x00\x01x"
+          b"\x00\x00\x01y")
+    write("sni", "empty-list", b"\x00\x00")
+
+
 def main():
     frames()
     handshakes()
@@ -787,6 +820,8 @@ def main():
     durations()
     utf8_split_seeds()
     recordings()
+    ticketkeys()
+    sni_exts()
     return 0
 
 

@@ -339,12 +339,60 @@ test_config_duplicate_server_names(void)
 	config_errors_free(&errs);
 }
 
+/* RFC 6066 3 server_name bodies, as OpenSSL reads them. */
+static int
+ext(const char *bytes, size_t n, char *out)
+{
+	return sni_from_extension((const unsigned char *)bytes, n, out, 256);
+}
+
+static void
+test_from_extension(void)
+{
+	char out[256], big[2 + 3 + 256];
+
+	CHECK_INT(ext("\x00\x0c\x00\x00\x09" "a.example", 14, out), 0);
+	CHECK_STR(out, "a.example");
+	CHECK_INT(ext("\x00\x04\x00\x00\x01x", 6, out), 0);
+	CHECK_STR(out, "x");
+	/* One byte at a time shorter: never read past the end. */
+	for (size_t n = 0; n < 14; n++)
+		CHECK_INT(ext("\x00\x0c\x00\x00\x09" "a.example", n, out),
+		    CODEC_ERROR);
+	/* One byte longer than the list says. */
+	CHECK_INT(ext("\x00\x0c\x00\x00\x09" "a.examplez", 15, out),
+	    CODEC_ERROR);
+	/* Not a host_name; an empty name; a NUL in it; two entries. */
+	CHECK_INT(ext("\x00\x0c\x01\x00\x09" "a.example", 14, out), CODEC_ERROR);
+	CHECK_INT(ext("\x00\x03\x00\x00\x00", 5, out), CODEC_ERROR);
+	CHECK_INT(ext("\x00\x0c\x00\x00\x09" "a.ex\0mple", 14, out), CODEC_ERROR);
+	CHECK_INT(ext("\x00\x08\x00\x00\x01x\x00\x00\x01y", 10, out),
+	    CODEC_ERROR);
+	/* 255 bytes is the longest name. */
+	memset(big, 'a', sizeof(big));
+	big[0] = 0x01;
+	big[1] = 0x02;	/* 258 = 3 + 255 */
+	big[2] = 0;
+	big[3] = 0;
+	big[4] = (char)255;
+	CHECK_INT(ext(big, 2 + 258, out), 0);
+	CHECK_INT(strlen(out), 255);
+	big[1] = 0x03;
+	big[4] = 0;
+	big[3] = 1;	/* 256 */
+	CHECK_INT(ext(big, 2 + 259, out), CODEC_ERROR);
+	/* No room for the longest name: refused, whatever the input. */
+	CHECK_INT(sni_from_extension((const unsigned char *)"\x00\x04\x00\x00"
+	    "\x01x", 6, out, 255), CODEC_ERROR);
+}
+
 int
 main(void)
 {
 	RUN(test_pattern_valid);
 	RUN(test_match);
 	RUN(test_select);
+	RUN(test_from_extension);
 	RUN(test_config_tls_keys);
 	RUN(test_config_tls_defaults);
 	RUN(test_config_tls_errors);
