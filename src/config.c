@@ -127,6 +127,12 @@ static const struct key_def keys[] = {
 	  0.1, 60 },
 	{ "tls_verify_client", KT_VERIFY, SC_GATEWAY, GW(tls_verify_client),
 	  NO_OFFSET, 0, 0 },
+	{ "tls_session_tickets", KT_BOOL, SC_GATEWAY, GW(tls_session_tickets),
+	  NO_OFFSET, 0, 0 },
+	{ "tls_ticket_lifetime", KT_SECONDS, SC_GATEWAY,
+	  GW(tls_ticket_lifetime), NO_OFFSET, 1, 86400 },
+	{ "tls_ticket_key_file", KT_FILE, SC_GATEWAY, GW(tls_ticket_key_file),
+	  NO_OFFSET, 0, 0 },
 	{ "allowed_client_cns", KT_CNS, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
 	{ "backend_tls", KT_BOOL, SC_ROUTE, NO_OFFSET, RT(backend_tls), 0, 0 },
 	{ "backend_tls_verify", KT_BOOL, SC_ROUTE, NO_OFFSET,
@@ -350,6 +356,8 @@ config_new(void)
 	cfg->max_handshakes_per_client = 32;
 	limits_defaults(&cfg->limits);
 	cfg->tls_min_version = 12;
+	cfg->tls_session_tickets = true;
+	cfg->tls_ticket_lifetime = 3600;
 	cfg->tls_default.section = strdup("gateway");
 	if (cfg->tls_default.section == NULL) {
 		free(cfg);
@@ -1460,6 +1468,12 @@ finish_tls(struct parse *ps)
 		    "asked for: set tls_verify_client = optional or required "
 		    "(or remove tls_client_ca)");
 	}
+	if (!cfg->tls_session_tickets &&
+	    key_given(ps->gw_set, "tls_ticket_key_file"))
+		errorf(ps, mainf, ps->gw_line[key_index("tls_ticket_key_file")],
+		    "gateway", "tls_ticket_key_file", "session tickets are "
+		    "off (tls_session_tickets = no): remove the key file or "
+		    "turn them on");
 }
 
 /* Route keys about client certificates and backend TLS. */
@@ -1714,6 +1728,7 @@ config_unref(struct config *cfg)
 	free(cfg->tls_ciphers.s);
 	free(cfg->tls_ciphersuites.s);
 	free(cfg->tls_client_ca.s);
+	free(cfg->tls_ticket_key_file.s);
 	free(cfg);
 }
 

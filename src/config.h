@@ -141,6 +141,9 @@ struct config {
 	struct config_str tls_ciphersuites;	/* TLS 1.3 */
 	struct config_str tls_client_ca;
 	enum tls_verify tls_verify_client;
+	bool tls_session_tickets;	/* resumption (default yes) */
+	double tls_ticket_lifetime;	/* seconds; key rotation too */
+	struct config_str tls_ticket_key_file;	/* NULL: keys in memory */
 	struct tls_server *tls;		/* built by tls_config_load */
 	/*
 	 * Frees tls and the routes' tls (set by tls.c).  A hook rather than

@@ -4,19 +4,23 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -24,6 +28,7 @@
 #include "file.h"
 #include "log.h"
 #include "sni.h"
+#include "ticketkey.h"
 
 /*
  * Mozilla's "intermediate" configuration (v5.7) for TLS 1.2: forward
@@ -41,9 +46,9 @@
 
 /*
  * No compression (CRIME), no renegotiation (RFC 5746 attacks, CPU abuse),
- * and no session resumption: WebSocket connections are long-lived, so
- * resumption saves little, and without tickets there are no ticket keys
- * to rotate or leak (forward secrecy).  A peer that closes TCP without
+ * and no session tickets but where tls_tickets_apply() turns them on:
+ * listener contexts with tls_session_tickets (tickets, never a session
+ * cache).  A peer that closes TCP without
  * close_notify is an ordinary EOF: WebSocket has its own close handshake,
  * and plain TCP backends could not tell truncation either.
  */
@@ -71,11 +76,14 @@ struct tls_cert {
 	struct tls_chain chain;
 };
 
+struct tls_tickets;
+
 struct tls_server {
 	const struct config *cfg;	/* owner: sni_select reads tls_sni */
 	struct tls_cert dflt;		/* [gateway]: handshakes start here */
 	struct tls_cert *sni;		/* parallel to cfg->tls_sni */
 	size_t nsni;
+	struct tls_tickets *tickets;	/* NULL: tls_session_tickets = no */
 };
 
 struct tls_client {
@@ -503,6 +511,372 @@ tls_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_OK;
 }
 
+/*
+ * Session resumption by tickets (RFC 5077; RFC 8446 4.6.1): the session
+ * state goes to the client encrypted under a key only the gateway holds,
+ * so nothing is cached here.  The keys (ticketkey.c) are in a ring behind
+ * a lock, since OpenSSL calls tls_ticket_cb from every worker and a
+ * rotation writes the ring.  Generated keys are process-wide: every
+ * configuration generation takes a reference to the same ring, so a
+ * reload keeps resuming; the ring goes when no configuration uses it
+ * (tickets turned off).  A key file gives each generation a ring of its
+ * own, read again on every reload.  Key material lives in pages left out
+ * of core dumps, and is wiped when dropped: it is never written anywhere.
+ */
+struct tls_keyring {
+	pthread_mutex_t lock;
+	struct ticketkey_ring ring;
+	int refs;		/* generated ring: under tls_generated_lock */
+};
+
+/* One configuration generation's tickets, shared by its contexts. */
+struct tls_tickets {
+	struct tls_keyring *keys;
+	EVP_CIPHER *aes;	/* AES-256-CBC, fetched once */
+	uint64_t lifetime_us;
+};
+
+static pthread_mutex_t tls_generated_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tls_keyring *tls_generated;	/* NULL: nobody uses it */
+static pthread_once_t tls_tickets_once = PTHREAD_ONCE_INIT;
+static int tls_tickets_idx = -1;	/* SSL_CTX ex_data: tls_tickets */
+
+static void
+tls_tickets_index_init(void)
+{
+	tls_tickets_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+static uint64_t
+tls_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static struct tls_keyring *
+tls_keyring_new(void)
+{
+	struct tls_keyring *kr = mmap(NULL, sizeof(*kr),
+	    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (kr == MAP_FAILED)
+		return NULL;
+	(void)madvise(kr, sizeof(*kr), MADV_DONTDUMP);
+	if (pthread_mutex_init(&kr->lock, NULL) != 0) {
+		munmap(kr, sizeof(*kr));
+		return NULL;
+	}
+	ticketkey_ring_init(&kr->ring);
+	kr->refs = 1;
+	return kr;
+}
+
+static void
+tls_keyring_free(struct tls_keyring *kr)
+{
+	ticketkey_wipe(&kr->ring);
+	pthread_mutex_destroy(&kr->lock);
+	munmap(kr, sizeof(*kr));
+}
+
+/* The process-wide ring of generated keys, one more reference. */
+static struct tls_keyring *
+tls_generated_acquire(void)
+{
+	struct tls_keyring *kr;
+
+	pthread_mutex_lock(&tls_generated_lock);
+	if (tls_generated == NULL)
+		tls_generated = tls_keyring_new();
+	else
+		tls_generated->refs++;
+	kr = tls_generated;
+	pthread_mutex_unlock(&tls_generated_lock);
+	return kr;
+}
+
+static void
+tls_keyring_release(struct tls_keyring *kr)
+{
+	bool last = true;
+
+	if (kr == NULL)
+		return;
+	if (kr->ring.generated) {	/* set once, before sharing */
+		pthread_mutex_lock(&tls_generated_lock);
+		last = --kr->refs == 0;
+		if (last)
+			tls_generated = NULL;
+		pthread_mutex_unlock(&tls_generated_lock);
+	}
+	if (last)
+		tls_keyring_free(kr);
+}
+
+static void
+tls_tickets_free(struct tls_tickets *tt)
+{
+	if (tt == NULL)
+		return;
+	tls_keyring_release(tt->keys);
+	EVP_CIPHER_free(tt->aes);
+	free(tt);
+}
+
+/*
+ * OpenSSL's ticket key callback (SSL_CTX_set_tlsext_ticket_key_evp_cb):
+ * enc: name the current key and set up AES-256-CBC and HMAC-SHA256 with
+ * it (1).  Else find the key the ticket names: 1 for the current one, 2
+ * for an older one (OpenSSL then issues a fresh ticket), 0 for none (a
+ * full handshake).  A generated ring rotates here, at the first use after
+ * its key's lifetime: no timer, no thread.
+ */
+static int
+tls_ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
+    EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	const struct tls_tickets *tt = SSL_CTX_get_ex_data(
+	    SSL_get_SSL_CTX(ssl), tls_tickets_idx);
+	struct tls_keyring *kr;
+	struct ticketkey k;
+	OSSL_PARAM params[3];
+	uint64_t now = tls_now_us();
+	int rc = 0, i;
+
+	if (tt == NULL)
+		return 0;
+	kr = tt->keys;
+	pthread_mutex_lock(&kr->lock);
+	if (ticketkey_due(&kr->ring, now, tt->lifetime_us)) {
+		uint8_t m[TICKETKEY_SIZE];
+
+		/* Without randomness, keep the key we have. */
+		if (RAND_bytes(m, sizeof(m)) == 1)
+			ticketkey_rotate(&kr->ring, m, now, tt->lifetime_us);
+		OPENSSL_cleanse(m, sizeof(m));
+	}
+	i = enc ? (kr->ring.n > 0 ? 0 : -1) :
+	    ticketkey_find(&kr->ring, name, now);
+	if (i >= 0) {
+		k = kr->ring.key[i];
+		rc = i == 0 ? 1 : 2;
+	}
+	pthread_mutex_unlock(&kr->lock);
+	if (rc == 0) {
+		ERR_clear_error();
+		return 0;
+	}
+	params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY,
+	    k.hmac, sizeof(k.hmac));
+	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	params[2] = OSSL_PARAM_construct_end();
+	if (enc) {
+		memcpy(name, k.name, TICKETKEY_NAME_LEN);
+		if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(tt->aes)) != 1 ||
+		    EVP_EncryptInit_ex(cctx, tt->aes, NULL, k.aes, iv) != 1)
+			rc = -1;
+	} else if (EVP_DecryptInit_ex(cctx, tt->aes, NULL, k.aes, iv) != 1) {
+		rc = -1;
+	}
+	if (rc > 0 && EVP_MAC_CTX_set_params(hctx, params) != 1)
+		rc = -1;
+	OPENSSL_cleanse(&k, sizeof(k));
+	return rc;
+}
+
+/* Tickets on for a listener context: one per handshake (a WebSocket
+ * client reconnects a connection at a time), valid for the lifetime. */
+static void
+tls_tickets_apply(SSL_CTX *ctx, struct tls_tickets *tt)
+{
+	if (ctx == NULL)
+		return;
+	SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);
+	SSL_CTX_set_num_tickets(ctx, 1);
+	SSL_CTX_set_timeout(ctx, (long)((tt->lifetime_us + 999999) / 1000000));
+	SSL_CTX_set_ex_data(ctx, tls_tickets_idx, tt);
+	SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, tls_ticket_cb);
+}
+
+/*
+ * A key file (tls_ticket_key_file) into a ring of its own: a regular file
+ * of bounded size (file_read), not readable by every user (it opens every
+ * recorded session), holding whole 80-byte keys.  NULL after reporting.
+ */
+static struct tls_keyring *
+tls_keyfile_load(const struct config_str *f, struct config_errors *errs)
+{
+	struct tls_keyring *kr;
+	const char *why;
+	mode_t mode = 0;
+	size_t len;
+	char *buf;
+
+	if (tls_world_readable(f->s, &mode)) {
+		config_error_at(errs, &f->where, "gateway",
+		    "tls_ticket_key_file", "%s: readable by every user (mode "
+		    "%04o), and it decrypts every session it resumes; run "
+		    "chmod 600 (or 640 for a group) on it", f->s,
+		    (unsigned)mode);
+		return NULL;
+	}
+	if (file_read(f->s, &buf, &len, &why) != FILE_OK) {
+		config_error_at(errs, &f->where, "gateway",
+		    "tls_ticket_key_file", "%s: %s", f->s, why);
+		return NULL;
+	}
+	kr = tls_keyring_new();
+	if (kr == NULL) {
+		config_error_at(errs, &f->where, "gateway",
+		    "tls_ticket_key_file", "%s: out of memory", f->s);
+	} else if (ticketkey_file_parse((const uint8_t *)buf, len, &kr->ring,
+	    &why) != 0) {
+		config_error_at(errs, &f->where, "gateway",
+		    "tls_ticket_key_file", "%s: %zu bytes: %s; it holds 1 to "
+		    "%d keys of %d random bytes each, the first one encrypting "
+		    "(make one with: openssl rand %d > %s)", f->s, len, why,
+		    TICKETKEY_MAX, TICKETKEY_SIZE, TICKETKEY_SIZE, f->s);
+		tls_keyring_free(kr);
+		kr = NULL;
+	}
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	return kr;
+}
+
+/* Tickets for every listener context of ts (cfg has them on); the keys
+ * from the key file, or the shared generated ones.  -1 after reporting. */
+static int
+tls_tickets_load(const struct config *cfg, struct tls_server *ts,
+    struct config_errors *errs)
+{
+	struct tls_tickets *tt;
+
+	pthread_once(&tls_tickets_once, tls_tickets_index_init);
+	tt = calloc(1, sizeof(*tt));
+	if (tt == NULL || tls_tickets_idx < 0) {
+		free(tt);
+		config_error_at(errs, &cfg->tls_default.where, "gateway",
+		    "tls_session_tickets", "out of memory");
+		return -1;
+	}
+	tt->lifetime_us = (uint64_t)(cfg->tls_ticket_lifetime * 1e6);
+	tt->keys = cfg->tls_ticket_key_file.s != NULL ?
+	    tls_keyfile_load(&cfg->tls_ticket_key_file, errs) :
+	    tls_generated_acquire();
+	tt->aes = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+	if (tt->keys == NULL || tt->aes == NULL) {
+		if (cfg->tls_ticket_key_file.s == NULL || tt->keys != NULL)
+			config_error_at(errs, &cfg->tls_default.where,
+			    "gateway", "tls_session_tickets", "cannot set up "
+			    "session ticket keys");
+		tls_tickets_free(tt);
+		return -1;
+	}
+	ts->tickets = tt;
+	tls_tickets_apply(ts->dflt.ctx, tt);
+	for (size_t i = 0; i < ts->nsni; i++)
+		tls_tickets_apply(ts->sni[i].ctx, tt);
+	return 0;
+}
+
+static int
+tls_digest_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, SHA256_DIGEST_LENGTH);
+}
+
+/*
+ * The session ID context of a listener certificate's sessions: OpenSSL
+ * resumes a session (ticket) only where the context is the one it was
+ * made with.  So it is a digest of the section and of every setting a
+ * resumed handshake skips: the client certificate checks (mode and CAs: a
+ * resumed session keeps the identity verified when it was made),
+ * versions and ciphers.  A reload that changes none of them keeps
+ * resumption; one that does ends it.  -1 on failure.
+ */
+static int
+tls_session_context(SSL_CTX *ctx, const struct config *cfg,
+    const char *section)
+{
+	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(
+	    SSL_CTX_get_cert_store(ctx));
+	int nobjs = objs != NULL ? sk_X509_OBJECT_num(objs) : 0;
+	unsigned char md[EVP_MAX_MD_SIZE], (*cas)[SHA256_DIGEST_LENGTH];
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	unsigned int mdlen = 0;
+	size_t ncas = 0;
+	char settings[64];
+	int rc = -1;
+
+	cas = calloc((size_t)nobjs + 1, sizeof(*cas));
+	if (h == NULL || cas == NULL ||
+	    EVP_DigestInit_ex(h, EVP_sha256(), NULL) != 1)
+		goto out;
+	for (int i = 0; i < nobjs; i++) {
+		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+
+		if (x != NULL && X509_digest(x, EVP_sha256(), cas[ncas],
+		    &mdlen) == 1)
+			ncas++;
+	}
+	/* The store's order is its own business: sort. */
+	qsort(cas, ncas, sizeof(*cas), tls_digest_cmp);
+	snprintf(settings, sizeof(settings), "%u %d %d", cfg->tls_min_version,
+	    (int)cfg->tls_verify_client, (int)ncas);
+	if (EVP_DigestUpdate(h, "wsgate sessions 1", 18) != 1 ||
+	    EVP_DigestUpdate(h, section, strlen(section) + 1) != 1 ||
+	    EVP_DigestUpdate(h, settings, strlen(settings) + 1) != 1 ||
+	    EVP_DigestUpdate(h, cfg->tls_ciphers.s != NULL ?
+	    cfg->tls_ciphers.s : "", cfg->tls_ciphers.s != NULL ?
+	    strlen(cfg->tls_ciphers.s) + 1 : 1) != 1 ||
+	    EVP_DigestUpdate(h, cfg->tls_ciphersuites.s != NULL ?
+	    cfg->tls_ciphersuites.s : "", cfg->tls_ciphersuites.s != NULL ?
+	    strlen(cfg->tls_ciphersuites.s) + 1 : 1) != 1 ||
+	    (ncas > 0 && EVP_DigestUpdate(h, cas, ncas * sizeof(*cas)) != 1) ||
+	    EVP_DigestFinal_ex(h, md, &mdlen) != 1)
+		goto out;
+	if (mdlen > SSL_MAX_SID_CTX_LENGTH)
+		mdlen = SSL_MAX_SID_CTX_LENGTH;
+	rc = SSL_CTX_set_session_id_context(ctx, md, mdlen) == 1 ? 0 : -1;
+out:
+	EVP_MD_CTX_free(h);
+	free(cas);
+	return rc;
+}
+
+/*
+ * Move a handshake to the [tls:NAME] context its server name selects as
+ * soon as the ClientHello is in, before OpenSSL looks at the session it
+ * offers: a session then resumes only under the certificate and settings
+ * it was made with (tls_session_context).  The servername callback comes
+ * after that decision, too late.
+ */
+static int
+tls_client_hello_cb(SSL *ssl, int *alert, void *arg)
+{
+	struct tls_server *ts = arg;
+	char name[SNI_HOST_MAX + 1];
+	const unsigned char *ext;
+	size_t len;
+	int i;
+
+	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &ext,
+	    &len) != 1 || sni_from_extension(ext, len, name, sizeof(name)) != 0)
+		return SSL_CLIENT_HELLO_SUCCESS;	/* OpenSSL judges */
+	i = sni_select(ts->cfg->tls_sni, ts->cfg->ntls_sni, name);
+	if (i >= 0 && (size_t)i < ts->nsni &&
+	    SSL_set_SSL_CTX(ssl, ts->sni[i].ctx) == NULL) {
+		*alert = SSL_AD_INTERNAL_ERROR;
+		return SSL_CLIENT_HELLO_ERROR;
+	}
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
 /* The system CA store, read once per load when a chain needs it. */
 static X509_STORE *
 tls_system_store(X509_STORE **store)
@@ -536,8 +910,6 @@ tls_server_ctx_new(const struct config *cfg, const struct tls_cert_spec *t,
 	tls_ctx_common(ctx, cfg);
 	SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"wsgate",
-	    6);
 	SSL_CTX_set_dh_auto(ctx, 1);
 	SSL_CTX_set1_groups_list(ctx, TLS_GROUPS);
 	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_cb, NULL);
@@ -593,6 +965,12 @@ tls_server_ctx_new(const struct config *cfg, const struct tls_cert_spec *t,
 		    "%s: %s", t->cert.s, *store == NULL ? "out of memory" : why);
 		bad = 1;
 	}
+	if (!bad && tls_session_context(ctx, cfg, t->section) != 0) {
+		config_error_at(errs, &t->where, t->section, NULL,
+		    "cannot set the session context: %s",
+		    tls_queue_text(why, sizeof(why)));
+		bad = 1;
+	}
 	ERR_clear_error();
 	if (bad) {
 		SSL_CTX_free(ctx);
@@ -632,6 +1010,7 @@ tls_server_free(struct tls_server *ts)
 {
 	if (ts == NULL)
 		return;
+	tls_tickets_free(ts->tickets);
 	tls_cert_free(&ts->dflt);
 	for (size_t i = 0; i < ts->nsni; i++)
 		tls_cert_free(&ts->sni[i]);
@@ -810,10 +1189,14 @@ tls_config_load(struct config *cfg, const struct config *running,
 			ts->nsni++;
 		}
 		if (ts->dflt.ctx != NULL && cfg->ntls_sni > 0) {
+			SSL_CTX_set_client_hello_cb(ts->dflt.ctx,
+			    tls_client_hello_cb, ts);
 			SSL_CTX_set_tlsext_servername_callback(ts->dflt.ctx,
 			    tls_servername_cb);
 			SSL_CTX_set_tlsext_servername_arg(ts->dflt.ctx, ts);
 		}
+		if (cfg->tls_session_tickets && ts->dflt.ctx != NULL)
+			tls_tickets_load(cfg, ts, errs);
 		X509_STORE_free(store);
 		tls_reload_check(&cfg->tls_default, &ts->dflt,
 		    tls_find_cert(running, "gateway"), errs);
@@ -1038,8 +1421,9 @@ tls_describe(struct bufferevent *bev, char *buf, size_t size)
 		log_escape(proto, sizeof(proto), (const char *)alpn, alpnlen);
 	else
 		snprintf(proto, sizeof(proto), "-");
-	snprintf(buf, size, "%s %s sni=%s alpn=%s", SSL_get_version(ssl),
-	    SSL_get_cipher_name(ssl), sni, proto);
+	snprintf(buf, size, "%s %s sni=%s alpn=%s%s", SSL_get_version(ssl),
+	    SSL_get_cipher_name(ssl), sni, proto,
+	    SSL_session_reused(ssl) ? " resumed" : "");
 	return buf;
 }
 

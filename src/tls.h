@@ -58,7 +58,8 @@ const char *tls_error(struct bufferevent *bev, short what, char *buf,
     size_t size);
 
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384 sni=a.example alpn=http/1.1", for debug
- * logs: the client's server name escaped (log_escape), "-" for none. */
+ * logs: the client's server name escaped (log_escape), "-" for none; and
+ * " resumed" at the end for a resumed session. */
 const char *tls_describe(struct bufferevent *bev, char *buf, size_t size);
 
 /*

@@ -218,7 +218,8 @@ class TLSListener(unittest.TestCase):
                     server_hostname="localhost") as s2:
                 self.assertIsNone(s2.selected_alpn_protocol())
 
-    def test_no_renegotiation_no_resumption(self):
+    def test_no_renegotiation(self):
+        # (Session resumption: test_tls_resume.py.)
         with H.Gateway(None, tls_gateway({"e": {"path": "/echo",
                                                 "backend": "x:1"}},
                                          plain=False)) as gw:
@@ -232,23 +233,6 @@ class TLSListener(unittest.TestCase):
             out, _ = p.communicate(b"R\n", timeout=H.timeout(10))
             self.assertIn(b"RENEGOTIATING", out)
             self.assertIn(b"no renegotiation", out)
-            # No tickets and no session cache: a second connection
-            # offering the first one's session gets a full handshake.
-            for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
-                ctx = pki.client_ctx(maximum=version)
-                with ctx.wrap_socket(socket.create_connection(
-                        ("127.0.0.1", gw.port)),
-                        server_hostname="localhost") as s1:
-                    s1.sendall(b"GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n")
-                    s1.settimeout(H.timeout(5))
-                    self.assertTrue(s1.recv(100).startswith(b"HTTP/1.1"))
-                    session = s1.session
-                    self.assertFalse(session.has_ticket, version)
-                with ctx.wrap_socket(socket.create_connection(
-                        ("127.0.0.1", gw.port)),
-                        server_hostname="localhost",
-                        session=session) as s2:
-                    self.assertFalse(s2.session_reused, version)
 
     def test_curves(self):
         with H.Gateway(None, tls_gateway({"e": {"path": "/echo",
