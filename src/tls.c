@@ -631,8 +631,10 @@ tls_tickets_free(struct tls_tickets *tt)
  * enc: name the current key and set up AES-256-CBC and HMAC-SHA256 with
  * it (1).  Else find the key the ticket names: 1 for the current one, 2
  * for an older one (OpenSSL then issues a fresh ticket), 0 for none (a
- * full handshake).  A generated ring rotates here, at the first use after
- * its key's lifetime: no timer, no thread.
+ * full handshake).  TLS 1.3 always gets a fresh ticket (2): clients use
+ * each ticket once (RFC 8446 C.4), so without one the next connection
+ * would be a full handshake.  A generated ring rotates here, at the first
+ * use after its key's lifetime: no timer, no thread.
  */
 static int
 tls_ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
@@ -662,7 +664,8 @@ tls_ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
 	    ticketkey_find(&kr->ring, name, now);
 	if (i >= 0) {
 		k = kr->ring.key[i];
-		rc = i == 0 ? 1 : 2;
+		rc = i == 0 && (enc || SSL_version(ssl) < TLS1_3_VERSION) ?
+		    1 : 2;
 	}
 	pthread_mutex_unlock(&kr->lock);
 	if (rc == 0) {

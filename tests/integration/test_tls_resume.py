@@ -148,8 +148,17 @@ class Resumption(unittest.TestCase):
                 self.assertFalse(s_client_reused(s_client(gw.port, v,
                                                           sess_out=f)), v.name)
                 self.assertEqual(ticket_lifetime_hint(f), 3600)
-                self.assertTrue(s_client_reused(s_client(gw.port, v,
-                                                         sess_in=f)), v.name)
+                f2 = f + ".2"
+                self.assertTrue(s_client_reused(s_client(
+                    gw.port, v, sess_in=f, sess_out=f2)), v.name)
+                if v == V13:
+                    # A fresh ticket after a resumption: clients use
+                    # each TLS 1.3 ticket once (RFC 8446 C.4).
+                    self.assertTrue(os.path.exists(f2), "no new ticket")
+                    with open(f) as a, open(f2) as b:
+                        self.assertNotEqual(a.read(), b.read())
+                    self.assertTrue(s_client_reused(s_client(
+                        gw.port, v, sess_in=f2)), v.name)
             # -v logs which handshakes resumed.
             gw.wait_log(r"tls client=\S+ TLSv1\.2 .* alpn=- resumed$")
             gw.wait_log(r"tls client=\S+ TLSv1\.3 .* alpn=- resumed$")
