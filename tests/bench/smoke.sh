@@ -6,8 +6,10 @@
 # in every scenario, and checks that the echo was verified with no errors
 # and that something was counted.  Also checks that wsbench notices a
 # corrupted echo and a server that does not upgrade, so the verification
-# itself cannot silently stop working.  Prints
-# "RESULT bench-smoke: N passed, M failed".
+# itself cannot silently stop working.  The wss:// path too (make
+# bench-tls): wsbench -L through a TLS listener, full and resumed
+# handshakes, and echod -w, the WebSocket echo server HAProxy relays to
+# there.  Prints "RESULT bench-smoke: N passed, M failed".
 set -u
 cd "$(dirname "$0")/../.."
 B=${B:-build}
@@ -126,6 +128,27 @@ fi
 bench "no upgrade is caught" 1 handshake_errors -t "127.0.0.1:$echo_port" \
     -P ws -s lat -c 1 $short -C 2
 
+# echod -w answers the upgrade and echoes frames (over 64 KiB too).
+if start_echod ws -w; then
+	bench "echod -w tput" 0 bytes -t "127.0.0.1:$port" -s tput -c 4 \
+	    -S 70000 $short
+	bench "echod -w rate" 0 sessions -t "127.0.0.1:$port" -s rate -c 2 \
+	    -d 0.2
+	bench "echod -w: TLS to a plain port is caught" 1 handshake_errors \
+	    -t "127.0.0.1:$port" -L 1.3 -s lat -c 1 $short -C 2
+else
+	fail "echod -w did not start"
+fi
+
+# A certificate for the TLS listener (EC: quick to make).
+if ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 1 -subj /CN=localhost \
+    >/dev/null 2>&1; then
+	fail "openssl req: no test certificate"
+	finish
+fi
+chmod 600 "$tmp/key.pem"
+
 # Every scenario through each gateway build there is.
 for gw in "$B/wsgate" "$B/asan/wsgate"; do
 	[ -x "$gw" ] || continue
@@ -134,6 +157,9 @@ for gw in "$B/wsgate" "$B/asan/wsgate"; do
 	cat >"$tmp/gw.ini" <<EOF
 [gateway]
 listen = 127.0.0.1:0
+listen = 127.0.0.1:0 tls
+tls_cert = $tmp/cert.pem
+tls_key = $tmp/key.pem
 [route:bench]
 path = /bench
 backend = 127.0.0.1:$echo_port
@@ -146,12 +172,14 @@ EOF
 	"$gw" -c "$tmp/gw.ini" 2>"$log" &
 	gwpid=$!
 	pids="$pids $gwpid"
-	if ! wait_line "$log" "listening on"; then
+	if ! wait_line "$log" " ready ("; then
 		fail "$tag did not start: $(cat "$log")"
 		continue
 	fi
 	gp=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" |
 	    head -n 1)
+	tp=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" |
+	    sed -n 2p)
 	t="-t 127.0.0.1:$gp -u /bench"
 	bench "$tag tput 4 KiB" 0 bytes $t -s tput -c 8 -S 4096 $short
 	# over 64 KiB: the gateway splits the echo into several messages
@@ -169,6 +197,17 @@ EOF
 	done
 	bench "$tag flood read" 0 recv_bytes -t 127.0.0.1:$gp -u /src \
 	    -s flood -m read -c 1 $short
+	# wss: TLS 1.3 and 1.2, full and resumed handshakes
+	w="-t 127.0.0.1:$tp -u /bench"
+	bench "$tag wss tput 4 KiB, TLS 1.3" 0 bytes $w -L 1.3 -s tput -c 4 \
+	    -S 4096 $short
+	bench "$tag wss tput 100 kB, TLS 1.2" 0 bytes $w -L 1.2 -s tput -c 2 \
+	    -S 100000 $short
+	bench "$tag wss rate, TLS 1.3 resumed" 0 tls_resumed $w -L 1.3 -R \
+	    -s rate -c 2 -S 32 -d 0.3
+	bench "$tag wss rate, TLS 1.2 resumed" 0 tls_resumed $w -L 1.2 -R \
+	    -s rate -c 2 -S 32 -d 0.3
+	bench "$tag wss idle" 0 ready $w -L 1.3 -s idle -c 20 -S 32 -T 0
 	kill -INT "$gwpid" 2>/dev/null
 	i=0
 	while kill -0 "$gwpid" 2>/dev/null && [ $i -lt 50 ]; do

@@ -12,10 +12,11 @@ BENCH_ARGS ?=
 PYTHON3    ?= python3
 
 $(B)/wsbench: tools/bench/wsbench.c tools/bench/bench.mk | $(B)
-	$(CC) $(CPPFLAGS) $(WARN) $(OPT) $(CFLAGS) -o $@ $< -lcrypto $(LDFLAGS)
+	$(CC) $(CPPFLAGS) $(WARN) $(OPT) $(CFLAGS) -o $@ $< -lssl -lcrypto \
+	    $(LDFLAGS)
 
 $(B)/echod: tools/bench/echod.c tools/bench/bench.mk | $(B)
-	$(CC) $(CPPFLAGS) $(WARN) $(OPT) $(CFLAGS) -o $@ $< $(LDFLAGS)
+	$(CC) $(CPPFLAGS) $(WARN) $(OPT) $(CFLAGS) -o $@ $< -lcrypto $(LDFLAGS)
 
 # Micro-benchmark of the token modules (issue 11): a lookup among
 # 100,000 tokens and a JWT check per algorithm; prints figures only.

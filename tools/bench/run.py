@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""run.py -- `make bench`: wsgate against HAProxy and websockify, one run.
+"""run.py -- `make bench`: wsgate against HAProxy, lighttpd and websockify.
 
 Starts a TCP echo backend (build/echod), then for each target in turn a
 gateway in front of it -- wsgate (one or more builds), HAProxy in TCP mode,
@@ -11,6 +11,12 @@ the other.  Around every measurement window it reads the gateway's CPU time
 its memory (VmRSS, and PSS from /proc/PID/smaps_rollup).  Each cell runs
 --reps times; the table shows medians and wsgate's ratio to each reference
 measured in the same run.  Results go to JSON too.
+
+With --tls the same targets speak wss:// (tools/bench/tlsbench.py):
+wsgate and lighttpd (mod_openssl, mod_wstunnel) in front of the TCP echo
+backend, HAProxy terminating TLS in TCP mode in front of a WebSocket echo
+backend (echod -w); throughput, sessions with full and resumed
+handshakes, idle connections.
 
 The `fairness` scenario (wsgate only) runs one worker and measures a
 victim's 32-byte echo round trip alone, then next to one session that
@@ -41,6 +47,8 @@ import tempfile
 import threading
 import time
 
+import tlsbench
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -54,7 +62,7 @@ defaults
     timeout client 300s
     timeout server 300s
 frontend bench
-    bind {listen}
+    bind {listen}{ssl}
     default_backend echo
 backend echo
     server echo {backend}
@@ -62,7 +70,7 @@ backend echo
 
 WSGATE_CFG = """\
 [gateway]
-listen = 127.0.0.1:0
+listen = 127.0.0.1:0{tls}
 {workers}
 [route:bench]
 path = /
@@ -279,8 +287,9 @@ class Backend:
     """The echo backend; with source=True build/echod -s, which streams
     to every connection as fast as it takes bytes (at SCHED_IDLE)."""
 
-    def __init__(self, binary, cpu, logdir, source=False):
+    def __init__(self, binary, cpu, logdir, source=False, ws=False):
         self.log = open(os.path.join(logdir, "source.log" if source
+                                     else "ws-backend.log" if ws
                                      else "backend.log"), "ab")
         if source:
             self.proc = Proc([binary, "-p", "0", "-s"], cpu, self.log,
@@ -298,8 +307,8 @@ class Backend:
                     raise RuntimeError("echo-backend did not start")
                 time.sleep(0.05)
         else:
-            self.proc = Proc([binary, "-p", "0"], cpu, self.log,
-                             stdout=subprocess.PIPE)
+            self.proc = Proc([binary, "-p", "0"] + (["-w"] if ws else []),
+                             cpu, self.log, stdout=subprocess.PIPE)
             line = self.proc.p.stdout.readline().split()
             if len(line) != 2 or line[0] != b"LISTENING":
                 raise RuntimeError("echod did not start")
@@ -312,12 +321,17 @@ class Backend:
 
 
 class Gateway:
-    """One target: kind is wsgate, haproxy or websockify."""
+    """One target: kind is wsgate, haproxy, lighttpd or websockify."""
 
     def __init__(self, name, kind, binary, args, logdir):
         self.name, self.kind, self.binary = name, kind, binary
         self.args, self.logdir = args, logdir
-        self.proto = "tcp" if kind == "haproxy" else "ws"
+        # HAProxy relays bytes: plain, the client speaks TCP to it; over
+        # TLS, WebSocket to a WebSocket backend (see tlsbench.py).
+        self.proto = "tcp" if kind == "haproxy" and not args.tls else "ws"
+        self.backend = None         # the Backend it relays to
+        self.certs = None           # --tls: tlsbench.make_certs()
+        self.cert = "ecdsa"         # --tls: the certificate in use
         self.proc = None
         self.port = None
         self.command = None
@@ -344,10 +358,21 @@ class Gateway:
                        if self.workers() else "")
             extra = SOURCE_ROUTE.format(source=self.source, origin=ORIGIN) \
                 if self.source else ""
+            tls = ""
+            if self.certs:
+                c = self.certs[self.cert]
+                tls = " tls\ntls_cert = %s\ntls_key = %s" % (c["cert"],
+                                                             c["key"])
             return WSGATE_CFG.format(workers=workers, backend=backend,
-                                     origin=ORIGIN, extra=extra)
+                                     origin=ORIGIN, extra=extra, tls=tls)
+        if self.kind == "lighttpd":
+            return tlsbench.lighttpd_config(
+                self.name, self.port, backend.rsplit(":", 1)[1],
+                self.logdir, self.certs[self.cert] if self.certs else None)
+        ssl = tlsbench.HAPROXY_TLS_BIND.format(
+            combined=self.certs[self.cert]["combined"]) if self.certs else ""
         return HAPROXY_CFG.format(listen="127.0.0.1:%d" % self.port,
-                                  backend=backend)
+                                  backend=backend, ssl=ssl)
 
     def check(self, backend):
         """None if this target can run here, else why not."""
@@ -371,6 +396,11 @@ class Gateway:
             return None
         if shutil.which(self.binary) is None:
             return "%s is not installed" % self.binary
+        if self.args.tls and self.kind == "websockify":
+            return "no wss:// set-up for it here"
+        if self.args.tls and self.kind == "lighttpd" and not os.path.exists(
+                "/usr/lib/lighttpd/mod_openssl.so"):
+            return "lighttpd-mod-openssl is not installed"
         return None
 
     def start(self, backend):
@@ -383,12 +413,13 @@ class Gateway:
             argv = [self.binary, "-c", cfg]
             if self.args.gateway_log == "quiet":
                 argv.insert(1, "-q")
-        elif self.kind == "haproxy":
+        elif self.kind in ("haproxy", "lighttpd"):
             self.port = free_port()
             cfg = os.path.join(self.logdir, "%s.cfg" % self.name)
             with open(cfg, "w") as f:
                 f.write(self.config(backend))
-            argv = [self.binary, "-db", "-f", cfg]
+            argv = [self.binary, "-db", "-f", cfg] \
+                if self.kind == "haproxy" else [self.binary, "-D", "-f", cfg]
         else:
             self.port = free_port()
             argv = [self.binary, "127.0.0.1:%d" % self.port, backend]
@@ -480,7 +511,7 @@ ERROR_KEYS = ("verify_errors", "protocol_errors", "connect_errors",
 def run_cell(args, gw, backend, cell):
     sc, conns, size = cell["scenario"], cell["conns"], cell["size"]
     base = ["-t", "127.0.0.1:%d" % gw.port, "-P", gw.proto, "-s", sc,
-            "-c", str(conns), "-S", str(size)]
+            "-c", str(conns), "-S", str(size)] + tlsbench.wsbench_args(cell)
     if sc == "tput":
         res, cpu = wsbench(args, gw, backend, base + [
             "-w", str(args.window), "-d", str(args.duration),
@@ -507,6 +538,7 @@ def run_cell(args, gw, backend, cell):
                                    "hs_p50_us", "hs_p99_us")}
         if cpu is not None and res["sessions"]:
             rec["gw_cpu_us_per_session"] = cpu / res["sessions"] * 1e6
+        tlsbench.rate_record(res, cpu, rec)
     elif sc == "fairness":
         return run_fairness(args, gw, backend)
     else:
@@ -676,6 +708,8 @@ def run_idle(args, gw, backend, base):
 
 
 def plan(args):
+    if args.tls:
+        return tlsbench.plan(args)
     cells = []
     scen = args.scenarios.split(",")
     if "tput" in scen:
@@ -696,7 +730,8 @@ def plan(args):
 
 
 def cell_key(c):
-    return "%s c=%d S=%d" % (c["scenario"], c["conns"], c["size"])
+    return "%s c=%d S=%d%s" % (c["scenario"], c["conns"], c["size"],
+                               tlsbench.key_suffix(c))
 
 
 def medians(reps):
@@ -715,11 +750,21 @@ def run_all(args, gateways, logdir, save):
     different one each time), so a burst of load from elsewhere on the
     machine hits them alike.  Idle runs last, one target at a time."""
     backend = Backend(args.backend, args.lg_cpu, logdir)
-    source = None
+    source = ws_backend = None
     results = {g.name: {"name": g.name, "kind": g.kind, "proto": g.proto,
                         "cells": []} for g in gateways}
     live = []
     try:
+        for gw in gateways:
+            gw.backend = backend
+            if args.tls:
+                gw.certs = args.certs
+                if gw.kind == "haproxy":
+                    if ws_backend is None:
+                        ws_backend = Backend(os.path.join(
+                            args.build_dir, "echod"), args.lg_cpu, logdir,
+                            ws=True)
+                    gw.backend = ws_backend
         if "fairness" in args.scenarios.split(","):
             source = Backend(os.path.join(args.build_dir, "echod"),
                              args.lg_cpu, logdir, source=True)
@@ -727,10 +772,10 @@ def run_all(args, gateways, logdir, save):
                 gw.source = source.addr
         for gw in gateways:
             out = results[gw.name]
-            why = gw.check(backend.addr)
+            why = gw.check(gw.backend.addr)
             if why is None:
                 try:
-                    gw.start(backend.addr)
+                    gw.start(gw.backend.addr)
                     out["command"] = gw.command
                     live.append(gw)
                     continue
@@ -750,7 +795,7 @@ def run_all(args, gateways, logdir, save):
                     if here else []
                 for gw in order:
                     if gw.name in reps:
-                        one(args, gw, backend, cell, reps, results)
+                        one(args, gw, gw.backend, cell, reps, results)
             for gw in here:
                 if reps.get(gw.name):
                     report_cell(results[gw.name], cell, reps[gw.name])
@@ -759,7 +804,7 @@ def run_all(args, gateways, logdir, save):
             print(cell_key(cell), flush=True)
             for gw in live:
                 reps = {gw.name: []}
-                one(args, gw, backend, cell, reps, results)
+                one(args, gw, gw.backend, cell, reps, results)
                 if reps.get(gw.name):
                     report_cell(results[gw.name], cell, reps[gw.name])
                 gw.stop()       # frees its memory for the next one
@@ -768,8 +813,9 @@ def run_all(args, gateways, logdir, save):
         for gw in gateways:
             gw.stop()
         backend.stop()
-        if source is not None:
-            source.stop()
+        for b in (source, ws_backend):
+            if b is not None:
+                b.stop()
     return [results[g.name] for g in gateways]
 
 
@@ -777,6 +823,10 @@ def one(args, gw, backend, cell, reps, results):
     """One repetition of a cell on one target; a failure drops the target
     from this cell (reps[name] removed) and records why."""
     try:
+        if cell.get("cert") and gw.cert != cell["cert"] and gw.proc:
+            gw.stop()           # --tls: another certificate
+            gw.cert = cell["cert"]
+            gw.start(gw.backend.addr)
         if gw.proc is None or not gw.proc.alive():
             raise RuntimeError("%s is not running; see %s" % (
                 gw.name, os.path.join(gw.logdir, gw.name + ".log")))
@@ -866,7 +916,8 @@ def fmt(v):
 
 
 def rows(data):
-    """(label, better, {target: value}) for the summary table."""
+    """(label, better, {target: value}, goal) for the summary table; goal:
+    the figure has a goal as a ratio against HAProxy (issue 15: wss)."""
     out = []
     done = [t for t in data["targets"] if t["cells"]]
 
@@ -876,26 +927,29 @@ def rows(data):
     keys = []
     for t in done:
         for c in t["cells"]:
-            if cell_key(c) not in keys:
-                keys.append(cell_key(c))
+            if cell_key(c) not in [k for k, _ in keys]:
+                keys.append((cell_key(c), c))
 
-    def add(label, better, key, metric, scale=1.0):
+    def add(label, better, key, metric, goal=False):
         vals = {}
         for t in done:
             c = cell(t, key)
             if c is not None and med(c, metric) is not None:
-                vals[t["name"]] = med(c, metric) * scale
+                vals[t["name"]] = med(c, metric)
         if vals:
-            out.append((label, better, vals))
+            out.append((label, better, vals, goal))
 
-    for key in keys:
-        sc, c, s = key.split()
-        c, s = int(c[2:]), int(s[2:])
+    for key, first in keys:
+        sc, c, s = first["scenario"], first["conns"], first["size"]
         size = "%d KiB" % (s // 1024) if s >= 1024 else "%d B" % s
+        tls = bool(first.get("tls"))
+        wss = "wss %s" % tlsbench.label(first) if tls else ""
+        pre = wss + ": " if tls else ""
         if sc == "tput":
-            add("%s msgs, %d conns: MB/s" % (size, c), "up", key, "MBps")
-            add("%s msgs, %d conns: MB per gw CPU-s" % (size, c), "up",
-                key, "MB_per_cpu_s")
+            add("%s%s msgs, %d conns: MB/s" % (pre, size, c), "up", key,
+                "MBps", tls)
+            add("%s%s msgs, %d conns: MB per gw CPU-s" % (pre, size, c),
+                "up", key, "MB_per_cpu_s", tls)
             if s < 1024:
                 add("%s msgs, %d conns: msgs/s" % (size, c), "up", key,
                     "msgs_per_s")
@@ -904,14 +958,23 @@ def rows(data):
             add("RTT 32 B, %d conn: p99 us" % c, "down", key, "p99_us")
             add("gw CPU us per round trip (%d conn)" % c, "down", key,
                 "gw_cpu_us_per_rt")
-        elif sc == "rate":
-            add("sessions/s (%d at a time)" % c, "up", key,
+        elif sc == "rate" and tls and first.get("resume"):
+            add("%ssessions/s (%d at a time)" % (pre, c), "up", key,
                 "sessions_per_s")
-            add("gw CPU us per session", "down", key,
-                "gw_cpu_us_per_session")
+            add("%sgw CPU us per session" % pre, "down", key,
+                "gw_cpu_us_per_resumed", True)
+            add("%sshare of handshakes resumed" % pre, "up", key,
+                "resumed_share")
+        elif sc == "rate":
+            add("%ssessions/s (%d at a time)" % (pre, c), "up", key,
+                "sessions_per_s")
+            add("%sgw CPU us per session" % pre, "down", key,
+                "gw_cpu_us_per_session", tls)
         elif sc == "idle":
-            add("bytes (PSS) per idle conn", "down", key, "pss_per_conn")
-            add("idle conns held (of %d)" % c, "up", key, "ready")
+            add("bytes (PSS) per idle %sconn" % ("wss " if tls else ""),
+                "down", key, "pss_per_conn", tls)
+            add("idle %sconns held (of %d)" % ("wss " if tls else "", c),
+                "up", key, "ready")
         elif sc == "fairness":
             add("fairness: victim RTT p99 us, alone", "down", key,
                 "alone_p99_us")
@@ -922,6 +985,26 @@ def rows(data):
                 add("fairness: %s, rate next to victim / alone" % label,
                     "up", key, mode + "_flood_share")
     return out, [t["name"] for t in done]
+
+
+def goal_lines(data):
+    """wss goals (issue 15), as ratios against HAProxy in this run: more
+    is better for throughput and MB per CPU-second (>= 1.0), less for CPU
+    per session and memory per connection (<= 1.0)."""
+    rs, names = rows(data)
+    subject = names[0] if names else None
+    ref = next((n for n in names if n.startswith("haproxy")), None)
+    out = []
+    for label, better, vals, goal in rs:
+        if not goal or subject is None or ref is None or \
+                vals.get(subject) is None or not vals.get(ref):
+            continue
+        r = vals[subject] / vals[ref]
+        met = r >= 1.0 if better == "up" else r <= 1.0
+        out.append("goal %s %s 1.0x: %s: %.2fx %s" % (
+            subject + "/" + ref, ">=" if better == "up" else "<=", label,
+            r, "met" if met else "MISSED"))
+    return out
 
 
 def ratio(a, b):
@@ -939,7 +1022,7 @@ def table(data, markdown=False):
     subject, refs = names[0], names[1:]
     head = ["figure"] + names + ["%s/%s" % (subject, r) for r in refs]
     lines = []
-    for label, better, vals in rs:
+    for label, better, vals, _ in rs:
         line = [label + (" (lower is better)" if better == "down" else "")]
         line += [fmt(vals.get(n)) for n in names]
         for r in refs:
@@ -995,6 +1078,8 @@ def report(data, markdown=False):
                                      "%s us %s" % (fmt(p99), "met" if met
                                                    else "MISSED"))
                           for label, p99, _, met in v)))
+    for line in goal_lines(data):
+        print(line)
 
 
 # ------------------------------------------------------------------ main
@@ -1036,11 +1121,23 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     help="about a minute: 1 rep, shorter windows, fewer "
                     "cells, 1000 idle connections")
-    ap.add_argument("--scenarios", default="tput,lat,rate,fairness,idle",
-                    help="comma list (fairness: wsgate builds only)")
-    ap.add_argument("--targets", default="wsgate,haproxy,websockify",
-                    help="comma list of wsgate, haproxy, websockify "
-                    "(missing references are skipped)")
+    ap.add_argument("--tls", action="store_true",
+                    help="wss:// instead: wsgate, HAProxy (TLS in TCP mode, "
+                    "before a WebSocket echo backend) and lighttpd "
+                    "(mod_openssl); throughput with TLS 1.3, sessions with "
+                    "full TLS 1.3/1.2 handshakes (ECDSA and RSA "
+                    "certificates) and resumed ones, idle connections")
+    ap.add_argument("--tls-certs", default="ecdsa,rsa",
+                    help="--tls: certificates for full handshakes")
+    ap.add_argument("--scenarios", default=None,
+                    help="comma list (fairness: wsgate builds only); "
+                    "default tput,lat,rate,fairness,idle, with --tls "
+                    "tput,rate,idle")
+    ap.add_argument("--targets", default=None,
+                    help="comma list of wsgate, haproxy, lighttpd, "
+                    "websockify (missing references are skipped); default "
+                    "wsgate,haproxy,websockify, with --tls "
+                    "wsgate,haproxy,lighttpd")
     ap.add_argument("--gateway-binary", action="append", default=[],
                     metavar="[NAME=]PATH", help="wsgate build to measure; "
                     "repeat to compare builds (the first is the subject "
@@ -1066,17 +1163,19 @@ def main():
                     help="rate measurement window, seconds")
     ap.add_argument("--conns", type=int_list, default=[16, 256],
                     help="tput connection counts")
-    ap.add_argument("--sizes", type=int_list, default=[64, 4096, 65536],
-                    help="tput message sizes, bytes")
+    ap.add_argument("--sizes", type=int_list, default=None,
+                    help="tput message sizes, bytes (default 64,4096,65536; "
+                    "with --tls 4096,65536)")
     ap.add_argument("--window", type=int, default=256 * 1024,
                     help="tput bytes in flight per connection")
     ap.add_argument("--lat-conns", type=int_list, default=[1],
                     help="lat connection counts")
     ap.add_argument("--rate-conns", type=int, default=8,
                     help="sessions in progress at a time")
-    ap.add_argument("--idle-n", type=int, default=9900,
+    ap.add_argument("--idle-n", type=int, default=None,
                     help="idle connections to open (a gateway needs 2 fds "
-                    "each; mind the hard RLIMIT_NOFILE)")
+                    "each; mind the hard RLIMIT_NOFILE); default 9900, "
+                    "with --tls 4000")
     ap.add_argument("--nsrc", type=int, default=16,
                     help="rate/idle clients bind 127.0.0.2..(1+N)")
     ap.add_argument("--backend", default="",
@@ -1112,11 +1211,24 @@ def main():
         with open(args.report) as f:
             report(json.load(f), args.markdown)
         return 0
-    bad = set(args.scenarios.split(",")) - {"tput", "lat", "rate", "idle",
-                                            "fairness"}
+    if args.scenarios is None:
+        args.scenarios = "tput,rate,idle" if args.tls else \
+            "tput,lat,rate,fairness,idle"
+    if args.targets is None:
+        args.targets = "wsgate,haproxy,lighttpd" if args.tls else \
+            "wsgate,haproxy,websockify"
+    if args.sizes is None:
+        args.sizes = [4096, 65536] if args.tls else [64, 4096, 65536]
+    if args.idle_n is None:
+        args.idle_n = 4000 if args.tls else 9900
+    known = {"tput", "rate", "idle"} if args.tls else \
+        {"tput", "lat", "rate", "idle", "fairness"}
+    bad = set(args.scenarios.split(",")) - known
     if bad:
-        ap.error("unknown scenario %s (tput, lat, rate, idle, fairness)" %
-                 ",".join(sorted(bad)))
+        ap.error("unknown scenario %s (%s)" % (",".join(sorted(bad)),
+                                               ", ".join(sorted(known))))
+    if not set(args.tls_certs.split(",")) <= set(tlsbench.CERTS):
+        ap.error("--tls-certs: ecdsa, rsa")
     if not all(0 < s <= 1 << 20 for s in args.sizes) or \
             not all(0 < c <= 20000 for c in args.conns + args.lat_conns):
         ap.error("sizes must be 1..1048576, connection counts 1..20000")
@@ -1171,8 +1283,9 @@ def main():
     gateways = []
     names = [n for n in args.targets.split(",") if n]
     for n in names:
-        if n not in ("wsgate", "haproxy", "websockify"):
+        if n not in ("wsgate", "haproxy", "lighttpd", "websockify"):
             ap.error("unknown target %s" % n)
+    args.certs = tlsbench.make_certs(logdir) if args.tls else None
     if "wsgate" in names:
         builds = args.gateway_binary or [os.path.join(args.build_dir,
                                                       "wsgate")]
@@ -1194,11 +1307,12 @@ def main():
         "load_start": "%.2f" % os.getloadavg()[0],
         "subject": gateways[0].name if gateways else "-",
         "versions": {g.name: version([g.binary, "-V"] if g.kind == "wsgate"
-                                     else [g.binary, "-v"] if g.kind ==
-                                     "haproxy" else ["dpkg-query", "-W",
-                                                     "websockify"])
+                                     else [g.binary, "-v"] if g.kind in
+                                     ("haproxy", "lighttpd") else
+                                     ["dpkg-query", "-W", "websockify"])
                      for g in gateways},
-        "args": {k: v for k, v in vars(args).items()},
+        "tls": args.tls,
+        "args": {k: v for k, v in vars(args).items() if k != "certs"},
         "logdir": logdir}, "targets": []}
     t0 = time.time()
 

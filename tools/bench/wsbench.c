@@ -7,6 +7,14 @@
  * random key, as a browser does (RFC 6455 5.3).  With -P tcp it sends the
  * same payload bytes unframed, for plain TCP relays such as HAProxy.
  *
+ * With -L 1.3 or -L 1.2 every connection speaks TLS first (OpenSSL, no
+ * certificate check: the load generator measures, it does not trust):
+ * TLS 1.3 offers only TLS_AES_128_GCM_SHA256, TLS 1.2 only ECDHE with
+ * AES-128-GCM, X25519 first.  With -R each new connection offers the
+ * session (ticket) the server last gave its slot's previous connection,
+ * each once, as browsers use TLS 1.3 tickets (RFC 8446 C.4); the result
+ * counts the handshakes that resumed.
+ *
  * Every byte that comes back is compared with what was sent.  The payload
  * is a window into a fixed random pattern whose period (a prime) is not a
  * multiple of any message size, so lost, repeated or reordered messages
@@ -59,7 +67,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 
 #define MAX_MSG (1u << 20)		/* largest -S */
 #define PAT_PERIOD 65521u		/* prime: no message size divides it */
@@ -80,6 +90,7 @@ static const char *const flood_names[] = { "zero", "frag1", "pong", "read" };
 
 enum conn_state {
 	CONN_CONNECTING,
+	CONN_TLS,	/* TLS handshake (-L) */
 	CONN_HANDSHAKE,
 	CONN_OPEN,
 	CONN_CLOSING,	/* we sent a close frame (or shut down writing) */
@@ -87,6 +98,8 @@ enum conn_state {
 
 struct conn {
 	int		 fd;
+	SSL		*ssl;		/* -L: the TLS connection */
+	bool		 read_wants_write; /* SSL_read wants the socket writable */
 	size_t		 slot;
 	enum conn_state	 state;
 	uint32_t	 events;	/* what epoll waits for */
@@ -135,6 +148,9 @@ static struct {
 	long		 mem_floor_mb;	/* idle: stop opening below this */
 	enum flood	 flood;
 	uint64_t	 seed;
+	int		 tls;		/* 0, 12 or 13 (-L) */
+	bool		 resume;	/* -R */
+	char		 sni[256];	/* -H */
 } opt = {
 	.scenario = SC_TPUT,
 	.ws = true,
@@ -149,6 +165,7 @@ static struct {
 	.conn_timeout = 10,
 	.pending_max = 64,
 	.max_fail = 200,
+	.sni = "localhost",
 };
 
 static struct stats {
@@ -163,6 +180,8 @@ static struct stats {
 	uint64_t	 lost;
 	uint64_t	 close_timeouts;
 	uint64_t	 close_unclean;
+	uint64_t	 tls_full;	/* TLS handshakes done in full */
+	uint64_t	 tls_resumed;	/* ... and resumed (-R) */
 	uint32_t	*rtt;		/* ns, capped */
 	size_t		 nrtt;
 	uint32_t	*hs;		/* handshake times, ns */
@@ -186,6 +205,8 @@ static size_t		 idle_next;	/* idle: next slot to open */
 static int		 idle_lost_ready; /* idle: lost after being ready */
 static volatile sig_atomic_t stop;
 static uint64_t		 rng = 0x243f6a8885a308d3ull;
+static SSL_CTX		*tls_ctx;	/* -L */
+static SSL_SESSION	**tls_sessions;	/* -R: per slot, the newest one */
 
 static uint64_t
 now_ns(void)
@@ -250,6 +271,61 @@ percentile_us(const uint32_t *a, size_t n, double p)
 }
 
 /* ------------------------------------------------------------------ I/O */
+
+/*
+ * send(2) or SSL_write: bytes written, or -1 with errno (EAGAIN when the
+ * socket or TLS needs to wait; TLS errors read as EPIPE).
+ */
+static ssize_t
+io_send(struct conn *c, const void *buf, size_t n)
+{
+	int r;
+
+	if (c->ssl == NULL)
+		return send(c->fd, buf, n, MSG_NOSIGNAL);
+	ERR_clear_error();
+	r = SSL_write(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
+	if (r > 0)
+		return r;
+	switch (SSL_get_error(c->ssl, r)) {
+	case SSL_ERROR_WANT_WRITE:
+	case SSL_ERROR_WANT_READ:
+		errno = EAGAIN;
+		break;
+	default:
+		errno = EPIPE;
+	}
+	return -1;
+}
+
+/* recv(2) or SSL_read: bytes, 0 at the end (close_notify or, as the
+ * gateways do, a bare TCP close), or -1 with errno as io_send. */
+static ssize_t
+io_recv(struct conn *c, void *buf, size_t n)
+{
+	int r;
+
+	if (c->ssl == NULL)
+		return recv(c->fd, buf, n, 0);
+	ERR_clear_error();
+	c->read_wants_write = false;
+	r = SSL_read(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
+	if (r > 0)
+		return r;
+	switch (SSL_get_error(c->ssl, r)) {
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_WANT_WRITE:
+		c->read_wants_write = true;
+		/* FALLTHROUGH */
+	case SSL_ERROR_WANT_READ:
+		errno = EAGAIN;
+		return -1;
+	default:
+		errno = ECONNRESET;
+		return -1;
+	}
+}
 
 static void
 conn_events(struct conn *c, uint32_t events)
@@ -453,8 +529,8 @@ static int
 conn_flush(struct conn *c)
 {
 	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off,
-		    c->out_len - c->out_off, MSG_NOSIGNAL);
+		ssize_t n = io_send(c, c->out + c->out_off,
+		    c->out_len - c->out_off);
 
 		if (n > 0) {
 			c->out_off += (size_t)n;
@@ -470,7 +546,7 @@ conn_flush(struct conn *c)
 	c->out_off = c->out_len = 0;
 	if (flooding(c))
 		return flood_write(c);
-	conn_events(c, EPOLLIN);
+	conn_events(c, c->read_wants_write ? EPOLLIN | EPOLLOUT : EPOLLIN);
 	return 0;
 }
 
@@ -523,6 +599,13 @@ conn_free(struct conn *c)
 		idle_lost_ready++;
 	}
 	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	if (c->ssl != NULL) {
+		/* Marked shut down, so OpenSSL keeps the session resumable
+		 * (an SSL freed mid-session would spoil it). */
+		SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN |
+		    SSL_RECEIVED_SHUTDOWN);
+		SSL_free(c->ssl);
+	}
 	close(c->fd);
 	slots[c->slot] = NULL;
 	free(c->out);
@@ -556,7 +639,7 @@ conn_fail(struct conn *c)
 {
 	if (c->state == CONN_CONNECTING)
 		conn_end(c, &st.connect_errors);
-	else if (c->state == CONN_HANDSHAKE)
+	else if (c->state == CONN_HANDSHAKE || c->state == CONN_TLS)
 		conn_end(c, &st.handshake_errors);
 	else if (c->state == CONN_CLOSING && opt.scenario == SC_RATE)
 		conn_end(c, &st.close_unclean);
@@ -583,8 +666,11 @@ conn_send_close(struct conn *c, const uint8_t *payload, size_t n)
 	}
 	if (opt.ws)
 		queue_frame(c, 8, payload, n);
-	else
+	else {
+		if (c->ssl != NULL)
+			SSL_shutdown(c->ssl);	/* close_notify first */
 		shutdown(c->fd, SHUT_WR);
+	}
 }
 
 /* The connection is upgraded (or, in TCP mode, connected). */
@@ -870,9 +956,12 @@ conn_frames(struct conn *c, const uint8_t *buf, size_t len)
 static void
 conn_readable(struct conn *c)
 {
-	/* A few reads per wake-up, so one busy connection cannot starve. */
-	for (int iter = 0; iter < 4; iter++) {
-		ssize_t n = recv(c->fd, rbuf, RBUF_SIZE, 0);
+	/* A few reads per wake-up, so one busy connection cannot starve
+	 * (TLS: records of at most 16 KiB each; OpenSSL reads each record
+	 * whole from the socket and no further, so what is left wakes
+	 * epoll again). */
+	for (int iter = 0; iter < (c->ssl != NULL ? 32 : 4); iter++) {
+		ssize_t n = io_recv(c, rbuf, RBUF_SIZE);
 		int r;
 
 		if (n == 0) {
@@ -910,12 +999,75 @@ conn_readable(struct conn *c)
 			conn_fail(c);
 			return;
 		}
-		if ((size_t)n < RBUF_SIZE)
+		if (c->ssl == NULL && (size_t)n < RBUF_SIZE)
 			break;
 	}
 	conn_pump(c);
 	if (conn_flush(c) < 0)
 		conn_fail(c);
+}
+
+/* Connected (and, with -L, through TLS): the upgrade request, or in TCP
+ * mode the first message.  May free c. */
+static void
+conn_begin(struct conn *c)
+{
+	if (opt.ws) {
+		c->state = CONN_HANDSHAKE;
+		if (conn_send_upgrade(c) < 0) {
+			conn_fail(c);
+			return;
+		}
+	} else {
+		conn_opened(c);
+	}
+	conn_pump(c);
+	if (conn_flush(c) < 0)
+		conn_fail(c);
+}
+
+/* -L: go on with the TLS handshake; at its end, conn_begin (which may
+ * free c).  -1 on failure. */
+static int
+conn_tls_step(struct conn *c)
+{
+	int r;
+
+	ERR_clear_error();
+	r = SSL_connect(c->ssl);
+	if (r == 1) {
+		if (SSL_session_reused(c->ssl))
+			st.tls_resumed++;
+		else
+			st.tls_full++;
+		conn_begin(c);
+		return 0;
+	}
+	switch (SSL_get_error(c->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		conn_events(c, EPOLLIN);
+		return 0;
+	case SSL_ERROR_WANT_WRITE:
+		conn_events(c, EPOLLIN | EPOLLOUT);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static int
+conn_tls_start(struct conn *c)
+{
+	c->ssl = SSL_new(tls_ctx);
+	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1 ||
+	    SSL_set_tlsext_host_name(c->ssl, opt.sni) != 1 ||
+	    (opt.resume && tls_sessions[c->slot] != NULL &&
+	    SSL_set_session(c->ssl, tls_sessions[c->slot]) != 1))
+		return -1;
+	SSL_set_app_data(c->ssl, c);
+	SSL_set_connect_state(c->ssl);
+	c->state = CONN_TLS;
+	return conn_tls_step(c);
 }
 
 static void
@@ -932,18 +1084,19 @@ conn_event(struct conn *c, uint32_t events)
 			conn_fail(c);
 			return;
 		}
-		if (opt.ws) {
-			c->state = CONN_HANDSHAKE;
-			if (conn_send_upgrade(c) < 0) {
-				conn_fail(c);
-				return;
-			}
-		} else {
-			conn_opened(c);
-		}
-		conn_pump(c);
-		if (conn_flush(c) < 0)
+		if (opt.tls && conn_tls_start(c) < 0)
 			conn_fail(c);
+		else if (!opt.tls)
+			conn_begin(c);
+		return;
+	}
+	if (c->state == CONN_TLS) {
+		if (conn_tls_step(c) < 0)
+			conn_fail(c);
+		return;
+	}
+	if ((events & EPOLLOUT) && c->read_wants_write) {
+		conn_readable(c);
 		return;
 	}
 	if (events & EPOLLOUT) {
@@ -1035,7 +1188,7 @@ sweep(uint64_t t)
 				conn_start(i);
 			continue;
 		}
-		if ((c->state == CONN_CONNECTING ||
+		if ((c->state == CONN_CONNECTING || c->state == CONN_TLS ||
 		    c->state == CONN_HANDSHAKE) &&
 		    t - c->t_start > (uint64_t)(opt.conn_timeout * NS))
 			conn_fail(c);
@@ -1284,6 +1437,53 @@ close_all(void)
 	run_until(now_ns() + NS / 2, all_closed);
 }
 
+/* -R: keep the newest session the server gave (a TLS 1.3 ticket comes
+ * after the handshake) for the slot's next connection. */
+static int
+tls_new_session_cb(SSL *ssl, SSL_SESSION *sess)
+{
+	const struct conn *c = SSL_get_app_data(ssl);
+
+	if (c == NULL)
+		return 0;
+	SSL_SESSION_free(tls_sessions[c->slot]);
+	tls_sessions[c->slot] = sess;
+	return 1;	/* the reference is ours */
+}
+
+/*
+ * The client context: one version, one cipher (AES-128-GCM), tickets
+ * accepted as a browser does (the server then pays for issuing them in
+ * full handshakes too), no certificate check.  -1 on failure.
+ */
+static int
+tls_init(void)
+{
+	int v = opt.tls == 13 ? TLS1_3_VERSION : TLS1_2_VERSION;
+
+	tls_ctx = SSL_CTX_new(TLS_client_method());
+	if (tls_ctx == NULL ||
+	    SSL_CTX_set_min_proto_version(tls_ctx, v) != 1 ||
+	    SSL_CTX_set_max_proto_version(tls_ctx, v) != 1 ||
+	    SSL_CTX_set_ciphersuites(tls_ctx, "TLS_AES_128_GCM_SHA256") != 1 ||
+	    SSL_CTX_set_cipher_list(tls_ctx, "ECDHE-ECDSA-AES128-GCM-SHA256:"
+	    "ECDHE-RSA-AES128-GCM-SHA256") != 1 ||
+	    SSL_CTX_set1_groups_list(tls_ctx, "X25519:P-256") != 1)
+		return -1;
+	SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_options(tls_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF |
+	    SSL_OP_NO_COMPRESSION);
+	/* Partial writes from a buffer that compaction may move. */
+	SSL_CTX_set_mode(tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	if (opt.resume) {
+		SSL_CTX_set_session_cache_mode(tls_ctx, SSL_SESS_CACHE_CLIENT |
+		    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		SSL_CTX_sess_set_new_cb(tls_ctx, tls_new_session_cb);
+	}
+	return 0;
+}
+
 static void
 usage(void)
 {
@@ -1293,7 +1493,8 @@ usage(void)
 	    "    [-c conns] [-S size] [-w window] [-d seconds] [-W warmup]\n"
 	    "    [-n max_count] [-T hold] [-C connect_timeout] [-N nsrc]\n"
 	    "    [-K max_pending] [-F max_fail] [-M mem_floor_MiB] [-u path]\n"
-	    "    [-o origin] [-x subprotocol] [-r seed]\n");
+	    "    [-o origin] [-x subprotocol] [-r seed]\n"
+	    "    [-L 1.2|1.3 [-R] [-H server_name]]\n");
 	exit(2);
 }
 
@@ -1341,7 +1542,7 @@ main(int argc, char **argv)
 	if (getrandom(&opt.seed, sizeof(opt.seed), 0) != sizeof(opt.seed))
 		opt.seed = now_ns() ^ (uint64_t)getpid() << 32;
 	while ((ch = getopt(argc, argv,
-	    "t:P:s:c:S:w:d:W:n:T:C:N:K:F:M:m:u:o:x:r:")) != -1) {
+	    "t:P:s:c:S:w:d:W:n:T:C:N:K:F:M:m:u:o:x:r:L:RH:")) != -1) {
 		switch (ch) {
 		case 't':
 			parse_target(optarg);
@@ -1421,13 +1622,34 @@ main(int argc, char **argv)
 		case 'r':
 			opt.seed = strtoull(optarg, NULL, 0);
 			break;
+		case 'L':
+			if (strcmp(optarg, "1.2") != 0 &&
+			    strcmp(optarg, "1.3") != 0)
+				usage();
+			opt.tls = strcmp(optarg, "1.3") == 0 ? 13 : 12;
+			break;
+		case 'R':
+			opt.resume = true;
+			break;
+		case 'H':
+			snprintf(opt.sni, sizeof(opt.sni), "%s", optarg);
+			break;
 		default:
 			usage();
 		}
 	}
 	if (optind != argc || opt.dst.sin_port == 0 ||
-	    (opt.scenario == SC_FLOOD && !opt.ws))
+	    (opt.scenario == SC_FLOOD && (!opt.ws || opt.tls)) ||
+	    (opt.resume && !opt.tls))
 		usage();
+	if (opt.resume)
+		tls_sessions = calloc((size_t)opt.conns, sizeof(*tls_sessions));
+	if (opt.tls && (tls_init() != 0 ||
+	    (opt.resume && tls_sessions == NULL))) {
+		fprintf(stderr, "wsbench: cannot set up TLS\n");
+		ERR_print_errors_fp(stderr);
+		return 2;
+	}
 
 	/* Room for every connection's socket; the hard limit is the cap. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
@@ -1482,6 +1704,11 @@ main(int argc, char **argv)
 	    "\"conns\":%d,\"size\":%zu,\"window\":%zu,\"seconds\":%.4f,%s",
 	    scenario_names[opt.scenario], opt.ws ? "ws" : "tcp", opt.conns,
 	    opt.size, opt.window, seconds, extra);
+	if (opt.tls)
+		printf("\"tls\":\"1.%d\",\"tls_full\":%llu,"
+		    "\"tls_resumed\":%llu,", opt.tls - 10,
+		    (unsigned long long)st.tls_full,
+		    (unsigned long long)st.tls_resumed);
 	if (opt.scenario == SC_TPUT) {
 		printf("\"bytes\":%llu,\"MBps\":%.3f,\"msgs_per_s\":%.1f,"
 		    "\"client_cpu\":%.3f,", (unsigned long long)st.bytes,
