@@ -1,15 +1,22 @@
 # bench.mk -- `make bench`: build the load generator and echo backend, then
-# run tools/bench/run.py (wsgate against HAProxy and websockify).
+# run tools/bench/run.py: ws:// (wsgate against HAProxy and websockify),
+# then wss:// (run.py --tls: wsgate against HAProxy and lighttpd).
 #
-#   make bench                         default run, about 5 minutes
-#   make bench BENCH_ARGS=--quick      about a minute
-#   make bench BENCH_ARGS='--scenarios tput --sizes 4096'
+#   make bench                         both, about 10 minutes
+#   make bench BENCH_ARGS=--quick      both, about a minute and a half
+#   make bench BENCH_ARGS='--scenarios tput --sizes 4096'   (ws:// part)
+#   make bench-tls                     only wss://, about 4.5 minutes
+#   make bench-tls BENCH_TLS_ARGS='--scenarios rate --reps 5'
 #   make bench-tokens                  token lookup and JWT check costs
+#
+# The wss:// run takes the flags of BENCH_ARGS that apply to it (--quick,
+# --no-pin, --rt); anything else for it goes in BENCH_TLS_ARGS.
 #
 # Included from the Makefile; uses its B, CC, CPPFLAGS, WARN and OPT.
 
-BENCH_ARGS ?=
-PYTHON3    ?= python3
+BENCH_ARGS     ?=
+BENCH_TLS_ARGS ?= $(filter --quick --no-pin --rt,$(BENCH_ARGS))
+PYTHON3        ?= python3
 
 $(B)/wsbench: tools/bench/wsbench.c tools/bench/bench.mk | $(B)
 	$(CC) $(CPPFLAGS) $(WARN) $(OPT) $(CFLAGS) -o $@ $< -lssl -lcrypto \
@@ -30,11 +37,15 @@ $(B)/tokenbench: tools/bench/tokenbench.c $(TOKENBENCH_SRC) $(HDRS) \
 bench-tokens: $(B)/tokenbench
 	$(B)/tokenbench
 
-.PHONY: bench bench-tools bench-tokens
+.PHONY: bench bench-tls bench-tools bench-tokens
 bench-tools: $(B)/wsbench $(B)/echod
 
 bench: $(B)/wsgate bench-tools
 	$(PYTHON3) tools/bench/run.py $(BENCH_ARGS)
+	$(PYTHON3) tools/bench/run.py --tls $(BENCH_TLS_ARGS)
+
+bench-tls: $(B)/wsgate bench-tools
+	$(PYTHON3) tools/bench/run.py --tls $(BENCH_TLS_ARGS)
 
 # tests/bench/smoke.sh (run by `make check`) needs the tools.
 check: bench-tools

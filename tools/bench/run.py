@@ -1216,7 +1216,7 @@ def main():
             "tput,lat,rate,fairness,idle"
     if args.targets is None:
         args.targets = "wsgate,haproxy,lighttpd" if args.tls else \
-            "wsgate,haproxy,websockify"
+            "wsgate,haproxy,lighttpd,websockify"
     if args.sizes is None:
         args.sizes = [4096, 65536] if args.tls else [64, 4096, 65536]
     if args.idle_n is None:
