@@ -3,9 +3,9 @@
 
 Starts a TCP echo backend (build/echod), then for each target in turn a
 gateway in front of it -- wsgate (one or more builds), HAProxy in TCP mode,
-websockify -- and drives it with build/wsbench: WebSocket for wsgate and
-websockify (every client frame masked, every echoed byte checked), raw TCP
-for HAProxy.  The gateway runs on one CPU, load generator and backend on
+lighttpd (mod_wstunnel), websockify -- and drives it with build/wsbench:
+WebSocket for wsgate, lighttpd and websockify (every client frame masked,
+every echoed byte checked), raw TCP for HAProxy.  The gateway runs on one CPU, load generator and backend on
 the other.  Around every measurement window it reads the gateway's CPU time
 (utime+stime of its whole process tree, from /proc); for idle connections
 its memory (VmRSS, and PSS from /proc/PID/smaps_rollup).  Each cell runs
@@ -1001,7 +1001,7 @@ def goal_lines(data):
             continue
         r = vals[subject] / vals[ref]
         met = r >= 1.0 if better == "up" else r <= 1.0
-        out.append("goal %s %s 1.0x: %s: %.2fx %s" % (
+        out.append("goal %s %s 1.0x: %s: %.3fx %s" % (
             subject + "/" + ref, ">=" if better == "up" else "<=", label,
             r, "met" if met else "MISSED"))
     return out
