@@ -146,6 +146,8 @@ test_config_tls_keys(void)
 	    "tls_ciphers = ECDHE-RSA-AES128-GCM-SHA256\n"
 	    "tls_client_ca = " FILE_OK "\n"
 	    "tls_verify_client = optional\n"
+	    "tls_ticket_lifetime = 600\n"
+	    "tls_ticket_key_file = " FILE_OK "\n"
 	    "[tls:one]\n"
 	    "server_names = A.Example *.b.example\n"
 	    "    c.example\n"
@@ -174,6 +176,10 @@ test_config_tls_keys(void)
 	CHECK_INT(cfg->tls_min_version, 13);
 	CHECK_STR(cfg->tls_ciphers.s, "ECDHE-RSA-AES128-GCM-SHA256");
 	CHECK(cfg->tls_ciphersuites.s == NULL);
+	CHECK(cfg->tls_session_tickets);
+	CHECK(cfg->tls_ticket_lifetime == 600);
+	CHECK_STR(cfg->tls_ticket_key_file.s, FILE_OK);
+	CHECK_INT(cfg->tls_ticket_key_file.where.line, 11);
 	CHECK_INT(cfg->tls_verify_client, TLS_VERIFY_OPTIONAL);
 	CHECK_INT(cfg->ntls_sni, 1);
 	CHECK_STR(cfg->tls_sni[0].section, "tls:one");
@@ -212,6 +218,10 @@ test_config_tls_defaults(void)
 		CHECK(cfg->tls_default.cert.s == NULL);
 		CHECK(!cfg->routes[0].backend_tls);
 		CHECK(cfg->routes[0].backend_tls_verify);
+		/* Resumption on, keys made in memory, a new one hourly. */
+		CHECK(cfg->tls_session_tickets);
+		CHECK(cfg->tls_ticket_lifetime == 3600);
+		CHECK(cfg->tls_ticket_key_file.s == NULL);
 		config_unref(cfg);
 	}
 	config_errors_free(&errs);
@@ -257,6 +267,18 @@ test_config_tls_errors(void)
 		{ "tls_client_ca = " FILE_OK "\n", "",
 		  "unit.ini:3: [gateway] tls_client_ca: client certificates are "
 		  "not asked for" },
+		{ "tls_session_tickets = no\ntls_ticket_key_file = " FILE_OK
+		  "\n", "",
+		  "unit.ini:4: [gateway] tls_ticket_key_file: session tickets "
+		  "are off (tls_session_tickets = no)" },
+		{ "tls_session_tickets = maybe\n", "",
+		  "unit.ini:3: [gateway] tls_session_tickets: \"maybe\"" },
+		{ "tls_ticket_lifetime = 0\n", "",
+		  "unit.ini:3: [gateway] tls_ticket_lifetime: " },
+		{ "tls_ticket_lifetime = 86401\n", "",
+		  "unit.ini:3: [gateway] tls_ticket_lifetime: " },
+		{ "", "[tls:x]\ntls_ticket_lifetime = 60\n",
+		  "[tls:x] tls_ticket_lifetime: this key belongs in [gateway]" },
 		{ "server_names = a.example\n", "",
 		  "unit.ini:3: [gateway] server_names: this key belongs in a "
 		  "[tls:NAME] section" },
