@@ -46,11 +46,11 @@
 
 /*
  * No compression (CRIME), no renegotiation (RFC 5746 attacks, CPU abuse),
- * and no session tickets but where tls_tickets_apply() turns them on:
- * listener contexts with tls_session_tickets (tickets, never a session
- * cache).  A peer that closes TCP without
- * close_notify is an ordinary EOF: WebSocket has its own close handshake,
- * and plain TCP backends could not tell truncation either.
+ * and no session tickets: tls_tickets_apply() turns them on for listener
+ * contexts when tls_session_tickets says so (there is never a session
+ * cache).  A peer that closes TCP without close_notify is an ordinary
+ * EOF: WebSocket has its own close handshake, and plain TCP backends
+ * could not tell truncation either.
  */
 #define TLS_OPTIONS                                                           \
 	(SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET | \
