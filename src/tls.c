@@ -707,8 +707,8 @@ tls_tickets_apply(SSL_CTX *ctx, struct tls_tickets *tt)
 
 /*
  * A key file (tls_ticket_key_file) into a ring of its own: a regular file
- * of bounded size (file_read), not readable by every user (it opens every
- * recorded session), holding whole 80-byte keys.  NULL after reporting.
+ * of bounded size (file_read), not readable by every user (its keys open
+ * and forge tickets), holding whole 80-byte keys.  NULL after reporting.
  */
 static struct tls_keyring *
 tls_keyfile_load(const struct config_str *f, struct config_errors *errs)
@@ -722,8 +722,8 @@ tls_keyfile_load(const struct config_str *f, struct config_errors *errs)
 	if (tls_world_readable(f->s, &mode)) {
 		config_error_at(errs, &f->where, "gateway",
 		    "tls_ticket_key_file", "%s: readable by every user (mode "
-		    "%04o), and it decrypts every session it resumes; run "
-		    "chmod 600 (or 640 for a group) on it", f->s,
+		    "%04o), who could then open and forge session tickets; "
+		    "run chmod 600 (or 640 for a group) on it", f->s,
 		    (unsigned)mode);
 		return NULL;
 	}
