@@ -47,6 +47,7 @@ enum key_type {
 	KT_NAMES,	/* server_names: list of DNS names / wildcards */
 	KT_CNS,		/* allowed_client_cns: comma-separated list */
 	KT_DNS,		/* dns_servers: list of address[:port] */
+	KT_CHOICE,	/* one word of choices[] below, stored as its index */
 };
 
 #define SC_GATEWAY 1u
@@ -122,6 +123,8 @@ static const struct key_def keys[] = {
 	{ "tls_client_ca", KT_FILE, SC_GATEWAY, GW(tls_client_ca), NO_OFFSET,
 	  0, 0 },
 	{ "workers", KT_WORKERS, SC_GATEWAY, GW(workers), NO_OFFSET, 1, 256 },
+	{ "log_level", KT_CHOICE, SC_GATEWAY, GW(log_level), NO_OFFSET, 0, 0 },
+	{ "log_format", KT_CHOICE, SC_GATEWAY, GW(log_format), NO_OFFSET, 0, 0 },
 	{ "dns_servers", KT_DNS, SC_GATEWAY, NO_OFFSET, NO_OFFSET, 0, 0 },
 	{ "dns_timeout", KT_SECONDS, SC_GATEWAY, GW(dns_timeout), NO_OFFSET,
 	  0.1, 60 },
@@ -142,6 +145,17 @@ static const struct key_def keys[] = {
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+_Static_assert(NKEYS <= 64, "keys given are bits of an unsigned long long");
+
+/* KT_CHOICE keys: their words, in the order of the numbers stored (the
+ * enums of log.h). */
+static const struct {
+	const char *key;
+	const char *words[4];
+} choices[] = {
+	{ "log_level", { "error", "warn", "info", "debug" } },
+	{ "log_format", { "text", "json" } },
+};
 
 static size_t
 key_index(const char *name)
@@ -348,6 +362,7 @@ config_new(void)
 	cfg->max_headers = 64;
 	cfg->dns_timeout = 4;
 	cfg->max_handshakes_per_client = 32;
+	cfg->log_level = 2;	/* info */
 	limits_defaults(&cfg->limits);
 	cfg->tls_min_version = 12;
 	cfg->tls_default.section = strdup("gateway");
@@ -943,6 +958,30 @@ set_file(struct parse *ps, const struct key_def *k, struct config_str *f,
 	f->where.line = ps->line;
 }
 
+/* A KT_CHOICE value: the index of its word (case-insensitive). */
+static void
+set_choice(struct parse *ps, const struct key_def *k, char *field,
+    const char *value)
+{
+	char list[128] = "";
+
+	for (size_t i = 0; i < sizeof(choices) / sizeof(choices[0]); i++) {
+		if (strcmp(choices[i].key, k->name) != 0)
+			continue;
+		for (unsigned w = 0; w < 4 && choices[i].words[w]; w++) {
+			if (strcasecmp(value, choices[i].words[w]) == 0) {
+				memcpy(field, &w, sizeof(w));
+				return;
+			}
+			snprintf(list + strlen(list), sizeof(list) -
+			    strlen(list), "%s%s", w == 0 ? "" : ", ",
+			    choices[i].words[w]);
+		}
+	}
+	errorf(ps, HERE(ps), k->name, "\"%s\": expected one of %s", value,
+	    list);
+}
+
 /* Store a scalar value through the key table; reports its own errors. */
 static void
 set_scalar(struct parse *ps, const struct key_def *k, void *base,
@@ -1088,6 +1127,9 @@ set_scalar(struct parse *ps, const struct key_def *k, void *base,
 		memcpy(field, &u, sizeof(u));
 		return;
 	}
+	case KT_CHOICE:
+		set_choice(ps, k, field, value);
+		return;
 	default:
 		return;
 	}

@@ -914,6 +914,48 @@ test_dns_keys(void)
 	config_errors_free(&errs);
 }
 
+/* log_level and log_format: words, any case, stored as log.h's enums;
+ * info and text by default. */
+static void
+test_log_keys(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = config_load_string("log.ini",
+	    "[gateway]\nlisten = 127.0.0.1:0\nlog_level = Debug\n"
+	    "log_format = JSON\n"
+	    "[route:a]\npath = /a\nbackend = b.example:1\norigins = *\n",
+	    &errs);
+
+	CHECK(cfg != NULL);
+	CHECK_INT(errs.n, 0);
+	if (cfg != NULL) {
+		CHECK_INT(cfg->log_level, 3);
+		CHECK_INT(cfg->log_format, 1);
+	}
+	config_unref(cfg);
+	cfg = config_load_string("log.ini", "[gateway]\nlisten = 127.0.0.1:0\n"
+	    "log_level = error\nlog_format = text\n"
+	    "[route:a]\npath = /a\nbackend = b.example:1\norigins = *\n",
+	    &errs);
+	CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		CHECK_INT(cfg->log_level, 0);
+		CHECK_INT(cfg->log_format, 0);
+	}
+	config_unref(cfg);
+	cfg = config_load_string("log.ini", "[gateway]\nlisten = 127.0.0.1:0\n"
+	    "[route:a]\npath = /a\nbackend = b.example:1\norigins = *\n",
+	    &errs);
+	CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		CHECK_INT(cfg->log_level, 2);
+		CHECK_INT(cfg->log_format, 0);
+	}
+	config_unref(cfg);
+	CHECK_INT(errs.n, 0);
+	config_errors_free(&errs);
+}
+
 static void
 test_web_root(void)
 {
@@ -1056,6 +1098,7 @@ main(int argc, char **argv)
 	RUN(test_routes_dir_special_files);
 	RUN(test_routes_dir_file_count);
 	RUN(test_dns_keys);
+	RUN(test_log_keys);
 	RUN(test_web_root);
 	RUN(test_send_timeout);
 	RUN(test_missing_file);
