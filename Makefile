@@ -50,7 +50,8 @@ PURE      := value utf8 unmask frame ws_reader handshake route config log sockad
              token tokenfile tokenindex jwt jwt_verify route_count pending \
              probe_http duration suggest utf8_split subproto basic_auth \
              htpasswd ratelimit authcache record \
-             sink json log_json metrics metrics_text
+             sink json log_json metrics metrics_text sessions_json \
+             admin_req redact
 # Reads files (checked, bounded): config.c needs it, so the unit tests and
 # the config fuzz target link it too.
 FILEIO    := file
