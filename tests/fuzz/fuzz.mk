@@ -43,6 +43,8 @@ fuzz_src_htpasswd  := src/htpasswd.c
 fuzz_libs_htpasswd := $(shell pkg-config --libs libcrypt 2>/dev/null || \
                       echo -lcrypt) $(fuzz_libs_handshake)
 fuzz_src_record    := src/record.c
+fuzz_src_log_json  := src/log_json.c src/json.c src/sink.c
+fuzz_src_admin_req := src/admin_req.c src/utf8.c
 
 define fuzz_rule
 $(FUZZ_B)/fuzz_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz.h $(fuzz_src_$(1)) \
