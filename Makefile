@@ -131,7 +131,18 @@ $(B)/unit-asan/test_%: tests/unit/test_%.c tests/unit/testlib.h $(UNITA_OBJ) $(H
 	$(CC) $(CPPFLAGS) $(UNIT_DEFS) $(WARN) -O1 -g $(SANITIZE) $(PKG_CFLAGS) -o $@ $< \
 	    $(UNITA_OBJ) $(PKG_LIBS)
 
-unit: $(UNITS:%=$(B)/unit/test_%) $(UNITS:%=$(B)/unit-asan/test_%)
+# A known /metrics, /sessions and JSON log sample from the pure writers,
+# read by strict parsers other than wsgate's own
+# (tests/integration/test_ops_formats.py); plain and sanitized.
+$(B)/ops-sample: tests/unit/ops_sample.c $(UNIT_OBJ) $(HDRS) | $(B)
+	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(PKG_CFLAGS) -o $@ $< $(UNIT_OBJ) \
+	    $(PKG_LIBS)
+$(B)/asan/ops-sample: tests/unit/ops_sample.c $(UNITA_OBJ) $(HDRS) | $(B)/asan
+	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SANITIZE) $(PKG_CFLAGS) -o $@ $< \
+	    $(UNITA_OBJ) $(PKG_LIBS)
+
+unit: $(UNITS:%=$(B)/unit/test_%) $(UNITS:%=$(B)/unit-asan/test_%) \
+      $(B)/ops-sample $(B)/asan/ops-sample
 
 deps:
 	@scripts/deps.sh build
