@@ -95,7 +95,7 @@ take_param(struct admin_req *out, const char *name, size_t nlen,
     const char **why)
 {
 	char buf[ADMIN_ROUTE_MAX + 1] = "";
-	unsigned bit;
+	unsigned bit = 0;
 	uint64_t v;
 	long n;
 

@@ -202,8 +202,9 @@ convert(char *dst, size_t size, size_t tail, const char *ts,
     const char *level, const char *msg, size_t len, bool *cut)
 {
 	struct jout o = { dst, 0, size - tail - 1, false };
-	const char *keys[LOG_JSON_FIELDS_MAX];
-	size_t klens[LOG_JSON_FIELDS_MAX], nkeys = 0;
+	/* Zeroed for cppcheck, which cannot see nkeys guard them. */
+	const char *keys[LOG_JSON_FIELDS_MAX] = { 0 };
+	size_t klens[LOG_JSON_FIELDS_MAX] = { 0 }, nkeys = 0;
 	size_t at = 0, w = word_len(msg, len);
 	struct field f;
 	bool rest = true;
