@@ -259,6 +259,19 @@ metrics_reload(struct metrics *m, bool ok, uint64_t unix_ms)
 		    memory_order_relaxed);
 }
 
+bool
+metrics_alive(const struct metrics *m, uint64_t mono_ms, uint64_t max_age_ms)
+{
+	for (unsigned i = 0; i < m->nworkers; i++) {
+		uint64_t beat = metrics_get(&m->workers[i]->heartbeat_ms);
+
+		/* 0: never beat; a beat "after" now is as good as now. */
+		if (beat == 0 || (mono_ms > beat && mono_ms - beat > max_age_ms))
+			return false;
+	}
+	return true;
+}
+
 /* ---- scraping ---- */
 
 static void

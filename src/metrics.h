@@ -174,6 +174,9 @@ struct metrics_route {
 
 struct metrics_worker {
 	struct metrics_counts c;
+	/* The worker's loop is running: a timer of its own stores the
+	 * monotonic clock (ms) here every second (metrics_heartbeat). */
+	atomic_ullong heartbeat_ms;
 	/* Set under the route table's lock before any worker can meet a
 	 * slot in them; never freed nor moved until metrics_free. */
 	struct metrics_route *chunks[METRICS_CHUNKS];
@@ -222,6 +225,12 @@ metrics_route(struct metrics_worker *w, unsigned slot)
 	return &w->chunks[slot / METRICS_CHUNK][slot % METRICS_CHUNK];
 }
 
+static inline void
+metrics_heartbeat(struct metrics_worker *w, uint64_t mono_ms)
+{
+	atomic_store_explicit(&w->heartbeat_ms, mono_ms, memory_order_relaxed);
+}
+
 void metrics_reject(struct metrics_worker *w, int status,
     enum metrics_reject why);
 void metrics_close(struct metrics_worker *w, unsigned code,
@@ -231,6 +240,11 @@ void metrics_connect_failed(struct metrics_route *r,
     enum metrics_connect_fail why);
 void metrics_tls_failed(struct metrics_worker *w, enum metrics_tls_fail why);
 void metrics_web(struct metrics_worker *w, int status);
+
+/* Whether every worker's heartbeat is at most max_age_ms old at mono_ms
+ * (GET /healthz: the loops run, none is stuck in a callback). */
+bool metrics_alive(const struct metrics *m, uint64_t mono_ms,
+    uint64_t max_age_ms);
 
 /* ---- the main thread ---- */
 

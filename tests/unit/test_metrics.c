@@ -140,6 +140,29 @@ test_events(void)
 	metrics_free(NULL);
 }
 
+/* /healthz: every worker beat recently; one that never did, or stopped,
+ * makes the process unhealthy. */
+static void
+test_heartbeat(void)
+{
+	struct metrics *m = metrics_new(2);
+
+	CHECK(m != NULL);
+	if (m == NULL)
+		return;
+	CHECK(!metrics_alive(m, 1000, 5000));	/* none beat yet */
+	metrics_heartbeat(metrics_worker(m, 0), 1000);
+	CHECK(!metrics_alive(m, 1000, 5000));
+	metrics_heartbeat(metrics_worker(m, 1), 2000);
+	CHECK(metrics_alive(m, 2000, 5000));
+	CHECK(metrics_alive(m, 6000, 5000));
+	CHECK(!metrics_alive(m, 6001, 5000));	/* worker 0: 5001 ms ago */
+	metrics_heartbeat(metrics_worker(m, 0), 6001);
+	CHECK(metrics_alive(m, 6001, 5000));
+	CHECK(metrics_alive(m, 10, 5000));	/* clock behind a beat */
+	metrics_free(m);
+}
+
 struct collect {
 	struct metrics_scrape *s;
 	const struct metrics *m;
@@ -368,6 +391,7 @@ main(void)
 	RUN(test_label_sets);
 	RUN(test_histogram);
 	RUN(test_events);
+	RUN(test_heartbeat);
 	RUN(test_routes_across_reloads);
 	RUN(test_hook_failure);
 	RUN(test_concurrent_scrapes);
