@@ -263,14 +263,22 @@ route_counts_slots(struct route_counts *t)
 	return n;
 }
 
-void
+int
 route_counts_on_new_slot(struct route_counts *t,
     int (*fn)(void *arg, unsigned slot), void *arg)
 {
+	int rc = 0;
+
 	pthread_mutex_lock(&t->lock);
 	t->on_new_slot = fn;
 	t->on_new_slot_arg = arg;
+	for (size_t i = 0; i < t->nbuckets; i++)
+		for (struct route_count *c = t->buckets[i]; c != NULL;
+		    c = c->next)
+			if (fn(arg, c->slot) != 0)
+				rc = -1;
 	pthread_mutex_unlock(&t->lock);
+	return rc;
 }
 
 void

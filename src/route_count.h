@@ -48,13 +48,15 @@ unsigned route_count_slot(const struct route_count *c);
 unsigned route_counts_slots(struct route_counts *t);
 
 /*
- * Called with the slot of each name that gets one (a new name, or one
- * back after it was gone), under the table's lock, before
+ * fn is called with the slot of each name that gets one (a new name, or
+ * one back after it was gone), under the table's lock, before
  * route_counts_attach() returns: the metrics clear the slot's counters
- * there.  -1 refuses (out of memory): attach then fails.  Set once,
- * before any attach.
+ * there.  -1 refuses (out of memory): attach then fails.  Setting it
+ * calls it at once for every name already held (the metrics are made
+ * once the first configuration says how many workers there are); the
+ * result is -1 if one of those calls refused.  Set it once.
  */
-void route_counts_on_new_slot(struct route_counts *t,
+int route_counts_on_new_slot(struct route_counts *t,
     int (*fn)(void *arg, unsigned slot), void *arg);
 
 /*

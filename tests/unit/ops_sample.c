@@ -54,8 +54,8 @@ sample_metrics(void)
 
 	if (cfg == NULL || t == NULL || m == NULL)
 		return 1;
-	route_counts_on_new_slot(t, metrics_route_slot_new, m);
-	if (route_counts_attach(t, cfg) != 0)
+	if (route_counts_attach(t, cfg) != 0 ||
+	    route_counts_on_new_slot(t, metrics_route_slot_new, m) != 0)
 		return 1;
 	for (unsigned i = 0; i < 2; i++) {
 		struct metrics_worker *w = metrics_worker(m, i);

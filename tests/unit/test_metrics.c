@@ -213,7 +213,7 @@ test_routes_across_reloads(void)
 	CHECK(t != NULL && m != NULL && a != NULL && b != NULL);
 	if (t == NULL || m == NULL || a == NULL || b == NULL)
 		return;
-	route_counts_on_new_slot(t, metrics_route_slot_new, m);
+	CHECK_INT(route_counts_on_new_slot(t, metrics_route_slot_new, m), 0);
 	CHECK_INT(route_counts_attach(t, a), 0);
 	metrics_add(&route_of(m, 0, &a->routes[0])->sessions, 2);
 	metrics_add(&route_of(m, 1, &a->routes[0])->sessions, 1);
@@ -277,6 +277,30 @@ failing_hook(void *arg, unsigned slot)
 	return -1;
 }
 
+/* The metrics are made after the first configuration is attached (it
+ * says how many workers): setting the hook then gives them every slot
+ * already held. */
+static void
+test_hook_after_attach(void)
+{
+	struct route_counts *t = route_counts_new();
+	struct metrics *m = metrics_new(2);
+	struct config *a = load(GW ROUTE("echo", "/e") ROUTE("vnc", "/v"));
+
+	CHECK(t != NULL && m != NULL && a != NULL);
+	if (t == NULL || m == NULL || a == NULL)
+		return;
+	CHECK_INT(route_counts_attach(t, a), 0);
+	CHECK(metrics_worker(m, 1)->chunks[0] == NULL);
+	CHECK_INT(route_counts_on_new_slot(t, metrics_route_slot_new, m), 0);
+	CHECK(metrics_worker(m, 0)->chunks[0] != NULL);
+	CHECK(metrics_worker(m, 1)->chunks[0] != NULL);
+	metrics_add(&route_of(m, 1, &a->routes[1])->sessions, 1);
+	config_unref(a);
+	route_counts_free(t);
+	metrics_free(m);
+}
+
 /* A hook that refuses (no memory) fails the attach, and its slot is not
  * lost. */
 static void
@@ -288,7 +312,7 @@ test_hook_failure(void)
 	CHECK(t != NULL && a != NULL);
 	if (t == NULL || a == NULL)
 		return;
-	route_counts_on_new_slot(t, failing_hook, NULL);
+	CHECK_INT(route_counts_on_new_slot(t, failing_hook, NULL), 0);
 	CHECK_INT(route_counts_attach(t, a), -1);
 	CHECK_INT(hook_calls, 1);
 	CHECK(a->routes[0].count == NULL);
@@ -345,7 +369,7 @@ test_concurrent_scrapes(void)
 	CHECK(t != NULL && m != NULL && a != NULL);
 	if (t == NULL || m == NULL || a == NULL)
 		return;
-	route_counts_on_new_slot(t, metrics_route_slot_new, m);
+	CHECK_INT(route_counts_on_new_slot(t, metrics_route_slot_new, m), 0);
 	CHECK_INT(route_counts_attach(t, a), 0);
 	for (unsigned i = 0; i < NW; i++) {
 		args[i].w = metrics_worker(m, i);
@@ -393,6 +417,7 @@ main(void)
 	RUN(test_events);
 	RUN(test_heartbeat);
 	RUN(test_routes_across_reloads);
+	RUN(test_hook_after_attach);
 	RUN(test_hook_failure);
 	RUN(test_concurrent_scrapes);
 	return tl_summary("unit/metrics");

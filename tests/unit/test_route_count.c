@@ -167,7 +167,7 @@ test_slots(void)
 	CHECK(t != NULL && a != NULL && b != NULL);
 	if (t == NULL || a == NULL || b == NULL)
 		return;
-	route_counts_on_new_slot(t, note_slot, given);
+	CHECK_INT(route_counts_on_new_slot(t, note_slot, given), 0);
 	CHECK_INT(route_counts_attach(t, a), 0);
 	sa = route_count_slot(a->routes[0].count);
 	sb = route_count_slot(a->routes[1].count);
