@@ -515,6 +515,21 @@ def forwarded():
         write("forwarded", name, text.encode())
 # ---- /etc/hosts -------------------------------------------------------------
 
+# ---- allowed_targets ---------------------------------------------------------
+
+def allowed_targets():
+    seeds = {
+        "readme": "10.0.0.0/8:5900-5999, *.vm.example.com:5900, unix:/run/vnc",
+        "v6": "[2001:db8::]/32:5900 [::1]:22 [::ffff:10.0.0.0]/104:*",
+        "names": "console.example:22,1host.example:80\tA.B.example:1-65535",
+        "bad-port": "10.0.0.0/8:0",
+        "bad-unix": "unix:/run/../etc",
+        "bad-v6": "2001:db8::1:22",
+    }
+    for name, text in seeds.items():
+        write("allow", name, text.encode())
+
+
 def hosts():
     debian = ("127.0.0.1\tlocalhost\n127.0.1.1\tbox.example.org\tbox\n\n"
               "# The following lines are desirable for IPv6 capable hosts\n"
@@ -778,6 +793,7 @@ def main():
     proxy_headers()
     forwarded()
     hosts()
+    allowed_targets()
     tokenfiles()
     jwts()
     probes()
