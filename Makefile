@@ -52,7 +52,7 @@ PURE      := value utf8 unmask frame ws_reader handshake route config log sockad
              htpasswd ratelimit authcache record allow
 # Reads files (checked, bounded): config.c needs it, so the unit tests and
 # the config fuzz target link it too.
-FILEIO    := file
+FILEIO    := file targets
 IO        := listener session relay upstream resolve webroot download worker tls \
              notify probe
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
