@@ -377,6 +377,39 @@ origins = *
         "origins = *\r\n",
         "inline-comments": "[gateway] ; main\nlisten = 127.0.0.1:1 ; here\n"
         "[route:r]\npath = /r # x\nbackend = h:1\norigins = * ; any\n",
+        # Every time key with units (valid), then first-run mistakes:
+        # typos, a port alone, "#" after a value, a trailing-slash origin.
+        "durations": """[gateway]
+listen = 127.0.0.1:0
+handshake_timeout = 1m
+drain_timeout = 1h30m
+send_timeout = 90s
+dns_timeout = 1.5
+backend_connect_timeout = 250ms
+idle_timeout = 1d
+close_timeout = 2s500ms
+[route:a]
+path = /a
+backend = 127.0.0.1:5900
+origins = *
+idle_timeout = 5m
+close_timeout = .5
+""",
+        "first-run": """[gatway]
+[gateway]
+listen = 8080
+listen = :8081
+idle_timout = 5m
+idle_timeout = 5m # five minutes
+drain-timeout = 1h30
+[rout:a]
+[route]
+[route:a]
+path = /a # the app
+backend = localhost
+origins = https://example.com/ # the page
+bakend = tcp://10.0.0.5:5900/
+""",
         "missing-dirs": "[gateway]\nlisten = 127.0.0.1:1\n"
         "routes_dir = /nonexistent\nweb_root = wsgate.ini\n",
         # bad.d/x.ini holds a [gateway] and a route path used here too.
