@@ -49,12 +49,12 @@ PURE      := value utf8 unmask frame ws_reader handshake route config log sockad
              ipaddr crc32c cidr proxy_proto forwarded hosts dnscache \
              token tokenfile tokenindex jwt jwt_verify route_count pending \
              probe_http duration suggest utf8_split subproto basic_auth \
-             htpasswd ratelimit authcache record \
+             htpasswd ratelimit authcache record allow \
              sink json log_json metrics metrics_text sessions_json \
              admin_req redact
 # Reads files (checked, bounded): config.c needs it, so the unit tests and
 # the config fuzz target link it too.
-FILEIO    := file
+FILEIO    := file targets
 IO        := listener session relay upstream resolve webroot download worker tls \
              notify probe
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))

@@ -130,7 +130,9 @@ bench "no upgrade is caught" 1 handshake_errors -t "127.0.0.1:$echo_port" \
 for gw in "$B/wsgate" "$B/asan/wsgate"; do
 	[ -x "$gw" ] || continue
 	tag=$(basename "$(dirname "$gw")")/wsgate
-	log=$tmp/gw.log
+	# A log of its own: the previous gateway may still be writing its
+	# last lines to the other.
+	log=$tmp/gw-$(basename "$(dirname "$gw")").log
 	cat >"$tmp/gw.ini" <<EOF
 [gateway]
 listen = 127.0.0.1:0
@@ -152,6 +154,10 @@ EOF
 	fi
 	gp=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" |
 	    head -n 1)
+	if [ -z "$gp" ]; then
+		fail "$tag: no port in its log: $(cat "$log")"
+		continue
+	fi
 	t="-t 127.0.0.1:$gp -u /bench"
 	bench "$tag tput 4 KiB" 0 bytes $t -s tput -c 8 -S 4096 $short
 	# over 64 KiB: the gateway splits the echo into several messages

@@ -377,6 +377,39 @@ origins = *
         "origins = *\r\n",
         "inline-comments": "[gateway] ; main\nlisten = 127.0.0.1:1 ; here\n"
         "[route:r]\npath = /r # x\nbackend = h:1\norigins = * ; any\n",
+        # Every time key with units (valid), then first-run mistakes:
+        # typos, a port alone, "#" after a value, a trailing-slash origin.
+        "durations": """[gateway]
+listen = 127.0.0.1:0
+handshake_timeout = 1m
+drain_timeout = 1h30m
+send_timeout = 90s
+dns_timeout = 1.5
+backend_connect_timeout = 250ms
+idle_timeout = 1d
+close_timeout = 2s500ms
+[route:a]
+path = /a
+backend = 127.0.0.1:5900
+origins = *
+idle_timeout = 5m
+close_timeout = .5
+""",
+        "first-run": """[gatway]
+[gateway]
+listen = 8080
+listen = :8081
+idle_timout = 5m
+idle_timeout = 5m # five minutes
+drain-timeout = 1h30
+[rout:a]
+[route]
+[route:a]
+path = /a # the app
+backend = localhost
+origins = https://example.com/ # the page
+bakend = tcp://10.0.0.5:5900/
+""",
         "missing-dirs": "[gateway]\nlisten = 127.0.0.1:1\n"
         "routes_dir = /nonexistent\nweb_root = wsgate.ini\n",
         # bad.d/x.ini holds a [gateway] and a route path used here too.
@@ -514,6 +547,21 @@ def forwarded():
             text = trusted + text
         write("forwarded", name, text.encode())
 # ---- /etc/hosts -------------------------------------------------------------
+
+# ---- allowed_targets ---------------------------------------------------------
+
+def allowed_targets():
+    seeds = {
+        "readme": "10.0.0.0/8:5900-5999, *.vm.example.com:5900, unix:/run/vnc",
+        "v6": "[2001:db8::]/32:5900 [::1]:22 [::ffff:10.0.0.0]/104:*",
+        "names": "console.example:22,1host.example:80\tA.B.example:1-65535",
+        "bad-port": "10.0.0.0/8:0",
+        "bad-unix": "unix:/run/../etc",
+        "bad-v6": "2001:db8::1:22",
+    }
+    for name, text in seeds.items():
+        write("allow", name, text.encode())
+
 
 def hosts():
     debian = ("127.0.0.1\tlocalhost\n127.0.1.1\tbox.example.org\tbox\n\n"
@@ -830,6 +878,7 @@ def main():
     proxy_headers()
     forwarded()
     hosts()
+    allowed_targets()
     tokenfiles()
     jwts()
     probes()
