@@ -49,10 +49,12 @@ PURE      := value utf8 unmask frame ws_reader handshake route config log sockad
              ipaddr crc32c cidr proxy_proto forwarded hosts dnscache \
              token tokenfile tokenindex jwt jwt_verify route_count pending \
              probe_http duration suggest utf8_split subproto basic_auth \
-             htpasswd ratelimit authcache record ticketkey
+             htpasswd ratelimit authcache record allow \
+             sink json log_json metrics metrics_text sessions_json \
+             admin_req redact ticketkey
 # Reads files (checked, bounded): config.c needs it, so the unit tests and
 # the config fuzz target link it too.
-FILEIO    := file
+FILEIO    := file targets
 IO        := listener session relay upstream resolve webroot download worker tls \
              notify probe
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
@@ -129,7 +131,18 @@ $(B)/unit-asan/test_%: tests/unit/test_%.c tests/unit/testlib.h $(UNITA_OBJ) $(H
 	$(CC) $(CPPFLAGS) $(UNIT_DEFS) $(WARN) -O1 -g $(SANITIZE) $(PKG_CFLAGS) -o $@ $< \
 	    $(UNITA_OBJ) $(PKG_LIBS)
 
-unit: $(UNITS:%=$(B)/unit/test_%) $(UNITS:%=$(B)/unit-asan/test_%)
+# A known /metrics, /sessions and JSON log sample from the pure writers,
+# read by strict parsers other than wsgate's own
+# (tests/integration/test_ops_formats.py); plain and sanitized.
+$(B)/ops-sample: tests/unit/ops_sample.c $(UNIT_OBJ) $(HDRS) | $(B)
+	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(PKG_CFLAGS) -o $@ $< $(UNIT_OBJ) \
+	    $(PKG_LIBS)
+$(B)/asan/ops-sample: tests/unit/ops_sample.c $(UNITA_OBJ) $(HDRS) | $(B)/asan
+	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SANITIZE) $(PKG_CFLAGS) -o $@ $< \
+	    $(UNITA_OBJ) $(PKG_LIBS)
+
+unit: $(UNITS:%=$(B)/unit/test_%) $(UNITS:%=$(B)/unit-asan/test_%) \
+      $(B)/ops-sample $(B)/asan/ops-sample
 
 deps:
 	@scripts/deps.sh build

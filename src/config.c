@@ -16,9 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "duration.h"
 #include "file.h"
 #include "route.h"
 #include "sni.h"
+#include "suggest.h"
 #include "value.h"
 
 enum section_kind {
@@ -47,6 +49,7 @@ enum key_type {
 	KT_NAMES,	/* server_names: list of DNS names / wildcards */
 	KT_CNS,		/* allowed_client_cns: comma-separated list */
 	KT_DNS,		/* dns_servers: list of address[:port] */
+	KT_CHOICE,	/* one word of choices[] below, stored as its index */
 };
 
 #define SC_GATEWAY 1u
@@ -122,6 +125,8 @@ static const struct key_def keys[] = {
 	{ "tls_client_ca", KT_FILE, SC_GATEWAY, GW(tls_client_ca), NO_OFFSET,
 	  0, 0 },
 	{ "workers", KT_WORKERS, SC_GATEWAY, GW(workers), NO_OFFSET, 1, 256 },
+	{ "log_level", KT_CHOICE, SC_GATEWAY, GW(log_level), NO_OFFSET, 0, 0 },
+	{ "log_format", KT_CHOICE, SC_GATEWAY, GW(log_format), NO_OFFSET, 0, 0 },
 	{ "dns_servers", KT_DNS, SC_GATEWAY, NO_OFFSET, NO_OFFSET, 0, 0 },
 	{ "dns_timeout", KT_SECONDS, SC_GATEWAY, GW(dns_timeout), NO_OFFSET,
 	  0.1, 60 },
@@ -148,6 +153,17 @@ static const struct key_def keys[] = {
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+_Static_assert(NKEYS <= 64, "keys given are bits of an unsigned long long");
+
+/* KT_CHOICE keys: their words, in the order of the numbers stored (the
+ * enums of log.h). */
+static const struct {
+	const char *key;
+	const char *words[4];
+} choices[] = {
+	{ "log_level", { "error", "warn", "info", "debug" } },
+	{ "log_format", { "text", "json" } },
+};
 
 static size_t
 key_index(const char *name)
@@ -170,6 +186,7 @@ key_given(unsigned long long set, const char *name)
 struct sec_parse {
 	unsigned long long set;		/* bit i: keys[i] given */
 	int line[NKEYS];
+	bool bad_origin;		/* one was refused: already reported */
 };
 
 struct parse {
@@ -273,7 +290,8 @@ static void __attribute__((format(printf, 6, 0)))
 verrorf(struct config_errors *errs, const char *file, int line,
     const char *section, const char *key, const char *fmt, va_list ap)
 {
-	char msg[512], *out;
+	/* Room for a 200-byte line quoted twice (value and suggested fix). */
+	char msg[1024], *out;
 	int n;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -354,6 +372,7 @@ config_new(void)
 	cfg->max_headers = 64;
 	cfg->dns_timeout = 4;
 	cfg->max_handshakes_per_client = 32;
+	cfg->log_level = 2;	/* info */
 	limits_defaults(&cfg->limits);
 	cfg->tls_min_version = 12;
 	cfg->tls_session_tickets = true;
@@ -428,6 +447,32 @@ tls_section_begin(struct parse *ps, const char *tname)
 	taken_claim(&ps->tls_names, t->section, cfg->ntls_sni);
 	ps->tls = cfg->ntls_sni++;
 	ps->kind = SEC_TLS;
+}
+
+/* "[gatway]", "[rout:vnc]", "[route]": name the section meant. */
+static void
+unknown_section(struct parse *ps)
+{
+	static const char *const kinds[] = { "gateway", "route", "tls" };
+	const char *colon = strchr(ps->section, ':');
+	const char *rest = colon != NULL && colon[1] != '\0' ? colon + 1 :
+	    "NAME";
+	char word[sizeof(ps->section)];
+	const char *pick;
+
+	snprintf(word, sizeof(word), "%.*s", colon != NULL ?
+	    (int)(colon - ps->section) : (int)strlen(ps->section),
+	    ps->section);
+	pick = suggest_closest(word, kinds, sizeof(kinds) / sizeof(*kinds));
+	if (pick == NULL)
+		errorf(ps, HERE(ps), NULL, "unknown section; expected "
+		    "[gateway], [route:NAME] or [tls:NAME]");
+	else if (pick == kinds[0])
+		errorf(ps, HERE(ps), NULL, "unknown section; did you mean "
+		    "[gateway]?");
+	else
+		errorf(ps, HERE(ps), NULL, "unknown section; did you mean "
+		    "[%s:%s]?", pick, rest);
 }
 
 static void
@@ -511,8 +556,7 @@ section_begin(struct parse *ps, const char *name, size_t len)
 		tls_section_begin(ps, ps->section + 4);
 		return;
 	}
-	errorf(ps, HERE(ps), NULL, "unknown section; expected [gateway], "
-	    "[route:NAME] or [tls:NAME]");
+	unknown_section(ps);
 }
 
 /* inih's test for "key = value": '=' or ':' before any inline comment
@@ -649,6 +693,36 @@ scope_text(unsigned scope)
 	}
 }
 
+/* A typo gets the key meant: one of this section's first, else one that
+ * belongs elsewhere (said so, or the fix would be the next error). */
+static void
+unknown_key(struct parse *ps, const char *name, unsigned scope)
+{
+	const char *names[NKEYS], *pick = NULL;
+
+	for (int pass = 0; pass < 2 && pick == NULL; pass++) {
+		for (size_t i = 0; i < NKEYS; i++) {
+			bool here = (keys[i].scope & scope) != 0;
+
+			names[i] = here == (pass == 0) ? keys[i].name : NULL;
+		}
+		pick = suggest_closest(name, names, NKEYS);
+		if (pick != NULL && pass == 1) {
+			unsigned other;
+
+			key_find(pick, 0, &other);
+			errorf(ps, HERE(ps), name, "unknown key; did you mean "
+			    "%s? (it belongs in %s)", pick, scope_text(other));
+			return;
+		}
+	}
+	if (pick != NULL)
+		errorf(ps, HERE(ps), name, "unknown key; did you mean %s?",
+		    pick);
+	else
+		errorf(ps, HERE(ps), name, "unknown key");
+}
+
 /* Split a list value on commas and blanks; stops at an inline comment. */
 static const char *
 list_next(const char *p, size_t *len)
@@ -659,6 +733,118 @@ list_next(const char *p, size_t *len)
 		return NULL;
 	*len = strcspn(p, " \t,");
 	return p;
+}
+
+/*
+ * inih (r55) starts an inline comment at " ;" only, so "idle_timeout = 5m
+ * # five minutes" hands over "5m # five minutes".  A key of one value
+ * refuses a '#' after a blank and shows the line to write; lists end at a
+ * word starting with '#' instead (list_next).  Returns whether reported.
+ */
+static bool
+hash_comment(struct parse *ps, const char *key, const char *value)
+{
+	const char *h = value;
+	size_t n;
+
+	while ((h = strchr(h, '#')) != NULL && h > value &&
+	    h[-1] != ' ' && h[-1] != '\t')
+		h++;
+	if (h == NULL)
+		return false;
+	n = (size_t)(h - value);
+	while (n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t'))
+		n--;
+	if (n == 0)
+		errorf(ps, HERE(ps), key, "\"%s\": after \"=\" only \" ;\" "
+		    "starts a comment, so this is the value; give a value, or "
+		    "put '#' first on the line to comment it out", value);
+	else
+		errorf(ps, HERE(ps), key, "\"%s\": after a value only \" ;\" "
+		    "starts a comment, so \"%s\" is part of the value; write "
+		    "%s = %.*s ;%s", value, h, key, (int)n, value, h + 1);
+	return true;
+}
+
+/* Whether s is a host:port value_hostport takes (to suggest it). */
+static bool
+hostport_ok(const char *s, enum hostport_use use)
+{
+	char host[256], port[8];
+	const char *why;
+
+	return value_hostport(s, use, host, sizeof(host), port, sizeof(port),
+	    &why) == 0;
+}
+
+/* A listen or backend value value_hostport refused: what a first
+ * configuration gets wrong (a port alone, no port, a URL) gets the line to
+ * write; anything else value_hostport's reason. */
+static void
+hostport_error(struct parse *ps, const char *key, const char *s,
+    const char *why)
+{
+	bool listen = strcmp(key, "listen") == 0;
+	enum hostport_use use = listen ? HOSTPORT_LISTEN : HOSTPORT_BACKEND;
+	const char *scheme = strstr(s, "://");
+	const char *port = s[0] == ':' ? s + 1 : s;
+	char fix[300];
+
+	snprintf(fix, sizeof(fix), "127.0.0.1:%s", port);
+	if (port[0] != '\0' && port[strspn(port, "0123456789")] == '\0') {
+		if (!hostport_ok(fix, use))
+			errorf(ps, HERE(ps), key, "\"%s\": %s", s, why);
+		else if (listen)
+			errorf(ps, HERE(ps), key, "\"%s\": a port needs an "
+			    "address: write *:%s (every address) or "
+			    "127.0.0.1:%s (this machine only)", s, port, port);
+		else
+			errorf(ps, HERE(ps), key, "\"%s\": a port needs a "
+			    "host: write host:%s, e.g. backend = "
+			    "127.0.0.1:%s", s, port, port);
+		return;
+	}
+	if (scheme != NULL) {
+		snprintf(fix, sizeof(fix), "%.*s", (int)strcspn(scheme + 3,
+		    "/?#"), scheme + 3);
+		if (hostport_ok(fix, use)) {
+			errorf(ps, HERE(ps), key, "\"%s\": only host:port, "
+			    "no scheme or path: write %s = %s", s, key, fix);
+			return;
+		}
+	}
+	if (strchr(s, ':') == NULL || (s[0] == '[' && s[strlen(s) - 1] ==
+	    ']')) {
+		snprintf(fix, sizeof(fix), "%s:%s", s, listen ? "8080" :
+		    "5900");
+		if (hostport_ok(fix, use)) {
+			errorf(ps, HERE(ps), key, "\"%s\": no port: write "
+			    "%s:PORT, e.g. %s = %s", s, s, key, fix);
+			return;
+		}
+	}
+	errorf(ps, HERE(ps), key, "\"%s\": %s", s, why);
+}
+
+/* An origin refused with a path: the part to keep is the origin. */
+static void
+origin_error(struct parse *ps, const char *p, size_t len, const char *why)
+{
+	const char *scheme = memmem(p, len, "://", 3);
+	const char *slash = scheme == NULL ? NULL :
+	    memchr(scheme + 3, '/', len - (size_t)(scheme + 3 - p));
+	char norm[ORIGIN_MAX];
+	const char *why2;
+
+	if (slash != NULL && origin_normalize(p, (size_t)(slash - p), norm,
+	    sizeof(norm), &why2) == 0) {
+		errorf(ps, HERE(ps), "origins", "\"%.*s\": an origin has no "
+		    "path%s: write %.*s", (int)len, p,
+		    slash == p + len - 1 ? ", not even \"/\"" : "",
+		    (int)(slash - p), p);
+		return;
+	}
+	errorf(ps, HERE(ps), "origins", "\"%.*s\": %s", (int)len, p, why);
 }
 
 static char *
@@ -693,6 +879,8 @@ set_listen(struct parse *ps, const char *value)
 	const char *why, *rest;
 	size_t alen = strcspn(value, " \t");
 
+	if (hash_comment(ps, "listen", value))
+		return;
 	memset(&spec, 0, sizeof(spec));
 	rest = value + alen;
 	while (*rest == ' ' || *rest == '\t')
@@ -713,7 +901,7 @@ set_listen(struct parse *ps, const char *value)
 	addr[alen] = '\0';
 	if (value_hostport(addr, HOSTPORT_LISTEN, spec.host, sizeof(spec.host),
 	    spec.port, sizeof(spec.port), &why) != 0) {
-		errorf(ps, HERE(ps), "listen", "\"%s\": %s", addr, why);
+		hostport_error(ps, "listen", addr, why);
 		return;
 	}
 	spec.text = strdup(addr);
@@ -737,10 +925,12 @@ set_backend(struct parse *ps, struct route *r, const char *value)
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&r->backend_addr;
 	const char *why;
 
+	if (hash_comment(ps, "backend", value))
+		return;
 	if (value_hostport(value, HOSTPORT_BACKEND, r->backend_host,
 	    sizeof(r->backend_host), r->backend_port, sizeof(r->backend_port),
 	    &why) != 0) {
-		errorf(ps, HERE(ps), "backend", "\"%s\": %s", value, why);
+		hostport_error(ps, "backend", value, why);
 		return;
 	}
 	r->backend = strdup(value);
@@ -772,8 +962,8 @@ add_origins(struct parse *ps, struct route *r, const char *value)
 			r->origin_any = true;
 		} else if (origin_normalize(p, len, norm, sizeof(norm),
 		    &why) != 0) {
-			errorf(ps, HERE(ps), "origins", "\"%.*s\": %s",
-			    (int)len, p, why);
+			origin_error(ps, p, len, why);
+			ps->rp[ps->route].bad_origin = true;
 		} else {
 			o = realloc(r->origins,
 			    (r->norigins + 1) * sizeof(*o));
@@ -951,6 +1141,95 @@ set_file(struct parse *ps, const struct key_def *k, struct config_str *f,
 	f->where.line = ps->line;
 }
 
+/* A bound in the grammar it is written in: 5400 s is "1h30m", 0.1 s
+ * "100ms", so an error message shows values that can be copied. */
+static const char *
+duration_text(char *buf, size_t size, uint64_t us)
+{
+	static const struct {
+		const char *unit;
+		uint64_t us;
+	} units[] = {
+		{ "d", UINT64_C(86400000000) }, { "h", UINT64_C(3600000000) },
+		{ "m", UINT64_C(60000000) }, { "s", UINT64_C(1000000) },
+		{ "ms", UINT64_C(1000) },
+	};
+	size_t n = 0;
+
+	if (us == 0)
+		return "0";
+	if (us % 1000 != 0) {
+		snprintf(buf, size, "%gs", (double)us / 1e6);
+		return buf;
+	}
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(units) / sizeof(*units); i++) {
+		int w;
+
+		if (us < units[i].us)
+			continue;
+		w = snprintf(buf + n, size - n, "%llu%s",
+		    (unsigned long long)(us / units[i].us), units[i].unit);
+		if (w < 0 || (size_t)w >= size - n)
+			break;
+		n += (size_t)w;
+		us %= units[i].us;
+	}
+	return buf;
+}
+
+/* Durations with units (duration.h); each key keeps its own range. */
+static void
+set_duration(struct parse *ps, const struct key_def *k, char *field,
+    const char *value)
+{
+	uint64_t us, lo = (uint64_t)(k->min * 1e6 + 0.5);
+	uint64_t hi = (uint64_t)(k->max * 1e6 + 0.5);
+	char lbuf[32], hbuf[32];
+	const char *lt = duration_text(lbuf, sizeof(lbuf), lo);
+	const char *ht = duration_text(hbuf, sizeof(hbuf), hi);
+	const char *why;
+	double v;
+
+	if (duration_parse(value, DURATION_MAX_US, &us, &why) != 0) {
+		errorf(ps, HERE(ps), k->name, "\"%s\": %s; %s takes %s to "
+		    "%s", value, why, k->name, lt, ht);
+		return;
+	}
+	if (us < lo || us > hi) {
+		errorf(ps, HERE(ps), k->name, "\"%s\" is %s than %s: write a "
+		    "duration from %s to %s", value, us < lo ? "shorter" :
+		    "longer", us < lo ? lt : ht, lt, ht);
+		return;
+	}
+	v = (double)us / 1e6;
+	memcpy(field, &v, sizeof(v));
+}
+
+/* A KT_CHOICE value: the index of its word (case-insensitive). */
+static void
+set_choice(struct parse *ps, const struct key_def *k, char *field,
+    const char *value)
+{
+	char list[128] = "";
+
+	for (size_t i = 0; i < sizeof(choices) / sizeof(choices[0]); i++) {
+		if (strcmp(choices[i].key, k->name) != 0)
+			continue;
+		for (unsigned w = 0; w < 4 && choices[i].words[w]; w++) {
+			if (strcasecmp(value, choices[i].words[w]) == 0) {
+				memcpy(field, &w, sizeof(w));
+				return;
+			}
+			snprintf(list + strlen(list), sizeof(list) -
+			    strlen(list), "%s%s", w == 0 ? "" : ", ",
+			    choices[i].words[w]);
+		}
+	}
+	errorf(ps, HERE(ps), k->name, "\"%s\": expected one of %s", value,
+	    list);
+}
+
 /* Store a scalar value through the key table; reports its own errors. */
 static void
 set_scalar(struct parse *ps, const struct key_def *k, void *base,
@@ -958,20 +1237,12 @@ set_scalar(struct parse *ps, const struct key_def *k, void *base,
 {
 	char *field = (char *)base + off;
 
-	switch (k->type) {
-	case KT_SECONDS: {
-		double v;
-
-		if (value_seconds(value, &v) != 0 || v < k->min ||
-		    v > k->max) {
-			errorf(ps, HERE(ps), k->name, "\"%s\" is not a "
-			    "duration from %g to %g seconds", value, k->min,
-			    k->max);
-			return;
-		}
-		memcpy(field, &v, sizeof(v));
+	if (hash_comment(ps, k->name, value))
 		return;
-	}
+	switch (k->type) {
+	case KT_SECONDS:
+		set_duration(ps, k, field, value);
+		return;
 	case KT_SIZE: {
 		uint64_t v;
 
@@ -1096,6 +1367,9 @@ set_scalar(struct parse *ps, const struct key_def *k, void *base,
 		memcpy(field, &u, sizeof(u));
 		return;
 	}
+	case KT_CHOICE:
+		set_choice(ps, k, field, value);
+		return;
 	default:
 		return;
 	}
@@ -1173,7 +1447,7 @@ config_handler(void *user, const char *section, const char *name,
 			errorf(ps, HERE(ps), name, "this key belongs in %s",
 			    scope_text(other));
 		else
-			errorf(ps, HERE(ps), name, "unknown key");
+			unknown_key(ps, name, scope);
 		return 1;
 	}
 	ki = (size_t)(k - keys);
@@ -1567,7 +1841,7 @@ finish(struct parse *ps)
 			    "backend", "missing; e.g. backend = "
 			    "127.0.0.1:5900");
 		if (key_given(set, "origins") && r->norigins == 0 &&
-		    !r->origin_any)
+		    !r->origin_any && !ps->rp[i].bad_origin)
 			errorf(ps, r->where.file,
 			    ps->rp[i].line[key_index("origins")], sec,
 			    "origins", "no origin listed; list the page origins "

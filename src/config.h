@@ -126,6 +126,8 @@ struct config {
 	unsigned max_handshakes;	/* connections not yet sessions, 0 = auto */
 	unsigned max_handshakes_per_client;	/* 0 = no limit */
 	unsigned workers;		/* event loop threads, 0 = auto */
+	unsigned log_level;		/* log.h enum log_level (info) */
+	unsigned log_format;		/* log.h enum log_format (text) */
 	char *health_path;		/* plain GET answered 200/503, or NULL */
 	char **dns_servers;		/* "addr:port"; none: resolv.conf's */
 	size_t ndns_servers;

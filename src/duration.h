@@ -22,8 +22,8 @@
  * "1h30m").  Fractions are allowed in any component ("1.5h" is 90 m); the
  * total is rounded to the nearest microsecond, and a non-zero value that
  * rounds to zero is an error.  "0" is zero (the caller decides whether
- * zero means "off").  This is a superset of what value_seconds() accepts
- * ("10", "2.5", "250ms", "2.5s"), so config keys can move over to it.
+ * zero means "off").  This is a superset of what the config took before
+ * units ("10", "2.5", "250ms", "2.5s"): every time key reads it.
  *
  * Limits: at most DURATION_TEXT_MAX characters; the total must not exceed
  * max_us (the caller's bound for the key, at most DURATION_MAX_US).

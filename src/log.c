@@ -2,13 +2,23 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
-static enum log_level current_level = LL_INFO;
+#include "config.h"
+#include "log_json.h"
+
+/* Set by the main thread (command line, log_configure), read by every
+ * thread that logs: relaxed atomics, since a line logged at the old
+ * level just before a reload is as good as one at the new. */
+static atomic_int current_level = LL_INFO;
+static atomic_int current_format = LOG_FORMAT_TEXT;
+static atomic_bool level_pinned;	/* by the command line */
 
 static const char *const level_names[] = {
 	[LL_ERROR] = "error",
@@ -20,19 +30,60 @@ static const char *const level_names[] = {
 void
 log_set_level(enum log_level level)
 {
-	current_level = level;
+	atomic_store_explicit(&current_level, level, memory_order_relaxed);
+	atomic_store_explicit(&level_pinned, true, memory_order_relaxed);
 }
 
 enum log_level
 log_get_level(void)
 {
-	return current_level;
+	return (enum log_level)atomic_load_explicit(&current_level,
+	    memory_order_relaxed);
+}
+
+void
+log_clear_level(void)
+{
+	atomic_store_explicit(&level_pinned, false, memory_order_relaxed);
+	atomic_store_explicit(&current_level, LL_INFO, memory_order_relaxed);
+}
+
+void
+log_set_format(enum log_format format)
+{
+	atomic_store_explicit(&current_format, format, memory_order_relaxed);
+}
+
+enum log_format
+log_get_format(void)
+{
+	return (enum log_format)atomic_load_explicit(&current_format,
+	    memory_order_relaxed);
+}
+
+/* config.c stores log_level and log_format as the index of their word:
+ * the same numbers as the enums here. */
+_Static_assert(LL_ERROR == 0 && LL_WARN == 1 && LL_INFO == 2 &&
+    LL_DEBUG == 3, "log_level words are error, warn, info, debug");
+_Static_assert(LOG_FORMAT_TEXT == 0 && LOG_FORMAT_JSON == 1,
+    "log_format words are text, json");
+
+void
+log_configure(const struct config *cfg)
+{
+	if (!atomic_load_explicit(&level_pinned, memory_order_relaxed) &&
+	    cfg->log_level <= LL_DEBUG)
+		atomic_store_explicit(&current_level, (int)cfg->log_level,
+		    memory_order_relaxed);
+	if (cfg->log_format <= LOG_FORMAT_JSON)
+		log_set_format((enum log_format)cfg->log_format);
 }
 
 int
 log_enabled(enum log_level level)
 {
-	return level <= current_level;
+	return (int)level <= atomic_load_explicit(&current_level,
+	    memory_order_relaxed);
 }
 
 /*
@@ -67,13 +118,27 @@ log_printable(char *dst, size_t room, const char *src, size_t len)
 	return o;
 }
 
+/* One JSON object per line (log_json.h): worst case some 6 bytes out per
+ * byte of msg, so a long line of control bytes may be cut (marked). */
+static void
+log_write_json(const char *ts, enum log_level level, const char *msg,
+    size_t len)
+{
+	char out[8192];
+	size_t n = log_json(out, sizeof(out), ts, level_names[level], msg,
+	    len);
+
+	if (write(STDERR_FILENO, out, n) < 0)
+		return;
+}
+
 void
 log_msg(enum log_level level, const char *fmt, ...)
 {
 	char line[2048], msg[2048];
 	struct timeval tv;
 	struct tm tm;
-	size_t n;
+	size_t n, mlen;
 	va_list ap;
 	int r;
 
@@ -82,16 +147,24 @@ log_msg(enum log_level level, const char *fmt, ...)
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-	r = snprintf(line + n, sizeof(line) - n, ".%03ldZ %s ",
-	    (long)(tv.tv_usec / 1000), level_names[level]);
+	r = snprintf(line + n, sizeof(line) - n, ".%03ldZ",
+	    (long)(tv.tv_usec / 1000));
 	if (r > 0)
 		n += (size_t)r;
 	va_start(ap, fmt);
 	r = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	mlen = r <= 0 ? 0 : (size_t)r < sizeof(msg) ? (size_t)r :
+	    sizeof(msg) - 1;
+	if (log_get_format() == LOG_FORMAT_JSON) {
+		line[n] = '\0';
+		log_write_json(line, level, msg, mlen);
+		return;
+	}
+	r = snprintf(line + n, sizeof(line) - n, " %s ", level_names[level]);
 	if (r > 0)
-		n += log_printable(line + n, sizeof(line) - 1 - n, msg,
-		    (size_t)r < sizeof(msg) ? (size_t)r : sizeof(msg) - 1);
+		n += (size_t)r;
+	n += log_printable(line + n, sizeof(line) - 1 - n, msg, mlen);
 	line[n++] = '\n';
 	/* One write(2) per line keeps lines whole when workers log at once. */
 	if (write(STDERR_FILENO, line, n) < 0)

@@ -11,8 +11,32 @@ enum log_level {
 	LL_DEBUG,
 };
 
+enum log_format {
+	LOG_FORMAT_TEXT = 0,	/* "2026-...Z info close client=... ..." */
+	LOG_FORMAT_JSON,	/* one object per line: log_json.h */
+};
+
+/*
+ * The command line's level (-v, -q): it holds from then on, over the
+ * configuration's log_level at start and after every reload.  The
+ * default, until a command line option or log_configure() says
+ * otherwise, is info.
+ */
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
+/* Forget the command line's level (tests). */
+void log_clear_level(void);
+void log_set_format(enum log_format format);
+enum log_format log_get_format(void);
+
+struct config;
+/*
+ * Apply the configuration's log_level (unless the command line gave
+ * one) and log_format: main.c calls it once the configuration is loaded
+ * and again when a reload has been accepted.  Any thread may log
+ * meanwhile (the settings are atomics).
+ */
+void log_configure(const struct config *cfg);
 int log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

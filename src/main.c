@@ -674,6 +674,7 @@ reload_finish(struct control *ctl)
 	if (cfg != NULL) {
 		config_unref(ctl->cfg);
 		ctl->cfg = cfg;
+		log_configure(cfg);
 		apply_limits(&ctl->shared, cfg);
 		/* "reloaded" is logged once every worker uses it
 		 * (notify_cb). */
@@ -940,6 +941,7 @@ main(int argc, char **argv)
 		config_unref(ctl.cfg);
 		return EXIT_OK;
 	}
+	log_configure(ctl.cfg);	/* log_level, log_format; -v/-q win */
 
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile_limit();

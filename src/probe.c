@@ -9,10 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "duration.h"
 #include "log.h"
 #include "probe.h"
 #include "probe_http.h"
-#include "value.h"
 
 #define PROBE_DEFAULT_TIMEOUT 5.0
 
@@ -138,11 +138,19 @@ probe_main(int argc, char **argv)
 		fprintf(stderr, "wsgate: --probe %s: %s\n", argv[0], why);
 		return PROBE_USAGE;
 	}
-	if (argc == 2 && (value_seconds(argv[1], &timeout) != 0 ||
-	    timeout <= 0)) {
-		fprintf(stderr, "wsgate: --probe: timeout \"%s\": expected "
-		    "seconds above 0, e.g. 2 or 500ms\n", argv[1]);
-		return PROBE_USAGE;
+	if (argc == 2) {
+		uint64_t us = 0;
+
+		/* The config's durations: "2", "500ms", "1m"; up to a day. */
+		if (duration_parse(argv[1], UINT64_C(86400000000), &us,
+		    &why) != 0 || us == 0) {
+			fprintf(stderr, "wsgate: --probe: timeout \"%s\": "
+			    "%s; expected a duration above 0 and up to 1d, "
+			    "e.g. 2, 500ms or 1m\n", argv[1],
+			    why != NULL ? why : "zero");
+			return PROBE_USAGE;
+		}
+		timeout = (double)us / 1e6;
 	}
 	if (probe_http_request(&u, req, sizeof(req)) < 0) {
 		fprintf(stderr, "wsgate: --probe %s: URL too long\n", argv[0]);

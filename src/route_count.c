@@ -12,6 +12,7 @@
 struct route_count {
 	atomic_uint active;		/* slots held (sessions) */
 	unsigned refs;			/* routes pointing here; under lock */
+	unsigned slot;			/* route_count_slot() */
 	struct route_counts *table;
 	struct route_count *next;	/* hash chain */
 	char name[];
@@ -26,6 +27,13 @@ struct route_counts {
 	struct route_count **buckets;
 	size_t nbuckets;		/* a power of two */
 	size_t n;
+	/* Slots: 0..nslots-1 were given; free holds those given back (room
+	 * for nslots, so giving one back never allocates). */
+	unsigned nslots;
+	unsigned *free;
+	size_t nfree, free_cap;
+	int (*on_new_slot)(void *arg, unsigned slot);
+	void *on_new_slot_arg;
 };
 
 struct route_counts *
@@ -56,6 +64,7 @@ route_counts_free(struct route_counts *t)
 		}
 	}
 	free(t->buckets);
+	free(t->free);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
@@ -96,6 +105,32 @@ table_grow(struct route_counts *t)
 	return 0;
 }
 
+/* A free slot, told to on_new_slot; under t->lock. */
+static int
+slot_take(struct route_counts *t, unsigned *slot)
+{
+	if (t->nfree > 0) {
+		*slot = t->free[--t->nfree];
+	} else {
+		if (t->nslots == t->free_cap) {
+			size_t cap = t->free_cap != 0 ? t->free_cap * 2 : 64;
+			unsigned *f = realloc(t->free, cap * sizeof(*f));
+
+			if (f == NULL)
+				return -1;
+			t->free = f;
+			t->free_cap = cap;
+		}
+		*slot = t->nslots++;
+	}
+	if (t->on_new_slot != NULL &&
+	    t->on_new_slot(t->on_new_slot_arg, *slot) != 0) {
+		t->free[t->nfree++] = *slot;
+		return -1;
+	}
+	return 0;
+}
+
 /* The counter for name, with one more reference; NULL without memory.
  * Under t->lock. */
 static struct route_count *
@@ -116,6 +151,10 @@ table_get(struct route_counts *t, const char *name)
 	c = malloc(sizeof(*c) + len + 1);
 	if (c == NULL)
 		return NULL;
+	if (slot_take(t, &c->slot) != 0) {
+		free(c);
+		return NULL;
+	}
 	atomic_init(&c->active, 0);
 	c->refs = 1;
 	c->table = t;
@@ -141,6 +180,7 @@ table_put(struct route_count *c)
 		;
 	*pp = c->next;
 	t->n--;
+	t->free[t->nfree++] = c->slot;	/* room: free_cap >= nslots */
 	free(c);
 }
 
@@ -204,6 +244,54 @@ unsigned
 route_count_active(const struct route_count *c)
 {
 	return atomic_load(&c->active);
+}
+
+unsigned
+route_count_slot(const struct route_count *c)
+{
+	return c->slot;
+}
+
+unsigned
+route_counts_slots(struct route_counts *t)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&t->lock);
+	n = t->nslots;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+int
+route_counts_on_new_slot(struct route_counts *t,
+    int (*fn)(void *arg, unsigned slot), void *arg)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&t->lock);
+	t->on_new_slot = fn;
+	t->on_new_slot_arg = arg;
+	for (size_t i = 0; i < t->nbuckets; i++)
+		for (struct route_count *c = t->buckets[i]; c != NULL;
+		    c = c->next)
+			if (fn(arg, c->slot) != 0)
+				rc = -1;
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+void
+route_counts_foreach(struct route_counts *t,
+    void (*fn)(void *arg, const char *name, unsigned slot, unsigned active),
+    void *arg)
+{
+	pthread_mutex_lock(&t->lock);
+	for (size_t i = 0; i < t->nbuckets; i++)
+		for (struct route_count *c = t->buckets[i]; c != NULL;
+		    c = c->next)
+			fn(arg, c->name, c->slot, route_count_active(c));
+	pthread_mutex_unlock(&t->lock);
 }
 
 unsigned

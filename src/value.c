@@ -1,10 +1,9 @@
-/* value.c -- pure parsers for config values: sizes, durations, booleans, addresses */
+/* value.c -- pure parsers for config values: sizes, booleans, addresses (durations: duration.c) */
 #include "value.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,34 +71,6 @@ value_size(const char *s, uint64_t *out)
 	if (v > (UINT64_MAX >> 1) >> shift)
 		return -1;
 	*out = (uint64_t)v << shift;
-	return 0;
-}
-
-int
-value_seconds(const char *s, double *out)
-{
-	double v;
-	char *end;
-
-	if (s == NULL || !(isdigit((unsigned char)s[0]) || s[0] == '.'))
-		return -1;
-	/* Plain decimals only: strtod would also take "0x10" and "1e3". */
-	if (strspn(s, "0123456789.") < strcspn(s, "ms") ||
-	    strchr(s, '.') != strrchr(s, '.'))
-		return -1;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || end == s)
-		return -1;
-	if (*end == 's' && end[1] == '\0')
-		end++;
-	else if (end[0] == 'm' && end[1] == 's' && end[2] == '\0') {
-		v /= 1000.0;
-		end += 2;
-	}
-	if (*end != '\0' || !isfinite(v) || v < 0 || v > 86400.0)
-		return -1;
-	*out = v;
 	return 0;
 }
 

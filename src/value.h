@@ -1,4 +1,4 @@
-/* value.h -- pure parsers for config values: sizes, durations, booleans, addresses */
+/* value.h -- pure parsers for config values: sizes, booleans, addresses (durations: duration.h) */
 #ifndef WSGATE_VALUE_H
 #define WSGATE_VALUE_H
 
@@ -8,8 +8,6 @@
 
 /* "16M", "64k", "1G", "4096": binary multiples (k = 1024). */
 int value_size(const char *s, uint64_t *out);
-/* "10", "2.5", "0": seconds, at most one day; fractions allowed. */
-int value_seconds(const char *s, double *out);
 /* yes/no, true/false, on/off, 1/0 (any case). */
 int value_bool(const char *s, bool *out);
 /* Decimal integer in [min, max]. */

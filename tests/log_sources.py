@@ -89,6 +89,8 @@ SAFE = {
 
 # Argument shapes safe wherever they appear: (pattern, why).
 SAFE_SHAPES = [
+    (re.compile(r"^log_escape(_str)?\("),
+     "escaped where it is printed"),
     (re.compile(r"^[a-z_]+->peer$"),
      "a client's address, formatted by sockaddr_format()"),
     (re.compile(r"^[a-z_]+_names\[[^\]]+\]$"),

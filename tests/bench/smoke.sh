@@ -153,7 +153,9 @@ chmod 600 "$tmp/key.pem"
 for gw in "$B/wsgate" "$B/asan/wsgate"; do
 	[ -x "$gw" ] || continue
 	tag=$(basename "$(dirname "$gw")")/wsgate
-	log=$tmp/gw.log
+	# A log of its own: the previous gateway may still be writing its
+	# last lines to the other.
+	log=$tmp/gw-$(basename "$(dirname "$gw")").log
 	cat >"$tmp/gw.ini" <<EOF
 [gateway]
 listen = 127.0.0.1:0
@@ -178,6 +180,10 @@ EOF
 	fi
 	gp=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" |
 	    head -n 1)
+	if [ -z "$gp" ]; then
+		fail "$tag: no port in its log: $(cat "$log")"
+		continue
+	fi
 	tp=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" |
 	    sed -n 2p)
 	t="-t 127.0.0.1:$gp -u /bench"

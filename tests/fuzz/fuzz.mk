@@ -23,11 +23,13 @@ fuzz_src_utf8      := src/utf8.c
 fuzz_src_handshake := src/handshake.c
 fuzz_libs_handshake := $(shell pkg-config --libs libcrypto 2>/dev/null || \
                        echo -lcrypto)
-fuzz_src_config    := src/config.c src/file.c src/value.c src/route.c src/sni.c
+fuzz_src_config    := src/config.c src/file.c src/value.c src/route.c src/sni.c \
+                      src/duration.c src/suggest.c
 fuzz_libs_config   := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 fuzz_src_origin    := src/route.c
 fuzz_src_proxy_proto := src/proxy_proto.c src/crc32c.c src/ipaddr.c
 fuzz_src_forwarded := src/forwarded.c src/cidr.c src/ipaddr.c
+fuzz_src_allow     := src/allow.c src/cidr.c src/ipaddr.c src/sni.c
 fuzz_src_hosts     := src/hosts.c
 fuzz_src_tokenfile := src/token.c src/tokenfile.c src/tokenindex.c
 fuzz_libs_tokenfile := $(fuzz_libs_handshake)
@@ -43,6 +45,8 @@ fuzz_src_htpasswd  := src/htpasswd.c
 fuzz_libs_htpasswd := $(shell pkg-config --libs libcrypt 2>/dev/null || \
                       echo -lcrypt) $(fuzz_libs_handshake)
 fuzz_src_record    := src/record.c
+fuzz_src_log_json  := src/log_json.c src/json.c src/sink.c
+fuzz_src_admin_req := src/admin_req.c src/utf8.c
 fuzz_src_ticketkey := src/ticketkey.c
 fuzz_src_sni       := src/sni.c
 

@@ -95,6 +95,11 @@ check_config(const struct config *cfg)
 	FUZZ_CHECK(cfg->max_request_bytes >= 1024 &&
 	    cfg->max_request_bytes <= 65536);
 	FUZZ_CHECK(cfg->max_headers >= 1 && cfg->max_headers <= 1000);
+	/* Durations, whatever their units, stay in their key's range. */
+	FUZZ_CHECK(cfg->handshake_timeout >= 0.001 &&
+	    cfg->handshake_timeout <= 3600);
+	FUZZ_CHECK(cfg->drain_timeout >= 0 && cfg->drain_timeout <= 86400);
+	FUZZ_CHECK(cfg->dns_timeout >= 0.1 && cfg->dns_timeout <= 60);
 	for (size_t i = 0; i < cfg->nlisteners; i++)
 		FUZZ_CHECK(cfg->listeners[i].text != NULL &&
 		    cfg->listeners[i].host[0] != '\0');
@@ -115,7 +120,10 @@ check_config(const struct config *cfg)
 		for (size_t j = 0; j < i; j++)
 			FUZZ_CHECK(strcmp(cfg->routes[j].name, r->name) != 0);
 		FUZZ_CHECK(r->limits.max_buffer >= 4096);
-		FUZZ_CHECK(r->limits.close_timeout > 0);
+		FUZZ_CHECK(r->limits.close_timeout > 0 &&
+		    r->limits.close_timeout <= 3600);
+		FUZZ_CHECK(r->limits.idle_timeout >= 0 &&
+		    r->limits.idle_timeout <= 86400);
 		for (size_t j = 0; j < r->norigins; j++) {
 			char norm[ORIGIN_MAX];
 			const char *why;

@@ -377,6 +377,39 @@ origins = *
         "origins = *\r\n",
         "inline-comments": "[gateway] ; main\nlisten = 127.0.0.1:1 ; here\n"
         "[route:r]\npath = /r # x\nbackend = h:1\norigins = * ; any\n",
+        # Every time key with units (valid), then first-run mistakes:
+        # typos, a port alone, "#" after a value, a trailing-slash origin.
+        "durations": """[gateway]
+listen = 127.0.0.1:0
+handshake_timeout = 1m
+drain_timeout = 1h30m
+send_timeout = 90s
+dns_timeout = 1.5
+backend_connect_timeout = 250ms
+idle_timeout = 1d
+close_timeout = 2s500ms
+[route:a]
+path = /a
+backend = 127.0.0.1:5900
+origins = *
+idle_timeout = 5m
+close_timeout = .5
+""",
+        "first-run": """[gatway]
+[gateway]
+listen = 8080
+listen = :8081
+idle_timout = 5m
+idle_timeout = 5m # five minutes
+drain-timeout = 1h30
+[rout:a]
+[route]
+[route:a]
+path = /a # the app
+backend = localhost
+origins = https://example.com/ # the page
+bakend = tcp://10.0.0.5:5900/
+""",
         "missing-dirs": "[gateway]\nlisten = 127.0.0.1:1\n"
         "routes_dir = /nonexistent\nweb_root = wsgate.ini\n",
         # bad.d/x.ini holds a [gateway] and a route path used here too.
@@ -514,6 +547,21 @@ def forwarded():
             text = trusted + text
         write("forwarded", name, text.encode())
 # ---- /etc/hosts -------------------------------------------------------------
+
+# ---- allowed_targets ---------------------------------------------------------
+
+def allowed_targets():
+    seeds = {
+        "readme": "10.0.0.0/8:5900-5999, *.vm.example.com:5900, unix:/run/vnc",
+        "v6": "[2001:db8::]/32:5900 [::1]:22 [::ffff:10.0.0.0]/104:*",
+        "names": "console.example:22,1host.example:80\tA.B.example:1-65535",
+        "bad-port": "10.0.0.0/8:0",
+        "bad-unix": "unix:/run/../etc",
+        "bad-v6": "2001:db8::1:22",
+    }
+    for name, text in seeds.items():
+        write("allow", name, text.encode())
+
 
 def hosts():
     debian = ("127.0.0.1\tlocalhost\n127.0.1.1\tbox.example.org\tbox\n\n"
@@ -802,6 +850,58 @@ def sni_exts():
     write("sni", "empty-list", b"\x00\x00")
 
 
+def log_lines():
+    # First byte: output size (0: 8192, else 128 + 4 * byte).
+    seeds = {
+        "close": (0, b'close client=127.0.0.1:37944 route=echo up=17957121 '
+                  b'down=17957121 duration=1.280s code=1000 by=client '
+                  b'reason="client sent close"'),
+        "reject": (0, b'reject client=[::1]:5 status=403 path="/a\\x22b" '
+                   b'origin="https://evil.example" route=- '
+                   b'reason="origin not allowed for this route"'),
+        "web": (0, b'web client=127.0.0.1:1 status=404 path="/x" bytes=130 '
+                b'duration=0.001s reason="No such file or directory"'),
+        "tls-rest": (0, b'tls client=127.0.0.1:58070 handshake failed: '
+                     b'unsupported protocol'),
+        "no-event": (0, b'listening on 127.0.0.1:8080'),
+        "escapes": (0, b'e a="caf\\xc3\\xa9 \\xf0\\x9f\\x98\\x80 '
+                    b'\\x00\\x1b\\xff" b=\\x41 c=-1.5 d=01'),
+        "raw-bytes": (0, b'e a="\x01\xc3\xa9\xff\xed\xa0\x80" b=1'),
+        "forgery": (0, b'e a=1 level=error ts=0 a=2 event=x'),
+        "quotes": (0, b'e a="x"y b="unterminated c=1'),
+        "cut-small": (1, b'close client=127.0.0.1:1 reason="' +
+                      b'\\x01' * 200 + b'"'),
+        "many-fields": (0, b'e' + b''.join(b' k%d=%d' % (i, i)
+                                           for i in range(70))),
+    }
+    for name, (size, text) in seeds.items():
+        write("log_json", name, bytes([size]) + text)
+
+
+def admin_requests():
+    # First byte: the method (fuzz_admin_req.c methods[]: 0 GET, 1 HEAD,
+    # 2 POST, 3 PUT, 4 get, 5 empty, 6 GETS).
+    seeds = {
+        "metrics": (0, b"/metrics"),
+        "metrics-head": (1, b"/metrics?x=1"),
+        "healthz": (0, b"/healthz"),
+        "readyz": (0, b"/readyz"),
+        "sessions": (0, b"/sessions?limit=50&route=echo"),
+        "sessions-escaped": (0, b"/sessions?route=a%2Db+c&&limit=10000"),
+        "close": (2, b"/sessions/42/close?code=4000&reason=maintenance+window"),
+        "close-utf8": (2, b"/sessions/18446744073709551615/close?reason="
+                       b"caf%C3%A9%20%E2%82%AC&code=1008"),
+        "close-bad-code": (2, b"/sessions/1/close?code=1006"),
+        "close-long": (2, b"/sessions/1/close?reason=" + b"r" * 124),
+        "close-get": (0, b"/sessions/1/close"),
+        "bad-escape": (2, b"/sessions/1/close?reason=50%"),
+        "put": (3, b"/metrics"),
+        "not-a-path": (0, b"http://h/metrics"),
+    }
+    for name, (method, target) in seeds.items():
+        write("admin_req", name, bytes([method]) + target)
+
+
 def main():
     frames()
     handshakes()
@@ -811,6 +911,7 @@ def main():
     proxy_headers()
     forwarded()
     hosts()
+    allowed_targets()
     tokenfiles()
     jwts()
     probes()
@@ -820,6 +921,8 @@ def main():
     durations()
     utf8_split_seeds()
     recordings()
+    log_lines()
+    admin_requests()
     ticketkeys()
     sni_exts()
     return 0

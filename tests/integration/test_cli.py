@@ -72,6 +72,53 @@ class CheckConfig(h.GatewayTestCase):
                     re.escape(path), line, rest))
         self.assertRegex(err, r"configuration invalid \(\d+ problems\)")
 
+    def test_first_run_mistakes_get_the_line_to_write(self):
+        # A first configuration as a new user writes it: each mistake is
+        # one error, at its line, with what to write instead.
+        main = self.write("gw.ini", "\n".join([
+            "[gatway]",                                 # 1
+            "[gateway]",                                # 2
+            "listen = 8080",                            # 3
+            "idle_timout = 5m",                         # 4
+            "idle_timeout = 5m # five minutes",         # 5
+            "drain_timeout = 1h30",                     # 6
+            "[route:vnc]",                              # 7
+            "path = /websockify",                       # 8
+            "backend = localhost",                      # 9
+            "origins = https://example.com/",           # 10
+        ]) + "\n")
+        rc, out, err = h.run_binary(["-t", "-c", main])
+        self.assertEqual(rc, 1, err)
+        want = [
+            (1, r"\[gatway\]: unknown section; did you mean \[gateway\]\?$"),
+            (3, r"\[gateway\] listen: \"8080\": .*write \*:8080 "
+                r"\(every address\) or 127\.0\.0\.1:8080"),
+            (4, r"\[gateway\] idle_timout: unknown key; did you mean "
+                r"idle_timeout\?$"),
+            (5, r"\[gateway\] idle_timeout: .*only \" ;\" starts a comment"
+                r".*write idle_timeout = 5m ; five minutes$"),
+            (6, r"\[gateway\] drain_timeout: .*write 1h30m.*0 to 1d$"),
+            (9, r"\[route:vnc\] backend: \"localhost\": no port: .*"
+                r"backend = localhost:5900$"),
+            (10, r"\[route:vnc\] origins: .*write https://example\.com$"),
+        ]
+        for line, rest in want:
+            with self.subTest(line=line):
+                self.assertRegex(err, r"(?m)^%s:%d: %s" % (
+                    re.escape(main), line, rest))
+        # Nothing else: the trailing '/' is one error, not two.
+        self.assertIn("configuration invalid (%d problems)" % len(want), err)
+
+    def test_durations_with_units_pass_check(self):
+        main = self.write("gw.ini", h.config(
+            {"a": {"path": "/a", "backend": "127.0.0.1:9",
+                   "idle_timeout": "1h30m", "close_timeout": "1.5s"}},
+            {"handshake_timeout": "1m", "drain_timeout": "1d",
+             "dns_timeout": "250ms", "send_timeout": "2m30s"}))
+        rc, out, err = h.run_binary(["-t", "-c", main])
+        self.assertEqual(rc, 0, err)
+        self.assertIn("configuration OK", out)
+
     def routes_dir_main(self):
         os.makedirs(os.path.join(self.dir, "routes.d"))
         return self.write("gw.ini", h.config(

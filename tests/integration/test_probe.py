@@ -124,6 +124,10 @@ class Probe(h.GatewayTestCase):
         rc, out, err = probe("http://127.0.0.1:%d/healthz" % port)
         self.assertEqual((rc, out), (1, ""))
         self.assertIn("connect 127.0.0.1:%d: Connection refused" % port, err)
+        # The timeout takes the config's durations (a bad one exits 2).
+        rc, out, err = probe("http://127.0.0.1:%d/healthz" % port, "1m")
+        self.assertEqual((rc, out), (1, ""))
+        self.assertIn("Connection refused", err)
 
     def test_silent_server_times_out(self):
         srv = self.backend(HttpReply, None, hold=True)
@@ -151,6 +155,8 @@ class Probe(h.GatewayTestCase):
                 (["127.0.0.1:8080/healthz"], "expected http://"),
                 (["http://127.0.0.1:1/", "0"], "timeout \"0\""),
                 (["http://127.0.0.1:1/", "soon"], "timeout \"soon\""),
+                (["http://127.0.0.1:1/", "1h30"], "write 1h30m"),
+                (["http://127.0.0.1:1/", "2d"], "up to 1d"),
                 (["http://127.0.0.1:1/a b"], "blank or a control")):
             with self.subTest(args=args):
                 rc, out, err = probe(*args)

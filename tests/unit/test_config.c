@@ -914,6 +914,48 @@ test_dns_keys(void)
 	config_errors_free(&errs);
 }
 
+/* log_level and log_format: words, any case, stored as log.h's enums;
+ * info and text by default. */
+static void
+test_log_keys(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = config_load_string("log.ini",
+	    "[gateway]\nlisten = 127.0.0.1:0\nlog_level = Debug\n"
+	    "log_format = JSON\n"
+	    "[route:a]\npath = /a\nbackend = b.example:1\norigins = *\n",
+	    &errs);
+
+	CHECK(cfg != NULL);
+	CHECK_INT(errs.n, 0);
+	if (cfg != NULL) {
+		CHECK_INT(cfg->log_level, 3);
+		CHECK_INT(cfg->log_format, 1);
+	}
+	config_unref(cfg);
+	cfg = config_load_string("log.ini", "[gateway]\nlisten = 127.0.0.1:0\n"
+	    "log_level = error\nlog_format = text\n"
+	    "[route:a]\npath = /a\nbackend = b.example:1\norigins = *\n",
+	    &errs);
+	CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		CHECK_INT(cfg->log_level, 0);
+		CHECK_INT(cfg->log_format, 0);
+	}
+	config_unref(cfg);
+	cfg = config_load_string("log.ini", "[gateway]\nlisten = 127.0.0.1:0\n"
+	    "[route:a]\npath = /a\nbackend = b.example:1\norigins = *\n",
+	    &errs);
+	CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		CHECK_INT(cfg->log_level, 2);
+		CHECK_INT(cfg->log_format, 0);
+	}
+	config_unref(cfg);
+	CHECK_INT(errs.n, 0);
+	config_errors_free(&errs);
+}
+
 static void
 test_web_root(void)
 {
@@ -969,9 +1011,59 @@ test_send_timeout(void)
 	    "send_timeout = 5\n");
 	cfg = config_load_string("t.ini", text, &errs);
 	CHECK(cfg == NULL);
-	CHECK_ERRORS(&errs, "t.ini:3: [gateway] send_timeout: \"0\" is not a "
-	    "duration from 0.001 to 3600 seconds\n"
+	CHECK_ERRORS(&errs, "t.ini:3: [gateway] send_timeout: \"0\" is "
+	    "shorter than 1ms: write a duration from 1ms to 1h\n"
 	    "t.ini:8: [route:a] send_timeout: this key belongs in [gateway]\n");
+	config_errors_free(&errs);
+	config_unref(cfg);
+}
+
+/* Every time key takes units; the golden file says it loads, this what
+ * each value became (routes inherit what they do not set). */
+static void
+test_duration_units(void)
+{
+	struct config *cfg = load_golden("durations.ini");
+
+	if (cfg == NULL)
+		return;
+	CHECK(close_to(cfg->handshake_timeout, 60));
+	CHECK(close_to(cfg->drain_timeout, 5400));
+	CHECK(close_to(cfg->send_timeout, 90));
+	CHECK(close_to(cfg->dns_timeout, 1.5));
+	check_limits(&cfg->limits, 16 << 20, 256 << 10, 0.25, 86400, 2.5);
+	CHECK_INT(cfg->nroutes, 2);
+	if (cfg->nroutes == 2) {
+		check_limits(&cfg->routes[0].limits, 16 << 20, 256 << 10, 60,
+		    300, 0.5);
+		check_limits(&cfg->routes[1].limits, 16 << 20, 256 << 10, 0.25,
+		    0, 2.5);
+	}
+	config_unref(cfg);
+}
+
+/* A word starting with '#' ends a list, as a comment: what comes before
+ * it is kept (scalar keys refuse it: golden hash_comment). */
+static void
+test_hash_ends_lists(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = config_load_string("h.ini",
+	    "[gateway]\nlisten = 127.0.0.1:1\n"
+	    "dns_servers = 10.0.0.53 # ours\n"
+	    "[route:a]\npath = /a\nbackend = 127.0.0.1:1\n"
+	    "origins = https://a.example, https://b.example # ,https://c\n"
+	    "  https://d.example #https://e.example\n", &errs);
+
+	CHECK_ERRORS(&errs, "");
+	CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		CHECK_INT(cfg->ndns_servers, 1);
+		CHECK_INT(cfg->routes[0].norigins, 3);
+		if (cfg->routes[0].norigins == 3)
+			CHECK_STR(cfg->routes[0].origins[2],
+			    "https://d.example");
+	}
 	config_errors_free(&errs);
 	config_unref(cfg);
 }
@@ -1056,8 +1148,11 @@ main(int argc, char **argv)
 	RUN(test_routes_dir_special_files);
 	RUN(test_routes_dir_file_count);
 	RUN(test_dns_keys);
+	RUN(test_log_keys);
 	RUN(test_web_root);
 	RUN(test_send_timeout);
+	RUN(test_duration_units);
+	RUN(test_hash_ends_lists);
 	RUN(test_missing_file);
 	rc = tl_summary("unit/config");
 	rm_rf(tmp_root);

@@ -41,6 +41,37 @@ bad(const char *s, uint64_t max, const char *want_why)
 	CHECK_INT(got, 777);	/* untouched on error */
 }
 
+/*
+ * The config read durations with value_seconds() before: everything it
+ * refused, apart from the units it did not know ("5m", "5h"), is still
+ * refused within its one-day bound.
+ */
+static void
+test_value_seconds_refusals(void)
+{
+	static const char *const refused[] = {
+		"", " 5", "5 ", "5 s", "-1", "-0", "+5", "-250ms", "s", "ms",
+		".", ".s", "5S", "5MS", "5min", "5sec", "5ss", "5mss", "5ms ",
+		"abc", "nan", "NaN", "inf", "infinity", "-inf", "0nan", "0inf",
+		"1e999", "1e400ms", "86400.001", "86401", "100000",
+		"86400001ms", "1e6", "0x10", "1e3", "1E1", "5e-1", "1.2.3",
+		"0x1p3",
+	};
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+		uint64_t v = 777;
+		const char *why = NULL;
+
+		if (duration_parse(refused[i], DAY, &v, &why) != CODEC_ERROR ||
+		    why == NULL || v != 777) {
+			char b[128];
+
+			snprintf(b, sizeof(b), "\"%s\" accepted", refused[i]);
+			tl_fail_at(__FILE__, __LINE__, b);
+		}
+	}
+}
+
 static void
 test_units(void)
 {
@@ -59,7 +90,8 @@ test_units(void)
 static void
 test_bare_seconds(void)
 {
-	/* What value_seconds accepts reads the same here. */
+	/* What value_seconds() accepted (the config before units) reads the
+	 * same here. */
 	ok("10", 10 * S);
 	ok("1.5", 1500000);
 	ok("2.5s", 2500000);
@@ -154,6 +186,7 @@ int
 main(void)
 {
 	RUN(test_units);
+	RUN(test_value_seconds_refusals);
 	RUN(test_bare_seconds);
 	RUN(test_compounds);
 	RUN(test_fractions);

@@ -1,4 +1,5 @@
 /* test_log.c -- unit tests for log_escape (hostile bytes in log lines) and levels */
+#include "config.h"
 #include "log.h"
 #include "testlib.h"
 
@@ -176,6 +177,107 @@ test_levels(void)
 	log_set_level(old);
 }
 
+/* What one log_msg(level, "%s", text) writes, through a pipe put in
+ * place of stderr; its length, or 0. */
+static size_t
+capture_text(char *out, size_t size, enum log_level level, const char *text)
+{
+	int p[2], saved;
+	ssize_t n;
+
+	fflush(stderr);
+	if (pipe(p) != 0)
+		return 0;
+	saved = dup(STDERR_FILENO);
+	dup2(p[1], STDERR_FILENO);
+	log_msg(level, "%s", text);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(p[1]);
+	n = read(p[0], out, size - 1);
+	close(p[0]);
+	out[n > 0 ? n : 0] = '\0';
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* log_format = json: one object per line, with the same timestamp form
+ * and level words; the message's fields as fields. */
+static void
+test_json_format(void)
+{
+	char out[4096];
+	const char *p;
+	size_t n;
+
+	log_set_format(LOG_FORMAT_JSON);
+	n = capture_text(out, sizeof(out), LL_WARN, "reject client=1.2.3.4:5 "
+	    "status=503 path=\"/a\\x22b\" reason=\"x\"");
+	log_set_format(LOG_FORMAT_TEXT);
+	CHECK(n > 0 && out[n - 1] == '\n');
+	CHECK(strncmp(out, "{\"ts\":\"20", 9) == 0);
+	/* "ts":"YYYY-MM-DDTHH:MM:SS.mmmZ" */
+	CHECK(n > 33 && out[17] == 'T' && out[30] == 'Z' && out[31] == '"');
+	p = strchr(out, ',');
+	CHECK_STR(p, ",\"level\":\"warn\",\"event\":\"reject\","
+	    "\"client\":\"1.2.3.4:5\",\"status\":503,\"path\":\"/a\\\"b\","
+	    "\"reason\":\"x\"}\n");
+	/* Bytes no call site escaped: JSON escapes, never raw. */
+	log_set_format(LOG_FORMAT_JSON);
+	n = capture_text(out, sizeof(out), LL_ERROR, "odd \x1b[2J\n\xff");
+	log_set_format(LOG_FORMAT_TEXT);
+	p = strchr(out, ',');
+	CHECK_STR(p, ",\"level\":\"error\",\"msg\":\"odd \\u001b[2J\\n"
+	    "\\ufffd\"}\n");
+	/* Text again afterwards. */
+	n = capture_text(out, sizeof(out), LL_ERROR, "plain");
+	CHECK(n > 0 && strstr(out, "Z error plain\n") != NULL);
+}
+
+/* log_configure: the configuration's level and format; a level given
+ * on the command line (log_set_level) wins, now and on reloads. */
+static void
+test_configure(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *dbg = config_load_string("l.ini", "[gateway]\n"
+	    "listen = 127.0.0.1:0\nlog_level = debug\nlog_format = json\n"
+	    "[route:a]\npath = /a\nbackend = 127.0.0.1:1\norigins = *\n",
+	    &errs);
+	struct config *def = config_load_string("l.ini", "[gateway]\n"
+	    "listen = 127.0.0.1:0\n"
+	    "[route:a]\npath = /a\nbackend = 127.0.0.1:1\norigins = *\n",
+	    &errs);
+
+	CHECK(dbg != NULL && def != NULL);
+	if (dbg == NULL || def == NULL)
+		goto out;
+	log_clear_level();
+	log_configure(dbg);
+	CHECK_INT(log_get_level(), LL_DEBUG);
+	CHECK_INT(log_get_format(), LOG_FORMAT_JSON);
+	log_configure(def);	/* a reload back to the defaults */
+	CHECK_INT(log_get_level(), LL_INFO);
+	CHECK_INT(log_get_format(), LOG_FORMAT_TEXT);
+	/* -q, then a configuration that says debug: warn stays. */
+	log_set_level(LL_WARN);
+	log_configure(dbg);
+	CHECK_INT(log_get_level(), LL_WARN);
+	CHECK_INT(log_get_format(), LOG_FORMAT_JSON);
+	log_configure(def);
+	CHECK_INT(log_get_level(), LL_WARN);
+	/* -v over log_level = info (the default). */
+	log_set_level(LL_DEBUG);
+	log_configure(def);
+	CHECK_INT(log_get_level(), LL_DEBUG);
+	CHECK_INT(log_get_format(), LOG_FORMAT_TEXT);
+out:
+	log_clear_level();
+	log_set_format(LOG_FORMAT_TEXT);
+	config_unref(dbg);
+	config_unref(def);
+	config_errors_free(&errs);
+}
+
 int
 main(void)
 {
@@ -184,5 +286,7 @@ main(void)
 	RUN(test_random_bytes);
 	RUN(test_one_line_per_call);
 	RUN(test_levels);
+	RUN(test_json_format);
+	RUN(test_configure);
 	return tl_summary("unit/log");
 }

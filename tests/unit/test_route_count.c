@@ -130,6 +130,91 @@ test_many_names(void)
 	route_counts_free(t);
 }
 
+static void
+count_names(void *arg, const char *name, unsigned slot, unsigned active)
+{
+	unsigned *seen = arg;
+
+	(void)name;
+	CHECK(slot < 64);
+	if (slot < 64)
+		seen[slot] += 1 + active * 100;
+}
+
+static int
+note_slot(void *arg, unsigned slot)
+{
+	unsigned *given = arg;
+
+	if (slot < 64)
+		given[slot]++;
+	return 0;
+}
+
+/* Slots: dense, one per name held, the same across generations, given
+ * again once a name is gone (each time told to the hook); foreach sees
+ * every name once. */
+static void
+test_slots(void)
+{
+	struct route_counts *t = route_counts_new();
+	struct config *a = load(GW ROUTE("a", "/a", "0") ROUTE("b", "/b", "0")
+	    ROUTE("c", "/c", "0"));
+	struct config *b = load(GW ROUTE("c", "/c", "0") ROUTE("d", "/d", "0"));
+	unsigned given[64] = { 0 }, seen[64] = { 0 };
+	unsigned sa, sb, sc;
+
+	CHECK(t != NULL && a != NULL && b != NULL);
+	if (t == NULL || a == NULL || b == NULL)
+		return;
+	CHECK_INT(route_counts_on_new_slot(t, note_slot, given), 0);
+	CHECK_INT(route_counts_attach(t, a), 0);
+	sa = route_count_slot(a->routes[0].count);
+	sb = route_count_slot(a->routes[1].count);
+	sc = route_count_slot(a->routes[2].count);
+	CHECK(sa < 3 && sb < 3 && sc < 3 && sa != sb && sb != sc &&
+	    sa != sc);
+	CHECK_INT(route_counts_slots(t), 3);
+	CHECK(given[0] == 1 && given[1] == 1 && given[2] == 1);
+	CHECK(route_count_take(a->routes[2].count, 0));
+	route_counts_foreach(t, count_names, seen);
+	CHECK_INT(seen[sa], 1);
+	CHECK_INT(seen[sc], 101);	/* one name, one session */
+	/* c keeps its slot in the new generation; d takes a new one. */
+	CHECK_INT(route_counts_attach(t, b), 0);
+	CHECK_INT(route_count_slot(b->routes[0].count), sc);
+	CHECK_INT(route_count_slot(b->routes[1].count), 3);
+	CHECK_INT(route_counts_slots(t), 4);
+	route_count_give(a->routes[2].count);
+	/* a and b go: their slots are given to the next new names. */
+	config_unref(a);
+	CHECK_INT(route_counts_size(t), 2);
+	{
+		struct config *c = load(GW ROUTE("e", "/e", "0")
+		    ROUTE("f", "/f", "0") ROUTE("g", "/g", "0"));
+		unsigned se, sf, sg;
+
+		CHECK(c != NULL);
+		if (c != NULL) {
+			CHECK_INT(route_counts_attach(t, c), 0);
+			se = route_count_slot(c->routes[0].count);
+			sf = route_count_slot(c->routes[1].count);
+			sg = route_count_slot(c->routes[2].count);
+			/* sa and sb again, then a new one */
+			CHECK((se == sa || se == sb) && (sf == sa || sf == sb) &&
+			    se != sf);
+			CHECK_INT(sg, 4);
+			CHECK_INT(given[sa], 2);
+			CHECK_INT(given[sb], 2);
+			CHECK_INT(route_counts_slots(t), 5);
+			config_unref(c);
+		}
+	}
+	config_unref(b);
+	CHECK_INT(route_counts_size(t), 0);
+	route_counts_free(t);
+}
+
 struct racer {
 	struct route_count *c;
 	unsigned won;
@@ -181,6 +266,7 @@ main(void)
 	RUN(test_count_survives_reload);
 	RUN(test_rename_and_removal);
 	RUN(test_many_names);
+	RUN(test_slots);
 	RUN(test_threads);
 	return tl_summary("unit/route_count");
 }

@@ -1,6 +1,5 @@
-/* test_value.c -- unit tests for config value parsers: sizes, seconds, bools, integers, host:port */
+/* test_value.c -- unit tests for config value parsers: sizes, bools, integers, host:port */
 #include <limits.h>
-#include <math.h>
 
 #include "testlib.h"
 #include "value.h"
@@ -82,76 +81,6 @@ test_size_rejects(void)
 			fprintf(stderr, "    input \"%s\"\n", bad[i]);
 			CHECK_INT(rc, -1);
 			CHECK_INT(v, 12345);
-		}
-	}
-}
-
-static int
-seconds_of(const char *s, double *v)
-{
-	*v = -42;
-	return value_seconds(s, v);
-}
-
-static void
-test_seconds_accepts(void)
-{
-	static const struct {
-		const char *in;
-		double want;
-	} ok[] = {
-		{ "0", 0 },
-		{ "10", 10 },
-		{ "2.5", 2.5 },
-		{ ".5", 0.5 },
-		{ "0.001", 0.001 },
-		{ "5.", 5 },
-		{ "5s", 5 },
-		{ "2.5s", 2.5 },
-		{ "250ms", 0.25 },
-		{ "1ms", 0.001 },
-		{ "0ms", 0 },
-		{ "1500ms", 1.5 },
-		{ "86400", 86400 },
-		{ "86400s", 86400 },
-		{ "86400000ms", 86400 },
-	};
-	double v;
-
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		int rc = seconds_of(ok[i].in, &v);
-
-		if (rc != 0 || fabs(v - ok[i].want) > 1e-12) {
-			fprintf(stderr, "    input \"%s\" -> %d %g\n", ok[i].in,
-			    rc, v);
-			CHECK(0);
-		}
-	}
-}
-
-static void
-test_seconds_rejects(void)
-{
-	static const char *const bad[] = {
-		"", " 5", "5 ", "5 s", "-1", "-0", "+5", "-250ms", "s", "ms",
-		".", ".s", "5m", "5S", "5MS", "5min", "5h", "5sec", "5ss",
-		"5mss", "5ms ", "abc", "nan", "NaN", "inf", "infinity",
-		"-inf", "0nan", "0inf", "1e999", "1e400ms",
-		/* More than one day. */
-		"86400.001", "86401", "100000", "86400001ms", "1e6",
-		/* Only plain decimals. */
-		"0x10", "1e3", "1E1", "5e-1", "1.2.3", "0x1p3",
-	};
-	double v;
-
-	CHECK_INT(value_seconds(NULL, &v), -1);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int rc = seconds_of(bad[i], &v);
-
-		if (rc != -1 || v != -42) {
-			fprintf(stderr, "    input \"%s\" -> %d %g\n", bad[i],
-			    rc, v);
-			CHECK(0);
 		}
 	}
 }
@@ -406,8 +335,6 @@ main(void)
 {
 	RUN(test_size_plain_and_suffixes);
 	RUN(test_size_rejects);
-	RUN(test_seconds_accepts);
-	RUN(test_seconds_rejects);
 	RUN(test_bool);
 	RUN(test_uint);
 	RUN(test_hostport);
