@@ -18,15 +18,12 @@
 #include <openssl/crypto.h>
 
 #include "config.h"
-#include "frame.h"
 #include "gateway.h"
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
 #include "probe.h"
-#include "relay.h"
 #include "route_count.h"
-#include "session.h"
 #include "tls.h"
 #include "unmask.h"
 #include "worker.h"

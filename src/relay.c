@@ -11,7 +11,7 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
-#include "config.h"
+#include "config_types.h"
 #include "frame.h"
 #include "gateway.h"
 #include "session.h"

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "config_types.h"
 
 #define SNI_NAME_MAX 253	/* RFC 1035 2.3.4, without the final dot */
 

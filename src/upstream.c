@@ -11,7 +11,7 @@
 #include <event2/bufferevent.h>
 #include <event2/util.h>
 
-#include "config.h"
+#include "config_types.h"
 #include "gateway.h"
 #include "log.h"
 #include "resolve.h"
