@@ -722,9 +722,9 @@ session_http_read_cb(struct bufferevent *bev, void *arg)
 	pending_advance(&s->gw->pending, &s->pending, PENDING_PARTIAL);
 	buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
 	rc = handshake_parse(buf, n, &lim, &req, &status, &why);
-	if (rc == HS_NEED_MORE)
+	if (rc == CODEC_NEED_MORE)
 		return;
-	if (rc == HS_ERROR) {
+	if (rc == CODEC_ERROR) {
 		session_respond(s, status, why, req.path.p, req.path.n, "", 0);
 		return;
 	}
