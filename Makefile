@@ -49,7 +49,7 @@ PURE      := value utf8 unmask frame ws_reader handshake route config log sockad
              ipaddr crc32c cidr proxy_proto forwarded hosts dnscache \
              token tokenfile tokenindex jwt jwt_verify route_count pending \
              probe_http duration suggest utf8_split subproto basic_auth \
-             htpasswd ratelimit authcache record
+             htpasswd ratelimit authcache record admit
 # Reads files (checked, bounded): config.c needs it, so the unit tests and
 # the config fuzz target link it too.
 FILEIO    := file

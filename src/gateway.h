@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "admit.h"
 #include "pending.h"
 
 struct event;
@@ -22,8 +23,9 @@ struct session;
  * the workers start), no locks. */
 struct shared {
 	atomic_uint nsessions;		/* live sessions, for logs */
-	atomic_uint nws;		/* sessions held against max_connections */
-	atomic_uint max_connections;	/* effective global limit, 0 = none */
+	/* Sessions held against max_connections, and its effective value
+	 * (0 = none). */
+	struct admit_slots slots;
 	struct pending_budget pending;	/* connections not yet sessions */
 };
 

@@ -17,6 +17,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "admit.h"
 #include "config.h"
 #include "download.h"
 #include "frame.h"
@@ -24,7 +25,6 @@
 #include "log.h"
 #include "relay.h"
 #include "route.h"
-#include "route_count.h"
 #include "sockaddr.h"
 #include "tls.h"
 #include "upstream.h"
@@ -119,8 +119,7 @@ session_release_slot(struct session *s)
 	if (!s->counted)
 		return;
 	s->counted = false;
-	atomic_fetch_sub(&s->gw->shared->nws, 1);
-	route_count_give(s->route->count);
+	admit_release(&s->gw->shared->slots, s->route);
 }
 
 static void
@@ -616,77 +615,44 @@ session_plain_get(struct session *s, const struct hs_request *req)
 	    req->path.n, "", 0);
 }
 
+/* admit.h's view of the client certificate. */
+static int
+session_client_cert(void *arg, char *const *names, size_t n, char *who,
+    size_t whosize)
+{
+	struct session *s = arg;
+
+	return tls_peer_name_allowed(s->client, names, n, who, whosize);
+}
+
 static void
 session_upgrade(struct session *s, const struct hs_request *req,
     size_t used)
 {
-	struct gateway *gw = s->gw;
-	struct route *route;
-	const char *why;
-	char msg[400];
-	unsigned max;
-	int status;
+	struct admit_conn conn = {
+		.draining = s->gw->draining,
+		.slots = &s->gw->shared->slots,
+		.client_cert = s->client_tls ? session_client_cert : NULL,
+		.client_cert_arg = s,
+	};
+	struct admit_result res;
+	int rc = admit_request(req, s->cfg, &conn, &res);
 
-#define REJECT(st, w)                                                        \
-	do {                                                                  \
-		session_respond(s, (st), (w), req->path.p, req->path.n,      \
-		    req->origin.p, req->origin.n);                            \
-		return;                                                       \
-	} while (0)
-
-	route = route_find(s->cfg, req->path.p, req->path.n);
-	if (route == NULL)
-		REJECT(404, "no route for this path");
-	s->route = route;
-	if (handshake_check_upgrade(req, &status, &why) != 0)
-		REJECT(status, why);
-	if (route->nclient_cns > 0) {
-		char who[256], ewho[300];
-		int ok = s->client_tls ? tls_peer_name_allowed(s->client,
-		    route->client_cns, route->nclient_cns, who, sizeof(who)) :
-		    -1;
-
-		if (ok < 0)
-			REJECT(403, "this route needs a client certificate "
-			    "(allowed_client_cns)");
-		log_escape(ewho, sizeof(ewho), who, strlen(who));
-		if (ok == 0) {
-			snprintf(msg, sizeof(msg), "client certificate CN=%s "
-			    "matches no allowed_client_cns name", ewho);
-			REJECT(403, msg);
-		}
+	s->route = res.route;
+	if (res.cert_name[0] != '\0')
 		log_debug("client=%s route=%s client certificate name %s "
-		    "allowed", s->peer, route->name, ewho);
+		    "allowed", s->peer, s->route->name, res.cert_name);
+	if (rc != 0) {
+		session_respond(s, res.status, res.why, req->path.p,
+		    req->path.n, req->origin.p, req->origin.n);
+		return;
 	}
-	if (!req->has_origin) {
-		if (!route->allow_missing_origin)
-			REJECT(403, "no Origin header and the route has "
-			    "allow_missing_origin = no");
-	} else if (!route_origin_allowed(route, req->origin.p,
-	    req->origin.n)) {
-		REJECT(403, "origin not allowed for this route");
-	}
-	if (gw->draining)
-		REJECT(503, "gateway is shutting down");
-	/* Slots are taken before they are checked, so workers racing for
-	 * the last one cannot both win it. */
-	max = atomic_load(&gw->shared->max_connections);
-	if (atomic_fetch_add(&gw->shared->nws, 1) >= max && max != 0) {
-		atomic_fetch_sub(&gw->shared->nws, 1);
-		REJECT(503, "gateway max_connections reached");
-	}
-	if (!route_count_take(route->count, route->max_connections)) {
-		atomic_fetch_sub(&gw->shared->nws, 1);
-		REJECT(503, "route max_connections reached");
-	}
-	s->counted = true;	/* given back when the client goes */
+	s->counted = res.holds_slots;	/* given back when the client goes */
 	/* A session now: its descriptors are max_connections' to count. */
 	session_release_pending(s);
-	if (handshake_accept_key(req->key.p, req->key.n, s->accept) != 0)
-		REJECT(500, "cannot compute Sec-WebSocket-Accept");
-#undef REJECT
-
-	s->protocol_binary = req->offers_binary;
+	memcpy(s->accept, res.accept, sizeof(s->accept));
+	s->subprotocol = res.subprotocol;
+	s->target = res.target;
 	if (req->has_origin) {
 		s->origin_len = req->origin.n < sizeof(s->origin) ?
 		    req->origin.n : sizeof(s->origin);
@@ -698,7 +664,7 @@ session_upgrade(struct session *s, const struct hs_request *req,
 	bufferevent_disable(s->client, EV_READ);
 	bufferevent_setcb(s->client, NULL, NULL, NULL, s);
 	s->state = SESSION_CONNECTING;
-	session_arm(s, route->limits.backend_connect_timeout);
+	session_arm(s, s->route->limits.backend_connect_timeout);
 	if (upstream_connect(s) != 0)
 		session_backend_failed(s, 502, "cannot start backend "
 		    "connection");
@@ -837,8 +803,7 @@ session_backend_connected(struct session *s)
 		session_backend_failed(s, 503, "gateway is shutting down");
 		return;
 	}
-	n = handshake_write_101(buf, sizeof(buf), s->accept,
-	    s->protocol_binary ? "binary" : NULL);
+	n = handshake_write_101(buf, sizeof(buf), s->accept, s->subprotocol);
 	bufferevent_write(s->client, buf, n);
 	s->http_status = 101;
 	s->gw->stats.upgraded++;
@@ -847,7 +812,7 @@ session_backend_connected(struct session *s)
 	session_touch(s);
 	session_arm(s, s->route->limits.idle_timeout);
 	log_debug("open client=%s route=%s backend=%s", s->peer,
-	    s->route->name, s->route->backend);
+	    s->route->name, s->target.display);
 	relay_start(s);
 }
 
@@ -856,7 +821,7 @@ session_backend_failed(struct session *s, int status, const char *why)
 {
 	char msg[256];
 
-	snprintf(msg, sizeof(msg), "backend %s: %s", s->route->backend, why);
+	snprintf(msg, sizeof(msg), "backend %s: %s", s->target.display, why);
 	if (s->backend != NULL)
 		session_drop_backend(s);
 	/* session_respond logs a pointer into msg before returning.  The

@@ -9,6 +9,7 @@
 
 #include "handshake.h"
 #include "pending.h"
+#include "target.h"
 #include "ws_reader.h"
 
 struct gateway;
@@ -82,7 +83,7 @@ struct session {
 	bool client_hup, backend_hup;	/* sent FIN while paused */
 	bool linger_shut;		/* write side shut down */
 	bool got_bytes;			/* any request bytes arrived */
-	bool protocol_binary;		/* client offered "binary" */
+	const char *subprotocol;	/* selected in the 101, or NULL */
 	bool tls_ready;			/* the client's TLS handshake is done */
 	/* Gateway shutdown (session_close_all): the client is no longer
 	 * read; the backend gets what the client sent, then its write side
@@ -102,6 +103,7 @@ struct session {
 	uint8_t carry[FRAME_MAX_HEADER];
 	uint8_t carry_len;
 	char accept[HS_ACCEPT_LEN + 1];
+	struct target target;		/* once admitted */
 
 	uint16_t close_code;		/* what ended it, for the log */
 	enum session_closer closed_by;

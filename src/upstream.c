@@ -87,7 +87,7 @@ upstream_start_tls(struct session *s)
 	bufferevent_setfd(s->backend, -1);
 	bufferevent_free(s->backend);
 	s->backend = NULL;
-	tls = tls_backend_new(s->gw->base, s->route, fd);
+	tls = tls_backend_new(s->gw->base, &s->target, fd);
 	if (tls == NULL) {
 		session_backend_failed(s, 502, "cannot start TLS");
 		return;
@@ -146,7 +146,7 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 		    &one, sizeof(one));
 		if (s->upstream != NULL)
 			upstream_done(s);
-		if (s->route->backend_tls)
+		if (s->target.tls)
 			upstream_start_tls(s);
 		else
 			session_backend_connected(s);
@@ -195,7 +195,7 @@ upstream_resolved_cb(const struct resolve_result *res, void *arg)
 int
 upstream_connect(struct session *s)
 {
-	const struct route *r = s->route;
+	const struct target *t = &s->target;
 	struct resolve_result res;
 	struct upstream *up;
 
@@ -210,15 +210,14 @@ upstream_connect(struct session *s)
 	}
 	up->s = s;
 	s->upstream = up;
-	if (r->backend_addrlen != 0) {
+	if (t->addrlen != 0) {
 		memset(&res, 0, sizeof(res));
 		res.status = RESOLVE_OK;
 		res.naddrs = 1;
-		memcpy(&res.addrs[0], &r->backend_addr, r->backend_addrlen);
+		memcpy(&res.addrs[0], &t->addr, t->addrlen);
 	} else {
-		up->wait = resolve_start(s->gw->resolver, r->backend_host,
-		    (uint16_t)atoi(r->backend_port), upstream_resolved_cb, s,
-		    &res);
+		up->wait = resolve_start(s->gw->resolver, t->host, t->port,
+		    upstream_resolved_cb, s, &res);
 		if (up->wait != NULL)
 			return 0;
 	}

@@ -32,7 +32,8 @@ SAFE = {
     # escaped at the call site
     "epath": "log_escape() of the request path",
     "eorigin": "log_escape() of the Origin header",
-    "ewho": "log_escape() of the client certificate's name",
+    "res.cert_name": "admit.c: log_escape() of the client certificate's "
+                     "name",
     "cn": "tls_name_cn(): log_escape() of a certificate's CN",
     "tls_describe(bev, why, sizeof(why))":
         "TLS version and cipher (OpenSSL's names), server name and ALPN "
@@ -76,11 +77,10 @@ SAFE = {
     "s->route->name": "a route name (configuration)",
     "s->route != NULL ? s->route->name : \"-\"":
         "a route name (configuration)",
-    "route->name": "a route name (configuration)",
     "r->name": "a route name (configuration)",
     "r->path": "a route path (configuration)",
     "r->backend": "a backend address (configuration)",
-    "s->route->backend": "a backend address (configuration)",
+    "s->target.display": "a backend address (configuration)",
     "ctl->cfg->path": "the configuration file's path",
     "ls->where.file": "a configuration file's path",
     "ls->text": "a listen value (configuration)",
