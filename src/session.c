@@ -144,7 +144,7 @@ session_free(struct session *s)
 	relay_free(s);
 	download_free(s->download);
 	free(s->web_path);
-	upstream_abort(s);
+	upstream_free(s->upstream);
 	if (s->client != NULL)
 		bufferevent_free(s->client);
 	if (s->backend != NULL)
@@ -253,8 +253,10 @@ session_drop_backend(struct session *s)
 {
 	relay_stop_reading(s, false);
 	relay_stop_writing(s, false);
-	upstream_abort(s);
-	bufferevent_free(s->backend);
+	upstream_free(s->upstream);
+	s->upstream = NULL;
+	if (s->backend != NULL)
+		bufferevent_free(s->backend);
 	s->backend = NULL;
 	s->backend_flushing = false;
 }
@@ -306,12 +308,12 @@ session_backend_linger_event_cb(struct bufferevent *bev, short what,
 static void
 session_backend_finish(struct session *s)
 {
-	if (s->backend == NULL || s->backend_flushing)
-		return;
 	if (s->state == SESSION_CONNECTING) {
 		session_drop_backend(s);
 		return;
 	}
+	if (s->backend == NULL || s->backend_flushing)
+		return;
 	s->backend_flushing = true;
 	relay_stop_writing(s, false);
 	/* Nothing more is read from it until its queue is written. */
@@ -615,6 +617,30 @@ session_plain_get(struct session *s, const struct hs_request *req)
 	    req->path.n, "", 0);
 }
 
+/* upstream.c's report. */
+static void
+session_upstream_cb(void *arg, enum upstream_event ev, int status,
+    const char *why)
+{
+	struct session *s = arg;
+
+	switch (ev) {
+	case UPSTREAM_CONNECTED:
+		s->backend = upstream_take(s->upstream, &s->backend_tls);
+		upstream_free(s->upstream);
+		s->upstream = NULL;
+		session_backend_connected(s);
+		return;
+	case UPSTREAM_RETRY:
+		log_debug("client=%s route=%s: backend %s; trying its next "
+		    "address", s->peer, s->route->name, why);
+		return;
+	case UPSTREAM_FAILED:
+		session_backend_failed(s, status, why);
+		return;
+	}
+}
+
 /* admit.h's view of the client certificate. */
 static int
 session_client_cert(void *arg, char *const *names, size_t n, char *who,
@@ -665,9 +691,13 @@ session_upgrade(struct session *s, const struct hs_request *req,
 	bufferevent_setcb(s->client, NULL, NULL, NULL, s);
 	s->state = SESSION_CONNECTING;
 	session_arm(s, s->route->limits.backend_connect_timeout);
-	if (upstream_connect(s) != 0)
+	s->upstream = upstream_new(s->gw->base, &s->target,
+	    session_upstream_cb, s);
+	if (s->upstream == NULL)
 		session_backend_failed(s, 502, "cannot start backend "
 		    "connection");
+	else
+		upstream_start(s->upstream, s->gw->resolver);
 }
 
 static void
@@ -822,7 +852,7 @@ session_backend_failed(struct session *s, int status, const char *why)
 	char msg[256];
 
 	snprintf(msg, sizeof(msg), "backend %s: %s", s->target.display, why);
-	if (s->backend != NULL)
+	if (s->backend != NULL || s->upstream != NULL)
 		session_drop_backend(s);
 	/* session_respond logs a pointer into msg before returning.  The
 	 * route matched the request path exactly, so it is that path. */

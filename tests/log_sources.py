@@ -39,8 +39,10 @@ SAFE = {
         "TLS version and cipher (OpenSSL's names), server name and ALPN "
         "escaped",
     # wsgate's and OpenSSL's own text
-    "why": "session_respond(): static reasons (handshake, route, "
-           "upstream, tls_error) or text built from escaped parts (ewho)",
+    "why": "session_respond(): static reasons (handshake, admission, "
+           "upstream, tls_error) or text built from escaped parts "
+           "(admit.c's cert_name); upstream.c's retries: an address "
+           "formatted by wsgate and libc's text",
     "why != NULL ? why : \"\"": "webroot_respond(): static reasons or "
                                 "strerror()",
     "s->close_why != NULL ? s->close_why : \"\"":
@@ -66,8 +68,6 @@ SAFE = {
     "opt": "an evdns option name written in resolve.c",
     "val": "an evdns option value formatted by resolve.c",
     "e->why": "dnscache: static text or evdns_err_to_string()",
-    "sockaddr_format(&up->addrs.addrs[up->next - 1].sa, addr, sizeof(addr))":
-        "an address formatted by wsgate",
     # the configuration (the operator's, not a client's)
     "cfg->dns_servers[i]": "a dns_servers entry (configuration)",
     "e->name": "a backend host name (configuration)",
