@@ -53,8 +53,8 @@ PURE      := value utf8 unmask frame ws_reader handshake route config log sockad
 # Reads files (checked, bounded): config.c needs it, so the unit tests and
 # the config fuzz target link it too.
 FILEIO    := file
-IO        := listener session relay upstream resolve webroot download worker tls \
-             notify probe
+IO        := listener session front side relay upstream resolve webroot download \
+             worker tls notify probe
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
 PURE_SRC  := $(PURE:%=src/%.c) $(FILEIO:%=src/%.c)

@@ -17,6 +17,7 @@ struct event_base;
 struct resolver;
 struct config;
 struct acceptor;
+struct relay;
 struct session;
 
 /* Process-wide state of every worker: atomics (and what is set before
@@ -59,9 +60,9 @@ struct gateway {
 	 * decodes what it read before returning, so nothing stays here. */
 	unsigned char *scratch;
 	size_t scratch_size;
-	/* Sessions with work left over from a spent budget, run once per
+	/* Relays with work left over from a spent budget, run once per
 	 * loop iteration (relay.c); the batch is the one being run. */
-	struct session *runq, *runq_batch;
+	struct relay *runq, *runq_batch;
 	struct event *runq_ev;
 
 	pthread_t thread;

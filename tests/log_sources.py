@@ -49,7 +49,7 @@ SAFE = {
         "static text; a peer's close reason is never kept",
     "tls_error(bev, what, why, sizeof(why))":
         "OpenSSL's reason strings and X509_verify_cert_error_string()",
-    "(what & BEV_EVENT_EOF) ? \"EOF\" : s->client_tls ? "
+    "(what & BEV_EVENT_EOF) ? \"EOF\" : f->client->tls ? "
     "tls_error(bev, what, why, sizeof(why)) : "
     "strerror(EVUTIL_SOCKET_ERROR())": "static, OpenSSL's or libc's text",
     "strerror(err)": "libc's text",
@@ -75,8 +75,9 @@ SAFE = {
     "t->section": "a configuration section name",
     "t->cert.s": "a configuration file path",
     "s->route->name": "a route name (configuration)",
-    "s->route != NULL ? s->route->name : \"-\"":
+    "f->route != NULL ? f->route->name : \"-\"":
         "a route name (configuration)",
+    "f->route->name": "a route name (configuration)",
     "r->name": "a route name (configuration)",
     "r->path": "a route path (configuration)",
     "r->backend": "a backend address (configuration)",
