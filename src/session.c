@@ -73,7 +73,6 @@ struct session {
 	struct upstream *upstream;	/* while connecting */
 	struct relay *relay;		/* from the 101 */
 	struct event *timer;		/* the session's one timer */
-	struct target target;		/* once admitted */
 
 	enum session_state state;
 	bool counted;			/* holds a max_connections slot */
@@ -268,14 +267,18 @@ session_enter_linger(struct session *s)
 
 /* ---- backend up or down ---- */
 
+/*
+ * The backend could not be had after all: answer the request (backend:
+ * its target's display, for the reason), and linger.
+ */
 static void
-session_backend_failed(struct session *s, int status, const char *why)
+session_backend_failed(struct session *s, int status, const char *why,
+    const char *backend)
 {
 	char msg[256];
 
-	snprintf(msg, sizeof(msg), "backend %s: %s", s->target.display, why);
-	if (s->backend.bev != NULL || s->upstream != NULL)
-		session_drop_backend(s);
+	snprintf(msg, sizeof(msg), "backend %s: %s", backend, why);
+	session_drop_backend(s);
 	front_fail(s->front, status, msg);
 	session_enter_linger(s);
 }
@@ -283,19 +286,22 @@ session_backend_failed(struct session *s, int status, const char *why)
 static void session_relay_cb(void *arg, enum relay_event ev, uint16_t code,
     const char *why);
 
+/* The backend side is connected: send the 101 and relay.  The attempt
+ * (and its target) goes once it is no longer needed. */
 static void
 session_backend_connected(struct session *s)
 {
-	const struct limits *lim = &s->route->limits;
+	const struct target *t = upstream_target(s->upstream);
 
 	if (s->gw->draining) {
-		session_backend_failed(s, 503, "gateway is shutting down");
+		session_backend_failed(s, 503, "gateway is shutting down",
+		    t->display);
 		return;
 	}
-	s->relay = relay_new(s->gw, &s->client, &s->backend, s->target.limits,
+	s->relay = relay_new(s->gw, &s->client, &s->backend, t->limits,
 	    session_relay_cb, s);
 	if (s->relay == NULL) {
-		session_backend_failed(s, 502, "out of memory");
+		session_backend_failed(s, 502, "out of memory", t->display);
 		return;
 	}
 	front_upgraded(s->front);
@@ -303,9 +309,11 @@ session_backend_connected(struct session *s)
 	front_free(s->front);
 	s->front = NULL;
 	s->state = SESSION_OPEN;
-	session_arm(s, lim->idle_timeout);
+	session_arm(s, t->limits->idle_timeout);
 	log_debug("open client=%s route=%s backend=%s", s->peer,
-	    s->route->name, s->target.display);
+	    s->route->name, t->display);
+	upstream_free(s->upstream);
+	s->upstream = NULL;
 	relay_start(s->relay);
 }
 
@@ -321,8 +329,6 @@ session_upstream_cb(void *arg, enum upstream_event ev, int status,
 	switch (ev) {
 	case UPSTREAM_CONNECTED:
 		bev = upstream_take(s->upstream, &tls);
-		upstream_free(s->upstream);
-		s->upstream = NULL;
 		side_attach(&s->backend, bev, tls);
 		session_backend_connected(s);
 		return;
@@ -331,26 +337,26 @@ session_upstream_cb(void *arg, enum upstream_event ev, int status,
 		    "address", s->peer, s->route->name, why);
 		return;
 	case UPSTREAM_FAILED:
-		session_backend_failed(s, status, why);
+		session_backend_failed(s, status, why,
+		    upstream_target(s->upstream)->display);
 		return;
 	}
 }
 
-/* Admitted: connect the target. */
+/* Admitted: connect the target (which the attempt copies). */
 static void
 session_connect(struct session *s, const struct admit_result *res)
 {
 	s->counted = res->holds_slots;	/* given back when the client goes */
 	/* A session now: its descriptors are max_connections' to count. */
 	session_release_pending(s);
-	s->target = res->target;
 	s->state = SESSION_CONNECTING;
 	session_arm(s, s->route->limits.backend_connect_timeout);
-	s->upstream = upstream_new(s->gw->base, &s->target,
+	s->upstream = upstream_new(s->gw->base, &res->target,
 	    session_upstream_cb, s);
 	if (s->upstream == NULL)
 		session_backend_failed(s, 502, "cannot start backend "
-		    "connection");
+		    "connection", res->target.display);
 	else
 		upstream_start(s->upstream, s->gw->resolver);
 }
@@ -604,7 +610,8 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	case SESSION_CONNECTING:
 		session_backend_failed(s, 504, "connect timed out "
-		    "(backend_connect_timeout)");
+		    "(backend_connect_timeout)",
+		    upstream_target(s->upstream)->display);
 		return;
 	case SESSION_OPEN:
 		session_open_timer(s);

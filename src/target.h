@@ -32,11 +32,13 @@ union target_addr {
 };
 
 /*
- * What a session connects to, decided by admission (admit.h) and owned by
- * the session, by value.  Its pointers lead only into the configuration
- * the session holds a reference to: a target computed from a token must
- * copy what it needs here, never point into a token file or a request
- * that a reload, a file swap or the next read can free.
+ * What a session connects to: decided by admission (admit.h), then copied
+ * by value into the session's connection attempt (upstream.h), which owns
+ * it until the backend is up; nothing of it is needed after that, so an
+ * open session carries none of it.  Its pointers lead only into the
+ * configuration the session holds a reference to: a target computed from
+ * a token must copy what it needs here, never point into a token file or
+ * a request that a reload, a file swap or the next read can free.
  */
 struct target {
 	enum target_kind kind;

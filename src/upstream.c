@@ -18,7 +18,7 @@
 
 struct upstream {
 	struct event_base *base;
-	const struct target *t;
+	struct target t;
 	upstream_fn fn;
 	void *arg;
 	struct bufferevent *bev;	/* the connection; owned until taken */
@@ -63,7 +63,7 @@ upstream_start_tls(struct upstream *up)
 	 * open for the TLS one. */
 	bufferevent_setfd(up->bev, -1);
 	bufferevent_free(up->bev);
-	up->bev = tls_backend_new(up->base, up->t, fd);
+	up->bev = tls_backend_new(up->base, &up->t, fd);
 	if (up->bev == NULL) {
 		upstream_failed(up, 502, "cannot start TLS");
 		return;
@@ -115,7 +115,7 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
 		    &one, sizeof(one));
-		if (up->t->tls)
+		if (up->t.tls)
 			upstream_start_tls(up);
 		else
 			up->fn(up->arg, UPSTREAM_CONNECTED, 0, NULL);
@@ -175,7 +175,7 @@ upstream_new(struct event_base *base, const struct target *t,
 		return NULL;
 	}
 	up->base = base;
-	up->t = t;
+	up->t = *t;
 	up->fn = fn;
 	up->arg = arg;
 	return up;
@@ -184,7 +184,7 @@ upstream_new(struct event_base *base, const struct target *t,
 void
 upstream_start(struct upstream *up, struct resolver *r)
 {
-	const struct target *t = up->t;
+	const struct target *t = &up->t;
 	struct resolve_result res;
 
 	if (t->addrlen != 0 && t->addrlen <= sizeof(res.addrs[0])) {
@@ -199,6 +199,12 @@ upstream_start(struct upstream *up, struct resolver *r)
 			return;
 	}
 	upstream_resolved(up, &res);
+}
+
+const struct target *
+upstream_target(const struct upstream *up)
+{
+	return &up->t;
 }
 
 struct bufferevent *

@@ -25,12 +25,16 @@ typedef void (*upstream_fn)(void *arg, enum upstream_event ev, int status,
     const char *why);
 
 /*
- * An attempt to connect to t (which must outlive it), reported to fn.
- * NULL without memory.  Nothing happens until upstream_start.  Its
- * whole time is bounded by the caller (backend_connect_timeout).
+ * An attempt to connect to t (copied: the attempt owns its target),
+ * reported to fn.  NULL without memory.  Nothing happens until
+ * upstream_start.  Its whole time is bounded by the caller
+ * (backend_connect_timeout).
  */
 struct upstream *upstream_new(struct event_base *base,
     const struct target *t, upstream_fn fn, void *arg);
+
+/* The attempt's target (for logs: its display). */
+const struct target *upstream_target(const struct upstream *up);
 
 /* Look the target up (resolve.h; at once for a numeric address), then
  * connect; the outcome may be reported before this returns. */

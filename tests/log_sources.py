@@ -81,7 +81,7 @@ SAFE = {
     "r->name": "a route name (configuration)",
     "r->path": "a route path (configuration)",
     "r->backend": "a backend address (configuration)",
-    "s->target.display": "a backend address (configuration)",
+    "t->display": "a target's backend address (configuration)",
     "ctl->cfg->path": "the configuration file's path",
     "ls->where.file": "a configuration file's path",
     "ls->text": "a listen value (configuration)",
