@@ -2,11 +2,13 @@
 #include "front.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -30,12 +32,14 @@ struct front {
 	struct gateway *gw;
 	const struct config *cfg;
 	struct side *client;		/* the session's */
-	struct pending_link *pending;	/* the session's */
 	const char *peer;		/* the session's */
 	struct timeval started;		/* accepted (monotonic) */
 	front_fn fn;
 	void *arg;
 
+	/* A max_handshakes slot, until the request is admitted or the
+	 * connection goes (pending.h). */
+	struct pending_link pending;
 	struct event *peek;		/* TLS listener: waiting for the first
 					 * byte, before the client side has a
 					 * connection */
@@ -67,6 +71,80 @@ front_bev(const struct front *f)
 	return f->client->bev;
 }
 
+/* ---- the max_handshakes budget (pending.h) ---- */
+
+/* A flood would write a line per connection: one a second is enough. */
+static bool
+front_may_warn(struct gateway *gw)
+{
+	time_t now = time(NULL);
+
+	if (now == gw->pending_warned)
+		return false;
+	gw->pending_warned = now;
+	return true;
+}
+
+static const char *const pending_stage_names[] = {
+	[PENDING_SILENT] = "had sent nothing",
+	[PENDING_PARTIAL] = "had sent part of a request",
+	[PENDING_ANSWERED] = "was being answered",
+};
+
+/*
+ * Take a pending slot for a new connection.  When this loop's share of
+ * the budget is spent, its longest-waiting idle connection makes room
+ * (its session is told FRONT_GONE), so a client that sends its request
+ * at once still gets its answer while idle connections flood in; but a
+ * new connection whose address already holds max_handshakes_per_client
+ * is closed at once instead.
+ */
+static int
+front_admit(struct front *f, const struct sockaddr *sa)
+{
+	struct gateway *gw = f->gw;
+	struct pending_budget *b = &gw->shared->pending;
+	struct pending_link *evict;
+	struct front *old;
+
+	if (pending_admit(b, &gw->pending, &f->pending, sa, &evict) != 0) {
+		if (front_may_warn(gw))
+			log_warn("client=%s: connection closed at once: "
+			    "max_handshakes (%u) reached, and its address "
+			    "already has max_handshakes_per_client (%u) "
+			    "connections not yet upgraded", f->peer,
+			    atomic_load(&b->max),
+			    atomic_load(&b->max_per_client));
+		else
+			log_debug("client=%s: connection closed at once "
+			    "(max_handshakes_per_client)", f->peer);
+		return -1;
+	}
+	if (evict == NULL)
+		return 0;
+	old = (struct front *)((char *)evict - offsetof(struct front,
+	    pending));
+	if (front_may_warn(gw))
+		log_warn("max_handshakes (%u) reached: closing client=%s, "
+		    "which %s, for a new connection (worker %u's share: %u)",
+		    atomic_load(&b->max), old->peer,
+		    pending_stage_names[old->pending.stage], gw->id,
+		    pending_share(b, gw->id));
+	else
+		log_debug("client=%s closed for a new connection "
+		    "(max_handshakes); it %s", old->peer,
+		    pending_stage_names[old->pending.stage]);
+	front_report(old, FRONT_GONE, NULL);
+	return 0;
+}
+
+static void
+front_release(struct front *f)
+{
+	pending_release(&f->gw->shared->pending, &f->gw->pending,
+	    &f->pending);
+}
+
 /* ---- answers ---- */
 
 /* Queue an HTTP error answer and log it (the caller lingers). */
@@ -93,11 +171,20 @@ front_respond(struct front *f, int status, const char *why,
 	    f->route != NULL ? f->route->name : "-", why);
 }
 
+/* Answered: the connection lingers, among the last to give way
+ * (pending.h). */
+static void
+front_answered(struct front *f, const struct admit_result *res)
+{
+	pending_advance(&f->gw->pending, &f->pending, PENDING_ANSWERED);
+	front_report(f, FRONT_ANSWERED, res);
+}
+
 static void
 front_reject(struct front *f, int status, const char *why)
 {
 	front_respond(f, status, why, "", 0, "", 0);
-	front_report(f, FRONT_ANSWERED, NULL);
+	front_answered(f, NULL);
 }
 
 void
@@ -166,7 +253,7 @@ front_send_ended(void *arg, enum download_end how, const char *why)
 	case DOWNLOAD_CUT:
 		front_send_end(f, how == DOWNLOAD_DONE ? LL_DEBUG : LL_WARN,
 		    true, why);
-		front_report(f, FRONT_ANSWERED, NULL);
+		front_answered(f, NULL);
 		return;
 	case DOWNLOAD_GONE:
 		front_send_end(f, LL_INFO, false, why);
@@ -229,12 +316,12 @@ front_send_file(struct front *f, int fd, const struct stat *st,
 		    bufferevent_get_output(front_bev(f))), why);
 		free(f->web_path);
 		f->web_path = NULL;
-		front_report(f, FRONT_ANSWERED, NULL);
+		front_answered(f, NULL);
 		return;
 	}
 	/* Still a connection before any upgrade: it counts against
 	 * max_handshakes, and is among the last to be closed for room. */
-	pending_advance(&f->gw->pending, f->pending, PENDING_ANSWERED);
+	pending_advance(&f->gw->pending, &f->pending, PENDING_ANSWERED);
 	monotime_now(&f->progress);
 	front_report(f, FRONT_SENDING, NULL);
 }
@@ -260,14 +347,14 @@ front_plain_get(struct front *f, const struct hs_request *req)
 		bufferevent_write(front_bev(f), buf, n);
 		bufferevent_write(front_bev(f), body, strlen(body));
 		front_log_web(f, LL_DEBUG, epath, n + strlen(body), NULL);
-		front_report(f, FRONT_ANSWERED, NULL);
+		front_answered(f, NULL);
 		return;
 	}
 	if (route_find(cfg, req->path.p, req->path.n) != NULL) {
 		front_respond(f, 426, "this is a WebSocket endpoint; send a "
 		    "WebSocket upgrade request", req->path.p, req->path.n, "",
 		    0);
-		front_report(f, FRONT_ANSWERED, NULL);
+		front_answered(f, NULL);
 		return;
 	}
 	if (cfg->web_root != NULL) {
@@ -286,12 +373,12 @@ front_plain_get(struct front *f, const struct hs_request *req)
 		front_log_web(f, f->status >= 500 ? LL_WARN :
 		    f->status >= 400 ? LL_INFO : LL_DEBUG, epath,
 		    evbuffer_get_length(out) - before, why);
-		front_report(f, FRONT_ANSWERED, NULL);
+		front_answered(f, NULL);
 		return;
 	}
 	front_respond(f, 404, "no route for this path", req->path.p,
 	    req->path.n, "", 0);
-	front_report(f, FRONT_ANSWERED, NULL);
+	front_answered(f, NULL);
 }
 
 /* ---- the upgrade: admission, then the session connects ---- */
@@ -325,7 +412,7 @@ front_upgrade(struct front *f, const struct hs_request *req, size_t used)
 	if (rc != 0) {
 		front_respond(f, res.status, res.why, req->path.p, req->path.n,
 		    req->origin.p, req->origin.n);
-		front_report(f, FRONT_ANSWERED, &res);
+		front_answered(f, &res);
 		return;
 	}
 	memcpy(f->accept, res.accept, sizeof(f->accept));
@@ -338,6 +425,8 @@ front_upgrade(struct front *f, const struct hs_request *req, size_t used)
 	/* Keep whatever followed the request: pipelined frames. */
 	evbuffer_drain(bufferevent_get_input(front_bev(f)), used);
 	side_hold(f->client);
+	/* A session now: its descriptors are max_connections' to count. */
+	front_release(f);
 	front_report(f, FRONT_ADMITTED, &res);
 }
 
@@ -369,14 +458,14 @@ front_read(struct front *f)
 	int rc;
 
 	f->got_bytes = true;
-	pending_advance(&f->gw->pending, f->pending, PENDING_PARTIAL);
+	pending_advance(&f->gw->pending, &f->pending, PENDING_PARTIAL);
 	buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
 	rc = handshake_parse(buf, n, &lim, &req, &status, &why);
 	if (rc == CODEC_NEED_MORE)
 		return;
 	if (rc == CODEC_ERROR) {
 		front_respond(f, status, why, req.path.p, req.path.n, "", 0);
-		front_report(f, FRONT_ANSWERED, NULL);
+		front_answered(f, NULL);
 		return;
 	}
 	if (!req.upgrade_attempt)
@@ -530,24 +619,41 @@ front_timeout(struct front *f)
 	}
 	front_respond(f, 408, "handshake_timeout: request not complete in "
 	    "time", "", 0, "", 0);
+	pending_advance(&f->gw->pending, &f->pending, PENDING_ANSWERED);
 	return true;
 }
 
 struct front *
 front_new(struct gateway *gw, const struct config *cfg, struct side *client,
-    struct pending_link *pending, const char *peer,
-    const struct timeval *started, int fd, bool tls, front_fn fn,
-    void *arg)
+    const char *peer, const struct timeval *started, int fd,
+    const struct sockaddr *sa, bool tls, front_fn fn, void *arg)
 {
 	struct front *f = calloc(1, sizeof(*f));
 	struct bufferevent *bev = NULL;
 
-	if (f != NULL && tls)
+	if (f == NULL) {
+		close(fd);
+		return NULL;
+	}
+	f->gw = gw;
+	f->cfg = cfg;
+	f->client = client;
+	f->peer = peer;
+	f->started = *started;
+	f->fn = fn;
+	f->arg = arg;
+	if (front_admit(f, sa) != 0) {
+		close(fd);
+		free(f);
+		return NULL;
+	}
+	if (tls)
 		f->peek = event_new(gw->base, fd, EV_READ, front_peek_cb, f);
-	else if (f != NULL)
+	else
 		bev = bufferevent_socket_new(gw->base, fd,
 		    BEV_OPT_CLOSE_ON_FREE);
-	if (f == NULL || (f->peek == NULL && bev == NULL)) {
+	if (f->peek == NULL && bev == NULL) {
+		front_release(f);
 		close(fd);
 		free(f);
 		return NULL;
@@ -555,14 +661,6 @@ front_new(struct gateway *gw, const struct config *cfg, struct side *client,
 	/* TCP_NODELAY: inherited from the listening socket. */
 	if (bev != NULL)
 		side_attach(client, bev, false);
-	f->gw = gw;
-	f->cfg = cfg;
-	f->client = client;
-	f->pending = pending;
-	f->peer = peer;
-	f->started = *started;
-	f->fn = fn;
-	f->arg = arg;
 	return f;
 }
 
@@ -590,5 +688,6 @@ front_free(struct front *f)
 	}
 	download_free(f->download);
 	free(f->web_path);
+	front_release(f);
 	free(f);
 }

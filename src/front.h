@@ -8,7 +8,7 @@ struct admit_result;
 struct config;
 struct front;
 struct gateway;
-struct pending_link;
+struct sockaddr;
 struct side;
 struct timeval;
 
@@ -34,16 +34,18 @@ typedef void (*front_fn)(void *arg, enum front_event ev,
     const struct admit_result *res);
 
 /*
- * The HTTP phase of a connection accepted on fd (taken; closed on failure
- * too), on a TLS listener if tls.  The client side, the pending link
- * (pending.h), the peer's address text and the connection's start (on
- * the monotonic clock) are the session's, which outlives the front.
- * NULL on failure.  Nothing is read before front_start.
+ * The HTTP phase of a connection from sa accepted on fd (taken; closed on
+ * failure too), on a TLS listener if tls.  It holds a max_handshakes slot
+ * (pending.h) until its request is admitted: when the worker's share is
+ * spent, an older connection gives way (its front reports FRONT_GONE), or
+ * this one is refused at once.  The client side, the peer's address text
+ * and the connection's start (on the monotonic clock) are the session's,
+ * which outlives the front.  NULL on failure or refusal.  Nothing is read
+ * before front_start.
  */
 struct front *front_new(struct gateway *gw, const struct config *cfg,
-    struct side *client, struct pending_link *pending, const char *peer,
-    const struct timeval *started, int fd, bool tls, front_fn fn,
-    void *arg);
+    struct side *client, const char *peer, const struct timeval *started,
+    int fd, const struct sockaddr *sa, bool tls, front_fn fn, void *arg);
 void front_free(struct front *f);
 
 /*

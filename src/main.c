@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/dns.h>
 #include <event2/event.h>
 #include <openssl/crypto.h>
 

@@ -1,11 +1,8 @@
 /* session.c -- one client connection: its state, its one timer, and the decision how it ends */
 #include "session.h"
 
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -17,7 +14,6 @@
 #include "gateway.h"
 #include "log.h"
 #include "monotime.h"
-#include "pending.h"
 #include "relay.h"
 #include "side.h"
 #include "sockaddr.h"
@@ -76,8 +72,6 @@ struct session {
 
 	enum session_state state;
 	bool counted;			/* holds a max_connections slot */
-	/* Holds a max_handshakes slot while not a session (pending.h). */
-	struct pending_link pending;
 	/* Gateway shutdown (session_close_all): see relay_shutdown. */
 	bool shutting_down;
 
@@ -151,13 +145,6 @@ session_release_slot(struct session *s)
 }
 
 static void
-session_release_pending(struct session *s)
-{
-	pending_release(&s->gw->shared->pending, &s->gw->pending,
-	    &s->pending);
-}
-
-static void
 session_free(struct session *s)
 {
 	struct gateway *gw = s->gw;
@@ -171,7 +158,6 @@ session_free(struct session *s)
 	if (s->timer != NULL)
 		event_free(s->timer);
 	session_release_slot(s);
-	session_release_pending(s);
 	if (s->prev != NULL)
 		s->prev->next = s->next;
 	else
@@ -197,7 +183,6 @@ static void
 session_drop_client(struct session *s)
 {
 	session_release_slot(s);
-	session_release_pending(s);
 	side_drop(&s->client);
 }
 
@@ -259,7 +244,6 @@ static void
 session_enter_linger(struct session *s)
 {
 	s->state = SESSION_LINGER;
-	pending_advance(&s->gw->pending, &s->pending, PENDING_ANSWERED);
 	side_close(&s->client, true, s->gw->scratch, s->gw->scratch_size,
 	    session_client_closed_cb, s);
 	session_arm(s, session_limits(s)->close_timeout);
@@ -348,8 +332,6 @@ static void
 session_connect(struct session *s, const struct admit_result *res)
 {
 	s->counted = res->holds_slots;	/* given back when the client goes */
-	/* A session now: its descriptors are max_connections' to count. */
-	session_release_pending(s);
 	s->state = SESSION_CONNECTING;
 	session_arm(s, s->route->limits.backend_connect_timeout);
 	s->upstream = upstream_new(s->gw->base, &res->target,
@@ -391,18 +373,38 @@ session_front_cb(void *arg, enum front_event ev,
 
 /* ---- closing: the decisions ---- */
 
+/* Our close frame (reason: its text, or NULL) is queued; what ended the
+ * session is noted for the close line, and the backend finishes. */
+static void
+session_closing(struct session *s, uint16_t code, const char *reason,
+    enum session_closer by, const char *why)
+{
+	relay_send_close(s->relay, code, reason);
+	s->close_code = code;
+	s->closed_by = by;
+	s->close_why = why;
+	session_backend_finish(s);
+}
+
+/* The client is gone, or done with: close it now. */
+static void
+session_client_done(struct session *s)
+{
+	s->state = SESSION_LINGER;
+	session_drop_client(s);
+	session_arm(s, session_limits(s)->close_timeout);
+	session_backend_finish(s);
+	session_maybe_free(s);
+}
+
 static void
 session_send_close(struct session *s, uint16_t code, const char *reason,
     enum session_closer by)
 {
 	if (s->state != SESSION_OPEN || s->client.bev == NULL)
 		return;
-	relay_send_close(s->relay, code, reason);
-	s->close_code = code;
-	s->closed_by = by;
-	s->close_why = reason;
+	session_closing(s, code, reason, by, reason);
 	s->state = SESSION_CLOSE_SENT;
-	session_backend_finish(s);
 	session_arm(s, s->route->limits.close_timeout);
 	/* A shutdown stopped reading the client: its close comes next. */
 	if (s->shutting_down)
@@ -412,13 +414,8 @@ session_send_close(struct session *s, uint16_t code, const char *reason,
 static void
 session_fail(struct session *s, uint16_t code, const char *why)
 {
-	if (s->state == SESSION_OPEN) {
-		relay_send_close(s->relay, code, why);
-		s->close_code = code;
-		s->closed_by = CLOSER_CLIENT;
-		s->close_why = why;
-		session_backend_finish(s);
-	}
+	if (s->state == SESSION_OPEN)
+		session_closing(s, code, why, CLOSER_CLIENT, why);
 	/* RFC 6455 7.1.7: fail the connection; the stream cannot be
 	 * trusted, so stop parsing it. */
 	session_enter_linger(s);
@@ -427,14 +424,10 @@ session_fail(struct session *s, uint16_t code, const char *why)
 static void
 session_peer_closed(struct session *s, uint16_t code)
 {
-	if (s->state == SESSION_OPEN) {
-		/* RFC 6455 5.5.1: answer with a close echoing the code. */
-		relay_send_close(s->relay, code, NULL);
-		s->close_code = code;
-		s->closed_by = CLOSER_CLIENT;
-		s->close_why = "client sent close";
-		session_backend_finish(s);
-	}
+	/* RFC 6455 5.5.1: answer with a close echoing the code. */
+	if (s->state == SESSION_OPEN)
+		session_closing(s, code, NULL, CLOSER_CLIENT,
+		    "client sent close");
 	/* RFC 6455 7.1.1: the server closes the TCP connection first.  Both
 	 * close frames have crossed, so when ours is already written there
 	 * is nothing left to wait for: close now (a plain socket; TLS still
@@ -442,10 +435,7 @@ session_peer_closed(struct session *s, uint16_t code)
 	if (!s->client.tls) {
 		side_stop_writing(&s->client);
 		if (side_queued(&s->client) == 0) {
-			s->state = SESSION_LINGER;
-			session_drop_client(s);
-			session_arm(s, session_limits(s)->close_timeout);
-			session_maybe_free(s);
+			session_client_done(s);
 			return;
 		}
 	}
@@ -460,11 +450,7 @@ session_client_gone(struct session *s, const char *why)
 		s->closed_by = CLOSER_CLIENT;
 		s->close_why = why;
 	}
-	s->state = SESSION_LINGER;
-	session_drop_client(s);
-	session_arm(s, session_limits(s)->close_timeout);
-	session_backend_finish(s);
-	session_maybe_free(s);
+	session_client_done(s);
 }
 
 static void
@@ -634,71 +620,6 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* A flood would write a line per connection: one a second is enough. */
-static bool
-session_pending_may_warn(struct gateway *gw)
-{
-	time_t now = time(NULL);
-
-	if (now == gw->pending_warned)
-		return false;
-	gw->pending_warned = now;
-	return true;
-}
-
-static const char *const pending_stage_names[] = {
-	[PENDING_SILENT] = "had sent nothing",
-	[PENDING_PARTIAL] = "had sent part of a request",
-	[PENDING_ANSWERED] = "was being answered",
-};
-
-/*
- * Take a pending slot (pending.h) for a new connection.  When this
- * loop's share of the budget is spent, its longest-waiting idle
- * connection makes room, so a client that sends its request at once
- * still gets its answer while idle connections flood in; but a new
- * connection whose address already holds max_handshakes_per_client is
- * closed at once instead.
- */
-static int
-session_admit(struct session *s, const struct sockaddr *sa)
-{
-	struct gateway *gw = s->gw;
-	struct pending_budget *b = &gw->shared->pending;
-	struct pending_link *evict;
-	struct session *old;
-
-	if (pending_admit(b, &gw->pending, &s->pending, sa, &evict) != 0) {
-		if (session_pending_may_warn(gw))
-			log_warn("client=%s: connection closed at once: "
-			    "max_handshakes (%u) reached, and its address "
-			    "already has max_handshakes_per_client (%u) "
-			    "connections not yet upgraded", s->peer,
-			    atomic_load(&b->max),
-			    atomic_load(&b->max_per_client));
-		else
-			log_debug("client=%s: connection closed at once "
-			    "(max_handshakes_per_client)", s->peer);
-		return -1;
-	}
-	if (evict == NULL)
-		return 0;
-	old = (struct session *)((char *)evict -
-	    offsetof(struct session, pending));
-	if (session_pending_may_warn(gw))
-		log_warn("max_handshakes (%u) reached: closing client=%s, "
-		    "which %s, for a new connection (worker %u's share: %u)",
-		    atomic_load(&b->max), old->peer,
-		    pending_stage_names[old->pending.stage], gw->id,
-		    pending_share(b, gw->id));
-	else
-		log_debug("client=%s closed for a new connection "
-		    "(max_handshakes); it %s", old->peer,
-		    pending_stage_names[old->pending.stage]);
-	session_free(old);
-	return 0;
-}
-
 int
 session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
     socklen_t salen, bool tls)
@@ -712,22 +633,16 @@ session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
 	}
 	s->gw = gw;
 	sockaddr_format(sa, s->peer, sizeof(s->peer));
-	if (session_admit(s, sa) != 0) {
-		close(fd);
-		free(s);
-		return -1;
-	}
 	s->cfg = config_ref(gw->cfg);
 	monotime_now(&s->started_mono);
-	s->front = front_new(gw, s->cfg, &s->client, &s->pending, s->peer,
-	    &s->started_mono, fd, tls, session_front_cb, s);
+	s->front = front_new(gw, s->cfg, &s->client, s->peer,
+	    &s->started_mono, fd, sa, tls, session_front_cb, s);
 	if (s->front != NULL)
 		s->timer = evtimer_new(gw->base, session_timer_cb, s);
 	if (s->timer == NULL) {
 		/* (fd is closed by now, or with the front or the client.) */
 		front_free(s->front);
 		side_free(&s->client);
-		session_release_pending(s);
 		config_unref(s->cfg);
 		free(s);
 		return -1;
