@@ -1,7 +1,9 @@
 #!/bin/sh
-# lint.sh -- static analysis of the C sources with cppcheck, and the check
-# that log lines print client strings only escaped (tests/log_sources.py);
-# any finding fails.  Prints "RESULT lint: N passed, M failed".
+# lint.sh -- static analysis of the C sources with cppcheck, the check
+# that log lines print client strings only escaped (tests/log_sources.py),
+# and the one that src/ has no include cycle and its pure modules no
+# libevent header (tests/include_graph.py); any finding fails.  Prints
+# "RESULT lint: N passed, M failed".
 set -u
 cd "$(dirname "$0")/.."
 passed=0
@@ -34,6 +36,16 @@ if [ "$rc" -eq 0 ]; then
 	passed=$((passed + 1))
 else
 	echo "FAIL log sources"
+	failed=$((failed + 1))
+fi
+
+out=$(/usr/bin/python3 tests/include_graph.py 2>&1)
+rc=$?
+echo "$out" | grep -v '^RESULT '
+if [ "$rc" -eq 0 ]; then
+	passed=$((passed + 1))
+else
+	echo "FAIL include graph"
 	failed=$((failed + 1))
 fi
 
