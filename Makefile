@@ -122,10 +122,11 @@ $(B)/unit/%.o: src/%.c $(HDRS) | $(B)/unit depcheck
 	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(PKG_CFLAGS) -c -o $@ $<
 $(B)/unit-asan/%.o: src/%.c $(HDRS) | $(B)/unit-asan depcheck
 	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SANITIZE) $(PKG_CFLAGS) -c -o $@ $<
-$(B)/unit/test_%: tests/unit/test_%.c tests/unit/testlib.h $(UNIT_OBJ) $(HDRS) | $(B)/unit
+TEST_HDRS := tests/unit/testlib.h $(wildcard tests/ref/*.h)
+$(B)/unit/test_%: tests/unit/test_%.c $(TEST_HDRS) $(UNIT_OBJ) $(HDRS) | $(B)/unit
 	$(CC) $(CPPFLAGS) $(UNIT_DEFS) $(WARN) -O1 -g $(PKG_CFLAGS) -o $@ $< \
 	    $(UNIT_OBJ) $(PKG_LIBS)
-$(B)/unit-asan/test_%: tests/unit/test_%.c tests/unit/testlib.h $(UNITA_OBJ) $(HDRS) | $(B)/unit-asan
+$(B)/unit-asan/test_%: tests/unit/test_%.c $(TEST_HDRS) $(UNITA_OBJ) $(HDRS) | $(B)/unit-asan
 	$(CC) $(CPPFLAGS) $(UNIT_DEFS) $(WARN) -O1 -g $(SANITIZE) $(PKG_CFLAGS) -o $@ $< \
 	    $(UNITA_OBJ) $(PKG_LIBS)
 
