@@ -5,6 +5,10 @@
 #   make run        install missing packages, build, start the demo
 #                   (PORT=8080, BACKEND_PORT=7000)
 #   make check      install missing test packages, run every test
+#   make test-unit  only the unit tests (plain and sanitized)
+#   make test-integration [K=pattern]
+#                   only the integration tests, against build/wsgate; K:
+#                   those whose name contains a pattern (several: K="a b")
 #   make e2e        only the real-browser tests (Chromium, noVNC)
 #   make asan       build build/asan/wsgate (AddressSanitizer + UBSan)
 #   make fuzz       run every fuzz target for FUZZ_SECONDS each
@@ -62,7 +66,7 @@ ALL_SRC   := $(PURE_SRC) $(IO:%=src/%.c) src/main.c
 HDRS      := $(wildcard src/*.h)
 
 .PHONY: all run demo deps deps-test check unit asan fuzz bench clean install \
-        uninstall lint valgrind depcheck FORCE
+        uninstall lint valgrind depcheck test-unit test-integration FORCE
 .PHONY: deps-e2e e2e
 
 all: $(B)/wsgate $(B)/echo-backend $(B)/proxy-header $(B)/wsgate-record
@@ -131,6 +135,24 @@ $(B)/unit-asan/test_%: tests/unit/test_%.c $(TEST_HDRS) $(UNITA_OBJ) $(HDRS) | $
 	    $(UNITA_OBJ) $(PKG_LIBS)
 
 unit: $(UNITS:%=$(B)/unit/test_%) $(UNITS:%=$(B)/unit-asan/test_%)
+
+# Every unit test program, plain then sanitized; one of them alone:
+#     make build/unit/test_frame && build/unit/test_frame
+test-unit: unit
+	@failed=""; \
+	for t in $(UNITS:%=$(B)/unit/test_%) $(UNITS:%=$(B)/unit-asan/test_%); do \
+		$$t >$(B)/test-unit.out 2>&1 || \
+		    { cat $(B)/test-unit.out; failed="$$failed $${t#$(B)/}"; }; \
+	done; \
+	if [ -n "$$failed" ]; then echo "test-unit: FAILED:$$failed"; exit 1; fi; \
+	echo "test-unit: $(words $(UNITS)) programs, plain and sanitized: all passed"
+
+# The integration suite against the plain build (for the sanitized one:
+# tests/integration/run.py --binary build/asan/wsgate --sanitizer).
+K ?=
+test-integration: deps-test all
+	@/usr/bin/python3 tests/integration/run.py --binary $(B)/wsgate \
+	    $(K:%=-k %)
 
 deps:
 	@scripts/deps.sh build
