@@ -28,26 +28,24 @@ else
 	fi
 fi
 
-# Its own RESULT line is left out: this suite reports one.
-out=$(/usr/bin/python3 tests/log_sources.py 2>&1)
-rc=$?
-echo "$out" | grep -v '^RESULT '
-if [ "$rc" -eq 0 ]; then
-	passed=$((passed + 1))
-else
-	echo "FAIL log sources"
-	failed=$((failed + 1))
-fi
+# A Python check counts as one; its own RESULT line is left out, since
+# this suite reports one.
+check_py() {
+	what=$1
+	shift
+	out=$(/usr/bin/python3 "$@" 2>&1)
+	rc=$?
+	echo "$out" | grep -v '^RESULT '
+	if [ "$rc" -eq 0 ]; then
+		passed=$((passed + 1))
+	else
+		echo "FAIL $what"
+		failed=$((failed + 1))
+	fi
+}
 
-out=$(/usr/bin/python3 tests/include_graph.py 2>&1)
-rc=$?
-echo "$out" | grep -v '^RESULT '
-if [ "$rc" -eq 0 ]; then
-	passed=$((passed + 1))
-else
-	echo "FAIL include graph"
-	failed=$((failed + 1))
-fi
+check_py "log sources" tests/log_sources.py
+check_py "include graph" tests/include_graph.py
 
 echo "RESULT lint: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -13,6 +13,8 @@
 static char dir[64];
 
 static struct route_counts *counts;
+/* GATEWAY ROUTES below, loaded once: admission changes nothing in it. */
+static struct config *cfg;
 
 static void
 touch(const char *name)
@@ -31,18 +33,18 @@ load(const char *text)
 {
 	struct config_errors errs = { 0 };
 	char name[128];
-	struct config *cfg;
+	struct config *c;
 
 	snprintf(name, sizeof(name), "%s/admit.ini", dir);
-	cfg = config_load_string(name, text, &errs);
+	c = config_load_string(name, text, &errs);
 	for (size_t i = 0; i < errs.n; i++)
 		fprintf(stderr, "    %s\n", errs.msgs[i]);
 	config_errors_free(&errs);
-	if (cfg != NULL && route_counts_attach(counts, cfg) != 0) {
-		config_unref(cfg);
-		cfg = NULL;
+	if (c != NULL && route_counts_attach(counts, c) != 0) {
+		config_unref(c);
+		c = NULL;
 	}
-	return cfg;
+	return c;
 }
 
 #define GATEWAY                                                               \
@@ -121,7 +123,7 @@ conn_plain(void)
 
 /* An answer: its status, why, route, and no slot taken. */
 static void
-check_answer(const struct config *cfg, const char *text,
+check_answer(const char *text,
     const struct admit_conn *conn, int status, const char *why,
     const char *route)
 {
@@ -144,60 +146,46 @@ check_answer(const struct config *cfg, const char *text,
 static void
 test_no_route(void)
 {
-	struct config *cfg = load(GATEWAY ROUTES);
 	struct admit_conn c = conn_plain();
 
-	CHECK(cfg != NULL);
-	if (cfg == NULL)
-		return;
-	check_answer(cfg, UPGRADE("/nope", ORIGIN_OK), &c, 404,
+	check_answer(UPGRADE("/nope", ORIGIN_OK), &c, 404,
 	    "no route for this path", NULL);
 	/* The path alone counts: not the query, nor a prefix. */
-	check_answer(cfg, UPGRADE("/echo/x", ORIGIN_OK), &c, 404, NULL, NULL);
-	check_answer(cfg, UPGRADE("/ech", ORIGIN_OK), &c, 404, NULL, NULL);
-	config_unref(cfg);
+	check_answer(UPGRADE("/echo/x", ORIGIN_OK), &c, 404, NULL, NULL);
+	check_answer(UPGRADE("/ech", ORIGIN_OK), &c, 404, NULL, NULL);
 }
 
 /* handshake_check_upgrade's answers, with the route already known. */
 static void
 test_bad_upgrade(void)
 {
-	struct config *cfg = load(GATEWAY ROUTES);
 	struct admit_conn c = conn_plain();
 
-	CHECK(cfg != NULL);
-	if (cfg == NULL)
-		return;
-	check_answer(cfg, "GET /echo HTTP/1.1\r\nHost: gw\r\n"
+	check_answer("GET /echo HTTP/1.1\r\nHost: gw\r\n"
 	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Version: 13\r\n" ORIGIN_OK "\r\n", &c, 400, NULL,
 	    "echo");
-	check_answer(cfg, "GET /echo HTTP/1.1\r\nHost: gw\r\n"
+	check_answer("GET /echo HTTP/1.1\r\nHost: gw\r\n"
 	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Key: " KEY "\r\nSec-WebSocket-Version: 8\r\n"
 	    ORIGIN_OK "\r\n", &c, 426, NULL, "echo");
-	check_answer(cfg, UPGRADE("/echo", ORIGIN_OK
+	check_answer(UPGRADE("/echo", ORIGIN_OK
 	    "Transfer-Encoding: chunked\r\n"), &c, 400, NULL, "echo");
-	config_unref(cfg);
 }
 
 static void
 test_origin(void)
 {
-	struct config *cfg = load(GATEWAY ROUTES);
 	struct admit_conn c = conn_plain();
 	struct admit_result res;
 
-	CHECK(cfg != NULL);
-	if (cfg == NULL)
-		return;
-	check_answer(cfg, UPGRADE("/echo", "Origin: http://evil.example\r\n"),
+	check_answer(UPGRADE("/echo", "Origin: http://evil.example\r\n"),
 	    &c, 403, "origin not allowed for this route", "echo");
-	check_answer(cfg, UPGRADE("/echo", ""), &c, 403, "no Origin header "
+	check_answer(UPGRADE("/echo", ""), &c, 403, "no Origin header "
 	    "and the route has allow_missing_origin = no", "echo");
 	/* Checked before a shutdown is: the answer says what is wrong. */
 	c.draining = true;
-	check_answer(cfg, UPGRADE("/echo", "Origin: http://evil.example\r\n"),
+	check_answer(UPGRADE("/echo", "Origin: http://evil.example\r\n"),
 	    &c, 403, NULL, "echo");
 	/* allow_missing_origin = yes */
 	c.draining = false;
@@ -205,32 +193,27 @@ test_origin(void)
 	    &res), 0);
 	CHECK_INT(res.status, 0);
 	admit_release(&slots, res.route);
-	config_unref(cfg);
 }
 
 static void
 test_client_cert(void)
 {
-	struct config *cfg = load(GATEWAY ROUTES);
 	struct admit_conn c = conn_plain();
 	struct cert none = { NULL, 0 }, eve = { "eve\"\x01", 0 };
 	struct cert bob = { "bob", 0 };
 	struct admit_result res;
 
-	CHECK(cfg != NULL);
-	if (cfg == NULL)
-		return;
 	/* A plain connection has no certificate to show. */
-	check_answer(cfg, UPGRADE("/certs", ""), &c, 403, "this route needs "
+	check_answer(UPGRADE("/certs", ""), &c, 403, "this route needs "
 	    "a client certificate (allowed_client_cns)", "certs");
 	c.client_cert = cert_check;
 	c.client_cert_arg = &none;
-	check_answer(cfg, UPGRADE("/certs", ""), &c, 403, "this route needs "
+	check_answer(UPGRADE("/certs", ""), &c, 403, "this route needs "
 	    "a client certificate (allowed_client_cns)", "certs");
 	CHECK_INT(none.calls, 1);
 	/* The certificate's name is escaped in the reason. */
 	c.client_cert_arg = &eve;
-	check_answer(cfg, UPGRADE("/certs", ""), &c, 403, "client "
+	check_answer(UPGRADE("/certs", ""), &c, 403, "client "
 	    "certificate CN=eve\\x22\\x01 matches no allowed_client_cns name",
 	    "certs");
 	/* A route without allowed_client_cns does not ask. */
@@ -248,22 +231,16 @@ test_client_cert(void)
 	    "Origin: http://any.example\r\n")), cfg, &c, &res), 0);
 	CHECK_STR(res.cert_name, "bob");
 	admit_release(&slots, res.route);
-	config_unref(cfg);
 }
 
 static void
 test_draining(void)
 {
-	struct config *cfg = load(GATEWAY ROUTES);
 	struct admit_conn c = conn_plain();
 
-	CHECK(cfg != NULL);
-	if (cfg == NULL)
-		return;
 	c.draining = true;
-	check_answer(cfg, UPGRADE("/echo", ORIGIN_OK), &c, 503,
+	check_answer(UPGRADE("/echo", ORIGIN_OK), &c, 503,
 	    "gateway is shutting down", "echo");
-	config_unref(cfg);
 }
 
 /* max_connections, of the gateway and of the route; each failure gives
@@ -271,14 +248,10 @@ test_draining(void)
 static void
 test_limits(void)
 {
-	struct config *cfg = load(GATEWAY ROUTES);
 	struct admit_conn c = conn_plain();
 	struct admit_result a, b, d;
 	const struct route *echo;
 
-	CHECK(cfg != NULL);
-	if (cfg == NULL)
-		return;
 	echo = &cfg->routes[0];
 	atomic_store(&slots.max, 3);
 	CHECK_INT(admit_request(request(UPGRADE("/echo", ORIGIN_OK)), cfg, &c,
@@ -288,7 +261,7 @@ test_limits(void)
 	CHECK_INT(atomic_load(&slots.used), 2);
 	CHECK_INT(route_count_active(echo->count), 2);
 	/* The route's 2 are taken; the gateway has room. */
-	check_answer(cfg, UPGRADE("/echo", ORIGIN_OK), &c, 503,
+	check_answer(UPGRADE("/echo", ORIGIN_OK), &c, 503,
 	    "route max_connections reached", "echo");
 	CHECK_INT(route_count_active(echo->count), 2);
 	/* Another route takes the gateway's last slot ... */
@@ -296,7 +269,7 @@ test_limits(void)
 	    &d), 0);
 	CHECK_INT(atomic_load(&slots.used), 3);
 	/* ... and then none is left, whatever the route. */
-	check_answer(cfg, UPGRADE("/named", ""), &c, 503,
+	check_answer(UPGRADE("/named", ""), &c, 503,
 	    "gateway max_connections reached", "named");
 	CHECK_INT(route_count_active(cfg->routes[1].count), 0);
 	admit_release(&slots, a.route);
@@ -311,22 +284,17 @@ test_limits(void)
 	admit_release(&slots, d.route);
 	CHECK_INT(atomic_load(&slots.used), 0);
 	CHECK_INT(route_count_active(echo->count), 0);
-	config_unref(cfg);
 }
 
 /* What an admitted request carries: the route's backend as a target. */
 static void
 test_admitted(void)
 {
-	struct config *cfg = load(GATEWAY ROUTES);
 	struct admit_conn c = conn_plain();
 	const struct sockaddr_in *sin;
 	const struct sockaddr_in6 *sin6;
 	struct admit_result res;
 
-	CHECK(cfg != NULL);
-	if (cfg == NULL)
-		return;
 	memset(&res, 0xa5, sizeof(res));
 	CHECK_INT(admit_request(request(UPGRADE("/echo", ORIGIN_OK
 	    "Sec-WebSocket-Protocol: chat, binary\r\n")), cfg, &c, &res), 0);
@@ -378,7 +346,6 @@ test_admitted(void)
 	CHECK_STR(res.target.display, "[::1]:7002");
 	admit_release(&slots, res.route);
 	CHECK_INT(atomic_load(&slots.used), 0);
-	config_unref(cfg);
 }
 
 int
@@ -396,6 +363,11 @@ main(void)
 	atomic_init(&slots.used, 0);
 	atomic_init(&slots.max, 0);
 
+	cfg = load(GATEWAY ROUTES);
+	if (cfg == NULL) {
+		fprintf(stderr, "    the configuration does not load\n");
+		return 1;
+	}
 	RUN(test_no_route);
 	RUN(test_bad_upgrade);
 	RUN(test_origin);
@@ -404,6 +376,7 @@ main(void)
 	RUN(test_limits);
 	RUN(test_admitted);
 
+	config_unref(cfg);
 	route_counts_free(counts);
 	for (const char *const *f = (const char *const[]){ "cert.pem",
 	    "key.pem", "ca.pem", NULL }; *f != NULL; f++) {
