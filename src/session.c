@@ -84,7 +84,6 @@ struct session {
 	char peer[64];
 };
 
-
 /* How often a side paused for backpressure is checked for hang-ups. */
 #define SESSION_PAUSED_CHECK 1.0
 

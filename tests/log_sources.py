@@ -39,7 +39,7 @@ SAFE = {
         "TLS version and cipher (OpenSSL's names), server name and ALPN "
         "escaped",
     # wsgate's and OpenSSL's own text
-    "why": "session_respond(): static reasons (handshake, admission, "
+    "why": "front_respond(): static reasons (handshake, admission, "
            "upstream, tls_error) or text built from escaped parts "
            "(admit.c's cert_name); upstream.c's retries: an address "
            "formatted by wsgate and libc's text",
