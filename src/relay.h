@@ -31,8 +31,10 @@ enum relay_event {
 	RELAY_BACKEND_ERROR,	/* why */
 	RELAY_PAUSED,		/* a side's reads stopped for backpressure:
 				 * check it (relay_check_paused) every second */
-	RELAY_CLIENT_FINISHING,	/* a paused side sent FIN: what it sent */
-	RELAY_BACKEND_FINISHING, /* before is still owed to the other side */
+	/* A paused side sent FIN: what it sent before is still owed to the
+	 * other side (within close_timeout). */
+	RELAY_CLIENT_FINISHING,
+	RELAY_BACKEND_FINISHING,
 };
 
 /*

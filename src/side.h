@@ -23,10 +23,11 @@ typedef void (*side_fn)(void *arg, enum side_event ev);
 
 /*
  * A side lives in its session; side.c alone changes its fields, which
- * its drivers may read.  Plain sockets are read with read(2) and written
- * with writev(2) by the driver itself (the relay: see relay.c) through
- * the side's own events; TLS ones always through their bufferevent.  Its
- * output is the bufferevent's output either way.
+ * its drivers may read.  A plain socket in the relay is read with read(2)
+ * by the relay itself when the side's read event says so, and written by
+ * side_flush (see relay.c for why); a TLS side is always read and written
+ * through its bufferevent.  Its output is the bufferevent's output either
+ * way, so that closing finds what is left there.
  */
 struct side {
 	struct bufferevent *bev;	/* owned; NULL: none (yet, or any more) */
