@@ -5,6 +5,10 @@
 #   make run        install missing packages, build, start the demo
 #                   (PORT=8080, BACKEND_PORT=7000)
 #   make check      install missing test packages, run every test
+#   make test-unit  only the unit tests (plain and sanitized)
+#   make test-integration [K=pattern]
+#                   only the integration tests, against build/wsgate; K:
+#                   those whose name contains a pattern (several: K="a b")
 #   make e2e        only the real-browser tests (Chromium, noVNC)
 #   make asan       build build/asan/wsgate (AddressSanitizer + UBSan)
 #   make fuzz       run every fuzz target for FUZZ_SECONDS each
@@ -49,14 +53,14 @@ PURE      := value utf8 unmask frame ws_reader handshake route config log sockad
              ipaddr crc32c cidr proxy_proto forwarded hosts dnscache \
              token tokenfile tokenindex jwt jwt_verify route_count pending \
              probe_http duration suggest utf8_split subproto basic_auth \
-             htpasswd ratelimit authcache record allow \
+             htpasswd ratelimit authcache record allow admit \
              sink json log_json metrics metrics_text sessions_json \
              admin_req redact ticketkey
 # Reads files (checked, bounded): config.c needs it, so the unit tests and
 # the config fuzz target link it too.
 FILEIO    := file targets
-IO        := listener session relay upstream resolve webroot download worker tls \
-             notify probe
+IO        := listener session front side relay upstream resolve webroot download \
+             worker tls notify probe
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
 PURE_SRC  := $(PURE:%=src/%.c) $(FILEIO:%=src/%.c)
@@ -64,7 +68,7 @@ ALL_SRC   := $(PURE_SRC) $(IO:%=src/%.c) src/main.c
 HDRS      := $(wildcard src/*.h)
 
 .PHONY: all run demo deps deps-test check unit asan fuzz bench clean install \
-        uninstall lint valgrind depcheck FORCE
+        uninstall lint valgrind depcheck test-unit test-integration FORCE
 .PHONY: deps-e2e e2e
 
 all: $(B)/wsgate $(B)/echo-backend $(B)/proxy-header $(B)/wsgate-record
@@ -124,10 +128,11 @@ $(B)/unit/%.o: src/%.c $(HDRS) | $(B)/unit depcheck
 	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(PKG_CFLAGS) -c -o $@ $<
 $(B)/unit-asan/%.o: src/%.c $(HDRS) | $(B)/unit-asan depcheck
 	$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SANITIZE) $(PKG_CFLAGS) -c -o $@ $<
-$(B)/unit/test_%: tests/unit/test_%.c tests/unit/testlib.h $(UNIT_OBJ) $(HDRS) | $(B)/unit
+TEST_HDRS := tests/unit/testlib.h $(wildcard tests/ref/*.h)
+$(B)/unit/test_%: tests/unit/test_%.c $(TEST_HDRS) $(UNIT_OBJ) $(HDRS) | $(B)/unit
 	$(CC) $(CPPFLAGS) $(UNIT_DEFS) $(WARN) -O1 -g $(PKG_CFLAGS) -o $@ $< \
 	    $(UNIT_OBJ) $(PKG_LIBS)
-$(B)/unit-asan/test_%: tests/unit/test_%.c tests/unit/testlib.h $(UNITA_OBJ) $(HDRS) | $(B)/unit-asan
+$(B)/unit-asan/test_%: tests/unit/test_%.c $(TEST_HDRS) $(UNITA_OBJ) $(HDRS) | $(B)/unit-asan
 	$(CC) $(CPPFLAGS) $(UNIT_DEFS) $(WARN) -O1 -g $(SANITIZE) $(PKG_CFLAGS) -o $@ $< \
 	    $(UNITA_OBJ) $(PKG_LIBS)
 
@@ -143,6 +148,24 @@ $(B)/asan/ops-sample: tests/unit/ops_sample.c $(UNITA_OBJ) $(HDRS) | $(B)/asan
 
 unit: $(UNITS:%=$(B)/unit/test_%) $(UNITS:%=$(B)/unit-asan/test_%) \
       $(B)/ops-sample $(B)/asan/ops-sample
+
+# Every unit test program, plain then sanitized; one of them alone:
+#     make build/unit/test_frame && build/unit/test_frame
+test-unit: unit
+	@failed=""; \
+	for t in $(UNITS:%=$(B)/unit/test_%) $(UNITS:%=$(B)/unit-asan/test_%); do \
+		$$t >$(B)/test-unit.out 2>&1 || \
+		    { cat $(B)/test-unit.out; failed="$$failed $${t#$(B)/}"; }; \
+	done; \
+	if [ -n "$$failed" ]; then echo "test-unit: FAILED:$$failed"; exit 1; fi; \
+	echo "test-unit: $(words $(UNITS)) programs, plain and sanitized: all passed"
+
+# The integration suite against the plain build (for the sanitized one:
+# tests/integration/run.py --binary build/asan/wsgate --sanitizer).
+K ?=
+test-integration: deps-test all
+	@/usr/bin/python3 tests/integration/run.py --binary $(B)/wsgate \
+	    $(K:%=-k %)
 
 deps:
 	@scripts/deps.sh build

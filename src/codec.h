@@ -15,6 +15,12 @@
  *
  * Parsers allocate nothing, never log and never exit: the caller logs
  * once, with context.
+ *
+ * Parsers of one whole value return 0 or CODEC_ERROR (duration_parse).
+ * Older ones -- value_*(), ipaddr_parse*(), cidr_parse(),
+ * origin_normalize(), frame_close_parse() -- still return 0 or -1 as
+ * plain int functions do: their input is never partial, so the -1 cannot
+ * be read as "need more".
  */
 #define CODEC_NEED_MORE (-1)
 #define CODEC_ERROR (-2)

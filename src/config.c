@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -153,7 +154,8 @@ static const struct key_def keys[] = {
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
-_Static_assert(NKEYS <= 64, "keys given are bits of an unsigned long long");
+/* The keys given in a section are a bit set (struct sec_parse). */
+static_assert(NKEYS <= 64, "more keys than bits in sec_parse.set");
 
 /* KT_CHOICE keys: their words, in the order of the numbers stored (the
  * enums of log.h). */
@@ -1799,6 +1801,34 @@ finish_route_tls(struct parse *ps, struct route *r, const char *sec,
 	}
 }
 
+/* A route without key k takes the [gateway] value, copied as set_scalar
+ * stored it. */
+static void
+inherit(const struct key_def *k, struct route *r, const struct config *cfg)
+{
+	char *to = (char *)r + k->sec_off;
+	const char *from = (const char *)cfg + k->gw_off;
+
+	switch (k->type) {
+	case KT_SECONDS:
+		memcpy(to, from, sizeof(double));
+		return;
+	case KT_SIZE:
+		memcpy(to, from, sizeof(uint64_t));
+		return;
+	case KT_UINT:
+		memcpy(to, from, sizeof(unsigned));
+		return;
+	case KT_BOOL:
+		memcpy(to, from, sizeof(bool));
+		return;
+	default:
+		/* Strings and lists would need a copy of their own. */
+		assert(!"an inherited key of a type inherit() cannot copy");
+		return;
+	}
+}
+
 /* After every file: inherit [gateway] limits, then check what is missing
  * or contradictory across sections. */
 static void
@@ -1825,12 +1855,9 @@ finish(struct parse *ps)
 
 		snprintf(sec, sizeof(sec), "route:%s", r->name);
 		for (size_t k = 0; k < NKEYS; k++) {
-			if (!(keys[k].scope & SC_INHERIT) ||
-			    (set & (1ull << k)))
-				continue;
-			/* struct limits holds only 8-byte fields. */
-			memcpy((char *)r + keys[k].sec_off,
-			    (char *)cfg + keys[k].gw_off, sizeof(uint64_t));
+			if ((keys[k].scope & SC_INHERIT) &&
+			    !(set & (1ull << k)))
+				inherit(&keys[k], r, cfg);
 		}
 		/* Keys given but invalid were reported where they stand. */
 		if (!key_given(set, "path"))

@@ -1,12 +1,11 @@
-/* config.h -- the loaded configuration: plain structs, immutable once loaded */
+/* config.h -- loading the configuration: INI files to the structs of config_types.h, errors as file:line */
 #ifndef WSGATE_CONFIG_H
 #define WSGATE_CONFIG_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
-#include <sys/socket.h>
+
+#include "config_types.h"
 
 /* The Makefile passes $(SYSCONFDIR)/wsgate/wsgate.ini. */
 #ifndef CONFIG_DEFAULT_PATH
@@ -15,147 +14,6 @@
 /* Each file is read whole, up to FILE_MAX_SIZE (file.h); the listing of
  * routes_dir is kept in memory, so it is bounded too. */
 #define CONFIG_MAX_ROUTE_FILES 16384u
-
-/* Where a setting came from, for error messages: "file:line". */
-struct config_where {
-	const char *file;	/* owned by struct config (files[]) */
-	int line;
-};
-
-/* A value whose problems may be found after parsing (certificates are
- * read by tls.c), so it keeps the place it was set. */
-struct config_str {
-	char *s;		/* NULL when not given */
-	struct config_where where;
-};
-
-struct listen_spec {
-	char *text;		/* as written, for logs */
-	char host[256];
-	char port[8];
-	bool tls;
-	struct config_where where;
-};
-
-/* Settings a route may override; the [gateway] value applies otherwise. */
-struct limits {
-	uint64_t max_message_size;	/* bytes, 0 = unlimited */
-	uint64_t max_buffer;		/* per direction, bytes */
-	double backend_connect_timeout;
-	double idle_timeout;		/* 0 = off */
-	double close_timeout;
-};
-
-enum tls_verify {
-	TLS_VERIFY_OFF,		/* no client certificate asked for */
-	TLS_VERIFY_OPTIONAL,	/* asked for; checked if sent */
-	TLS_VERIFY_REQUIRED,	/* handshake fails without a valid one */
-};
-
-/* One certificate for TLS listeners: the [gateway] pair (the default) or
- * a [tls:NAME] section chosen by SNI server name. */
-struct tls_cert_spec {
-	char *section;		/* "gateway" or "tls:NAME" */
-	struct config_str cert;	/* PEM chain, leaf 1st */
-	struct config_str key;	/* PEM private key */
-	char **server_names;	/* lower case; "*.example" wildcards */
-	size_t nserver_names;
-	struct config_where where;	/* the section header */
-};
-
-struct tls_server;	/* tls.c: contexts for TLS listeners */
-struct tls_client;	/* tls.c: context for one route's backend */
-struct route_count;	/* route_count.c: open sessions by route name */
-
-struct route {
-	char *name;
-	char *path;
-	char *backend;		/* as written */
-	char backend_host[256];
-	char backend_port[8];
-	/* Set when backend_host is a numeric address: connect without DNS. */
-	struct sockaddr_storage backend_addr;
-	socklen_t backend_addrlen;
-
-	char **origins;		/* normalised scheme://host[:port] */
-	size_t norigins;
-	bool origin_any;	/* "*" */
-	bool allow_missing_origin;
-	unsigned max_connections;	/* 0 = unlimited */
-	struct limits limits;
-
-	/* Client certificate names (subject CN or DNS SAN) allowed to use
-	 * the route; none = no certificate needed. */
-	char **client_cns;
-	size_t nclient_cns;
-
-	/* TLS to the backend. */
-	bool backend_tls;
-	bool backend_tls_verify;	/* default yes */
-	struct config_str backend_tls_ca;	/* NULL: system store */
-	struct config_str backend_tls_cert;	/* client certificate */
-	struct config_str backend_tls_key;
-	struct config_str backend_tls_name;	/* NULL: backend_host */
-	struct tls_client *tls;		/* built by tls_config_load */
-
-	struct config_where where;	/* the [route:NAME] line */
-	/* Open sessions under this route's name, across reloads (set by
-	 * route_counts_attach; NULL for a configuration only checked). */
-	struct route_count *count;
-};
-
-struct config {
-	atomic_int refcnt;
-	char *path;			/* main file */
-	char **files;			/* every file read, for config_where */
-	size_t nfiles;
-
-	struct listen_spec *listeners;
-	size_t nlisteners;
-	struct route *routes;
-	size_t nroutes;
-
-	char *routes_dir;		/* resolved path, or NULL */
-	char *web_root;			/* static files for plain GET, or NULL */
-	double handshake_timeout;
-	double drain_timeout;
-	double send_timeout;		/* web_root: client took nothing */
-	uint64_t max_request_bytes;
-	unsigned max_headers;
-	unsigned max_connections;	/* whole gateway, 0 = unlimited */
-	unsigned max_handshakes;	/* connections not yet sessions, 0 = auto */
-	unsigned max_handshakes_per_client;	/* 0 = no limit */
-	unsigned workers;		/* event loop threads, 0 = auto */
-	unsigned log_level;		/* log.h enum log_level (info) */
-	unsigned log_format;		/* log.h enum log_format (text) */
-	char *health_path;		/* plain GET answered 200/503, or NULL */
-	char **dns_servers;		/* "addr:port"; none: resolv.conf's */
-	size_t ndns_servers;
-	double dns_timeout;		/* one name lookup, all tries */
-	struct limits limits;		/* defaults for routes */
-
-	/* TLS listeners: [gateway] tls_* keys and [tls:NAME] sections. */
-	struct tls_cert_spec tls_default;	/* section "gateway" */
-	struct tls_cert_spec *tls_sni;	/* [tls:NAME], in order */
-	size_t ntls_sni;
-	unsigned tls_min_version;	/* 12 (TLS 1.2) or 13 */
-	struct config_str tls_ciphers;	/* TLS 1.2, OpenSSL syntax */
-	struct config_str tls_ciphersuites;	/* TLS 1.3 */
-	struct config_str tls_client_ca;
-	enum tls_verify tls_verify_client;
-	bool tls_session_tickets;	/* resumption (default yes) */
-	double tls_ticket_lifetime;	/* seconds; key rotation too */
-	struct config_str tls_ticket_key_file;	/* NULL: keys in memory */
-	struct tls_server *tls;		/* built by tls_config_load */
-	/*
-	 * Frees tls and the routes' tls (set by tls.c).  A hook rather than
-	 * a call keeps config.c free of OpenSSL, so the unit tests and fuzz
-	 * targets link it alone.
-	 */
-	void (*tls_free)(struct config *cfg);
-	/* Gives the routes' counters back (set by route_count.c). */
-	void (*counts_free)(struct config *cfg);
-};
 
 /* Problems found while loading, each "file:line: [section] key: what". */
 struct config_errors {

@@ -14,7 +14,7 @@ frame_parse_header(const uint8_t *buf, size_t len, bool require_mask,
 	uint8_t len7;
 
 	if (len < 2)
-		return 0;
+		return CODEC_NEED_MORE;
 	h->fin = (buf[0] & 0x80) != 0;
 	h->rsv = (buf[0] >> 4) & 0x7;
 	h->opcode = buf[0] & 0x0f;
@@ -25,7 +25,7 @@ frame_parse_header(const uint8_t *buf, size_t len, bool require_mask,
 	/* RFC 6455 5.2: RSV bits only with a negotiated extension (none). */
 	if (h->rsv != 0) {
 		*why = "reserved bits set without an extension";
-		return -1;
+		return CODEC_ERROR;
 	}
 	switch (h->opcode) {
 	case WS_OP_CONT:
@@ -38,17 +38,17 @@ frame_parse_header(const uint8_t *buf, size_t len, bool require_mask,
 		/* RFC 6455 5.5: control frames <= 125 bytes, never fragmented */
 		if (!h->fin) {
 			*why = "fragmented control frame";
-			return -1;
+			return CODEC_ERROR;
 		}
 		break;
 	default:
 		*why = "reserved opcode";	/* RFC 6455 5.2 */
-		return -1;
+		return CODEC_ERROR;
 	}
 	/* RFC 6455 5.1: a server MUST close on an unmasked client frame. */
 	if (require_mask && !h->masked) {
 		*why = "unmasked client frame";
-		return -1;
+		return CODEC_ERROR;
 	}
 
 	if (len7 == 126)
@@ -58,7 +58,7 @@ frame_parse_header(const uint8_t *buf, size_t len, bool require_mask,
 	if (h->masked)
 		need += 4;
 	if (len < need)
-		return 0;
+		return CODEC_NEED_MORE;
 
 	if (len7 == 126) {
 		h->len = (uint64_t)buf[2] << 8 | buf[3];
@@ -66,7 +66,7 @@ frame_parse_header(const uint8_t *buf, size_t len, bool require_mask,
 		/* RFC 6455 5.2: the most significant bit MUST be 0. */
 		if (buf[2] & 0x80) {
 			*why = "64-bit length with the top bit set";
-			return -1;
+			return CODEC_ERROR;
 		}
 		h->len = 0;
 		for (int i = 0; i < 8; i++)
@@ -78,7 +78,7 @@ frame_parse_header(const uint8_t *buf, size_t len, bool require_mask,
 	 * length passes like any other. */
 	if (frame_is_control(h->opcode) && h->len > FRAME_MAX_CONTROL) {
 		*why = "control frame longer than 125 bytes";
-		return -1;
+		return CODEC_ERROR;
 	}
 	if (h->masked)
 		memcpy(h->mask, buf + need - 4, 4);

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codec.h"
+
 enum ws_opcode {
 	WS_OP_CONT = 0x0,
 	WS_OP_TEXT = 0x1,
@@ -50,8 +52,8 @@ frame_is_control(uint8_t opcode)
 
 /*
  * Parse one frame header from buf.  Returns the header size (2-14) when
- * complete, 0 when more bytes are needed, -1 on a protocol violation with
- * *close_code set.  Checks what a single header can break: reserved
+ * complete, CODEC_NEED_MORE, or CODEC_ERROR on a protocol violation with
+ * *close_code set (codec.h).  Checks what a single header can break: reserved
  * opcodes, RSV bits, control frames over 125 bytes or fragmented, a 64-bit
  * length with the top bit set and, when require_mask, an unmasked frame.
  * Non-minimal length encodings are accepted (RFC 6455 5.2 allows them).

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "admit.h"
 #include "pending.h"
 
 struct event;
@@ -16,14 +17,16 @@ struct event_base;
 struct resolver;
 struct config;
 struct acceptor;
+struct relay;
 struct session;
 
 /* Process-wide state of every worker: atomics (and what is set before
  * the workers start), no locks. */
 struct shared {
 	atomic_uint nsessions;		/* live sessions, for logs */
-	atomic_uint nws;		/* sessions held against max_connections */
-	atomic_uint max_connections;	/* effective global limit, 0 = none */
+	/* Sessions held against max_connections, and its effective value
+	 * (0 = none). */
+	struct admit_slots slots;
 	struct pending_budget pending;	/* connections not yet sessions */
 };
 
@@ -57,9 +60,9 @@ struct gateway {
 	 * decodes what it read before returning, so nothing stays here. */
 	unsigned char *scratch;
 	size_t scratch_size;
-	/* Sessions with work left over from a spent budget, run once per
+	/* Relays with work left over from a spent budget, run once per
 	 * loop iteration (relay.c); the batch is the one being run. */
-	struct session *runq, *runq_batch;
+	struct relay *runq, *runq_batch;
 	struct event *runq_ev;
 
 	pthread_t thread;

@@ -237,7 +237,7 @@ handshake_parse(const char *buf, size_t len, const struct hs_limits *lim,
 	if (e == NULL)
 		goto incomplete;
 	if (parse_request_line(p, e, req, status, why) != 0)
-		return HS_ERROR;
+		return CODEC_ERROR;
 	p = e + term;
 
 	for (;;) {
@@ -254,22 +254,22 @@ handshake_parse(const char *buf, size_t len, const struct hs_limits *lim,
 		*status = 400;
 		if (*p == ' ' || *p == '\t') {
 			*why = "obsolete header line folding";
-			return HS_ERROR;
+			return CODEC_ERROR;
 		}
 		if (++req->nheaders > lim->max_headers) {
 			*status = 431;
 			*why = "too many header fields";
-			return HS_ERROR;
+			return CODEC_ERROR;
 		}
 		colon = memchr(p, ':', (size_t)(e - p));
 		if (colon == NULL || colon == p) {
 			*why = "malformed header field";
-			return HS_ERROR;
+			return CODEC_ERROR;
 		}
 		for (const char *c = p; c < colon; c++) {
 			if (!is_tchar((unsigned char)*c)) {
 				*why = "invalid character in header name";
-				return HS_ERROR;
+				return CODEC_ERROR;
 			}
 		}
 		name.p = p;
@@ -286,11 +286,11 @@ handshake_parse(const char *buf, size_t len, const struct hs_limits *lim,
 
 			if ((c < 0x20 && c != '\t') || c == 0x7f) {
 				*why = "control character in header value";
-				return HS_ERROR;
+				return CODEC_ERROR;
 			}
 		}
 		if (take_header(req, name, value, status, why) != 0)
-			return HS_ERROR;
+			return CODEC_ERROR;
 		p = e + term;
 	}
 
@@ -298,13 +298,13 @@ handshake_parse(const char *buf, size_t len, const struct hs_limits *lim,
 	if (req->has_transfer_encoding && req->has_content_length) {
 		*status = 400;
 		*why = "both Transfer-Encoding and Content-Length";
-		return HS_ERROR;
+		return CODEC_ERROR;
 	}
 	/* RFC 9110 9.1: the method token is case-sensitive. */
 	if (req->method.n != 3 || memcmp(req->method.p, "GET", 3) != 0) {
 		*status = 405;
 		*why = "method not allowed";
-		return HS_ERROR;
+		return CODEC_ERROR;
 	}
 	return (int)(p - buf);
 
@@ -312,9 +312,9 @@ incomplete:
 	if (len >= lim->max_bytes) {
 		*status = 431;
 		*why = "request header too large";
-		return HS_ERROR;
+		return CODEC_ERROR;
 	}
-	return HS_NEED_MORE;
+	return CODEC_NEED_MORE;
 }
 
 static bool

@@ -5,8 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define HS_NEED_MORE (-1)
-#define HS_ERROR (-2)
+#include "codec.h"
 
 #define HS_ACCEPT_LEN 28	/* base64 of a SHA-1 digest */
 
@@ -47,8 +46,9 @@ struct hs_request {
 
 /*
  * Parse a request from buf[0..len).  Returns the number of bytes up to and
- * including the blank line ending the headers, HS_NEED_MORE, or HS_ERROR
- * with *status (400, 405, 431, 505) and *why (static text for logs).
+ * including the blank line ending the headers, CODEC_NEED_MORE, or
+ * CODEC_ERROR with *status (400, 405, 431, 505) and *why (static text for
+ * logs).
  * Only the method, syntax and limits are judged here; see
  * handshake_check_upgrade() for the WebSocket rules.
  */

@@ -13,7 +13,7 @@
 
 #include <event2/event.h>
 
-#include "config.h"
+#include "config_types.h"
 #include "log.h"
 #include "sockaddr.h"
 

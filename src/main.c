@@ -14,20 +14,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/dns.h>
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
 #include "config.h"
-#include "frame.h"
 #include "gateway.h"
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
 #include "probe.h"
-#include "relay.h"
 #include "route_count.h"
-#include "session.h"
 #include "tls.h"
 #include "unmask.h"
 #include "worker.h"
@@ -196,7 +192,7 @@ apply_limits(struct shared *sh, const struct config *cfg)
 	unsigned hs = effective_max_handshakes(cfg);
 	unsigned long fds = fd_budget();
 
-	atomic_store(&sh->max_connections, conns);
+	atomic_store(&sh->slots.max, conns);
 	atomic_store(&sh->pending.max, hs);
 	atomic_store(&sh->pending.max_per_client,
 	    cfg->max_handshakes_per_client);
@@ -948,8 +944,8 @@ main(int argc, char **argv)
 	event_set_log_callback(libevent_log_cb);
 	unmask_init();		/* before threads: they share its choice */
 	atomic_init(&ctl.shared.nsessions, 0);
-	atomic_init(&ctl.shared.nws, 0);
-	atomic_init(&ctl.shared.max_connections, 0);
+	atomic_init(&ctl.shared.slots.used, 0);
+	atomic_init(&ctl.shared.slots.max, 0);
 	rc = EXIT_STARTUP;
 	if (getrandom(&key, sizeof(key), 0) != (ssize_t)sizeof(key))
 		key = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
@@ -975,7 +971,7 @@ main(int argc, char **argv)
 	log_info("wsgate %s ready (%zu worker%s, max_connections %u, "
 	    "max_handshakes %u)", WSGATE_VERSION, ctl.nworkers,
 	    ctl.nworkers == 1 ? "" : "s",
-	    atomic_load(&ctl.shared.max_connections),
+	    atomic_load(&ctl.shared.slots.max),
 	    atomic_load(&ctl.shared.pending.max));
 	notify_ready();
 

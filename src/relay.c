@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -11,10 +12,11 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
-#include "config.h"
+#include "config_types.h"
 #include "frame.h"
 #include "gateway.h"
-#include "session.h"
+#include "monotime.h"
+#include "side.h"
 #include "ws_reader.h"
 
 /*
@@ -34,7 +36,9 @@
  * only a socket that cannot take them all gets a write event, until it
  * has.  (A bufferevent writes one loop iteration later and switches
  * EPOLLOUT on and off for every write.)  The queues stay the bufferevents'
- * output buffers, so the session's closing code finds them there.
+ * output buffers, so a side's closing (side.c) finds them there.  The
+ * sockets, their events and their closing are side.c's; the relay drives
+ * them while it relays, and reports to the session what ends it.
  *
  * TLS sides are read and written through their bufferevents (the same
  * code: their input is just another source).
@@ -85,10 +89,63 @@
  * budget allows. */
 #define RELAY_DENSE_READ (RELAY_BUDGET_FRAMES * 6)
 
-/* What the run queue comes back for (session.runq). */
+/* What the run queue comes back for (relay.runq). */
 #define RELAY_RUN_CLIENT 1u	/* read the client again */
 #define RELAY_RUN_BACKEND 2u	/* read the backend again */
 #define RELAY_RUN_RESUME 4u	/* resume a side paused for backpressure */
+
+struct relay {
+	struct gateway *gw;
+	struct side *client, *backend;	/* the session's */
+	const struct limits *limits;
+	relay_event_fn fn;
+	void *arg;
+	bool close_sent;	/* our close is queued: the client is read
+				 * only for its own */
+	/* Gateway shutdown (relay_shutdown): the client is no longer read;
+	 * the backend gets what the client sent, then its write side is
+	 * shut (backend_shut), and what it still sends is relayed. */
+	bool shutting_down;
+	bool backend_shut;
+	bool client_paused;	/* client reads stopped: backpressure */
+	bool backend_paused;	/* backend reads stopped: backpressure */
+	bool client_hup, backend_hup;	/* sent FIN while paused */
+	bool client_dense;	/* its last wakeup spent the frame budget:
+				 * read it in small steps */
+	/* On the worker's run queue: RELAY_RUN_* flags, 0 when not
+	 * queued. */
+	uint8_t runq;
+	bool runq_batch;	/* in the batch being run */
+	struct relay *runq_prev, *runq_next;
+	/* An incomplete frame header left at the end of the last read. */
+	uint8_t carry_len;
+	uint8_t carry[FRAME_MAX_HEADER];
+	uint64_t bytes_up;	/* client -> backend payload */
+	uint64_t bytes_down;	/* backend -> client payload */
+	struct timeval active;	/* last data either way (monotonic) */
+	struct ws_reader rx;
+};
+
+static void
+relay_report(struct relay *r, enum relay_event ev, uint16_t code,
+    const char *why)
+{
+	r->fn(r->arg, ev, code, why);
+}
+
+/* The client still belongs to the relay: not closing, not gone. */
+static bool
+relay_client_ours(const struct relay *r)
+{
+	return r->client->bev != NULL && !r->client->closing;
+}
+
+/* Both ways are relayed (the session is OPEN): no close sent yet. */
+static bool
+relay_open(const struct relay *r)
+{
+	return !r->close_sent && relay_client_ours(r);
+}
 
 static size_t
 out_len(struct bufferevent *bev)
@@ -96,116 +153,102 @@ out_len(struct bufferevent *bev)
 	return evbuffer_get_length(bufferevent_get_output(bev));
 }
 
-/* How many more bytes may be queued towards bev. */
+/* How many more bytes may be queued towards sd. */
 static size_t
-room(const struct session *s, struct bufferevent *bev)
+room(const struct relay *r, const struct side *sd)
 {
-	size_t max = (size_t)s->route->limits.max_buffer;
-	size_t queued = out_len(bev);
+	size_t max = (size_t)r->limits->max_buffer;
+	size_t queued = out_len(sd->bev);
 
 	return queued < max ? max - queued : 0;
 }
 
-static void relay_client_wev_cb(evutil_socket_t fd, short what, void *arg);
-static void relay_backend_wev_cb(evutil_socket_t fd, short what, void *arg);
-
-/* A side's write event, made on first need: most sessions never fill a
- * socket, and an idle session is smaller without it. */
-static struct event *
-relay_wev(struct session *s, bool client)
+static void
+relay_touch(struct relay *r)
 {
-	struct event **wev = client ? &s->client_wev : &s->backend_wev;
-	struct bufferevent *bev = client ? s->client : s->backend;
-
-	if (*wev == NULL)
-		*wev = event_new(s->gw->base, bufferevent_getfd(bev),
-		    EV_WRITE | EV_PERSIST, client ? relay_client_wev_cb
-		    : relay_backend_wev_cb, s);
-	return *wev;
+	monotime_now(&r->active);
 }
 
-/* ---- the run queue: sessions to come back to after the next poll ---- */
+/* ---- the run queue: relays to come back to after the next poll ---- */
 
 static void
-relay_runq_unlink(struct session *s)
+relay_runq_unlink(struct relay *r)
 {
-	struct gateway *gw = s->gw;
-	struct session **head = s->runq_batch ? &gw->runq_batch : &gw->runq;
+	struct gateway *gw = r->gw;
+	struct relay **head = r->runq_batch ? &gw->runq_batch : &gw->runq;
 
-	if (s->runq_prev != NULL)
-		s->runq_prev->runq_next = s->runq_next;
+	if (r->runq_prev != NULL)
+		r->runq_prev->runq_next = r->runq_next;
 	else
-		*head = s->runq_next;
-	if (s->runq_next != NULL)
-		s->runq_next->runq_prev = s->runq_prev;
-	s->runq_prev = s->runq_next = NULL;
-	s->runq_batch = false;
-	s->runq = 0;
+		*head = r->runq_next;
+	if (r->runq_next != NULL)
+		r->runq_next->runq_prev = r->runq_prev;
+	r->runq_prev = r->runq_next = NULL;
+	r->runq_batch = false;
+	r->runq = 0;
 }
 
-/* Come back to s for what (RELAY_RUN_*) in the next loop iteration. */
+/* Come back to r for what (RELAY_RUN_*) in the next loop iteration. */
 static void
-relay_later(struct session *s, unsigned what)
+relay_later(struct relay *r, unsigned what)
 {
-	struct gateway *gw = s->gw;
+	struct gateway *gw = r->gw;
 
-	if (s->runq == 0) {
+	if (r->runq == 0) {
 		/* A zero timeout: the loop polls before it runs timers. */
 		static const struct timeval next = { 0, 0 };
 
-		s->runq_prev = NULL;
-		s->runq_next = gw->runq;
+		r->runq_prev = NULL;
+		r->runq_next = gw->runq;
 		if (gw->runq != NULL)
-			gw->runq->runq_prev = s;
-		gw->runq = s;
+			gw->runq->runq_prev = r;
+		gw->runq = r;
 		if (!evtimer_pending(gw->runq_ev, NULL))
 			evtimer_add(gw->runq_ev, &next);
 	}
-	s->runq |= (uint8_t)what;
+	r->runq |= (uint8_t)what;
 }
 
 /* The budget is spent and the side may have more: see the budget's
  * comment for where the rest waits. */
 static void
-relay_yield(struct session *s, bool client)
+relay_yield(struct relay *r, bool client)
 {
-	struct bufferevent *bev = client ? s->client : s->backend;
+	struct side *sd = client ? r->client : r->backend;
 
-	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
-		relay_later(s, client ? RELAY_RUN_CLIENT : RELAY_RUN_BACKEND);
+	if (evbuffer_get_length(bufferevent_get_input(sd->bev)) > 0)
+		relay_later(r, client ? RELAY_RUN_CLIENT : RELAY_RUN_BACKEND);
 }
 
-static void relay_client_pull(struct session *s);
-static void relay_backend_pull(struct session *s, bool all);
-static void relay_resume(struct session *s);
+static void relay_client_pull(struct relay *r);
+static void relay_backend_pull(struct relay *r, bool all);
+static void relay_resume(struct relay *r);
 
 /*
- * Do what s was queued for.  In SESSION_OPEN a pull never frees the
- * session (the backend is still there, or its flushing holds it), so the
- * client's read, which may end a closing session, comes last.
+ * Do what r was queued for.  While open a pull never ends the session
+ * (the backend is still there, or its closing holds it), so the client's
+ * read, which may end a closing session, comes last.
  */
 static void
-relay_run(struct session *s, unsigned what)
+relay_run(struct relay *r, unsigned what)
 {
 	if (what & RELAY_RUN_RESUME)
-		relay_resume(s);
-	if ((what & RELAY_RUN_BACKEND) && s->state == SESSION_OPEN &&
-	    s->backend != NULL && !s->backend_paused &&
-	    !s->backend_flushing && !s->backend_draining)
-		relay_backend_pull(s, false);
+		relay_resume(r);
+	if ((what & RELAY_RUN_BACKEND) && relay_open(r) &&
+	    r->backend->bev != NULL && !r->backend_paused &&
+	    !r->backend->closing)
+		relay_backend_pull(r, false);
 	/* (Until its 1001, a shutdown reads the client no more.) */
-	if ((what & RELAY_RUN_CLIENT) && s->client != NULL &&
-	    !s->client_paused && !s->client_draining &&
-	    ((s->state == SESSION_OPEN && !s->shutting_down) ||
-	    s->state == SESSION_CLOSE_SENT))
-		relay_client_pull(s);
+	if ((what & RELAY_RUN_CLIENT) && relay_client_ours(r) &&
+	    !r->client_paused && (r->close_sent || !r->shutting_down))
+		relay_client_pull(r);
 }
 
 static void
 relay_runq_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct gateway *gw = arg;
-	struct session *s;
+	struct relay *r;
 
 	(void)fd;
 	(void)what;
@@ -213,13 +256,13 @@ relay_runq_cb(evutil_socket_t fd, short what, void *arg)
 	 * again meanwhile waits for the next one. */
 	gw->runq_batch = gw->runq;
 	gw->runq = NULL;
-	for (s = gw->runq_batch; s != NULL; s = s->runq_next)
-		s->runq_batch = true;
-	while ((s = gw->runq_batch) != NULL) {
-		unsigned todo = s->runq;
+	for (r = gw->runq_batch; r != NULL; r = r->runq_next)
+		r->runq_batch = true;
+	while ((r = gw->runq_batch) != NULL) {
+		unsigned todo = r->runq;
 
-		relay_runq_unlink(s);
-		relay_run(s, todo);
+		relay_runq_unlink(r);
+		relay_run(r, todo);
 	}
 }
 
@@ -239,81 +282,31 @@ relay_loop_free(struct gateway *gw)
 }
 
 /*
- * Write what is queued for one side now.  Returns -1 on a broken
- * connection (its write event is then made active so the error is handled
- * from the event loop, not from deep inside a caller).
+ * Write what is queued for one side now (side_flush).  Returns -1 on a
+ * broken connection (reported from the event loop).  A side paused for
+ * this queue resumes once the queue is down to the low watermark: from
+ * the run queue, after the next poll.
  */
 static int
-relay_flush(struct session *s, bool client)
+relay_flush(struct relay *r, struct side *sd)
 {
-	struct bufferevent *bev = client ? s->client : s->backend;
-	bool own = client ? s->client_writes : s->backend_writes;
-	struct event *wev;
-	struct evbuffer *out;
-	int n;
+	int rc = side_flush(sd);
 
-	if (!own || bev == NULL)
-		return 0;	/* TLS: the bufferevent writes */
-	out = bufferevent_get_output(bev);
-	if (evbuffer_get_length(out) == 0)
-		return 0;
-	/* A socket bufferevent keeps its output's front frozen. */
-	evbuffer_unfreeze(out, 1);
-	n = evbuffer_write_atmost(out, bufferevent_getfd(bev), -1);
-	evbuffer_freeze(out, 1);
-	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-	    errno != EINTR) {
-		if ((wev = relay_wev(s, client)) != NULL)
-			event_active(wev, EV_WRITE, 1);
-		return -1;
-	}
-	wev = client ? s->client_wev : s->backend_wev;
-	if (evbuffer_get_length(out) > 0) {
-		if ((wev = relay_wev(s, client)) == NULL)
-			return -1;
-		event_add(wev, NULL);
-	} else if (wev != NULL) {
-		event_del(wev);
-	}
-	/* A side paused for this queue resumes once the queue is down to
-	 * the low watermark: from the run queue, after the next poll. */
-	if ((s->client_paused || s->backend_paused) &&
-	    evbuffer_get_length(out) <= s->route->limits.max_buffer / 2)
-		relay_later(s, RELAY_RUN_RESUME);
-	return 0;
-}
-
-static void relay_client_rev_cb(evutil_socket_t fd, short what, void *arg);
-static void relay_backend_rev_cb(evutil_socket_t fd, short what, void *arg);
-
-static void
-relay_read_enable(struct session *s, bool client, bool on)
-{
-	struct event *ev = client ? s->client_rev : s->backend_rev;
-	struct bufferevent *bev = client ? s->client : s->backend;
-
-	if (ev == NULL) {
-		/* TLS: its bufferevent reads. */
-		if (on)
-			bufferevent_enable(bev, EV_READ);
-		else
-			bufferevent_disable(bev, EV_READ);
-	} else if (on) {
-		event_add(ev, NULL);
-	} else {
-		event_del(ev);
-	}
+	if (rc > 0 && (r->client_paused || r->backend_paused) &&
+	    out_len(sd->bev) <= r->limits->max_buffer / 2)
+		relay_later(r, RELAY_RUN_RESUME);
+	return rc < 0 ? -1 : 0;
 }
 
 static void
-relay_pause(struct session *s, bool client)
+relay_pause(struct relay *r, bool client)
 {
 	if (client)
-		s->client_paused = true;
+		r->client_paused = true;
 	else
-		s->backend_paused = true;
-	relay_read_enable(s, client, false);
-	session_paused(s);
+		r->backend_paused = true;
+	side_read_enable(client ? r->client : r->backend, false);
+	relay_report(r, RELAY_PAUSED, 0, NULL);
 }
 
 /*
@@ -325,18 +318,18 @@ relay_pause(struct session *s, bool client)
  * Returns true if the session ended.
  */
 bool
-relay_check_paused(struct session *s)
+relay_check_paused(struct relay *r)
 {
 	for (int i = 0; i < 2; i++) {
 		bool client = i == 0;
-		struct bufferevent *bev = client ? s->client : s->backend;
-		bool paused = client ? s->client_paused : s->backend_paused;
-		bool hup = client ? s->client_hup : s->backend_hup;
+		struct side *sd = client ? r->client : r->backend;
+		bool paused = client ? r->client_paused : r->backend_paused;
+		bool *hup = client ? &r->client_hup : &r->backend_hup;
 		struct pollfd p;
 
-		if (!paused || bev == NULL)
+		if (!paused || sd->bev == NULL)
 			continue;
-		p.fd = bufferevent_getfd(bev);
+		p.fd = bufferevent_getfd(sd->bev);
 		p.events = POLLRDHUP;
 		p.revents = 0;
 		if (poll(&p, 1, 0) <= 0)
@@ -344,35 +337,63 @@ relay_check_paused(struct session *s)
 		if (p.revents & (POLLERR | POLLHUP)) {
 			/* Reset: whatever it sent is gone anyway. */
 			if (client)
-				session_client_gone(s, "client connection "
-				    "reset");
+				relay_report(r, RELAY_CLIENT_GONE, 0,
+				    "client connection reset");
 			else
-				session_backend_gone(s, true, "backend "
-				    "connection reset");
+				relay_report(r, RELAY_BACKEND_ERROR, 0,
+				    "backend connection reset");
 			return true;
 		}
 		/* FIN: its last bytes are still owed to the other side. */
-		if ((p.revents & POLLRDHUP) && !hup)
-			session_peer_finishing(s, client);
+		if ((p.revents & POLLRDHUP) && !*hup) {
+			*hup = true;
+			relay_report(r, client ? RELAY_CLIENT_FINISHING :
+			    RELAY_BACKEND_FINISHING, 0, NULL);
+		}
 	}
 	return false;
+}
+
+bool
+relay_paused(const struct relay *r)
+{
+	return r->client_paused || r->backend_paused;
+}
+
+unsigned
+relay_hup(const struct relay *r)
+{
+	return (r->client_hup ? RELAY_HUP_CLIENT : 0) |
+	    (r->backend_hup ? RELAY_HUP_BACKEND : 0);
+}
+
+const struct timeval *
+relay_active(const struct relay *r)
+{
+	return &r->active;
+}
+
+void
+relay_bytes(const struct relay *r, uint64_t *up, uint64_t *down)
+{
+	*up = r->bytes_up;
+	*down = r->bytes_down;
 }
 
 /*
  * Read up to cap bytes from one side: first whatever its bufferevent
  * already holds (the request's pipelined frames, or TLS plaintext), then,
- * for plain sockets, the socket.  Returns the count, 0 at EOF, or -1 with
+ * if socket, the socket itself.  Returns the count, 0 at EOF, or -1 with
  * errno (EAGAIN: nothing now).
  */
 static ssize_t
-relay_source(struct bufferevent *bev, struct event *rev, void *buf,
-    size_t cap)
+relay_source(struct bufferevent *bev, bool socket, void *buf, size_t cap)
 {
 	struct evbuffer *in = bufferevent_get_input(bev);
 
 	if (evbuffer_get_length(in) > 0)
 		return evbuffer_remove(in, buf, cap);
-	if (rev == NULL) {
+	if (!socket) {
 		errno = EAGAIN;
 		return -1;
 	}
@@ -380,14 +401,14 @@ relay_source(struct bufferevent *bev, struct event *rev, void *buf,
 }
 
 static void
-relay_send_pong(struct session *s)
+relay_send_pong(struct relay *r)
 {
 	uint8_t hdr[FRAME_MAX_HEADER];
-	size_t n = frame_write_header(hdr, true, WS_OP_PONG, s->rx.ctl_len);
-	struct evbuffer *out = bufferevent_get_output(s->client);
+	size_t n = frame_write_header(hdr, true, WS_OP_PONG, r->rx.ctl_len);
+	struct evbuffer *out = bufferevent_get_output(r->client->bev);
 
 	evbuffer_add(out, hdr, n);
-	evbuffer_add(out, s->rx.ctl, s->rx.ctl_len);
+	evbuffer_add(out, r->rx.ctl, r->rx.ctl_len);
 }
 
 /*
@@ -396,19 +417,18 @@ relay_send_pong(struct session *s)
  * session left the relay.
  */
 static bool
-relay_client_bytes(struct session *s, uint8_t *buf, size_t len,
+relay_client_bytes(struct relay *r, uint8_t *buf, size_t len,
     size_t *frames)
 {
 	struct ws_decode d;
 
 	for (;;) {
-		ws_reader_decode(&s->rx, buf, len, &d);
+		ws_reader_decode(&r->rx, buf, len, &d);
 		*frames += d.frames;
-		if (d.data > 0 && s->state == SESSION_OPEN &&
-		    s->backend != NULL) {
-			evbuffer_add(bufferevent_get_output(s->backend), buf,
-			    d.data);
-			s->bytes_up += d.data;
+		if (d.data > 0 && relay_open(r) && r->backend->bev != NULL) {
+			evbuffer_add(bufferevent_get_output(r->backend->bev),
+			    buf, d.data);
+			r->bytes_up += d.data;
 		}
 		buf += d.consumed;
 		len -= d.consumed;
@@ -416,20 +436,22 @@ relay_client_bytes(struct session *s, uint8_t *buf, size_t len,
 		case WS_EV_NONE:
 		case WS_EV_MESSAGE_END:
 			/* Only an incomplete header can be left over. */
-			memcpy(s->carry, buf, len);
-			s->carry_len = (uint8_t)len;
+			memcpy(r->carry, buf, len);
+			r->carry_len = (uint8_t)len;
 			return true;
 		case WS_EV_ERROR:
-			session_fail(s, d.close_code, s->rx.why);
+			relay_report(r, RELAY_PROTOCOL_ERROR, d.close_code,
+			    r->rx.why);
 			return false;
 		case WS_EV_PING:
-			if (s->state == SESSION_OPEN)
-				relay_send_pong(s);
+			if (relay_open(r))
+				relay_send_pong(r);
 			break;
 		case WS_EV_PONG:
 			break;
 		case WS_EV_CLOSE:
-			session_peer_closed(s, s->rx.peer_close_code);
+			relay_report(r, RELAY_CLIENT_CLOSED,
+			    r->rx.peer_close_code, NULL);
 			return false;
 		}
 	}
@@ -438,97 +460,110 @@ relay_client_bytes(struct session *s, uint8_t *buf, size_t len,
 /* Read and act on what the client sent, as far as the backend can take
  * it. */
 static void
-relay_client_pull(struct session *s)
+relay_client_pull(struct relay *r)
 {
-	struct gateway *gw = s->gw;
+	struct gateway *gw = r->gw;
 	uint8_t *scratch = gw->scratch;
 	size_t bytes = 0, frames = 0;
 	unsigned reads = 0;
-	bool dense = s->client_dense;
+	bool dense = r->client_dense;
 
 	for (;;) {
-		size_t cap = gw->scratch_size - s->carry_len;
+		size_t cap = gw->scratch_size - r->carry_len;
 		ssize_t n, nread;
 
 		if (dense && cap > RELAY_DENSE_READ)
 			cap = RELAY_DENSE_READ;
 
-		if (s->state == SESSION_OPEN && s->backend != NULL) {
-			size_t r = room(s, s->backend);
+		if (relay_open(r) && r->backend->bev != NULL) {
+			size_t rm = room(r, r->backend);
 
-			if (r == 0) {
-				relay_pause(s, true);
+			if (rm == 0) {
+				relay_pause(r, true);
 				return;
 			}
 			/* Payload never exceeds what was read. */
-			if (r < cap)
-				cap = r;
+			if (rm < cap)
+				cap = rm;
 		}
-		memcpy(scratch, s->carry, s->carry_len);
-		nread = relay_source(s->client, s->client_rev,
-		    scratch + s->carry_len, cap);
+		memcpy(scratch, r->carry, r->carry_len);
+		nread = relay_source(r->client->bev, r->client->rev != NULL,
+		    scratch + r->carry_len, cap);
 		n = nread;
 		if (n == 0) {
-			session_client_gone(s, "client closed TCP without a "
-			    "close frame");
+			relay_report(r, RELAY_CLIENT_GONE, 0, "client closed "
+			    "TCP without a close frame");
 			return;
 		}
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR)
 				break;
-			session_client_gone(s, "client connection error");
+			relay_report(r, RELAY_CLIENT_GONE, 0, "client "
+			    "connection error");
 			return;
 		}
-		n += s->carry_len;
-		s->carry_len = 0;
-		if (!relay_client_bytes(s, scratch, (size_t)n, &frames))
+		n += r->carry_len;
+		r->carry_len = 0;
+		if (!relay_client_bytes(r, scratch, (size_t)n, &frames))
 			return;
-		relay_flush(s, false);
+		relay_flush(r, r->backend);
 		/* Read less than asked: drained.  Or the pongs of a client
 		 * that pings but does not read have filled its queue: read
 		 * no more now (it is paused below). */
-		if ((size_t)nread < cap || room(s, s->client) == 0)
+		if ((size_t)nread < cap || room(r, r->client) == 0)
 			break;
 		bytes += (size_t)nread;
 		if (++reads >= RELAY_BUDGET_READS ||
 		    bytes >= RELAY_BUDGET_BYTES ||
 		    frames >= RELAY_BUDGET_FRAMES || dense) {
-			relay_yield(s, true);
+			relay_yield(r, true);
 			break;
 		}
 	}
 	/* Dense stays dense while a capped read is still half the budget's
 	 * frames, so that a flood does not get a full read every other
 	 * wakeup. */
-	s->client_dense = frames >= (dense ? RELAY_BUDGET_FRAMES / 2 :
+	r->client_dense = frames >= (dense ? RELAY_BUDGET_FRAMES / 2 :
 	    RELAY_BUDGET_FRAMES);
-	session_touch(s);
-	relay_flush(s, true);	/* pongs */
+	relay_touch(r);
+	relay_flush(r, r->client);	/* pongs */
 	/* A client that pings but never reads would make pongs pile up:
 	 * stop reading it until it reads. */
-	if (room(s, s->client) == 0)
-		relay_pause(s, true);
+	if (room(r, r->client) == 0)
+		relay_pause(r, true);
 }
 
-static void relay_backend_frame(struct session *s, bool all);
-static void relay_resume(struct session *s);
-static void relay_shutdown_continue(struct session *s);
+static void relay_backend_frame(struct relay *r, bool all);
+static void relay_shutdown_continue(struct relay *r);
 
 /* Frame what the backend sent as binary messages, as far as the client
  * can take them (all of it when the backend is gone), and send them. */
 static void
-relay_backend_pull(struct session *s, bool all)
+relay_backend_pull(struct relay *r, bool all)
 {
-	relay_backend_frame(s, all);
-	if (s->client != NULL && s->state == SESSION_OPEN)
-		relay_flush(s, true);
+	relay_backend_frame(r, all);
+	if (r->client->bev != NULL && relay_open(r))
+		relay_flush(r, r->client);
+}
+
+/* The backend closed: all it said is relayed (or queued). */
+static void
+relay_backend_eof(struct relay *r)
+{
+	if (r->backend_shut)
+		/* Its answer to our shutdown. */
+		relay_report(r, RELAY_BACKEND_DONE, 0, "backend closed the "
+		    "connection");
+	else
+		relay_report(r, RELAY_BACKEND_CLOSED, 0, "backend closed the "
+		    "connection");
 }
 
 static void
-relay_backend_frame(struct session *s, bool all)
+relay_backend_frame(struct relay *r, bool all)
 {
-	struct evbuffer *out = bufferevent_get_output(s->client);
+	struct evbuffer *out = bufferevent_get_output(r->client->bev);
 	size_t bytes = 0;
 	unsigned reads = 0;
 
@@ -539,24 +574,25 @@ relay_backend_frame(struct session *s, bool all)
 		uint8_t *p;
 
 		if (!all) {
-			size_t r = room(s, s->client);
+			size_t rm = room(r, r->client);
 
-			if (r == 0) {
-				relay_pause(s, false);
+			if (rm == 0) {
+				relay_pause(r, false);
 				return;
 			}
-			if (r < cap)
-				cap = r;
+			if (rm < cap)
+				cap = rm;
 		}
 		/* One contiguous extent: header room, then the payload. */
 		if (evbuffer_reserve_space(out, (ev_ssize_t)cap + 4, &v, 1) !=
 		    1) {
-			session_backend_gone(s, true, "out of memory");
+			relay_report(r, RELAY_BACKEND_ERROR, 0, "out of "
+			    "memory");
 			return;
 		}
 		p = v.iov_base;
-		n = relay_source(s->backend, all ? NULL : s->backend_rev,
-		    p + 4, cap);
+		n = relay_source(r->backend->bev, !all &&
+		    r->backend->rev != NULL, p + 4, cap);
 		if (n <= 0) {
 			int err = errno;
 
@@ -564,12 +600,11 @@ relay_backend_frame(struct session *s, bool all)
 			if (all)
 				return;
 			if (n == 0) {
-				session_backend_gone(s, false, "backend closed "
-				    "the connection");
+				relay_backend_eof(r);
 			} else if (err != EAGAIN && err != EWOULDBLOCK &&
 			    err != EINTR) {
-				session_backend_gone(s, true, "backend "
-				    "connection error");
+				relay_report(r, RELAY_BACKEND_ERROR, 0,
+				    "backend connection error");
 			}
 			return;
 		}
@@ -579,10 +614,10 @@ relay_backend_frame(struct session *s, bool all)
 		v.iov_len = frame_write_header(p, true, WS_OP_BINARY,
 		    (uint64_t)n) + (size_t)n;
 		evbuffer_commit_space(out, &v, 1);
-		s->bytes_down += (uint64_t)n;
+		r->bytes_down += (uint64_t)n;
 		/* Backend data is activity too (idle_timeout): stamp it even
 		 * when this short read ends the loop. */
-		session_touch(s);
+		relay_touch(r);
 		if ((size_t)n < cap)
 			return;
 		/* The budget (all: the backend is gone, and only what it
@@ -590,333 +625,244 @@ relay_backend_frame(struct session *s, bool all)
 		bytes += (size_t)n;
 		if (!all && (++reads >= RELAY_BUDGET_READS ||
 		    bytes >= RELAY_BUDGET_BYTES)) {
-			relay_yield(s, false);
+			relay_yield(r, false);
 			return;
 		}
 	}
 }
 
+/* What the client side reports while the relay drives it. */
 static void
-relay_client_rev_cb(evutil_socket_t fd, short what, void *arg)
+relay_client_cb(void *arg, enum side_event ev)
 {
-	struct session *s = arg;
+	struct relay *r = arg;
 
-	(void)fd;
-	(void)what;
-	if (s->client_draining)
-		session_drain_read(s, true);
-	else if (!s->shutting_down || s->state != SESSION_OPEN)
+	switch (ev) {
+	case SIDE_READABLE:
 		/* (Until its 1001, a shutdown reads the client no more.) */
-		relay_client_pull(s);
-}
-
-static void
-relay_backend_rev_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct session *s = arg;
-
-	(void)fd;
-	(void)what;
-	if (s->backend_draining)
-		session_drain_read(s, false);
-	else if (s->state == SESSION_OPEN)
-		relay_backend_pull(s, false);
-}
-
-static void
-relay_client_wev_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct session *s = arg;
-
-	(void)fd;
-	(void)what;
-	if (relay_flush(s, true) != 0) {
-		session_client_gone(s, "client connection error");
+		if (!r->shutting_down || !relay_open(r))
+			relay_client_pull(r);
+		return;
+	case SIDE_WRITTEN:
+		relay_resume(r);
+		return;
+	case SIDE_EOF:
+		relay_report(r, RELAY_CLIENT_GONE, 0, "client closed TCP "
+		    "without a close frame");
+		return;
+	case SIDE_ERROR:
+		relay_report(r, RELAY_CLIENT_GONE, 0, "client connection "
+		    "error");
+		return;
+	case SIDE_CONNECTED:
+	case SIDE_CLOSED:
 		return;
 	}
-	relay_resume(s);
 }
 
 static void
-relay_backend_wev_cb(evutil_socket_t fd, short what, void *arg)
+relay_backend_cb(void *arg, enum side_event ev)
 {
-	struct session *s = arg;
+	struct relay *r = arg;
 
-	(void)fd;
-	(void)what;
-	if (relay_flush(s, false) != 0) {
-		session_backend_gone(s, true, "backend connection error");
+	switch (ev) {
+	case SIDE_READABLE:
+		if (relay_open(r))
+			relay_backend_pull(r, false);
+		return;
+	case SIDE_WRITTEN:
+		relay_resume(r);
+		return;
+	case SIDE_EOF:
+		/* Deliver what the backend said before it hung up. */
+		if (relay_open(r))
+			relay_backend_pull(r, true);
+		relay_backend_eof(r);
+		return;
+	case SIDE_ERROR:
+		relay_report(r, RELAY_BACKEND_ERROR, 0, "backend connection "
+		    "error");
+		return;
+	case SIDE_CONNECTED:
+	case SIDE_CLOSED:
 		return;
 	}
-	relay_resume(s);
-}
-
-static void
-relay_client_read_cb(struct bufferevent *bev, void *arg)
-{
-	(void)bev;
-	relay_client_pull(arg);
-}
-
-static void
-relay_backend_read_cb(struct bufferevent *bev, void *arg)
-{
-	struct session *s = arg;
-
-	(void)bev;
-	if (s->state == SESSION_OPEN)
-		relay_backend_pull(s, false);
 }
 
 /* Resume whichever side was paused for a peer that has drained to the low
  * watermark (half of max_buffer), so reading restarts in big steps. */
 static void
-relay_resume(struct session *s)
+relay_resume(struct relay *r)
 {
-	size_t low = (size_t)s->route->limits.max_buffer / 2;
+	size_t low = (size_t)r->limits->max_buffer / 2;
 
-	if (s->state != SESSION_OPEN)
+	if (!relay_open(r))
 		return;
-	if (s->shutting_down) {
-		relay_shutdown_continue(s);
-		if (s->state != SESSION_OPEN)
+	if (r->shutting_down) {
+		relay_shutdown_continue(r);
+		if (!relay_open(r))
 			return;
-	} else if (s->client_paused && room(s, s->client) > 0 &&
-	    (s->backend == NULL || out_len(s->backend) <= low)) {
-		s->client_paused = false;
-		relay_read_enable(s, true, true);
-		relay_client_pull(s);
-		if (s->state != SESSION_OPEN)
+	} else if (r->client_paused && room(r, r->client) > 0 &&
+	    (r->backend->bev == NULL || out_len(r->backend->bev) <= low)) {
+		r->client_paused = false;
+		side_read_enable(r->client, true);
+		relay_client_pull(r);
+		if (!relay_open(r))
 			return;
 	}
-	if (s->backend_paused && s->backend != NULL &&
-	    out_len(s->client) <= low) {
-		s->backend_paused = false;
-		relay_read_enable(s, false, true);
-		relay_backend_pull(s, false);
+	if (r->backend_paused && r->backend->bev != NULL &&
+	    out_len(r->client->bev) <= low) {
+		r->backend_paused = false;
+		side_read_enable(r->backend, true);
+		relay_backend_pull(r, false);
 	}
 }
 
-static void
-relay_write_cb(struct bufferevent *bev, void *arg)
+struct relay *
+relay_new(struct gateway *gw, struct side *client, struct side *backend,
+    const struct limits *limits, relay_event_fn fn, void *arg)
 {
-	(void)bev;
-	relay_resume(arg);
-}
+	struct relay *r = calloc(1, sizeof(*r));
 
-static void
-relay_client_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	(void)bev;
-	session_client_gone(arg, (what & BEV_EVENT_EOF)
-	    ? "client closed TCP without a close frame"
-	    : "client connection error");
-}
-
-static void
-relay_backend_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct session *s = arg;
-
-	(void)bev;
-	if (what & BEV_EVENT_EOF) {
-		/* Deliver what the backend said before it hung up. */
-		if (s->state == SESSION_OPEN)
-			relay_backend_pull(s, true);
-		session_backend_gone(s, false, "backend closed the "
-		    "connection");
-	} else {
-		session_backend_gone(s, true, "backend connection error");
-	}
-}
-
-static struct event *
-relay_new_event(struct session *s, struct bufferevent *bev, short what,
-    event_callback_fn cb)
-{
-	struct event *ev = event_new(s->gw->base, bufferevent_getfd(bev),
-	    what | EV_PERSIST, cb, s);
-
-	if (ev != NULL)
-		event_add(ev, NULL);
-	return ev;
+	if (r == NULL)
+		return NULL;
+	r->gw = gw;
+	r->client = client;
+	r->backend = backend;
+	r->limits = limits;
+	r->fn = fn;
+	r->arg = arg;
+	ws_reader_init(&r->rx, limits->max_message_size);
+	relay_touch(r);
+	return r;
 }
 
 void
-relay_start(struct session *s)
+relay_start(struct relay *r)
 {
-	size_t low = (size_t)s->route->limits.max_buffer / 2;
+	size_t low = (size_t)r->limits->max_buffer / 2;
+	struct side *sides[2] = { r->client, r->backend };
+	int failed = 0;
 
-	bufferevent_setcb(s->client, relay_client_read_cb, relay_write_cb,
-	    relay_client_event_cb, s);
-	bufferevent_setcb(s->backend, relay_backend_read_cb, relay_write_cb,
-	    relay_backend_event_cb, s);
-	/*
-	 * No read watermark on a TLS side: libevent 2.1 stops mid-record at
-	 * one and strands the rest inside OpenSSL until the socket is
-	 * readable again, which may be never.  TLS reads come a record at a
-	 * time anyway, and room() pauses them explicitly.
-	 */
-	bufferevent_setwatermark(s->client, EV_READ, 0,
-	    s->client_tls ? 0 : RELAY_SCRATCH_SIZE);
-	bufferevent_setwatermark(s->backend, EV_READ, 0,
-	    s->backend_tls ? 0 : RELAY_SCRATCH_SIZE);
-	bufferevent_setwatermark(s->client, EV_WRITE, low, 0);
-	bufferevent_setwatermark(s->backend, EV_WRITE, low, 0);
-	bufferevent_set_max_single_write(s->client, RELAY_MAX_WRITE);
-	bufferevent_set_max_single_write(s->backend, RELAY_MAX_WRITE);
-	if (!s->client_tls) {
-		bufferevent_disable(s->client, EV_READ | EV_WRITE);
-		s->client_rev = relay_new_event(s, s->client, EV_READ,
-		    relay_client_rev_cb);
-		s->client_writes = true;
-	} else {
-		bufferevent_enable(s->client, EV_READ | EV_WRITE);
+	side_drive(r->client, relay_client_cb, r);
+	side_drive(r->backend, relay_backend_cb, r);
+	for (int i = 0; i < 2; i++) {
+		struct bufferevent *bev = sides[i]->bev;
+
+		/*
+		 * No read watermark on a TLS side: libevent 2.1 stops
+		 * mid-record at one and strands the rest inside OpenSSL until
+		 * the socket is readable again, which may be never.  TLS reads
+		 * come a record at a time anyway, and room() pauses them
+		 * explicitly.
+		 */
+		bufferevent_setwatermark(bev, EV_READ, 0,
+		    sides[i]->tls ? 0 : RELAY_SCRATCH_SIZE);
+		bufferevent_setwatermark(bev, EV_WRITE, low, 0);
+		bufferevent_set_max_single_write(bev, RELAY_MAX_WRITE);
 	}
-	if (!s->backend_tls) {
-		bufferevent_disable(s->backend, EV_READ | EV_WRITE);
-		s->backend_rev = relay_new_event(s, s->backend, EV_READ,
-		    relay_backend_rev_cb);
-		s->backend_writes = true;
-	} else {
-		bufferevent_enable(s->backend, EV_READ | EV_WRITE);
-	}
-	if ((!s->client_tls && s->client_rev == NULL) ||
-	    (!s->backend_tls && s->backend_rev == NULL)) {
-		session_fail(s, WS_CLOSE_INTERNAL, "out of memory");
+	for (int i = 0; i < 2; i++)
+		failed |= side_own_io(sides[i]);
+	if (failed != 0) {
+		relay_report(r, RELAY_PROTOCOL_ERROR, WS_CLOSE_INTERNAL,
+		    "out of memory");
 		return;
 	}
-	relay_flush(s, true);	/* the 101 */
+	relay_flush(r, r->client);	/* the 101 */
 	/* Frames pipelined behind the request are already buffered; with
 	 * none, a read now would only answer EAGAIN. */
-	if (s->client_tls ||
-	    evbuffer_get_length(bufferevent_get_input(s->client)) > 0)
-		relay_client_pull(s);
+	if (r->client->tls ||
+	    evbuffer_get_length(bufferevent_get_input(r->client->bev)) > 0)
+		relay_client_pull(r);
+}
+
+void
+relay_send_close(struct relay *r, uint16_t code, const char *reason)
+{
+	uint8_t frame[FRAME_MAX_HEADER + FRAME_MAX_CONTROL];
+	size_t n;
+
+	if (code == WS_CLOSE_NO_STATUS) {
+		/* RFC 6455 7.1.5: no code received, none to echo. */
+		n = frame_write_header(frame, true, WS_OP_CLOSE, 0);
+	} else {
+		n = frame_build_close(frame, code, reason);
+	}
+	bufferevent_write(r->client->bev, frame, n);
+	side_stop_writing(r->client);
+	r->close_sent = true;
 }
 
 /* ---- shutdown: deliver what the client sent, then the backend's rest ---- */
 
 void
-relay_shutdown(struct session *s)
+relay_shutdown(struct relay *r)
 {
+	r->shutting_down = true;
 	/* What a TLS client sent is read through its bufferevent; what
 	 * it already decrypted is still delivered (see below), nothing
 	 * more is read. */
-	relay_read_enable(s, true, false);
-	if (s->backend_tls)
+	side_read_enable(r->client, false);
+	if (r->backend->tls)
 		/* Called back when its queue is empty, not at half. */
-		bufferevent_setwatermark(s->backend, EV_WRITE, 0, 0);
-	relay_shutdown_continue(s);
+		bufferevent_setwatermark(r->backend->bev, EV_WRITE, 0, 0);
+	relay_shutdown_continue(r);
 }
 
 /*
  * Deliver what the client sent and, once the backend has it all, shut the
- * backend's write side.  Called again as the backend's queue drains (from
- * relay_resume), until then.
+ * backend's write side: EOF tells the backend the client is done; its
+ * answer to what it has read still comes back, and then its own EOF.
+ * Called again as the backend's queue drains (from relay_resume), until
+ * then.
  */
 static void
-relay_shutdown_continue(struct session *s)
+relay_shutdown_continue(struct relay *r)
 {
 	struct evbuffer *in;
 
-	if (s->state != SESSION_OPEN || s->backend == NULL || s->backend_shut)
+	if (!relay_open(r) || r->backend->bev == NULL || r->backend_shut)
 		return;
-	in = bufferevent_get_input(s->client);
+	in = bufferevent_get_input(r->client->bev);
 	/* Plaintext a TLS client's bufferevent decrypted before the
 	 * shutdown: relay_source reads only that (a TLS side has no read
 	 * event), as far as the backend's queue has room. */
-	if (s->client_tls && evbuffer_get_length(in) > 0) {
-		relay_client_pull(s);
-		if (s->state != SESSION_OPEN || evbuffer_get_length(in) > 0)
+	if (r->client->tls && evbuffer_get_length(in) > 0) {
+		relay_client_pull(r);
+		if (!relay_open(r) || evbuffer_get_length(in) > 0)
 			return;
 	}
-	relay_flush(s, false);
-	if (out_len(s->backend) == 0)
-		session_backend_delivered(s);
+	relay_flush(r, r->backend);
+	if (out_len(r->backend->bev) == 0) {
+		r->backend_shut = true;
+		side_shut_write(r->backend);
+	}
 	/* Otherwise the backend's write event (or, under TLS, its write
 	 * callback) brings us back through relay_resume. */
 }
 
 void
-relay_shutdown_end(struct session *s)
+relay_shutdown_end(struct relay *r)
 {
 	struct evbuffer *in;
 
-	if (s->client == NULL)
+	if (r->client->bev == NULL)
 		return;
 	/* The close frame is queued: read the client again, for its own
 	 * close (what comes before it is discarded, as in CLOSE_SENT). */
-	s->client_paused = false;
-	relay_read_enable(s, true, true);
-	in = bufferevent_get_input(s->client);
-	if (s->client_tls && evbuffer_get_length(in) > 0)
-		bufferevent_trigger(s->client, EV_READ, 0);
+	r->client_paused = false;
+	side_read_enable(r->client, true);
+	in = bufferevent_get_input(r->client->bev);
+	if (r->client->tls && evbuffer_get_length(in) > 0)
+		bufferevent_trigger(r->client->bev, EV_READ, 0);
 }
 
 void
-relay_stop_writing(struct session *s, bool client)
+relay_free(struct relay *r)
 {
-	struct event **ev = client ? &s->client_wev : &s->backend_wev;
-	bool *own = client ? &s->client_writes : &s->backend_writes;
-	struct bufferevent *bev = client ? s->client : s->backend;
-
-	if (!*own)
+	if (r == NULL)
 		return;
-	/* Send what is queued now (often all of it, a close frame say);
-	 * hand the rest back for the bufferevent to write. */
-	relay_flush(s, client);
-	if (*ev != NULL) {
-		event_free(*ev);
-		*ev = NULL;
-	}
-	*own = false;
-	/* An empty queue needs no write event: enabling it would only
-	 * switch EPOLLOUT on to learn there is nothing to write. */
-	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
-		bufferevent_enable(bev, EV_WRITE);
-}
-
-int
-relay_read_watch(struct session *s, bool client)
-{
-	struct event **ev = client ? &s->client_rev : &s->backend_rev;
-
-	/* The same event goes on: freeing it and making another would cost
-	 * an epoll_ctl for a change that is none. */
-	if (*ev == NULL)
-		*ev = relay_new_event(s, client ? s->client : s->backend,
-		    EV_READ, client ? relay_client_rev_cb
-		    : relay_backend_rev_cb);
-	else
-		event_add(*ev, NULL);
-	return *ev != NULL ? 0 : -1;
-}
-
-void
-relay_stop_reading(struct session *s, bool client)
-{
-	struct event **ev = client ? &s->client_rev : &s->backend_rev;
-
-	if (*ev != NULL) {
-		event_free(*ev);
-		*ev = NULL;
-	}
-}
-
-void
-relay_free(struct session *s)
-{
-	s->client_writes = false;
-	s->backend_writes = false;
-	if (s->runq != 0)
-		relay_runq_unlink(s);
-	struct event **evs[] = { &s->client_rev, &s->client_wev,
-		&s->backend_rev, &s->backend_wev };
-
-	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
-		if (*evs[i] != NULL) {
-			event_free(*evs[i]);
-			*evs[i] = NULL;
-		}
-	}
+	if (r->runq != 0)
+		relay_runq_unlink(r);
+	free(r);
 }

@@ -3,46 +3,96 @@
 #define WSGATE_RELAY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct gateway;
-struct session;
+struct limits;
+struct relay;
+struct side;
+struct timeval;
 
 /* Size of the per-loop read buffer (struct gateway's scratch). */
 #define RELAY_SCRATCH_SIZE (128u << 10)
 
-/* A worker's run queue, where sessions whose work budget is spent come
+/* A worker's run queue, where relays whose work budget is spent come
  * back after the loop has polled.  0, or -1 without memory. */
 int relay_loop_init(struct gateway *gw);
 void relay_loop_free(struct gateway *gw);
 
-/* Install the relay callbacks on an upgraded session and process any
- * bytes the client sent right after its request. */
-void relay_start(struct session *s);
-
-/* The session leaves the relay for one side (closing): stop reading or
- * writing it here, so the session's own bufferevent callbacks take over
- * (queued output is then written by the bufferevent). */
-void relay_stop_reading(struct session *s, bool client);
-
-/* Read a plain side with the relay's event again (or still), for the
- * session to drain it (session_drain_read).  0, or -1 without memory. */
-int relay_read_watch(struct session *s, bool client);
-void relay_stop_writing(struct session *s, bool client);
-
-/* Look for hang-ups on sides paused for backpressure (from the session's
- * timer).  Returns true if the session ended. */
-bool relay_check_paused(struct session *s);
+/* What ends or changes a relayed session, for the session to decide. */
+enum relay_event {
+	RELAY_CLIENT_CLOSED,	/* its close frame arrived: code */
+	RELAY_CLIENT_GONE,	/* it left without one (EOF, error): why */
+	RELAY_PROTOCOL_ERROR,	/* fail the connection (RFC 6455 7.1.7):
+				 * code and why */
+	RELAY_BACKEND_CLOSED,	/* EOF: why */
+	RELAY_BACKEND_DONE,	/* EOF after relay_shutdown shut it: all it
+				 * had to say is relayed */
+	RELAY_BACKEND_ERROR,	/* why */
+	RELAY_PAUSED,		/* a side's reads stopped for backpressure:
+				 * check it (relay_check_paused) every second */
+	/* A paused side sent FIN: what it sent before is still owed to the
+	 * other side (within close_timeout). */
+	RELAY_CLIENT_FINISHING,
+	RELAY_BACKEND_FINISHING,
+};
 
 /*
- * A gateway shutdown (session_close_all): read the client no more, write
- * what it sent to the backend (then session_backend_delivered), and go on
- * relaying what the backend sends.  relay_shutdown_end: the close frame
- * is queued; read the client again for its answer.
+ * The relay's one report, as listener.c's acceptor_fn.  why is static
+ * text.  The session may free the relay in it for every event but
+ * RELAY_PAUSED and the FINISHING ones; the relay does nothing more after
+ * the others.
  */
-void relay_shutdown(struct session *s);
-void relay_shutdown_end(struct session *s);
+typedef void (*relay_event_fn)(void *arg, enum relay_event ev,
+    uint16_t code, const char *why);
 
-/* Free the relay's events at once, with no I/O (the session is going). */
-void relay_free(struct session *s);
+/*
+ * A relay between two connected sides of a session (they outlive it),
+ * under a route's limits (max_buffer, max_message_size).  NULL without
+ * memory.
+ */
+struct relay *relay_new(struct gateway *gw, struct side *client,
+    struct side *backend, const struct limits *limits, relay_event_fn fn,
+    void *arg);
+void relay_free(struct relay *r);
+
+/* Drive both sides and send what is queued (the 101); process any frames
+ * the client sent right behind its request. */
+void relay_start(struct relay *r);
+
+/*
+ * Queue a close frame (code 1005: one without a status), written at once
+ * as far as the socket takes it, and stop relaying: from now on the
+ * client is read only for its own close frame.
+ */
+void relay_send_close(struct relay *r, uint16_t code, const char *reason);
+
+/*
+ * A gateway shutdown: read the client no more, write what it sent to the
+ * backend and then shut the backend's write side, and go on relaying
+ * what the backend sends (until RELAY_BACKEND_DONE).
+ * relay_shutdown_end: the close frame is queued; read the client again
+ * for its answer.
+ */
+void relay_shutdown(struct relay *r);
+void relay_shutdown_end(struct relay *r);
+
+/* Look for hang-ups on sides paused for backpressure (from the session's
+ * timer).  Returns true if it reported an end (the session may be gone). */
+bool relay_check_paused(struct relay *r);
+
+/* Whether a side is paused for backpressure. */
+bool relay_paused(const struct relay *r);
+
+/* Which paused sides sent FIN (RELAY_CLIENT_FINISHING and so on). */
+#define RELAY_HUP_CLIENT 1u
+#define RELAY_HUP_BACKEND 2u
+unsigned relay_hup(const struct relay *r);
+
+/* The last data either way, on the monotonic clock (monotime.h). */
+const struct timeval *relay_active(const struct relay *r);
+
+/* Payload relayed so far. */
+void relay_bytes(const struct relay *r, uint64_t *up, uint64_t *down);
 
 #endif

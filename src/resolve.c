@@ -15,7 +15,7 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 
-#include "config.h"
+#include "config_types.h"
 #include "log.h"
 
 #define RESOLV_CONF "/etc/resolv.conf"

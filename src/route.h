@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "config_types.h"
 
 #define ORIGIN_MAX 300
 

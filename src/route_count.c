@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config_types.h"
 
 struct route_count {
 	atomic_uint active;		/* slots held (sessions) */

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "codec.h"
-#include "config.h"
+#include "config_types.h"
 
 #define SNI_NAME_MAX 253	/* RFC 1035 2.3.4, without the final dot */
 

@@ -28,6 +28,7 @@
 #include "file.h"
 #include "log.h"
 #include "sni.h"
+#include "target.h"
 #include "ticketkey.h"
 
 /*
@@ -1314,19 +1315,18 @@ tls_is_ip(const char *s)
 }
 
 struct bufferevent *
-tls_backend_new(struct event_base *base, const struct route *r, int fd)
+tls_backend_new(struct event_base *base, const struct target *t, int fd)
 {
-	const char *name = r->backend_tls_name.s != NULL ?
-	    r->backend_tls_name.s : r->backend_host;
+	const char *name = t->tls_name != NULL ? t->tls_name : t->host;
 	bool ip = tls_is_ip(name);
 	struct bufferevent *bev;
 	SSL *ssl;
 
-	if (r->tls == NULL) {
+	if (t->tls_client == NULL) {
 		close(fd);
 		return NULL;
 	}
-	ssl = SSL_new(r->tls->ctx);
+	ssl = SSL_new(t->tls_client->ctx);
 	if (ssl == NULL) {
 		ERR_clear_error();
 		close(fd);
@@ -1334,7 +1334,7 @@ tls_backend_new(struct event_base *base, const struct route *r, int fd)
 	}
 	/* RFC 6066 3: no IP literals in server_name. */
 	if ((!ip && SSL_set_tlsext_host_name(ssl, name) != 1) ||
-	    (r->backend_tls_verify && (ip ?
+	    (t->tls_verify && (ip ?
 	    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) != 1 :
 	    SSL_set1_host(ssl, name) != 1))) {
 		ERR_clear_error();

@@ -8,7 +8,7 @@ struct bufferevent;
 struct config;
 struct config_errors;
 struct event_base;
-struct route;
+struct target;
 
 /*
  * Read every certificate and key cfg names and build its TLS contexts:
@@ -39,13 +39,13 @@ struct bufferevent *tls_accept(struct event_base *base,
     const struct config *cfg, int fd);
 
 /*
- * A client-side TLS bufferevent for route r's backend on fd, a connected
+ * A client-side TLS bufferevent for target t's backend on fd, a connected
  * socket.  The handshake starts at once; BEV_EVENT_CONNECTED comes after
  * it and the certificate checks.  Callbacks are deferred.  Takes fd
  * (closed on failure too); NULL on failure.
  */
 struct bufferevent *tls_backend_new(struct event_base *base,
-    const struct route *r, int fd);
+    const struct target *t, int fd);
 
 /* Send close_notify (RFC 8446 6.1) if the handshake has finished; 0 if
  * it was queued to the socket, -1 otherwise. */

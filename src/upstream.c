@@ -1,4 +1,4 @@
-/* upstream.c -- connecting a session to its route's backend */
+/* upstream.c -- connecting to a session's target: the name looked up, its addresses tried in turn, then TLS */
 #include "upstream.h"
 
 #include <netinet/in.h>
@@ -11,21 +11,18 @@
 #include <event2/bufferevent.h>
 #include <event2/util.h>
 
-#include "config.h"
-#include "gateway.h"
-#include "log.h"
 #include "resolve.h"
-#include "session.h"
 #include "sockaddr.h"
+#include "target.h"
 #include "tls.h"
 
-/*
- * A session's way to its backend while it is CONNECTING: the name lookup,
- * then the addresses tried in turn.  The session's one timer
- * (backend_connect_timeout) bounds the whole of it.
- */
 struct upstream {
-	struct session *s;
+	struct event_base *base;
+	struct target t;
+	upstream_fn fn;
+	void *arg;
+	struct bufferevent *bev;	/* the connection; owned until taken */
+	bool tls;			/* bev is the TLS one */
 	struct resolve_wait *wait;	/* the lookup, until it answers */
 	struct resolve_result addrs;
 	size_t next;			/* the address to try next */
@@ -35,66 +32,44 @@ static void upstream_event_cb(struct bufferevent *bev, short what,
     void *arg);
 
 static void
-upstream_done(struct session *s)
+upstream_failed(struct upstream *up, int status, const char *why)
 {
-	struct upstream *up = s->upstream;
-
-	s->upstream = NULL;
-	resolve_cancel(up->wait);
-	free(up);
-}
-
-void
-upstream_abort(struct session *s)
-{
-	if (s->upstream != NULL)
-		upstream_done(s);
-}
-
-static void
-upstream_failed(struct session *s, int status, const char *why)
-{
-	if (s->upstream != NULL)
-		upstream_done(s);
-	session_backend_failed(s, status, why);
+	up->fn(up->arg, UPSTREAM_FAILED, status, why);
 }
 
 static void
 upstream_tls_event_cb(struct bufferevent *bev, short what, void *arg)
 {
-	struct session *s = arg;
+	struct upstream *up = arg;
 	char why[256], msg[300];
 
 	if (what & BEV_EVENT_CONNECTED) {
-		session_backend_connected(s);
+		up->fn(up->arg, UPSTREAM_CONNECTED, 0, NULL);
 		return;
 	}
 	snprintf(msg, sizeof(msg), "TLS handshake failed: %s",
 	    tls_error(bev, what, why, sizeof(why)));
-	session_backend_failed(s, 502, msg);
+	upstream_failed(up, 502, msg);
 }
 
 /* TCP is up: run TLS over the same socket.  Doing TCP first keeps the
  * errors apart: "connection refused" vs "certificate verify failed". */
 static void
-upstream_start_tls(struct session *s)
+upstream_start_tls(struct upstream *up)
 {
-	int fd = bufferevent_getfd(s->backend);
-	struct bufferevent *tls;
+	int fd = bufferevent_getfd(up->bev);
 
 	/* Detach the socket so that freeing the TCP bufferevent leaves it
 	 * open for the TLS one. */
-	bufferevent_setfd(s->backend, -1);
-	bufferevent_free(s->backend);
-	s->backend = NULL;
-	tls = tls_backend_new(s->gw->base, s->route, fd);
-	if (tls == NULL) {
-		session_backend_failed(s, 502, "cannot start TLS");
+	bufferevent_setfd(up->bev, -1);
+	bufferevent_free(up->bev);
+	up->bev = tls_backend_new(up->base, &up->t, fd);
+	if (up->bev == NULL) {
+		upstream_failed(up, 502, "cannot start TLS");
 		return;
 	}
-	s->backend = tls;
-	s->backend_tls = true;
-	bufferevent_setcb(tls, NULL, NULL, upstream_tls_event_cb, s);
+	up->tls = true;
+	bufferevent_setcb(up->bev, NULL, NULL, upstream_tls_event_cb, up);
 }
 
 /*
@@ -104,29 +79,26 @@ upstream_start_tls(struct session *s)
  * *why.
  */
 static int
-upstream_try_next(struct session *s, const char **why)
+upstream_try_next(struct upstream *up, const char **why)
 {
-	struct upstream *up = s->upstream;
-
 	while (up->next < up->addrs.naddrs) {
 		const union resolve_sockaddr *a = &up->addrs.addrs[up->next++];
 		socklen_t len = a->sa.sa_family == AF_INET ?
 		    sizeof(a->sin) : sizeof(a->sin6);
 
-		if (bufferevent_getfd(s->backend) >= 0) {
+		if (bufferevent_getfd(up->bev) >= 0) {
 			struct bufferevent *bev = bufferevent_socket_new(
-			    s->gw->base, -1, BEV_OPT_CLOSE_ON_FREE);
+			    up->base, -1, BEV_OPT_CLOSE_ON_FREE);
 
 			if (bev == NULL) {
 				*why = "out of memory";
 				return -1;
 			}
-			bufferevent_free(s->backend);
-			s->backend = bev;
+			bufferevent_free(up->bev);
+			up->bev = bev;
 		}
-		bufferevent_setcb(s->backend, NULL, NULL, upstream_event_cb, s);
-		if (bufferevent_socket_connect(s->backend, &a->sa, (int)len) ==
-		    0)
+		bufferevent_setcb(up->bev, NULL, NULL, upstream_event_cb, up);
+		if (bufferevent_socket_connect(up->bev, &a->sa, (int)len) == 0)
 			return 0;
 		*why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
 	}
@@ -136,92 +108,124 @@ upstream_try_next(struct session *s, const char **why)
 static void
 upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 {
-	struct session *s = arg;
-	struct upstream *up;
+	struct upstream *up = arg;
 	const char *why;
 	int one = 1;
 
 	if (what & BEV_EVENT_CONNECTED) {
 		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
 		    &one, sizeof(one));
-		if (s->upstream != NULL)
-			upstream_done(s);
-		if (s->route->backend_tls)
-			upstream_start_tls(s);
+		if (up->t.tls)
+			upstream_start_tls(up);
 		else
-			session_backend_connected(s);
+			up->fn(up->arg, UPSTREAM_CONNECTED, 0, NULL);
 		return;
 	}
 	why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
-	up = s->upstream;
-	if (up != NULL && up->next < up->addrs.naddrs) {
-		char addr[SOCKADDR_STRLEN];
+	if (up->next < up->addrs.naddrs) {
+		char addr[SOCKADDR_STRLEN], msg[SOCKADDR_STRLEN + 128];
 
-		log_debug("client=%s route=%s: backend %s: %s; trying its "
-		    "next address", s->peer, s->route->name,
-		    sockaddr_format(&up->addrs.addrs[up->next - 1].sa, addr,
-		    sizeof(addr)), why);
-		if (upstream_try_next(s, &why) == 0)
+		snprintf(msg, sizeof(msg), "%s: %s", sockaddr_format(
+		    &up->addrs.addrs[up->next - 1].sa, addr, sizeof(addr)),
+		    why);
+		up->fn(up->arg, UPSTREAM_RETRY, 0, msg);
+		if (upstream_try_next(up, &why) == 0)
 			return;
 	}
-	upstream_failed(s, 502, why);
+	upstream_failed(up, 502, why);
 }
 
 static void
-upstream_resolved(struct session *s, const struct resolve_result *res)
+upstream_resolved(struct upstream *up, const struct resolve_result *res)
 {
 	const char *why;
 
 	if (res->status != RESOLVE_OK) {
-		upstream_failed(s, res->status == RESOLVE_BUSY ? 503 : 502,
+		upstream_failed(up, res->status == RESOLVE_BUSY ? 503 : 502,
 		    res->why);
 		return;
 	}
-	s->upstream->addrs = *res;
-	s->upstream->next = 0;
-	if (upstream_try_next(s, &why) != 0)
-		upstream_failed(s, 502, why);
+	up->addrs = *res;
+	up->next = 0;
+	if (upstream_try_next(up, &why) != 0)
+		upstream_failed(up, 502, why);
 }
 
 static void
 upstream_resolved_cb(const struct resolve_result *res, void *arg)
 {
-	struct session *s = arg;
+	struct upstream *up = arg;
 
-	s->upstream->wait = NULL;	/* the resolver frees it */
-	upstream_resolved(s, res);
+	up->wait = NULL;	/* the resolver frees it */
+	upstream_resolved(up, res);
 }
 
-int
-upstream_connect(struct session *s)
+struct upstream *
+upstream_new(struct event_base *base, const struct target *t,
+    upstream_fn fn, void *arg)
 {
-	const struct route *r = s->route;
-	struct resolve_result res;
-	struct upstream *up;
+	struct upstream *up = calloc(1, sizeof(*up));
 
-	/* The session owns s->backend from here on, connected or not; the
-	 * first connect attempt gives it its socket. */
-	s->backend = bufferevent_socket_new(s->gw->base, -1,
-	    BEV_OPT_CLOSE_ON_FREE);
-	up = calloc(1, sizeof(*up));
-	if (s->backend == NULL || up == NULL) {
+	if (up == NULL)
+		return NULL;
+	/* The first connect attempt gives it its socket. */
+	up->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (up->bev == NULL) {
 		free(up);
-		return -1;
+		return NULL;
 	}
-	up->s = s;
-	s->upstream = up;
-	if (r->backend_addrlen != 0) {
+	up->base = base;
+	up->t = *t;
+	up->fn = fn;
+	up->arg = arg;
+	return up;
+}
+
+void
+upstream_start(struct upstream *up, struct resolver *r)
+{
+	const struct target *t = &up->t;
+	struct resolve_result res;
+
+	if (t->addrlen != 0 && t->addrlen <= sizeof(res.addrs[0])) {
 		memset(&res, 0, sizeof(res));
 		res.status = RESOLVE_OK;
 		res.naddrs = 1;
-		memcpy(&res.addrs[0], &r->backend_addr, r->backend_addrlen);
+		memcpy(&res.addrs[0], &t->addr, t->addrlen);
 	} else {
-		up->wait = resolve_start(s->gw->resolver, r->backend_host,
-		    (uint16_t)atoi(r->backend_port), upstream_resolved_cb, s,
-		    &res);
+		up->wait = resolve_start(r, t->host, t->port,
+		    upstream_resolved_cb, up, &res);
 		if (up->wait != NULL)
-			return 0;
+			return;
 	}
-	upstream_resolved(s, &res);
-	return 0;
+	upstream_resolved(up, &res);
+}
+
+const struct target *
+upstream_target(const struct upstream *up)
+{
+	return &up->t;
+}
+
+struct bufferevent *
+upstream_take(struct upstream *up, bool *tls)
+{
+	struct bufferevent *bev = up->bev;
+
+	up->bev = NULL;
+	*tls = up->tls;
+	if (bev != NULL)
+		bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	return bev;
+}
+
+void
+upstream_free(struct upstream *up)
+{
+	if (up == NULL)
+		return;
+	resolve_cancel(up->wait);
+	if (up->bev != NULL)
+		bufferevent_free(up->bev);
+	free(up);
 }

@@ -1,18 +1,50 @@
-/* upstream.h -- connecting a session to its route's backend */
+/* upstream.h -- connecting to a session's target: the name looked up, its addresses tried in turn, then TLS */
 #ifndef WSGATE_UPSTREAM_H
 #define WSGATE_UPSTREAM_H
 
-struct session;
+#include <stdbool.h>
+
+struct bufferevent;
+struct event_base;
+struct resolver;
+struct target;
+struct upstream;
+
+enum upstream_event {
+	UPSTREAM_CONNECTED,	/* upstream_take() hands the connection over */
+	UPSTREAM_RETRY,		/* why: "address: error"; the next one is tried */
+	UPSTREAM_FAILED,	/* status (502, 503) and why */
+};
 
 /*
- * Start a non-blocking connect: the route's backend name is looked up
- * (resolve.h), then its addresses are tried in turn.  The outcome arrives
- * as session_backend_connected/failed, possibly before this returns 0;
- * -1: nothing started.
+ * The one report of an attempt, as listener.c's acceptor_fn: why is valid
+ * during the call.  The callee may free the upstream in it (the attempt
+ * does nothing more after CONNECTED or FAILED).
  */
-int upstream_connect(struct session *s);
-/* The session no longer wants its backend: drop the lookup or attempt
- * state (the session frees s->backend itself). */
-void upstream_abort(struct session *s);
+typedef void (*upstream_fn)(void *arg, enum upstream_event ev, int status,
+    const char *why);
+
+/*
+ * An attempt to connect to t (copied: the attempt owns its target),
+ * reported to fn.  NULL without memory.  Nothing happens until
+ * upstream_start.  Its whole time is bounded by the caller
+ * (backend_connect_timeout).
+ */
+struct upstream *upstream_new(struct event_base *base,
+    const struct target *t, upstream_fn fn, void *arg);
+
+/* The attempt's target (for logs: its display). */
+const struct target *upstream_target(const struct upstream *up);
+
+/* Look the target up (resolve.h; at once for a numeric address), then
+ * connect; the outcome may be reported before this returns. */
+void upstream_start(struct upstream *up, struct resolver *r);
+
+/* After UPSTREAM_CONNECTED: the connection, a bufferevent without
+ * callbacks (tls: a TLS one, its handshake done), now the caller's. */
+struct bufferevent *upstream_take(struct upstream *up, bool *tls);
+
+/* Drop the attempt: its lookup wait, its connection if not taken. */
+void upstream_free(struct upstream *up);
 
 #endif

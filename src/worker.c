@@ -15,7 +15,6 @@
 #include <event2/event.h>
 
 #include "config.h"
-#include "frame.h"
 #include "gateway.h"
 #include "listener.h"
 #include "log.h"

@@ -18,7 +18,7 @@ ws_reader_header(struct ws_reader *r, const uint8_t *buf, size_t len,
 	int n;
 
 	n = frame_parse_header(buf, len, true, &fh, close_code, &r->why);
-	if (n <= 0)
+	if (n < 0)
 		return n;
 
 	*close_code = WS_CLOSE_PROTOCOL;
@@ -27,11 +27,11 @@ ws_reader_header(struct ws_reader *r, const uint8_t *buf, size_t len,
 		 * new message until the current one has ended. */
 		if (fh.opcode == WS_OP_CONT && !r->msg_open) {
 			r->why = "continuation frame without a message";
-			return -1;
+			return CODEC_ERROR;
 		}
 		if (fh.opcode != WS_OP_CONT && r->msg_open) {
 			r->why = "new message inside a fragmented message";
-			return -1;
+			return CODEC_ERROR;
 		}
 		if (fh.opcode != WS_OP_CONT) {
 			r->msg_open = true;
@@ -45,7 +45,7 @@ ws_reader_header(struct ws_reader *r, const uint8_t *buf, size_t len,
 		    fh.len > r->max_message - r->msg_size) {
 			r->why = "message larger than max_message_size";
 			*close_code = WS_CLOSE_TOO_BIG;
-			return -1;
+			return CODEC_ERROR;
 		}
 	} else {
 		r->ctl_len = 0;
@@ -126,7 +126,7 @@ ws_reader_decode(struct ws_reader *r, uint8_t *buf, size_t len,
 			int n = ws_reader_header(r, buf + in, len - in,
 			    &d->close_code);
 
-			if (n == 0)
+			if (n == CODEC_NEED_MORE)
 				break;		/* incomplete header */
 			if (n < 0) {
 				d->ev = WS_EV_ERROR;

@@ -50,7 +50,8 @@ struct ws_reader {
 
 void ws_reader_init(struct ws_reader *r, uint64_t max_message);
 
-/* Returns header bytes used, 0 if more are needed, -1 with *close_code. */
+/* Returns header bytes used, CODEC_NEED_MORE, or CODEC_ERROR with
+ * *close_code (codec.h). */
 int ws_reader_header(struct ws_reader *r, const uint8_t *buf, size_t len,
     uint16_t *close_code);
 

@@ -1,7 +1,9 @@
 #!/bin/sh
-# lint.sh -- static analysis of the C sources with cppcheck, and the check
-# that log lines print client strings only escaped (tests/log_sources.py);
-# any finding fails.  Prints "RESULT lint: N passed, M failed".
+# lint.sh -- static analysis of the C sources with cppcheck, the check
+# that log lines print client strings only escaped (tests/log_sources.py),
+# and the one that src/ has no include cycle and its pure modules no
+# libevent header (tests/include_graph.py); any finding fails.  Prints
+# "RESULT lint: N passed, M failed".
 set -u
 cd "$(dirname "$0")/.."
 passed=0
@@ -26,16 +28,24 @@ else
 	fi
 fi
 
-# Its own RESULT line is left out: this suite reports one.
-out=$(/usr/bin/python3 tests/log_sources.py 2>&1)
-rc=$?
-echo "$out" | grep -v '^RESULT '
-if [ "$rc" -eq 0 ]; then
-	passed=$((passed + 1))
-else
-	echo "FAIL log sources"
-	failed=$((failed + 1))
-fi
+# A Python check counts as one; its own RESULT line is left out, since
+# this suite reports one.
+check_py() {
+	what=$1
+	shift
+	out=$(/usr/bin/python3 "$@" 2>&1)
+	rc=$?
+	echo "$out" | grep -v '^RESULT '
+	if [ "$rc" -eq 0 ]; then
+		passed=$((passed + 1))
+	else
+		echo "FAIL $what"
+		failed=$((failed + 1))
+	fi
+}
+
+check_py "log sources" tests/log_sources.py
+check_py "include graph" tests/include_graph.py
 
 echo "RESULT lint: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -32,21 +32,24 @@ SAFE = {
     # escaped at the call site
     "epath": "log_escape() of the request path",
     "eorigin": "log_escape() of the Origin header",
-    "ewho": "log_escape() of the client certificate's name",
+    "res.cert_name": "admit.c: log_escape() of the client certificate's "
+                     "name",
     "cn": "tls_name_cn(): log_escape() of a certificate's CN",
     "tls_describe(bev, why, sizeof(why))":
         "TLS version and cipher (OpenSSL's names), server name and ALPN "
         "escaped",
     # wsgate's and OpenSSL's own text
-    "why": "session_respond(): static reasons (handshake, route, "
-           "upstream, tls_error) or text built from escaped parts (ewho)",
+    "why": "front_respond(): static reasons (handshake, admission, "
+           "upstream, tls_error) or text built from escaped parts "
+           "(admit.c's cert_name); upstream.c's retries: an address "
+           "formatted by wsgate and libc's text",
     "why != NULL ? why : \"\"": "webroot_respond(): static reasons or "
                                 "strerror()",
     "s->close_why != NULL ? s->close_why : \"\"":
         "static text; a peer's close reason is never kept",
     "tls_error(bev, what, why, sizeof(why))":
         "OpenSSL's reason strings and X509_verify_cert_error_string()",
-    "(what & BEV_EVENT_EOF) ? \"EOF\" : s->client_tls ? "
+    "(what & BEV_EVENT_EOF) ? \"EOF\" : f->client->tls ? "
     "tls_error(bev, what, why, sizeof(why)) : "
     "strerror(EVUTIL_SOCKET_ERROR())": "static, OpenSSL's or libc's text",
     "strerror(err)": "libc's text",
@@ -65,8 +68,6 @@ SAFE = {
     "opt": "an evdns option name written in resolve.c",
     "val": "an evdns option value formatted by resolve.c",
     "e->why": "dnscache: static text or evdns_err_to_string()",
-    "sockaddr_format(&up->addrs.addrs[up->next - 1].sa, addr, sizeof(addr))":
-        "an address formatted by wsgate",
     # the configuration (the operator's, not a client's)
     "cfg->dns_servers[i]": "a dns_servers entry (configuration)",
     "e->name": "a backend host name (configuration)",
@@ -74,13 +75,13 @@ SAFE = {
     "t->section": "a configuration section name",
     "t->cert.s": "a configuration file path",
     "s->route->name": "a route name (configuration)",
-    "s->route != NULL ? s->route->name : \"-\"":
+    "f->route != NULL ? f->route->name : \"-\"":
         "a route name (configuration)",
-    "route->name": "a route name (configuration)",
+    "f->route->name": "a route name (configuration)",
     "r->name": "a route name (configuration)",
     "r->path": "a route path (configuration)",
     "r->backend": "a backend address (configuration)",
-    "s->route->backend": "a backend address (configuration)",
+    "t->display": "a target's backend address (configuration)",
     "ctl->cfg->path": "the configuration file's path",
     "ls->where.file": "a configuration file's path",
     "ls->text": "a listen value (configuration)",

@@ -52,7 +52,7 @@ fuzz_src_sni       := src/sni.c
 
 define fuzz_rule
 $(FUZZ_B)/fuzz_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz.h $(fuzz_src_$(1)) \
-    $(HDRS) tests/fuzz/fuzz.mk | $(FUZZ_B)
+    $(HDRS) $(wildcard tests/ref/*.h) tests/fuzz/fuzz.mk | $(FUZZ_B)
 	$$(FUZZ_CC) $$(CPPFLAGS) $$(WARN) $$(FUZZ_FLAGS) -o $$@ \
 	    tests/fuzz/fuzz_$(1).c $(fuzz_src_$(1)) $(fuzz_libs_$(1))
 endef

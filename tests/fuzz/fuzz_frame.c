@@ -256,7 +256,7 @@ process(struct outcome *o, const uint8_t *buf, size_t end,
 			h = fuzz_dup(buf + o->pos, want);
 			n = ws_reader_header(r, h, want, &code);
 			free(h);
-			if (n == 0) {
+			if (n == CODEC_NEED_MORE) {
 				/* 14 bytes always hold a whole header. */
 				FUZZ_CHECK(want < FRAME_MAX_HEADER);
 				return;
@@ -372,10 +372,10 @@ static void
 check_parse_header(const uint8_t *p, size_t len)
 {
 	struct frame_header first = { 0 };
-	int result[2] = { 0, 0 };
+	int result[2] = { CODEC_NEED_MORE, CODEC_NEED_MORE };
 
 	for (int rm = 0; rm < 2; rm++) {
-		int prev = 0;
+		int prev = CODEC_NEED_MORE;
 
 		for (size_t l = 0; l <= min_size(len, FRAME_MAX_HEADER); l++) {
 			struct frame_header h;
@@ -384,14 +384,16 @@ check_parse_header(const uint8_t *p, size_t len)
 			int n = parse_dup(p, l, rm, &h, &code, &why);
 			size_t need;
 
+			FUZZ_CHECK(n == CODEC_NEED_MORE || n == CODEC_ERROR ||
+			    n >= 2);
 			if (l < 2)
-				FUZZ_CHECK(n == 0);
-			if (prev != 0)
+				FUZZ_CHECK(n == CODEC_NEED_MORE);
+			if (prev != CODEC_NEED_MORE)
 				FUZZ_CHECK(n == prev);
-			if (n < 0)
+			if (n == CODEC_ERROR)
 				FUZZ_CHECK(code == WS_CLOSE_PROTOCOL &&
 				    why != NULL);
-			if (n <= 0) {
+			if (n < 0) {
 				prev = n;
 				continue;
 			}
@@ -415,7 +417,7 @@ check_parse_header(const uint8_t *p, size_t len)
 			if (h.masked)
 				FUZZ_CHECK(memcmp(h.mask, p + need - 4, 4) ==
 				    0);
-			if (prev == 0 && rm == 0)
+			if (prev == CODEC_NEED_MORE && rm == 0)
 				first = h;
 			if (rm == 1) {
 				FUZZ_CHECK(h.len == first.len &&
@@ -428,9 +430,10 @@ check_parse_header(const uint8_t *p, size_t len)
 	}
 	/* Requiring a mask only ever turns a masked-less header away. */
 	if (result[0] > 0)
-		FUZZ_CHECK(result[1] == (first.masked ? result[0] : -1));
-	if (result[0] < 0)
-		FUZZ_CHECK(result[1] < 0);
+		FUZZ_CHECK(result[1] == (first.masked ? result[0] :
+		    CODEC_ERROR));
+	if (result[0] == CODEC_ERROR)
+		FUZZ_CHECK(result[1] == CODEC_ERROR);
 }
 
 /* frame_write_header, then frame_parse_header: the same header back. */
@@ -472,11 +475,12 @@ check_write_header(const uint8_t *p, size_t len)
 		FUZZ_CHECK(h.fin == fin && h.opcode == opcode &&
 		    h.len == flen && !h.masked && h.rsv == 0);
 		FUZZ_CHECK(parse_dup(out, n - 1, false, &h, &code, &why) ==
-		    0);
+		    CODEC_NEED_MORE);
 		/* A server frame is never masked: a client parse refuses. */
-		FUZZ_CHECK(parse_dup(out, n, true, &h, &code, &why) == -1);
+		FUZZ_CHECK(parse_dup(out, n, true, &h, &code, &why) ==
+		    CODEC_ERROR);
 	} else {
-		FUZZ_CHECK(rc == -1 && code == WS_CLOSE_PROTOCOL);
+		FUZZ_CHECK(rc == CODEC_ERROR && code == WS_CLOSE_PROTOCOL);
 	}
 	free(out);
 }

@@ -81,9 +81,9 @@ same_result(const struct result *a, size_t alen, const struct result *b,
 	const struct hs_request *x = &a->req, *y = &b->req;
 
 	FUZZ_CHECK(a->rc == b->rc);
-	if (a->rc == HS_NEED_MORE)
+	if (a->rc == CODEC_NEED_MORE)
 		return;
-	if (a->rc == HS_ERROR) {
+	if (a->rc == CODEC_ERROR) {
 		FUZZ_CHECK(a->status == b->status);
 		FUZZ_CHECK(strcmp(a->why, b->why) == 0);
 		return;
@@ -261,8 +261,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (whole.rc >= 0)
 		check_complete(&whole, in.n, &lim);
 	else
-		FUZZ_CHECK(whole.rc == HS_NEED_MORE || whole.rc == HS_ERROR);
-	if (whole.rc == HS_ERROR) {
+		FUZZ_CHECK(whole.rc == CODEC_NEED_MORE || whole.rc == CODEC_ERROR);
+	if (whole.rc == CODEC_ERROR) {
 		FUZZ_CHECK(whole.why != NULL);
 		FUZZ_CHECK(whole.status == 400 || whole.status == 405 ||
 		    whole.status == 431 || whole.status == 505);
@@ -270,7 +270,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Too small a buffer: nothing, and nothing past its end. */
 		check_error_response(whole.status, whole.why, steps);
 	}
-	if (whole.rc == HS_NEED_MORE)
+	if (whole.rc == CODEC_NEED_MORE)
 		FUZZ_CHECK(in.n < lim.max_bytes);
 
 	/* session.c passes at most max_bytes: same answer. */
@@ -288,7 +288,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (delivered > in.n)
 			delivered = in.n;
 		part = parse(in.p, delivered, &lim);
-		if (part.rc == HS_NEED_MORE) {
+		if (part.rc == CODEC_NEED_MORE) {
 			free_result(&part);
 			continue;
 		}
@@ -307,8 +307,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct result part = parse(in.p, k, &lim);
 
 		if (whole.rc >= 0 && k < (size_t)whole.rc)
-			FUZZ_CHECK(part.rc == HS_NEED_MORE);
-		else if (whole.rc >= 0 || part.rc != HS_NEED_MORE)
+			FUZZ_CHECK(part.rc == CODEC_NEED_MORE);
+		else if (whole.rc >= 0 || part.rc != CODEC_NEED_MORE)
 			same_result(&whole, in.n, &part, k);
 		free_result(&part);
 	}
@@ -316,7 +316,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (whole.rc > 0) {
 		struct result part = parse(in.p, (size_t)whole.rc - 1, &lim);
 
-		FUZZ_CHECK(part.rc == HS_NEED_MORE);
+		FUZZ_CHECK(part.rc == CODEC_NEED_MORE);
 		free_result(&part);
 	}
 	free_result(&whole);

@@ -4,87 +4,27 @@
 
 #include "utf8.h"
 
+#include "../ref/utf8_ref.h"
 #include "fuzz.h"
 
-/*
- * The reference decodes code points the textbook way (RFC 3629 3: the
- * lead byte's high bits give the length, the value must be in range for
- * that length, no surrogates, at most U+10FFFF) instead of using the
- * first-continuation-byte ranges that utf8.c uses.  For fail-fast it asks
- * whether any completion of a partial sequence could still be valid: the
- * bits seen so far bound the code point to an interval, which must meet
- * the valid range for that length.
- */
+/* What the reference (tests/ref/utf8_ref.h) says of some bytes. */
 struct ref {
 	size_t fail_at;		/* index of the first impossible byte */
 	bool failed;
 	bool complete;		/* ends on a code point boundary */
 };
 
-static bool
-ref_possible(uint32_t lo, uint32_t hi, int len)
-{
-	static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-	static const uint32_t max[5] = { 0, 0x7f, 0x7ff, 0xffff, 0x10ffff };
-
-	if (lo < min[len])
-		lo = min[len];
-	if (hi > max[len])
-		hi = max[len];
-	if (lo > hi)
-		return false;
-	/* All of [lo, hi] inside the surrogates U+D800..U+DFFF? */
-	return !(lo >= 0xd800 && hi <= 0xdfff);
-}
-
 static struct ref
 ref_validate(const uint8_t *p, size_t n)
 {
 	struct ref res = { 0, false, true };
-	uint32_t cp = 0;
-	int len = 0, have = 0;
+	long fail = utf8_ref_check(p, n, &res.complete);
 
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = p[i];
-
-		if (have == len) {
-			if (c < 0x80)
-				continue;
-			if ((c & 0xe0) == 0xc0) {
-				len = 2;
-				cp = c & 0x1f;
-			} else if ((c & 0xf0) == 0xe0) {
-				len = 3;
-				cp = c & 0x0f;
-			} else if ((c & 0xf8) == 0xf0) {
-				len = 4;
-				cp = c & 0x07;
-			} else {
-				goto fail;
-			}
-			have = 1;
-		} else {
-			if ((c & 0xc0) != 0x80)
-				goto fail;
-			cp = cp << 6 | (c & 0x3f);
-			have++;
-		}
-		{
-			int rest = 6 * (len - have);
-			uint32_t lo = cp << rest;
-			uint32_t hi = lo | ((UINT32_C(1) << rest) - 1);
-
-			if (!ref_possible(lo, hi, len))
-				goto fail;
-		}
-		continue;
-fail:
+	if (fail >= 0) {
 		res.failed = true;
-		res.fail_at = i;
+		res.fail_at = (size_t)fail;
 		res.complete = false;
-		return res;
 	}
-	res.complete = have == len;
 	return res;
 }
 

@@ -254,17 +254,18 @@ class Fairness(FairnessCase):
 class TLSSourceBackend(TLSEchoBackend):
     """Over TLS, sends 1 MiB blocks for as long as the connection lasts."""
 
-    def _serve(self, sock):
-        sock.settimeout(5)
+    def handle(self, conn):
         block = os.urandom(1 << 20)
+        tls = self.wrap(conn)
+        if tls is None:
+            return
         try:
-            tls = self.ctx.wrap_socket(sock, server_side=True)
             while not self.expired():
                 tls.sendall(block)
         except (ssl.SSLError, OSError):
             pass
         finally:
-            sock.close()
+            tls.close()
 
 
 class TLSFairness(FairnessCase):

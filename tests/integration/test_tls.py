@@ -928,7 +928,7 @@ class LargeTransfers(unittest.TestCase):
             self.big_echo(gw.ports[0], plain=True)
 
 
-class TLSFarewell:
+class TLSFarewell(H.Backend):
     """A TLS service for one connection: reads until the gateway's end of
     stream (close_notify), then answers "bye N" (N: bytes read) and
     closes.  .errors: what went wrong (an EOF without close_notify
@@ -936,22 +936,15 @@ class TLSFarewell:
 
     def __init__(self, ctx):
         self.ctx = ctx
-        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(4)
-        self.lsock.settimeout(H.timeout(10))
-        self.addr = "127.0.0.1:%d" % self.lsock.getsockname()[1]
         self.nread = 0
         self.errors = []
         self.done = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    def _serve(self):
+    def handle(self, conn):
         try:
-            sock, _ = self.lsock.accept()
-            sock.settimeout(H.timeout(10))
-            with self.ctx.wrap_socket(sock, server_side=True) as tls:
+            conn.sock.settimeout(H.timeout(10))
+            with self.ctx.wrap_socket(conn.sock, server_side=True) as tls:
                 while True:
                     b = tls.recv(65536)
                     if not b:
@@ -961,7 +954,6 @@ class TLSFarewell:
         except (ssl.SSLError, OSError) as e:
             self.errors.append(repr(e))
         finally:
-            self.lsock.close()
             self.done.set()
 
 
@@ -973,6 +965,7 @@ class Shutdown(unittest.TestCase):
 
     def test_sigint_wss_client_tls_backend(self):
         be = TLSFarewell(pki.server_ctx(pki.backend))
+        self.addCleanup(be.stop)
         cfg = tls_gateway({"r": {"path": "/r", "backend": be.addr,
                                  "backend_tls": "yes",
                                  "backend_tls_ca": pki.ca,

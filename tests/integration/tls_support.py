@@ -15,8 +15,8 @@ import os
 import socket
 import ssl
 import subprocess
-import threading
-import time
+
+import harness
 
 OPENSSL = "openssl"
 
@@ -216,65 +216,35 @@ def s_client_subject(port, servername=None, limit=10):
                          p.stderr.decode(errors="replace"))
 
 
-class TLSEchoBackend:
-    """A TLS echo service on 127.0.0.1:0 (one thread per connection).
+class TLSEchoBackend(harness.Backend):
+    """A TLS echo service on 127.0.0.1:0: harness.Backend's listener and
+    threads, each connection wrapped in TLS with ctx.
 
     Records handshake errors (.errors) and the client certificates seen
     (.peer_cns).  Stops on stop() / leaving the with block, or after
-    lifetime seconds at the latest.
+    lifetime seconds at the latest.  Subclasses override handle(conn) and
+    start it with wrap(conn).
     """
 
     def __init__(self, ctx, lifetime=120):
         self.ctx = ctx
-        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(16)
-        self.lsock.settimeout(0.2)
-        self.port = self.lsock.getsockname()[1]
-        self.addr = "127.0.0.1:%d" % self.port
-        self.deadline = time.monotonic() + lifetime
-        self.stopping = threading.Event()
         self.errors = []
         self.peer_cns = []
-        self.nconns = 0
-        self.threads = []
-        t = threading.Thread(target=self._accept_loop, daemon=True)
-        t.start()
-        self.threads.append(t)
+        super().__init__(lifetime=lifetime)
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
-
-    def expired(self):
-        return self.stopping.is_set() or time.monotonic() > self.deadline
-
-    def _accept_loop(self):
-        while not self.expired():
-            try:
-                sock, _ = self.lsock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                break
-            self.nconns += 1
-            t = threading.Thread(target=self._serve, args=(sock,),
-                                 daemon=True)
-            t.start()
-            self.threads.append(t)
-        self.lsock.close()
-
-    def _serve(self, sock):
-        sock.settimeout(5)
+    def wrap(self, conn):
+        """The connection as a TLS socket after the handshake, or None
+        (the error recorded)."""
+        conn.sock.settimeout(5)
         try:
-            tls = self.ctx.wrap_socket(sock, server_side=True)
+            return self.ctx.wrap_socket(conn.sock, server_side=True)
         except (ssl.SSLError, OSError) as e:
             self.errors.append(str(e))
-            sock.close()
+            return None
+
+    def handle(self, conn):
+        tls = self.wrap(conn)
+        if tls is None:
             return
         try:
             cert = tls.getpeercert()
@@ -298,8 +268,3 @@ class TLSEchoBackend:
                 tls.close()
             except OSError:
                 pass
-
-    def stop(self):
-        self.stopping.set()
-        for t in self.threads:
-            t.join(5)

@@ -30,12 +30,13 @@ parse_err(const uint8_t *wire, size_t len, bool require_mask)
 	const char *why = NULL;
 	int n = frame_parse_header(wire, len, require_mask, &h, &code, &why);
 
-	if (n != -1) {
-		fprintf(stderr, "    parse returned %d, want -1 (bytes", n);
+	if (n != CODEC_ERROR) {
+		fprintf(stderr, "    parse returned %d, want CODEC_ERROR (bytes",
+		    n);
 		for (size_t i = 0; i < len && i < 14; i++)
 			fprintf(stderr, " %02X", wire[i]);
 		fprintf(stderr, ")\n");
-		CHECK_INT(n, -1);
+		CHECK_INT(n, CODEC_ERROR);
 		return 0;
 	}
 	CHECK(why != NULL && why[0] != '\0');
@@ -280,7 +281,7 @@ test_control_rules(void)
 		    WS_CLOSE_PROTOCOL);
 		/* The length is judged by its value, so a control frame in
 		 * a long encoding needs its whole header first ... */
-		CHECK_INT(parse_ok(w126, 2, true, &h), 0);
+		CHECK_INT(parse_ok(w126, 2, true, &h), CODEC_NEED_MORE);
 		/* ... and a short length in a non-minimal encoding passes,
 		 * like non-minimal lengths of data frames (issue #3). */
 		CHECK_INT(parse_ok(w16small, sizeof(w16small), true, &h), 8);
@@ -336,14 +337,16 @@ test_need_more(void)
 		struct frame_header h;
 
 		for (size_t k = 0; k < lens[i]; k++)
-			CHECK_INT(parse_ok(hdrs[i], k, true, &h), 0);
+			CHECK_INT(parse_ok(hdrs[i], k, true, &h),
+			    CODEC_NEED_MORE);
 		CHECK_INT(parse_ok(hdrs[i], lens[i], true, &h), (int)lens[i]);
 	}
 	for (size_t i = 0; i < sizeof(unmasked) / sizeof(unmasked[0]); i++) {
 		struct frame_header h;
 
 		for (size_t k = 0; k < unmasked[i].n; k++)
-			CHECK_INT(parse_ok(unmasked[i].b, k, false, &h), 0);
+			CHECK_INT(parse_ok(unmasked[i].b, k, false, &h),
+			    CODEC_NEED_MORE);
 		CHECK_INT(parse_ok(unmasked[i].b, unmasked[i].n, false, &h),
 		    (int)unmasked[i].n);
 	}
@@ -351,7 +354,7 @@ test_need_more(void)
 	{
 		struct frame_header h;
 
-		CHECK_INT(parse_ok(NULL, 0, true, &h), 0);
+		CHECK_INT(parse_ok(NULL, 0, true, &h), CODEC_NEED_MORE);
 	}
 }
 

@@ -51,7 +51,7 @@ parse(const char *buf, size_t len, const struct hs_limits *l,
 	return handshake_parse(buf, len, l, req, status, why);
 }
 
-/* Parse a NUL-terminated request: bytes used, HS_NEED_MORE, or the
+/* Parse a NUL-terminated request: bytes used, CODEC_NEED_MORE, or the
  * error status. */
 static int
 parse_s(const char *s, const struct hs_limits *l, struct hs_request *req)
@@ -60,7 +60,7 @@ parse_s(const char *s, const struct hs_limits *l, struct hs_request *req)
 	int status;
 	int n = parse(s, strlen(s), l, req, &status, &why);
 
-	return n == HS_ERROR ? status : n;
+	return n == CODEC_ERROR ? status : n;
 }
 
 /* Parse a whole request and run the RFC 6455 4.2.1 checks; returns the
@@ -73,9 +73,9 @@ verdict(const char *text)
 	int status;
 	int n = parse(text, strlen(text), &lim, &req, &status, &why);
 
-	if (n == HS_NEED_MORE)
+	if (n == CODEC_NEED_MORE)
 		return -1;
-	if (n == HS_ERROR) {
+	if (n == CODEC_ERROR) {
 		CHECK(why != NULL && why[0] != '\0');
 		return status;
 	}
@@ -161,7 +161,7 @@ test_chrome_whole_and_bytewise(void)
 		memcpy(p, chrome, k);
 		n = parse(p, k, &lim, &req, &status, &why);
 		free(p);
-		if (n != HS_NEED_MORE) {
+		if (n != CODEC_NEED_MORE) {
 			fprintf(stderr, "    prefix %zu: %d (%d %s)\n", k, n,
 			    status, why ? why : "");
 			CHECK(0);
@@ -194,7 +194,7 @@ test_bare_lf(void)
 	CHECK_INT(verdict(lf), 101);
 	for (size_t k = 0; k < len; k++)
 		CHECK_INT(parse(lf, k, &lim, &req, &status, &why),
-		    HS_NEED_MORE);
+		    CODEC_NEED_MORE);
 	/* A blank line of "\n" after CRLF headers ends them too. */
 	CHECK_INT(verdict("GET / HTTP/1.1\r\nHost: h\r\n\n"), 400);
 	CHECK_INT(parse("GET / HTTP/1.1\r\nHost: h\r\n\nrest", 30, &lim, &req,
@@ -268,7 +268,7 @@ test_methods_and_versions(void)
 	CHECK_INT(verdict("Get / HTTP/1.1\r\nHost: h\r\n\r\n"), 405);
 	/* The method is judged once the headers are complete. */
 	CHECK_INT(parse_s("POST / HTTP/1.1\r\nHost: h\r\n", &lim, &req),
-	    HS_NEED_MORE);
+	    CODEC_NEED_MORE);
 
 	CHECK_INT(parse("GET / HTTP/1.0\r\n\r\n", 18, &lim, &req, &status,
 	    &why), 18);
@@ -381,7 +381,7 @@ check_body_refused(const char *line, const char *want_why, bool in_parse)
 	    base_headers[H_VERSION], base_headers[H_KEY], line);
 	n = parse(buf, strlen(buf), &lim, &req, &status, &why);
 	if (in_parse) {
-		CHECK_INT(n, HS_ERROR);
+		CHECK_INT(n, CODEC_ERROR);
 	} else {
 		/* The headers end before the body: "hello" is not used. */
 		CHECK_INT(n, strlen(buf) - 5);
@@ -535,7 +535,7 @@ test_header_syntax(void)
 		int status;
 
 		CHECK_INT(parse(req, sizeof(req) - 1, &lim, &r, &status, &why),
-		    HS_ERROR);
+		    CODEC_ERROR);
 		CHECK_INT(status, 400);
 	}
 }
@@ -557,21 +557,21 @@ test_limits(void)
 	memcpy(buf + 256 - 4, "\r\n\r\n", 5);
 	CHECK_INT(strlen(buf), 256);
 	CHECK_INT(parse(buf, 256, &small, &req, &status, &why), 256);
-	CHECK_INT(parse(buf, 255, &small, &req, &status, &why), HS_NEED_MORE);
+	CHECK_INT(parse(buf, 255, &small, &req, &status, &why), CODEC_NEED_MORE);
 	/* One more byte in the value: complete in the buffer, still 431. */
 	memset(buf + n, 'a', 256 - n - 3);
 	memcpy(buf + 256 - 3, "\r\n\r\n", 5);
-	CHECK_INT(parse(buf, 257, &small, &req, &status, &why), HS_ERROR);
+	CHECK_INT(parse(buf, 257, &small, &req, &status, &why), CODEC_ERROR);
 	CHECK_INT(status, 431);
 	/* Incomplete at the limit. */
-	CHECK_INT(parse(buf, 256, &small, &req, &status, &why), HS_ERROR);
+	CHECK_INT(parse(buf, 256, &small, &req, &status, &why), CODEC_ERROR);
 	CHECK_INT(status, 431);
-	CHECK_INT(parse(buf, 255, &small, &req, &status, &why), HS_NEED_MORE);
+	CHECK_INT(parse(buf, 255, &small, &req, &status, &why), CODEC_NEED_MORE);
 	/* A request line alone longer than the limit. */
 	memset(buf, 'a', sizeof(buf));
 	memcpy(buf, "GET /", 5);
 	CHECK_INT(parse(buf, sizeof(buf), &small, &req, &status, &why),
-	    HS_ERROR);
+	    CODEC_ERROR);
 	CHECK_INT(status, 431);
 
 	/* Header count */
@@ -784,7 +784,7 @@ test_mutations(void)
 			break;
 		memcpy(p, tmp, n);
 		rc = parse(p, n, &lim, &req, &status, &why);
-		if (rc == HS_ERROR) {
+		if (rc == CODEC_ERROR) {
 			errors++;
 			CHECK(why != NULL);
 			CHECK(status == 400 || status == 405 || status == 431 ||
@@ -797,7 +797,7 @@ test_mutations(void)
 				size_t cut = tl_rand() % (size_t)rc;
 
 				CHECK_INT(parse(p, cut, &lim, &req, &status,
-				    &why), HS_NEED_MORE);
+				    &why), CODEC_NEED_MORE);
 			}
 			CHECK_INT(parse(p, n, &lim, &req, &status, &why), rc);
 		}

@@ -1,77 +1,7 @@
 /* test_utf8.c -- unit tests for the incremental UTF-8 validator: Unicode table 3-7, splits, fail-fast, differential */
+#include "../ref/utf8_ref.h"
 #include "testlib.h"
 #include "utf8.h"
-
-/*
- * Reference validator, written differently from utf8.c on purpose: decode
- * the bits and ask whether the code points still reachable from the bytes
- * seen so far intersect the valid range for the sequence length.  Returns
- * the index of the first byte after which no valid continuation exists,
- * or -1 (then *complete says whether the input ends between code points).
- */
-static bool
-ref_viable(uint32_t lo, uint32_t hi, int len)
-{
-	switch (len) {
-	case 2:
-		return hi >= 0x80 && lo <= 0x7ff;
-	case 3:
-		/* U+0800..U+FFFF without the surrogates D800..DFFF */
-		return (hi >= 0x800 && lo <= 0xd7ff) ||
-		    (hi >= 0xe000 && lo <= 0xffff);
-	default:
-		return hi >= 0x10000 && lo <= 0x10ffff;
-	}
-}
-
-static long
-ref_check(const uint8_t *p, size_t n, bool *complete)
-{
-	size_t i = 0;
-
-	*complete = true;
-	while (i < n) {
-		uint8_t c = p[i];
-		uint32_t cp;
-		int len;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0) {
-			len = 2;
-			cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			len = 3;
-			cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			len = 4;
-			cp = c & 0x07;
-		} else {
-			return (long)i;	/* stray continuation, F8..FF */
-		}
-		for (int k = 1;; k++) {
-			int rest = 6 * (len - k);
-			uint32_t lo = cp << rest;
-			uint32_t hi = lo | ((1u << rest) - 1);
-
-			if (!ref_viable(lo, hi, len))
-				return (long)(i + (size_t)k - 1);
-			if (k == len)
-				break;
-			if (i + (size_t)k >= n) {
-				*complete = false;
-				return -1;
-			}
-			if ((p[i + (size_t)k] & 0xc0) != 0x80)
-				return (long)(i + (size_t)k);
-			cp = cp << 6 | (p[i + (size_t)k] & 0x3f);
-		}
-		i += (size_t)len;
-	}
-	return -1;
-}
 
 /*
  * Feed p in pieces ending at cuts[] (increasing, last == n) and check the
@@ -150,7 +80,7 @@ run_vectors(const struct vec *v, size_t nv)
 		const uint8_t *p = (const uint8_t *)v[i].bytes;
 		size_t n = strlen(v[i].bytes);
 		bool rc_complete;
-		long ref = ref_check(p, n, &rc_complete);
+		long ref = utf8_ref_check(p, n, &rc_complete);
 
 		/* The reference must agree with the table first. */
 		if (ref != v[i].fail ||
@@ -303,7 +233,7 @@ test_ascii_runs(void)
 
 		memset(buf, 'a', sizeof(buf));
 		buf[k] = 0x80;
-		CHECK_INT(ref_check(buf, sizeof(buf), &complete), (long)k);
+		CHECK_INT(utf8_ref_check(buf, sizeof(buf), &complete), (long)k);
 		CHECK(check_all_splits(buf, sizeof(buf), (long)k, false));
 		buf[k] = 0xc3;
 		buf[k + 1] = 0xa9;
@@ -434,7 +364,7 @@ test_differential_random(void)
 		long fail;
 
 		memcpy(p, buf, n);
-		fail = ref_check(p, n, &complete);
+		fail = utf8_ref_check(p, n, &complete);
 		if (fail >= 0)
 			bad++;
 		else if (complete)

@@ -174,7 +174,7 @@ drive(const uint8_t *wire, size_t n, const size_t *cuts, size_t ncuts,
 				int k = ws_reader_header(r, buf + pos,
 				    avail - pos, &cc);
 
-				if (k == 0)
+				if (k == CODEC_NEED_MORE)
 					break;
 				if (k < 0) {
 					res->close_code = cc;
@@ -434,7 +434,7 @@ test_max_message(void)
 	CHECK_INT(ws_reader_frame_end(&r, &cc), WS_EV_NONE);
 	st.n = 0;
 	put_header(&st, WS_OP_CONT | 0x80, 5, (const uint8_t *)"kkkk");
-	CHECK_INT(ws_reader_header(&r, st.b, st.n, &cc), -1);
+	CHECK_INT(ws_reader_header(&r, st.b, st.n, &cc), CODEC_ERROR);
 	CHECK_INT(cc, WS_CLOSE_TOO_BIG);
 	CHECK(r.why != NULL);
 }
@@ -449,7 +449,7 @@ test_huge_declared_length(void)
 	put_header(&st, 0x82, INT64_MAX, (const uint8_t *)"abcd");
 	CHECK_INT(st.n, 14);
 	ws_reader_init(&r, 1 << 20);
-	CHECK_INT(ws_reader_header(&r, st.b, st.n, &cc), -1);
+	CHECK_INT(ws_reader_header(&r, st.b, st.n, &cc), CODEC_ERROR);
 	CHECK_INT(cc, WS_CLOSE_TOO_BIG);
 	CHECK(!ws_reader_in_frame(&r));
 

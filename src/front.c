@@ -1,0 +1,693 @@
+/* front.c -- the HTTP front door: the TLS peek, the request, plain answers (health, web_root files, 426, errors), admission and the 101 */
+#include "front.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "admit.h"
+#include "config_types.h"
+#include "download.h"
+#include "gateway.h"
+#include "handshake.h"
+#include "log.h"
+#include "monotime.h"
+#include "pending.h"
+#include "route.h"
+#include "side.h"
+#include "tls.h"
+#include "webroot.h"
+
+struct front {
+	struct gateway *gw;
+	const struct config *cfg;
+	struct side *client;		/* the session's */
+	const char *peer;		/* the session's */
+	struct timeval started;		/* accepted (monotonic) */
+	front_fn fn;
+	void *arg;
+
+	/* A max_handshakes slot, until the request is admitted or the
+	 * connection goes (pending.h). */
+	struct pending_link pending;
+	struct event *peek;		/* TLS listener: waiting for the first
+					 * byte, before the client side has a
+					 * connection */
+	struct download *download;	/* SENDING: the file (owned) */
+	char *web_path;			/* SENDING: escaped, for the log */
+	struct timeval progress;	/* SENDING: the client last took bytes */
+	const struct route *route;	/* the request's, once known */
+	int status;			/* the answer's */
+	bool got_bytes;			/* any request bytes arrived */
+	bool tls_ready;			/* the client's TLS handshake is done */
+	/* Admitted: for the 101, or for an answer after the request buffer
+	 * is gone (backend down; the Origin truncated). */
+	const char *subprotocol;
+	char accept[HS_ACCEPT_LEN + 1];
+	char origin[128];
+	size_t origin_len;
+};
+
+static void
+front_report(struct front *f, enum front_event ev,
+    const struct admit_result *res)
+{
+	f->fn(f->arg, ev, res);
+}
+
+static struct bufferevent *
+front_bev(const struct front *f)
+{
+	return f->client->bev;
+}
+
+/* ---- the max_handshakes budget (pending.h) ---- */
+
+/* A flood would write a line per connection: one a second is enough. */
+static bool
+front_may_warn(struct gateway *gw)
+{
+	time_t now = time(NULL);
+
+	if (now == gw->pending_warned)
+		return false;
+	gw->pending_warned = now;
+	return true;
+}
+
+static const char *const pending_stage_names[] = {
+	[PENDING_SILENT] = "had sent nothing",
+	[PENDING_PARTIAL] = "had sent part of a request",
+	[PENDING_ANSWERED] = "was being answered",
+};
+
+/*
+ * Take a pending slot for a new connection.  When this loop's share of
+ * the budget is spent, its longest-waiting idle connection makes room
+ * (its session is told FRONT_GONE), so a client that sends its request
+ * at once still gets its answer while idle connections flood in; but a
+ * new connection whose address already holds max_handshakes_per_client
+ * is closed at once instead.
+ */
+static int
+front_admit(struct front *f, const struct sockaddr *sa)
+{
+	struct gateway *gw = f->gw;
+	struct pending_budget *b = &gw->shared->pending;
+	struct pending_link *evict;
+	struct front *old;
+
+	if (pending_admit(b, &gw->pending, &f->pending, sa, &evict) != 0) {
+		if (front_may_warn(gw))
+			log_warn("client=%s: connection closed at once: "
+			    "max_handshakes (%u) reached, and its address "
+			    "already has max_handshakes_per_client (%u) "
+			    "connections not yet upgraded", f->peer,
+			    atomic_load(&b->max),
+			    atomic_load(&b->max_per_client));
+		else
+			log_debug("client=%s: connection closed at once "
+			    "(max_handshakes_per_client)", f->peer);
+		return -1;
+	}
+	if (evict == NULL)
+		return 0;
+	old = (struct front *)((char *)evict - offsetof(struct front,
+	    pending));
+	if (front_may_warn(gw))
+		log_warn("max_handshakes (%u) reached: closing client=%s, "
+		    "which %s, for a new connection (worker %u's share: %u)",
+		    atomic_load(&b->max), old->peer,
+		    pending_stage_names[old->pending.stage], gw->id,
+		    pending_share(b, gw->id));
+	else
+		log_debug("client=%s closed for a new connection "
+		    "(max_handshakes); it %s", old->peer,
+		    pending_stage_names[old->pending.stage]);
+	front_report(old, FRONT_GONE, NULL);
+	return 0;
+}
+
+static void
+front_release(struct front *f)
+{
+	pending_release(&f->gw->shared->pending, &f->gw->pending,
+	    &f->pending);
+}
+
+/* ---- answers ---- */
+
+/* Queue an HTTP error answer and log it (the caller lingers). */
+static void
+front_respond(struct front *f, int status, const char *why,
+    const char *path, size_t pathlen, const char *origin, size_t olen)
+{
+	char buf[1024];
+	char epath[128], eorigin[160];
+	/* Say why to the client only for its own mistakes (4xx). */
+	size_t n = handshake_write_error(buf, sizeof(buf), status,
+	    status < 500 ? why : NULL);
+
+	f->status = status;
+	if (status != 200)
+		f->gw->stats.rejected++;
+	if (n > 0)
+		bufferevent_write(front_bev(f), buf, n);
+	log_escape(epath, sizeof(epath), path, pathlen);
+	log_escape(eorigin, sizeof(eorigin), origin, olen);
+	log_msg(status >= 500 ? LL_WARN : LL_INFO,
+	    "reject client=%s status=%d path=\"%s\" origin=\"%s\" route=%s "
+	    "reason=\"%s\"", f->peer, status, epath, eorigin,
+	    f->route != NULL ? f->route->name : "-", why);
+}
+
+/* Answered: the connection lingers, among the last to give way
+ * (pending.h). */
+static void
+front_answered(struct front *f, const struct admit_result *res)
+{
+	pending_advance(&f->gw->pending, &f->pending, PENDING_ANSWERED);
+	front_report(f, FRONT_ANSWERED, res);
+}
+
+static void
+front_reject(struct front *f, int status, const char *why)
+{
+	front_respond(f, status, why, "", 0, "", 0);
+	front_answered(f, NULL);
+}
+
+void
+front_fail(struct front *f, int status, const char *why)
+{
+	/* The route matched the request path exactly, so it is that path. */
+	front_respond(f, status, why, f->route->path, strlen(f->route->path),
+	    f->origin, f->origin_len);
+}
+
+/*
+ * The one line per web_root or health response, once it has been written
+ * (or has ended early): at debug for complete answers, else at level.
+ */
+static void
+front_log_web(struct front *f, enum log_level level, const char *epath,
+    uint64_t bytes, const char *why)
+{
+	struct timeval now;
+
+	if (!log_enabled(level))
+		return;
+	monotime_now(&now);
+	log_msg(level, "web client=%s status=%d path=\"%s\" bytes=%llu "
+	    "duration=%.3fs%s%s%s", f->peer, f->status, epath,
+	    (unsigned long long)bytes, monotime_elapsed(&f->started, &now),
+	    why != NULL ? " reason=\"" : "", why != NULL ? why : "",
+	    why != NULL ? "\"" : "");
+}
+
+/* ---- web_root files: SENDING, for as long as the client takes them ---- */
+
+/* Log the download's end and free it; bytes: those that will have been
+ * handed to the connection. */
+static void
+front_send_end(struct front *f, enum log_level level, bool queued_too,
+    const char *why)
+{
+	uint64_t bytes = download_sent(f->download);
+
+	if (queued_too)
+		bytes += evbuffer_get_length(bufferevent_get_output(
+		    front_bev(f)));
+	front_log_web(f, level, f->web_path, bytes, why);
+	download_free(f->download);
+	f->download = NULL;
+	free(f->web_path);
+	f->web_path = NULL;
+}
+
+void
+front_send_cut(struct front *f, const char *why)
+{
+	front_send_end(f, LL_INFO, true, why);
+}
+
+/* download.c's report.  A body cut short still gets what is queued, then
+ * the connection closes: less than its Content-Length. */
+static void
+front_send_ended(void *arg, enum download_end how, const char *why)
+{
+	struct front *f = arg;
+
+	switch (how) {
+	case DOWNLOAD_DONE:
+	case DOWNLOAD_CUT:
+		front_send_end(f, how == DOWNLOAD_DONE ? LL_DEBUG : LL_WARN,
+		    true, why);
+		front_answered(f, NULL);
+		return;
+	case DOWNLOAD_GONE:
+		front_send_end(f, LL_INFO, false, why);
+		front_report(f, FRONT_GONE, NULL);
+		return;
+	}
+}
+
+/*
+ * A client is stalled when nothing left its queue and the kernel's send
+ * queue did not move for send_timeout.  Only then, not after a fixed
+ * total time: a slow link gets the whole file.
+ */
+double
+front_send_check(struct front *f)
+{
+	double limit = f->cfg->send_timeout;
+	struct timeval now;
+	double quiet;
+	char why[96];
+	/* Or the kernel would go on offering the queued rest to a peer that
+	 * does not read it. */
+	struct linger lg = { 1, 0 };
+
+	if (download_progressed(f->download))
+		monotime_now(&f->progress);
+	monotime_now(&now);
+	quiet = monotime_elapsed(&f->progress, &now);
+	if (quiet + 0.001 < limit)
+		return limit - quiet < FRONT_SEND_CHECK ? limit - quiet :
+		    FRONT_SEND_CHECK;
+	snprintf(why, sizeof(why), "send_timeout: the client took nothing "
+	    "for %.1fs", quiet);
+	front_send_end(f, LL_INFO, false, why);
+	setsockopt(bufferevent_getfd(front_bev(f)), SOL_SOCKET, SO_LINGER,
+	    &lg, sizeof(lg));
+	return 0;
+}
+
+/* Send the web_root file fd (its head is queued) as the client drains. */
+static void
+front_send_file(struct front *f, int fd, const struct stat *st,
+    const char *epath)
+{
+	struct evbuffer *in = bufferevent_get_input(front_bev(f));
+	char why[256];
+
+	/* The request: what follows it is discarded in linger. */
+	evbuffer_drain(in, evbuffer_get_length(in));
+	f->web_path = strdup(epath);
+	if (f->web_path == NULL) {
+		close(fd);
+		snprintf(why, sizeof(why), "out of memory");
+	} else {
+		f->download = download_start(front_bev(f), f->client->tls, fd,
+		    st, front_send_ended, f, why, sizeof(why));
+	}
+	if (f->download == NULL) {
+		front_log_web(f, LL_WARN, epath, evbuffer_get_length(
+		    bufferevent_get_output(front_bev(f))), why);
+		free(f->web_path);
+		f->web_path = NULL;
+		front_answered(f, NULL);
+		return;
+	}
+	/* Still a connection before any upgrade: it counts against
+	 * max_handshakes, and is among the last to be closed for room. */
+	pending_advance(&f->gw->pending, &f->pending, PENDING_ANSWERED);
+	monotime_now(&f->progress);
+	front_report(f, FRONT_SENDING, NULL);
+}
+
+/* ---- plain GET: every answer that is not an upgrade is decided here ---- */
+
+static void
+front_plain_get(struct front *f, const struct hs_request *req)
+{
+	const struct config *cfg = f->cfg;
+	char buf[512], epath[128];
+	size_t n;
+
+	log_escape(epath, sizeof(epath), req->path.p, req->path.n);
+	if (cfg->health_path != NULL &&
+	    strlen(cfg->health_path) == req->path.n &&
+	    memcmp(cfg->health_path, req->path.p, req->path.n) == 0) {
+		const char *body = f->gw->draining ? "draining\n" : "ok\n";
+
+		f->status = f->gw->draining ? 503 : 200;
+		n = handshake_write_response(buf, sizeof(buf), f->status,
+		    "text/plain", strlen(body), false);
+		bufferevent_write(front_bev(f), buf, n);
+		bufferevent_write(front_bev(f), body, strlen(body));
+		front_log_web(f, LL_DEBUG, epath, n + strlen(body), NULL);
+		front_answered(f, NULL);
+		return;
+	}
+	if (route_find(cfg, req->path.p, req->path.n) != NULL) {
+		front_respond(f, 426, "this is a WebSocket endpoint; send a "
+		    "WebSocket upgrade request", req->path.p, req->path.n, "",
+		    0);
+		front_answered(f, NULL);
+		return;
+	}
+	if (cfg->web_root != NULL) {
+		struct evbuffer *out = bufferevent_get_output(front_bev(f));
+		size_t before = evbuffer_get_length(out);
+		const char *why = NULL;
+		struct stat st;
+		int body;
+
+		f->status = webroot_respond(cfg->web_root, req->path.p,
+		    req->path.n, out, &body, &st, &why);
+		if (body >= 0) {
+			front_send_file(f, body, &st, epath);
+			return;
+		}
+		front_log_web(f, f->status >= 500 ? LL_WARN :
+		    f->status >= 400 ? LL_INFO : LL_DEBUG, epath,
+		    evbuffer_get_length(out) - before, why);
+		front_answered(f, NULL);
+		return;
+	}
+	front_respond(f, 404, "no route for this path", req->path.p,
+	    req->path.n, "", 0);
+	front_answered(f, NULL);
+}
+
+/* ---- the upgrade: admission, then the session connects ---- */
+
+/* admit.h's view of the client certificate. */
+static int
+front_client_cert(void *arg, char *const *names, size_t n, char *who,
+    size_t whosize)
+{
+	struct front *f = arg;
+
+	return tls_peer_name_allowed(front_bev(f), names, n, who, whosize);
+}
+
+static void
+front_upgrade(struct front *f, const struct hs_request *req, size_t used)
+{
+	struct admit_conn conn = {
+		.draining = f->gw->draining,
+		.slots = &f->gw->shared->slots,
+		.client_cert = f->client->tls ? front_client_cert : NULL,
+		.client_cert_arg = f,
+	};
+	struct admit_result res;
+	int rc = admit_request(req, f->cfg, &conn, &res);
+
+	f->route = res.route;
+	if (res.cert_name[0] != '\0')
+		log_debug("client=%s route=%s client certificate name %s "
+		    "allowed", f->peer, f->route->name, res.cert_name);
+	if (rc != 0) {
+		front_respond(f, res.status, res.why, req->path.p, req->path.n,
+		    req->origin.p, req->origin.n);
+		front_answered(f, &res);
+		return;
+	}
+	memcpy(f->accept, res.accept, sizeof(f->accept));
+	f->subprotocol = res.subprotocol;
+	if (req->has_origin) {
+		f->origin_len = req->origin.n < sizeof(f->origin) ?
+		    req->origin.n : sizeof(f->origin);
+		memcpy(f->origin, req->origin.p, f->origin_len);
+	}
+	/* Keep whatever followed the request: pipelined frames. */
+	evbuffer_drain(bufferevent_get_input(front_bev(f)), used);
+	side_hold(f->client);
+	/* A session now: its descriptors are max_connections' to count. */
+	front_release(f);
+	front_report(f, FRONT_ADMITTED, &res);
+}
+
+void
+front_upgraded(struct front *f)
+{
+	char buf[512];
+	size_t n = handshake_write_101(buf, sizeof(buf), f->accept,
+	    f->subprotocol);
+
+	bufferevent_write(front_bev(f), buf, n);
+	f->status = 101;
+	f->gw->stats.upgraded++;
+}
+
+/* ---- reading the request ---- */
+
+static void
+front_read(struct front *f)
+{
+	struct evbuffer *in = bufferevent_get_input(front_bev(f));
+	size_t len = evbuffer_get_length(in);
+	size_t max = (size_t)f->cfg->max_request_bytes;
+	size_t n = len < max ? len : max;
+	struct hs_limits lim = { max, f->cfg->max_headers };
+	struct hs_request req;
+	const char *buf, *why = "";
+	int status = 400;
+	int rc;
+
+	f->got_bytes = true;
+	pending_advance(&f->gw->pending, &f->pending, PENDING_PARTIAL);
+	buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
+	rc = handshake_parse(buf, n, &lim, &req, &status, &why);
+	if (rc == CODEC_NEED_MORE)
+		return;
+	if (rc == CODEC_ERROR) {
+		front_respond(f, status, why, req.path.p, req.path.n, "", 0);
+		front_answered(f, NULL);
+		return;
+	}
+	if (!req.upgrade_attempt)
+		front_plain_get(f, &req);
+	else
+		front_upgrade(f, &req, (size_t)rc);
+}
+
+/* The client side's events while the request is read. */
+static void
+front_client_cb(void *arg, enum side_event ev)
+{
+	struct front *f = arg;
+	struct bufferevent *bev = front_bev(f);
+	short what = f->client->what;
+	char why[256];
+
+	switch (ev) {
+	case SIDE_READABLE:
+		front_read(f);
+		return;
+	case SIDE_CONNECTED:
+		/* The TLS handshake is done; the HTTP request comes next. */
+		f->tls_ready = true;
+		if (log_enabled(LL_DEBUG))
+			log_debug("tls client=%s %s", f->peer,
+			    tls_describe(bev, why, sizeof(why)));
+		return;
+	case SIDE_EOF:
+	case SIDE_ERROR:
+		if (f->client->tls && !f->tls_ready)
+			log_info("tls client=%s handshake failed: %s",
+			    f->peer, tls_error(bev, what, why, sizeof(why)));
+		else
+			log_debug("client=%s left during the handshake (%s)",
+			    f->peer, (what & BEV_EVENT_EOF) ? "EOF" :
+			    f->client->tls ? tls_error(bev, what, why,
+			    sizeof(why)) : strerror(EVUTIL_SOCKET_ERROR()));
+		front_report(f, FRONT_GONE, NULL);
+		return;
+	case SIDE_WRITTEN:
+	case SIDE_CLOSED:
+		return;
+	}
+}
+
+static void
+front_start_http(struct front *f)
+{
+	side_drive(f->client, front_client_cb, f);
+	/*
+	 * Reading stops at the limit; the parser then answers 431.  Not
+	 * under TLS: there libevent 2.1 stops mid-record at a watermark and
+	 * leaves the rest inside OpenSSL, where no socket event will find
+	 * it again.  The parser's own limit (max_request_bytes) applies.
+	 */
+	bufferevent_setwatermark(front_bev(f), EV_READ, 0,
+	    f->client->tls ? 0 : (size_t)f->cfg->max_request_bytes);
+	bufferevent_enable(front_bev(f), EV_READ);
+}
+
+/*
+ * The request often arrives right behind the connection: try to read it
+ * now instead of one loop iteration later.  Nothing read (or EOF, or an
+ * error) is left for the bufferevent to find.
+ */
+static void
+front_read_now(struct front *f)
+{
+	struct evbuffer *in = bufferevent_get_input(front_bev(f));
+	struct evbuffer_iovec v;
+	ssize_t n;
+
+	/* read(2) into the input: evbuffer_read() adds an FIONREAD ioctl. */
+	evbuffer_unfreeze(in, 0);
+	if (evbuffer_reserve_space(in, (ev_ssize_t)f->cfg->max_request_bytes,
+	    &v, 1) != 1) {
+		evbuffer_freeze(in, 0);
+		return;
+	}
+	n = read(bufferevent_getfd(front_bev(f)), v.iov_base, v.iov_len);
+	v.iov_len = n > 0 ? (size_t)n : 0;
+	evbuffer_commit_space(in, &v, n > 0 ? 1 : 0);
+	evbuffer_freeze(in, 0);
+	if (n > 0)
+		front_read(f);
+}
+
+/* A TLS listener: the first byte says whether the client speaks TLS. */
+static void
+front_peek_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct front *f = arg;
+	struct bufferevent *bev;
+	unsigned char first;
+	ssize_t n;
+
+	(void)what;
+	n = recv(fd, &first, 1, MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR)) {
+		event_add(f->peek, NULL);
+		return;
+	}
+	if (n <= 0) {
+		/* Gone before saying anything: close quietly (and fd). */
+		front_report(f, FRONT_GONE, NULL);
+		return;
+	}
+	event_free(f->peek);
+	f->peek = NULL;
+	/* RFC 8446 5.1: a record starts with its type; 22 = handshake. */
+	if (first == 22) {
+		if (f->cfg->tls == NULL)
+			log_warn("client=%s: TLS listener, but the running "
+			    "configuration has no certificate", f->peer);
+		bev = tls_accept(f->gw->base, f->cfg, fd);
+	} else {
+		bev = bufferevent_socket_new(f->gw->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (bev == NULL)
+			close(fd);
+	}
+	if (bev == NULL) {
+		front_report(f, FRONT_GONE, NULL);
+		return;
+	}
+	side_attach(f->client, bev, first == 22);
+	front_start_http(f);
+	if (!f->client->tls) {
+		/* An http:// or ws:// URL with the TLS port: say so, in
+		 * plain text, rather than let the client wait. */
+		f->got_bytes = true;
+		front_reject(f, 400, "this port speaks TLS: use https:// or "
+		    "wss://");
+	}
+}
+
+bool
+front_timeout(struct front *f)
+{
+	if (front_bev(f) == NULL)
+		return false;	/* TLS listener, not a byte received */
+	if (!f->got_bytes) {
+		/* A browser's speculative connection (also one that only
+		 * did its TLS handshake): just close. */
+		if (f->client->tls && !f->tls_ready)
+			log_debug("tls client=%s handshake not done within "
+			    "handshake_timeout", f->peer);
+		return false;
+	}
+	front_respond(f, 408, "handshake_timeout: request not complete in "
+	    "time", "", 0, "", 0);
+	pending_advance(&f->gw->pending, &f->pending, PENDING_ANSWERED);
+	return true;
+}
+
+struct front *
+front_new(struct gateway *gw, const struct config *cfg, struct side *client,
+    const char *peer, const struct timeval *started, int fd,
+    const struct sockaddr *sa, bool tls, front_fn fn, void *arg)
+{
+	struct front *f = calloc(1, sizeof(*f));
+	struct bufferevent *bev = NULL;
+
+	if (f == NULL) {
+		close(fd);
+		return NULL;
+	}
+	f->gw = gw;
+	f->cfg = cfg;
+	f->client = client;
+	f->peer = peer;
+	f->started = *started;
+	f->fn = fn;
+	f->arg = arg;
+	if (front_admit(f, sa) != 0) {
+		close(fd);
+		free(f);
+		return NULL;
+	}
+	if (tls)
+		f->peek = event_new(gw->base, fd, EV_READ, front_peek_cb, f);
+	else
+		bev = bufferevent_socket_new(gw->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+	if (f->peek == NULL && bev == NULL) {
+		front_release(f);
+		close(fd);
+		free(f);
+		return NULL;
+	}
+	/* TCP_NODELAY: inherited from the listening socket. */
+	if (bev != NULL)
+		side_attach(client, bev, false);
+	return f;
+}
+
+void
+front_start(struct front *f)
+{
+	if (f->peek != NULL) {
+		event_add(f->peek, NULL);
+		return;
+	}
+	front_start_http(f);
+	front_read_now(f);
+}
+
+void
+front_free(struct front *f)
+{
+	if (f == NULL)
+		return;
+	if (f->peek != NULL) {
+		evutil_socket_t fd = event_get_fd(f->peek);
+
+		event_free(f->peek);
+		close(fd);
+	}
+	download_free(f->download);
+	free(f->web_path);
+	front_release(f);
+	free(f);
+}

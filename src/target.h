@@ -1,0 +1,64 @@
+/* target.h -- where an admitted session goes: its backend's address or unix path, backend TLS, PROXY mode and limits */
+#ifndef WSGATE_TARGET_H
+#define WSGATE_TARGET_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+struct limits;
+struct tls_client;
+
+enum target_kind {
+	TARGET_TCP,		/* host and port */
+	TARGET_UNIX,		/* a unix socket: addr.sun */
+};
+
+/* The PROXY protocol header written to the backend before any client
+ * byte (proxy_proto.h). */
+enum target_proxy {
+	TARGET_PROXY_NONE,
+};
+
+#define TARGET_HOST_MAX 256	/* a DNS name (253) or an address, NUL */
+
+union target_addr {
+	struct sockaddr sa;
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	struct sockaddr_un sun;
+};
+
+/*
+ * What a session connects to: decided by admission (admit.h), then copied
+ * by value into the session's connection attempt (upstream.h), which owns
+ * it until the backend is up; nothing of it is needed after that, so an
+ * open session carries none of it.  Its pointers lead only into the
+ * configuration the session holds a reference to: a target computed from
+ * a token must copy what it needs here, never point into a token file or
+ * a request that a reload, a file swap or the next read can free.
+ */
+struct target {
+	enum target_kind kind;
+	enum target_proxy proxy;
+	char host[TARGET_HOST_MAX];	/* TCP: the name or address */
+	uint16_t port;			/* TCP */
+	/* A numeric host, or the unix path: connect without a lookup.
+	 * addrlen 0: look host up (resolve.h). */
+	union target_addr addr;
+	socklen_t addrlen;
+	/* Backend TLS: the route's context (built by tls.c), the name the
+	 * backend must prove (NULL: host), whether its certificate is
+	 * checked. */
+	bool tls;
+	const struct tls_client *tls_client;
+	const char *tls_name;
+	bool tls_verify;
+	const struct limits *limits;	/* the route's */
+	/* backend= in log lines: the route's backend as written. */
+	const char *display;
+};
+
+#endif

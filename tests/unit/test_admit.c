@@ -1,0 +1,390 @@
+/* test_admit.c -- admission: every answer an upgrade request can get, and the target of an admitted one */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "admit.h"
+#include "config.h"
+#include "route_count.h"
+#include "testlib.h"
+
+/* Certificate files need only exist for the loader (tls.c reads them). */
+static char dir[64];
+
+static struct route_counts *counts;
+/* GATEWAY ROUTES below, loaded once: admission changes nothing in it. */
+static struct config *cfg;
+
+static void
+touch(const char *name)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd >= 0)
+		close(fd);
+}
+
+static struct config *
+load(const char *text)
+{
+	struct config_errors errs = { 0 };
+	char name[128];
+	struct config *c;
+
+	snprintf(name, sizeof(name), "%s/admit.ini", dir);
+	c = config_load_string(name, text, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "    %s\n", errs.msgs[i]);
+	config_errors_free(&errs);
+	if (c != NULL && route_counts_attach(counts, c) != 0) {
+		config_unref(c);
+		c = NULL;
+	}
+	return c;
+}
+
+#define GATEWAY                                                               \
+	"[gateway]\nlisten = 127.0.0.1:0 tls\ntls_cert = cert.pem\n"          \
+	"tls_key = key.pem\ntls_client_ca = ca.pem\n"                         \
+	"tls_verify_client = optional\nidle_timeout = 30\n"
+#define ROUTES                                                                \
+	"[route:echo]\npath = /echo\nbackend = 127.0.0.1:7000\n"              \
+	"origins = http://ok.example\nmax_connections = 2\n"                  \
+	"[route:named]\npath = /named\nbackend = LocalHost:7001\n"            \
+	"origins = *\nallow_missing_origin = yes\nbackend_tls = yes\n"        \
+	"backend_tls_name = backend.example\nbackend_tls_verify = no\n"       \
+	"idle_timeout = 5\n"                                                  \
+	"[route:v6]\npath = /v6\nbackend = [::1]:7002\norigins = *\n"         \
+	"[route:certs]\npath = /certs\nbackend = 127.0.0.1:7003\n"            \
+	"origins = *\nallowed_client_cns = alice, bob\n"
+
+/* RFC 6455 1.3's key and its accept value. */
+#define KEY "dGhlIHNhbXBsZSBub25jZQ=="
+#define ACCEPT "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+#define UPGRADE(path, extra)                                                  \
+	"GET " path " HTTP/1.1\r\nHost: gw.example\r\nUpgrade: websocket\r\n" \
+	"Connection: Upgrade\r\nSec-WebSocket-Key: " KEY "\r\n"               \
+	"Sec-WebSocket-Version: 13\r\n" extra "\r\n"
+#define ORIGIN_OK "Origin: http://ok.example\r\n"
+#define ORIGIN_ANY "Origin: http://any.example\r\n"
+
+static struct hs_request req;
+
+/* Parse text (kept: req points into it). */
+static const struct hs_request *
+request(const char *text)
+{
+	struct hs_limits lim = { 8192, 64 };
+	const char *why = NULL;
+	int status = 0;
+	int n = handshake_parse(text, strlen(text), &lim, &req, &status, &why);
+
+	CHECK_INT(n, (int)strlen(text));
+	return &req;
+}
+
+/* The client certificate as tls_peer_name_allowed() would see it. */
+struct cert {
+	const char *cn;		/* NULL: none sent */
+	int calls;
+};
+
+static int
+cert_check(void *arg, char *const *names, size_t n, char *who,
+    size_t whosize)
+{
+	struct cert *c = arg;
+
+	c->calls++;
+	if (c->cn == NULL) {
+		snprintf(who, whosize, "%s", "");
+		return -1;
+	}
+	snprintf(who, whosize, "%s", c->cn);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], c->cn) == 0)
+			return 1;
+	return 0;
+}
+
+static struct admit_slots slots;
+
+static struct admit_conn
+conn_plain(void)
+{
+	struct admit_conn c = { .draining = false, .slots = &slots };
+
+	return c;
+}
+
+/* An answer: its status, why, route, and no slot taken. */
+static void
+check_answer(const char *text,
+    const struct admit_conn *conn, int status, const char *why,
+    const char *route)
+{
+	struct admit_result res;
+	unsigned used = atomic_load(&slots.used);
+
+	memset(&res, 0xa5, sizeof(res));
+	CHECK_INT(admit_request(request(text), cfg, conn, &res), -1);
+	CHECK_INT(res.status, status);
+	if (why != NULL)
+		CHECK_STR(res.why, why);
+	if (route == NULL)
+		CHECK(res.route == NULL);
+	else
+		CHECK(res.route != NULL && strcmp(res.route->name, route) == 0);
+	CHECK(!res.holds_slots);
+	CHECK_INT(atomic_load(&slots.used), used);
+}
+
+static void
+test_no_route(void)
+{
+	struct admit_conn c = conn_plain();
+
+	check_answer(UPGRADE("/nope", ORIGIN_OK), &c, 404,
+	    "no route for this path", NULL);
+	/* The path alone counts: not the query, nor a prefix. */
+	check_answer(UPGRADE("/echo/x", ORIGIN_OK), &c, 404, NULL, NULL);
+	check_answer(UPGRADE("/ech", ORIGIN_OK), &c, 404, NULL, NULL);
+}
+
+/* handshake_check_upgrade's answers, with the route already known. */
+static void
+test_bad_upgrade(void)
+{
+	struct admit_conn c = conn_plain();
+
+	check_answer("GET /echo HTTP/1.1\r\nHost: gw\r\n"
+	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Version: 13\r\n" ORIGIN_OK "\r\n", &c, 400, NULL,
+	    "echo");
+	check_answer("GET /echo HTTP/1.1\r\nHost: gw\r\n"
+	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Key: " KEY "\r\nSec-WebSocket-Version: 8\r\n"
+	    ORIGIN_OK "\r\n", &c, 426, NULL, "echo");
+	check_answer(UPGRADE("/echo", ORIGIN_OK
+	    "Transfer-Encoding: chunked\r\n"), &c, 400, NULL, "echo");
+}
+
+static void
+test_origin(void)
+{
+	struct admit_conn c = conn_plain();
+	struct admit_result res;
+
+	check_answer(UPGRADE("/echo", "Origin: http://evil.example\r\n"),
+	    &c, 403, "origin not allowed for this route", "echo");
+	check_answer(UPGRADE("/echo", ""), &c, 403, "no Origin header "
+	    "and the route has allow_missing_origin = no", "echo");
+	/* Checked before a shutdown is: the answer says what is wrong. */
+	c.draining = true;
+	check_answer(UPGRADE("/echo", "Origin: http://evil.example\r\n"),
+	    &c, 403, NULL, "echo");
+	/* allow_missing_origin = yes */
+	c.draining = false;
+	CHECK_INT(admit_request(request(UPGRADE("/named", "")), cfg, &c,
+	    &res), 0);
+	CHECK_INT(res.status, 0);
+	admit_release(&slots, res.route);
+}
+
+static void
+test_client_cert(void)
+{
+	struct admit_conn c = conn_plain();
+	struct cert none = { NULL, 0 }, eve = { "eve\"\x01", 0 };
+	struct cert bob = { "bob", 0 };
+	struct admit_result res;
+
+	/* A plain connection has no certificate to show. */
+	check_answer(UPGRADE("/certs", ""), &c, 403, "this route needs "
+	    "a client certificate (allowed_client_cns)", "certs");
+	c.client_cert = cert_check;
+	c.client_cert_arg = &none;
+	check_answer(UPGRADE("/certs", ""), &c, 403, "this route needs "
+	    "a client certificate (allowed_client_cns)", "certs");
+	CHECK_INT(none.calls, 1);
+	/* The certificate's name is escaped in the reason. */
+	c.client_cert_arg = &eve;
+	check_answer(UPGRADE("/certs", ""), &c, 403, "client "
+	    "certificate CN=eve\\x22\\x01 matches no allowed_client_cns name",
+	    "certs");
+	/* A route without allowed_client_cns does not ask. */
+	CHECK_INT(admit_request(request(UPGRADE("/v6", ORIGIN_ANY)), cfg, &c,
+	    &res), 0);
+	CHECK_INT(eve.calls, 1);
+	CHECK_STR(res.cert_name, "");
+	admit_release(&slots, res.route);
+	c.client_cert_arg = &bob;
+	CHECK_INT(admit_request(request(UPGRADE("/certs", "")), cfg, &c,
+	    &res), -1);	/* no Origin */
+	CHECK_INT(res.status, 403);
+	CHECK_STR(res.cert_name, "bob");	/* allowed, for the log */
+	CHECK_INT(admit_request(request(UPGRADE("/certs",
+	    "Origin: http://any.example\r\n")), cfg, &c, &res), 0);
+	CHECK_STR(res.cert_name, "bob");
+	admit_release(&slots, res.route);
+}
+
+static void
+test_draining(void)
+{
+	struct admit_conn c = conn_plain();
+
+	c.draining = true;
+	check_answer(UPGRADE("/echo", ORIGIN_OK), &c, 503,
+	    "gateway is shutting down", "echo");
+}
+
+/* max_connections, of the gateway and of the route; each failure gives
+ * back what it took. */
+static void
+test_limits(void)
+{
+	struct admit_conn c = conn_plain();
+	struct admit_result a, b, d;
+	const struct route *echo;
+
+	echo = &cfg->routes[0];
+	atomic_store(&slots.max, 3);
+	CHECK_INT(admit_request(request(UPGRADE("/echo", ORIGIN_OK)), cfg, &c,
+	    &a), 0);
+	CHECK_INT(admit_request(request(UPGRADE("/echo", ORIGIN_OK)), cfg, &c,
+	    &b), 0);
+	CHECK_INT(atomic_load(&slots.used), 2);
+	CHECK_INT(route_count_active(echo->count), 2);
+	/* The route's 2 are taken; the gateway has room. */
+	check_answer(UPGRADE("/echo", ORIGIN_OK), &c, 503,
+	    "route max_connections reached", "echo");
+	CHECK_INT(route_count_active(echo->count), 2);
+	/* Another route takes the gateway's last slot ... */
+	CHECK_INT(admit_request(request(UPGRADE("/v6", ORIGIN_ANY)), cfg, &c,
+	    &d), 0);
+	CHECK_INT(atomic_load(&slots.used), 3);
+	/* ... and then none is left, whatever the route. */
+	check_answer(UPGRADE("/named", ""), &c, 503,
+	    "gateway max_connections reached", "named");
+	CHECK_INT(route_count_active(cfg->routes[1].count), 0);
+	admit_release(&slots, a.route);
+	CHECK_INT(atomic_load(&slots.used), 2);
+	CHECK_INT(route_count_active(echo->count), 1);
+	/* 0: no limit. */
+	atomic_store(&slots.max, 0);
+	CHECK_INT(admit_request(request(UPGRADE("/echo", ORIGIN_OK)), cfg, &c,
+	    &a), 0);
+	admit_release(&slots, a.route);
+	admit_release(&slots, b.route);
+	admit_release(&slots, d.route);
+	CHECK_INT(atomic_load(&slots.used), 0);
+	CHECK_INT(route_count_active(echo->count), 0);
+}
+
+/* What an admitted request carries: the route's backend as a target. */
+static void
+test_admitted(void)
+{
+	struct admit_conn c = conn_plain();
+	const struct sockaddr_in *sin;
+	const struct sockaddr_in6 *sin6;
+	struct admit_result res;
+
+	memset(&res, 0xa5, sizeof(res));
+	CHECK_INT(admit_request(request(UPGRADE("/echo", ORIGIN_OK
+	    "Sec-WebSocket-Protocol: chat, binary\r\n")), cfg, &c, &res), 0);
+	CHECK_INT(res.status, 0);
+	CHECK(res.route == &cfg->routes[0]);
+	CHECK(res.holds_slots);
+	CHECK_STR(res.accept, ACCEPT);
+	CHECK_STR(res.subprotocol, "binary");
+	CHECK_STR(res.cert_name, "");
+	CHECK_INT(res.target.kind, TARGET_TCP);
+	CHECK_INT(res.target.proxy, TARGET_PROXY_NONE);
+	CHECK_STR(res.target.host, "127.0.0.1");
+	CHECK_INT(res.target.port, 7000);
+	CHECK_INT(res.target.addrlen, sizeof(struct sockaddr_in));
+	sin = &res.target.addr.sin;
+	CHECK_INT(sin->sin_family, AF_INET);
+	CHECK_INT(ntohs(sin->sin_port), 7000);
+	CHECK_INT(ntohl(sin->sin_addr.s_addr), 0x7f000001);
+	CHECK(!res.target.tls);
+	CHECK(res.target.limits == &cfg->routes[0].limits);
+	CHECK(res.target.limits->idle_timeout == 30);
+	CHECK_STR(res.target.display, "127.0.0.1:7000");
+	admit_release(&slots, res.route);
+
+	/* A name: looked up per connection; backend TLS. */
+	CHECK_INT(admit_request(request(UPGRADE("/named", "")), cfg, &c,
+	    &res), 0);
+	CHECK(res.subprotocol == NULL);
+	CHECK_STR(res.target.host, "LocalHost");
+	CHECK_INT(res.target.port, 7001);
+	CHECK_INT(res.target.addrlen, 0);
+	CHECK(res.target.tls);
+	CHECK(!res.target.tls_verify);
+	CHECK_STR(res.target.tls_name, "backend.example");
+	CHECK(res.target.tls_client == cfg->routes[1].tls);
+	CHECK(res.target.limits->idle_timeout == 5);
+	CHECK_STR(res.target.display, "LocalHost:7001");
+	admit_release(&slots, res.route);
+
+	/* IPv6, as written in brackets. */
+	CHECK_INT(admit_request(request(UPGRADE("/v6", ORIGIN_ANY)), cfg, &c,
+	    &res), 0);
+	CHECK_STR(res.target.host, "::1");
+	CHECK_INT(res.target.addrlen, sizeof(struct sockaddr_in6));
+	sin6 = &res.target.addr.sin6;
+	CHECK_INT(sin6->sin6_family, AF_INET6);
+	CHECK_INT(ntohs(sin6->sin6_port), 7002);
+	CHECK(res.target.tls_name == NULL);
+	CHECK_STR(res.target.display, "[::1]:7002");
+	admit_release(&slots, res.route);
+	CHECK_INT(atomic_load(&slots.used), 0);
+}
+
+int
+main(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/wsgate-admit-XXXXXX");
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	touch("cert.pem");
+	touch("key.pem");
+	touch("ca.pem");
+	counts = route_counts_new();
+	atomic_init(&slots.used, 0);
+	atomic_init(&slots.max, 0);
+
+	cfg = load(GATEWAY ROUTES);
+	if (cfg == NULL) {
+		fprintf(stderr, "    the configuration does not load\n");
+		return 1;
+	}
+	RUN(test_no_route);
+	RUN(test_bad_upgrade);
+	RUN(test_origin);
+	RUN(test_client_cert);
+	RUN(test_draining);
+	RUN(test_limits);
+	RUN(test_admitted);
+
+	config_unref(cfg);
+	route_counts_free(counts);
+	for (const char *const *f = (const char *const[]){ "cert.pem",
+	    "key.pem", "ca.pem", NULL }; *f != NULL; f++) {
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/%s", dir, *f);
+		unlink(path);
+	}
+	rmdir(dir);
+	return tl_summary("admit");
+}
