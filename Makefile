@@ -59,7 +59,7 @@ PURE      := value utf8 unmask frame ws_reader handshake route config log sockad
 # Reads files (checked, bounded): config.c needs it, so the unit tests and
 # the config fuzz target link it too.
 FILEIO    := file targets
-IO        := listener session front side relay upstream resolve webroot download \
+IO        := listener session front side relay upstream resolve webroot download admin \
              worker tls notify probe
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 

@@ -10,11 +10,38 @@
 #include "route.h"
 #include "route_count.h"
 
+enum metrics_reject
+admit_reject_class(int status)
+{
+	switch (status) {
+	case 404:
+		return METRICS_REJ_NO_ROUTE;
+	case 426:
+		return METRICS_REJ_NOT_WEBSOCKET;
+	case 403:
+		return METRICS_REJ_ORIGIN;
+	case 401:
+		return METRICS_REJ_AUTH;
+	case 429:
+	case 503:
+		return METRICS_REJ_LIMIT;
+	case 408:
+		return METRICS_REJ_TIMEOUT;
+	case 502:
+	case 504:
+		return METRICS_REJ_BACKEND;
+	default:
+		return status >= 500 ? METRICS_REJ_INTERNAL :
+		    METRICS_REJ_BAD_REQUEST;
+	}
+}
+
 static int
 admit_answer(struct admit_result *res, int status, const char *why)
 {
 	res->status = status;
 	res->why = why;
+	res->reject = admit_reject_class(status);
 	return -1;
 }
 
@@ -53,15 +80,20 @@ admit_client_cert(const struct route *route, const struct admit_conn *conn,
 	ok = conn->client_cert != NULL ? conn->client_cert(
 	    conn->client_cert_arg, route->client_cns, route->nclient_cns,
 	    who, sizeof(who)) : -1;
-	if (ok < 0)
-		return admit_answer(res, 403, "this route needs a client "
+	if (ok < 0) {
+		admit_answer(res, 403, "this route needs a client "
 		    "certificate (allowed_client_cns)");
+		res->reject = METRICS_REJ_CLIENT_CERT;
+		return -1;
+	}
 	log_escape(res->cert_name, sizeof(res->cert_name), who, strlen(who));
 	if (ok == 0) {
 		snprintf(res->msg, sizeof(res->msg), "client certificate CN=%s "
 		    "matches no allowed_client_cns name", res->cert_name);
 		res->cert_name[0] = '\0';
-		return admit_answer(res, 403, res->msg);
+		admit_answer(res, 403, res->msg);
+		res->reject = METRICS_REJ_CLIENT_CERT;
+		return -1;
 	}
 	return 0;
 }
@@ -117,8 +149,11 @@ admit_request(const struct hs_request *req, const struct config *cfg,
 		return admit_answer(res, 403, "origin not allowed for this "
 		    "route");
 	}
-	if (conn->draining)
-		return admit_answer(res, 503, "gateway is shutting down");
+	if (conn->draining) {
+		admit_answer(res, 503, "gateway is shutting down");
+		res->reject = METRICS_REJ_DRAINING;
+		return -1;
+	}
 	if (admit_take_slots(route, conn->slots, res) != 0)
 		return -1;
 	if (handshake_accept_key(req->key.p, req->key.n, res->accept) != 0) {

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "handshake.h"
+#include "metrics.h"
 #include "target.h"
 
 struct config;
@@ -45,6 +46,7 @@ struct admit_result {
 	 */
 	int status;
 	const char *why;
+	enum metrics_reject reject;	/* the answer's class, for metrics */
 	const struct route *route;	/* the path's route; NULL: 404 */
 
 	/* Admitted: */
@@ -69,6 +71,12 @@ struct admit_result {
  */
 int admit_request(const struct hs_request *req, const struct config *cfg,
     const struct admit_conn *conn, struct admit_result *res);
+
+/* The class of an answer by its status alone (metrics.h), where the
+ * caller knows no better: 404 no route, 426 not a WebSocket, 403 origin,
+ * 401 auth, 429 and 503 limits, 408 timeout, 502 and 504 backend, other
+ * 5xx internal, other 4xx bad request. */
+enum metrics_reject admit_reject_class(int status);
 
 /* Give back the slots an admitted request holds (route: res->route). */
 void admit_release(struct admit_slots *slots, const struct route *route);

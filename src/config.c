@@ -17,8 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cidr.h"
 #include "duration.h"
 #include "file.h"
+#include "ipaddr.h"
 #include "route.h"
 #include "sni.h"
 #include "suggest.h"
@@ -51,6 +53,8 @@ enum key_type {
 	KT_CNS,		/* allowed_client_cns: comma-separated list */
 	KT_DNS,		/* dns_servers: list of address[:port] */
 	KT_CHOICE,	/* one word of choices[] below, stored as its index */
+	KT_METRICS,	/* metrics_listen: list of host:port */
+	KT_CIDRS,	/* struct cidr_list: CIDR ranges, commas or blanks */
 };
 
 #define SC_GATEWAY 1u
@@ -151,6 +155,9 @@ static const struct key_def keys[] = {
 	  RT(backend_tls_key), 0, 0 },
 	{ "backend_tls_name", KT_STRING, SC_ROUTE, NO_OFFSET,
 	  RT(backend_tls_name), 0, 0 },
+	{ "metrics_listen", KT_METRICS, SC_GATEWAY, NO_OFFSET, NO_OFFSET, 0, 0 },
+	{ "metrics_allow", KT_CIDRS, SC_GATEWAY, GW(metrics_allow), NO_OFFSET,
+	  0, 0 },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -1067,6 +1074,91 @@ add_dns_servers(struct parse *ps, const char *value)
 	}
 }
 
+/* metrics_listen: host:port list (blanks or commas), repeatable. */
+static void
+add_metrics_listen(struct parse *ps, const char *value)
+{
+	struct config *cfg = ps->cfg;
+	const char *p = value;
+	size_t len;
+
+	while ((p = list_next(p, &len)) != NULL) {
+		struct listen_spec spec, *ls;
+		char addr[300];
+		const char *why;
+
+		memset(&spec, 0, sizeof(spec));
+		if (len >= sizeof(addr)) {
+			errorf(ps, HERE(ps), "metrics_listen", "address too "
+			    "long");
+			return;
+		}
+		memcpy(addr, p, len);
+		addr[len] = '\0';
+		p += len;
+		if (value_hostport(addr, HOSTPORT_LISTEN, spec.host,
+		    sizeof(spec.host), spec.port, sizeof(spec.port),
+		    &why) != 0) {
+			hostport_error(ps, "metrics_listen", addr, why);
+			continue;
+		}
+		spec.text = strdup(addr);
+		spec.where.file = ps->file;
+		spec.where.line = ps->line;
+		ls = realloc(cfg->metrics_listen, (cfg->nmetrics_listen + 1) *
+		    sizeof(*ls));
+		if (spec.text == NULL || ls == NULL) {
+			free(spec.text);
+			if (ls != NULL)
+				cfg->metrics_listen = ls;
+			return;
+		}
+		cfg->metrics_listen = ls;
+		cfg->metrics_listen[cfg->nmetrics_listen++] = spec;
+	}
+}
+
+/* A CIDR list key (metrics_allow, trusted_proxies): appended to, so it
+ * may repeat or continue on indented lines. */
+static void
+add_cidrs(struct parse *ps, const char *key, struct cidr_list *list,
+    const char *value)
+{
+	struct cidr_error err;
+	struct cidr *v;
+	size_t n, len = 0;
+
+	list->given = true;
+	/* Ends at a comment, as the other lists (list_next). */
+	while (value[len] != '\0' && value[len] != ';' &&
+	    !(value[len] == '#' && (len == 0 || value[len - 1] == ' ' ||
+	    value[len - 1] == '\t')))
+		len++;
+	if (cidr_list_parse(value, len, NULL, 0, &n, &err) != 0) {
+		struct cidr net;
+		char fix[CIDR_STRLEN];
+		const char *why;
+
+		if (cidr_parse(value + err.at, err.len, &net, &why) != 0 &&
+		    net.family != 0 && strstr(err.why, "host") != NULL)
+			errorf(ps, HERE(ps), key, "\"%.*s\": %s; did you mean "
+			    "%s?", (int)err.len, value + err.at, err.why,
+			    cidr_format(&net, fix, sizeof(fix)));
+		else
+			errorf(ps, HERE(ps), key, "\"%.*s\": %s",
+			    (int)err.len, value + err.at, err.why);
+		return;
+	}
+	if (n == 0)
+		return;
+	v = realloc(list->v, (list->n + n) * sizeof(*v));
+	if (v == NULL)
+		return;
+	list->v = v;
+	cidr_list_parse(value, len, v + list->n, n, &n, &err);
+	list->n += n;
+}
+
 /* Comma-separated: a subject CN may contain blanks ("Jane Doe"). */
 static void
 add_client_cns(struct parse *ps, struct route *r, const char *value)
@@ -1464,10 +1556,16 @@ config_handler(void *user, const char *section, const char *name,
 		add_client_cns(ps, r, value);
 	} else if (k->type == KT_DNS) {
 		add_dns_servers(ps, value);
+	} else if (k->type == KT_METRICS) {
+		add_metrics_listen(ps, value);
+	} else if (k->type == KT_CIDRS) {
+		add_cidrs(ps, k->name, (struct cidr_list *)((char *)base +
+		    k->gw_off), value);
 	} else if (ps->continuation) {
 		errorf(ps, HERE(ps), name, "indented continuation line: only "
 		    "list keys (listen, origins, server_names, "
-		    "allowed_client_cns) take several values");
+		    "allowed_client_cns, metrics_listen, metrics_allow) take "
+		    "several values");
 		return 1;
 	} else if (*set & (1ull << ki)) {
 		errorf(ps, HERE(ps), name, "given twice (first at line %d)",
@@ -1829,6 +1927,43 @@ inherit(const struct key_def *k, struct route *r, const struct config *cfg)
 	}
 }
 
+bool
+config_is_loopback(const struct sockaddr *sa)
+{
+	struct cidr lo4, lo6;
+	const char *why;
+
+	cidr_parse("127.0.0.0/8", 11, &lo4, &why);
+	cidr_parse("::1", 3, &lo6, &why);
+	return cidr_contains(&lo4, sa) || cidr_contains(&lo6, sa);
+}
+
+/* The metrics listener shows every session: a public address needs
+ * metrics_allow said out loud. */
+static void
+check_metrics_listen(struct parse *ps)
+{
+	const struct config *cfg = ps->cfg;
+	struct sockaddr_storage ss;
+
+	if (cfg->metrics_allow.given)
+		return;
+	for (size_t i = 0; i < cfg->nmetrics_listen; i++) {
+		const struct listen_spec *ls = &cfg->metrics_listen[i];
+
+		if (strcmp(ls->host, "localhost") == 0 ||
+		    (ipaddr_parse(ls->host, strlen(ls->host), &ss) == 0 &&
+		    config_is_loopback((struct sockaddr *)&ss)))
+			continue;
+		errorf(ps, ls->where.file, ls->where.line, "gateway",
+		    "metrics_listen", "%s is not a loopback address, and the "
+		    "metrics listener shows every session and can close them: "
+		    "set metrics_allow = CIDR,... to the addresses that may "
+		    "scrape it (e.g. metrics_allow = 10.0.0.0/8), or listen "
+		    "on 127.0.0.1", ls->text);
+	}
+}
+
 /* After every file: inherit [gateway] limits, then check what is missing
  * or contradictory across sections. */
 static void
@@ -1842,6 +1977,7 @@ finish(struct parse *ps)
 	if (cfg->nlisteners == 0 && !key_given(ps->gw_set, "listen"))
 		errorf(ps, mainf, gwline, "gateway", "listen", "missing; add "
 		    "at least one, e.g. listen = 127.0.0.1:8080");
+	check_metrics_listen(ps);
 	if (cfg->nroutes == 0 && cfg->web_root == NULL)
 		errorf(ps, mainf, gwline, NULL, NULL, "no routes: add a "
 		    "[route:NAME] section (here or in routes_dir)");
@@ -2022,6 +2158,10 @@ config_unref(struct config *cfg)
 	for (size_t i = 0; i < cfg->ndns_servers; i++)
 		free(cfg->dns_servers[i]);
 	free(cfg->dns_servers);
+	for (size_t i = 0; i < cfg->nmetrics_listen; i++)
+		free(cfg->metrics_listen[i].text);
+	free(cfg->metrics_listen);
+	free(cfg->metrics_allow.v);
 	tls_spec_free_fields(&cfg->tls_default);
 	for (size_t i = 0; i < cfg->ntls_sni; i++)
 		tls_spec_free_fields(&cfg->tls_sni[i]);

@@ -55,6 +55,14 @@ struct tls_cert_spec {
 	struct config_where where;	/* the section header */
 };
 
+/* A list of CIDR ranges (cidr.h), e.g. metrics_allow, trusted_proxies. */
+struct cidr;
+struct cidr_list {
+	struct cidr *v;
+	size_t n;
+	bool given;
+};
+
 struct tls_server;	/* tls.c: contexts for TLS listeners */
 struct tls_client;	/* tls.c: context for one route's backend */
 struct route_count;	/* route_count.c: open sessions by route name */
@@ -125,6 +133,11 @@ struct config {
 	size_t ndns_servers;
 	double dns_timeout;		/* one name lookup, all tries */
 	struct limits limits;		/* defaults for routes */
+	/* The metrics listener (admin.c): its addresses (none: off) and the
+	 * peers it answers (not given: loopback only). */
+	struct listen_spec *metrics_listen;
+	size_t nmetrics_listen;
+	struct cidr_list metrics_allow;
 
 	/* TLS listeners: [gateway] tls_* keys and [tls:NAME] sections. */
 	struct tls_cert_spec tls_default;	/* section "gateway" */

@@ -21,6 +21,7 @@
 #include "gateway.h"
 #include "handshake.h"
 #include "log.h"
+#include "metrics.h"
 #include "monotime.h"
 #include "pending.h"
 #include "route.h"
@@ -48,6 +49,9 @@ struct front {
 	struct timeval progress;	/* SENDING: the client last took bytes */
 	const struct route *route;	/* the request's, once known */
 	int status;			/* the answer's */
+	/* The answer's class for the metrics: admission's, or -1 (by
+	 * status, admit_reject_class). */
+	int reject;
 	bool got_bytes;			/* any request bytes arrived */
 	bool tls_ready;			/* the client's TLS handshake is done */
 	/* Admitted: for the 101, or for an answer after the request buffer
@@ -161,6 +165,10 @@ front_respond(struct front *f, int status, const char *why,
 	f->status = status;
 	if (status != 200)
 		f->gw->stats.rejected++;
+	if (status >= 400)
+		metrics_reject(f->gw->metrics, status, f->reject >= 0 ?
+		    (enum metrics_reject)f->reject :
+		    admit_reject_class(status));
 	if (n > 0)
 		bufferevent_write(front_bev(f), buf, n);
 	log_escape(epath, sizeof(epath), path, pathlen);
@@ -346,6 +354,7 @@ front_plain_get(struct front *f, const struct hs_request *req)
 		    "text/plain", strlen(body), false);
 		bufferevent_write(front_bev(f), buf, n);
 		bufferevent_write(front_bev(f), body, strlen(body));
+		metrics_web(f->gw->metrics, f->status);
 		front_log_web(f, LL_DEBUG, epath, n + strlen(body), NULL);
 		front_answered(f, NULL);
 		return;
@@ -366,6 +375,7 @@ front_plain_get(struct front *f, const struct hs_request *req)
 
 		f->status = webroot_respond(cfg->web_root, req->path.p,
 		    req->path.n, out, &body, &st, &why);
+		metrics_web(f->gw->metrics, f->status);
 		if (body >= 0) {
 			front_send_file(f, body, &st, epath);
 			return;
@@ -406,6 +416,8 @@ front_upgrade(struct front *f, const struct hs_request *req, size_t used)
 	int rc = admit_request(req, f->cfg, &conn, &res);
 
 	f->route = res.route;
+	/* Admitted, a later answer (the backend's failure) is by status. */
+	f->reject = rc != 0 ? (int)res.reject : -1;
 	if (res.cert_name[0] != '\0')
 		log_debug("client=%s route=%s client certificate name %s "
 		    "allowed", f->peer, f->route->name, res.cert_name);
@@ -490,16 +502,22 @@ front_client_cb(void *arg, enum side_event ev)
 	case SIDE_CONNECTED:
 		/* The TLS handshake is done; the HTTP request comes next. */
 		f->tls_ready = true;
+		metrics_add(&f->gw->metrics->c.tls_handshakes, 1);
 		if (log_enabled(LL_DEBUG))
 			log_debug("tls client=%s %s", f->peer,
 			    tls_describe(bev, why, sizeof(why)));
 		return;
 	case SIDE_EOF:
 	case SIDE_ERROR:
-		if (f->client->tls && !f->tls_ready)
+		if (f->client->tls && !f->tls_ready) {
+			int cls;
+
 			log_info("tls client=%s handshake failed: %s",
-			    f->peer, tls_error(bev, what, why, sizeof(why)));
-		else
+			    f->peer, tls_error_class(bev, what, why,
+			    sizeof(why), &cls));
+			metrics_tls_failed(f->gw->metrics,
+			    (enum metrics_tls_fail)cls);
+		} else
 			log_debug("client=%s left during the handshake (%s)",
 			    f->peer, (what & BEV_EVENT_EOF) ? "EOF" :
 			    f->client->tls ? tls_error(bev, what, why,
@@ -599,6 +617,7 @@ front_peek_cb(evutil_socket_t fd, short what, void *arg)
 		/* An http:// or ws:// URL with the TLS port: say so, in
 		 * plain text, rather than let the client wait. */
 		f->got_bytes = true;
+		metrics_tls_failed(f->gw->metrics, METRICS_TLS_NOT_TLS);
 		front_reject(f, 400, "this port speaks TLS: use https:// or "
 		    "wss://");
 	}
@@ -612,9 +631,12 @@ front_timeout(struct front *f)
 	if (!f->got_bytes) {
 		/* A browser's speculative connection (also one that only
 		 * did its TLS handshake): just close. */
-		if (f->client->tls && !f->tls_ready)
+		if (f->client->tls && !f->tls_ready) {
 			log_debug("tls client=%s handshake not done within "
 			    "handshake_timeout", f->peer);
+			metrics_tls_failed(f->gw->metrics,
+			    METRICS_TLS_TIMEOUT);
+		}
 		return false;
 	}
 	front_respond(f, 408, "handshake_timeout: request not complete in "
@@ -642,6 +664,7 @@ front_new(struct gateway *gw, const struct config *cfg, struct side *client,
 	f->started = *started;
 	f->fn = fn;
 	f->arg = arg;
+	f->reject = -1;
 	if (front_admit(f, sa) != 0) {
 		close(fd);
 		free(f);
@@ -661,6 +684,7 @@ front_new(struct gateway *gw, const struct config *cfg, struct side *client,
 	/* TCP_NODELAY: inherited from the listening socket. */
 	if (bev != NULL)
 		side_attach(client, bev, false);
+	metrics_add(&gw->metrics->c.in_handshake, 1);
 	return f;
 }
 
@@ -689,5 +713,6 @@ front_free(struct front *f)
 	download_free(f->download);
 	free(f->web_path);
 	front_release(f);
+	metrics_sub(&f->gw->metrics->c.in_handshake, 1);
 	free(f);
 }

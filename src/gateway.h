@@ -56,6 +56,10 @@ struct gateway {
 	struct pending_queue pending;	/* this loop's pending connections */
 	time_t pending_warned;		/* last "budget spent" warning */
 	struct gateway_stats stats;
+	/* This worker's counters (metrics.h), written by it alone. */
+	struct metrics_worker *metrics;
+	struct event *heartbeat;	/* every second, for /healthz */
+	uint64_t session_seq;		/* session ids: seq << 8 | id */
 	/* One read buffer for every session of this event loop: a callback
 	 * decodes what it read before returning, so nothing stays here. */
 	unsigned char *scratch;

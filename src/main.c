@@ -17,10 +17,12 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "admin.h"
 #include "config.h"
 #include "gateway.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "probe.h"
 #include "route_count.h"
@@ -257,6 +259,8 @@ struct control {
 	struct event_base *base;
 	struct shared shared;
 	struct route_counts *counts;	/* every configuration's routes' */
+	struct metrics *metrics;	/* every worker's counters */
+	struct admin *admin;		/* the metrics listener */
 	struct config *cfg;		/* the running configuration */
 	struct listener **listeners;
 	size_t nlisteners;
@@ -476,6 +480,9 @@ notify_cb(evutil_socket_t fd, short what, void *arg)
 			case RELOAD_DONE:
 				reload_finish(ctl);
 				break;
+			case WORKER_ACK_ADMIN:
+				admin_gathered(ctl->admin);
+				break;
 			}
 		}
 	}
@@ -528,6 +535,7 @@ begin_drain(struct control *ctl, double wait)
 		return;
 	}
 	ctl->draining = true;
+	admin_set_draining(ctl->admin);
 	notify_stopping();
 	if (ctl->nworkers > 1) {
 		control_stop_accepting(ctl);
@@ -653,6 +661,15 @@ reload_start(struct control *ctl, const char *why)
 	ctl->loading = job;
 }
 
+static uint64_t
+unix_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* The loader is done (RELOAD_DONE): use what it built, if anything. */
 static void
 reload_finish(struct control *ctl)
@@ -667,7 +684,10 @@ reload_finish(struct control *ctl)
 	cfg = job->cfg;
 	job->cfg = NULL;
 	reload_job_free(job);
+	metrics_reload(ctl->metrics, cfg != NULL, unix_ms());
 	if (cfg != NULL) {
+		/* Kept, closed or bound as the new metrics_listen says. */
+		admin_configure(ctl->admin, cfg);
 		config_unref(ctl->cfg);
 		ctl->cfg = cfg;
 		log_configure(cfg);
@@ -730,6 +750,20 @@ control_listen(struct control *ctl)
 	return 0;
 }
 
+/* admin.h's way to the workers: how many could not be asked. */
+static unsigned
+control_admin_send(void *arg, struct admin_gather *g)
+{
+	struct control *ctl = arg;
+	unsigned unsent = 0;
+
+	for (size_t i = 0; i < ctl->nworkers; i++)
+		if (!ctl->workers[i]->started ||
+		    worker_send_admin(ctl->workers[i], g) != 0)
+			unsent++;
+	return unsent;
+}
+
 /* Make and start the workers, with the stop signals blocked in their
  * threads so that only the main thread's loop sees them. */
 static int
@@ -752,6 +786,8 @@ control_start_workers(struct control *ctl, unsigned n)
 			log_error("worker %u: %s", i, err);
 			return -1;
 		}
+		worker_set_metrics(ctl->workers[i],
+		    metrics_worker(ctl->metrics, i));
 		ctl->nworkers++;
 	}
 	if (n > 1 && control_start_accepting(ctl) != 0)
@@ -842,11 +878,14 @@ control_free(struct control *ctl)
 	for (int i = 0; i < 2; i++)
 		if (ctl->notify_fd[i] >= 0)
 			close(ctl->notify_fd[i]);
+	/* Its gathers may have been with the workers: after them. */
+	admin_free(ctl->admin);
 	if (ctl->base != NULL)
 		event_base_free(ctl->base);
 	pending_budget_fini(&ctl->shared.pending);
 	config_unref(ctl->cfg);
 	route_counts_free(ctl->counts);
+	metrics_free(ctl->metrics);
 }
 
 /*
@@ -960,7 +999,16 @@ main(int argc, char **argv)
 		log_error("cannot set up the main event loop");
 		goto out;
 	}
-	if (control_listen(&ctl) != 0)
+	ctl.metrics = metrics_new(nworkers);
+	if (ctl.metrics == NULL || route_counts_on_new_slot(ctl.counts,
+	    metrics_route_slot_new, ctl.metrics) != 0 ||
+	    (ctl.admin = admin_new(ctl.base, ctl.metrics, ctl.counts,
+	    nworkers, control_admin_send, &ctl)) == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	if (control_listen(&ctl) != 0 ||
+	    admin_configure(ctl.admin, ctl.cfg) != 0)
 		goto out;
 	if (control_start_workers(&ctl, nworkers) != 0)
 		goto out;
@@ -974,6 +1022,7 @@ main(int argc, char **argv)
 	    atomic_load(&ctl.shared.slots.max),
 	    atomic_load(&ctl.shared.pending.max));
 	notify_ready();
+	admin_set_ready(ctl.admin, true);
 
 	event_base_dispatch(ctl.base);
 	rc = EXIT_OK;

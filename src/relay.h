@@ -92,6 +92,11 @@ unsigned relay_hup(const struct relay *r);
 /* The last data either way, on the monotonic clock (monotime.h). */
 const struct timeval *relay_active(const struct relay *r);
 
+/* Count bytes and messages each way into a route's counters (metrics.h)
+ * from now on. */
+struct metrics_route;
+void relay_count_into(struct relay *r, struct metrics_route *mr);
+
 /* Payload relayed so far. */
 void relay_bytes(const struct relay *r, uint64_t *up, uint64_t *down);
 

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
+struct admin_gather;
 struct gateway;
 
 /* Takes ownership of fd (closed on failure too).  On a TLS listener
@@ -20,6 +21,13 @@ int session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
  * EOF (or close_timeout), then close with 1001.
  */
 void session_close_all(struct gateway *gw);
+
+/*
+ * The metrics listener's gather (admin_gather.h): this worker's sessions
+ * past the upgrade, as GET /sessions lists them, or the one session
+ * POST /sessions/ID/close names, closed with its code and reason.
+ */
+void session_admin(struct gateway *gw, struct admin_gather *g);
 
 /* Free every session at once, without goodbyes (forced exit). */
 void session_abort_all(struct gateway *gw);

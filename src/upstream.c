@@ -1,6 +1,7 @@
 /* upstream.c -- connecting to a session's target: the name looked up, its addresses tried in turn, then TLS */
 #include "upstream.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <event2/bufferevent.h>
 #include <event2/util.h>
 
+#include "metrics.h"
 #include "resolve.h"
 #include "sockaddr.h"
 #include "target.h"
@@ -26,6 +28,7 @@ struct upstream {
 	struct resolve_wait *wait;	/* the lookup, until it answers */
 	struct resolve_result addrs;
 	size_t next;			/* the address to try next */
+	int fail;			/* why it failed: metrics.h's class */
 };
 
 static void upstream_event_cb(struct bufferevent *bev, short what,
@@ -49,6 +52,7 @@ upstream_tls_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	snprintf(msg, sizeof(msg), "TLS handshake failed: %s",
 	    tls_error(bev, what, why, sizeof(why)));
+	up->fail = METRICS_CF_TLS;
 	upstream_failed(up, 502, msg);
 }
 
@@ -65,6 +69,7 @@ upstream_start_tls(struct upstream *up)
 	bufferevent_free(up->bev);
 	up->bev = tls_backend_new(up->base, &up->t, fd);
 	if (up->bev == NULL) {
+		up->fail = METRICS_CF_TLS;
 		upstream_failed(up, 502, "cannot start TLS");
 		return;
 	}
@@ -100,6 +105,8 @@ upstream_try_next(struct upstream *up, const char **why)
 		bufferevent_setcb(up->bev, NULL, NULL, upstream_event_cb, up);
 		if (bufferevent_socket_connect(up->bev, &a->sa, (int)len) == 0)
 			return 0;
+		up->fail = EVUTIL_SOCKET_ERROR() == ECONNREFUSED ?
+		    METRICS_CF_REFUSED : METRICS_CF_OTHER;
 		*why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
 	}
 	return -1;
@@ -122,6 +129,8 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
+	up->fail = EVUTIL_SOCKET_ERROR() == ECONNREFUSED ? METRICS_CF_REFUSED :
+	    METRICS_CF_OTHER;
 	if (up->next < up->addrs.naddrs) {
 		char addr[SOCKADDR_STRLEN], msg[SOCKADDR_STRLEN + 128];
 
@@ -141,6 +150,8 @@ upstream_resolved(struct upstream *up, const struct resolve_result *res)
 	const char *why;
 
 	if (res->status != RESOLVE_OK) {
+		up->fail = res->status == RESOLVE_BUSY ? METRICS_CF_OTHER :
+		    METRICS_CF_DNS;
 		upstream_failed(up, res->status == RESOLVE_BUSY ? 503 : 502,
 		    res->why);
 		return;
@@ -178,6 +189,7 @@ upstream_new(struct event_base *base, const struct target *t,
 	up->t = *t;
 	up->fn = fn;
 	up->arg = arg;
+	up->fail = METRICS_CF_OTHER;
 	return up;
 }
 
@@ -199,6 +211,12 @@ upstream_start(struct upstream *up, struct resolver *r)
 			return;
 	}
 	upstream_resolved(up, &res);
+}
+
+int
+upstream_fail_class(const struct upstream *up)
+{
+	return up->fail;
 }
 
 const struct target *

@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cidr.h"
 #include "config.h"
 #include "file.h"
 #include "testlib.h"
@@ -1018,6 +1020,59 @@ test_send_timeout(void)
 	config_unref(cfg);
 }
 
+/* metrics_listen and metrics_allow: off by default; lists repeat and
+ * continue; a public address is allowed once metrics_allow is given. */
+static void
+test_metrics_keys(void)
+{
+	static const char base[] = "[gateway]\nlisten = 127.0.0.1:1\n%s\n"
+	    "[route:a]\npath = /a\nbackend = 127.0.0.1:1\norigins = *\n";
+	struct config_errors errs = { 0 };
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	struct config *cfg;
+	char text[512];
+
+	snprintf(text, sizeof(text), base, "");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK(cfg != NULL && cfg->nmetrics_listen == 0 &&
+	    !cfg->metrics_allow.given && cfg->metrics_allow.n == 0);
+	config_unref(cfg);
+	snprintf(text, sizeof(text), base, "metrics_listen = 0.0.0.0:9100, "
+	    "[::]:9100\nmetrics_allow = 10.0.0.0/8 192.0.2.7 ; scrapers\n"
+	    "    2001:db8::/32\nmetrics_allow = ::ffff:172.16.0.0/108");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK_ERRORS(&errs, "");
+	CHECK(cfg != NULL && cfg->nmetrics_listen == 2 &&
+	    cfg->metrics_allow.given && cfg->metrics_allow.n == 4);
+	if (cfg != NULL && cfg->nmetrics_listen == 2 &&
+	    cfg->metrics_allow.n == 4) {
+		CHECK(strcmp(cfg->metrics_listen[0].host, "0.0.0.0") == 0 &&
+		    strcmp(cfg->metrics_listen[0].port, "9100") == 0);
+		CHECK(strcmp(cfg->metrics_listen[1].text, "[::]:9100") == 0);
+		CHECK(cfg->metrics_allow.v[0].prefix == 8 &&
+		    cfg->metrics_allow.v[2].family == CIDR_V6 &&
+		    cfg->metrics_allow.v[3].family == CIDR_V4 &&
+		    cfg->metrics_allow.v[3].prefix == 12);
+	}
+	config_unref(cfg);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	inet_pton(AF_INET, "127.3.2.1", &sin.sin_addr);
+	CHECK(config_is_loopback((struct sockaddr *)&sin));
+	inet_pton(AF_INET, "10.0.0.1", &sin.sin_addr);
+	CHECK(!config_is_loopback((struct sockaddr *)&sin));
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "::1", &sin6.sin6_addr);
+	CHECK(config_is_loopback((struct sockaddr *)&sin6));
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &sin6.sin6_addr);
+	CHECK(config_is_loopback((struct sockaddr *)&sin6));
+	inet_pton(AF_INET6, "::2", &sin6.sin6_addr);
+	CHECK(!config_is_loopback((struct sockaddr *)&sin6));
+}
+
 /* Every time key takes units; the golden file says it loads, this what
  * each value became (routes inherit what they do not set). */
 static void
@@ -1151,6 +1206,7 @@ main(int argc, char **argv)
 	RUN(test_log_keys);
 	RUN(test_web_root);
 	RUN(test_send_timeout);
+	RUN(test_metrics_keys);
 	RUN(test_duration_units);
 	RUN(test_hash_ends_lists);
 	RUN(test_missing_file);
