@@ -158,6 +158,8 @@ static const struct key_def keys[] = {
 	{ "metrics_listen", KT_METRICS, SC_GATEWAY, NO_OFFSET, NO_OFFSET, 0, 0 },
 	{ "metrics_allow", KT_CIDRS, SC_GATEWAY, GW(metrics_allow), NO_OFFSET,
 	  0, 0 },
+	{ "trusted_proxies", KT_CIDRS, SC_GATEWAY, GW(trusted_proxies),
+	  NO_OFFSET, 0, 0 },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -1564,8 +1566,8 @@ config_handler(void *user, const char *section, const char *name,
 	} else if (ps->continuation) {
 		errorf(ps, HERE(ps), name, "indented continuation line: only "
 		    "list keys (listen, origins, server_names, "
-		    "allowed_client_cns, metrics_listen, metrics_allow) take "
-		    "several values");
+		    "allowed_client_cns, metrics_listen, metrics_allow, "
+		    "trusted_proxies) take several values");
 		return 1;
 	} else if (*set & (1ull << ki)) {
 		errorf(ps, HERE(ps), name, "given twice (first at line %d)",
@@ -2162,6 +2164,7 @@ config_unref(struct config *cfg)
 		free(cfg->metrics_listen[i].text);
 	free(cfg->metrics_listen);
 	free(cfg->metrics_allow.v);
+	free(cfg->trusted_proxies.v);
 	tls_spec_free_fields(&cfg->tls_default);
 	for (size_t i = 0; i < cfg->ntls_sni; i++)
 		tls_spec_free_fields(&cfg->tls_sni[i]);

@@ -138,6 +138,8 @@ struct config {
 	struct listen_spec *metrics_listen;
 	size_t nmetrics_listen;
 	struct cidr_list metrics_allow;
+	/* Peers whose Forwarded / X-Forwarded-For name the client. */
+	struct cidr_list trusted_proxies;
 
 	/* TLS listeners: [gateway] tls_* keys and [tls:NAME] sections. */
 	struct tls_cert_spec tls_default;	/* section "gateway" */

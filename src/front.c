@@ -17,15 +17,19 @@
 
 #include "admit.h"
 #include "config_types.h"
+#include "cidr.h"
 #include "download.h"
+#include "forwarded.h"
 #include "gateway.h"
 #include "handshake.h"
+#include "ipaddr.h"
 #include "log.h"
 #include "metrics.h"
 #include "monotime.h"
 #include "pending.h"
 #include "route.h"
 #include "side.h"
+#include "sockaddr.h"
 #include "tls.h"
 #include "webroot.h"
 
@@ -33,7 +37,10 @@ struct front {
 	struct gateway *gw;
 	const struct config *cfg;
 	struct side *client;		/* the session's */
-	const char *peer;		/* the session's */
+	/* The session's text of the client's address: the peer's, or the
+	 * one a trusted proxy names (front_forwarded). */
+	char *peer;
+	struct sockaddr_storage sa;	/* the peer's */
 	struct timeval started;		/* accepted (monotonic) */
 	front_fn fn;
 	void *arg;
@@ -454,6 +461,70 @@ front_upgraded(struct front *f)
 	f->gw->stats.upgraded++;
 }
 
+/* ---- the client's address behind trusted proxies ---- */
+
+/*
+ * A peer in trusted_proxies speaks for its client: Forwarded (RFC 7239)
+ * when it sent one, else X-Forwarded-For, walked from the right past
+ * trusted hops (forwarded.h).  The address found replaces the peer's in
+ * the session's logs and /sessions.  Any other peer's headers are its own
+ * words and are ignored.  0, or -1 with a 400 answered: a trusted proxy
+ * wrote something wsgate cannot read, and a guess could credit the
+ * client with a proxy's address.
+ */
+static int
+front_forwarded(struct front *f, const struct hs_request *req)
+{
+	const struct cidr_list *tp = &f->cfg->trusted_proxies;
+	struct forwarded_field fields[HS_FORWARDED_MAX];
+	struct forwarded_result res;
+	const struct hs_str *src;
+	unsigned n;
+	const char *why;
+	char addr[SOCKADDR_STRLEN], was[SOCKADDR_STRLEN];
+	int rc;
+
+	if (tp->n == 0 || (req->nfwd == 0 && req->nxff == 0) ||
+	    !cidr_match(tp->v, tp->n, (const struct sockaddr *)&f->sa))
+		return 0;
+	n = req->nfwd > 0 ? req->nfwd : req->nxff;
+	src = req->nfwd > 0 ? req->fwd : req->xff;
+	if (n > HS_FORWARDED_MAX) {
+		front_respond(f, 400, "too many Forwarded or X-Forwarded-For "
+		    "header fields", req->path.p, req->path.n, "", 0);
+		front_answered(f, NULL);
+		return -1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		fields[i].p = src[i].p;
+		fields[i].n = src[i].n;
+	}
+	rc = req->nfwd > 0 ? forwarded_rfc7239(fields, n, tp->v, tp->n, &res,
+	    &why) : forwarded_xff(fields, n, tp->v, tp->n, &res, &why);
+	if (rc != 0) {
+		front_respond(f, 400, why, req->path.p, req->path.n, "", 0);
+		front_answered(f, NULL);
+		return -1;
+	}
+	if (res.kind == FORWARDED_NONE || res.addr.ss_family == AF_UNSPEC)
+		return 0;
+	ipaddr_unmap(&res.addr, &res.addr);
+	sockaddr_format((const struct sockaddr *)&res.addr, addr,
+	    sizeof(addr));
+	/* No port given: the address alone. */
+	if ((res.addr.ss_family == AF_INET &&
+	    ((struct sockaddr_in *)&res.addr)->sin_port == 0) ||
+	    (res.addr.ss_family == AF_INET6 &&
+	    ((struct sockaddr_in6 *)&res.addr)->sin6_port == 0))
+		*strrchr(addr, ':') = '\0';
+	snprintf(was, sizeof(was), "%s", f->peer);
+	snprintf(f->peer, SOCKADDR_STRLEN, "%s", addr);
+	log_debug("client=%s: by %s, trusted proxy (%s, %u trusted hop%s)",
+	    f->peer, was, req->nfwd > 0 ? "Forwarded" : "X-Forwarded-For",
+	    res.hops, res.hops == 1 ? "" : "s");
+	return 0;
+}
+
 /* ---- reading the request ---- */
 
 static void
@@ -480,6 +551,8 @@ front_read(struct front *f)
 		front_answered(f, NULL);
 		return;
 	}
+	if (front_forwarded(f, &req) != 0)
+		return;
 	if (!req.upgrade_attempt)
 		front_plain_get(f, &req);
 	else
@@ -647,7 +720,7 @@ front_timeout(struct front *f)
 
 struct front *
 front_new(struct gateway *gw, const struct config *cfg, struct side *client,
-    const char *peer, const struct timeval *started, int fd,
+    char *peer, const struct timeval *started, int fd,
     const struct sockaddr *sa, bool tls, front_fn fn, void *arg)
 {
 	struct front *f = calloc(1, sizeof(*f));
@@ -661,6 +734,10 @@ front_new(struct gateway *gw, const struct config *cfg, struct side *client,
 	f->cfg = cfg;
 	f->client = client;
 	f->peer = peer;
+	if (sa->sa_family == AF_INET6)
+		memcpy(&f->sa, sa, sizeof(struct sockaddr_in6));
+	else if (sa->sa_family == AF_INET)
+		memcpy(&f->sa, sa, sizeof(struct sockaddr_in));
 	f->started = *started;
 	f->fn = fn;
 	f->arg = arg;

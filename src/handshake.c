@@ -209,6 +209,13 @@ take_header(struct hs_request *req, struct hs_str name, struct hs_str value,
 			req->offers_binary = true;
 	} else if (hs_eq(name, "X-Forwarded-For")) {
 		req->forwarded_for = value;
+		if (req->nxff < HS_FORWARDED_MAX)
+			req->xff[req->nxff] = value;
+		req->nxff++;
+	} else if (hs_eq(name, "Forwarded")) {
+		if (req->nfwd < HS_FORWARDED_MAX)
+			req->fwd[req->nfwd] = value;
+		req->nfwd++;
 	} else if (hs_eq(name, "Content-Length")) {
 		return take_content_length(req, value, why);
 	} else if (hs_eq(name, "Transfer-Encoding")) {

@@ -65,6 +65,8 @@ SAFE = {
     "listener_describe(ctl->listeners[i])": "addresses formatted by wsgate",
     "listener_describe(s->l)": "addresses formatted by wsgate",
     "peer": "admin.c: a peer's address, formatted by sockaddr_format()",
+    "was": "front.c: the peer's address text, formatted by "
+           "sockaddr_format()",
     "s->l == NULL ? err : \"out of memory\"":
         "listener_new()'s error: an address formatted by wsgate and "
         "libc's text",

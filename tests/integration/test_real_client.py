@@ -1,0 +1,74 @@
+"""test_real_client.py -- trusted_proxies: the client address a trusted
+proxy names in Forwarded or X-Forwarded-For replaces the peer's in the
+logs and /sessions; anyone else's headers are ignored; a malformed
+header from a trusted proxy is a 400.
+"""
+
+import json
+import re
+import urllib.request
+
+import harness as h
+from harness import OP_BINARY, OP_CLOSE
+
+
+class RealClient(h.GatewayTestCase):
+    def start(self, trusted):
+        self.echo = self.backend(h.EchoBackend)
+        self.gw = self.gateway(
+            {"echo": {"path": "/echo", "backend": self.echo.addr}},
+            {"trusted_proxies": trusted, "metrics_listen": "127.0.0.1:0"})
+        m = self.gw.wait_log(r"metrics: serving on 127\.0\.0\.1:(\d+)")
+        self.mport = int(m.group(1))
+
+    def session(self, headers):
+        c = self.raw(self.gw)
+        c.request(h.upgrade_request("/echo") .replace(
+            b"\r\n\r\n", b"\r\n" + headers + b"\r\n\r\n"))
+        c.send_frame(OP_BINARY, b"hi")
+        self.assertEqual(c.recv_data(2)[0], b"hi")
+        return c
+
+    def listed_clients(self):
+        url = "http://127.0.0.1:%d/sessions" % self.mport
+        with urllib.request.urlopen(url, timeout=h.timeout(5)) as r:
+            return [s["client"] for s in json.loads(r.read())["sessions"]]
+
+    def end(self, c, client):
+        c.send_frame(OP_CLOSE, h.close_payload(1000))
+        c.recv_close()
+        self.gw.wait_log(r"close client=%s route=echo " % re.escape(client))
+
+    def test_x_forwarded_for_from_trusted_peer(self):
+        """The rightmost untrusted entry is the client; a spoofed entry to
+        its left is never reached."""
+        self.start("127.0.0.1, 10.0.0.0/8")
+        c = self.session(b"X-Forwarded-For: 6.6.6.6, 198.51.100.7\r\n"
+                         b"X-Forwarded-For: 10.1.2.3")
+        self.gw.wait_log(r"open client=198\.51\.100\.7 route=echo ")
+        self.assertEqual(self.listed_clients(), ["198.51.100.7"])
+        self.end(c, "198.51.100.7")
+
+    def test_forwarded_wins_and_keeps_the_port(self):
+        self.start("127.0.0.1")
+        c = self.session(b'Forwarded: for="[2001:db8::1]:4711";proto=https'
+                         b"\r\nX-Forwarded-For: 192.0.2.99")
+        self.gw.wait_log(r"open client=\[2001:db8::1\]:4711 route=echo ")
+        self.end(c, "[2001:db8::1]:4711")
+
+    def test_untrusted_peer_is_its_own_client(self):
+        self.start("10.0.0.0/8")
+        c = self.session(b"X-Forwarded-For: 198.51.100.7")
+        port = c.sock.getsockname()[1]
+        self.gw.wait_log(r"open client=127\.0\.0\.1:%d route=echo " % port)
+        self.assertEqual(self.listed_clients(), ["127.0.0.1:%d" % port])
+        self.end(c, "127.0.0.1:%d" % port)
+
+    def test_malformed_header_from_trusted_proxy_is_400(self):
+        self.start("127.0.0.1")
+        c = self.raw(self.gw)
+        r = c.request(h.upgrade_request("/echo").replace(
+            b"\r\n\r\n", b"\r\nX-Forwarded-For: 198.51.100.7, not-an-ip"
+            b"\r\n\r\n"))
+        self.assertEqual(r.status, 400)
+        self.gw.wait_log(r"reject client=127\.0\.0\.1:\d+ status=400 ")
