@@ -500,8 +500,8 @@ admin_deadline_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-admin_accept_cb(int fd, const struct sockaddr *sa, int salen, bool tls,
-    void *arg)
+admin_accept_cb(int fd, const struct sockaddr *sa, int salen,
+    unsigned lflags, void *arg)
 {
 	struct admin *a = arg;
 	const struct cidr_list *allow = &a->cfg->metrics_allow;
@@ -511,7 +511,7 @@ admin_accept_cb(int fd, const struct sockaddr *sa, int salen, bool tls,
 	bool ok;
 
 	(void)salen;
-	(void)tls;
+	(void)lflags;
 	sockaddr_format(sa, peer, sizeof(peer));
 	if (allow->given)
 		ok = cidr_match(allow->v, allow->n, sa);

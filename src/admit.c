@@ -51,7 +51,7 @@ admit_target(struct target *t, const struct route *r)
 {
 	memset(t, 0, sizeof(*t));
 	t->kind = TARGET_TCP;
-	t->proxy = TARGET_PROXY_NONE;
+	t->proxy = (enum target_proxy)r->proxy_protocol;
 	snprintf(t->host, sizeof(t->host), "%s", r->backend_host);
 	t->port = (uint16_t)atoi(r->backend_port);
 	if (r->backend_addrlen != 0 &&

@@ -160,6 +160,8 @@ static const struct key_def keys[] = {
 	  0, 0 },
 	{ "trusted_proxies", KT_CIDRS, SC_GATEWAY, GW(trusted_proxies),
 	  NO_OFFSET, 0, 0 },
+	{ "proxy_protocol", KT_CHOICE, SC_ROUTE, NO_OFFSET,
+	  RT(proxy_protocol), 0, 0 },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -174,6 +176,7 @@ static const struct {
 } choices[] = {
 	{ "log_level", { "error", "warn", "info", "debug" } },
 	{ "log_format", { "text", "json" } },
+	{ "proxy_protocol", { "none", "v1", "v2" } },	/* target.h's */
 };
 
 static size_t
@@ -896,13 +899,23 @@ set_listen(struct parse *ps, const char *value)
 	rest = value + alen;
 	while (*rest == ' ' || *rest == '\t')
 		rest++;
-	if (strcmp(rest, "tls") == 0) {
-		spec.tls = true;
-	} else if (*rest != '\0') {
-		errorf(ps, HERE(ps), "listen", "unexpected \"%s\" after the "
-		    "address (one address per listen line; optional word: "
-		    "tls)", rest);
-		return;
+	while (*rest != '\0') {
+		size_t wlen = strcspn(rest, " \t");
+
+		if (wlen == 3 && strncmp(rest, "tls", 3) == 0) {
+			spec.tls = true;
+		} else if (wlen == 14 && strncmp(rest, "proxy_protocol",
+		    14) == 0) {
+			spec.proxy_protocol = true;
+		} else {
+			errorf(ps, HERE(ps), "listen", "unexpected \"%s\" after "
+			    "the address (one address per listen line; optional "
+			    "words: tls, proxy_protocol)", rest);
+			return;
+		}
+		rest += wlen;
+		while (*rest == ' ' || *rest == '\t')
+			rest++;
 	}
 	if (alen >= sizeof(addr)) {
 		errorf(ps, HERE(ps), "listen", "address too long");

@@ -26,6 +26,9 @@ struct listen_spec {
 	char host[256];
 	char port[8];
 	bool tls;
+	/* "listen = ADDR proxy_protocol": every connection starts with a
+	 * PROXY v1 or v2 header (proxy_proto.h), required. */
+	bool proxy_protocol;
 	struct config_where where;
 };
 
@@ -97,6 +100,9 @@ struct route {
 	struct config_str backend_tls_key;
 	struct config_str backend_tls_name;	/* NULL: backend_host */
 	struct tls_client *tls;		/* built by tls_config_load */
+	/* A PROXY header to the backend: target.h's enum target_proxy
+	 * (none, v1, v2). */
+	unsigned proxy_protocol;
 
 	struct config_where where;	/* the [route:NAME] line */
 	/* Open sessions under this route's name, across reloads (set by

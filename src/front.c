@@ -23,10 +23,12 @@
 #include "gateway.h"
 #include "handshake.h"
 #include "ipaddr.h"
+#include "listener.h"
 #include "log.h"
 #include "metrics.h"
 #include "monotime.h"
 #include "pending.h"
+#include "proxy_proto.h"
 #include "route.h"
 #include "side.h"
 #include "sockaddr.h"
@@ -40,7 +42,14 @@ struct front {
 	/* The session's text of the client's address: the peer's, or the
 	 * one a trusted proxy names (front_forwarded). */
 	char *peer;
-	struct sockaddr_storage sa;	/* the peer's */
+	struct sockaddr_storage sa;	/* the peer's (or the PROXY header's) */
+	struct sockaddr_storage dst;	/* where it connected (or the header's) */
+	/* A PROXY listener: waiting for the header (pp: its bytes so far,
+	 * PROXY_HEADER_MAX), before the TLS peek or the request. */
+	struct event *proxy_ev;
+	uint8_t *pp;
+	size_t pp_len;
+	bool tls_listener;
 	struct timeval started;		/* accepted (monotonic) */
 	front_fn fn;
 	void *arg;
@@ -436,6 +445,11 @@ front_upgrade(struct front *f, const struct hs_request *req, size_t used)
 	}
 	memcpy(f->accept, res.accept, sizeof(f->accept));
 	f->subprotocol = res.subprotocol;
+	/* The route's PROXY header to the backend: the real client. */
+	if (res.target.proxy != TARGET_PROXY_NONE) {
+		res.target.proxy_src = f->sa;
+		res.target.proxy_dst = f->dst;
+	}
 	if (req->has_origin) {
 		f->origin_len = req->origin.n < sizeof(f->origin) ?
 		    req->origin.n : sizeof(f->origin);
@@ -699,6 +713,12 @@ front_peek_cb(evutil_socket_t fd, short what, void *arg)
 bool
 front_timeout(struct front *f)
 {
+	if (f->proxy_ev != NULL) {
+		metrics_reject(f->gw->metrics, 0, METRICS_REJ_TIMEOUT);
+		log_info("client=%s: no complete PROXY header within "
+		    "handshake_timeout; closing", f->peer);
+		return false;
+	}
 	if (front_bev(f) == NULL)
 		return false;	/* TLS listener, not a byte received */
 	if (!f->got_bytes) {
@@ -718,13 +738,17 @@ front_timeout(struct front *f)
 	return true;
 }
 
+static void front_proxy_cb(evutil_socket_t fd, short what, void *arg);
+
 struct front *
 front_new(struct gateway *gw, const struct config *cfg, struct side *client,
     char *peer, const struct timeval *started, int fd,
-    const struct sockaddr *sa, bool tls, front_fn fn, void *arg)
+    const struct sockaddr *sa, unsigned lflags, front_fn fn, void *arg)
 {
 	struct front *f = calloc(1, sizeof(*f));
 	struct bufferevent *bev = NULL;
+	bool tls = (lflags & LISTEN_TLS) != 0;
+	socklen_t dlen = sizeof(f->dst);
 
 	if (f == NULL) {
 		close(fd);
@@ -738,21 +762,36 @@ front_new(struct gateway *gw, const struct config *cfg, struct side *client,
 		memcpy(&f->sa, sa, sizeof(struct sockaddr_in6));
 	else if (sa->sa_family == AF_INET)
 		memcpy(&f->sa, sa, sizeof(struct sockaddr_in));
+	if (getsockname(fd, (struct sockaddr *)&f->dst, &dlen) != 0)
+		f->dst.ss_family = AF_UNSPEC;
 	f->started = *started;
 	f->fn = fn;
 	f->arg = arg;
 	f->reject = -1;
+	f->tls_listener = tls;
 	if (front_admit(f, sa) != 0) {
 		close(fd);
 		free(f);
 		return NULL;
 	}
-	if (tls)
+	if (lflags & LISTEN_PROXY) {
+		f->pp = malloc(PROXY_HEADER_MAX);
+		if (f->pp != NULL)
+			f->proxy_ev = event_new(gw->base, fd, EV_READ,
+			    front_proxy_cb, f);
+		if (f->proxy_ev == NULL) {
+			free(f->pp);
+			front_release(f);
+			close(fd);
+			free(f);
+			return NULL;
+		}
+	} else if (tls)
 		f->peek = event_new(gw->base, fd, EV_READ, front_peek_cb, f);
 	else
 		bev = bufferevent_socket_new(gw->base, fd,
 		    BEV_OPT_CLOSE_ON_FREE);
-	if (f->peek == NULL && bev == NULL) {
+	if (f->proxy_ev == NULL && f->peek == NULL && bev == NULL) {
 		front_release(f);
 		close(fd);
 		free(f);
@@ -765,9 +804,136 @@ front_new(struct gateway *gw, const struct config *cfg, struct side *client,
 	return f;
 }
 
+/* ---- "listen = ADDR proxy_protocol": the PROXY header first ---- */
+
+/* The header is in: go on as a connection of the listener's kind. */
+static void
+front_after_proxy(struct front *f, int fd)
+{
+	struct bufferevent *bev;
+
+	if (f->tls_listener) {
+		f->peek = event_new(f->gw->base, fd, EV_READ, front_peek_cb, f);
+		if (f->peek == NULL) {
+			close(fd);
+			front_report(f, FRONT_GONE, NULL);
+			return;
+		}
+		event_add(f->peek, NULL);
+		return;
+	}
+	bev = bufferevent_socket_new(f->gw->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		close(fd);
+		front_report(f, FRONT_GONE, NULL);
+		return;
+	}
+	side_attach(f->client, bev, false);
+	front_start_http(f);
+	front_read_now(f);
+}
+
+/* A header that says who the client is: it is the client from now on,
+ * for the logs, max_handshakes_per_client and trusted_proxies. */
+static int
+front_proxy_client(struct front *f, const struct proxy_header *ph)
+{
+	char was[SOCKADDR_STRLEN];
+
+	if (ph->src.ss_family != AF_INET && ph->src.ss_family != AF_INET6)
+		return 0;	/* LOCAL, UNKNOWN, unix: the connection's own */
+	ipaddr_unmap(&ph->src, &f->sa);
+	f->dst = ph->dst;
+	snprintf(was, sizeof(was), "%s", f->peer);
+	sockaddr_format((const struct sockaddr *)&f->sa, f->peer,
+	    SOCKADDR_STRLEN);
+	log_debug("client=%s: PROXY v%d header from %s", f->peer,
+	    ph->version, was);
+	/* Its max_handshakes slot is the client's, not the proxy's. */
+	front_release(f);
+	return front_admit(f, (const struct sockaddr *)&f->sa);
+}
+
+/*
+ * Read the header without reading past it: peek at what has arrived,
+ * and take from the socket only bytes that are surely the header's
+ * (proxy_proto_decode() asks for more only while no v1 CRLF and not the
+ * whole v2 length is in), so the request or TLS handshake behind it stays
+ * in the socket for the next step.  Bounded by PROXY_HEADER_MAX bytes in
+ * all, and by handshake_timeout (front_timeout).
+ */
+static void
+front_proxy_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct front *f = arg;
+	struct proxy_header ph;
+	const char *why = "connection closed before a complete header";
+	ssize_t n;
+	int rc;
+
+	(void)what;
+	n = recv(fd, f->pp + f->pp_len, PROXY_HEADER_MAX - f->pp_len,
+	    MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR)) {
+		event_add(f->proxy_ev, NULL);
+		return;
+	}
+	rc = n > 0 ? proxy_proto_decode(f->pp, f->pp_len + (size_t)n, &ph,
+	    &why) : CODEC_ERROR;
+	if (rc == CODEC_NEED_MORE || rc > 0) {
+		/* Take exactly the header's bytes (all of them, when more
+		 * are needed): they are in pp already. */
+		size_t take = rc > 0 ? (size_t)rc - f->pp_len : (size_t)n;
+
+		if (recv(fd, f->pp + f->pp_len, take, 0) != (ssize_t)take) {
+			rc = CODEC_ERROR;
+			why = "cannot read the header";
+		} else {
+			f->pp_len += take;
+		}
+	}
+	if (rc == CODEC_NEED_MORE) {
+		if (f->pp_len < PROXY_HEADER_MAX) {
+			event_add(f->proxy_ev, NULL);
+			return;
+		}
+		rc = CODEC_ERROR;
+		why = "header longer than its limit";
+	}
+	if (rc == CODEC_ERROR) {
+		if (n != 0 || f->pp_len != 0) {
+			metrics_reject(f->gw->metrics, 0,
+			    METRICS_REJ_BAD_REQUEST);
+			if (front_may_warn(f->gw))
+				log_warn("client=%s: bad PROXY header (%s); "
+				    "closing", f->peer, why);
+			else
+				log_debug("client=%s: bad PROXY header (%s); "
+				    "closing", f->peer, why);
+		}
+		front_report(f, FRONT_GONE, NULL);
+		return;
+	}
+	event_free(f->proxy_ev);
+	f->proxy_ev = NULL;
+	free(f->pp);
+	f->pp = NULL;
+	if (front_proxy_client(f, &ph) != 0) {
+		close(fd);
+		front_report(f, FRONT_GONE, NULL);
+		return;
+	}
+	front_after_proxy(f, fd);
+}
+
 void
 front_start(struct front *f)
 {
+	if (f->proxy_ev != NULL) {
+		event_add(f->proxy_ev, NULL);
+		return;
+	}
 	if (f->peek != NULL) {
 		event_add(f->peek, NULL);
 		return;
@@ -787,6 +953,13 @@ front_free(struct front *f)
 		event_free(f->peek);
 		close(fd);
 	}
+	if (f->proxy_ev != NULL) {
+		evutil_socket_t fd = event_get_fd(f->proxy_ev);
+
+		event_free(f->proxy_ev);
+		close(fd);
+	}
+	free(f->pp);
 	download_free(f->download);
 	free(f->web_path);
 	front_release(f);

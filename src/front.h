@@ -35,7 +35,8 @@ typedef void (*front_fn)(void *arg, enum front_event ev,
 
 /*
  * The HTTP phase of a connection from sa accepted on fd (taken; closed on
- * failure too), on a TLS listener if tls.  It holds a max_handshakes slot
+ * failure too), on a TLS listener if lflags has LISTEN_TLS, after a PROXY
+ * header if it has LISTEN_PROXY (listener.h).  It holds a max_handshakes slot
  * (pending.h) until its request is admitted: when the worker's share is
  * spent, an older connection gives way (its front reports FRONT_GONE), or
  * this one is refused at once.  The client side, the peer's address text
@@ -47,7 +48,8 @@ typedef void (*front_fn)(void *arg, enum front_event ev,
  */
 struct front *front_new(struct gateway *gw, const struct config *cfg,
     struct side *client, char *peer, const struct timeval *started,
-    int fd, const struct sockaddr *sa, bool tls, front_fn fn, void *arg);
+    int fd, const struct sockaddr *sa, unsigned lflags, front_fn fn,
+    void *arg);
 void front_free(struct front *f);
 
 /*

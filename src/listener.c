@@ -21,7 +21,7 @@
 #define MAX_SOCKETS 8
 
 struct listener {
-	bool tls;		/* "listen = ADDR tls" */
+	unsigned lflags;	/* LISTEN_TLS, LISTEN_PROXY */
 	int fds[MAX_SOCKETS];
 	size_t n;
 	char desc[256];
@@ -83,7 +83,7 @@ acceptor_cb(evutil_socket_t lfd, short what, void *arg)
 	fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd >= 0) {
-		a->fn(fd, (struct sockaddr *)&ss, (int)sslen, a->l->tls,
+		a->fn(fd, (struct sockaddr *)&ss, (int)sslen, a->l->lflags,
 		    a->arg);
 		return;
 	}
@@ -193,7 +193,8 @@ listener_new(const struct listen_spec *spec, char *err, size_t errsize)
 		snprintf(err, errsize, "out of memory");
 		return NULL;
 	}
-	l->tls = spec->tls;
+	l->lflags = (spec->tls ? LISTEN_TLS : 0) |
+	    (spec->proxy_protocol ? LISTEN_PROXY : 0);
 	for (ai = res; ai != NULL && l->n < MAX_SOCKETS; ai = ai->ai_next) {
 		struct sockaddr_storage ss;
 		socklen_t sslen = sizeof(ss);

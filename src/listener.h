@@ -23,9 +23,13 @@ void listener_free(struct listener *l);
 /* The address actually bound (port 0 resolved), for logs and tests. */
 const char *listener_describe(const struct listener *l);
 
+/* What kind of listener a connection came from (acceptor_fn's lflags). */
+#define LISTEN_TLS 1u		/* "listen = ADDR tls" */
+#define LISTEN_PROXY 2u		/* "listen = ADDR proxy_protocol" */
+
 /* Called with each accepted connection; it owns fd from then on. */
 typedef void (*acceptor_fn)(int fd, const struct sockaddr *sa, int salen,
-    bool tls, void *arg);
+    unsigned lflags, void *arg);
 
 /*
  * Accept connections from a listener's sockets in an event loop, handing

@@ -659,7 +659,7 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 int
 session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
-    socklen_t salen, bool tls)
+    socklen_t salen, unsigned lflags)
 {
 	struct session *s = calloc(1, sizeof(*s));
 
@@ -674,7 +674,7 @@ session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
 	s->cfg = config_ref(gw->cfg);
 	monotime_now(&s->started_mono);
 	s->front = front_new(gw, s->cfg, &s->client, s->peer,
-	    &s->started_mono, fd, sa, tls, session_front_cb, s);
+	    &s->started_mono, fd, sa, lflags, session_front_cb, s);
 	if (s->front != NULL)
 		s->timer = evtimer_new(gw->base, session_timer_cb, s);
 	if (s->timer == NULL) {

@@ -9,10 +9,10 @@ struct admin_gather;
 struct gateway;
 
 /* Takes ownership of fd (closed on failure too).  On a TLS listener
- * (tls), the first byte decides: a TLS handshake, or a plain HTTP request
+ * (lflags: listener.h's LISTEN_TLS), the first byte decides: a TLS handshake, or a plain HTTP request
  * answered 400 "use https/wss".  0, or -1 (not even a session). */
 int session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
-    socklen_t salen, bool tls);
+    socklen_t salen, unsigned lflags);
 
 /*
  * Close every open WebSocket for a shutdown, losing nothing already

@@ -13,6 +13,7 @@
 #include <event2/util.h>
 
 #include "metrics.h"
+#include "proxy_proto.h"
 #include "resolve.h"
 #include "sockaddr.h"
 #include "target.h"
@@ -112,6 +113,29 @@ upstream_try_next(struct upstream *up, const char **why)
 	return -1;
 }
 
+/*
+ * The route's PROXY header (proxy_protocol = v1|v2), before any other
+ * byte, TLS included: written to the socket at once.  A connection just
+ * made has an empty send buffer, so a header of at most a few hundred
+ * bytes goes whole, or the connection is of no use.
+ */
+static int
+upstream_send_proxy(struct upstream *up)
+{
+	const struct sockaddr *src = (const struct sockaddr *)&up->t.proxy_src;
+	const struct sockaddr *dst = (const struct sockaddr *)&up->t.proxy_dst;
+	uint8_t hdr[PROXY_V1_MAX + 256];
+	size_t n;
+
+	if (src->sa_family != AF_INET && src->sa_family != AF_INET6)
+		src = dst = NULL;	/* UNKNOWN (v1), LOCAL (v2) */
+	n = up->t.proxy == TARGET_PROXY_V1 ?
+	    proxy_proto_encode_v1(src, dst, hdr, sizeof(hdr)) :
+	    proxy_proto_encode_v2(src, dst, NULL, hdr, sizeof(hdr));
+	return n > 0 && send(bufferevent_getfd(up->bev), hdr, n,
+	    MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
+}
+
 static void
 upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -122,6 +146,11 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
 		    &one, sizeof(one));
+		if (up->t.proxy != TARGET_PROXY_NONE &&
+		    upstream_send_proxy(up) != 0) {
+			upstream_failed(up, 502, "cannot send the PROXY header");
+			return;
+		}
 		if (up->t.tls)
 			upstream_start_tls(up);
 		else

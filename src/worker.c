@@ -44,7 +44,7 @@ struct worker_msg {
 	struct config *cfg;		/* WORKER_RELOAD */
 	struct admin_gather *gather;	/* WORKER_ADMIN */
 	int fd;				/* WORKER_CONNECTION */
-	bool tls;
+	unsigned lflags;		/* listener.h's LISTEN_* */
 	socklen_t salen;
 	struct sockaddr_storage sa;
 };
@@ -150,14 +150,15 @@ worker_cmd_cb(evutil_socket_t fd, short what, void *arg)
 			metrics_add(&gw->metrics->c.accepted, 1);
 			/* session_new closes fd itself when it fails. */
 			session_new(gw, m.fd, (struct sockaddr *)&m.sa,
-			    m.salen, m.tls);
+			    m.salen, m.lflags);
 			break;
 		}
 	}
 }
 
 static void
-worker_accept_cb(int fd, const struct sockaddr *sa, int salen, bool tls,
+worker_accept_cb(int fd, const struct sockaddr *sa, int salen,
+    unsigned lflags,
     void *arg)
 {
 	struct gateway *gw = arg;
@@ -165,7 +166,7 @@ worker_accept_cb(int fd, const struct sockaddr *sa, int salen, bool tls,
 	gw->stats.accepted++;
 	metrics_add(&gw->metrics->c.accepted, 1);
 	/* session_new closes fd itself when it fails. */
-	session_new(gw, fd, sa, (socklen_t)salen, tls);
+	session_new(gw, fd, sa, (socklen_t)salen, lflags);
 }
 
 /* /healthz: the loop runs (metrics_alive). */
@@ -339,7 +340,7 @@ worker_set_metrics(struct gateway *gw, struct metrics_worker *mw)
 
 int
 worker_hand_off(struct gateway *gw, int fd, const struct sockaddr *sa,
-    int salen, bool tls)
+    int salen, unsigned lflags)
 {
 	struct worker_msg m;
 	int queued = 0;
@@ -355,7 +356,7 @@ worker_hand_off(struct gateway *gw, int fd, const struct sockaddr *sa,
 	memset(&m, 0, sizeof(m));
 	m.cmd = WORKER_CONNECTION;
 	m.fd = fd;
-	m.tls = tls;
+	m.lflags = lflags;
 	m.salen = (socklen_t)salen < sizeof(m.sa) ? (socklen_t)salen
 	    : (socklen_t)sizeof(m.sa);
 	memcpy(&m.sa, sa, m.salen);

@@ -12,6 +12,7 @@
 #include "cidr.h"
 #include "config.h"
 #include "file.h"
+#include "target.h"
 #include "testlib.h"
 
 /*
@@ -1073,6 +1074,43 @@ test_metrics_keys(void)
 	CHECK(!config_is_loopback((struct sockaddr *)&sin6));
 }
 
+/* listen's word proxy_protocol, and a route's proxy_protocol. */
+static void
+test_proxy_protocol_keys(void)
+{
+	static const char base[] = "[gateway]\nlisten = 127.0.0.1:1\n%s\n"
+	    "[route:a]\npath = /a\nbackend = 127.0.0.1:1\norigins = *\n%s\n";
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+	char text[512];
+
+	snprintf(text, sizeof(text), base, "listen = 127.0.0.1:2   "
+	    "proxy_protocol", "proxy_protocol = v2");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK_ERRORS(&errs, "");
+	CHECK(cfg != NULL && cfg->nlisteners == 2 &&
+	    !cfg->listeners[0].proxy_protocol &&
+	    cfg->listeners[1].proxy_protocol && !cfg->listeners[1].tls &&
+	    cfg->routes[0].proxy_protocol == TARGET_PROXY_V2);
+	config_unref(cfg);
+	snprintf(text, sizeof(text), base, "", "");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK(cfg != NULL && cfg->routes[0].proxy_protocol ==
+	    TARGET_PROXY_NONE);
+	config_unref(cfg);
+	snprintf(text, sizeof(text), base, "", "proxy_protocol = v1");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK(cfg != NULL && cfg->routes[0].proxy_protocol ==
+	    TARGET_PROXY_V1);
+	config_unref(cfg);
+	snprintf(text, sizeof(text), base, "listen = 127.0.0.1:2 proxy",
+	    "proxy_protocol = v3");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK(cfg == NULL);
+	CHECK(errs.n == 2);
+	config_errors_free(&errs);
+}
+
 /* Every time key takes units; the golden file says it loads, this what
  * each value became (routes inherit what they do not set). */
 static void
@@ -1207,6 +1245,7 @@ main(int argc, char **argv)
 	RUN(test_web_root);
 	RUN(test_send_timeout);
 	RUN(test_metrics_keys);
+	RUN(test_proxy_protocol_keys);
 	RUN(test_duration_units);
 	RUN(test_hash_ends_lists);
 	RUN(test_missing_file);
