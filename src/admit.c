@@ -131,6 +131,7 @@ admit_request(const struct hs_request *req, const struct config *cfg,
 	res->why = NULL;
 	res->subprotocol = NULL;
 	res->holds_slots = false;
+	res->holds_client = false;
 	res->cert_name[0] = '\0';
 	res->msg[0] = '\0';
 	res->route = route = route_find(cfg, req->path.p, req->path.n);

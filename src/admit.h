@@ -54,6 +54,10 @@ struct admit_result {
 	const char *subprotocol;	/* to select in the 101, or NULL */
 	char accept[HS_ACCEPT_LEN + 1];	/* Sec-WebSocket-Accept */
 	bool holds_slots;		/* admit_release gives them back */
+	/* A max_connections_per_client place (clientlimit.h), taken by
+	 * front.c after admission: the session gives it back. */
+	bool holds_client;
+	uint32_t client_bucket;
 	/* The client certificate name allowed_client_cns matched, escaped
 	 * for logs; "" when the route asks for none. */
 	char cert_name[300];

@@ -55,6 +55,7 @@ enum key_type {
 	KT_CHOICE,	/* one word of choices[] below, stored as its index */
 	KT_METRICS,	/* metrics_listen: list of host:port */
 	KT_CIDRS,	/* struct cidr_list: CIDR ranges, commas or blanks */
+	KT_RATE,	/* struct config_rate: "N/s", "N/m" or "N/h" [burst] */
 };
 
 #define SC_GATEWAY 1u
@@ -162,6 +163,12 @@ static const struct key_def keys[] = {
 	  NO_OFFSET, 0, 0 },
 	{ "proxy_protocol", KT_CHOICE, SC_ROUTE, NO_OFFSET,
 	  RT(proxy_protocol), 0, 0 },
+	{ "max_connections_per_client", KT_UINT, SC_GATEWAY,
+	  GW(max_connections_per_client), NO_OFFSET, 0, 10000000 },
+	{ "new_connections_per_client", KT_RATE, SC_GATEWAY,
+	  GW(new_connections_per_client), NO_OFFSET, 0, 1000000 },
+	{ "client_ipv6_prefix", KT_UINT, SC_GATEWAY, GW(client_ipv6_prefix),
+	  NO_OFFSET, 1, 128 },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -386,6 +393,7 @@ config_new(void)
 	cfg->max_headers = 64;
 	cfg->dns_timeout = 4;
 	cfg->max_handshakes_per_client = 32;
+	cfg->client_ipv6_prefix = 64;
 	cfg->log_level = 2;	/* info */
 	limits_defaults(&cfg->limits);
 	cfg->tls_min_version = 12;
@@ -1315,6 +1323,38 @@ set_duration(struct parse *ps, const struct key_def *k, char *field,
 	memcpy(field, &v, sizeof(v));
 }
 
+/* A KT_RATE value: "20/s", "600/m", "1000/h", then an optional burst
+ * (default: a second's worth, at least 1); "0" is off. */
+static void
+set_rate(struct parse *ps, const struct key_def *k, struct config_rate *r,
+    const char *value)
+{
+	char num[32], unit, extra;
+	unsigned long burst = 0;
+	double n;
+	int got;
+
+	if (strcmp(value, "0") == 0) {
+		r->per_second = 0;
+		r->burst = 0;
+		return;
+	}
+	got = sscanf(value, "%31[0-9.]/%c %lu %c", num, &unit, &burst,
+	    &extra);
+	n = got >= 2 ? strtod(num, NULL) : 0;
+	if (got < 2 || got > 3 || n <= 0 || n > k->max ||
+	    strchr("smh", unit) == NULL || (got == 3 && (burst < 1 ||
+	    burst > 1000000))) {
+		errorf(ps, HERE(ps), k->name, "\"%s\": expected a rate and "
+		    "an optional burst, e.g. 20/s, 600/m 50 or 1000/h (burst "
+		    "1 to 1000000; 0 = off)", value);
+		return;
+	}
+	r->per_second = n / (unit == 's' ? 1 : unit == 'm' ? 60 : 3600);
+	r->burst = got == 3 ? (unsigned)burst : r->per_second < 1 ? 1 :
+	    (unsigned)(r->per_second + 0.5);
+}
+
 /* A KT_CHOICE value: the index of its word (case-insensitive). */
 static void
 set_choice(struct parse *ps, const struct key_def *k, char *field,
@@ -1478,6 +1518,9 @@ set_scalar(struct parse *ps, const struct key_def *k, void *base,
 	}
 	case KT_CHOICE:
 		set_choice(ps, k, field, value);
+		return;
+	case KT_RATE:
+		set_rate(ps, k, (struct config_rate *)(void *)field, value);
 		return;
 	default:
 		return;

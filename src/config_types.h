@@ -58,6 +58,12 @@ struct tls_cert_spec {
 	struct config_where where;	/* the section header */
 };
 
+/* new_connections_per_client: a token bucket; per_second 0 = off. */
+struct config_rate {
+	double per_second;
+	unsigned burst;
+};
+
 /* A list of CIDR ranges (cidr.h), e.g. metrics_allow, trusted_proxies. */
 struct cidr;
 struct cidr_list {
@@ -131,6 +137,9 @@ struct config {
 	unsigned max_connections;	/* whole gateway, 0 = unlimited */
 	unsigned max_handshakes;	/* connections not yet sessions, 0 = auto */
 	unsigned max_handshakes_per_client;	/* 0 = no limit */
+	unsigned max_connections_per_client;	/* sessions; 0 = no limit */
+	struct config_rate new_connections_per_client;
+	unsigned client_ipv6_prefix;	/* per-client limits' IPv6 group */
 	unsigned workers;		/* event loop threads, 0 = auto */
 	unsigned log_level;		/* log.h enum log_level (info) */
 	unsigned log_format;		/* log.h enum log_format (text) */

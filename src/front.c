@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "admit.h"
+#include "clientlimit.h"
 #include "config_types.h"
 #include "cidr.h"
 #include "download.h"
@@ -29,11 +30,16 @@
 #include "monotime.h"
 #include "pending.h"
 #include "proxy_proto.h"
+#include "ratelimit.h"
 #include "route.h"
 #include "side.h"
 #include "sockaddr.h"
 #include "tls.h"
 #include "webroot.h"
+
+/* Retry-After of a 429 for max_connections_per_client: a guess, since
+ * nothing says when one of the client's sessions will end. */
+#define FRONT_RETRY_SESSIONS 5
 
 struct front {
 	struct gateway *gw;
@@ -68,6 +74,7 @@ struct front {
 	/* The answer's class for the metrics: admission's, or -1 (by
 	 * status, admit_reject_class). */
 	int reject;
+	unsigned retry_after;		/* seconds, for a 429; 0: none */
 	bool got_bytes;			/* any request bytes arrived */
 	bool tls_ready;			/* the client's TLS handshake is done */
 	/* Admitted: for the 101, or for an answer after the request buffer
@@ -167,6 +174,23 @@ front_release(struct front *f)
 
 /* ---- answers ---- */
 
+/* A Retry-After header (RFC 9110 10.2.3) into the answer in buf, after
+ * its status line; the new length, or 0 if it does not fit. */
+static size_t
+front_add_retry_after(char *buf, size_t size, size_t n, unsigned seconds)
+{
+	char hdr[48];
+	int hlen = snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n", seconds);
+	char *eol = memchr(buf, '\n', n);
+
+	if (eol == NULL || hlen < 0 || n + (size_t)hlen > size)
+		return 0;
+	eol++;
+	memmove(eol + hlen, eol, n - (size_t)(eol - buf));
+	memcpy(eol, hdr, (size_t)hlen);
+	return n + (size_t)hlen;
+}
+
 /* Queue an HTTP error answer and log it (the caller lingers). */
 static void
 front_respond(struct front *f, int status, const char *why,
@@ -185,6 +209,8 @@ front_respond(struct front *f, int status, const char *why,
 		metrics_reject(f->gw->metrics, status, f->reject >= 0 ?
 		    (enum metrics_reject)f->reject :
 		    admit_reject_class(status));
+	if (n > 0 && f->retry_after != 0)
+		n = front_add_retry_after(buf, sizeof(buf), n, f->retry_after);
 	if (n > 0)
 		bufferevent_write(front_bev(f), buf, n);
 	log_escape(epath, sizeof(epath), path, pathlen);
@@ -419,6 +445,75 @@ front_client_cert(void *arg, char *const *names, size_t n, char *who,
 	return tls_peer_name_allowed(front_bev(f), names, n, who, whosize);
 }
 
+/*
+ * new_connections_per_client (a token bucket per client, shared by the
+ * workers under a lock: one uncontended lock per upgrade request, only
+ * when the limit is set).  0, or -1 with the 429 answered.
+ */
+static int
+front_client_rate(struct front *f, const struct hs_request *req)
+{
+	struct shared *sh = f->gw->shared;
+	struct cidr key;
+	struct timespec ts;
+	uint64_t retry = 0;
+	bool ok = true;
+
+	if (!atomic_load_explicit(&sh->rate_on, memory_order_relaxed) ||
+	    cidr_group((const struct sockaddr *)&f->sa, 32,
+	    atomic_load(&sh->ipv6_prefix), &key) != 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	pthread_mutex_lock(&sh->rate_lock);
+	if (sh->rate != NULL)
+		ok = ratelimit_take(sh->rate, &key, sizeof(key),
+		    (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000,
+		    &retry);
+	pthread_mutex_unlock(&sh->rate_lock);
+	if (ok)
+		return 0;
+	f->retry_after = (unsigned)((retry + 999999) / 1000000);
+	if (f->retry_after == 0)
+		f->retry_after = 1;
+	front_respond(f, 429, "new_connections_per_client: too many new "
+	    "connections from this client", req->path.p, req->path.n,
+	    req->origin.p, req->origin.n);
+	front_answered(f, NULL);
+	return -1;
+}
+
+/* max_connections_per_client, once admitted: 0 (res holds the place),
+ * or -1 with admission's slots given back and the 429 answered. */
+static int
+front_client_count(struct front *f, const struct hs_request *req,
+    struct admit_result *res)
+{
+	struct shared *sh = f->gw->shared;
+	unsigned max = atomic_load(&sh->max_per_client_sessions);
+	int64_t b;
+
+	res->holds_client = false;
+	if (max == 0 || sh->clients == NULL)
+		return 0;
+	b = clientlimit_bucket(sh->clients, (const struct sockaddr *)&f->sa,
+	    atomic_load(&sh->ipv6_prefix));
+	if (b < 0)
+		return 0;
+	if (clientlimit_take(sh->clients, (uint32_t)b, max)) {
+		res->holds_client = true;
+		res->client_bucket = (uint32_t)b;
+		return 0;
+	}
+	admit_release(&sh->slots, res->route);
+	res->holds_slots = false;
+	f->retry_after = FRONT_RETRY_SESSIONS;
+	front_respond(f, 429, "max_connections_per_client: this client has "
+	    "as many sessions open as it may", req->path.p, req->path.n,
+	    req->origin.p, req->origin.n);
+	front_answered(f, NULL);
+	return -1;
+}
+
 static void
 front_upgrade(struct front *f, const struct hs_request *req, size_t used)
 {
@@ -429,7 +524,11 @@ front_upgrade(struct front *f, const struct hs_request *req, size_t used)
 		.client_cert_arg = f,
 	};
 	struct admit_result res;
-	int rc = admit_request(req, f->cfg, &conn, &res);
+	int rc;
+
+	if (front_client_rate(f, req) != 0)
+		return;
+	rc = admit_request(req, f->cfg, &conn, &res);
 
 	f->route = res.route;
 	/* Admitted, a later answer (the backend's failure) is by status. */
@@ -443,6 +542,8 @@ front_upgrade(struct front *f, const struct hs_request *req, size_t used)
 		front_answered(f, &res);
 		return;
 	}
+	if (front_client_count(f, req, &res) != 0)
+		return;
 	memcpy(f->accept, res.accept, sizeof(f->accept));
 	f->subprotocol = res.subprotocol;
 	/* The route's PROXY header to the backend: the real client. */
@@ -533,6 +634,7 @@ front_forwarded(struct front *f, const struct hs_request *req)
 		*strrchr(addr, ':') = '\0';
 	snprintf(was, sizeof(was), "%s", f->peer);
 	snprintf(f->peer, SOCKADDR_STRLEN, "%s", addr);
+	f->sa = res.addr;	/* for the per-client limits */
 	log_debug("client=%s: by %s, trusted proxy (%s, %u trusted hop%s)",
 	    f->peer, was, req->nfwd > 0 ? "Forwarded" : "X-Forwarded-For",
 	    res.hops, res.hops == 1 ? "" : "s");

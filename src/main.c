@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include "admin.h"
+#include "clientlimit.h"
 #include "config.h"
 #include "gateway.h"
 #include "listener.h"
@@ -25,6 +26,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "probe.h"
+#include "ratelimit.h"
 #include "route_count.h"
 #include "tls.h"
 #include "unmask.h"
@@ -185,6 +187,38 @@ effective_max_connections(const struct config *cfg)
 	return fds > hs + 2 ? (unsigned)((fds - hs) / 2) : 1;
 }
 
+/* Entries of the new_connections_per_client table (ratelimit.h): 48
+ * bytes each, 3 MiB; the clients limited at one time. */
+#define RATE_ENTRIES 65536
+
+/* max_connections_per_client, new_connections_per_client: the table of
+ * token buckets is made the first time a configuration asks for one and
+ * keeps its state across reloads (ratelimit_set_rate). */
+static void
+apply_client_limits(struct shared *sh, const struct config *cfg)
+{
+	const struct config_rate *r = &cfg->new_connections_per_client;
+	bool on = r->per_second > 0;
+
+	atomic_store(&sh->max_per_client_sessions,
+	    cfg->max_connections_per_client);
+	atomic_store(&sh->ipv6_prefix, cfg->client_ipv6_prefix);
+	pthread_mutex_lock(&sh->rate_lock);
+	if (on && sh->rate == NULL)
+		sh->rate = ratelimit_new(RATE_ENTRIES, r->per_second,
+		    r->burst, NULL);
+	else if (on && ratelimit_set_rate(sh->rate, r->per_second,
+	    r->burst) != 0)
+		on = false;
+	if (on && sh->rate == NULL) {
+		log_error("new_connections_per_client: out of memory; not "
+		    "limited");
+		on = false;
+	}
+	atomic_store(&sh->rate_on, on);
+	pthread_mutex_unlock(&sh->rate_lock);
+}
+
 /* The limits a (re)loaded configuration asks for; a warning when they
  * can need more descriptors than the process may open. */
 static void
@@ -198,6 +232,7 @@ apply_limits(struct shared *sh, const struct config *cfg)
 	atomic_store(&sh->pending.max, hs);
 	atomic_store(&sh->pending.max_per_client,
 	    cfg->max_handshakes_per_client);
+	apply_client_limits(sh, cfg);
 	/* Automatic values always fit; configured ones may not. */
 	if (fds != 0 && 2ul * conns + hs > fds)
 		log_warn("max_connections %u and max_handshakes %u can need "
@@ -886,6 +921,9 @@ control_free(struct control *ctl)
 	if (ctl->base != NULL)
 		event_base_free(ctl->base);
 	pending_budget_fini(&ctl->shared.pending);
+	clientlimit_free(ctl->shared.clients);
+	ratelimit_free(ctl->shared.rate);
+	pthread_mutex_destroy(&ctl->shared.rate_lock);
 	config_unref(ctl->cfg);
 	route_counts_free(ctl->counts);
 	metrics_free(ctl->metrics);
@@ -993,7 +1031,10 @@ main(int argc, char **argv)
 		key = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
 	nworkers = ctl.cfg->workers != 0 ? ctl.cfg->workers :
 	    worker_auto_count();
-	if (pending_budget_init(&ctl.shared.pending, key, nworkers) != 0) {
+	pthread_mutex_init(&ctl.shared.rate_lock, NULL);
+	ctl.shared.clients = clientlimit_new(key ^ 0x9e3779b97f4a7c15ull);
+	if (ctl.shared.clients == NULL ||
+	    pending_budget_init(&ctl.shared.pending, key, nworkers) != 0) {
 		log_error("out of memory");
 		goto out;
 	}

@@ -10,6 +10,7 @@
 
 #include "admin_gather.h"
 #include "admit.h"
+#include "clientlimit.h"
 #include "config.h"
 #include "frame.h"
 #include "front.h"
@@ -78,6 +79,8 @@ struct session {
 	enum session_state state;
 	bool counted;			/* holds a max_connections slot */
 	bool open_counted;		/* counted in its route's open gauge */
+	bool holds_client;		/* a max_connections_per_client place */
+	uint32_t client_bucket;
 	uint64_t id;			/* GET /sessions; seq << 8 | worker */
 	/* Its route's counters in this worker (metrics.h), from the
 	 * connect on; the connect's start, for its histogram. */
@@ -152,6 +155,10 @@ session_log_end(struct session *s)
 static void
 session_release_slot(struct session *s)
 {
+	if (s->holds_client) {
+		s->holds_client = false;
+		clientlimit_give(s->gw->shared->clients, s->client_bucket);
+	}
 	if (!s->counted)
 		return;
 	s->counted = false;
@@ -366,6 +373,8 @@ static void
 session_connect(struct session *s, const struct admit_result *res)
 {
 	s->counted = res->holds_slots;	/* given back when the client goes */
+	s->holds_client = res->holds_client;
+	s->client_bucket = res->client_bucket;
 	s->state = SESSION_CONNECTING;
 	s->mr = metrics_route(s->gw->metrics, route_count_slot(s->route->count));
 	monotime_now(&s->connect_mono);

@@ -1111,6 +1111,50 @@ test_proxy_protocol_keys(void)
 	config_errors_free(&errs);
 }
 
+/* Per-client limits: off by default; rates with units and a burst. */
+static void
+test_client_limit_keys(void)
+{
+	static const char base[] = "[gateway]\nlisten = 127.0.0.1:1\n%s\n"
+	    "[route:a]\npath = /a\nbackend = 127.0.0.1:1\norigins = *\n";
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+	char text[512];
+
+	snprintf(text, sizeof(text), base, "");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK(cfg != NULL && cfg->max_connections_per_client == 0 &&
+	    cfg->new_connections_per_client.per_second == 0 &&
+	    cfg->client_ipv6_prefix == 64);
+	config_unref(cfg);
+	snprintf(text, sizeof(text), base, "max_connections_per_client = 10\n"
+	    "new_connections_per_client = 600/m\nclient_ipv6_prefix = 56");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK_ERRORS(&errs, "");
+	CHECK(cfg != NULL && cfg->max_connections_per_client == 10 &&
+	    close_to(cfg->new_connections_per_client.per_second, 10) &&
+	    cfg->new_connections_per_client.burst == 10 &&
+	    cfg->client_ipv6_prefix == 56);
+	config_unref(cfg);
+	snprintf(text, sizeof(text), base, "new_connections_per_client = "
+	    "1/h 3");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK(cfg != NULL && close_to(cfg->new_connections_per_client
+	    .per_second, 1.0 / 3600) &&
+	    cfg->new_connections_per_client.burst == 3);
+	config_unref(cfg);
+	snprintf(text, sizeof(text), base, "new_connections_per_client = 5\n"
+	    "client_ipv6_prefix = 0");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK(cfg == NULL);
+	CHECK_ERRORS(&errs, "t.ini:3: [gateway] new_connections_per_client: "
+	    "\"5\": expected a rate and an optional burst, e.g. 20/s, 600/m "
+	    "50 or 1000/h (burst 1 to 1000000; 0 = off)\n"
+	    "t.ini:4: [gateway] client_ipv6_prefix: \"0\" is not a whole "
+	    "number from 1 to 128\n");
+	config_errors_free(&errs);
+}
+
 /* Every time key takes units; the golden file says it loads, this what
  * each value became (routes inherit what they do not set). */
 static void
@@ -1246,6 +1290,7 @@ main(int argc, char **argv)
 	RUN(test_send_timeout);
 	RUN(test_metrics_keys);
 	RUN(test_proxy_protocol_keys);
+	RUN(test_client_limit_keys);
 	RUN(test_duration_units);
 	RUN(test_hash_ends_lists);
 	RUN(test_missing_file);

@@ -132,6 +132,14 @@ test_forwarded_fields(void)
 	CHECK_HS(req.fwd[HS_FORWARDED_MAX - 1], "for=10.0.0.6");
 }
 
+/* Every status the gateway answers has its reason phrase. */
+static void
+test_status_texts(void)
+{
+	CHECK_STR(handshake_status_text(429), "Too Many Requests");
+	CHECK_STR(handshake_status_text(426), "Upgrade Required");
+}
+
 static void
 check_chrome_fields(const struct hs_request *req)
 {
@@ -855,6 +863,7 @@ main(void)
 	RUN(test_subprotocols);
 	RUN(test_list_has);
 	RUN(test_forwarded_fields);
+	RUN(test_status_texts);
 	RUN(test_write_101);
 	RUN(test_write_error);
 	RUN(test_mutations);
