@@ -5,7 +5,13 @@ header from a trusted proxy is a 400.
 """
 
 import json
+import os
 import re
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
 import urllib.request
 
 import harness as h
@@ -72,3 +78,49 @@ class RealClient(h.GatewayTestCase):
             b"\r\n\r\n"))
         self.assertEqual(r.status, 400)
         self.gw.wait_log(r"reject client=127\.0\.0\.1:\d+ status=400 ")
+
+
+class ProxyHeaderBeforeTLS(h.GatewayTestCase):
+    """`listen = ADDR tls proxy_protocol`: the PROXY header comes first,
+    then the TLS handshake; /sessions shows the header's client with the
+    TLS version and server name."""
+
+    def test_v1_header_then_tls(self):
+        d = tempfile.mkdtemp(prefix="wsgate-pptls-")
+        self.addCleanup(shutil.rmtree, d, True)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                        "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", "k.pem", "-out", "c.pem", "-days", "1",
+                        "-subj", "/CN=localhost",
+                        "-addext", "subjectAltName=DNS:localhost"],
+                       cwd=d, check=True, capture_output=True,
+                       timeout=h.timeout(20))
+        os.chmod(os.path.join(d, "k.pem"), 0o600)
+        echo = self.backend(h.EchoBackend)
+        gw = self.gateway(
+            {"echo": {"path": "/echo", "backend": echo.addr}},
+            {"listen": "127.0.0.1:0 tls proxy_protocol",
+             "tls_cert": os.path.join(d, "c.pem"),
+             "tls_key": os.path.join(d, "k.pem"),
+             "metrics_listen": "127.0.0.1:0"})
+        mport = int(gw.wait_log(r"metrics: serving on 127\.0\.0\.1:(\d+)")
+                    .group(1))
+        ctx = ssl.create_default_context(cafile=os.path.join(d, "c.pem"))
+        raw = socket.create_connection(("127.0.0.1", gw.port),
+                                       timeout=h.timeout(5))
+        raw.sendall(b"PROXY TCP4 203.0.113.7 198.51.100.9 40000 443\r\n")
+        c = h.RawClient.__new__(h.RawClient)
+        c.sock = ctx.wrap_socket(raw, server_hostname="localhost")
+        c.limit, c.buf, c.eof = 5.0, bytearray(), False
+        self.addCleanup(c.close)
+        c.handshake("/echo")
+        c.send_frame(h.OP_BINARY, b"tls")
+        self.assertEqual(c.recv_data(3)[0], b"tls")
+        gw.wait_log(r"open client=203\.0\.113\.7:40000 route=echo ")
+        url = "http://127.0.0.1:%d/sessions" % mport
+        with urllib.request.urlopen(url, timeout=h.timeout(5)) as r:
+            (s,) = json.loads(r.read())["sessions"]
+        self.assertEqual((s["client"], s["tls_version"], s["sni"]),
+                         ("203.0.113.7:40000", "TLSv1.3", "localhost"))
+        c.send_frame(OP_CLOSE, h.close_payload(1000))
+        c.recv_close()
