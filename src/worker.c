@@ -335,7 +335,14 @@ worker_send_admin(struct gateway *gw, struct admin_gather *g)
 void
 worker_set_metrics(struct gateway *gw, struct metrics_worker *mw)
 {
+	struct timespec ts;
+
 	gw->metrics = mw;
+	/* A first beat now: /healthz may be asked before the thread has
+	 * run at all, and a worker not yet scheduled is not stuck. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	metrics_heartbeat(mw, (uint64_t)ts.tv_sec * 1000 +
+	    (uint64_t)ts.tv_nsec / 1000000);
 }
 
 int
