@@ -50,7 +50,11 @@ VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_backpressure.",
                   "test_downloads.Downloads.test_client_leaving",
                   "test_downloads.Downloads.test_drain_ends",
                   "test_downloads.Downloads.test_response_lines",
-                  "test_dns.", "test_flood."]
+                  "test_dns.", "test_flood.",
+                  # The metrics listener, per-client limits, PROXY
+                  # headers read and written (some 15 s).
+                  "test_metrics_listen.", "test_client_limits.",
+                  "test_proxy_haproxy.GatewayBetweenHAProxies."]
 
 
 class Result(unittest.TestResult):
