@@ -281,6 +281,12 @@ class Reload(MetricsCase):
         c.send_frame(OP_CLOSE, h.close_payload(1000))
         c.recv_close()
         old = self.mport
+        # The same address: kept open, not bound again.
+        mark = self.gw.mark()
+        self.gw.reload(h.config(routes, {"metrics_listen": "127.0.0.1:0"}))
+        self.assertEqual(self.gw.find_log(r"metrics: (serving|no longer)",
+                                          start=mark), [])
+        self.assertEqual(http(old, "/readyz")[0], 200)
         new = free_port()
         mark = self.gw.mark()
         text = h.config(routes, {"metrics_listen": "127.0.0.1:%d" % new})

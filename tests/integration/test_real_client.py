@@ -124,3 +124,14 @@ class ProxyHeaderBeforeTLS(h.GatewayTestCase):
                          ("203.0.113.7:40000", "TLSv1.3", "localhost"))
         c.send_frame(OP_CLOSE, h.close_payload(1000))
         c.recv_close()
+        # Plain HTTP after the header: 400, a TLS failure "not_tls".
+        p = self.raw(gw.port)
+        r = p.request(b"PROXY TCP4 203.0.113.8 198.51.100.9 40001 443\r\n"
+                      + h.upgrade_request("/echo"))
+        self.assertEqual(r.status, 400)
+        url = "http://127.0.0.1:%d/metrics" % mport
+        with urllib.request.urlopen(url, timeout=h.timeout(5)) as r:
+            text = r.read().decode()
+        self.assertIn("\nwsgate_tls_handshakes_total 1\n", text)
+        self.assertIn('\nwsgate_tls_handshake_failures_total'
+                      '{reason="not_tls"} 1\n', text)
