@@ -298,6 +298,6 @@ class Reload(MetricsCase):
         s = self.scrape()
         self.assertEqual(self.v(s, "wsgate_sessions_total", route="echo"), 1)
         self.assertEqual(self.v(s, "wsgate_config_reloads_total",
-                                result="ok"), 1)
+                                result="ok"), 2)
         with self.assertRaises(OSError):
             socket.create_connection(("127.0.0.1", old), timeout=2).close()
