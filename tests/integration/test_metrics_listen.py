@@ -301,3 +301,10 @@ class Reload(MetricsCase):
                                 result="ok"), 2)
         with self.assertRaises(OSError):
             socket.create_connection(("127.0.0.1", old), timeout=2).close()
+        # A refused reload is counted, and changes nothing.
+        self.gw.reload("[gateway]\nlisten = nonsense\n")
+        s = self.scrape()
+        self.assertEqual(self.v(s, "wsgate_config_reloads_total",
+                                result="failed"), 1)
+        self.assertEqual(self.v(s, "wsgate_config_last_reload_successful"),
+                         0)
