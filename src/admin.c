@@ -424,6 +424,19 @@ admin_request(struct admin_conn *c, const struct hs_request *hreq)
 		return;
 	case ADMIN_SESSIONS:
 	case ADMIN_SESSION_CLOSE:
+		/*
+		 * A POST without a body is a "simple" request that any web
+		 * page the operator opens may send to 127.0.0.1 without
+		 * asking; browsers always add Origin to it, curl and
+		 * scripts do not.
+		 */
+		if (req.endpoint == ADMIN_SESSION_CLOSE && hreq->has_origin) {
+			log_warn("metrics: client=%s: POST with an Origin "
+			    "header refused (a web page's request)", c->peer);
+			admin_answer_text(c, 403, "a request from a web page "
+			    "(Origin header) may not close sessions", NULL);
+			return;
+		}
 		if (req.endpoint == ADMIN_SESSION_CLOSE)
 			log_info("metrics: client=%s asks to close session "
 			    "%llu", c->peer, (unsigned long long)req.id);

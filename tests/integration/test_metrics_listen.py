@@ -241,6 +241,7 @@ class Sessions(MetricsCase):
         self.assertFalse(doc["truncated"])
         by_route = {s["route"]: s for s in doc["sessions"]}
         sa = by_route["echo"]
+        sb_id = by_route["other"]["id"]
         self.assertEqual(sa["client"], "127.0.0.1:%d" %
                          a.sock.getsockname()[1])
         self.assertEqual(sa["target"], echo.addr)
@@ -264,6 +265,11 @@ class Sessions(MetricsCase):
         a.send_frame(OP_CLOSE, h.close_payload(4000))
         self.assertEqual(http(self.mport, "/sessions/999999/close",
                               method="POST")[0], 404)
+        # A web page's cross-site POST (browsers send Origin) is refused.
+        c = self.raw(self.mport)
+        r = c.request(b"POST /sessions/%d/close HTTP/1.1\r\nHost: x\r\n"
+                      b"Origin: https://evil.example\r\n\r\n" % sb_id)
+        self.assertEqual(r.status, 403)
         self.assertEqual(http(self.mport, "/sessions/%d/close?code=1006"
                               % sa["id"], method="POST")[0], 400)
         b.send_frame(OP_CLOSE, h.close_payload(1000))
