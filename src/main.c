@@ -24,6 +24,8 @@
 #include "notify.h"
 #include "probe.h"
 #include "route_count.h"
+#include "route_targets.h"
+#include "targets.h"
 #include "tls.h"
 #include "unmask.h"
 #include "worker.h"
@@ -111,6 +113,11 @@ load_config(const char *path, const struct config *running,
 
 	/* Certificates are read now, so -t and SIGHUP check them too. */
 	if (cfg != NULL && tls_config_load(cfg, running, &errs) != 0) {
+		config_unref(cfg);
+		cfg = NULL;
+	}
+	/* Token files and JWT keys too (a reload keeps unchanged sources). */
+	if (cfg != NULL && route_targets_load(cfg, &errs) != 0) {
 		config_unref(cfg);
 		cfg = NULL;
 	}
@@ -222,8 +229,11 @@ log_routes(const struct config *cfg)
 	for (size_t i = 0; i < cfg->nroutes; i++) {
 		const struct route *r = &cfg->routes[i];
 
-		log_info("route %s: %s -> %s (%s%zu origin%s%s)", r->name,
-		    r->path, r->backend, r->origin_any ? "any origin, " : "",
+		log_info("route %s: %s -> %s%s (%s%zu origin%s%s)", r->name,
+		    r->path, r->backend != NULL ? "" : r->targets.s != NULL ?
+		    "targets " : "jwt_key ", r->backend != NULL ? r->backend :
+		    r->targets.s != NULL ? r->targets.s : r->jwt_key.s,
+		    r->origin_any ? "any origin, " : "",
 		    r->norigins, r->norigins == 1 ? "" : "s",
 		    r->allow_missing_origin ? ", missing Origin allowed" : "");
 	}
@@ -845,6 +855,7 @@ control_free(struct control *ctl)
 	if (ctl->base != NULL)
 		event_base_free(ctl->base);
 	pending_budget_fini(&ctl->shared.pending);
+	targets_watch_stop();
 	config_unref(ctl->cfg);
 	route_counts_free(ctl->counts);
 }
@@ -963,6 +974,10 @@ main(int argc, char **argv)
 	if (control_listen(&ctl) != 0)
 		goto out;
 	if (control_start_workers(&ctl, nworkers) != 0)
+		goto out;
+	/* Token files are looked at about once a second, off the workers'
+	 * loops (targets.h); sources come and go with the routes. */
+	if (targets_watch_start() != 0)
 		goto out;
 	/* "ready" only once the signals are handled: until then SIGTERM or
 	 * SIGHUP would kill the process (the default action). */

@@ -11,6 +11,7 @@
 #include <event2/bufferevent.h>
 #include <event2/util.h>
 
+#include "allow.h"
 #include "resolve.h"
 #include "sockaddr.h"
 #include "target.h"
@@ -135,6 +136,21 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 	upstream_failed(up, 502, why);
 }
 
+/* A name a token named, allowed by range entries only: every address
+ * it has must be in one (allow.h), or none is connected to. */
+static bool
+upstream_addresses_allowed(const struct upstream *up,
+    const struct resolve_result *res)
+{
+	if (up->t.allow == NULL)
+		return true;
+	for (size_t i = 0; i < res->naddrs; i++)
+		if (!allow_address(up->t.allow, up->t.nallow,
+		    &res->addrs[i].sa))
+			return false;
+	return res->naddrs > 0;
+}
+
 static void
 upstream_resolved(struct upstream *up, const struct resolve_result *res)
 {
@@ -143,6 +159,11 @@ upstream_resolved(struct upstream *up, const struct resolve_result *res)
 	if (res->status != RESOLVE_OK) {
 		upstream_failed(up, res->status == RESOLVE_BUSY ? 503 : 502,
 		    res->why);
+		return;
+	}
+	if (!upstream_addresses_allowed(up, res)) {
+		upstream_failed(up, 403, "an address of the name is not in "
+		    "allowed_targets");
 		return;
 	}
 	up->addrs = *res;
@@ -181,12 +202,34 @@ upstream_new(struct event_base *base, const struct target *t,
 	return up;
 }
 
+/*
+ * A unix socket: no lookup, one address.  The callback is set once the
+ * connect has started: a connect that fails at once (no such file) runs
+ * the event callback inside bufferevent_socket_connect, which would
+ * report (and free the attempt) under our feet.
+ */
+static void
+upstream_connect_unix(struct upstream *up)
+{
+	if (bufferevent_socket_connect(up->bev, &up->t.addr.sa,
+	    (int)up->t.addrlen) != 0) {
+		upstream_failed(up, 502, evutil_socket_error_to_string(
+		    EVUTIL_SOCKET_ERROR()));
+		return;
+	}
+	bufferevent_setcb(up->bev, NULL, NULL, upstream_event_cb, up);
+}
+
 void
 upstream_start(struct upstream *up, struct resolver *r)
 {
 	const struct target *t = &up->t;
 	struct resolve_result res;
 
+	if (t->kind == TARGET_UNIX) {
+		upstream_connect_unix(up);
+		return;
+	}
 	if (t->addrlen != 0 && t->addrlen <= sizeof(res.addrs[0])) {
 		memset(&res, 0, sizeof(res));
 		res.status = RESOLVE_OK;
