@@ -297,6 +297,24 @@ class TokenConfig(unittest.TestCase):
                    [r"\[route:t\] backend: a route with targets has no "
                     r"backend"])
 
+    def test_example(self):
+        """etc/novnc-tokens.ini passes -t (web_root left out: noVNC's
+        package need not be installed here)."""
+        d = tempfile.mkdtemp(prefix="wsgate-t-")
+        self.addCleanup(shutil.rmtree, d, True)
+        etc = os.path.join(os.path.dirname(os.path.dirname(
+            os.path.dirname(os.path.abspath(__file__)))), "etc")
+        for f in ("novnc-tokens.txt", "novnc-tokens.pem"):
+            shutil.copy(os.path.join(etc, f), d)
+        with open(os.path.join(etc, "novnc-tokens.ini")) as f:
+            text = re.sub(r"(?m)^web_root = .*$", "", f.read())
+        with open(os.path.join(d, "novnc-tokens.ini"), "w") as f:
+            f.write(text)
+        rc, out, err = run_binary(["-t", "-c", os.path.join(
+            d, "novnc-tokens.ini")])
+        self.assertEqual(rc, 0, err)
+        self.assertIn("configuration OK (1 listener, 2 routes)", out)
+
     def test_ok(self):
         self.check({"t": {"path": "/t", "targets": "tokens",
                           "allowed_targets": "127.0.0.1:1"}},
