@@ -228,11 +228,13 @@ log_routes(const struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->nroutes; i++) {
 		const struct route *r = &cfg->routes[i];
+		/* A token route has no backend: where its tokens come from. */
+		const char *route_to = r->backend != NULL ? r->backend :
+		    r->targets.s != NULL ? r->targets.s : r->jwt_key.s;
 
 		log_info("route %s: %s -> %s%s (%s%zu origin%s%s)", r->name,
 		    r->path, r->backend != NULL ? "" : r->targets.s != NULL ?
-		    "targets " : "jwt_key ", r->backend != NULL ? r->backend :
-		    r->targets.s != NULL ? r->targets.s : r->jwt_key.s,
+		    "targets " : "jwt_key ", route_to,
 		    r->origin_any ? "any origin, " : "",
 		    r->norigins, r->norigins == 1 ? "" : "s",
 		    r->allow_missing_origin ? ", missing Origin allowed" : "");
