@@ -91,8 +91,11 @@ class TokenRoutes(GatewayTestCase):
                           "vm1: %s\nvm2: %s\n"
                           "desk: unix_socket:%s\n"
                           "far: 192.0.2.1:5900\n"
+                          "gone: unix_socket:%s/missing\n"
+                          "dead: unix_socket:%s/dead\n"
                           "127.0.0.1: %s\n" % (self.b1.addr, self.b2.addr,
-                                               self.u2.path, self.b2.addr),
+                                               self.u2.path, self.sdir,
+                                               self.sdir, self.b2.addr),
             "tokens.d/a": "vm1: %s\n" % self.b1.addr,
             "tokens.d/b.conf": "vm2: %s\n" % self.b2.addr,
             "byname/vm2": "%s\n" % self.b2.addr,
@@ -170,6 +173,16 @@ class TokenRoutes(GatewayTestCase):
         self.gw.wait_log(r"reject .*status=403.*not in allowed_targets", 5,
                          start=mark)
         self.refused("/narrow?token=vm1", 403)
+        # A unix socket that is not there, or that nobody listens on.
+        dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        dead.bind(os.path.join(self.sdir, "dead"))
+        dead.close()
+        mark = self.gw.mark()
+        self.refused("/websockify?token=gone", 502)
+        self.gw.wait_log(r'status=502 .*reason="backend unix:.*/missing: ',
+                         5, start=mark)
+        self.refused("/websockify?token=dead", 502)
+        self.reach("/websockify?token=desk", b"U2")
         self.refused("/narrow?token=desk", 403)
         self.assertEqual(len(self.b1.conns), 0)
 
@@ -220,8 +233,8 @@ class TokenRoutes(GatewayTestCase):
         mark = self.gw.mark()
         with open(os.path.join(self.gw.dir, "tokens.txt"), "a") as f:
             f.write("vm4: 127.0.0.1:")     # no port yet, no newline
-        line = self.gw.wait_log(r"warn targets .*tokens\.txt:7: .*keeping "
-                                r"the last good index \(5 tokens\)", 5,
+        line = self.gw.wait_log(r"warn targets .*tokens\.txt:9: .*keeping "
+                                r"the last good index \(7 tokens\)", 5,
                                 start=mark).string
         self.assertNotIn("vm4", line)
         self.reach("/websockify?token=vm1", b"B1")
