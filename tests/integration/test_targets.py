@@ -84,8 +84,8 @@ class TokenRoutes(GatewayTestCase):
         self.addCleanup(self.u1.stop)
         self.u2 = UnixSource(os.path.join(self.sdir, "other"), b"U2")
         self.addCleanup(self.u2.stop)
-        allow = "127.0.0.1/32:%d 127.0.0.1/32:%d unix:%s" % (
-            self.b1.port, self.b2.port, self.sdir)
+        allow = "127.0.0.1/32:%d 127.0.0.1/32:%d unix:%s localhost:%d" % (
+            self.b1.port, self.b2.port, self.sdir, self.b1.port)
         self.files = {
             "tokens.txt": "# websockify TokenFile\n"
                           "vm1: %s\nvm2: %s\n"
@@ -93,9 +93,11 @@ class TokenRoutes(GatewayTestCase):
                           "far: 192.0.2.1:5900\n"
                           "gone: unix_socket:%s/missing\n"
                           "dead: unix_socket:%s/dead\n"
+                          "lh: localhost:%d\n"
                           "127.0.0.1: %s\n" % (self.b1.addr, self.b2.addr,
                                                self.u2.path, self.sdir,
-                                               self.sdir, self.b2.addr),
+                                               self.sdir, self.b1.port,
+                                               self.b2.addr),
             "tokens.d/a": "vm1: %s\n" % self.b1.addr,
             "tokens.d/b.conf": "vm2: %s\n" % self.b2.addr,
             "byname/vm2": "%s\n" % self.b2.addr,
@@ -173,6 +175,15 @@ class TokenRoutes(GatewayTestCase):
         self.gw.wait_log(r"reject .*status=403.*not in allowed_targets", 5,
                          start=mark)
         self.refused("/narrow?token=vm1", 403)
+        # A name no name entry lists: every address it has must be in a
+        # range entry, checked once looked up.
+        mark = self.gw.mark()
+        self.refused("/narrow?token=lh", 403)
+        self.gw.wait_log(r'status=403 .*reason="backend localhost:\d+: an '
+                         r'address of the name is not in allowed_targets"',
+                         5, start=mark)
+        self.refused("/narrow?token=desk", 403)
+        self.assertEqual(len(self.b1.conns), 0)
         # A unix socket that is not there, or that nobody listens on.
         dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         dead.bind(os.path.join(self.sdir, "dead"))
@@ -183,8 +194,7 @@ class TokenRoutes(GatewayTestCase):
                          5, start=mark)
         self.refused("/websockify?token=dead", 502)
         self.reach("/websockify?token=desk", b"U2")
-        self.refused("/narrow?token=desk", 403)
-        self.assertEqual(len(self.b1.conns), 0)
+        self.reach("/websockify?token=lh", b"B1")       # a name entry
 
     def write(self, rel, text):
         """Replace a token file the way deploy tools do: rename over."""
@@ -233,8 +243,8 @@ class TokenRoutes(GatewayTestCase):
         mark = self.gw.mark()
         with open(os.path.join(self.gw.dir, "tokens.txt"), "a") as f:
             f.write("vm4: 127.0.0.1:")     # no port yet, no newline
-        line = self.gw.wait_log(r"warn targets .*tokens\.txt:9: .*keeping "
-                                r"the last good index \(7 tokens\)", 5,
+        line = self.gw.wait_log(r"warn targets .*tokens\.txt:10: .*keeping "
+                                r"the last good index \(8 tokens\)", 5,
                                 start=mark).string
         self.assertNotIn("vm4", line)
         self.reach("/websockify?token=vm1", b"B1")
