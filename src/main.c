@@ -223,6 +223,23 @@ raise_nofile_limit(void)
 	}
 }
 
+/*
+ * Token files are looked at about once a second by a thread of their own,
+ * off the workers' loops (targets.h), from the first configuration with a
+ * targets route on; its sources come and go with the routes.  A thread
+ * that cannot start leaves the tokens as read at load (logged).
+ */
+static void
+watch_targets(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		if (cfg->routes[i].targets.s != NULL) {
+			targets_watch_start();
+			return;
+		}
+	}
+}
+
 static void
 log_routes(const struct config *cfg)
 {
@@ -684,6 +701,7 @@ reload_finish(struct control *ctl)
 		ctl->cfg = cfg;
 		log_configure(cfg);
 		apply_limits(&ctl->shared, cfg);
+		watch_targets(cfg);
 		/* "reloaded" is logged once every worker uses it
 		 * (notify_cb). */
 		ctl->reload_acks += ctl->nworkers;
@@ -977,10 +995,7 @@ main(int argc, char **argv)
 		goto out;
 	if (control_start_workers(&ctl, nworkers) != 0)
 		goto out;
-	/* Token files are looked at about once a second, off the workers'
-	 * loops (targets.h); sources come and go with the routes. */
-	if (targets_watch_start() != 0)
-		goto out;
+	watch_targets(ctl.cfg);
 	/* "ready" only once the signals are handled: until then SIGTERM or
 	 * SIGHUP would kill the process (the default action). */
 	log_routes(ctl.cfg);

@@ -283,6 +283,34 @@ class TokenRoutes(GatewayTestCase):
         self.assertEqual(self.gw.find_log(r"tokens\.d", start=mark), [])
 
 
+class FirstTokenRoute(GatewayTestCase):
+    def test_reload_adds_one(self):
+        """The first targets route may come with a reload: its file is
+        watched from then on (no thread before: test_workers counts)."""
+        b1 = self.backend(SourceBackend, b"B1", close_after=False)
+        gw = self.gateway({"e": {"path": "/e", "backend": b1.addr}})
+        tasks = len(os.listdir("/proc/%d/task" % gw.pid))
+        gw.write_file("tokens.txt", "vm1: %s\n" % b1.addr)
+        routes = {"e": {"path": "/e", "backend": b1.addr},
+                  "t": {"path": "/t", "targets": "tokens.txt",
+                        "allowed_targets": b1.addr}}
+        self.assertIn("reloaded", gw.reload(config(routes)).group(0))
+        self.assertEqual(len(os.listdir("/proc/%d/task" % gw.pid)),
+                         tasks + 1)
+        path = os.path.join(gw.dir, "tokens.txt")
+        with open(path + ".new", "w") as f:
+            f.write("vm2: %s\n" % b1.addr)
+        os.replace(path + ".new", path)
+
+        def status():
+            c = self.raw(gw)
+            c.send(upgrade_request("/t?token=vm2"))
+            st = c.read_response().status
+            c.close()
+            return st
+        wait_until(lambda: status() == 101, 4, "the edited token")
+
+
 class TokenConfig(unittest.TestCase):
     """What -t says about token routes."""
 
