@@ -41,44 +41,49 @@ class WebsockifyCompat(GatewayTestCase):
                   "  vm3 : 127.0.0.1:%d  \n"
                   "a:b: %s\n" % (self.b1.port, self.b2.addr, self.b1.port,
                                  self.b2.addr))
-        self.gw = self.gateway({"vnc": {
-            "path": "/websockify", "targets": "tokens.txt",
-            "allowed_targets": "127.0.0.1:%d 127.0.0.1:%d" % (
-                self.b1.port, self.b2.port)}},
+        allow = "127.0.0.1:%d 127.0.0.1:%d" % (self.b1.port, self.b2.port)
+        self.gw = self.gateway({
+            "vnc": {"path": "/websockify", "targets": "tokens.txt",
+                    "allowed_targets": allow},
+            "host": {"path": "/host", "targets": "tokens.txt",
+                     "token_source": "host", "allowed_targets": allow}},
             extra_files={"tokens.txt": tokens})
-        self.wport = free_port()
-        self.ws = subprocess.Popen(
+        source = os.path.join(self.gw.dir, "tokens.txt")
+        self.wport = self.websockify(source)
+        self.hport = self.websockify(source, "--host-token")
+
+    def websockify(self, source, *extra):
+        port = free_port()
+        ws = subprocess.Popen(
             [WEBSOCKIFY, "--token-plugin", "TokenFile", "--token-source",
-             os.path.join(self.gw.dir, "tokens.txt"),
-             "127.0.0.1:%d" % self.wport],
+             source] + list(extra) + ["127.0.0.1:%d" % port],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE)
-        self.addCleanup(self._stop_websockify)
+            stderr=subprocess.DEVNULL)
+        self.addCleanup(self._stop_websockify, ws)
         deadline = time.monotonic() + timeout(10)
         while True:
             try:
-                socket.create_connection(("127.0.0.1", self.wport),
-                                         0.2).close()
-                break
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                return port
             except OSError:
-                if time.monotonic() > deadline or self.ws.poll() is not None:
+                if time.monotonic() > deadline or ws.poll() is not None:
                     raise AssertionError("websockify did not start")
                 time.sleep(0.05)
 
-    def _stop_websockify(self):
-        self.ws.terminate()
+    @staticmethod
+    def _stop_websockify(ws):
+        ws.terminate()
         try:
-            self.ws.wait(timeout(5))
+            ws.wait(timeout(5))
         except subprocess.TimeoutExpired:
-            self.ws.kill()
-            self.ws.wait(5)
-        self.ws.stderr.close()
+            ws.kill()
+            ws.wait(5)
 
-    def outcome(self, port, path):
+    def outcome(self, port, path, host="127.0.0.1"):
         """The backend's greeting, or the HTTP status, or "dropped"."""
         c = RawClient(port)
         try:
-            c.send(upgrade_request(path))
+            c.send(upgrade_request(path, host=host))
             try:
                 resp = c.read_response()
             except AssertionError:
@@ -105,6 +110,18 @@ class WebsockifyCompat(GatewayTestCase):
                              "websockify " + path)
             self.assertEqual(self.outcome(self.gw.port, path), want,
                              "wsgate " + path)
+
+    def test_host_token(self):
+        """--host-token and token_source = host: the Host name, without
+        its port, is the token."""
+        for host, want in (("vm1", b"B1"), ("vm-2.example:8080", b"B2"),
+                           ("nosuch", None)):
+            ws = self.outcome(self.hport, "/", host)
+            gw = self.outcome(self.gw.port, "/host", host)
+            if want is None:
+                self.assertEqual((ws, gw), ("dropped", 404), host)
+            else:
+                self.assertEqual((ws, gw), (want, want), host)
 
     def test_unknown_refused_by_both(self):
         for path in ("/websockify?token=nosuch", "/websockify",
