@@ -281,6 +281,10 @@ class TokenRoutes(GatewayTestCase):
         self.gw.wait_log(r"tokens\.txt:\d+: .*keeping the last good", 5,
                          start=mark)
         self.assertEqual(self.gw.find_log(r"tokens\.d", start=mark), [])
+        # A reload while a running source's file is broken: the reload
+        # goes through, the last good tokens stay.
+        self.assertIn("reloaded", self.gw.reload().group(0))
+        self.reach("/websockify?token=vm1", b"B1")
 
 
 class FirstTokenRoute(GatewayTestCase):
