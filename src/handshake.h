@@ -36,6 +36,7 @@ struct hs_request {
 	 * many there were. */
 	struct hs_str xff[HS_FORWARDED_MAX], fwd[HS_FORWARDED_MAX];
 	unsigned nxff, nfwd;
+	struct hs_str cookie;	/* the first Cookie header (tokens) */
 	int http_minor;
 	unsigned nheaders;
 	bool has_host, has_origin, has_key, has_version;

@@ -86,6 +86,9 @@ struct session {
 	 * connect on; the connect's start, for its histogram. */
 	struct metrics_route *mr;
 	struct timeval connect_mono;
+	/* A computed target's text (a route without backend: tokens), for
+	 * GET /sessions; NULL otherwise (the route's backend says it). */
+	char *target_text;
 	/* Gateway shutdown (session_close_all): see relay_shutdown. */
 	bool shutting_down;
 
@@ -190,6 +193,7 @@ session_free(struct session *s)
 	gw->nsessions--;
 	atomic_fetch_sub(&gw->shared->nsessions, 1);
 	config_unref(s->cfg);
+	free(s->target_text);
 	free(s);
 	if (gw->draining && gw->nsessions == 0)
 		event_base_loopexit(gw->base, NULL);
@@ -282,7 +286,7 @@ static void
 session_backend_failed(struct session *s, int status, const char *why,
     const char *backend)
 {
-	char msg[256];
+	char msg[TARGET_DISPLAY_MAX + 256];
 
 	snprintf(msg, sizeof(msg), "backend %s: %s", backend, why);
 	session_drop_backend(s);
@@ -378,6 +382,8 @@ session_connect(struct session *s, const struct admit_result *res)
 	s->state = SESSION_CONNECTING;
 	s->mr = metrics_route(s->gw->metrics, route_count_slot(s->route->count));
 	monotime_now(&s->connect_mono);
+	if (s->route->backend == NULL)
+		s->target_text = strdup(res->target.display);
 	session_arm(s, s->route->limits.backend_connect_timeout);
 	s->upstream = upstream_new(s->gw->base, &res->target,
 	    session_upstream_cb, s);
@@ -759,7 +765,9 @@ session_info(const struct session *s, struct session_info *si)
 		relay_bytes(s->relay, &si->bytes_up, &si->bytes_down);
 	snprintf(si->route, sizeof(si->route), "%s", s->route->name);
 	snprintf(si->client, sizeof(si->client), "%s", s->peer);
-	snprintf(si->target, sizeof(si->target), "%s", s->route->backend);
+	snprintf(si->target, sizeof(si->target), "%s",
+	    s->route->backend != NULL ? s->route->backend :
+	    s->target_text != NULL ? s->target_text : "");
 	if (s->client.bev != NULL && s->client.tls)
 		tls_facts(s->client.bev, si->tls_version,
 		    sizeof(si->tls_version), si->sni, sizeof(si->sni));
