@@ -309,8 +309,9 @@ class Reload(MetricsCase):
             socket.create_connection(("127.0.0.1", old), timeout=2).close()
         # A refused reload is counted, and changes nothing.
         self.gw.reload("[gateway]\nlisten = nonsense\n")
-        s = self.scrape()
-        self.assertEqual(self.v(s, "wsgate_config_reloads_total",
-                                result="failed"), 1)
+        # The loader logs the failure; the main thread counts it next.
+        s = h.wait_until(lambda: (lambda s: s if self.v(
+            s, "wsgate_config_reloads_total", result="failed") == 1
+            else None)(self.scrape()), what="the failed reload counted")
         self.assertEqual(self.v(s, "wsgate_config_last_reload_successful"),
                          0)
