@@ -106,8 +106,10 @@ class Counters(MetricsCase):
             c.close()
         # While one is open, the gauge says so.
         held = self.session()
-        s = self.scrape()
-        self.assertEqual(self.v(s, "wsgate_sessions_open", route="echo"), 1)
+        # (The closed ones count until wsgate has seen their TCP close.)
+        h.wait_until(lambda: self.v(self.scrape(), "wsgate_sessions_open",
+                                    route="echo") == 1,
+                     what="one session open")
         held.send_frame(OP_CLOSE, h.close_payload(1000))
         held.recv_close()
         held.close()
