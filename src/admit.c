@@ -40,6 +40,50 @@ admit_target(struct target *t, const struct route *r)
 	t->display = r->backend;
 }
 
+/*
+ * The route of the request's path and Host (route_find_host); 0, or -1
+ * with the 404, or the 421 for a Host that chooses among routes but is
+ * not the name the client's TLS connection was made for (RFC 9110
+ * 15.5.20): one certificate must not open another host's routes.
+ */
+static int
+admit_route(const struct hs_request *req, const struct config *cfg,
+    const struct admit_conn *conn, struct admit_result *res)
+{
+	char host[ROUTE_HOST_MAX], ehost[128], esni[128];
+	size_t n = req->has_host ? route_host_name(req->host.p, req->host.n,
+	    host, sizeof(host)) : 0;
+	bool routed;
+
+	res->route = route_find_host(cfg, req->path.p, req->path.n,
+	    n > 0 ? host : NULL, &routed);
+	if (!routed)
+		return res->route == NULL ? admit_answer(res, 404, "no route "
+		    "for this path") : 0;
+	log_escape(ehost, sizeof(ehost), req->has_host ? req->host.p : "",
+	    req->has_host ? req->host.n : 0);
+	if (conn->sni != NULL) {
+		char sni[ROUTE_HOST_MAX];
+		size_t sn = route_host_name(conn->sni, strlen(conn->sni), sni,
+		    sizeof(sni));
+
+		if (n == 0 || sn == 0 || strcmp(host, sni) != 0) {
+			log_escape(esni, sizeof(esni), conn->sni,
+			    strlen(conn->sni));
+			snprintf(res->msg, sizeof(res->msg), "Host %s is not "
+			    "the TLS server name (SNI) %s of this connection",
+			    ehost, esni);
+			return admit_answer(res, 421, res->msg);
+		}
+	}
+	if (res->route == NULL) {
+		snprintf(res->msg, sizeof(res->msg), "no route for this path "
+		    "and Host %s", ehost);
+		return admit_answer(res, 404, res->msg);
+	}
+	return 0;
+}
+
 /* allowed_client_cns; 0, or -1 with the 403. */
 static int
 admit_client_cert(const struct route *route, const struct admit_conn *conn,
@@ -101,9 +145,9 @@ admit_request(const struct hs_request *req, const struct config *cfg,
 	res->holds_slots = false;
 	res->cert_name[0] = '\0';
 	res->msg[0] = '\0';
-	res->route = route = route_find(cfg, req->path.p, req->path.n);
-	if (route == NULL)
-		return admit_answer(res, 404, "no route for this path");
+	if (admit_route(req, cfg, conn, res) != 0)
+		return -1;
+	route = res->route;
 	if (handshake_check_upgrade(req, &status, &why) != 0)
 		return admit_answer(res, status, why);
 	if (admit_client_cert(route, conn, res) != 0)

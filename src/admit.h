@@ -33,6 +33,9 @@ struct admit_conn {
 	struct admit_slots *slots;
 	admit_cert_fn client_cert;	/* NULL: the client has no TLS */
 	void *client_cert_arg;
+	/* The TLS server name (SNI) the client sent; NULL: none, or no
+	 * TLS.  A Host that routes must agree with it (421). */
+	const char *sni;
 };
 
 /* Admission's verdict. */
@@ -61,7 +64,8 @@ struct admit_result {
 
 /*
  * Judge an upgrade request (req: a handshake_parse() result) against
- * cfg's routes: the route its path names, the WebSocket rules
+ * cfg's routes: the route its path (and, where routes list hosts, its
+ * Host) names, the WebSocket rules
  * (handshake_check_upgrade), the client certificate, the Origin, a
  * shutdown, then a max_connections slot of the gateway's and one of the
  * route's.  Returns 0 with the target filled from the route, or -1 with
