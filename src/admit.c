@@ -1,6 +1,7 @@
 /* admit.c -- admission: an upgrade request and what is known of its connection become an HTTP answer, or a route and its target */
 #include "admit.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,25 @@ admit_route(const struct hs_request *req, const struct config *cfg,
 		return admit_answer(res, 404, res->msg);
 	}
 	return 0;
+}
+
+static_assert(ROUTE_BACKENDS_MAX <= TARGET_BACKENDS_MAX,
+    "a route has more backends than a target can try");
+
+/* A route's first backend may be a unix socket; with several, the
+ * attempt needs them all (admit_target took the first). */
+static void
+admit_target_backends(struct target *t, const struct route *r)
+{
+	if (r->nbackends > 0 && r->backends[0].unix_path)
+		t->kind = TARGET_UNIX;
+	if (r->nbackends < 2 || r->health == NULL)
+		return;
+	t->backends = r->backends;
+	t->nbackends = (unsigned)r->nbackends;
+	t->balance = r->balance;
+	t->health = r->health;
+	t->retry_after = r->backend_retry_after;
 }
 
 /* allowed_client_cns; 0, or -1 with the 403. */
@@ -173,6 +193,7 @@ admit_request(const struct hs_request *req, const struct config *cfg,
 	}
 	res->subprotocol = req->offers_binary ? "binary" : NULL;
 	admit_target(&res->target, route);
+	admit_target_backends(&res->target, route);
 	return 0;
 }
 

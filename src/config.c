@@ -1922,6 +1922,15 @@ finish_route_backends(struct parse *ps, struct route *r, const char *sec,
 	static const char *const needs_several[] = { "balance",
 	    "backend_retry_after" };
 
+	for (size_t i = 0; i < r->nbackends && r->backend_tls &&
+	    r->backend_tls_name.s == NULL; i++) {
+		if (!r->backends[i].unix_path)
+			continue;
+		errorf(ps, r->where.file, rp->line[key_index("backend_tls")],
+		    sec, "backend_tls", "%s has no host name for its "
+		    "certificate: set backend_tls_name", r->backends[i].text);
+		break;
+	}
 	if (r->nbackends > 1) {
 		r->health = calloc(1, sizeof(*r->health));
 		return;

@@ -61,6 +61,7 @@ struct session {
 	struct gateway *gw;
 	struct config *cfg;		/* reference held until free */
 	const struct route *route;	/* in cfg; NULL before routing */
+	const char *backend_used;	/* the target's display, once open */
 	struct session *prev, *next;	/* gw->sessions */
 
 	struct side client;		/* its connection: NULL once closed */
@@ -125,11 +126,12 @@ session_log_end(struct session *s)
 	monotime_now(&now);
 	relay_bytes(s->relay, &up, &down);
 	log_info("close client=%s route=%s up=%llu down=%llu duration=%.3fs "
-	    "code=%u by=%s reason=\"%s\"", s->peer, s->route->name,
+	    "code=%u by=%s reason=\"%s\" backend=%s", s->peer, s->route->name,
 	    (unsigned long long)up, (unsigned long long)down,
 	    monotime_elapsed(&s->started_mono, &now), s->close_code,
 	    closer_names[s->closed_by],
-	    s->close_why != NULL ? s->close_why : "");
+	    s->close_why != NULL ? s->close_why : "",
+	    s->backend_used != NULL ? s->backend_used : "-");
 }
 
 /* Give back the max_connections slot as soon as the client is gone: a
@@ -295,6 +297,8 @@ session_backend_connected(struct session *s)
 	session_arm(s, t->limits->idle_timeout);
 	log_debug("open client=%s route=%s backend=%s", s->peer,
 	    s->route->name, t->display);
+	/* display points into the configuration s->cfg holds (target.h). */
+	s->backend_used = t->display;
 	upstream_free(s->upstream);
 	s->upstream = NULL;
 	relay_start(s->relay);
@@ -318,6 +322,10 @@ session_upstream_cb(void *arg, enum upstream_event ev, int status,
 	case UPSTREAM_RETRY:
 		log_debug("client=%s route=%s: backend %s; trying its next "
 		    "address", s->peer, s->route->name, why);
+		return;
+	case UPSTREAM_NEXT:
+		log_warn("client=%s route=%s: backend %s", s->peer,
+		    s->route->name, why);
 		return;
 	case UPSTREAM_FAILED:
 		session_backend_failed(s, status, why,

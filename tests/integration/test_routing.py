@@ -132,3 +132,137 @@ class HostRouting(H.GatewayTestCase):
         # ... and neither is a client that sent no server name.
         c = self._tls(gw.port, None, "x")
         self.assertEqual(reached(c, "/console", "x.vm.example"), b"B")
+
+
+class UnixEcho(H.EchoBackend):
+    """EchoBackend on a unix stream socket at path (addr: unix:path)."""
+
+    def __init__(self, path, lifetime=60):
+        self.lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.lsock.bind(path)
+        self.lsock.listen(16)
+        self.lsock.settimeout(0.05)
+        self.path = path
+        self.addr = "unix:" + path
+        self.conns = []
+        self.stopping = threading.Event()
+        self.deadline = time.monotonic() + H.timeout(lifetime)
+        self._cond = threading.Condition()
+        self._threads = []
+        t = threading.Thread(target=self._accept_loop, daemon=True)
+        t.start()
+        self._threads.append(t)
+
+
+class UnixBackend(H.GatewayTestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="wsgate-unix-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def test_echo_byte_exact(self):
+        echo = self.backend(UnixEcho, os.path.join(self.dir, "echo.sock"))
+        gw = self.gateway({"u": {"path": "/u", "backend": echo.addr}})
+        blob = os.urandom(300000)
+
+        async def go():
+            async with H.ws_connect(gw, "/u") as ws:
+                await ws.send(blob)
+                got = await H.ws_recv_bytes(ws, len(blob))
+                self.assertBytesEqual(got, blob, "echo")
+        H.run_async(go())
+        self.assertBytesEqual(echo.wait_eof(), blob, "backend bytes")
+        gw.wait_log(r"close client=\S+ route=u .* backend=unix:%s" %
+                    echo.path)
+
+    def test_missing_socket_502(self):
+        path = os.path.join(self.dir, "none.sock")
+        gw = self.gateway({"u": {"path": "/u", "backend": "unix:" + path}})
+        with H.RawClient(gw.port) as c:
+            c.handshake("/u", expect=502)
+        gw.wait_log(r'reject client=\S+ status=502 path="/u" .*reason='
+                    r'"backend unix:%s: No such file or directory"' % path)
+
+
+class SeveralBackends(H.GatewayTestCase):
+    def test_failover_when_refused(self):
+        dead = self.closed_port()
+        b = self.backend(Marker, "B")
+        gw = self.gateway({"f": {"path": "/f",
+                                 "backend": "%s %s" % (dead.addr, b.addr)}})
+        with H.RawClient(gw.port) as c:
+            self.assertEqual(reached(c, "/f", "gw"), b"B")
+        gw.wait_log(r"warn client=\S+ route=f: backend %s: Connection "
+                    r"refused; trying %s" % (dead.addr, b.addr))
+        gw.stop()
+        gw.wait_log(r"close client=\S+ route=f .* backend=%s" % b.addr)
+
+    def test_failover_when_it_hangs(self):
+        """A backend that never answers gets its share of
+        backend_connect_timeout (half of 2s here), not all of it."""
+        hole = H.Blackhole()
+        self.addCleanup(hole.close)
+        b = self.backend(Marker, "B")
+        gw = self.gateway({"f": {"path": "/f", "backend": [hole.addr,
+                                                           b.addr],
+                                 "backend_connect_timeout": "2s"}})
+        t0 = time.monotonic()
+        with H.RawClient(gw.port) as c:
+            self.assertEqual(reached(c, "/f", "gw"), b"B")
+        took = time.monotonic() - t0
+        self.assertGreater(took, 0.9)
+        self.assertLess(took, H.timeout(1.9))
+        gw.wait_log(r"backend %s: connect timed out \(its share of "
+                    r"backend_connect_timeout\); trying %s" % (hole.addr,
+                                                               b.addr))
+
+    def test_round_robin_spreads(self):
+        a = self.backend(Marker, "A")
+        b = self.backend(Marker, "B")
+        gw = self.gateway({"r": {"path": "/r", "backend": [a.addr, b.addr],
+                                 "balance": "round_robin"}})
+        got = []
+        for _ in range(6):
+            with H.RawClient(gw.port) as c:
+                got.append(reached(c, "/r", "gw"))
+        self.assertEqual(got.count(b"A"), 3, got)
+        self.assertEqual(got.count(b"B"), 3, got)
+        # In turn, whichever worker took the connection.
+        self.assertTrue(all(got[i] != got[i + 1] for i in range(5)), got)
+
+    def test_backoff_honoured(self):
+        """A refused backend is skipped for backend_retry_after, even
+        once it listens again; then it is first again (failover)."""
+        first = self.closed_port()
+        b = self.backend(Marker, "B")
+        gw = self.gateway({"f": {"path": "/f",
+                                 "backend": [first.addr, b.addr],
+                                 "backend_retry_after": "1500ms"}})
+        with H.RawClient(gw.port) as c:
+            self.assertEqual(reached(c, "/f", "gw"), b"B")
+        marked = time.monotonic()
+        first.sock.listen(8)
+        first.sock.setblocking(False)
+        with H.RawClient(gw.port) as c:
+            self.assertEqual(reached(c, "/f", "gw"), b"B")
+        self.assertLess(time.monotonic() - marked, 1.4,
+                        "too slow to test the back-off")
+        with self.assertRaises(BlockingIOError):
+            first.sock.accept()
+        time.sleep(max(0, 1.6 - (time.monotonic() - marked)))
+        with H.RawClient(gw.port) as c:
+            c.handshake("/f", host="gw")
+            first.sock.settimeout(H.timeout(5))
+            conn, _ = first.sock.accept()
+            conn.close()
+        self.assertEqual(len(b.conns), 2)
+
+    def test_all_down_502(self):
+        one, two = self.closed_port(), self.closed_port()
+        gw = self.gateway({"f": {"path": "/f",
+                                 "backend": "%s, %s" % (one.addr,
+                                                        two.addr)}})
+        with H.RawClient(gw.port) as c:
+            c.handshake("/f", expect=502)
+        gw.wait_log(r'reject client=\S+ status=502 path="/f" .*reason='
+                    r'"backend %s: Connection refused \(all 2 backends '
+                    r'failed\)"' % two.addr)

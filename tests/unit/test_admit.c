@@ -60,7 +60,12 @@ load(const char *text)
 	"idle_timeout = 5\n"                                                  \
 	"[route:v6]\npath = /v6\nbackend = [::1]:7002\norigins = *\n"         \
 	"[route:certs]\npath = /certs\nbackend = 127.0.0.1:7003\n"            \
-	"origins = *\nallowed_client_cns = alice, bob\n"
+	"origins = *\nallowed_client_cns = alice, bob\n"                     \
+	"[route:unix]\npath = /unix\nbackend = unix:/run/vnc.sock\n"          \
+	"origins = *\n"                                                       \
+	"[route:pair]\npath = /pair\n"                                         \
+	"backend = 127.0.0.1:7004 vnc.example:7005\n"                         \
+	"balance = round_robin\nbackend_retry_after = 3s\norigins = *\n"
 
 /* RFC 6455 1.3's key and its accept value. */
 #define KEY "dGhlIHNhbXBsZSBub25jZQ=="
@@ -344,6 +349,34 @@ test_admitted(void)
 	CHECK_INT(ntohs(sin6->sin6_port), 7002);
 	CHECK(res.target.tls_name == NULL);
 	CHECK_STR(res.target.display, "[::1]:7002");
+	CHECK(res.target.backends == NULL);
+	CHECK_INT(res.target.nbackends, 0);
+	admit_release(&slots, res.route);
+
+	/* A unix socket: its address, no lookup. */
+	CHECK_INT(admit_request(request(UPGRADE("/unix", ORIGIN_ANY)), cfg, &c,
+	    &res), 0);
+	CHECK_INT(res.target.kind, TARGET_UNIX);
+	CHECK_INT(res.target.addr.sun.sun_family, AF_UNIX);
+	CHECK_STR(res.target.addr.sun.sun_path, "/run/vnc.sock");
+	CHECK(res.target.addrlen > 0);
+	CHECK_STR(res.target.display, "unix:/run/vnc.sock");
+	CHECK_INT(res.target.nbackends, 0);
+	admit_release(&slots, res.route);
+
+	/* Several: the first in the target, all of them for the attempt,
+	 * with the route's balance and health. */
+	CHECK_INT(admit_request(request(UPGRADE("/pair", ORIGIN_ANY)), cfg, &c,
+	    &res), 0);
+	CHECK_INT(res.target.kind, TARGET_TCP);
+	CHECK_STR(res.target.display, "127.0.0.1:7004");
+	CHECK_INT(res.target.nbackends, 2);
+	CHECK(res.target.backends == res.route->backends);
+	CHECK_STR(res.target.backends[1].text, "vnc.example:7005");
+	CHECK_INT(res.target.balance, BALANCE_ROUND_ROBIN);
+	CHECK(res.target.health != NULL &&
+	    res.target.health == res.route->health);
+	CHECK(res.target.retry_after == 3);
 	admit_release(&slots, res.route);
 	CHECK_INT(atomic_load(&slots.used), 0);
 }
