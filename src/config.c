@@ -880,40 +880,100 @@ resolve_dir(struct parse *ps, const char *key, const char *value)
 	return out;
 }
 
+/* listen's words after the address: "tls", "mode=0660" (unix only). */
+static int
+listen_options(struct parse *ps, struct listen_spec *spec, const char *rest)
+{
+	const char *p = rest;
+	size_t len;
+
+	while ((p = list_next(p, &len)) != NULL) {
+		const char *start = p;
+		unsigned long mode;
+		char word[32];
+
+		snprintf(word, sizeof(word), "%.*s", (int)len, p);
+		p += len;
+		if (strcmp(word, "tls") == 0) {
+			spec->tls = true;
+			continue;
+		}
+		if (strncmp(word, "mode=", 5) == 0 && spec->unix_path) {
+			char *end;
+
+			errno = 0;
+			mode = strtoul(word + 5, &end, 8);
+			if (word[5] != '\0' && *end == '\0' && errno == 0 &&
+			    mode <= 0777) {
+				spec->mode = (unsigned)mode;
+				continue;
+			}
+			errorf(ps, HERE(ps), "listen", "\"%s\": expected an "
+			    "octal mode from 0 to 0777, e.g. mode=0660", word);
+			return -1;
+		}
+		errorf(ps, HERE(ps), "listen", "unexpected \"%s\" after the "
+		    "address (one address per listen line; optional %s)",
+		    start, spec->unix_path ? "words: tls, mode=0660" :
+		    "word: tls");
+		return -1;
+	}
+	return 0;
+}
+
+/* listen = unix:/path: absolute, and fits a sockaddr_un. */
+static int
+listen_unix(struct parse *ps, struct listen_spec *spec, const char *addr)
+{
+	const char *path = addr + 5;
+
+	if (path[0] != '/') {
+		errorf(ps, HERE(ps), "listen", "\"%s\": a unix socket path "
+		    "must be absolute, e.g. listen = unix:/run/wsgate/"
+		    "wsgate.sock", addr);
+		return -1;
+	}
+	if (strlen(path) >= sizeof(spec->path)) {
+		errorf(ps, HERE(ps), "listen", "\"%s\": a unix socket path is "
+		    "at most %zu bytes", addr, sizeof(spec->path) - 1);
+		return -1;
+	}
+	memcpy(spec->path, path, strlen(path) + 1);
+	snprintf(spec->host, sizeof(spec->host), "unix");
+	spec->unix_path = true;
+	spec->mode = 0660;
+	return 0;
+}
+
 static void
 set_listen(struct parse *ps, const char *value)
 {
 	struct config *cfg = ps->cfg;
 	struct listen_spec *ls, spec;
 	char addr[300];
-	const char *why, *rest;
+	const char *why;
 	size_t alen = strcspn(value, " \t");
 
 	if (hash_comment(ps, "listen", value))
 		return;
 	memset(&spec, 0, sizeof(spec));
-	rest = value + alen;
-	while (*rest == ' ' || *rest == '\t')
-		rest++;
-	if (strcmp(rest, "tls") == 0) {
-		spec.tls = true;
-	} else if (*rest != '\0') {
-		errorf(ps, HERE(ps), "listen", "unexpected \"%s\" after the "
-		    "address (one address per listen line; optional word: "
-		    "tls)", rest);
-		return;
-	}
 	if (alen >= sizeof(addr)) {
 		errorf(ps, HERE(ps), "listen", "address too long");
 		return;
 	}
 	memcpy(addr, value, alen);
 	addr[alen] = '\0';
-	if (value_hostport(addr, HOSTPORT_LISTEN, spec.host, sizeof(spec.host),
-	    spec.port, sizeof(spec.port), &why) != 0) {
-		hostport_error(ps, "listen", addr, why);
+	if (strncmp(addr, "unix:", 5) == 0) {
+		if (listen_unix(ps, &spec, addr) != 0)
+			return;
+	} else if (value_hostport(addr, HOSTPORT_LISTEN, spec.host,
+	    sizeof(spec.host), spec.port, sizeof(spec.port), &why) != 0) {
+		if (listen_options(ps, &spec, value + alen) == 0)
+			hostport_error(ps, "listen", addr, why);
 		return;
 	}
+	if (listen_options(ps, &spec, value + alen) != 0)
+		return;
 	spec.text = strdup(addr);
 	spec.where.file = ps->file;
 	spec.where.line = ps->line;

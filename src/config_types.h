@@ -26,6 +26,10 @@ struct listen_spec {
 	char host[256];
 	char port[8];
 	bool tls;
+	/* listen = unix:/path [mode=0660]: a unix stream socket. */
+	bool unix_path;
+	char path[108];		/* sizeof(sun_path) */
+	unsigned mode;		/* its permissions */
 	struct config_where where;
 };
 

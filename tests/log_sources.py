@@ -87,6 +87,7 @@ SAFE = {
     "ctl->cfg->path": "the configuration file's path",
     "ls->where.file": "a configuration file's path",
     "ls->text": "a listen value (configuration)",
+    "spec->text": "a listen value (configuration)",
     "old->listeners[i].text": "a listen value (configuration)",
 }
 

@@ -10,6 +10,7 @@ several backends (failover, round robin, passive health, 502).
 import os
 import shutil
 import socket
+import stat
 import ssl
 import subprocess
 import tempfile
@@ -266,3 +267,87 @@ class SeveralBackends(H.GatewayTestCase):
         gw.wait_log(r'reject client=\S+ status=502 path="/f" .*reason='
                     r'"backend %s: Connection refused \(all 2 backends '
                     r'failed\)"' % two.addr)
+
+
+class UnixListener(H.GatewayTestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="wsgate-unix-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.sock = os.path.join(self.dir, "gw.sock")
+        self.echo = self.backend(H.EchoBackend)
+
+    def _gateway(self, mode=None):
+        listen = "unix:" + self.sock + (" mode=%s" % mode if mode else "")
+        return self.gateway({"echo": {"path": "/echo",
+                                      "backend": self.echo.addr}},
+                            {"listen": ["127.0.0.1:0", listen]})
+
+    def _echo(self, data=b"over a unix socket"):
+        import websockets
+
+        async def go():
+            async with websockets.unix_connect(
+                    self.sock, "ws://gw.example/echo", compression=None,
+                    open_timeout=H.timeout(10),
+                    close_timeout=H.timeout(5)) as ws:
+                await ws.send(data)
+                return await H.ws_recv_bytes(ws, len(data))
+        return H.run_async(go())
+
+    def test_serve_reload_remove(self):
+        gw = self._gateway("0600")
+        gw.wait_log(r"listening on unix:%s" % self.sock)
+        st = os.lstat(self.sock)
+        self.assertTrue(stat.S_ISSOCK(st.st_mode))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o600)
+        data = os.urandom(70000)
+        self.assertEqual(self._echo(data), data)
+        gw.wait_log(r"close client=unix route=echo ")
+        # Kept across a reload, same file.
+        self.assertIn("configuration reloaded", gw.reload().group(0))
+        self.assertEqual(os.lstat(self.sock).st_ino, st.st_ino)
+        self.assertEqual(self._echo(), b"over a unix socket")
+        # Removed at exit.
+        gw.stop()
+        gw.check_exit()
+        self.assertFalse(os.path.lexists(self.sock))
+
+    def test_default_mode_0660(self):
+        self._gateway()
+        self.assertEqual(stat.S_IMODE(os.lstat(self.sock).st_mode), 0o660)
+
+    def test_stale_socket_replaced(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(self.sock)
+        s.close()       # the file stays: a crashed process's socket
+        gw = self._gateway()
+        gw.wait_log(r"removed the stale socket of unix:%s" % self.sock)
+        self.assertEqual(self._echo(), b"over a unix socket")
+
+    def _refused(self, want):
+        cfg = H.config({"echo": {"path": "/echo",
+                                 "backend": self.echo.addr}},
+                       {"listen": "unix:" + self.sock})
+        path = os.path.join(self.dir, "gw.ini")
+        with open(path, "w") as f:
+            f.write(cfg)
+        rc, _, err = H.run_binary(["-c", path])
+        self.assertNotEqual(rc, 0)
+        self.assertIn(want, err)
+
+    def test_not_a_socket_kept(self):
+        with open(self.sock, "w") as f:
+            f.write("precious")
+        self._refused("%s exists and is not a socket; not removing it" %
+                      self.sock)
+        with open(self.sock) as f:
+            self.assertEqual(f.read(), "precious")
+
+    def test_live_socket_kept(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(s.close)
+        s.bind(self.sock)
+        s.listen(4)
+        self._refused("%s is in use: another process listens on it" %
+                      self.sock)
+        self.assertTrue(os.path.lexists(self.sock))
