@@ -65,8 +65,11 @@ static void upstream_mark(struct upstream *up, bool down);
 static void
 upstream_connected(struct upstream *up)
 {
-	if (up->t.nbackends > 1)
+	if (up->t.nbackends > 1) {
+		if (up->slice != NULL)
+			evtimer_del(up->slice);
 		upstream_mark(up, false);
+	}
 	up->fn(up->arg, UPSTREAM_CONNECTED, 0, NULL);
 }
 
