@@ -880,6 +880,24 @@ resolve_dir(struct parse *ps, const char *key, const char *value)
 	return out;
 }
 
+/* A unix socket path as log lines can show it unquoted: no blank, quote,
+ * backslash or control character. */
+static bool
+unix_path_ok(struct parse *ps, const char *key, const char *word,
+    const char *path)
+{
+	for (const char *c = path; *c != '\0'; c++) {
+		if ((unsigned char)*c > 0x20 && *c != 0x7f && *c != '"' &&
+		    *c != '\\')
+			continue;
+		errorf(ps, HERE(ps), key, "\"%s\": a unix socket path may "
+		    "not contain quotes, backslashes or control characters "
+		    "(log lines show it as it is)", word);
+		return false;
+	}
+	return true;
+}
+
 /* listen's words after the address: "tls", "mode=0660" (unix only). */
 static int
 listen_options(struct parse *ps, struct listen_spec *spec, const char *rest)
@@ -938,6 +956,8 @@ listen_unix(struct parse *ps, struct listen_spec *spec, const char *addr)
 		    "at most %zu bytes", addr, sizeof(spec->path) - 1);
 		return -1;
 	}
+	if (!unix_path_ok(ps, "listen", addr, path))
+		return -1;
 	memcpy(spec->path, path, strlen(path) + 1);
 	snprintf(spec->host, sizeof(spec->host), "unix");
 	spec->unix_path = true;
@@ -1015,6 +1035,8 @@ parse_backend(struct parse *ps, struct route_backend *b, const char *word)
 			    sizeof(sun->sun_path) - 1);
 			return false;
 		}
+		if (!unix_path_ok(ps, "backend", word, path))
+			return false;
 		sun->sun_family = AF_UNIX;
 		memcpy(sun->sun_path, path, n + 1);
 		b->addrlen = (socklen_t)(offsetof(struct sockaddr_un,

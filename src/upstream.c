@@ -38,7 +38,6 @@ struct upstream {
 	struct event *slice;		/* its share of the time, but the
 					 * last one's (the session's timer) */
 	struct timeval started;		/* monotonic */
-	char why[512];			/* the last failure, all failed */
 };
 
 static void upstream_event_cb(struct bufferevent *bev, short what,
@@ -50,12 +49,14 @@ static int upstream_next_backend(struct upstream *up, const char *why);
 static void
 upstream_failed(struct upstream *up, int status, const char *why)
 {
+	char all[512];
+
 	if (up->t.nbackends > 1) {
 		if (upstream_next_backend(up, why) == 0)
 			return;
-		snprintf(up->why, sizeof(up->why), "%s (all %u backends "
-		    "failed)", why, up->t.nbackends);
-		why = up->why;
+		snprintf(all, sizeof(all), "%s (all %u backends failed)", why,
+		    up->t.nbackends);
+		why = all;
 	}
 	up->fn(up->arg, UPSTREAM_FAILED, status, why);
 }
