@@ -42,7 +42,8 @@ struct upstream {
 
 static void upstream_event_cb(struct bufferevent *bev, short what,
     void *arg);
-static int upstream_next_backend(struct upstream *up, const char *why);
+static int upstream_next_backend(struct upstream *up, int status,
+    const char *why);
 
 /* This backend failed: with several, the next one is tried (reported as
  * UPSTREAM_NEXT); else, or when it was the last, the attempt failed. */
@@ -52,7 +53,7 @@ upstream_failed(struct upstream *up, int status, const char *why)
 	char all[512];
 
 	if (up->t.nbackends > 1) {
-		if (upstream_next_backend(up, why) == 0)
+		if (upstream_next_backend(up, status, why) == 0)
 			return;
 		snprintf(all, sizeof(all), "%s (all %u backends failed)", why,
 		    up->t.nbackends);
@@ -344,14 +345,16 @@ upstream_attempt(struct upstream *up)
 	upstream_connect(up, up->resolver);
 }
 
-/* Mark the current backend down and move to the next: 0, or -1 when it
- * was the last (or the next cannot be started). */
+/* Mark the current backend down (unless the lookup was refused here: 503,
+ * no fault of its own) and move to the next: 0, or -1 when it was the
+ * last (or the next cannot be started). */
 static int
-upstream_next_backend(struct upstream *up, const char *why)
+upstream_next_backend(struct upstream *up, int status, const char *why)
 {
 	char msg[600];
 
-	upstream_mark(up, true);
+	if (status != 503)
+		upstream_mark(up, true);
 	if (up->cur + 1 >= up->t.nbackends)
 		return -1;
 	snprintf(msg, sizeof(msg), "%s: %s; trying %s", up->t.display, why,
