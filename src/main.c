@@ -216,6 +216,42 @@ raise_nofile_limit(void)
 	}
 }
 
+/* A list of configuration words, blank-separated, cut to fit. */
+static const char *
+join_words(char *buf, size_t size, char *const *words, size_t n,
+    const struct route_backend *backends)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && len + 1 < size; i++) {
+		int w = snprintf(buf + len, size - len, "%s%s", i ? " " : "",
+		    words != NULL ? words[i] : backends[i].text);
+
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+	return buf;
+}
+
+/* What a route adds to its line: its hosts, its several backends. */
+static void
+log_route_routing(const struct route *r)
+{
+	static const char *const balance[] = { "failover", "round_robin" };
+	char words[512];
+
+	if (r->nhosts > 0)
+		log_info("route %s: hosts %s", r->name, join_words(words,
+		    sizeof(words), r->hosts, r->nhosts, NULL));
+	if (r->nbackends > 1)
+		log_info("route %s: backends %s (balance %s, a failed one "
+		    "tried last for %gs)", r->name, join_words(words,
+		    sizeof(words), NULL, r->nbackends, r->backends),
+		    balance[r->balance != 0], r->backend_retry_after);
+}
+
 static void
 log_routes(const struct config *cfg)
 {
@@ -226,6 +262,7 @@ log_routes(const struct config *cfg)
 		    r->path, r->backend, r->origin_any ? "any origin, " : "",
 		    r->norigins, r->norigins == 1 ? "" : "s",
 		    r->allow_missing_origin ? ", missing Origin allowed" : "");
+		log_route_routing(r);
 	}
 }
 

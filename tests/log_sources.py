@@ -88,6 +88,11 @@ SAFE = {
     "ls->where.file": "a configuration file's path",
     "ls->text": "a listen value (configuration)",
     "spec->text": "a listen value (configuration)",
+    "join_words(words, sizeof(words), r->hosts, r->nhosts, NULL)":
+        "a route's hosts (configuration)",
+    "join_words(words, sizeof(words), NULL, r->nbackends, r->backends)":
+        "a route's backends as written (configuration)",
+    "balance[r->balance != 0]": "a balance word (constant)",
     "old->listeners[i].text": "a listen value (configuration)",
 }
 

@@ -86,6 +86,7 @@ class HostRouting(H.GatewayTestCase):
 
     def test_host_chooses_route(self):
         gw = self.gateway(self.routes)
+        gw.wait_log(r"route only: hosts a\.example b\.example")
         for host, want in [("a.example", b"A"), ("A.Example:8080", b"A"),
                            ("x.vm.example", b"B"), ("vm.example", b"D"),
                            ("127.0.0.1", b"D")]:
@@ -221,6 +222,8 @@ class SeveralBackends(H.GatewayTestCase):
         b = self.backend(Marker, "B")
         gw = self.gateway({"r": {"path": "/r", "backend": [a.addr, b.addr],
                                  "balance": "round_robin"}})
+        gw.wait_log(r"route r: backends %s %s \(balance round_robin, a "
+                    r"failed one tried last for 10s\)" % (a.addr, b.addr))
         got = []
         for _ in range(6):
             with H.RawClient(gw.port) as c:
