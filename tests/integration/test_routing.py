@@ -185,6 +185,18 @@ class UnixBackend(H.GatewayTestCase):
                     r'"backend unix:%s: No such file or directory"' % path)
 
 
+    def test_nobody_listening_502(self):
+        path = os.path.join(self.dir, "stale.sock")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(s.close)
+        s.bind(path)            # a socket file, but nobody listens
+        gw = self.gateway({"u": {"path": "/u", "backend": "unix:" + path}})
+        with H.RawClient(gw.port) as c:
+            c.handshake("/u", expect=502)
+        gw.wait_log(r'reject client=\S+ status=502 path="/u" .*reason='
+                    r'"backend unix:%s: Connection refused"' % path)
+
+
 class SeveralBackends(H.GatewayTestCase):
     def test_failover_when_refused(self):
         dead = self.closed_port()
@@ -260,6 +272,22 @@ class SeveralBackends(H.GatewayTestCase):
             conn.close()
         self.assertEqual(len(b.conns), 2)
 
+    def test_retry_after_0_never_skips(self):
+        first = self.closed_port()
+        b = self.backend(Marker, "B")
+        gw = self.gateway({"f": {"path": "/f",
+                                 "backend": [first.addr, b.addr],
+                                 "backend_retry_after": "0"}})
+        with H.RawClient(gw.port) as c:
+            self.assertEqual(reached(c, "/f", "gw"), b"B")
+        first.sock.listen(8)
+        with H.RawClient(gw.port) as c:
+            c.handshake("/f", host="gw")
+            first.sock.settimeout(H.timeout(5))
+            conn, _ = first.sock.accept()
+            conn.close()
+        self.assertEqual(len(b.conns), 1)
+
     def test_all_down_502(self):
         one, two = self.closed_port(), self.closed_port()
         gw = self.gateway({"f": {"path": "/f",
@@ -314,6 +342,25 @@ class UnixListener(H.GatewayTestCase):
         gw.stop()
         gw.check_exit()
         self.assertFalse(os.path.lexists(self.sock))
+
+    def test_tls_on_unix(self):
+        """listen = unix:PATH tls: TLS over the unix socket."""
+        self.gateway({"echo": {"path": "/echo", "backend": self.echo.addr}},
+                     {"listen": ["127.0.0.1:0", "unix:%s tls" % self.sock],
+                      "tls_cert": CERT, "tls_key": KEY})
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(CERT)
+        raw = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        raw.settimeout(H.timeout(5))
+        raw.connect(self.sock)
+        with ctx.wrap_socket(raw, server_hostname="a.example") as s:
+            s.sendall(H.upgrade_request("/echo", host="a.example"))
+            head = b""
+            while b"\r\n\r\n" not in head:
+                b = s.recv(4096)
+                self.assertTrue(b, head)
+                head += b
+            self.assertTrue(head.startswith(b"HTTP/1.1 101 "), head)
 
     def test_default_mode_0660(self):
         self._gateway()
