@@ -38,7 +38,7 @@ admit_target(struct target *t, const struct route *r)
 	t->tls_name = r->backend_tls_name.s;
 	t->tls_verify = r->backend_tls_verify;
 	t->limits = &r->limits;
-	t->display = r->backend;
+	snprintf(t->display, sizeof(t->display), "%s", r->backend);
 }
 
 /*

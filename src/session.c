@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -61,7 +62,9 @@ struct session {
 	struct gateway *gw;
 	struct config *cfg;		/* reference held until free */
 	const struct route *route;	/* in cfg; NULL before routing */
-	const char *backend_used;	/* the target's display, once open */
+	/* The backend it went to, when not the route's first (another of
+	 * its backends, a token's target): the close line names it. */
+	char *backend_used;
 	struct session *prev, *next;	/* gw->sessions */
 
 	struct side client;		/* its connection: NULL once closed */
@@ -131,7 +134,8 @@ session_log_end(struct session *s)
 	    monotime_elapsed(&s->started_mono, &now), s->close_code,
 	    closer_names[s->closed_by],
 	    s->close_why != NULL ? s->close_why : "",
-	    s->backend_used != NULL ? s->backend_used : "-");
+	    s->backend_used != NULL ? s->backend_used :
+	    s->route->backend != NULL ? s->route->backend : "-");
 }
 
 /* Give back the max_connections slot as soon as the client is gone: a
@@ -167,6 +171,7 @@ session_free(struct session *s)
 		s->next->prev = s->prev;
 	gw->nsessions--;
 	atomic_fetch_sub(&gw->shared->nsessions, 1);
+	free(s->backend_used);
 	config_unref(s->cfg);
 	free(s);
 	if (gw->draining && gw->nsessions == 0)
@@ -260,7 +265,7 @@ static void
 session_backend_failed(struct session *s, int status, const char *why,
     const char *backend)
 {
-	char msg[256];
+	char msg[TARGET_DISPLAY_MAX + 256];
 
 	snprintf(msg, sizeof(msg), "backend %s: %s", backend, why);
 	session_drop_backend(s);
@@ -297,8 +302,10 @@ session_backend_connected(struct session *s)
 	session_arm(s, t->limits->idle_timeout);
 	log_debug("open client=%s route=%s backend=%s", s->peer,
 	    s->route->name, t->display);
-	/* display points into the configuration s->cfg holds (target.h). */
-	s->backend_used = t->display;
+	/* The target goes with the attempt: keep a copy, if needed. */
+	if (s->route->backend == NULL ||
+	    strcmp(t->display, s->route->backend) != 0)
+		s->backend_used = strdup(t->display);
 	upstream_free(s->upstream);
 	s->upstream = NULL;
 	relay_start(s->relay);

@@ -25,6 +25,7 @@ enum target_proxy {
 };
 
 #define TARGET_HOST_MAX 256	/* a DNS name (253) or an address, NUL */
+#define TARGET_DISPLAY_MAX (TARGET_HOST_MAX + 16)	/* [host]:port */
 #define TARGET_BACKENDS_MAX 16	/* a route's backends (ROUTE_BACKENDS_MAX) */
 
 union target_addr {
@@ -60,8 +61,9 @@ struct target {
 	const char *tls_name;
 	bool tls_verify;
 	const struct limits *limits;	/* the route's */
-	/* backend= in log lines: the route's backend as written. */
-	const char *display;
+	/* backend= in log lines: the route's backend as written, or the
+	 * target a token named ("host:port", "unix:/path"), copied. */
+	char display[TARGET_DISPLAY_MAX];
 	/*
 	 * A route's several backends (nbackends > 1; else 0): the attempt
 	 * (upstream.c) tries them in the order balance_order() gives for

@@ -1,12 +1,14 @@
 /* upstream.c -- connecting to a session's target: the name looked up, its addresses tried in turn, then TLS */
 #include "upstream.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -221,18 +223,29 @@ upstream_new(struct event_base *base, const struct target *t,
 }
 
 /*
- * A unix socket: no lookup, one address.  A refusal (nobody listens) is
- * reported by upstream_event_cb; a missing file or a full backlog fails
- * at once.
+ * A unix socket: no lookup, one address, and connect(2) answers at once
+ * (a listening socket takes it or refuses it), so it is done here rather
+ * than by bufferevent_socket_connect, whose way of reporting a connect
+ * that fails at once differs between libevent versions (an event
+ * callback run inside the call, or deferred, or none).
  */
 static void
 upstream_connect_unix(struct upstream *up)
 {
-	bufferevent_setcb(up->bev, NULL, NULL, upstream_event_cb, up);
-	if (bufferevent_socket_connect(up->bev, &up->t.addr.sa,
-	    (int)up->t.addrlen) != 0)
-		upstream_failed(up, 502, evutil_socket_error_to_string(
-		    EVUTIL_SOCKET_ERROR()));
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+
+	if (fd < 0 || connect(fd, &up->t.addr.sa, up->t.addrlen) != 0) {
+		/* EAGAIN: its listen queue is full; nothing to wait for. */
+		const char *why = strerror(errno);
+
+		if (fd >= 0)
+			close(fd);
+		upstream_failed(up, 502, why);
+		return;
+	}
+	bufferevent_setfd(up->bev, fd);
+	upstream_event_cb(up->bev, BEV_EVENT_CONNECTED, up);
 }
 
 /* Connect to the target as it is now in up->t. */
@@ -304,7 +317,7 @@ upstream_load_backend(struct upstream *up)
 		memcpy(&t->addr, &b->addr, b->addrlen);
 		t->addrlen = b->addrlen;
 	}
-	t->display = b->text;
+	snprintf(t->display, sizeof(t->display), "%s", b->text);
 }
 
 static void

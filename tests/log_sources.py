@@ -82,8 +82,10 @@ SAFE = {
     "r->path": "a route path (configuration)",
     "r->backend": "a backend address (configuration)",
     "t->display": "a target's backend address (configuration)",
-    's->backend_used != NULL ? s->backend_used : "-"':
-        "the backend a session used: its target's display (configuration)",
+    's->backend_used != NULL ? s->backend_used : '
+    's->route->backend != NULL ? s->route->backend : "-"':
+        "the backend a session used: a copy of its target's display "
+        "(configuration, or a token's target escaped by admission)",
     "ctl->cfg->path": "the configuration file's path",
     "ls->where.file": "a configuration file's path",
     "ls->text": "a listen value (configuration)",
