@@ -245,6 +245,26 @@ class SeveralBackends(H.GatewayTestCase):
         # In turn, whichever worker took the connection.
         self.assertTrue(all(got[i] != got[i + 1] for i in range(5)), got)
 
+    def test_round_robin_with_a_dead_backend(self):
+        """A dead backend costs one failover, then is tried last: every
+        session reaches a live one, spread over them."""
+        dead = self.closed_port()
+        a = self.backend(Marker, "A")
+        b = self.backend(Marker, "B")
+        gw = self.gateway({"r": {"path": "/r",
+                                 "backend": [dead.addr, a.addr, b.addr],
+                                 "balance": "round_robin"}})
+        got = []
+        for _ in range(6):
+            with H.RawClient(gw.port) as c:
+                got.append(reached(c, "/r", "gw"))
+        self.assertEqual(sorted(set(got)), [b"A", b"B"], got)
+        self.assertGreaterEqual(min(got.count(b"A"), got.count(b"B")), 2,
+                                got)
+        self.assertEqual(len(gw.find_log(r"backend %s: Connection "
+                                         r"refused; trying" % dead.addr)),
+                         1)
+
     def test_backoff_honoured(self):
         """A refused backend is skipped for backend_retry_after, even
         once it listens again; then it is first again (failover)."""
