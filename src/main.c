@@ -24,6 +24,8 @@
 #include "notify.h"
 #include "probe.h"
 #include "route_count.h"
+#include "route_targets.h"
+#include "targets.h"
 #include "tls.h"
 #include "unmask.h"
 #include "worker.h"
@@ -111,6 +113,11 @@ load_config(const char *path, const struct config *running,
 
 	/* Certificates are read now, so -t and SIGHUP check them too. */
 	if (cfg != NULL && tls_config_load(cfg, running, &errs) != 0) {
+		config_unref(cfg);
+		cfg = NULL;
+	}
+	/* Token files and JWT keys too (a reload keeps unchanged sources). */
+	if (cfg != NULL && route_targets_load(cfg, &errs) != 0) {
 		config_unref(cfg);
 		cfg = NULL;
 	}
@@ -216,23 +223,15 @@ raise_nofile_limit(void)
 	}
 }
 
-/* A list of configuration words, blank-separated, cut to fit. */
-static const char *
-join_words(char *buf, size_t size, char *const *words, size_t n,
-    const struct route_backend *backends)
+/* Append a configuration word to buf (blank-separated, cut to fit). */
+static void
+append_word(char *buf, size_t size, size_t *len, const char *word)
 {
-	size_t len = 0;
+	int w = snprintf(buf + *len, size - *len, "%s%s", *len > 0 ? " " : "",
+	    word);
 
-	buf[0] = '\0';
-	for (size_t i = 0; i < n && len + 1 < size; i++) {
-		int w = snprintf(buf + len, size - len, "%s%s", i ? " " : "",
-		    words != NULL ? words[i] : backends[i].text);
-
-		if (w < 0)
-			break;
-		len += (size_t)w;
-	}
-	return buf;
+	if (w > 0)
+		*len = *len + (size_t)w < size ? *len + (size_t)w : size - 1;
 }
 
 /* What a route adds to its line: its hosts, its several backends. */
@@ -240,16 +239,38 @@ static void
 log_route_routing(const struct route *r)
 {
 	static const char *const balance[] = { "failover", "round_robin" };
-	char words[512];
+	char rhosts[512], rbackends[512];
+	size_t hn = 0, bn = 0;
 
+	rhosts[0] = rbackends[0] = '\0';
+	for (size_t i = 0; i < r->nhosts; i++)
+		append_word(rhosts, sizeof(rhosts), &hn, r->hosts[i]);
+	for (size_t i = 0; i < r->nbackends; i++)
+		append_word(rbackends, sizeof(rbackends), &bn,
+		    r->backends[i].text);
 	if (r->nhosts > 0)
-		log_info("route %s: hosts %s", r->name, join_words(words,
-		    sizeof(words), r->hosts, r->nhosts, NULL));
+		log_info("route %s: hosts %s", r->name, rhosts);
 	if (r->nbackends > 1)
 		log_info("route %s: backends %s (balance %s, a failed one "
-		    "tried last for %gs)", r->name, join_words(words,
-		    sizeof(words), NULL, r->nbackends, r->backends),
+		    "tried last for %gs)", r->name, rbackends,
 		    balance[r->balance != 0], r->backend_retry_after);
+}
+
+/*
+ * Token files are looked at about once a second by a thread of their own,
+ * off the workers' loops (targets.h), from the first configuration with a
+ * targets route on; its sources come and go with the routes.  A thread
+ * that cannot start leaves the tokens as read at load (logged).
+ */
+static void
+watch_targets(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		if (cfg->routes[i].targets.s != NULL) {
+			targets_watch_start();
+			return;
+		}
+	}
 }
 
 static void
@@ -257,9 +278,14 @@ log_routes(const struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->nroutes; i++) {
 		const struct route *r = &cfg->routes[i];
+		/* A token route has no backend: where its tokens come from. */
+		const char *route_to = r->backend != NULL ? r->backend :
+		    r->targets.s != NULL ? r->targets.s : r->jwt_key.s;
 
-		log_info("route %s: %s -> %s (%s%zu origin%s%s)", r->name,
-		    r->path, r->backend, r->origin_any ? "any origin, " : "",
+		log_info("route %s: %s -> %s%s (%s%zu origin%s%s)", r->name,
+		    r->path, r->backend != NULL ? "" : r->targets.s != NULL ?
+		    "targets " : "jwt_key ", route_to,
+		    r->origin_any ? "any origin, " : "",
 		    r->norigins, r->norigins == 1 ? "" : "s",
 		    r->allow_missing_origin ? ", missing Origin allowed" : "");
 		log_route_routing(r);
@@ -709,6 +735,7 @@ reload_finish(struct control *ctl)
 		ctl->cfg = cfg;
 		log_configure(cfg);
 		apply_limits(&ctl->shared, cfg);
+		watch_targets(cfg);
 		/* "reloaded" is logged once every worker uses it
 		 * (notify_cb). */
 		ctl->reload_acks += ctl->nworkers;
@@ -882,6 +909,7 @@ control_free(struct control *ctl)
 	if (ctl->base != NULL)
 		event_base_free(ctl->base);
 	pending_budget_fini(&ctl->shared.pending);
+	targets_watch_stop();
 	config_unref(ctl->cfg);
 	route_counts_free(ctl->counts);
 }
@@ -1001,6 +1029,7 @@ main(int argc, char **argv)
 		goto out;
 	if (control_start_workers(&ctl, nworkers) != 0)
 		goto out;
+	watch_targets(ctl.cfg);
 	/* "ready" only once the signals are handled: until then SIGTERM or
 	 * SIGHUP would kill the process (the default action). */
 	log_routes(ctl.cfg);

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 
 struct backend_health;
+struct allow_rule;
 struct limits;
 struct route_backend;
 struct tls_client;
@@ -61,6 +62,14 @@ struct target {
 	const char *tls_name;
 	bool tls_verify;
 	const struct limits *limits;	/* the route's */
+	/*
+	 * A host name a token named that no name entry of the route's
+	 * allowed_targets lists: every address it resolves to must be in a
+	 * range entry (allow_address), checked before connecting.  NULL: no
+	 * such check.
+	 */
+	const struct allow_rule *allow;
+	size_t nallow;
 	/* backend= in log lines: the route's backend as written, or the
 	 * target a token named ("host:port", "unix:/path"), copied. */
 	char display[TARGET_DISPLAY_MAX];

@@ -17,6 +17,7 @@
 #include "balance.h"
 #include "config_types.h"
 #include "monotime.h"
+#include "allow.h"
 #include "resolve.h"
 #include "sockaddr.h"
 #include "target.h"
@@ -176,6 +177,21 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 	upstream_failed(up, 502, why);
 }
 
+/* A name a token named, allowed by range entries only: every address
+ * it has must be in one (allow.h), or none is connected to. */
+static bool
+upstream_addresses_allowed(const struct upstream *up,
+    const struct resolve_result *res)
+{
+	if (up->t.allow == NULL)
+		return true;
+	for (size_t i = 0; i < res->naddrs; i++)
+		if (!allow_address(up->t.allow, up->t.nallow,
+		    &res->addrs[i].sa))
+			return false;
+	return res->naddrs > 0;
+}
+
 static void
 upstream_resolved(struct upstream *up, const struct resolve_result *res)
 {
@@ -184,6 +200,11 @@ upstream_resolved(struct upstream *up, const struct resolve_result *res)
 	if (res->status != RESOLVE_OK) {
 		upstream_failed(up, res->status == RESOLVE_BUSY ? 503 : 502,
 		    res->why);
+		return;
+	}
+	if (!upstream_addresses_allowed(up, res)) {
+		upstream_failed(up, 403, "an address of the name is not in "
+		    "allowed_targets");
 		return;
 	}
 	up->addrs = *res;

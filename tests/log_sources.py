@@ -80,7 +80,8 @@ SAFE = {
     "f->route->name": "a route name (configuration)",
     "r->name": "a route name (configuration)",
     "r->path": "a route path (configuration)",
-    "r->backend": "a backend address (configuration)",
+    "route_to": "a backend address or a token source's path "
+                "(configuration)",
     "t->display": "a target's backend address (configuration)",
     's->backend_used != NULL ? s->backend_used : '
     's->route->backend != NULL ? s->route->backend : "-"':
@@ -90,10 +91,8 @@ SAFE = {
     "ls->where.file": "a configuration file's path",
     "ls->text": "a listen value (configuration)",
     "spec->text": "a listen value (configuration)",
-    "join_words(words, sizeof(words), r->hosts, r->nhosts, NULL)":
-        "a route's hosts (configuration)",
-    "join_words(words, sizeof(words), NULL, r->nbackends, r->backends)":
-        "a route's backends as written (configuration)",
+    "rhosts": "a route's hosts, joined (configuration)",
+    "rbackends": "a route's backends as written, joined (configuration)",
     "balance[r->balance != 0]": "a balance word (constant)",
     "old->listeners[i].text": "a listen value (configuration)",
 }
