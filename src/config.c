@@ -21,6 +21,7 @@
 #include "file.h"
 #include "route.h"
 #include "sni.h"
+#include "subproto.h"
 #include "suggest.h"
 #include "value.h"
 
@@ -51,6 +52,7 @@ enum key_type {
 	KT_CNS,		/* allowed_client_cns: comma-separated list */
 	KT_DNS,		/* dns_servers: list of address[:port] */
 	KT_CHOICE,	/* one word of choices[] below, stored as its index */
+	KT_SUBPROTOS,	/* subprotocols: list of tokens */
 };
 
 #define SC_GATEWAY 1u
@@ -107,6 +109,20 @@ static const struct key_def keys[] = {
 	  RT(limits.idle_timeout), 0, 86400 },
 	{ "close_timeout", KT_SECONDS, LIMIT, GW(limits.close_timeout),
 	  RT(limits.close_timeout), 0.001, 3600 },
+	{ "ping_interval", KT_SECONDS, LIMIT, GW(limits.ping_interval),
+	  RT(limits.ping_interval), 0, 86400 },
+	{ "pong_timeout", KT_SECONDS, LIMIT, GW(limits.pong_timeout),
+	  RT(limits.pong_timeout), 0.001, 3600 },
+	{ "max_session_duration", KT_SECONDS, LIMIT,
+	  GW(limits.max_session_duration), RT(limits.max_session_duration),
+	  0, 366 * 86400 },
+	{ "send_as", KT_CHOICE, LIMIT, GW(limits.send_as), RT(limits.send_as),
+	  0, 0 },
+	{ "text_frames", KT_CHOICE, LIMIT, GW(limits.text_frames),
+	  RT(limits.text_frames), 0, 0 },
+	{ "subprotocols", KT_SUBPROTOS, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
+	{ "require_subprotocol", KT_BOOL, SC_ROUTE, NO_OFFSET,
+	  RT(require_subprotocol), 0, 0 },
 	{ "path", KT_URLPATH, SC_ROUTE, NO_OFFSET, RT(path), 0, 0 },
 	{ "backend", KT_BACKEND, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
 	{ "origins", KT_ORIGINS, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
@@ -165,6 +181,8 @@ static const struct {
 } choices[] = {
 	{ "log_level", { "error", "warn", "info", "debug" } },
 	{ "log_format", { "text", "json" } },
+	{ "send_as", { "binary", "text" } },		/* enum send_as */
+	{ "text_frames", { "accept", "reject" } },	/* enum text_frames */
 };
 
 static size_t
@@ -357,6 +375,11 @@ limits_defaults(struct limits *l)
 	l->backend_connect_timeout = 5;
 	l->idle_timeout = 0;
 	l->close_timeout = 5;
+	l->ping_interval = 0;
+	l->pong_timeout = 30;
+	l->max_session_duration = 0;
+	l->send_as = SEND_AS_BINARY;
+	l->text_frames = TEXT_FRAMES_ACCEPT;
 }
 
 static struct config *
@@ -1100,6 +1123,46 @@ add_client_cns(struct parse *ps, struct route *r, const char *value)
 	}
 }
 
+/* subprotocols: names the route accepts (subproto.h), in its order. */
+static void
+add_subprotocols(struct parse *ps, struct route *r, const char *value)
+{
+	const char *p = value;
+	size_t len;
+
+	while ((p = list_next(p, &len)) != NULL) {
+		bool dup = false;
+
+		for (size_t i = 0; i < r->nsubprotocols; i++)
+			dup |= strlen(r->subprotocols[i]) == len &&
+			    strncasecmp(r->subprotocols[i], p, len) == 0;
+		if (!subproto_name_valid(p, len)) {
+			errorf(ps, HERE(ps), "subprotocols", "\"%.*s\": a name "
+			    "is 1 to %d token characters (letters, digits, "
+			    "and !#$%%&'*+-.^_`|~)", (int)(len > 80 ? 80 : len),
+			    p, SUBPROTO_NAME_MAX);
+		} else if (len == 6 && strncasecmp(p, "base64", 6) == 0) {
+			/* websockify's base64 encodes every message; wsgate
+			 * relays bytes as they are, so selecting it would
+			 * hand the client bytes it decodes as base64. */
+			errorf(ps, HERE(ps), "subprotocols", "\"base64\" "
+			    "(websockify's encoded mode for browsers without "
+			    "binary frames) is not supported: list binary");
+		} else if (dup) {
+			errorf(ps, HERE(ps), "subprotocols", "\"%.*s\" is "
+			    "listed twice", (int)len, p);
+		} else if (r->nsubprotocols >= SUBPROTO_NAMES_MAX) {
+			errorf(ps, HERE(ps), "subprotocols", "more than %d "
+			    "names", SUBPROTO_NAMES_MAX);
+			return;
+		} else {
+			add_string(&r->subprotocols, &r->nsubprotocols, p,
+			    len);
+		}
+		p += len;
+	}
+}
+
 /* A file the gateway will read (certificates, keys): resolved against the
  * main file's directory and checked now (readable, regular, not too big),
  * so that -t says so. */
@@ -1462,12 +1525,14 @@ config_handler(void *user, const char *section, const char *name,
 		add_server_names(ps, base, value);
 	} else if (k->type == KT_CNS) {
 		add_client_cns(ps, r, value);
+	} else if (k->type == KT_SUBPROTOS) {
+		add_subprotocols(ps, r, value);
 	} else if (k->type == KT_DNS) {
 		add_dns_servers(ps, value);
 	} else if (ps->continuation) {
 		errorf(ps, HERE(ps), name, "indented continuation line: only "
 		    "list keys (listen, origins, server_names, "
-		    "allowed_client_cns) take several values");
+		    "allowed_client_cns, subprotocols) take several values");
 		return 1;
 	} else if (*set & (1ull << ki)) {
 		errorf(ps, HERE(ps), name, "given twice (first at line %d)",
@@ -1822,11 +1887,29 @@ inherit(const struct key_def *k, struct route *r, const struct config *cfg)
 	case KT_BOOL:
 		memcpy(to, from, sizeof(bool));
 		return;
+	case KT_CHOICE:
+		memcpy(to, from, sizeof(unsigned));
+		return;
 	default:
 		/* Strings and lists would need a copy of their own. */
 		assert(!"an inherited key of a type inherit() cannot copy");
 		return;
 	}
+}
+
+/* The session features' defaults and cross-checks. */
+static void
+finish_route_session(struct parse *ps, struct route *r, const char *sec,
+    const struct sec_parse *sp)
+{
+	/* What wsgate always did: "binary" when the client offers it. */
+	if (!key_given(sp->set, "subprotocols"))
+		add_string(&r->subprotocols, &r->nsubprotocols, "binary", 6);
+	if (r->require_subprotocol && r->nsubprotocols == 0)
+		errorf(ps, r->where.file,
+		    sp->line[key_index("require_subprotocol")], sec,
+		    "require_subprotocol", "no subprotocols listed; list the "
+		    "names the backend speaks (subprotocols = binary)");
 }
 
 /* After every file: inherit [gateway] limits, then check what is missing
@@ -1879,6 +1962,7 @@ finish(struct parse *ps)
 			    "allowed to connect (scheme://host[:port]), or "
 			    "\"*\" to allow any");
 		finish_route_tls(ps, r, sec, &ps->rp[i]);
+		finish_route_session(ps, r, sec, &ps->rp[i]);
 		if (r->path == NULL)
 			continue;
 		if (cfg->health_path != NULL &&
@@ -1982,6 +2066,7 @@ route_free_fields(struct route *r)
 	free(r->backend);
 	strings_free(r->origins, r->norigins);
 	strings_free(r->client_cns, r->nclient_cns);
+	strings_free(r->subprotocols, r->nsubprotocols);
 	free(r->backend_tls_ca.s);
 	free(r->backend_tls_cert.s);
 	free(r->backend_tls_key.s);

@@ -36,6 +36,25 @@ struct limits {
 	double backend_connect_timeout;
 	double idle_timeout;		/* 0 = off */
 	double close_timeout;
+	/* Heartbeats: ping a client heard nothing from for ping_interval
+	 * (0 = off); no pong (or anything) within pong_timeout closes it. */
+	double ping_interval;
+	double pong_timeout;
+	double max_session_duration;	/* from the 101; 0 = off */
+	unsigned send_as;		/* enum send_as: backend -> client */
+	unsigned text_frames;		/* enum text_frames: client text */
+};
+
+/* send_as: the frames backend bytes become (text: valid UTF-8 only). */
+enum send_as {
+	SEND_AS_BINARY,
+	SEND_AS_TEXT,
+};
+
+/* text_frames: what a client's text message does. */
+enum text_frames {
+	TEXT_FRAMES_ACCEPT,
+	TEXT_FRAMES_REJECT,	/* closed with 1003, as websockify does */
 };
 
 enum tls_verify {
@@ -75,6 +94,12 @@ struct route {
 	bool allow_missing_origin;
 	unsigned max_connections;	/* 0 = unlimited */
 	struct limits limits;
+
+	/* Sec-WebSocket-Protocol names the route accepts, in its order of
+	 * preference (subproto.h); default "binary". */
+	char **subprotocols;
+	size_t nsubprotocols;
+	bool require_subprotocol;
 
 	/* Client certificate names (subject CN or DNS SAN) allowed to use
 	 * the route; none = no certificate needed. */

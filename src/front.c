@@ -52,7 +52,7 @@ struct front {
 	bool tls_ready;			/* the client's TLS handshake is done */
 	/* Admitted: for the 101, or for an answer after the request buffer
 	 * is gone (backend down; the Origin truncated). */
-	const char *subprotocol;
+	char subprotocol[SUBPROTO_NAME_MAX + 1];	/* "": none */
 	char accept[HS_ACCEPT_LEN + 1];
 	char origin[128];
 	size_t origin_len;
@@ -416,7 +416,8 @@ front_upgrade(struct front *f, const struct hs_request *req, size_t used)
 		return;
 	}
 	memcpy(f->accept, res.accept, sizeof(f->accept));
-	f->subprotocol = res.subprotocol;
+	snprintf(f->subprotocol, sizeof(f->subprotocol), "%s",
+	    res.subprotocol != NULL ? res.subprotocol : "");
 	if (req->has_origin) {
 		f->origin_len = req->origin.n < sizeof(f->origin) ?
 		    req->origin.n : sizeof(f->origin);
@@ -435,7 +436,7 @@ front_upgraded(struct front *f)
 {
 	char buf[512];
 	size_t n = handshake_write_101(buf, sizeof(buf), f->accept,
-	    f->subprotocol);
+	    f->subprotocol[0] != '\0' ? f->subprotocol : NULL);
 
 	bufferevent_write(front_bev(f), buf, n);
 	f->status = 101;

@@ -205,6 +205,9 @@ take_header(struct hs_request *req, struct hs_str name, struct hs_str value,
 		req->version = value;
 	} else if (hs_eq(name, "Sec-WebSocket-Protocol")) {
 		req->offers_protocols = true;
+		if (req->nprotocols < HS_PROTOCOL_FIELDS)
+			req->protocols[req->nprotocols] = value;
+		req->nprotocols++;
 		if (handshake_list_has(value.p, value.n, "binary", false))
 			req->offers_binary = true;
 	} else if (hs_eq(name, "X-Forwarded-For")) {

@@ -8,6 +8,8 @@
 #include "codec.h"
 
 #define HS_ACCEPT_LEN 28	/* base64 of a SHA-1 digest */
+/* Sec-WebSocket-Protocol instances kept (subproto.h reads them). */
+#define HS_PROTOCOL_FIELDS 16
 
 /* A view into the caller's buffer; never NUL-terminated. */
 struct hs_str {
@@ -36,6 +38,10 @@ struct hs_request {
 	bool connection_upgrade;	/* Connection lists "upgrade" */
 	bool offers_binary;	/* Sec-WebSocket-Protocol lists "binary" */
 	bool offers_protocols;	/* any Sec-WebSocket-Protocol at all */
+	/* Each instance's value, in order; nprotocols counts them all, even
+	 * past the HS_PROTOCOL_FIELDS kept. */
+	struct hs_str protocols[HS_PROTOCOL_FIELDS];
+	unsigned nprotocols;
 	bool upgrade_attempt;	/* any WebSocket header present */
 	/* Message framing (RFC 9112 6): a request declares a body with
 	 * either header; an upgrade request must not (see below). */
