@@ -1532,7 +1532,7 @@ config_handler(void *user, const char *section, const char *name,
 	} else if (ps->continuation) {
 		errorf(ps, HERE(ps), name, "indented continuation line: only "
 		    "list keys (listen, origins, server_names, "
-		    "allowed_client_cns, subprotocols) take several values");
+		    "allowed_client_cns) take several values");
 		return 1;
 	} else if (*set & (1ull << ki)) {
 		errorf(ps, HERE(ps), name, "given twice (first at line %d)",

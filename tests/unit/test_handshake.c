@@ -618,6 +618,25 @@ test_subprotocols(void)
 		CHECK(req.offers_protocols == cases[i].offers);
 		CHECK(req.offers_binary == cases[i].binary);
 	}
+
+	/* Every instance is kept, in order, for subproto_select; more than
+	 * HS_PROTOCOL_FIELDS are counted, not kept. */
+	{
+		char buf[2048] = "GET / HTTP/1.1\r\nHost: h\r\n";
+
+		for (int i = 0; i < HS_PROTOCOL_FIELDS + 2; i++)
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+			    "Sec-WebSocket-Protocol: p%d\r\n", i);
+		strcat(buf, "\r\n");
+		CHECK_INT(parse(buf, strlen(buf), &lim, &req, &status, &why),
+		    strlen(buf));
+		CHECK_INT(req.nprotocols, HS_PROTOCOL_FIELDS + 2);
+		CHECK(req.protocols[0].n == 2 &&
+		    memcmp(req.protocols[0].p, "p0", 2) == 0);
+		CHECK(req.protocols[HS_PROTOCOL_FIELDS - 1].n == 3 &&
+		    memcmp(req.protocols[HS_PROTOCOL_FIELDS - 1].p, "p15",
+		    3) == 0);
+	}
 }
 
 static void
