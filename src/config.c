@@ -19,6 +19,7 @@
 
 #include "duration.h"
 #include "file.h"
+#include "htpasswd.h"
 #include "route.h"
 #include "sni.h"
 #include "subproto.h"
@@ -53,6 +54,7 @@ enum key_type {
 	KT_DNS,		/* dns_servers: list of address[:port] */
 	KT_CHOICE,	/* one word of choices[] below, stored as its index */
 	KT_SUBPROTOS,	/* subprotocols: list of tokens */
+	KT_HTPASSWD,	/* auth_basic_file: read and parsed at load time */
 };
 
 #define SC_GATEWAY 1u
@@ -123,6 +125,10 @@ static const struct key_def keys[] = {
 	{ "subprotocols", KT_SUBPROTOS, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
 	{ "require_subprotocol", KT_BOOL, SC_ROUTE, NO_OFFSET,
 	  RT(require_subprotocol), 0, 0 },
+	{ "auth_basic_file", KT_HTPASSWD, SC_ROUTE, NO_OFFSET,
+	  RT(auth_basic_file), 0, 0 },
+	{ "auth_basic_realm", KT_STRING, SC_ROUTE, NO_OFFSET,
+	  RT(auth_basic_realm), 0, 0 },
 	{ "path", KT_URLPATH, SC_ROUTE, NO_OFFSET, RT(path), 0, 0 },
 	{ "backend", KT_BACKEND, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
 	{ "origins", KT_ORIGINS, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
@@ -1191,7 +1197,8 @@ set_file(struct parse *ps, const struct key_def *k, struct config_str *f,
 		break;
 	case FILE_ERR_TYPE:
 		errorf(ps, HERE(ps), k->name, "%s: %s; give the path of the "
-		    "PEM file itself", joined, why);
+		    "%s itself", joined, why, k->type == KT_HTPASSWD ?
+		    "htpasswd file" : "PEM file");
 		return;
 	case FILE_ERR_SIZE:
 		errorf(ps, HERE(ps), k->name, "%s: %s (the limit for files "
@@ -1434,6 +1441,9 @@ set_scalar(struct parse *ps, const struct key_def *k, void *base,
 	}
 	case KT_CHOICE:
 		set_choice(ps, k, field, value);
+		return;
+	case KT_HTPASSWD:
+		set_file(ps, k, (struct config_str *)(void *)field, value);
 		return;
 	default:
 		return;
@@ -1897,6 +1907,64 @@ inherit(const struct key_def *k, struct route *r, const struct config *cfg)
 	}
 }
 
+/* auth_basic_file: read it now (regular, bounded), so that -t and SIGHUP
+ * refuse a plain-text password or a broken line with its line number. */
+static void
+load_htpasswd(struct parse *ps, struct route *r, const char *sec)
+{
+	const struct config_where *w = &r->auth_basic_file.where;
+	struct htpasswd_error herr;
+	char msg[256];
+	const char *why;
+	char *data;
+	size_t len;
+
+	if (r->auth_basic_file.s == NULL)
+		return;
+	if (file_read(r->auth_basic_file.s, &data, &len, &why) != FILE_OK) {
+		errorf(ps, w->file, w->line, sec, "auth_basic_file", "%s: %s",
+		    r->auth_basic_file.s, why);
+		return;
+	}
+	if (len > HTPASSWD_FILE_MAX) {
+		errorf(ps, w->file, w->line, sec, "auth_basic_file", "%s: %zu "
+		    "bytes: an htpasswd file is at most %d bytes",
+		    r->auth_basic_file.s, len, HTPASSWD_FILE_MAX);
+	} else if ((r->auth_basic = htpasswd_parse(data, len, &herr)) ==
+	    NULL) {
+		errorf(ps, w->file, w->line, sec, "auth_basic_file", "%s: %s",
+		    r->auth_basic_file.s, htpasswd_error_format(&herr, msg,
+		    sizeof(msg)));
+	} else if (htpasswd_count(r->auth_basic) == 0) {
+		errorf(ps, w->file, w->line, sec, "auth_basic_file", "%s: no "
+		    "users; add lines user:hash (mkpasswd -m yescrypt, or "
+		    "htpasswd -B)", r->auth_basic_file.s);
+	}
+	free(data);
+}
+
+/* A realm goes into WWW-Authenticate: realm="...": printable ASCII, no
+ * quote or backslash (no escaping needed), at most 64 characters. */
+static void
+check_realm(struct parse *ps, const struct route *r, const char *sec)
+{
+	const char *s = r->auth_basic_realm.s;
+	size_t n;
+
+	if (s == NULL)
+		return;
+	n = strlen(s);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+			n = 65;
+	}
+	if (n > 64)
+		errorf(ps, r->auth_basic_realm.where.file,
+		    r->auth_basic_realm.where.line, sec, "auth_basic_realm",
+		    "at most 64 printable ASCII characters, without '\"' or "
+		    "'\\'");
+}
+
 /* The session features' defaults and cross-checks. */
 static void
 finish_route_session(struct parse *ps, struct route *r, const char *sec,
@@ -1905,6 +1973,12 @@ finish_route_session(struct parse *ps, struct route *r, const char *sec,
 	/* What wsgate always did: "binary" when the client offers it. */
 	if (!key_given(sp->set, "subprotocols"))
 		add_string(&r->subprotocols, &r->nsubprotocols, "binary", 6);
+	load_htpasswd(ps, r, sec);
+	check_realm(ps, r, sec);
+	if (r->auth_basic_realm.s != NULL && r->auth_basic_file.s == NULL)
+		errorf(ps, r->auth_basic_realm.where.file,
+		    r->auth_basic_realm.where.line, sec, "auth_basic_realm",
+		    "needs auth_basic_file");
 	if (r->require_subprotocol && r->nsubprotocols == 0)
 		errorf(ps, r->where.file,
 		    sp->line[key_index("require_subprotocol")], sec,
@@ -2067,6 +2141,9 @@ route_free_fields(struct route *r)
 	strings_free(r->origins, r->norigins);
 	strings_free(r->client_cns, r->nclient_cns);
 	strings_free(r->subprotocols, r->nsubprotocols);
+	htpasswd_free(r->auth_basic);
+	free(r->auth_basic_file.s);
+	free(r->auth_basic_realm.s);
 	free(r->backend_tls_ca.s);
 	free(r->backend_tls_cert.s);
 	free(r->backend_tls_key.s);

@@ -77,6 +77,7 @@ struct tls_cert_spec {
 struct tls_server;	/* tls.c: contexts for TLS listeners */
 struct tls_client;	/* tls.c: context for one route's backend */
 struct route_count;	/* route_count.c: open sessions by route name */
+struct htpasswd;	/* htpasswd.c: an auth_basic_file's users */
 
 struct route {
 	char *name;
@@ -100,6 +101,12 @@ struct route {
 	char **subprotocols;
 	size_t nsubprotocols;
 	bool require_subprotocol;
+
+	/* Basic auth (auth_basic_file): the users, read and checked at load
+	 * time (htpasswd.h), shared read-only by every worker; NULL: none. */
+	struct htpasswd *auth_basic;
+	struct config_str auth_basic_file;	/* the resolved path */
+	struct config_str auth_basic_realm;	/* NULL: "wsgate" */
 
 	/* Client certificate names (subject CN or DNS SAN) allowed to use
 	 * the route; none = no certificate needed. */

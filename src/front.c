@@ -16,6 +16,9 @@
 #include <event2/event.h>
 
 #include "admit.h"
+#include "auth.h"
+#include "basic_auth.h"
+#include "cidr.h"
 #include "config_types.h"
 #include "download.h"
 #include "gateway.h"
@@ -56,6 +59,12 @@ struct front {
 	char accept[HS_ACCEPT_LEN + 1];
 	char origin[128];
 	size_t origin_len;
+	/* auth_basic_file: the client's address group (failed logins are
+	 * limited by it), the check in flight, and whether this request's
+	 * credentials were good. */
+	struct cidr client_key;
+	struct auth_job *auth_job;
+	bool auth_ok;
 };
 
 static void
@@ -148,15 +157,28 @@ front_release(struct front *f)
 /* ---- answers ---- */
 
 /* Queue an HTTP error answer and log it (the caller lingers). */
+static void front_respond_extra(struct front *f, int status, const char *why,
+    const char *extra, const char *path, size_t pathlen, const char *origin,
+    size_t olen);
+
 static void
 front_respond(struct front *f, int status, const char *why,
     const char *path, size_t pathlen, const char *origin, size_t olen)
 {
+	front_respond_extra(f, status, why, "", path, pathlen, origin, olen);
+}
+
+/* The same, with more header lines (extra: each ending in CRLF). */
+static void
+front_respond_extra(struct front *f, int status, const char *why,
+    const char *extra, const char *path, size_t pathlen, const char *origin,
+    size_t olen)
+{
 	char buf[1024];
 	char epath[128], eorigin[160];
 	/* Say why to the client only for its own mistakes (4xx). */
-	size_t n = handshake_write_error(buf, sizeof(buf), status,
-	    status < 500 ? why : NULL);
+	size_t n = handshake_write_error_extra(buf, sizeof(buf), status,
+	    status < 500 ? why : NULL, extra);
 
 	f->status = status;
 	if (status != 200)
@@ -443,6 +465,103 @@ front_upgraded(struct front *f)
 	f->gw->stats.upgraded++;
 }
 
+/* ---- Basic auth (auth_basic_file), before admission ---- */
+
+/* 401 with a challenge, 429 or 503 with Retry-After. */
+static void
+front_auth_answer(struct front *f, enum auth_verdict v, const char *why,
+    unsigned retry)
+{
+	const struct config_str *realm = f->route != NULL ?
+	    &f->route->auth_basic_realm : NULL;
+	char extra[160];
+	int status = v == AUTH_CHALLENGE ? 401 : v == AUTH_LIMITED ? 429 :
+	    503;
+
+	if (status == 401)
+		/* RFC 7617 2: the realm (checked at load: no quote); RFC
+		 * 7617 2.1: the password is UTF-8. */
+		snprintf(extra, sizeof(extra), "WWW-Authenticate: Basic "
+		    "realm=\"%s\", charset=\"UTF-8\"\r\n",
+		    realm != NULL && realm->s != NULL ? realm->s : "wsgate");
+	else
+		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n",
+		    retry > 0 ? retry : 1);
+	front_respond_extra(f, status, why, extra, "", 0, "", 0);
+	front_answered(f, NULL);
+}
+
+static void front_read(struct front *f);
+
+/* A check that ran off the loop (auth.h) is back. */
+static void
+front_auth_done_cb(void *arg, bool ok, const char *user)
+{
+	struct front *f = arg;
+	char euser[BASIC_USER_MAX * 4 + 1];
+
+	f->auth_job = NULL;
+	if (f->status != 0)
+		return;		/* answered meanwhile (408) */
+	if (!ok) {
+		front_auth_answer(f, AUTH_CHALLENGE, "wrong user name or "
+		    "password", 0);
+		return;
+	}
+	/* The name only now: a failed "user" is often a password typed
+	 * into the wrong field. */
+	log_escape(euser, sizeof(euser), user, strlen(user));
+	log_info("auth client=%s route=%s user=\"%s\": password checked",
+	    f->peer, f->route != NULL ? f->route->name : "-", euser);
+	f->auth_ok = true;
+	side_read_enable(f->client, true);
+	front_read(f);		/* the same request, again */
+}
+
+/*
+ * auth_basic_file: the route's Basic auth, before admission.  Returns 0
+ * to go on (no auth on the route, or good credentials), or -1 when the
+ * request was answered or waits for its check (front_auth_done_cb reads
+ * it again).  The Authorization header is never logged.
+ */
+static int
+front_auth(struct front *f, const struct hs_request *req)
+{
+	const struct route *r = route_find(f->cfg, req->path.p, req->path.n);
+	struct auth_request rq;
+	char user[BASIC_USER_MAX + 1];
+	char euser[BASIC_USER_MAX * 4 + 1];
+	unsigned retry = 0;
+	const char *why = "";
+	enum auth_verdict v;
+
+	if (r == NULL || r->auth_basic == NULL || f->auth_ok)
+		return 0;
+	f->route = r;
+	rq.table = r->auth_basic;
+	rq.cfg = (struct config *)(uintptr_t)f->cfg;
+	rq.header = req->has_authorization ? req->authorization.p : NULL;
+	rq.header_len = req->authorization.n;
+	rq.client_key = &f->client_key;
+	rq.client_keylen = sizeof(f->client_key);
+	v = auth_check(f->gw, &rq, user, sizeof(user), front_auth_done_cb, f,
+	    &f->auth_job, &retry, &why);
+	switch (v) {
+	case AUTH_OK:
+		log_escape(euser, sizeof(euser), user, strlen(user));
+		log_debug("auth client=%s route=%s user=\"%s\": cached",
+		    f->peer, r->name, euser);
+		return 0;
+	case AUTH_PENDING:
+		/* Nothing more is read until the answer. */
+		side_read_enable(f->client, false);
+		return -1;
+	default:
+		front_auth_answer(f, v, why, retry);
+		return -1;
+	}
+}
+
 /* ---- reading the request ---- */
 
 static void
@@ -471,7 +590,7 @@ front_read(struct front *f)
 	}
 	if (!req.upgrade_attempt)
 		front_plain_get(f, &req);
-	else
+	else if (front_auth(f, &req) == 0)
 		front_upgrade(f, &req, (size_t)rc);
 }
 
@@ -648,6 +767,8 @@ front_new(struct gateway *gw, const struct config *cfg, struct side *client,
 		free(f);
 		return NULL;
 	}
+	/* Failed logins are limited per address (IPv4, or IPv6 /64). */
+	(void)cidr_group(sa, 32, 64, &f->client_key);
 	if (tls)
 		f->peek = event_new(gw->base, fd, EV_READ, front_peek_cb, f);
 	else
@@ -689,6 +810,7 @@ front_free(struct front *f)
 	}
 	download_free(f->download);
 	free(f->web_path);
+	auth_cancel(f->auth_job);
 	front_release(f);
 	free(f);
 }

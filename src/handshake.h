@@ -31,6 +31,9 @@ struct hs_request {
 	struct hs_str key;
 	struct hs_str version;	/* Sec-WebSocket-Version */
 	struct hs_str forwarded_for;	/* X-Forwarded-For, for logs */
+	/* A secret: never logged (auth_basic_file; basic_auth.h). */
+	struct hs_str authorization;
+	bool has_authorization;
 	int http_minor;
 	unsigned nheaders;
 	bool has_host, has_origin, has_key, has_version;
@@ -86,6 +89,10 @@ size_t handshake_write_101(char *out, size_t size, const char *accept,
     const char *protocol);
 size_t handshake_write_error(char *out, size_t size, int status,
     const char *detail);
+/* The same with more header fields: extra is whole lines, each ending in
+ * CRLF ("WWW-Authenticate: ...\r\n", "Retry-After: 5\r\n"). */
+size_t handshake_write_error_extra(char *out, size_t size, int status,
+    const char *detail, const char *extra);
 size_t handshake_write_response(char *out, size_t size, int status,
     const char *content_type, size_t content_length, bool keep_alive);
 

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "auth.h"
 #include "config.h"
 #include "gateway.h"
 #include "listener.h"
@@ -823,6 +824,7 @@ control_free(struct control *ctl)
 		total.rejected += gw->stats.rejected;
 		worker_free(gw);
 	}
+	auth_pool_stop();	/* after the workers: their checks are gone */
 	if (ctl->nworkers > 0)
 		log_info("stopped: %llu connections, %llu upgraded, %llu "
 		    "rejected", (unsigned long long)total.accepted,

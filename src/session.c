@@ -514,7 +514,7 @@ session_heartbeat_due(struct session *s, const struct timeval *now)
 		return due;
 	}
 	relay_heard(s->relay, &heard);
-	if (timercmp(&heard, &s->ping_sent, <))
+	if (monotime_elapsed(&s->ping_sent, &heard) < 0)
 		heard = s->ping_sent;
 	return l->ping_interval - monotime_elapsed(&heard, now);
 }
@@ -561,7 +561,7 @@ session_heartbeat(struct session *s, const struct timeval *now)
 	if (l->ping_interval <= 0)
 		return false;
 	relay_heard(s->relay, &heard);
-	if (s->ping_out && timercmp(&heard, &s->ping_sent, >=))
+	if (s->ping_out && monotime_elapsed(&s->ping_sent, &heard) >= 0)
 		s->ping_out = false;	/* answered (or busy talking) */
 	if (s->ping_out) {
 		if (monotime_elapsed(&s->ping_sent, now) + 0.001 <

@@ -35,6 +35,8 @@ SAFE = {
     "res.cert_name": "admit.c: log_escape() of the client certificate's "
                      "name",
     "cn": "tls_name_cn(): log_escape() of a certificate's CN",
+    "euser": "front.c: log_escape() of a Basic auth user name, logged only "
+             "once its password was right",
     "tls_describe(bev, why, sizeof(why))":
         "TLS version and cipher (OpenSSL's names), server name and ALPN "
         "escaped",
