@@ -129,6 +129,11 @@ static const struct key_def keys[] = {
 	  RT(auth_basic_file), 0, 0 },
 	{ "auth_basic_realm", KT_STRING, SC_ROUTE, NO_OFFSET,
 	  RT(auth_basic_realm), 0, 0 },
+	{ "record", KT_DIR, SC_ROUTE, NO_OFFSET, RT(record_dir), 0, 0 },
+	{ "record_max_bytes", KT_SIZE, SC_ROUTE, NO_OFFSET,
+	  RT(record_max_bytes), 1024, (double)(1ull << 40) },
+	{ "record_dir_max_bytes", KT_SIZE, SC_ROUTE, NO_OFFSET,
+	  RT(record_dir_max_bytes), 1 << 20, (double)(1ull << 50) },
 	{ "path", KT_URLPATH, SC_ROUTE, NO_OFFSET, RT(path), 0, 0 },
 	{ "backend", KT_BACKEND, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
 	{ "origins", KT_ORIGINS, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
@@ -1974,6 +1979,10 @@ finish_route_session(struct parse *ps, struct route *r, const char *sec,
 	if (!key_given(sp->set, "subprotocols"))
 		add_string(&r->subprotocols, &r->nsubprotocols, "binary", 6);
 	load_htpasswd(ps, r, sec);
+	if (!key_given(sp->set, "record_max_bytes"))
+		r->record_max_bytes = 64u << 20;
+	if (!key_given(sp->set, "record_dir_max_bytes"))
+		r->record_dir_max_bytes = 1ull << 30;
 	check_realm(ps, r, sec);
 	if (r->auth_basic_realm.s != NULL && r->auth_basic_file.s == NULL)
 		errorf(ps, r->auth_basic_realm.where.file,
@@ -2142,6 +2151,7 @@ route_free_fields(struct route *r)
 	strings_free(r->client_cns, r->nclient_cns);
 	strings_free(r->subprotocols, r->nsubprotocols);
 	htpasswd_free(r->auth_basic);
+	free(r->record_dir);
 	free(r->auth_basic_file.s);
 	free(r->auth_basic_realm.s);
 	free(r->backend_tls_ca.s);

@@ -108,6 +108,12 @@ struct route {
 	struct config_str auth_basic_file;	/* the resolved path */
 	struct config_str auth_basic_realm;	/* NULL: "wsgate" */
 
+	/* Session recordings (recorder.h): the directory (resolved), NULL:
+	 * none; a file's cap and the directory's. */
+	char *record_dir;
+	uint64_t record_max_bytes;
+	uint64_t record_dir_max_bytes;
+
 	/* Client certificate names (subject CN or DNS SAN) allowed to use
 	 * the route; none = no certificate needed. */
 	char **client_cns;

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "notify.h"
 #include "probe.h"
+#include "recorder.h"
 #include "route_count.h"
 #include "tls.h"
 #include "unmask.h"
@@ -825,6 +826,7 @@ control_free(struct control *ctl)
 		worker_free(gw);
 	}
 	auth_pool_stop();	/* after the workers: their checks are gone */
+	recorder_stop();	/* after the workers: every recording ended */
 	if (ctl->nworkers > 0)
 		log_info("stopped: %llu connections, %llu upgraded, %llu "
 		    "rejected", (unsigned long long)total.accepted,

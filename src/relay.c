@@ -16,6 +16,7 @@
 #include "frame.h"
 #include "gateway.h"
 #include "monotime.h"
+#include "recorder.h"
 #include "side.h"
 #include "utf8_split.h"
 #include "ws_reader.h"
@@ -132,6 +133,7 @@ struct relay {
 	bool text_failed;	/* invalid UTF-8 reported: nothing more */
 	uint8_t tpend_len;
 	uint8_t tpend[3];
+	struct recording *rec;	/* the session's (record = DIR), or NULL */
 	struct ws_reader rx;
 };
 
@@ -394,6 +396,12 @@ relay_heard(const struct relay *r, struct timeval *out)
 }
 
 void
+relay_set_recording(struct relay *r, struct recording *rec)
+{
+	r->rec = rec;
+}
+
+void
 relay_send_ping(struct relay *r)
 {
 	uint8_t hdr[FRAME_MAX_HEADER];
@@ -462,6 +470,9 @@ relay_client_bytes(struct relay *r, uint8_t *buf, size_t len,
 			evbuffer_add(bufferevent_get_output(r->backend->bev),
 			    buf, d.data);
 			r->bytes_up += d.data;
+			if (r->rec != NULL)
+				recorder_data(r->rec, RECORD_C2B, buf,
+				    d.data);
 		}
 		buf += d.consumed;
 		len -= d.consumed;
@@ -721,6 +732,9 @@ relay_backend_frame(struct relay *r, bool all)
 		payload = (size_t)n;
 		if (r->text && !relay_text_cut(r, p + 4, pend + (size_t)n,
 		    &payload)) {
+			if (r->rec != NULL)
+				recorder_data(r->rec, RECORD_B2C, p + 4,
+				    payload);
 			relay_commit_frame(out, &v, payload, WS_OP_TEXT);
 			r->text_failed = true;
 			relay_report(r, RELAY_BACKEND_ERROR,
@@ -728,6 +742,8 @@ relay_backend_frame(struct relay *r, bool all)
 			    "are not UTF-8 (send_as = text)");
 			return;
 		}
+		if (r->rec != NULL)
+			recorder_data(r->rec, RECORD_B2C, p + 4, payload);
 		relay_commit_frame(out, &v, payload, r->text ? WS_OP_TEXT :
 		    WS_OP_BINARY);
 		r->bytes_down += (uint64_t)n;

@@ -98,6 +98,11 @@ const struct timeval *relay_active(const struct relay *r);
  * read for backpressure): what a heartbeat's deadline looks at. */
 void relay_heard(const struct relay *r, struct timeval *out);
 
+/* Record what is relayed (recorder.h); rec stays the caller's and must
+ * outlive the relay's use of it (relay_free first). */
+struct recording;
+void relay_set_recording(struct relay *r, struct recording *rec);
+
 /* Queue an empty ping to the client (ping_interval) and send it. */
 void relay_send_ping(struct relay *r);
 

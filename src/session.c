@@ -14,6 +14,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "monotime.h"
+#include "recorder.h"
 #include "relay.h"
 #include "side.h"
 #include "sockaddr.h"
@@ -86,6 +87,7 @@ struct session {
 	 * waits for the client to be heard from. */
 	struct timeval ping_sent;
 	bool ping_out;
+	struct recording *rec;		/* record = DIR: owned */
 	char peer[64];
 };
 
@@ -148,6 +150,25 @@ session_release_slot(struct session *s)
 	admit_release(&s->gw->shared->slots, s->route);
 }
 
+/* The recording's end record says how the session ended. */
+static void
+session_record_end(struct session *s)
+{
+	char how[128];
+	uint64_t dropped = 0;
+
+	if (s->rec == NULL)
+		return;
+	snprintf(how, sizeof(how), "code=%u by=%s", s->close_code,
+	    closer_names[s->closed_by]);
+	recorder_close(s->rec, how, &dropped);
+	s->rec = NULL;
+	if (dropped > 0)
+		log_warn("client=%s route=%s: recording: %llu bytes dropped "
+		    "(the writer's queue was full); the recording stops there",
+		    s->peer, s->route->name, (unsigned long long)dropped);
+}
+
 static void
 session_free(struct session *s)
 {
@@ -155,6 +176,7 @@ session_free(struct session *s)
 
 	session_log_end(s);
 	relay_free(s->relay);
+	session_record_end(s);
 	front_free(s->front);
 	upstream_free(s->upstream);
 	side_free(&s->client);
@@ -302,6 +324,19 @@ session_backend_connected(struct session *s)
 	s->ping_sent = s->opened_mono;
 	log_debug("open client=%s route=%s backend=%s", s->peer,
 	    s->route->name, t->display);
+	if (s->route->record_dir != NULL) {
+		struct recorder_info ri = {
+			.dir = s->route->record_dir,
+			.route = s->route->name,
+			.client = s->peer,
+			.target = t->display,
+			.max_bytes = s->route->record_max_bytes,
+			.dir_max_bytes = s->route->record_dir_max_bytes,
+		};
+
+		s->rec = recorder_open(&ri);
+		relay_set_recording(s->relay, s->rec);
+	}
 	upstream_free(s->upstream);
 	s->upstream = NULL;
 	session_arm_open(s);
