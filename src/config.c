@@ -182,7 +182,23 @@ static const struct key_def keys[] = {
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 /* The keys given in a section are a bit set (struct sec_parse). */
-static_assert(NKEYS <= 64, "more keys than bits in sec_parse.set");
+/* The keys given in a section: a bit per key (more than 64 keys). */
+struct keyset {
+	uint64_t w[2];
+};
+static_assert(NKEYS <= 128, "more keys than bits in struct keyset");
+
+static bool
+keyset_has(const struct keyset *set, size_t i)
+{
+	return (set->w[i / 64] >> (i % 64)) & 1;
+}
+
+static void
+keyset_add(struct keyset *set, size_t i)
+{
+	set->w[i / 64] |= UINT64_C(1) << (i % 64);
+}
 
 /* KT_CHOICE keys: their words, in the order of the numbers stored (the
  * enums of log.h). */
@@ -207,15 +223,15 @@ key_index(const char *name)
 }
 
 static bool
-key_given(unsigned long long set, const char *name)
+key_given(struct keyset set, const char *name)
 {
-	return (set >> key_index(name)) & 1;
+	return keyset_has(&set, key_index(name));
 }
 
 /* Per-section parse state kept beside cfg->routes and cfg->tls_sni (same
  * index). */
 struct sec_parse {
-	unsigned long long set;		/* bit i: keys[i] given */
+	struct keyset set;		/* bit i: keys[i] given */
 	int line[NKEYS];
 	bool bad_origin;		/* one was refused: already reported */
 };
@@ -238,7 +254,7 @@ struct parse {
 	size_t tls;			/* index when kind == SEC_TLS */
 	struct config_where gw_where;	/* the [gateway] header */
 	bool gw_seen;
-	unsigned long long gw_set;
+	struct keyset gw_set;
 	int gw_line[NKEYS];
 	struct sec_parse *rp;		/* parallel to cfg->routes */
 	size_t route_cap;		/* room in cfg->routes and rp */
@@ -1483,7 +1499,7 @@ config_handler(void *user, const char *section, const char *name,
 {
 	struct parse *ps = user;
 	const struct key_def *k;
-	unsigned long long *set;
+	struct keyset *set;
 	int *lines;
 	struct route *r = NULL;
 	void *base = ps->cfg;
@@ -1549,7 +1565,7 @@ config_handler(void *user, const char *section, const char *name,
 		    "list keys (listen, origins, server_names, "
 		    "allowed_client_cns) take several values");
 		return 1;
-	} else if (*set & (1ull << ki)) {
+	} else if (keyset_has(set, ki)) {
 		errorf(ps, HERE(ps), name, "given twice (first at line %d)",
 		    lines[ki]);
 		return 1;
@@ -1559,9 +1575,9 @@ config_handler(void *user, const char *section, const char *name,
 		set_scalar(ps, k, base, scope == SC_GATEWAY ? k->gw_off :
 		    k->sec_off, value);
 	}
-	if (!(*set & (1ull << ki)))
+	if (!keyset_has(set, ki))
 		lines[ki] = ps->line;
-	*set |= 1ull << ki;
+	keyset_add(set, ki);
 	return 1;
 }
 
@@ -1733,7 +1749,7 @@ config_has_tls_listener(const struct config *cfg)
 /* tls_cert and tls_key come together. */
 static void
 check_cert_pair(struct parse *ps, const struct tls_cert_spec *t,
-    unsigned long long set, const int *lines)
+    struct keyset set, const int *lines)
 {
 	const char *mainf = ps->cfg->files != NULL ? ps->cfg->files[0] :
 	    ps->cfg->path;
@@ -1778,7 +1794,7 @@ finish_tls(struct parse *ps)
 	}
 	for (size_t i = 0; i < cfg->ntls_sni; i++) {
 		struct tls_cert_spec *t = &cfg->tls_sni[i];
-		unsigned long long set = ps->tp[i].set;
+		struct keyset set = ps->tp[i].set;
 
 		check_cert_pair(ps, t, set, ps->tp[i].line);
 		if (!key_given(set, "tls_cert") && !key_given(set, "tls_key"))
@@ -2017,12 +2033,12 @@ finish(struct parse *ps)
 		const struct taken *first;
 		char sec[160];
 
-		unsigned long long set = ps->rp[i].set;
+		struct keyset set = ps->rp[i].set;
 
 		snprintf(sec, sizeof(sec), "route:%s", r->name);
 		for (size_t k = 0; k < NKEYS; k++) {
 			if ((keys[k].scope & SC_INHERIT) &&
-			    !(set & (1ull << k)))
+			    !keyset_has(&set, k))
 				inherit(&keys[k], r, cfg);
 		}
 		/* Keys given but invalid were reported where they stand. */
