@@ -125,9 +125,9 @@ static const struct key_def keys[] = {
 	{ "subprotocols", KT_SUBPROTOS, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
 	{ "require_subprotocol", KT_BOOL, SC_ROUTE, NO_OFFSET,
 	  RT(require_subprotocol), 0, 0 },
-	{ "auth_basic_file", KT_HTPASSWD, SC_ROUTE, NO_OFFSET,
+	{ "auth_basic_file", KT_HTPASSWD, BOTH, GW(auth_basic_file),
 	  RT(auth_basic_file), 0, 0 },
-	{ "auth_basic_realm", KT_STRING, SC_ROUTE, NO_OFFSET,
+	{ "auth_basic_realm", KT_STRING, BOTH, GW(auth_basic_realm),
 	  RT(auth_basic_realm), 0, 0 },
 	{ "record", KT_DIR, SC_ROUTE, NO_OFFSET, RT(record_dir), 0, 0 },
 	{ "record_max_bytes", KT_SIZE, SC_ROUTE, NO_OFFSET,
@@ -1931,35 +1931,34 @@ inherit(const struct key_def *k, struct route *r, const struct config *cfg)
 /* auth_basic_file: read it now (regular, bounded), so that -t and SIGHUP
  * refuse a plain-text password or a broken line with its line number. */
 static void
-load_htpasswd(struct parse *ps, struct route *r, const char *sec)
+load_htpasswd(struct parse *ps, const struct config_str *file,
+    struct htpasswd **out, const char *sec)
 {
-	const struct config_where *w = &r->auth_basic_file.where;
+	const struct config_where *w = &file->where;
 	struct htpasswd_error herr;
 	char msg[256];
 	const char *why;
 	char *data;
 	size_t len;
 
-	if (r->auth_basic_file.s == NULL)
+	if (file->s == NULL)
 		return;
-	if (file_read(r->auth_basic_file.s, &data, &len, &why) != FILE_OK) {
+	if (file_read(file->s, &data, &len, &why) != FILE_OK) {
 		errorf(ps, w->file, w->line, sec, "auth_basic_file", "%s: %s",
-		    r->auth_basic_file.s, why);
+		    file->s, why);
 		return;
 	}
 	if (len > HTPASSWD_FILE_MAX) {
 		errorf(ps, w->file, w->line, sec, "auth_basic_file", "%s: %zu "
-		    "bytes: an htpasswd file is at most %d bytes",
-		    r->auth_basic_file.s, len, HTPASSWD_FILE_MAX);
-	} else if ((r->auth_basic = htpasswd_parse(data, len, &herr)) ==
-	    NULL) {
+		    "bytes: an htpasswd file is at most %d bytes", file->s, len,
+		    HTPASSWD_FILE_MAX);
+	} else if ((*out = htpasswd_parse(data, len, &herr)) == NULL) {
 		errorf(ps, w->file, w->line, sec, "auth_basic_file", "%s: %s",
-		    r->auth_basic_file.s, htpasswd_error_format(&herr, msg,
-		    sizeof(msg)));
-	} else if (htpasswd_count(r->auth_basic) == 0) {
+		    file->s, htpasswd_error_format(&herr, msg, sizeof(msg)));
+	} else if (htpasswd_count(*out) == 0) {
 		errorf(ps, w->file, w->line, sec, "auth_basic_file", "%s: no "
 		    "users; add lines user:hash (mkpasswd -m yescrypt, or "
-		    "htpasswd -B)", r->auth_basic_file.s);
+		    "htpasswd -B)", file->s);
 	}
 	free(data);
 }
@@ -1967,9 +1966,10 @@ load_htpasswd(struct parse *ps, struct route *r, const char *sec)
 /* A realm goes into WWW-Authenticate: realm="...": printable ASCII, no
  * quote or backslash (no escaping needed), at most 64 characters. */
 static void
-check_realm(struct parse *ps, const struct route *r, const char *sec)
+check_realm(struct parse *ps, const struct config_str *realm,
+    const struct config_str *file, const char *sec)
 {
-	const char *s = r->auth_basic_realm.s;
+	const char *s = realm->s;
 	size_t n;
 
 	if (s == NULL)
@@ -1980,10 +1980,12 @@ check_realm(struct parse *ps, const struct route *r, const char *sec)
 			n = 65;
 	}
 	if (n > 64)
-		errorf(ps, r->auth_basic_realm.where.file,
-		    r->auth_basic_realm.where.line, sec, "auth_basic_realm",
-		    "at most 64 printable ASCII characters, without '\"' or "
-		    "'\\'");
+		errorf(ps, realm->where.file, realm->where.line, sec,
+		    "auth_basic_realm", "at most 64 printable ASCII "
+		    "characters, without '\"' or '\\'");
+	if (file->s == NULL)
+		errorf(ps, realm->where.file, realm->where.line, sec,
+		    "auth_basic_realm", "needs auth_basic_file");
 }
 
 /* The session features' defaults and cross-checks. */
@@ -1994,16 +1996,12 @@ finish_route_session(struct parse *ps, struct route *r, const char *sec,
 	/* What wsgate always did: "binary" when the client offers it. */
 	if (!key_given(sp->set, "subprotocols"))
 		add_string(&r->subprotocols, &r->nsubprotocols, "binary", 6);
-	load_htpasswd(ps, r, sec);
+	load_htpasswd(ps, &r->auth_basic_file, &r->auth_basic, sec);
+	check_realm(ps, &r->auth_basic_realm, &r->auth_basic_file, sec);
 	if (!key_given(sp->set, "record_max_bytes"))
 		r->record_max_bytes = 64u << 20;
 	if (!key_given(sp->set, "record_dir_max_bytes"))
 		r->record_dir_max_bytes = 1ull << 30;
-	check_realm(ps, r, sec);
-	if (r->auth_basic_realm.s != NULL && r->auth_basic_file.s == NULL)
-		errorf(ps, r->auth_basic_realm.where.file,
-		    r->auth_basic_realm.where.line, sec, "auth_basic_realm",
-		    "needs auth_basic_file");
 	if (r->require_subprotocol && r->nsubprotocols == 0)
 		errorf(ps, r->where.file,
 		    sp->line[key_index("require_subprotocol")], sec,
@@ -2024,6 +2022,15 @@ finish(struct parse *ps)
 	if (cfg->nlisteners == 0 && !key_given(ps->gw_set, "listen"))
 		errorf(ps, mainf, gwline, "gateway", "listen", "missing; add "
 		    "at least one, e.g. listen = 127.0.0.1:8080");
+	load_htpasswd(ps, &cfg->auth_basic_file, &cfg->auth_basic, "gateway");
+	if (cfg->auth_basic_file.s != NULL && cfg->web_root == NULL)
+		errorf(ps, cfg->auth_basic_file.where.file,
+		    cfg->auth_basic_file.where.line, "gateway",
+		    "auth_basic_file", "in [gateway] it protects web_root's "
+		    "files, and there is no web_root; for a WebSocket route, "
+		    "put it in its [route:NAME]");
+	check_realm(ps, &cfg->auth_basic_realm, &cfg->auth_basic_file,
+	    "gateway");
 	if (cfg->nroutes == 0 && cfg->web_root == NULL)
 		errorf(ps, mainf, gwline, NULL, NULL, "no routes: add a "
 		    "[route:NAME] section (here or in routes_dir)");
@@ -2218,6 +2225,9 @@ config_unref(struct config *cfg)
 	free(cfg->tls_ciphersuites.s);
 	free(cfg->tls_client_ca.s);
 	free(cfg->tls_ticket_key_file.s);
+	htpasswd_free(cfg->auth_basic);
+	free(cfg->auth_basic_file.s);
+	free(cfg->auth_basic_realm.s);
 	free(cfg);
 }
 

@@ -159,6 +159,11 @@ struct config {
 	unsigned log_level;		/* log.h enum log_level (info) */
 	unsigned log_format;		/* log.h enum log_format (text) */
 	char *health_path;		/* plain GET answered 200/503, or NULL */
+	/* Basic auth for web_root files ([gateway] auth_basic_file); the
+	 * health_path is never behind it.  NULL: none. */
+	struct htpasswd *auth_basic;
+	struct config_str auth_basic_file;
+	struct config_str auth_basic_realm;
 	char **dns_servers;		/* "addr:port"; none: resolv.conf's */
 	size_t ndns_servers;
 	double dns_timeout;		/* one name lookup, all tries */

@@ -65,6 +65,9 @@ struct front {
 	struct cidr client_key;
 	struct auth_job *auth_job;
 	bool auth_ok;
+	const char *auth_realm;		/* in cfg; NULL: "wsgate" */
+	const char *auth_what;		/* "route=NAME", or "web_root" */
+	char auth_route[80];
 };
 
 static void
@@ -350,6 +353,9 @@ front_send_file(struct front *f, int fd, const struct stat *st,
 
 /* ---- plain GET: every answer that is not an upgrade is decided here ---- */
 
+static int front_auth_with(struct front *f, const struct hs_request *req,
+    const struct htpasswd *table, const char *realm, const char *what);
+
 static void
 front_plain_get(struct front *f, const struct hs_request *req)
 {
@@ -386,6 +392,11 @@ front_plain_get(struct front *f, const struct hs_request *req)
 		struct stat st;
 		int body;
 
+		/* [gateway] auth_basic_file: the page asks, as its route
+		 * does (the same realm and file: one login). */
+		if (front_auth_with(f, req, cfg->auth_basic,
+		    cfg->auth_basic_realm.s, "web_root") != 0)
+			return;
 		f->status = webroot_respond(cfg->web_root, req->path.p,
 		    req->path.n, out, &body, &st, &why);
 		if (body >= 0) {
@@ -472,8 +483,6 @@ static void
 front_auth_answer(struct front *f, enum auth_verdict v, const char *why,
     unsigned retry)
 {
-	const struct config_str *realm = f->route != NULL ?
-	    &f->route->auth_basic_realm : NULL;
 	char extra[160];
 	int status = v == AUTH_CHALLENGE ? 401 : v == AUTH_LIMITED ? 429 :
 	    503;
@@ -483,7 +492,7 @@ front_auth_answer(struct front *f, enum auth_verdict v, const char *why,
 		 * 7617 2.1: the password is UTF-8. */
 		snprintf(extra, sizeof(extra), "WWW-Authenticate: Basic "
 		    "realm=\"%s\", charset=\"UTF-8\"\r\n",
-		    realm != NULL && realm->s != NULL ? realm->s : "wsgate");
+		    f->auth_realm != NULL ? f->auth_realm : "wsgate");
 	else
 		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n",
 		    retry > 0 ? retry : 1);
@@ -511,23 +520,24 @@ front_auth_done_cb(void *arg, bool ok, const char *user)
 	/* The name only now: a failed "user" is often a password typed
 	 * into the wrong field. */
 	log_escape(euser, sizeof(euser), user, strlen(user));
-	log_info("auth client=%s route=%s user=\"%s\": password checked",
-	    f->peer, f->route != NULL ? f->route->name : "-", euser);
+	log_info("auth client=%s %s user=\"%s\": password checked",
+	    f->peer, f->auth_what, euser);
 	f->auth_ok = true;
 	side_read_enable(f->client, true);
 	front_read(f);		/* the same request, again */
 }
 
 /*
- * auth_basic_file: the route's Basic auth, before admission.  Returns 0
- * to go on (no auth on the route, or good credentials), or -1 when the
- * request was answered or waits for its check (front_auth_done_cb reads
- * it again).  The Authorization header is never logged.
+ * auth_basic_file: Basic auth against table (NULL: none), before a
+ * route's admission or a web_root file.  Returns 0 to go on (no auth, or
+ * good credentials), or -1 when the request was answered or waits for
+ * its check (front_auth_done_cb reads it again).  what: "route=NAME" or
+ * "web_root", for the log.  The Authorization header is never logged.
  */
 static int
-front_auth(struct front *f, const struct hs_request *req)
+front_auth_with(struct front *f, const struct hs_request *req,
+    const struct htpasswd *table, const char *realm, const char *what)
 {
-	const struct route *r = route_find(f->cfg, req->path.p, req->path.n);
 	struct auth_request rq;
 	char user[BASIC_USER_MAX + 1];
 	char euser[BASIC_USER_MAX * 4 + 1];
@@ -535,10 +545,11 @@ front_auth(struct front *f, const struct hs_request *req)
 	const char *why = "";
 	enum auth_verdict v;
 
-	if (r == NULL || r->auth_basic == NULL || f->auth_ok)
+	if (table == NULL || f->auth_ok)
 		return 0;
-	f->route = r;
-	rq.table = r->auth_basic;
+	f->auth_realm = realm;
+	f->auth_what = what;
+	rq.table = table;
 	rq.cfg = (struct config *)(uintptr_t)f->cfg;
 	rq.header = req->has_authorization ? req->authorization.p : NULL;
 	rq.header_len = req->authorization.n;
@@ -549,8 +560,8 @@ front_auth(struct front *f, const struct hs_request *req)
 	switch (v) {
 	case AUTH_OK:
 		log_escape(euser, sizeof(euser), user, strlen(user));
-		log_debug("auth client=%s route=%s user=\"%s\": cached",
-		    f->peer, r->name, euser);
+		log_debug("auth client=%s %s user=\"%s\": cached",
+		    f->peer, what, euser);
 		return 0;
 	case AUTH_PENDING:
 		/* Nothing more is read until the answer. */
@@ -560,6 +571,20 @@ front_auth(struct front *f, const struct hs_request *req)
 		front_auth_answer(f, v, why, retry);
 		return -1;
 	}
+}
+
+/* A route's auth_basic_file. */
+static int
+front_auth(struct front *f, const struct hs_request *req)
+{
+	const struct route *r = route_find(f->cfg, req->path.p, req->path.n);
+
+	if (r == NULL || r->auth_basic == NULL)
+		return 0;
+	f->route = r;
+	snprintf(f->auth_route, sizeof(f->auth_route), "route=%s", r->name);
+	return front_auth_with(f, req, r->auth_basic, r->auth_basic_realm.s,
+	    f->auth_route);
 }
 
 /* ---- reading the request ---- */

@@ -162,6 +162,41 @@ class BasicAuth(h.GatewayTestCase):
         # The gateway still answers; a good login still works.
         c, resp = self.upgrade(expect=401)
 
+    def test_web_root_behind_the_same_login(self):
+        """[gateway] auth_basic_file: web_root's files ask too (the same
+        file and realm as the route: the browser asks once); the
+        health_path never does."""
+        echo = self.backend(h.EchoBackend)
+        users = "alice:%s\n" % sha512(PASSWORD)
+        text = h.config({"r": {"path": "/r", "backend": echo.addr,
+                               "auth_basic_file": "users",
+                               "auth_basic_realm": "novnc"}},
+                        {"web_root": "web", "health_path": "/healthz",
+                         "auth_basic_file": "users",
+                         "auth_basic_realm": "novnc"})
+        self.gw = self.gateway(text=text, extra_files={
+            "users": users, "web/index.html": "<p>page</p>\n"})
+
+        def get(path, auth=None):
+            c = self.raw(self.gw)
+            req = "GET %s HTTP/1.1\r\nHost: x\r\n" % path
+            if auth:
+                req += "Authorization: %s\r\n" % auth
+            r = c.request((req + "\r\n").encode())
+            return r, c.read_body(r)
+
+        r, body = get("/index.html")
+        self.assertEqual(r.status, 401)
+        self.assertEqual(r.header("www-authenticate"),
+                         'Basic realm="novnc", charset="UTF-8"')
+        r, body = get("/index.html", basic("alice", "nope"))
+        self.assertEqual(r.status, 401)
+        r, body = get("/index.html", basic("alice", PASSWORD))
+        self.assertEqual((r.status, body), (200, b"<p>page</p>\n"))
+        r, body = get("/healthz")
+        self.assertEqual((r.status, body), (200, b"ok\n"))
+        self.upgrade(basic("alice", PASSWORD))
+
     def test_load_errors(self):
         d = self.enterContext_tmp()
         ini = os.path.join(d, "w.ini")
@@ -181,6 +216,16 @@ class BasicAuth(h.GatewayTestCase):
                 self.assertNotEqual(rc, 0)
                 self.assertRegex(err, r"w\.ini:\d+: \[route:r\] "
                                  r"auth_basic_file: .*" + want)
+        # In [gateway] it guards web_root: without one it is a mistake.
+        with open(os.path.join(d, "users"), "w") as f:
+            f.write("alice:%s\n" % sha512(PASSWORD))
+        with open(ini, "w") as f:
+            f.write(h.config({"r": {"path": "/r", "backend": "127.0.0.1:9"}},
+                             {"auth_basic_file": "users"}))
+        rc, out, err = h.run_binary(["-t", "-c", ini])
+        self.assertNotEqual(rc, 0)
+        self.assertIn("[gateway] auth_basic_file: in [gateway] it protects "
+                      "web_root's files, and there is no web_root", err)
         os.mkfifo(os.path.join(d, "fifo"))
         with open(ini, "w") as f:
             f.write(h.config({"r": {"path": "/r", "backend": "127.0.0.1:9",
