@@ -68,6 +68,8 @@ struct front {
 	const char *auth_realm;		/* in cfg; NULL: "wsgate" */
 	const char *auth_what;		/* "route=NAME", or "web_root" */
 	char auth_route[80];
+	char auth_path[128];		/* the request's, for the log */
+	size_t auth_path_len;
 };
 
 static void
@@ -496,7 +498,8 @@ front_auth_answer(struct front *f, enum auth_verdict v, const char *why,
 	else
 		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n",
 		    retry > 0 ? retry : 1);
-	front_respond_extra(f, status, why, extra, "", 0, "", 0);
+	front_respond_extra(f, status, why, extra, f->auth_path,
+	    f->auth_path_len, "", 0);
 	front_answered(f, NULL);
 }
 
@@ -549,6 +552,9 @@ front_auth_with(struct front *f, const struct hs_request *req,
 		return 0;
 	f->auth_realm = realm;
 	f->auth_what = what;
+	f->auth_path_len = req->path.n < sizeof(f->auth_path) ? req->path.n :
+	    sizeof(f->auth_path);
+	memcpy(f->auth_path, req->path.p, f->auth_path_len);
 	rq.table = table;
 	rq.cfg = (struct config *)(uintptr_t)f->cfg;
 	rq.header = req->has_authorization ? req->authorization.p : NULL;

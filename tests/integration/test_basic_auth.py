@@ -102,7 +102,7 @@ class BasicAuth(h.GatewayTestCase):
         bad = basic("alice", "hunter2-typo")
         c, resp = self.upgrade(bad, expect=401)
         self.assertIsNotNone(resp.header("www-authenticate"))
-        self.gw.wait_log(r'reject client=\S+ status=401 .*route=r '
+        self.gw.wait_log(r'reject client=\S+ status=401 path="/r" .*route=r '
                          r'reason="wrong user name or password"')
         c, resp = self.upgrade(basic("alice", PASSWORD))
         self.gw.wait_log(r'user="alice": password checked')
