@@ -6,6 +6,8 @@ Each case checks what the client sees on the wire (frames, close codes,
 the 101's Sec-WebSocket-Protocol) and the log line, with real backends.
 """
 
+import errno
+import os
 import socket
 import time
 
@@ -132,6 +134,39 @@ class Heartbeats(h.GatewayTestCase):
         self.assertEqual(f.close_reason, "idle timeout")
         self.assertGreaterEqual(pings, 2)
         self.assertLess(time.monotonic() - t0, h.timeout(3))
+
+
+    def test_client_not_read_is_not_held_to_pongs(self):
+        """While wsgate does not read the client (its backend takes
+        nothing: backpressure), the client's pongs wait unread in the
+        socket: no deadline runs, and the session stays open."""
+        hold = self.backend(h.HoldBackend)
+        gw = self.gateway(route(hold, ping_interval="100ms",
+                                pong_timeout="200ms", max_buffer="64k",
+                                close_timeout="200ms"))
+        c = self.raw(gw)
+        c.handshake("/r")
+        hold.wait_conn().sock.setsockopt(socket.SOL_SOCKET,
+                                         socket.SO_RCVBUF, 64 << 10)
+        frame = h.build_frame(OP_BINARY, os.urandom(1 << 20))
+        c.sock.setblocking(False)
+        view, last = memoryview(frame), time.monotonic()
+        while time.monotonic() - last < 0.5:
+            try:
+                view = view[c.sock.send(view):] or memoryview(frame)
+                last = time.monotonic()
+            except ConnectionResetError:
+                self.fail("the gateway dropped a client it was not "
+                          "reading: %s" % gw.find_log(r"no pong"))
+            except OSError as e:
+                if e.errno not in (errno.EAGAIN, errno.EWOULDBLOCK):
+                    raise
+                time.sleep(0.02)
+        time.sleep(1.0)     # several intervals and deadlines
+        self.assertFalse(gw.find_log(r"no pong within"))
+        self.assertFalse(gw.find_log(r"close client="))
+        c.close()
+        hold.release()
 
 
 class TextBackends(h.GatewayTestCase):
