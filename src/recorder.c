@@ -35,6 +35,7 @@ struct rec_dir {
 	char *path;
 	uint64_t total;
 	bool full_warned;
+	bool open_warned;		/* files cannot be made: said once */
 };
 
 enum rec_op_kind { OP_OPEN, OP_DATA, OP_CLOSE };
@@ -192,10 +193,16 @@ file_open(struct rec_file *f, const uint8_t *hdr, size_t n)
 	f->fd = open(f->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
 	if (f->fd < 0) {
-		log_warn("recording %s: %s: the session is not recorded",
-		    f->path, strerror(errno));
+		/* Once until a file can be made again: a directory that
+		 * went read-only would otherwise log every session. */
+		if (!f->dir->open_warned)
+			log_warn("recording %s: %s: sessions are not recorded "
+			    "until files can be made there", f->path,
+			    strerror(errno));
+		f->dir->open_warned = true;
 		return;
 	}
+	f->dir->open_warned = false;
 	file_write(f, hdr, n, false);
 }
 

@@ -137,6 +137,26 @@ class Recording(h.GatewayTestCase):
         # Over by at most the stop and end records.
         self.assertLessEqual(total, (1 << 20) + 100)
 
+    def test_unwritable_directory_said_once(self):
+        self.start()
+        # Take the directory away under the running gateway.
+        shutil.rmtree(self.dir)
+        for i in range(3):
+            c = self.raw(self.gw)
+            c.handshake("/r")
+            c.send_frame(OP_BINARY, b"x")
+            self.assertEqual(c.recv_data(1)[0], b"x")
+            c.send_frame(OP_CLOSE, h.close_payload(1000))
+            c.recv_close()
+            c.expect_eof()
+        h.wait_until(lambda: len(self.gw.find_log(r"close client=")) == 3,
+                     5, "3 sessions closed")
+        h.wait_until(lambda: self.gw.find_log(r"sessions are not recorded"),
+                     5, "the warning")
+        self.assertEqual(len(self.gw.find_log(
+            r"recording \S+: No such file or directory: sessions are not "
+            r"recorded until files can be made there")), 1)
+
     def test_bad_record_dir(self):
         gw_text = h.config({"r": {"path": "/r", "backend": "127.0.0.1:9",
                                   "record": "/nonexistent/rec"}})
