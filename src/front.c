@@ -567,7 +567,7 @@ front_auth_with(struct front *f, const struct hs_request *req,
 	case AUTH_OK:
 		log_escape(euser, sizeof(euser), user, strlen(user));
 		log_debug("auth client=%s %s user=\"%s\": cached",
-		    f->peer, what, euser);
+		    f->peer, f->auth_what, euser);
 		return 0;
 	case AUTH_PENDING:
 		/* Nothing more is read until the answer. */

@@ -40,6 +40,8 @@ SAFE = {
                "and a count",
     "f->dir->path": "recorder.c: the route's record directory "
                     "(configuration)",
+    "f->auth_what": "front.c: \"route=\" and a route name from the "
+                    "configuration, or \"web_root\"",
     "euser": "front.c: log_escape() of a Basic auth user name, logged only "
              "once its password was right",
     "tls_describe(bev, why, sizeof(why))":
