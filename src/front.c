@@ -466,6 +466,12 @@ front_upgrade(struct front *f, const struct hs_request *req, size_t used)
 	front_report(f, FRONT_ADMITTED, &res);
 }
 
+const char *
+front_subprotocol(const struct front *f)
+{
+	return f->subprotocol[0] != '\0' ? f->subprotocol : NULL;
+}
+
 void
 front_upgraded(struct front *f)
 {

@@ -417,9 +417,9 @@ recorder_open(const struct recorder_info *info)
 	h.client.n = strlen(info->client);
 	h.target.p = info->target;
 	h.target.n = strlen(info->target);
-	if (info->path != NULL) {
-		h.path.p = info->path;
-		h.path.n = strlen(info->path);
+	if (info->subprotocol != NULL) {
+		h.subprotocol.p = info->subprotocol;
+		h.subprotocol.n = strlen(info->subprotocol);
 	}
 	n = record_encode_header(&h, hdr, sizeof(hdr));
 	if (n == 0)

@@ -41,7 +41,7 @@ struct recorder_info {
 	const char *route;
 	const char *client;
 	const char *target;
-	const char *path;		/* may be NULL */
+	const char *subprotocol;	/* may be NULL */
 	uint64_t max_bytes;		/* 0: no cap */
 	uint64_t dir_max_bytes;		/* 0: no cap */
 };

@@ -297,6 +297,26 @@ static void session_relay_cb(void *arg, enum relay_event ev, uint16_t code,
     const char *why);
 static void session_arm_open(struct session *s);
 
+/* record = DIR: the session's recording starts with its 101. */
+static void
+session_record_start(struct session *s, const struct target *t)
+{
+	struct recorder_info ri = {
+		.dir = s->route->record_dir,
+		.route = s->route->name,
+		.client = s->peer,
+		.target = t->display,
+		.subprotocol = front_subprotocol(s->front),
+		.max_bytes = s->route->record_max_bytes,
+		.dir_max_bytes = s->route->record_dir_max_bytes,
+	};
+
+	if (s->route->record_dir == NULL)
+		return;
+	s->rec = recorder_open(&ri);
+	relay_set_recording(s->relay, s->rec);
+}
+
 /* The backend side is connected: send the 101 and relay.  The attempt
  * (and its target) goes once it is no longer needed. */
 static void
@@ -316,6 +336,7 @@ session_backend_connected(struct session *s)
 		return;
 	}
 	front_upgraded(s->front);
+	session_record_start(s, t);
 	/* The HTTP part is over. */
 	front_free(s->front);
 	s->front = NULL;
@@ -324,19 +345,6 @@ session_backend_connected(struct session *s)
 	s->ping_sent = s->opened_mono;
 	log_debug("open client=%s route=%s backend=%s", s->peer,
 	    s->route->name, t->display);
-	if (s->route->record_dir != NULL) {
-		struct recorder_info ri = {
-			.dir = s->route->record_dir,
-			.route = s->route->name,
-			.client = s->peer,
-			.target = t->display,
-			.max_bytes = s->route->record_max_bytes,
-			.dir_max_bytes = s->route->record_dir_max_bytes,
-		};
-
-		s->rec = recorder_open(&ri);
-		relay_set_recording(s->relay, s->rec);
-	}
 	upstream_free(s->upstream);
 	s->upstream = NULL;
 	session_arm_open(s);

@@ -58,7 +58,7 @@ class Recording(h.GatewayTestCase):
     def test_session_recorded_and_replayed(self):
         self.start()
         c = self.raw(self.gw)
-        c.handshake("/r")
+        c.handshake("/r", protocols="chat, binary")
         c.send_frame(OP_BINARY, b"hello")
         self.assertEqual(c.recv_data(5)[0], b"hello")
         c.send_frame(OP_TEXT, b"\x00 two")
@@ -73,6 +73,8 @@ class Recording(h.GatewayTestCase):
         self.assertIn('route       "r"', out)
         self.assertIn('target      "%s"' % self.echo.addr, out)
         self.assertRegex(out, r'client      "127\.0\.0\.1:\d+"')
+        self.assertIn('subprotocol "binary"', out)
+        self.assertNotIn("path", out)   # may hold a token: not written
         self.assertRegex(out, r'\+\d+\.\d{6} c>b 5 "hello"')
         self.assertRegex(out, r'\+\d+\.\d{6} b>c 5 "hello"')
         self.assertRegex(out, r'\+\d+\.\d{6} end \d+ "code=1000 by=client"')
