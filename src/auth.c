@@ -76,7 +76,9 @@ struct auth_job {
 	uint8_t key[RATELIMIT_KEY_MAX];
 	size_t keylen;
 	bool ok;
-	bool cancelled;			/* on the worker's loop only */
+	/* Set on the worker's loop, read by the pool: a check nobody waits
+	 * for is not run. */
+	atomic_bool cancelled;
 	auth_done_fn fn;
 	void *arg;
 };
@@ -162,8 +164,8 @@ pool_thread(void *arg)
 			pool.tail = NULL;
 		pool.queued--;
 		pthread_mutex_unlock(&pool.lock);
-		j->ok = htpasswd_verify(j->table, j->cred.user,
-		    j->cred.user_len, j->cred.pass);
+		j->ok = !atomic_load(&j->cancelled) && htpasswd_verify(
+		    j->table, j->cred.user, j->cred.user_len, j->cred.pass);
 		job_deliver(j);
 		pthread_mutex_lock(&pool.lock);
 	}
@@ -246,10 +248,15 @@ worker_done_cb(evutil_socket_t fd, short what, void *arg)
 	w->done = NULL;
 	pthread_mutex_unlock(&w->lock);
 	while ((j = list) != NULL) {
-		list = j->next;
-		if (!j->cancelled) {
-			uint64_t now = now_us();
+		uint64_t now = now_us();
 
+		list = j->next;
+		if (atomic_load(&j->cancelled)) {
+			/* Its client left before the answer: an attempt
+			 * that counts as failed, or leaving early would be
+			 * a way round the limit (each one costs a crypt). */
+			fails_check(j->key, j->keylen, now, true, NULL);
+		} else {
 			if (j->ok)
 				authcache_add(w->cache, j->cred.user,
 				    j->cred.user_len, j->cred.pass,
@@ -324,7 +331,7 @@ void
 auth_cancel(struct auth_job *job)
 {
 	if (job != NULL)
-		job->cancelled = true;
+		atomic_store(&job->cancelled, true);
 }
 
 static enum auth_verdict
@@ -380,6 +387,7 @@ auth_check(struct gateway *gw, const struct auth_request *rq, char *user,
 		*why = "out of memory";
 		return AUTH_BUSY;
 	}
+	atomic_init(&j->cancelled, false);
 	if (basic_auth_parse(rq->header, rq->header_len, &j->cred, &perr) !=
 	    0) {
 		basic_auth_wipe(&j->cred);

@@ -23,7 +23,9 @@ struct htpasswd;
  * table of token buckets for the whole process (ratelimit.h, under a
  * lock): AUTH_FAIL_BURST failures, then one more every AUTH_FAIL_REFILL_S
  * seconds; beyond that the answer is 429 with Retry-After, without
- * running crypt at all.  The table holds AUTH_FAIL_CLIENTS addresses
+ * running crypt at all.  A check whose client left before its answer
+ * counts as a failure too (and is not run if it had not started), or
+ * leaving early would be a free way to make the gateway run crypt.  The table holds AUTH_FAIL_CLIENTS addresses
  * being limited at once.  The success cache is per worker.  A request without
  * an Authorization header is a challenge (401), not a failure: browsers
  * ask that way first.

@@ -532,7 +532,6 @@ front_auth_done_cb(void *arg, bool ok, const char *user)
 	log_info("auth client=%s %s user=\"%s\": password checked",
 	    f->peer, f->auth_what, euser);
 	f->auth_ok = true;
-	side_read_enable(f->client, true);
 	front_read(f);		/* the same request, again */
 }
 
@@ -576,8 +575,8 @@ front_auth_with(struct front *f, const struct hs_request *req,
 		    f->peer, f->auth_what, euser);
 		return 0;
 	case AUTH_PENDING:
-		/* Nothing more is read until the answer. */
-		side_read_enable(f->client, false);
+		/* The client is still read (front_read waits for the
+		 * answer), so that its leaving cancels the check. */
 		return -1;
 	default:
 		front_auth_answer(f, v, why, retry);
@@ -614,6 +613,10 @@ front_read(struct front *f)
 	int status = 400;
 	int rc;
 
+	/* Its credentials are being checked (auth.h): what else comes
+	 * waits for the answer, which reads the request again. */
+	if (f->auth_job != NULL)
+		return;
 	f->got_bytes = true;
 	pending_advance(&f->gw->pending, &f->pending, PENDING_PARTIAL);
 	buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);

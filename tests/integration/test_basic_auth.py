@@ -10,6 +10,7 @@ import base64
 import os
 import shutil
 import subprocess
+import time
 import unittest
 import warnings
 
@@ -196,6 +197,60 @@ class BasicAuth(h.GatewayTestCase):
         r, body = get("/healthz")
         self.assertEqual((r.status, body), (200, b"ok\n"))
         self.upgrade(basic("alice", PASSWORD))
+
+    def test_checks_queue_is_bounded_503(self):
+        """More logins at once than the pool's queue (64) and its two
+        threads hold: the rest get 503 with Retry-After at once, and no
+        check is started for them."""
+        import select
+        import socket
+        slow = crypt.crypt(PASSWORD, crypt.mksalt(crypt.METHOD_BLOWFISH,
+                                                  rounds=1 << 12))
+        self.start([("alice", slow)])
+        req = h.upgrade_request("/r", headers=[
+            ("Authorization", basic("alice", PASSWORD))])
+        socks = []
+        for _ in range(90):
+            s = socket.create_connection(("127.0.0.1", self.gw.port))
+            self.addCleanup(s.close)
+            s.sendall(req)
+            socks.append(s)
+        answers = {}
+        deadline = time.monotonic() + h.timeout(3)
+        while time.monotonic() < deadline and len(answers) < 10:
+            ready, _, _ = select.select(
+                [s for s in socks if s not in answers], [], [], 0.1)
+            for s in ready:
+                answers[s] = s.recv(4096)
+        busy = [a for a in answers.values() if a.startswith(
+            b"HTTP/1.1 503 ")]
+        self.assertGreaterEqual(len(busy), 10, answers.values())
+        self.assertIn(b"\r\nRetry-After: 1\r\n", busy[0])
+        self.gw.wait_log(r"status=503 .*too many logins being checked")
+
+    def test_leaving_before_the_answer_counts_as_failed(self):
+        """A client that leaves before its (slow) check is answered has
+        made an attempt: otherwise leaving early would be a way round
+        the failure limit that still makes the gateway run crypt."""
+        import socket
+        slow = crypt.crypt("x", crypt.mksalt(crypt.METHOD_BLOWFISH,
+                                             rounds=1 << 12))
+        self.start([("alice", slow), ("bob", sha512("bobpw"))])
+        req = h.upgrade_request("/r", headers=[
+            ("Authorization", basic("alice", "guess"))])
+        for _ in range(10):
+            s = socket.create_connection(("127.0.0.1", self.gw.port))
+            s.sendall(req)
+            s.close()
+
+        def limited():
+            c = self.raw(self.gw)
+            resp = c.request(h.upgrade_request("/r", headers=[
+                ("Authorization", basic("bob", "bobpw"))]))
+            c.close()
+            self.assertIn(resp.status, (101, 429))
+            return resp.status == 429
+        h.wait_until(limited, 5, "429 for the address", interval=0.1)
 
     def test_load_errors(self):
         d = self.enterContext_tmp()
