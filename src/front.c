@@ -532,6 +532,7 @@ front_auth_done_cb(void *arg, bool ok, const char *user)
 	log_info("auth client=%s %s user=\"%s\": password checked",
 	    f->peer, f->auth_what, euser);
 	f->auth_ok = true;
+	side_read_enable(f->client, true);
 	front_read(f);		/* the same request, again */
 }
 
@@ -614,9 +615,14 @@ front_read(struct front *f)
 	int rc;
 
 	/* Its credentials are being checked (auth.h): what else comes
-	 * waits for the answer, which reads the request again. */
-	if (f->auth_job != NULL)
+	 * waits for the answer, which reads the request again; past
+	 * max_request_bytes (a TLS side has no read watermark) reading
+	 * stops until then. */
+	if (f->auth_job != NULL) {
+		if (len > max)
+			side_read_enable(f->client, false);
 		return;
+	}
 	f->got_bytes = true;
 	pending_advance(&f->gw->pending, &f->pending, PENDING_PARTIAL);
 	buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
