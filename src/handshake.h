@@ -31,6 +31,7 @@ struct hs_request {
 	struct hs_str key;
 	struct hs_str version;	/* Sec-WebSocket-Version */
 	struct hs_str forwarded_for;	/* X-Forwarded-For, for logs */
+	struct hs_str cookie;	/* the first Cookie header (tokens) */
 	/* A secret: never logged (auth_basic_file; basic_auth.h). */
 	struct hs_str authorization;
 	bool has_authorization;

@@ -51,6 +51,10 @@ VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_backpressure.",
                   "test_downloads.Downloads.test_drain_ends",
                   "test_downloads.Downloads.test_response_lines",
                   "test_dns.", "test_flood.",
+                  # Token routes: every format, reloads (some 10 s).
+                  "test_targets.TokenRoutes.test_formats_and_sources",
+                  "test_targets.TokenRoutes.test_reloads",
+                  "test_targets_jwt.SignedTokens.test_algorithms",
                   # Issue 12's threads and timers (some 10 s).
                   "test_session_features.Heartbeats.test_pong_timeout",
                   "test_session_features.TextBackends.test_invalid_utf8",
