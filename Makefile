@@ -55,12 +55,12 @@ PURE      := value utf8 unmask frame ws_reader handshake route config log sockad
              probe_http duration suggest utf8_split subproto basic_auth \
              htpasswd ratelimit authcache record allow admit \
              sink json log_json metrics metrics_text sessions_json \
-             admin_req redact ticketkey clientlimit
+             admin_req redact ticketkey balance clientlimit
 # Reads files (checked, bounded): config.c needs it, so the unit tests and
 # the config fuzz target link it too.
 FILEIO    := file targets route_targets
-IO        := listener session front side relay upstream resolve webroot download admin \
-             worker tls notify probe
+IO        := listener session front side relay upstream resolve webroot download \
+             worker tls notify probe auth recorder admin
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
 PURE_SRC  := $(PURE:%=src/%.c) $(FILEIO:%=src/%.c)

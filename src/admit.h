@@ -9,6 +9,7 @@
 
 #include "handshake.h"
 #include "metrics.h"
+#include "subproto.h"
 #include "target.h"
 
 struct config;
@@ -35,6 +36,9 @@ struct admit_conn {
 	struct admit_slots *slots;
 	admit_cert_fn client_cert;	/* NULL: the client has no TLS */
 	void *client_cert_arg;
+	/* The TLS server name (SNI) the client sent; NULL: none, or no
+	 * TLS.  A Host that routes must agree with it (421). */
+	const char *sni;
 	int64_t now;			/* wall clock, seconds: JWT exp/nbf */
 };
 
@@ -54,6 +58,7 @@ struct admit_result {
 	/* Admitted: */
 	struct target target;
 	const char *subprotocol;	/* to select in the 101, or NULL */
+	char subprotocol_buf[SUBPROTO_NAME_MAX + 1];
 	char accept[HS_ACCEPT_LEN + 1];	/* Sec-WebSocket-Accept */
 	bool holds_slots;		/* admit_release gives them back */
 	/* A max_connections_per_client place (clientlimit.h), taken by
@@ -69,7 +74,8 @@ struct admit_result {
 
 /*
  * Judge an upgrade request (req: a handshake_parse() result) against
- * cfg's routes: the route its path names, the WebSocket rules
+ * cfg's routes: the route its path (and, where routes list hosts, its
+ * Host) names, the WebSocket rules
  * (handshake_check_upgrade), the client certificate, the Origin, a
  * shutdown, the target a token names (routes with targets or jwt_key:
  * 404 for a missing or unknown token, 403 for a bad signed token or a

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "allow.h"
@@ -22,8 +23,10 @@
 #include "duration.h"
 #include "file.h"
 #include "ipaddr.h"
+#include "htpasswd.h"
 #include "route.h"
 #include "sni.h"
+#include "subproto.h"
 #include "suggest.h"
 #include "value.h"
 
@@ -57,6 +60,9 @@ enum key_type {
 	KT_METRICS,	/* metrics_listen: list of host:port */
 	KT_CIDRS,	/* struct cidr_list: CIDR ranges, commas or blanks */
 	KT_RATE,	/* struct config_rate: "N/s", "N/m" or "N/h" [burst] */
+	KT_HOSTS,	/* hosts: list of DNS names / wildcards */
+	KT_SUBPROTOS,	/* subprotocols: list of tokens */
+	KT_HTPASSWD,	/* auth_basic_file: read and parsed at load time */
 	KT_PATH,	/* file or directory, relative to the main file */
 	KT_ALLOW,	/* allowed_targets: list of allow.h entries */
 };
@@ -115,6 +121,29 @@ static const struct key_def keys[] = {
 	  RT(limits.idle_timeout), 0, 86400 },
 	{ "close_timeout", KT_SECONDS, LIMIT, GW(limits.close_timeout),
 	  RT(limits.close_timeout), 0.001, 3600 },
+	{ "ping_interval", KT_SECONDS, LIMIT, GW(limits.ping_interval),
+	  RT(limits.ping_interval), 0, 86400 },
+	{ "pong_timeout", KT_SECONDS, LIMIT, GW(limits.pong_timeout),
+	  RT(limits.pong_timeout), 0.001, 3600 },
+	{ "max_session_duration", KT_SECONDS, LIMIT,
+	  GW(limits.max_session_duration), RT(limits.max_session_duration),
+	  0, 366 * 86400 },
+	{ "send_as", KT_CHOICE, LIMIT, GW(limits.send_as), RT(limits.send_as),
+	  0, 0 },
+	{ "text_frames", KT_CHOICE, LIMIT, GW(limits.text_frames),
+	  RT(limits.text_frames), 0, 0 },
+	{ "subprotocols", KT_SUBPROTOS, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
+	{ "require_subprotocol", KT_BOOL, SC_ROUTE, NO_OFFSET,
+	  RT(require_subprotocol), 0, 0 },
+	{ "auth_basic_file", KT_HTPASSWD, BOTH, GW(auth_basic_file),
+	  RT(auth_basic_file), 0, 0 },
+	{ "auth_basic_realm", KT_STRING, BOTH, GW(auth_basic_realm),
+	  RT(auth_basic_realm), 0, 0 },
+	{ "record", KT_DIR, SC_ROUTE, NO_OFFSET, RT(record_dir), 0, 0 },
+	{ "record_max_bytes", KT_SIZE, SC_ROUTE, NO_OFFSET,
+	  RT(record_max_bytes), 1024, (double)(1ull << 40) },
+	{ "record_dir_max_bytes", KT_SIZE, SC_ROUTE, NO_OFFSET,
+	  RT(record_dir_max_bytes), 1 << 20, (double)(1ull << 50) },
 	{ "path", KT_URLPATH, SC_ROUTE, NO_OFFSET, RT(path), 0, 0 },
 	{ "backend", KT_BACKEND, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
 	{ "origins", KT_ORIGINS, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
@@ -172,6 +201,10 @@ static const struct key_def keys[] = {
 	  GW(new_connections_per_client), NO_OFFSET, 0, 1000000 },
 	{ "client_ipv6_prefix", KT_UINT, SC_GATEWAY, GW(client_ipv6_prefix),
 	  NO_OFFSET, 1, 128 },
+	{ "hosts", KT_HOSTS, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
+	{ "balance", KT_CHOICE, SC_ROUTE, NO_OFFSET, RT(balance), 0, 0 },
+	{ "backend_retry_after", KT_SECONDS, LIMIT, GW(backend_retry_after),
+	  RT(backend_retry_after), 0, 3600 },
 	{ "targets", KT_PATH, SC_ROUTE, NO_OFFSET, RT(targets), 0, 0 },
 	{ "targets_format", KT_CHOICE, SC_ROUTE, NO_OFFSET,
 	  RT(targets_format), 0, 0 },
@@ -190,7 +223,23 @@ static const struct key_def keys[] = {
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 /* The keys given in a section are a bit set (struct sec_parse). */
-static_assert(NKEYS <= 64, "more keys than bits in sec_parse.set");
+/* The keys given in a section: a bit per key (more than 64 keys). */
+struct keyset {
+	uint64_t w[2];
+};
+static_assert(NKEYS <= 128, "more keys than bits in struct keyset");
+
+static bool
+keyset_has(const struct keyset *set, size_t i)
+{
+	return (set->w[i / 64] >> (i % 64)) & 1;
+}
+
+static void
+keyset_add(struct keyset *set, size_t i)
+{
+	set->w[i / 64] |= UINT64_C(1) << (i % 64);
+}
 
 /* KT_CHOICE keys: their words, in the order of the numbers stored (the
  * enums of log.h). */
@@ -201,6 +250,9 @@ static const struct {
 	{ "log_level", { "error", "warn", "info", "debug" } },
 	{ "log_format", { "text", "json" } },
 	{ "proxy_protocol", { "none", "v1", "v2" } },	/* target.h's */
+	{ "balance", { "failover", "round_robin" } },	/* enum route_balance */
+	{ "send_as", { "binary", "text" } },		/* enum send_as */
+	{ "text_frames", { "accept", "reject" } },	/* enum text_frames */
 	/* enum targets_format (targets.h) */
 	{ "targets_format", { "tokenfile", "filename", "unix_socket_dir" } },
 	{ "token_source", { "query", "host" } },
@@ -218,15 +270,15 @@ key_index(const char *name)
 }
 
 static bool
-key_given(unsigned long long set, const char *name)
+key_given(struct keyset set, const char *name)
 {
-	return (set >> key_index(name)) & 1;
+	return keyset_has(&set, key_index(name));
 }
 
 /* Per-section parse state kept beside cfg->routes and cfg->tls_sni (same
  * index). */
 struct sec_parse {
-	unsigned long long set;		/* bit i: keys[i] given */
+	struct keyset set;		/* bit i: keys[i] given */
 	int line[NKEYS];
 	bool bad_origin;		/* one was refused: already reported */
 };
@@ -249,7 +301,7 @@ struct parse {
 	size_t tls;			/* index when kind == SEC_TLS */
 	struct config_where gw_where;	/* the [gateway] header */
 	bool gw_seen;
-	unsigned long long gw_set;
+	struct keyset gw_set;
 	int gw_line[NKEYS];
 	struct sec_parse *rp;		/* parallel to cfg->routes */
 	size_t route_cap;		/* room in cfg->routes and rp */
@@ -397,6 +449,11 @@ limits_defaults(struct limits *l)
 	l->backend_connect_timeout = 5;
 	l->idle_timeout = 0;
 	l->close_timeout = 5;
+	l->ping_interval = 0;
+	l->pong_timeout = 30;
+	l->max_session_duration = 0;
+	l->send_as = SEND_AS_BINARY;
+	l->text_frames = TEXT_FRAMES_ACCEPT;
 }
 
 static struct config *
@@ -413,6 +470,7 @@ config_new(void)
 	cfg->max_request_bytes = 8192;
 	cfg->max_headers = 64;
 	cfg->dns_timeout = 4;
+	cfg->backend_retry_after = 10;
 	cfg->max_handshakes_per_client = 32;
 	cfg->client_ipv6_prefix = 64;
 	cfg->log_level = 2;	/* info */
@@ -914,50 +972,124 @@ resolve_dir(struct parse *ps, const char *key, const char *value)
 	return out;
 }
 
+/* A unix socket path as log lines can show it unquoted: no blank, quote,
+ * backslash or control character. */
+static bool
+unix_path_ok(struct parse *ps, const char *key, const char *word,
+    const char *path)
+{
+	for (const char *c = path; *c != '\0'; c++) {
+		if ((unsigned char)*c > 0x20 && *c != 0x7f && *c != '"' &&
+		    *c != '\\')
+			continue;
+		errorf(ps, HERE(ps), key, "\"%s\": a unix socket path may "
+		    "not contain quotes, backslashes or control characters "
+		    "(log lines show it as it is)", word);
+		return false;
+	}
+	return true;
+}
+
+/* listen's words after the address: "tls", "mode=0660" (unix only). */
+static int
+listen_options(struct parse *ps, struct listen_spec *spec, const char *rest)
+{
+	const char *p = rest;
+	size_t len;
+
+	while ((p = list_next(p, &len)) != NULL) {
+		const char *start = p;
+		unsigned long mode;
+		char word[32];
+
+		snprintf(word, sizeof(word), "%.*s", (int)len, p);
+		p += len;
+		if (strcmp(word, "tls") == 0) {
+			spec->tls = true;
+			continue;
+		}
+		if (strcmp(word, "proxy_protocol") == 0) {
+			spec->proxy_protocol = true;
+			continue;
+		}
+		if (strncmp(word, "mode=", 5) == 0 && spec->unix_path) {
+			char *end;
+
+			errno = 0;
+			mode = strtoul(word + 5, &end, 8);
+			if (word[5] != '\0' && *end == '\0' && errno == 0 &&
+			    mode <= 0777) {
+				spec->mode = (unsigned)mode;
+				continue;
+			}
+			errorf(ps, HERE(ps), "listen", "\"%s\": expected an "
+			    "octal mode from 0 to 0777, e.g. mode=0660", word);
+			return -1;
+		}
+		errorf(ps, HERE(ps), "listen", "unexpected \"%s\" after the "
+		    "address (one address per listen line; optional %s)",
+		    start, spec->unix_path ? "words: tls, proxy_protocol, "
+		    "mode=0660" : "words: tls, proxy_protocol");
+		return -1;
+	}
+	return 0;
+}
+
+/* listen = unix:/path: absolute, and fits a sockaddr_un. */
+static int
+listen_unix(struct parse *ps, struct listen_spec *spec, const char *addr)
+{
+	const char *path = addr + 5;
+
+	if (path[0] != '/') {
+		errorf(ps, HERE(ps), "listen", "\"%s\": a unix socket path "
+		    "must be absolute, e.g. listen = unix:/run/wsgate/"
+		    "wsgate.sock", addr);
+		return -1;
+	}
+	if (strlen(path) >= sizeof(spec->path)) {
+		errorf(ps, HERE(ps), "listen", "\"%s\": a unix socket path is "
+		    "at most %zu bytes", addr, sizeof(spec->path) - 1);
+		return -1;
+	}
+	if (!unix_path_ok(ps, "listen", addr, path))
+		return -1;
+	memcpy(spec->path, path, strlen(path) + 1);
+	snprintf(spec->host, sizeof(spec->host), "unix");
+	spec->unix_path = true;
+	spec->mode = 0660;
+	return 0;
+}
+
 static void
 set_listen(struct parse *ps, const char *value)
 {
 	struct config *cfg = ps->cfg;
 	struct listen_spec *ls, spec;
 	char addr[300];
-	const char *why, *rest;
+	const char *why;
 	size_t alen = strcspn(value, " \t");
 
 	if (hash_comment(ps, "listen", value))
 		return;
 	memset(&spec, 0, sizeof(spec));
-	rest = value + alen;
-	while (*rest == ' ' || *rest == '\t')
-		rest++;
-	while (*rest != '\0') {
-		size_t wlen = strcspn(rest, " \t");
-
-		if (wlen == 3 && strncmp(rest, "tls", 3) == 0) {
-			spec.tls = true;
-		} else if (wlen == 14 && strncmp(rest, "proxy_protocol",
-		    14) == 0) {
-			spec.proxy_protocol = true;
-		} else {
-			errorf(ps, HERE(ps), "listen", "unexpected \"%s\" after "
-			    "the address (one address per listen line; optional "
-			    "words: tls, proxy_protocol)", rest);
-			return;
-		}
-		rest += wlen;
-		while (*rest == ' ' || *rest == '\t')
-			rest++;
-	}
 	if (alen >= sizeof(addr)) {
 		errorf(ps, HERE(ps), "listen", "address too long");
 		return;
 	}
 	memcpy(addr, value, alen);
 	addr[alen] = '\0';
-	if (value_hostport(addr, HOSTPORT_LISTEN, spec.host, sizeof(spec.host),
-	    spec.port, sizeof(spec.port), &why) != 0) {
-		hostport_error(ps, "listen", addr, why);
+	if (strncmp(addr, "unix:", 5) == 0) {
+		if (listen_unix(ps, &spec, addr) != 0)
+			return;
+	} else if (value_hostport(addr, HOSTPORT_LISTEN, spec.host,
+	    sizeof(spec.host), spec.port, sizeof(spec.port), &why) != 0) {
+		if (listen_options(ps, &spec, value + alen) == 0)
+			hostport_error(ps, "listen", addr, why);
 		return;
 	}
+	if (listen_options(ps, &spec, value + alen) != 0)
+		return;
 	spec.text = strdup(addr);
 	spec.where.file = ps->file;
 	spec.where.line = ps->line;
@@ -972,32 +1104,107 @@ set_listen(struct parse *ps, const char *value)
 	cfg->listeners[cfg->nlisteners++] = spec;
 }
 
+/* One backend: host:port, or unix:/path (an absolute path that fits a
+ * sockaddr_un). */
+static bool
+parse_backend(struct parse *ps, struct route_backend *b, const char *word)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&b->addr;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&b->addr;
+	struct sockaddr_un *sun = (struct sockaddr_un *)&b->addr;
+	const char *why;
+
+	memset(b, 0, sizeof(*b));
+	if (strncmp(word, "unix:", 5) == 0) {
+		const char *path = word + 5;
+		size_t n = strlen(path);
+
+		if (path[0] != '/') {
+			errorf(ps, HERE(ps), "backend", "\"%s\": a unix socket "
+			    "path must be absolute, e.g. backend = "
+			    "unix:/run/vnc/console.sock", word);
+			return false;
+		}
+		if (n >= sizeof(sun->sun_path)) {
+			errorf(ps, HERE(ps), "backend", "\"%s\": a unix socket "
+			    "path is at most %zu bytes", word,
+			    sizeof(sun->sun_path) - 1);
+			return false;
+		}
+		if (!unix_path_ok(ps, "backend", word, path))
+			return false;
+		sun->sun_family = AF_UNIX;
+		memcpy(sun->sun_path, path, n + 1);
+		b->addrlen = (socklen_t)(offsetof(struct sockaddr_un,
+		    sun_path) + n + 1);
+		b->unix_path = true;
+	} else if (value_hostport(word, HOSTPORT_BACKEND, b->host,
+	    sizeof(b->host), b->port, sizeof(b->port), &why) != 0) {
+		hostport_error(ps, "backend", word, why);
+		return false;
+	} else if (inet_pton(AF_INET, b->host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)atoi(b->port));
+		b->addrlen = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, b->host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)atoi(b->port));
+		b->addrlen = sizeof(*sin6);
+	}
+	b->text = strdup(word);
+	return b->text != NULL;
+}
+
+/* backend = a list (several per line, repeated or continued lines); the
+ * first is also kept in the route's single-backend fields. */
 static void
 set_backend(struct parse *ps, struct route *r, const char *value)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)&r->backend_addr;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&r->backend_addr;
-	const char *why;
+	const char *p = value;
+	size_t len;
 
 	if (hash_comment(ps, "backend", value))
 		return;
-	if (value_hostport(value, HOSTPORT_BACKEND, r->backend_host,
-	    sizeof(r->backend_host), r->backend_port, sizeof(r->backend_port),
-	    &why) != 0) {
-		hostport_error(ps, "backend", value, why);
-		return;
-	}
-	r->backend = strdup(value);
-	memset(&r->backend_addr, 0, sizeof(r->backend_addr));
-	if (inet_pton(AF_INET, r->backend_host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)atoi(r->backend_port));
-		r->backend_addrlen = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, r->backend_host, &sin6->sin6_addr) ==
-	    1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)atoi(r->backend_port));
-		r->backend_addrlen = sizeof(*sin6);
+	while ((p = list_next(p, &len)) != NULL) {
+		char word[300];
+		struct route_backend b, *bs;
+
+		snprintf(word, sizeof(word), "%.*s", (int)len, p);
+		p += len;
+		if (r->nbackends == ROUTE_BACKENDS_MAX) {
+			errorf(ps, HERE(ps), "backend", "\"%s\": more than %d "
+			    "backends in one route; split them over several "
+			    "routes (hosts or paths)", word,
+			    ROUTE_BACKENDS_MAX);
+			return;
+		}
+		if (!parse_backend(ps, &b, word))
+			continue;
+		for (size_t i = 0; i < r->nbackends; i++) {
+			if (strcmp(r->backends[i].text, b.text) == 0) {
+				errorf(ps, HERE(ps), "backend", "\"%s\" is "
+				    "listed twice", word);
+				free(b.text);
+				b.text = NULL;
+				break;
+			}
+		}
+		if (b.text == NULL)
+			continue;
+		bs = realloc(r->backends, (r->nbackends + 1) * sizeof(*bs));
+		if (bs == NULL) {
+			free(b.text);
+			return;
+		}
+		r->backends = bs;
+		r->backends[r->nbackends++] = b;
+		if (r->nbackends > 1)
+			continue;
+		r->backend = strdup(b.text);
+		memcpy(r->backend_host, b.host, sizeof(r->backend_host));
+		memcpy(r->backend_port, b.port, sizeof(r->backend_port));
+		memcpy(&r->backend_addr, &b.addr, sizeof(r->backend_addr));
+		r->backend_addrlen = b.addrlen;
 	}
 }
 
@@ -1063,6 +1270,36 @@ add_server_names(struct parse *ps, struct tls_cert_spec *t,
 		} else if (add_string(&t->server_names, &t->nserver_names, p,
 		    len)) {
 			char *n = t->server_names[t->nserver_names - 1];
+
+			/* DNS names compare without case (RFC 4343). */
+			for (; *n != '\0'; n++)
+				*n = (char)tolower((unsigned char)*n);
+		}
+		p += len;
+	}
+}
+
+/* hosts: the Host names a route answers for, as server_names. */
+static void
+add_hosts(struct parse *ps, struct route *r, const char *value)
+{
+	const char *p = value;
+	size_t len;
+
+	while ((p = list_next(p, &len)) != NULL) {
+		const char *why;
+		const char *colon = memchr(p, ':', len);
+
+		if (colon != NULL && colon > p && sni_pattern_valid(p,
+		    (size_t)(colon - p), &why)) {
+			errorf(ps, HERE(ps), "hosts", "\"%.*s\": a name "
+			    "without its port (a Host's port is ignored): "
+			    "write %.*s", (int)len, p, (int)(colon - p), p);
+		} else if (!sni_pattern_valid(p, len, &why)) {
+			errorf(ps, HERE(ps), "hosts", "\"%.*s\": %s", (int)len,
+			    p, why);
+		} else if (add_string(&r->hosts, &r->nhosts, p, len)) {
+			char *n = r->hosts[r->nhosts - 1];
 
 			/* DNS names compare without case (RFC 4343). */
 			for (; *n != '\0'; n++)
@@ -1237,6 +1474,46 @@ add_client_cns(struct parse *ps, struct route *r, const char *value)
 	}
 }
 
+/* subprotocols: names the route accepts (subproto.h), in its order. */
+static void
+add_subprotocols(struct parse *ps, struct route *r, const char *value)
+{
+	const char *p = value;
+	size_t len;
+
+	while ((p = list_next(p, &len)) != NULL) {
+		bool dup = false;
+
+		for (size_t i = 0; i < r->nsubprotocols; i++)
+			dup |= strlen(r->subprotocols[i]) == len &&
+			    strncasecmp(r->subprotocols[i], p, len) == 0;
+		if (!subproto_name_valid(p, len)) {
+			errorf(ps, HERE(ps), "subprotocols", "\"%.*s\": a name "
+			    "is 1 to %d token characters (letters, digits, "
+			    "and !#$%%&'*+-.^_`|~)", (int)(len > 80 ? 80 : len),
+			    p, SUBPROTO_NAME_MAX);
+		} else if (len == 6 && strncasecmp(p, "base64", 6) == 0) {
+			/* websockify's base64 encodes every message; wsgate
+			 * relays bytes as they are, so selecting it would
+			 * hand the client bytes it decodes as base64. */
+			errorf(ps, HERE(ps), "subprotocols", "\"base64\" "
+			    "(websockify's encoded mode for browsers without "
+			    "binary frames) is not supported: list binary");
+		} else if (dup) {
+			errorf(ps, HERE(ps), "subprotocols", "\"%.*s\" is "
+			    "listed twice", (int)len, p);
+		} else if (r->nsubprotocols >= SUBPROTO_NAMES_MAX) {
+			errorf(ps, HERE(ps), "subprotocols", "more than %d "
+			    "names", SUBPROTO_NAMES_MAX);
+			return;
+		} else {
+			add_string(&r->subprotocols, &r->nsubprotocols, p,
+			    len);
+		}
+		p += len;
+	}
+}
+
 /* A file the gateway will read (certificates, keys): resolved against the
  * main file's directory and checked now (readable, regular, not too big),
  * so that -t says so. */
@@ -1265,7 +1542,8 @@ set_file(struct parse *ps, const struct key_def *k, struct config_str *f,
 		break;
 	case FILE_ERR_TYPE:
 		errorf(ps, HERE(ps), k->name, "%s: %s; give the path of the "
-		    "PEM file itself", joined, why);
+		    "%s itself", joined, why, k->type == KT_HTPASSWD ?
+		    "htpasswd file" : "PEM file");
 		return;
 	case FILE_ERR_SIZE:
 		errorf(ps, HERE(ps), k->name, "%s: %s (the limit for files "
@@ -1595,6 +1873,9 @@ set_scalar(struct parse *ps, const struct key_def *k, void *base,
 	case KT_RATE:
 		set_rate(ps, k, (struct config_rate *)(void *)field, value);
 		return;
+	case KT_HTPASSWD:
+		set_file(ps, k, (struct config_str *)(void *)field, value);
+		return;
 	case KT_PATH:
 		set_path(ps, k, (struct config_str *)(void *)field, value);
 		return;
@@ -1631,7 +1912,7 @@ config_handler(void *user, const char *section, const char *name,
 {
 	struct parse *ps = user;
 	const struct key_def *k;
-	unsigned long long *set;
+	struct keyset *set;
 	int *lines;
 	struct route *r = NULL;
 	void *base = ps->cfg;
@@ -1688,8 +1969,14 @@ config_handler(void *user, const char *section, const char *name,
 		add_server_names(ps, base, value);
 	} else if (k->type == KT_CNS) {
 		add_client_cns(ps, r, value);
+	} else if (k->type == KT_SUBPROTOS) {
+		add_subprotocols(ps, r, value);
 	} else if (k->type == KT_DNS) {
 		add_dns_servers(ps, value);
+	} else if (k->type == KT_BACKEND) {
+		set_backend(ps, r, value);
+	} else if (k->type == KT_HOSTS) {
+		add_hosts(ps, r, value);
 	} else if (k->type == KT_METRICS) {
 		add_metrics_listen(ps, value);
 	} else if (k->type == KT_CIDRS) {
@@ -1703,19 +1990,17 @@ config_handler(void *user, const char *section, const char *name,
 		    "allowed_client_cns, allowed_targets, metrics_listen, "
 		    "metrics_allow, trusted_proxies) take several values");
 		return 1;
-	} else if (*set & (1ull << ki)) {
+	} else if (keyset_has(set, ki)) {
 		errorf(ps, HERE(ps), name, "given twice (first at line %d)",
 		    lines[ki]);
 		return 1;
-	} else if (k->type == KT_BACKEND) {
-		set_backend(ps, r, value);
 	} else {
 		set_scalar(ps, k, base, scope == SC_GATEWAY ? k->gw_off :
 		    k->sec_off, value);
 	}
-	if (!(*set & (1ull << ki)))
+	if (!keyset_has(set, ki))
 		lines[ki] = ps->line;
-	*set |= 1ull << ki;
+	keyset_add(set, ki);
 	return 1;
 }
 
@@ -1887,7 +2172,7 @@ config_has_tls_listener(const struct config *cfg)
 /* tls_cert and tls_key come together. */
 static void
 check_cert_pair(struct parse *ps, const struct tls_cert_spec *t,
-    unsigned long long set, const int *lines)
+    struct keyset set, const int *lines)
 {
 	const char *mainf = ps->cfg->files != NULL ? ps->cfg->files[0] :
 	    ps->cfg->path;
@@ -1932,7 +2217,7 @@ finish_tls(struct parse *ps)
 	}
 	for (size_t i = 0; i < cfg->ntls_sni; i++) {
 		struct tls_cert_spec *t = &cfg->tls_sni[i];
-		unsigned long long set = ps->tp[i].set;
+		struct keyset set = ps->tp[i].set;
 
 		check_cert_pair(ps, t, set, ps->tp[i].line);
 		if (!key_given(set, "tls_cert") && !key_given(set, "tls_key"))
@@ -2035,6 +2320,79 @@ finish_route_tls(struct parse *ps, struct route *r, const char *sec,
 	}
 }
 
+/* Several backends: their shared health; keys only they use. */
+static void
+finish_route_backends(struct parse *ps, struct route *r, const char *sec,
+    const struct sec_parse *rp)
+{
+	static const char *const needs_several[] = { "balance",
+	    "backend_retry_after" };
+
+	for (size_t i = 0; i < r->nbackends && r->backend_tls &&
+	    r->backend_tls_name.s == NULL; i++) {
+		if (!r->backends[i].unix_path)
+			continue;
+		errorf(ps, r->where.file, rp->line[key_index("backend_tls")],
+		    sec, "backend_tls", "%s has no host name for its "
+		    "certificate: set backend_tls_name", r->backends[i].text);
+		break;
+	}
+	if (r->nbackends > 1) {
+		r->health = calloc(1, sizeof(*r->health));
+		return;
+	}
+	for (size_t i = 0; i < sizeof(needs_several) /
+	    sizeof(*needs_several); i++)
+		if (key_given(rp->set, needs_several[i]))
+			errorf(ps, r->where.file,
+			    rp->line[key_index(needs_several[i])], sec,
+			    needs_several[i], "only used with several "
+			    "backends (backend = host1:port host2:port)");
+}
+
+/* Strings owned for a while (the keys of a struct taken tree). */
+struct strings {
+	char **s;
+	size_t n;
+};
+
+static void strings_free(char **list, size_t n);
+
+/*
+ * Routes may share a path when their hosts differ: each (path, host)
+ * pair is claimed, as a path alone is for a route without hosts (which
+ * then takes the Hosts no route of that path lists).
+ */
+static void
+finish_route_hosts(struct parse *ps, void **paths, struct strings *pk,
+    size_t i, const char *sec)
+{
+	const struct route *r = &ps->cfg->routes[i];
+
+	for (size_t h = 0; h < r->nhosts; h++) {
+		const struct taken *first;
+		const struct route *o;
+		char *key;
+
+		if (asprintf(&key, "%s\n%s", r->path, r->hosts[h]) < 0)
+			return;
+		if (!add_string(&pk->s, &pk->n, key, strlen(key))) {
+			free(key);
+			return;
+		}
+		free(key);
+		first = taken_claim(paths, pk->s[pk->n - 1], i);
+		if (first == NULL || first->index == i)
+			continue;
+		o = &ps->cfg->routes[first->index];
+		errorf(ps, r->where.file, ps->rp[i].line[key_index("hosts")],
+		    sec, "hosts", "\"%s\" on path \"%s\" is already "
+		    "[route:%s]'s (%s:%d); two routes may share a path only "
+		    "for different hosts", r->hosts[h], r->path, o->name,
+		    o->where.file, o->where.line);
+	}
+}
+
 /* Routes whose target a token computes (targets, jwt_key): the keys
  * that go with them, and never an open proxy. */
 static void
@@ -2117,6 +2475,9 @@ inherit(const struct key_def *k, struct route *r, const struct config *cfg)
 	case KT_BOOL:
 		memcpy(to, from, sizeof(bool));
 		return;
+	case KT_CHOICE:
+		memcpy(to, from, sizeof(unsigned));
+		return;
 	default:
 		/* Strings and lists would need a copy of their own. */
 		assert(!"an inherited key of a type inherit() cannot copy");
@@ -2161,6 +2522,87 @@ check_metrics_listen(struct parse *ps)
 	}
 }
 
+/* auth_basic_file: read it now (regular, bounded), so that -t and SIGHUP
+ * refuse a plain-text password or a broken line with its line number. */
+static void
+load_htpasswd(struct parse *ps, const struct config_str *file,
+    struct htpasswd **out, const char *sec)
+{
+	const struct config_where *w = &file->where;
+	struct htpasswd_error herr;
+	char msg[256];
+	const char *why;
+	char *data;
+	size_t len;
+
+	if (file->s == NULL)
+		return;
+	if (file_read(file->s, &data, &len, &why) != FILE_OK) {
+		errorf(ps, w->file, w->line, sec, "auth_basic_file", "%s: %s",
+		    file->s, why);
+		return;
+	}
+	if (len > HTPASSWD_FILE_MAX) {
+		errorf(ps, w->file, w->line, sec, "auth_basic_file", "%s: %zu "
+		    "bytes: an htpasswd file is at most %d bytes", file->s, len,
+		    HTPASSWD_FILE_MAX);
+	} else if ((*out = htpasswd_parse(data, len, &herr)) == NULL) {
+		errorf(ps, w->file, w->line, sec, "auth_basic_file", "%s: %s",
+		    file->s, htpasswd_error_format(&herr, msg, sizeof(msg)));
+	} else if (htpasswd_count(*out) == 0) {
+		errorf(ps, w->file, w->line, sec, "auth_basic_file", "%s: no "
+		    "users; add lines user:hash (mkpasswd -m yescrypt, or "
+		    "htpasswd -B)", file->s);
+	}
+	free(data);
+}
+
+/* A realm goes into WWW-Authenticate: realm="...": printable ASCII, no
+ * quote or backslash (no escaping needed), at most 64 characters. */
+static void
+check_realm(struct parse *ps, const struct config_str *realm,
+    const struct config_str *file, const char *sec)
+{
+	const char *s = realm->s;
+	size_t n;
+
+	if (s == NULL)
+		return;
+	n = strlen(s);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+			n = 65;
+	}
+	if (n > 64)
+		errorf(ps, realm->where.file, realm->where.line, sec,
+		    "auth_basic_realm", "at most 64 printable ASCII "
+		    "characters, without '\"' or '\\'");
+	if (file->s == NULL)
+		errorf(ps, realm->where.file, realm->where.line, sec,
+		    "auth_basic_realm", "needs auth_basic_file");
+}
+
+/* The session features' defaults and cross-checks. */
+static void
+finish_route_session(struct parse *ps, struct route *r, const char *sec,
+    const struct sec_parse *sp)
+{
+	/* What wsgate always did: "binary" when the client offers it. */
+	if (!key_given(sp->set, "subprotocols"))
+		add_string(&r->subprotocols, &r->nsubprotocols, "binary", 6);
+	load_htpasswd(ps, &r->auth_basic_file, &r->auth_basic, sec);
+	check_realm(ps, &r->auth_basic_realm, &r->auth_basic_file, sec);
+	if (!key_given(sp->set, "record_max_bytes"))
+		r->record_max_bytes = 64u << 20;
+	if (!key_given(sp->set, "record_dir_max_bytes"))
+		r->record_dir_max_bytes = 1ull << 30;
+	if (r->require_subprotocol && r->nsubprotocols == 0)
+		errorf(ps, r->where.file,
+		    sp->line[key_index("require_subprotocol")], sec,
+		    "require_subprotocol", "no subprotocols listed; list the "
+		    "names the backend speaks (subprotocols = binary)");
+}
+
 /* After every file: inherit [gateway] limits, then check what is missing
  * or contradictory across sections. */
 static void
@@ -2170,11 +2612,21 @@ finish(struct parse *ps)
 	const char *mainf = cfg->files != NULL ? cfg->files[0] : cfg->path;
 	int gwline = ps->gw_seen ? ps->gw_where.line : 1;
 	void *paths = NULL;	/* struct taken tree */
+	struct strings pkeys = { NULL, 0 };	/* its path+host keys */
 
 	if (cfg->nlisteners == 0 && !key_given(ps->gw_set, "listen"))
 		errorf(ps, mainf, gwline, "gateway", "listen", "missing; add "
 		    "at least one, e.g. listen = 127.0.0.1:8080");
 	check_metrics_listen(ps);
+	load_htpasswd(ps, &cfg->auth_basic_file, &cfg->auth_basic, "gateway");
+	if (cfg->auth_basic_file.s != NULL && cfg->web_root == NULL)
+		errorf(ps, cfg->auth_basic_file.where.file,
+		    cfg->auth_basic_file.where.line, "gateway",
+		    "auth_basic_file", "in [gateway] it protects web_root's "
+		    "files, and there is no web_root; for a WebSocket route, "
+		    "put it in its [route:NAME]");
+	check_realm(ps, &cfg->auth_basic_realm, &cfg->auth_basic_file,
+	    "gateway");
 	if (cfg->nroutes == 0 && cfg->web_root == NULL)
 		errorf(ps, mainf, gwline, NULL, NULL, "no routes: add a "
 		    "[route:NAME] section (here or in routes_dir)");
@@ -2184,12 +2636,12 @@ finish(struct parse *ps)
 		const struct taken *first;
 		char sec[160];
 
-		unsigned long long set = ps->rp[i].set;
+		struct keyset set = ps->rp[i].set;
 
 		snprintf(sec, sizeof(sec), "route:%s", r->name);
 		for (size_t k = 0; k < NKEYS; k++) {
 			if ((keys[k].scope & SC_INHERIT) &&
-			    !(set & (1ull << k)))
+			    !keyset_has(&set, k))
 				inherit(&keys[k], r, cfg);
 		}
 		/* Keys given but invalid were reported where they stand. */
@@ -2214,12 +2666,18 @@ finish(struct parse *ps)
 			    "allowed to connect (scheme://host[:port]), or "
 			    "\"*\" to allow any");
 		finish_route_tls(ps, r, sec, &ps->rp[i]);
+		finish_route_backends(ps, r, sec, &ps->rp[i]);
+		finish_route_session(ps, r, sec, &ps->rp[i]);
 		if (r->path == NULL)
 			continue;
 		if (cfg->health_path != NULL &&
 		    strcmp(cfg->health_path, r->path) == 0)
 			errorf(ps, r->where.file, r->where.line, sec, "path",
 			    "\"%s\" is also the health_path", r->path);
+		if (r->nhosts > 0) {
+			finish_route_hosts(ps, &paths, &pkeys, i, sec);
+			continue;
+		}
 		first = taken_claim(&paths, r->path, i);
 		if (first != NULL) {
 			const struct route *o = &cfg->routes[first->index];
@@ -2231,6 +2689,7 @@ finish(struct parse *ps)
 		}
 	}
 	taken_free(&paths);
+	strings_free(pkeys.s, pkeys.n);
 }
 
 static struct config *
@@ -2315,8 +2774,18 @@ route_free_fields(struct route *r)
 	free(r->name);
 	free(r->path);
 	free(r->backend);
+	for (size_t i = 0; i < r->nbackends; i++)
+		free(r->backends[i].text);
+	free(r->backends);
+	free(r->health);
+	strings_free(r->hosts, r->nhosts);
 	strings_free(r->origins, r->norigins);
 	strings_free(r->client_cns, r->nclient_cns);
+	strings_free(r->subprotocols, r->nsubprotocols);
+	htpasswd_free(r->auth_basic);
+	free(r->record_dir);
+	free(r->auth_basic_file.s);
+	free(r->auth_basic_realm.s);
 	free(r->backend_tls_ca.s);
 	free(r->backend_tls_cert.s);
 	free(r->backend_tls_key.s);
@@ -2377,6 +2846,9 @@ config_unref(struct config *cfg)
 	free(cfg->tls_ciphersuites.s);
 	free(cfg->tls_client_ca.s);
 	free(cfg->tls_ticket_key_file.s);
+	htpasswd_free(cfg->auth_basic);
+	free(cfg->auth_basic_file.s);
+	free(cfg->auth_basic_realm.s);
 	free(cfg);
 }
 

@@ -29,6 +29,10 @@ struct listen_spec {
 	/* "listen = ADDR proxy_protocol": every connection starts with a
 	 * PROXY v1 or v2 header (proxy_proto.h), required. */
 	bool proxy_protocol;
+	/* listen = unix:/path [mode=0660]: a unix stream socket. */
+	bool unix_path;
+	char path[108];		/* sizeof(sun_path) */
+	unsigned mode;		/* its permissions */
 	struct config_where where;
 };
 
@@ -39,6 +43,25 @@ struct limits {
 	double backend_connect_timeout;
 	double idle_timeout;		/* 0 = off */
 	double close_timeout;
+	/* Heartbeats: ping a client heard nothing from for ping_interval
+	 * (0 = off); no pong (or anything) within pong_timeout closes it. */
+	double ping_interval;
+	double pong_timeout;
+	double max_session_duration;	/* from the 101; 0 = off */
+	unsigned send_as;		/* enum send_as: backend -> client */
+	unsigned text_frames;		/* enum text_frames: client text */
+};
+
+/* send_as: the frames backend bytes become (text: valid UTF-8 only). */
+enum send_as {
+	SEND_AS_BINARY,
+	SEND_AS_TEXT,
+};
+
+/* text_frames: what a client's text message does. */
+enum text_frames {
+	TEXT_FRAMES_ACCEPT,
+	TEXT_FRAMES_REJECT,	/* closed with 1003, as websockify does */
 };
 
 enum tls_verify {
@@ -72,22 +95,65 @@ struct cidr_list {
 	bool given;
 };
 
+/* backend = ...: at most this many per route (a fixed array in struct
+ * target's attempt order). */
+#define ROUTE_BACKENDS_MAX 16
+
+/* One backend of a route: host:port, or unix:/path. */
+struct route_backend {
+	char *text;		/* as written, for logs */
+	bool unix_path;		/* addr is the socket's sockaddr_un */
+	char host[256];		/* TCP */
+	char port[8];
+	/* A numeric host or the unix path: connect without a lookup. */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+};
+
+/* A route's balance: how its backends are tried. */
+enum route_balance {
+	BALANCE_FAILOVER,	/* in order; the next on failure */
+	BALANCE_ROUND_ROBIN,	/* each session starts at the next one */
+};
+
+/*
+ * Passive health of a route with several backends, shared by every
+ * worker: written by connection attempts (upstream.c), so the only
+ * mutable part of a loaded route.
+ */
+struct backend_health {
+	atomic_uint next;		/* round robin */
+	/* Monotonic milliseconds until which backend i is skipped. */
+	_Atomic int64_t down_until[ROUTE_BACKENDS_MAX];
+};
+
 struct tls_server;	/* tls.c: contexts for TLS listeners */
 struct tls_client;	/* tls.c: context for one route's backend */
 struct route_count;	/* route_count.c: open sessions by route name */
 struct allow_rule;	/* allow.h: allowed_targets */
 struct targets;		/* targets.h: a token source, shared */
 struct jwt_key;		/* jwt_verify.h */
+struct htpasswd;	/* htpasswd.c: an auth_basic_file's users */
 
 struct route {
 	char *name;
 	char *path;
-	char *backend;		/* as written */
+	char *backend;		/* as written (the first backend) */
 	char backend_host[256];
 	char backend_port[8];
 	/* Set when backend_host is a numeric address: connect without DNS. */
 	struct sockaddr_storage backend_addr;
 	socklen_t backend_addrlen;
+	/* Every backend, the first one too (backend = a:1 b:2 ...). */
+	struct route_backend *backends;
+	size_t nbackends;
+	unsigned balance;		/* enum route_balance */
+	double backend_retry_after;	/* a failed backend is skipped */
+	struct backend_health *health;	/* nbackends > 1 only */
+	/* Host names (lower case; "*.example" wildcards) this route
+	 * answers for; none: any Host. */
+	char **hosts;
+	size_t nhosts;
 
 	char **origins;		/* normalised scheme://host[:port] */
 	size_t norigins;
@@ -95,6 +161,24 @@ struct route {
 	bool allow_missing_origin;
 	unsigned max_connections;	/* 0 = unlimited */
 	struct limits limits;
+
+	/* Sec-WebSocket-Protocol names the route accepts, in its order of
+	 * preference (subproto.h); default "binary". */
+	char **subprotocols;
+	size_t nsubprotocols;
+	bool require_subprotocol;
+
+	/* Basic auth (auth_basic_file): the users, read and checked at load
+	 * time (htpasswd.h), shared read-only by every worker; NULL: none. */
+	struct htpasswd *auth_basic;
+	struct config_str auth_basic_file;	/* the resolved path */
+	struct config_str auth_basic_realm;	/* NULL: "wsgate" */
+
+	/* Session recordings (recorder.h): the directory (resolved), NULL:
+	 * none; a file's cap and the directory's. */
+	char *record_dir;
+	uint64_t record_max_bytes;
+	uint64_t record_dir_max_bytes;
 
 	/* Client certificate names (subject CN or DNS SAN) allowed to use
 	 * the route; none = no certificate needed. */
@@ -164,9 +248,15 @@ struct config {
 	unsigned log_level;		/* log.h enum log_level (info) */
 	unsigned log_format;		/* log.h enum log_format (text) */
 	char *health_path;		/* plain GET answered 200/503, or NULL */
+	/* Basic auth for web_root files ([gateway] auth_basic_file); the
+	 * health_path is never behind it.  NULL: none. */
+	struct htpasswd *auth_basic;
+	struct config_str auth_basic_file;
+	struct config_str auth_basic_realm;
 	char **dns_servers;		/* "addr:port"; none: resolv.conf's */
 	size_t ndns_servers;
 	double dns_timeout;		/* one name lookup, all tries */
+	double backend_retry_after;	/* routes' default */
 	struct limits limits;		/* defaults for routes */
 	/* The metrics listener (admin.c): its addresses (none: off) and the
 	 * peers it answers (not given: loopback only). */

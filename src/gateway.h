@@ -19,6 +19,7 @@ struct config;
 struct acceptor;
 struct clientlimit;
 struct ratelimit;
+struct auth_worker;
 struct relay;
 struct session;
 
@@ -87,6 +88,7 @@ struct gateway {
 	int cmd_pipe_size;		/* its capacity, bytes */
 	struct event *cmd_ev;
 	int notify_fd;			/* events out, to the main thread */
+	struct auth_worker *auth;	/* Basic auth (auth.h); NULL unused */
 };
 
 #endif

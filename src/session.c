@@ -18,6 +18,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "monotime.h"
+#include "recorder.h"
 #include "relay.h"
 #include "route_count.h"
 #include "side.h"
@@ -67,6 +68,9 @@ struct session {
 	struct gateway *gw;
 	struct config *cfg;		/* reference held until free */
 	const struct route *route;	/* in cfg; NULL before routing */
+	/* The backend it went to, when not the route's first (another of
+	 * its backends, a token's target): the close line names it. */
+	char *backend_used;
 	struct session *prev, *next;	/* gw->sessions */
 
 	struct side client;		/* its connection: NULL once closed */
@@ -86,9 +90,6 @@ struct session {
 	 * connect on; the connect's start, for its histogram. */
 	struct metrics_route *mr;
 	struct timeval connect_mono;
-	/* A computed target's text (a route without backend: tokens), for
-	 * GET /sessions; NULL otherwise (the route's backend says it). */
-	char *target_text;
 	/* Gateway shutdown (session_close_all): see relay_shutdown. */
 	bool shutting_down;
 
@@ -98,6 +99,12 @@ struct session {
 	/* On the monotonic clock (monotime.h), never compared with
 	 * wall-clock time. */
 	struct timeval started_mono;
+	struct timeval opened_mono;	/* the 101: max_session_duration */
+	/* Heartbeats (ping_interval): our last ping, and whether it still
+	 * waits for the client to be heard from. */
+	struct timeval ping_sent;
+	bool ping_out;
+	struct recording *rec;		/* record = DIR: owned */
 	char peer[64];
 };
 
@@ -146,11 +153,13 @@ session_log_end(struct session *s)
 	monotime_now(&now);
 	relay_bytes(s->relay, &up, &down);
 	log_info("close client=%s route=%s up=%llu down=%llu duration=%.3fs "
-	    "code=%u by=%s reason=\"%s\"", s->peer, s->route->name,
+	    "code=%u by=%s reason=\"%s\" backend=%s", s->peer, s->route->name,
 	    (unsigned long long)up, (unsigned long long)down,
 	    monotime_elapsed(&s->started_mono, &now), s->close_code,
 	    closer_names[s->closed_by],
-	    s->close_why != NULL ? s->close_why : "");
+	    s->close_why != NULL ? s->close_why : "",
+	    s->backend_used != NULL ? s->backend_used :
+	    s->route->backend != NULL ? s->route->backend : "-");
 }
 
 /* Give back the max_connections slot as soon as the client is gone: a
@@ -168,6 +177,25 @@ session_release_slot(struct session *s)
 	admit_release(&s->gw->shared->slots, s->route);
 }
 
+/* The recording's end record says how the session ended. */
+static void
+session_record_end(struct session *s)
+{
+	char how[128];
+	uint64_t dropped = 0;
+
+	if (s->rec == NULL)
+		return;
+	snprintf(how, sizeof(how), "code=%u by=%s", s->close_code,
+	    closer_names[s->closed_by]);
+	recorder_close(s->rec, how, &dropped);
+	s->rec = NULL;
+	if (dropped > 0)
+		log_warn("client=%s route=%s: recording: %llu bytes dropped "
+		    "(the writer's queue was full); the recording stops there",
+		    s->peer, s->route->name, (unsigned long long)dropped);
+}
+
 static void
 session_free(struct session *s)
 {
@@ -177,6 +205,7 @@ session_free(struct session *s)
 	if (s->open_counted)
 		metrics_sub(&s->mr->open, 1);
 	relay_free(s->relay);
+	session_record_end(s);
 	front_free(s->front);
 	upstream_free(s->upstream);
 	side_free(&s->client);
@@ -192,8 +221,8 @@ session_free(struct session *s)
 		s->next->prev = s->prev;
 	gw->nsessions--;
 	atomic_fetch_sub(&gw->shared->nsessions, 1);
+	free(s->backend_used);
 	config_unref(s->cfg);
-	free(s->target_text);
 	free(s);
 	if (gw->draining && gw->nsessions == 0)
 		event_base_loopexit(gw->base, NULL);
@@ -296,6 +325,27 @@ session_backend_failed(struct session *s, int status, const char *why,
 
 static void session_relay_cb(void *arg, enum relay_event ev, uint16_t code,
     const char *why);
+static void session_arm_open(struct session *s);
+
+/* record = DIR: the session's recording starts with its 101. */
+static void
+session_record_start(struct session *s, const struct target *t)
+{
+	struct recorder_info ri = {
+		.dir = s->route->record_dir,
+		.route = s->route->name,
+		.client = s->peer,
+		.target = t->display,
+		.subprotocol = front_subprotocol(s->front),
+		.max_bytes = s->route->record_max_bytes,
+		.dir_max_bytes = s->route->record_dir_max_bytes,
+	};
+
+	if (s->route->record_dir == NULL)
+		return;
+	s->rec = recorder_open(&ri);
+	relay_set_recording(s->relay, s->rec);
+}
 
 /* The backend side is connected: send the 101 and relay.  The attempt
  * (and its target) goes once it is no longer needed. */
@@ -320,15 +370,22 @@ session_backend_connected(struct session *s)
 	metrics_add(&s->mr->open, 1);
 	s->open_counted = true;
 	relay_count_into(s->relay, s->mr);
+	session_record_start(s, t);
 	/* The HTTP part is over. */
 	front_free(s->front);
 	s->front = NULL;
 	s->state = SESSION_OPEN;
-	session_arm(s, t->limits->idle_timeout);
+	monotime_now(&s->opened_mono);
+	s->ping_sent = s->opened_mono;
 	log_info("open client=%s route=%s backend=%s id=%llu", s->peer,
 	    s->route->name, t->display, (unsigned long long)s->id);
+	/* The target goes with the attempt: keep a copy, if needed. */
+	if (s->route->backend == NULL ||
+	    strcmp(t->display, s->route->backend) != 0)
+		s->backend_used = strdup(t->display);
 	upstream_free(s->upstream);
 	s->upstream = NULL;
+	session_arm_open(s);
 	relay_start(s->relay);
 }
 
@@ -363,6 +420,10 @@ session_upstream_cb(void *arg, enum upstream_event ev, int status,
 		log_debug("client=%s route=%s: backend %s; trying its next "
 		    "address", s->peer, s->route->name, why);
 		return;
+	case UPSTREAM_NEXT:
+		log_warn("client=%s route=%s: backend %s", s->peer,
+		    s->route->name, why);
+		return;
 	case UPSTREAM_FAILED:
 		metrics_connect_failed(s->mr, (enum metrics_connect_fail)
 		    upstream_fail_class(s->upstream));
@@ -382,8 +443,6 @@ session_connect(struct session *s, const struct admit_result *res)
 	s->state = SESSION_CONNECTING;
 	s->mr = metrics_route(s->gw->metrics, route_count_slot(s->route->count));
 	monotime_now(&s->connect_mono);
-	if (s->route->backend == NULL)
-		s->target_text = strdup(res->target.display);
 	session_arm(s, s->route->limits.backend_connect_timeout);
 	s->upstream = upstream_new(s->gw->base, &res->target,
 	    session_upstream_cb, s);
@@ -505,7 +564,7 @@ session_client_gone(struct session *s, const char *why)
 }
 
 static void
-session_backend_gone(struct session *s, enum relay_event ev,
+session_backend_gone(struct session *s, enum relay_event ev, uint16_t code,
     const char *why)
 {
 	session_drop_backend(s);
@@ -516,8 +575,9 @@ session_backend_gone(struct session *s, enum relay_event ev,
 		session_send_close(s, WS_CLOSE_GOING_AWAY,
 		    "server shutting down", CLOSER_GATEWAY);
 	else
-		session_send_close(s, ev == RELAY_BACKEND_ERROR ?
-		    WS_CLOSE_INTERNAL : WS_CLOSE_NORMAL, why, CLOSER_BACKEND);
+		session_send_close(s, ev != RELAY_BACKEND_ERROR ?
+		    WS_CLOSE_NORMAL : code != 0 ? code : WS_CLOSE_INTERNAL, why,
+		    CLOSER_BACKEND);
 }
 
 /*
@@ -525,23 +585,104 @@ session_backend_gone(struct session *s, enum relay_event ev,
  * time; the timer re-arms here, lazily, instead of on every read), or a
  * second from now while a side is paused, whichever is first.
  */
+/* The earlier of *next (0: none yet) and `in` seconds from now. */
+static void
+session_sooner(double *next, double in)
+{
+	if (in < 0.001)
+		in = 0.001;
+	if (*next == 0 || in < *next)
+		*next = in;
+}
+
+/* When the heartbeat needs the timer next: the ping's due time, or its
+ * pong's deadline (see session_heartbeat). */
+static double
+session_heartbeat_due(struct session *s, const struct timeval *now)
+{
+	const struct limits *l = &s->route->limits;
+	struct timeval heard;
+
+	if (l->ping_interval <= 0)
+		return 0;
+	if (s->ping_out) {
+		double sent = monotime_elapsed(&s->ping_sent, now);
+		double due = l->pong_timeout - sent;
+
+		/* Look for the answer at the interval too, so that the next
+		 * ping follows it by ping_interval, not by pong_timeout. */
+		if (l->ping_interval - sent > 0.001 &&
+		    l->ping_interval - sent < due)
+			due = l->ping_interval - sent;
+		return due;
+	}
+	relay_heard(s->relay, &heard);
+	if (monotime_elapsed(&s->ping_sent, &heard) < 0)
+		heard = s->ping_sent;
+	return l->ping_interval - monotime_elapsed(&heard, now);
+}
+
+/*
+ * The open session's one timer: the idle deadline (activity only stamps a
+ * time; the timer re-arms here, lazily, instead of on every read), the
+ * heartbeat's next ping or pong deadline, max_session_duration, or a
+ * second from now while a side is paused, whichever is first.
+ */
 static void
 session_arm_open(struct session *s)
 {
-	double idle = s->route->limits.idle_timeout;
+	const struct limits *l = &s->route->limits;
 	double next = 0;
 	struct timeval now;
 
-	if (idle > 0) {
-		monotime_now(&now);
-		next = idle - monotime_elapsed(relay_active(s->relay), &now);
-		if (next < 0.001)
-			next = 0.001;
-	}
-	if (relay_paused(s->relay) &&
-	    (next == 0 || next > SESSION_PAUSED_CHECK))
-		next = SESSION_PAUSED_CHECK;
+	monotime_now(&now);
+	if (l->idle_timeout > 0)
+		session_sooner(&next, l->idle_timeout -
+		    monotime_elapsed(relay_active(s->relay), &now));
+	if (l->ping_interval > 0)
+		session_sooner(&next, session_heartbeat_due(s, &now));
+	if (l->max_session_duration > 0)
+		session_sooner(&next, l->max_session_duration -
+		    monotime_elapsed(&s->opened_mono, &now));
+	if (relay_paused(s->relay))
+		session_sooner(&next, SESSION_PAUSED_CHECK);
 	session_arm(s, next);
+}
+
+/*
+ * Heartbeats: a client heard nothing from (no data, no pong) for
+ * ping_interval gets a ping; one not heard from within pong_timeout of it
+ * is closed with 1011.  Pings are per session, driven by its one timer:
+ * nothing is scheduled per ping.  Returns true if the session closed.
+ */
+static bool
+session_heartbeat(struct session *s, const struct timeval *now)
+{
+	const struct limits *l = &s->route->limits;
+	struct timeval heard;
+
+	if (l->ping_interval <= 0)
+		return false;
+	relay_heard(s->relay, &heard);
+	if (s->ping_out && monotime_elapsed(&s->ping_sent, &heard) >= 0)
+		s->ping_out = false;	/* answered (or busy talking) */
+	if (s->ping_out) {
+		if (monotime_elapsed(&s->ping_sent, now) + 0.001 <
+		    l->pong_timeout)
+			return false;
+		log_info("client=%s route=%s: no pong within pong_timeout "
+		    "(%gs) of a ping: closing", s->peer, s->route->name,
+		    l->pong_timeout);
+		session_send_close(s, WS_CLOSE_INTERNAL, "pong timeout",
+		    CLOSER_GATEWAY);
+		return true;
+	}
+	if (session_heartbeat_due(s, now) > 0.001)
+		return false;
+	relay_send_ping(s->relay);
+	s->ping_sent = *now;
+	s->ping_out = true;
+	return false;
 }
 
 /* relay.c's report. */
@@ -564,7 +705,7 @@ session_relay_cb(void *arg, enum relay_event ev, uint16_t code,
 	case RELAY_BACKEND_CLOSED:
 	case RELAY_BACKEND_DONE:
 	case RELAY_BACKEND_ERROR:
-		session_backend_gone(s, ev, why);
+		session_backend_gone(s, ev, code, why);
 		return;
 	case RELAY_PAUSED:
 		/* Check it every second; a shutdown keeps its own
@@ -589,7 +730,7 @@ static void
 session_open_timer(struct session *s)
 {
 	unsigned hup = relay_hup(s->relay);
-	double idle, quiet;
+	double idle, quiet, max;
 	struct timeval now;
 
 	if (s->shutting_down) {
@@ -625,6 +766,17 @@ session_open_timer(struct session *s)
 		    CLOSER_GATEWAY);
 		return;
 	}
+	max = s->route->limits.max_session_duration;
+	if (max > 0 && monotime_elapsed(&s->opened_mono, &now) + 0.001 >=
+	    max) {
+		log_info("client=%s route=%s: max_session_duration (%gs) "
+		    "reached: closing", s->peer, s->route->name, max);
+		session_send_close(s, WS_CLOSE_GOING_AWAY,
+		    "max_session_duration reached", CLOSER_GATEWAY);
+		return;
+	}
+	if (session_heartbeat(s, &now))
+		return;
 	session_arm_open(s);
 }
 
@@ -766,8 +918,8 @@ session_info(const struct session *s, struct session_info *si)
 	snprintf(si->route, sizeof(si->route), "%s", s->route->name);
 	snprintf(si->client, sizeof(si->client), "%s", s->peer);
 	snprintf(si->target, sizeof(si->target), "%s",
-	    s->route->backend != NULL ? s->route->backend :
-	    s->target_text != NULL ? s->target_text : "");
+	    s->backend_used != NULL ? s->backend_used :
+	    s->route->backend != NULL ? s->route->backend : "");
 	if (s->client.bev != NULL && s->client.tls)
 		tls_facts(s->client.bev, si->tls_version,
 		    sizeof(si->tls_version), si->sni, sizeof(si->sni));

@@ -35,6 +35,15 @@ SAFE = {
     "res.cert_name": "admit.c: log_escape() of the client certificate's "
                      "name",
     "cn": "tls_name_cn(): log_escape() of a certificate's CN",
+    "f->path": "recorder.c: the route's record directory (configuration) "
+               "and a file name wsgate makes of the time, the route name "
+               "and a count",
+    "f->dir->path": "recorder.c: the route's record directory "
+                    "(configuration)",
+    "f->auth_what": "front.c: \"route=\" and a route name from the "
+                    "configuration, or \"web_root\"",
+    "euser": "front.c: log_escape() of a Basic auth user name, logged only "
+             "once its password was right",
     "tls_describe(bev, why, sizeof(why))":
         "TLS version and cipher (OpenSSL's names), server name and ALPN "
         "escaped",
@@ -92,9 +101,17 @@ SAFE = {
     "route_to": "a backend address or a token source's path "
                 "(configuration)",
     "t->display": "a target's backend address (configuration)",
+    's->backend_used != NULL ? s->backend_used : '
+    's->route->backend != NULL ? s->route->backend : "-"':
+        "the backend a session used: a copy of its target's display "
+        "(configuration, or a token's target escaped by admission)",
     "ctl->cfg->path": "the configuration file's path",
     "ls->where.file": "a configuration file's path",
     "ls->text": "a listen value (configuration)",
+    "spec->text": "a listen value (configuration)",
+    "rhosts": "a route's hosts, joined (configuration)",
+    "rbackends": "a route's backends as written, joined (configuration)",
+    "balance[r->balance != 0]": "a balance word (constant)",
     "old->listeners[i].text": "a listen value (configuration)",
 }
 

@@ -51,10 +51,21 @@ VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_backpressure.",
                   "test_downloads.Downloads.test_drain_ends",
                   "test_downloads.Downloads.test_response_lines",
                   "test_dns.", "test_flood.",
+                  # Unix sockets both ways, failover, all down (~1 s).
+                  "test_routing.UnixBackend.",
+                  "test_routing.UnixListener.test_serve_reload_remove",
+                  "test_routing.SeveralBackends.test_failover_when_refused",
+                  "test_routing.SeveralBackends.test_all_down_502",
                   # Token routes: every format, reloads (some 10 s).
                   "test_targets.TokenRoutes.test_formats_and_sources",
                   "test_targets.TokenRoutes.test_reloads",
                   "test_targets_jwt.SignedTokens.test_algorithms",
+                  # Issue 12's threads and timers (some 10 s).
+                  "test_session_features.Heartbeats.test_pong_timeout",
+                  "test_session_features.TextBackends.test_invalid_utf8",
+                  "test_basic_auth.BasicAuth.test_request_gone_during",
+                  "test_basic_auth.BasicAuth.test_challenge_then_good",
+                  "test_recording.Recording.test_session_recorded",
                   # The metrics listener, per-client limits, PROXY
                   # headers read and written (some 15 s).
                   "test_metrics_listen.", "test_client_limits.",
