@@ -77,7 +77,6 @@ struct front {
 	/* The answer's class for the metrics: admission's, or -1 (by
 	 * status, admit_reject_class). */
 	int reject;
-	unsigned retry_after;		/* seconds, for a 429; 0: none */
 	bool got_bytes;			/* any request bytes arrived */
 	bool tls_ready;			/* the client's TLS handshake is done */
 	/* Admitted: for the 101, or for an answer after the request buffer
@@ -188,23 +187,6 @@ front_release(struct front *f)
 
 /* ---- answers ---- */
 
-/* A Retry-After header (RFC 9110 10.2.3) into the answer in buf, after
- * its status line; the new length, or 0 if it does not fit. */
-static size_t
-front_add_retry_after(char *buf, size_t size, size_t n, unsigned seconds)
-{
-	char hdr[48];
-	int hlen = snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n", seconds);
-	char *eol = memchr(buf, '\n', n);
-
-	if (eol == NULL || hlen < 0 || n + (size_t)hlen > size)
-		return 0;
-	eol++;
-	memmove(eol + hlen, eol, n - (size_t)(eol - buf));
-	memcpy(eol, hdr, (size_t)hlen);
-	return n + (size_t)hlen;
-}
-
 /* Queue an HTTP error answer and log it (the caller lingers). */
 static void front_respond_extra(struct front *f, int status, const char *why,
     const char *extra, const char *path, size_t pathlen, const char *origin,
@@ -236,8 +218,6 @@ front_respond_extra(struct front *f, int status, const char *why,
 		metrics_reject(f->gw->metrics, status, f->reject >= 0 ?
 		    (enum metrics_reject)f->reject :
 		    admit_reject_class(status));
-	if (n > 0 && f->retry_after != 0)
-		n = front_add_retry_after(buf, sizeof(buf), n, f->retry_after);
 	if (n > 0)
 		bufferevent_write(front_bev(f), buf, n);
 	log_escape(epath, sizeof(epath), path, pathlen);
@@ -493,6 +473,7 @@ front_client_rate(struct front *f, const struct hs_request *req)
 	struct timespec ts;
 	uint64_t retry = 0;
 	bool ok = true;
+	char extra[48];
 
 	if (!atomic_load_explicit(&sh->rate_on, memory_order_relaxed) ||
 	    cidr_group((const struct sockaddr *)&f->sa, 32,
@@ -507,11 +488,11 @@ front_client_rate(struct front *f, const struct hs_request *req)
 	pthread_mutex_unlock(&sh->rate_lock);
 	if (ok)
 		return 0;
-	f->retry_after = (unsigned)((retry + 999999) / 1000000);
-	if (f->retry_after == 0)
-		f->retry_after = 1;
-	front_respond(f, 429, "new_connections_per_client: too many new "
-	    "connections from this client", req->path.p, req->path.n,
+	/* RFC 9110 10.2.3: whole seconds, rounded up. */
+	snprintf(extra, sizeof(extra), "Retry-After: %llu\r\n",
+	    (unsigned long long)(retry > 0 ? (retry + 999999) / 1000000 : 1));
+	front_respond_extra(f, 429, "new_connections_per_client: too many new "
+	    "connections from this client", extra, req->path.p, req->path.n,
 	    req->origin.p, req->origin.n);
 	front_answered(f, NULL);
 	return -1;
@@ -525,6 +506,7 @@ front_client_count(struct front *f, const struct hs_request *req,
 {
 	struct shared *sh = f->gw->shared;
 	unsigned max = atomic_load(&sh->max_per_client_sessions);
+	char extra[48];
 	int64_t b;
 
 	res->holds_client = false;
@@ -541,10 +523,11 @@ front_client_count(struct front *f, const struct hs_request *req,
 	}
 	admit_release(&sh->slots, res->route);
 	res->holds_slots = false;
-	f->retry_after = FRONT_RETRY_SESSIONS;
-	front_respond(f, 429, "max_connections_per_client: this client has "
-	    "as many sessions open as it may", req->path.p, req->path.n,
-	    req->origin.p, req->origin.n);
+	snprintf(extra, sizeof(extra), "Retry-After: %d\r\n",
+	    FRONT_RETRY_SESSIONS);
+	front_respond_extra(f, 429, "max_connections_per_client: this client "
+	    "has as many sessions open as it may", extra, req->path.p,
+	    req->path.n, req->origin.p, req->origin.n);
 	front_answered(f, NULL);
 	return -1;
 }
