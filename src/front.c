@@ -26,6 +26,7 @@
 #include "route.h"
 #include "side.h"
 #include "tls.h"
+#include "webresp.h"
 #include "webroot.h"
 
 struct front {
@@ -34,6 +35,8 @@ struct front {
 	struct side *client;		/* the session's */
 	const char *peer;		/* the session's */
 	struct timeval started;		/* accepted (monotonic) */
+	struct timeval req_started;	/* this request's first byte (the
+					 * accept for the first request) */
 	front_fn fn;
 	void *arg;
 
@@ -50,6 +53,12 @@ struct front {
 	int status;			/* the answer's */
 	bool got_bytes;			/* any request bytes arrived */
 	bool tls_ready;			/* the client's TLS handshake is done */
+	/* Keep-alive (plain requests): requests answered or being answered
+	 * on this connection; whether the answer going out keeps it open;
+	 * whether it is being written before the next request is read. */
+	unsigned requests;
+	bool keep;
+	bool idle_wait;
 	/* Admitted: for the 101, or for an answer after the request buffer
 	 * is gone (backend down; the Origin truncated). */
 	const char *subprotocol;
@@ -210,7 +219,7 @@ front_log_web(struct front *f, enum log_level level, const char *epath,
 	monotime_now(&now);
 	log_msg(level, "web client=%s status=%d path=\"%s\" bytes=%llu "
 	    "duration=%.3fs%s%s%s", f->peer, f->status, epath,
-	    (unsigned long long)bytes, monotime_elapsed(&f->started, &now),
+	    (unsigned long long)bytes, monotime_elapsed(&f->req_started, &now),
 	    why != NULL ? " reason=\"" : "", why != NULL ? why : "",
 	    why != NULL ? "\"" : "");
 }
@@ -241,6 +250,9 @@ front_send_cut(struct front *f, const char *why)
 	front_send_end(f, LL_INFO, true, why);
 }
 
+static void front_client_cb(void *arg, enum side_event ev);
+static void front_keepalive(struct front *f);
+
 /* download.c's report.  A body cut short still gets what is queued, then
  * the connection closes: less than its Content-Length. */
 static void
@@ -250,6 +262,13 @@ front_send_ended(void *arg, enum download_end how, const char *why)
 
 	switch (how) {
 	case DOWNLOAD_DONE:
+		if (f->keep) {
+			front_send_end(f, LL_DEBUG, true, NULL);
+			side_drive(f->client, front_client_cb, f);
+			front_keepalive(f);
+			return;
+		}
+		/* FALLTHROUGH */
 	case DOWNLOAD_CUT:
 		front_send_end(f, how == DOWNLOAD_DONE ? LL_DEBUG : LL_WARN,
 		    true, why);
@@ -296,13 +315,14 @@ front_send_check(struct front *f)
 /* Send the web_root file fd (its head is queued) as the client drains. */
 static void
 front_send_file(struct front *f, int fd, const struct stat *st,
-    const char *epath)
+    const char *epath, size_t used)
 {
 	struct evbuffer *in = bufferevent_get_input(front_bev(f));
 	char why[256];
 
-	/* The request: what follows it is discarded in linger. */
-	evbuffer_drain(in, evbuffer_get_length(in));
+	/* The request: what follows it is the next request (keep-alive),
+	 * or discarded in linger. */
+	evbuffer_drain(in, used);
 	f->web_path = strdup(epath);
 	if (f->web_path == NULL) {
 		close(fd);
@@ -326,15 +346,145 @@ front_send_file(struct front *f, int fd, const struct stat *st,
 	front_report(f, FRONT_SENDING, NULL);
 }
 
-/* ---- plain GET: every answer that is not an upgrade is decided here ---- */
+/* ---- keep-alive: the next request on the same connection ---- */
+
+static void front_read(struct front *f);
+
+/*
+ * Whether the connection stays open after the answer to req, the
+ * connection's f->requests-th (RFC 9112 9.3).  HTTP/1.0 closes, whatever
+ * it asks.  A request with a body closes too: the body is never read, so
+ * what follows could not be told from a request.
+ */
+static bool
+front_may_keep(const struct front *f, const struct hs_request *req)
+{
+	const struct config *cfg = f->cfg;
+
+	return cfg->keepalive_timeout > 0 &&
+	    f->requests < cfg->keepalive_requests &&
+	    req->http_minor >= 1 && !req->connection_close &&
+	    !req->has_transfer_encoding &&
+	    !(req->has_content_length && req->content_length > 0) &&
+	    !f->gw->draining;
+}
+
+/* The answer is written: read the next request (one may be there
+ * already, pipelined). */
+static void
+front_resume(struct front *f)
+{
+	struct evbuffer *in = bufferevent_get_input(front_bev(f));
+
+	f->idle_wait = false;
+	if (f->gw->draining) {
+		/* Closing an idle connection is always allowed (RFC 9112
+		 * 9.6); linger so that nothing sent is lost. */
+		front_answered(f, NULL);
+		return;
+	}
+	/* Idle: the first to give way to a newcomer (pending.h). */
+	pending_idle(&f->gw->pending, &f->pending);
+	bufferevent_enable(front_bev(f), EV_READ);
+	if (evbuffer_get_length(in) > 0)
+		front_read(f);
+}
+
+/*
+ * The answer (queued, or sent) keeps the connection: once it is written,
+ * read the next request.  Nothing is read meanwhile, so pipelined requests
+ * are answered one at a time, each after the previous answer left: a
+ * client that sends many and reads none holds one answer and
+ * max_request_bytes of requests, never more.
+ */
+static void
+front_keepalive(struct front *f)
+{
+	f->keep = false;
+	f->got_bytes = false;
+	f->route = NULL;
+	f->idle_wait = true;
+	pending_advance(&f->gw->pending, &f->pending, PENDING_ANSWERED);
+	bufferevent_disable(front_bev(f), EV_READ);
+	front_report(f, FRONT_IDLE, NULL);
+	if (evbuffer_get_length(bufferevent_get_output(front_bev(f))) == 0)
+		front_resume(f);
+}
+
+/* An answer to a plain request is queued: used bytes were its request. */
+static void
+front_done(struct front *f, bool keep, size_t used)
+{
+	if (!keep) {
+		front_answered(f, NULL);
+		return;
+	}
+	evbuffer_drain(bufferevent_get_input(front_bev(f)), used);
+	front_keepalive(f);
+}
+
+bool
+front_idle(const struct front *f)
+{
+	return f->requests > 0 && !f->got_bytes && !f->idle_wait &&
+	    f->download == NULL;
+}
+
+/* ---- plain GET and HEAD: every answer that is not an upgrade is decided here ---- */
+
+/* A web_root answer (webroot.c decides it, webresp.c writes it). */
+static void
+front_web(struct front *f, const struct hs_request *req, size_t used,
+    bool keep, const char *epath)
+{
+	struct evbuffer *out = bufferevent_get_output(front_bev(f));
+	const char *cc = f->cfg->web_cache_control.s != NULL ?
+	    f->cfg->web_cache_control.s : "no-cache";
+	/* A 301's Location is a path of up to PATH_MAX. */
+	char head[4096 + 1024];
+	struct webroot_answer a;
+	size_t n;
+
+	webroot_answer(f->cfg->web_root, req, &a);
+	f->status = a.status;
+	if (a.status >= 500)
+		keep = false;
+	if (a.status == 200 || a.status == 304)
+		n = webresp_write_head(&a.web, a.content_type, cc,
+		    (int64_t)time(NULL), keep, head, sizeof(head));
+	else
+		n = webresp_write_error(a.status, a.detail, a.location,
+		    a.location_len, req->head, keep, head, sizeof(head));
+	if (n == 0) {
+		if (a.fd >= 0)
+			close(a.fd);
+		f->status = 500;
+		keep = false;
+		a.fd = -1;
+		a.why = "response head too long";
+		n = handshake_write_error(head, sizeof(head), 500, NULL);
+	}
+	bufferevent_write(front_bev(f), head, n);
+	if (a.fd >= 0) {
+		f->keep = keep;
+		front_send_file(f, a.fd, &a.st, epath, used);
+		return;
+	}
+	front_log_web(f, f->status >= 500 ? LL_WARN : f->status >= 400 ?
+	    LL_INFO : LL_DEBUG, epath, evbuffer_get_length(out), a.why);
+	front_done(f, keep, used);
+}
 
 static void
-front_plain_get(struct front *f, const struct hs_request *req)
+front_plain_get(struct front *f, const struct hs_request *req, size_t used)
 {
 	const struct config *cfg = f->cfg;
 	char buf[512], epath[128];
+	bool keep;
 	size_t n;
 
+	f->requests++;
+	keep = front_may_keep(f, req);
 	log_escape(epath, sizeof(epath), req->path.p, req->path.n);
 	if (cfg->health_path != NULL &&
 	    strlen(cfg->health_path) == req->path.n &&
@@ -343,11 +493,12 @@ front_plain_get(struct front *f, const struct hs_request *req)
 
 		f->status = f->gw->draining ? 503 : 200;
 		n = handshake_write_response(buf, sizeof(buf), f->status,
-		    "text/plain", strlen(body), false);
+		    "text/plain", strlen(body), keep);
 		bufferevent_write(front_bev(f), buf, n);
-		bufferevent_write(front_bev(f), body, strlen(body));
+		if (!req->head)
+			bufferevent_write(front_bev(f), body, strlen(body));
 		front_log_web(f, LL_DEBUG, epath, n + strlen(body), NULL);
-		front_answered(f, NULL);
+		front_done(f, keep, used);
 		return;
 	}
 	if (route_find(cfg, req->path.p, req->path.n) != NULL) {
@@ -358,22 +509,7 @@ front_plain_get(struct front *f, const struct hs_request *req)
 		return;
 	}
 	if (cfg->web_root != NULL) {
-		struct evbuffer *out = bufferevent_get_output(front_bev(f));
-		size_t before = evbuffer_get_length(out);
-		const char *why = NULL;
-		struct stat st;
-		int body;
-
-		f->status = webroot_respond(cfg->web_root, req->path.p,
-		    req->path.n, out, &body, &st, &why);
-		if (body >= 0) {
-			front_send_file(f, body, &st, epath);
-			return;
-		}
-		front_log_web(f, f->status >= 500 ? LL_WARN :
-		    f->status >= 400 ? LL_INFO : LL_DEBUG, epath,
-		    evbuffer_get_length(out) - before, why);
-		front_answered(f, NULL);
+		front_web(f, req, used, keep, epath);
 		return;
 	}
 	front_respond(f, 404, "no route for this path", req->path.p,
@@ -457,6 +593,14 @@ front_read(struct front *f)
 	int status = 400;
 	int rc;
 
+	if (len == 0 || f->idle_wait)
+		return;		/* the answer first (front_keepalive) */
+	if (!f->got_bytes && f->requests > 0) {
+		/* The next request on a kept-alive connection: it has
+		 * handshake_timeout from now. */
+		monotime_now(&f->req_started);
+		front_report(f, FRONT_READING, NULL);
+	}
 	f->got_bytes = true;
 	pending_advance(&f->gw->pending, &f->pending, PENDING_PARTIAL);
 	buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
@@ -469,7 +613,7 @@ front_read(struct front *f)
 		return;
 	}
 	if (!req.upgrade_attempt)
-		front_plain_get(f, &req);
+		front_plain_get(f, &req, (size_t)rc);
 	else
 		front_upgrade(f, &req, (size_t)rc);
 }
@@ -507,6 +651,9 @@ front_client_cb(void *arg, enum side_event ev)
 		front_report(f, FRONT_GONE, NULL);
 		return;
 	case SIDE_WRITTEN:
+		if (f->idle_wait)
+			front_resume(f);
+		return;
 	case SIDE_CLOSED:
 		return;
 	}
@@ -640,6 +787,7 @@ front_new(struct gateway *gw, const struct config *cfg, struct side *client,
 	f->client = client;
 	f->peer = peer;
 	f->started = *started;
+	f->req_started = *started;
 	f->fn = fn;
 	f->arg = arg;
 	if (front_admit(f, sa) != 0) {

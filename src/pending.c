@@ -171,3 +171,19 @@ pending_release(struct pending_budget *b, struct pending_queue *q,
 	l->stage = PENDING_NONE;
 	atomic_fetch_sub(&b->per_client[l->bucket], 1);
 }
+
+void
+pending_idle(struct pending_queue *q, struct pending_link *l)
+{
+	if (l->stage == PENDING_NONE)
+		return;
+	queue_remove(q, l);
+	l->stage = PENDING_SILENT;
+	l->prev = NULL;
+	l->next = q->head[PENDING_SILENT];
+	if (l->next != NULL)
+		l->next->prev = l;
+	else
+		q->tail[PENDING_SILENT] = l;
+	q->head[PENDING_SILENT] = l;
+}

@@ -91,6 +91,14 @@ int pending_admit(struct pending_budget *b, struct pending_queue *q,
 void pending_advance(struct pending_queue *q, struct pending_link *l,
     enum pending_stage stage);
 
+/*
+ * l is a kept-alive connection, answered and waiting for its next
+ * request: back to PENDING_SILENT, at the front, so that it is the first
+ * of all to give way (it has had its answer; a newcomer has not).
+ * Nothing if it holds no slot.
+ */
+void pending_idle(struct pending_queue *q, struct pending_link *l);
+
 /* Give l's slot back; nothing if it holds none. */
 void pending_release(struct pending_budget *b, struct pending_queue *q,
     struct pending_link *l);

@@ -355,6 +355,13 @@ session_front_cb(void *arg, enum front_event ev,
 	case FRONT_ANSWERED:
 		session_enter_linger(s);
 		return;
+	case FRONT_IDLE:
+		s->state = SESSION_HANDSHAKE;
+		session_arm(s, s->cfg->keepalive_timeout);
+		return;
+	case FRONT_READING:
+		session_arm(s, s->cfg->handshake_timeout);
+		return;
 	case FRONT_SENDING:
 		s->state = SESSION_SENDING;
 		session_arm(s, s->cfg->send_timeout < FRONT_SEND_CHECK ?
@@ -670,6 +677,12 @@ session_close_all(struct gateway *gw)
 			/* Cut short, as for a changed file. */
 			front_send_cut(s->front, "server shutting down");
 			session_enter_linger(s);
+			continue;
+		}
+		if (s->state == SESSION_HANDSHAKE && front_idle(s->front)) {
+			/* Kept alive, between requests: nothing to lose. */
+			session_drop_client(s);
+			session_maybe_free(s);
 			continue;
 		}
 		if (s->state != SESSION_OPEN || s->shutting_down)
