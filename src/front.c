@@ -95,6 +95,7 @@ front_may_warn(struct gateway *gw)
 }
 
 static const char *const pending_stage_names[] = {
+	[PENDING_IDLE] = "was kept alive, waiting for a next request",
 	[PENDING_SILENT] = "had sent nothing",
 	[PENDING_PARTIAL] = "had sent part of a request",
 	[PENDING_ANSWERED] = "was being answered",

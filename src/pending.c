@@ -178,12 +178,6 @@ pending_idle(struct pending_queue *q, struct pending_link *l)
 	if (l->stage == PENDING_NONE)
 		return;
 	queue_remove(q, l);
-	l->stage = PENDING_SILENT;
-	l->prev = NULL;
-	l->next = q->head[PENDING_SILENT];
-	if (l->next != NULL)
-		l->next->prev = l;
-	else
-		q->tail[PENDING_SILENT] = l;
-	q->head[PENDING_SILENT] = l;
+	l->stage = PENDING_IDLE;
+	queue_append(q, l);
 }

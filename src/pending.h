@@ -19,6 +19,8 @@
  * full (oldest first within each).
  */
 enum pending_stage {
+	PENDING_IDLE,		/* kept alive, answered, waiting for its next
+				 * request: it has had its answers */
 	PENDING_SILENT,		/* no request byte yet (TLS handshake too) */
 	PENDING_PARTIAL,	/* part of a request */
 	PENDING_ANSWERED,	/* answered; the answer is going out */
@@ -93,9 +95,9 @@ void pending_advance(struct pending_queue *q, struct pending_link *l,
 
 /*
  * l is a kept-alive connection, answered and waiting for its next
- * request: back to PENDING_SILENT, at the front, so that it is the first
- * of all to give way (it has had its answer; a newcomer has not).
- * Nothing if it holds no slot.
+ * request: back to PENDING_IDLE (at its back), so that it gives way
+ * before every connection that has not had its answer.  Nothing if it
+ * holds no slot.
  */
 void pending_idle(struct pending_queue *q, struct pending_link *l);
 

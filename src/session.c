@@ -667,6 +667,23 @@ session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
 }
 
 void
+session_close_idle(struct gateway *gw)
+{
+	struct session *s, *next;
+
+	for (s = gw->sessions; s != NULL; s = next) {
+		next = s->next;
+		if (s->state != SESSION_HANDSHAKE || s->front == NULL ||
+		    !front_idle(s->front))
+			continue;
+		log_debug("client=%s: kept-alive connection closed for the "
+		    "shutdown", s->peer);
+		session_drop_client(s);
+		session_maybe_free(s);
+	}
+}
+
+void
 session_close_all(struct gateway *gw)
 {
 	struct session *s, *next;
@@ -677,12 +694,6 @@ session_close_all(struct gateway *gw)
 			/* Cut short, as for a changed file. */
 			front_send_cut(s->front, "server shutting down");
 			session_enter_linger(s);
-			continue;
-		}
-		if (s->state == SESSION_HANDSHAKE && front_idle(s->front)) {
-			/* Kept alive, between requests: nothing to lose. */
-			session_drop_client(s);
-			session_maybe_free(s);
 			continue;
 		}
 		if (s->state != SESSION_OPEN || s->shutting_down)

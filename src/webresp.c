@@ -106,10 +106,11 @@ webresp_accepts(const char *p, size_t n)
 	int q[WEBRESP_NENC] = { -1, -1, -1 };
 	int star = -1;
 	unsigned mask = 0;
-	const char *end = p + n;
+	const char *end;
 
 	if (p == NULL)
 		return 1u << WEBRESP_IDENTITY;
+	end = p + n;
 	while (p < end) {
 		const char *comma = memchr(p, ',', (size_t)(end - p));
 		size_t len = (size_t)((comma != NULL ? comma : end) - p);

@@ -163,7 +163,8 @@ test_give_way_order(void)
 }
 
 /* A kept-alive connection between requests gives way before every
- * other, even a newer silent one; and then goes on like a new one. */
+ * other, even a newer silent one, the longest idle first; and then goes
+ * on like a new one. */
 static void
 test_idle_first(void)
 {
@@ -178,26 +179,25 @@ test_idle_first(void)
 	for (int i = 0; i < 3; i++)
 		CHECK_INT(pending_admit(&b, &q, &l[i], SA(c), &ev), 0);
 	pending_advance(&q, &l[0], PENDING_ANSWERED);
-	pending_advance(&q, &l[1], PENDING_PARTIAL);
-	/* l[0] answered, now idle: ahead of the silent l[2]. */
+	pending_advance(&q, &l[1], PENDING_ANSWERED);
+	/* l[1], then l[0] answered, now idle: ahead of the silent l[2]. */
+	pending_idle(&q, &l[1]);
 	pending_idle(&q, &l[0]);
-	CHECK_INT(l[0].stage, PENDING_SILENT);
-	CHECK(pending_first(&q) == &l[0]);
+	CHECK_INT(l[0].stage, PENDING_IDLE);
+	CHECK(pending_first(&q) == &l[1]);
 	CHECK_INT(q.n, 3);
-	pending_idle(&q, &l[2]);
-	CHECK(pending_first(&q) == &l[2]);
-	pending_idle(&q, &l[0]);
 	CHECK_INT(pending_admit(&b, &q, &n, SA(c), &ev), 0);
-	CHECK(ev == &l[0]);
+	CHECK(ev == &l[1]);
 	pending_release(&b, &q, ev);
-	/* Its next request moves it on as ever. */
-	pending_advance(&q, &l[2], PENDING_PARTIAL);
-	CHECK(pending_first(&q) == &n);
+	CHECK(pending_first(&q) == &l[0]);
+	/* Its next request moves it on as ever: l[2] is now first. */
+	pending_advance(&q, &l[0], PENDING_PARTIAL);
+	CHECK(pending_first(&q) == &l[2]);
 	/* Holding nothing: nothing happens. */
-	pending_idle(&q, &l[0]);
-	CHECK_INT(l[0].stage, PENDING_NONE);
+	pending_idle(&q, &l[1]);
+	CHECK_INT(l[1].stage, PENDING_NONE);
 	CHECK_INT(q.n, 3);
-	pending_release(&b, &q, &l[1]);
+	pending_release(&b, &q, &l[0]);
 	pending_release(&b, &q, &l[2]);
 	pending_release(&b, &q, &n);
 	CHECK_INT(q.n, 0);
