@@ -10,13 +10,41 @@ import select
 import signal
 import time
 
+import shutil
+import socket
+import tempfile
+
 import harness as h
 from harness import OP_BINARY
+from tls_support import PKI
 
 JS = b"export const answer = 42;\n" * 40
 FILES = {"www/index.html": "<p>hello</p>\n",
          "www/app.js": JS.decode(),
          "www/plain.txt": "plain\n"}
+
+
+PKI_DIR = None
+pki = None
+
+
+def setUpModule():
+    global PKI_DIR, pki
+    PKI_DIR = tempfile.mkdtemp(prefix="wsgate-pki-")
+    pki = PKI(PKI_DIR)
+
+
+def tearDownModule():
+    shutil.rmtree(PKI_DIR, ignore_errors=True)
+
+
+def tls_client(port):
+    """A RawClient over TLS (its helpers read and write self.sock)."""
+    raw = socket.create_connection(("127.0.0.1", port), h.timeout(5))
+    c = h.RawClient.__new__(h.RawClient)
+    c.sock = pki.client_ctx().wrap_socket(raw, server_hostname="localhost")
+    c.limit, c.buf, c.eof = 5.0, bytearray(), False
+    return c
 
 
 def get(path, headers=(), method="GET", version="HTTP/1.1"):
@@ -255,6 +283,29 @@ class KeepAlive(h.GatewayTestCase):
         for c in (idle[1], fresh):
             r = c.request(get("/plain.txt"))
             self.assertEqual(c.read_body(r), b"plain\n")
+
+    def test_tls_big_file_then_more_then_upgrade(self):
+        # Over TLS: a file of many chunks, a 304, then the upgrade, all
+        # on one connection.
+        self.start(listen=["127.0.0.1:0", "127.0.0.1:0 tls"],
+                   tls_cert=pki.server.cert, tls_key=pki.server.key)
+        big = os.urandom(3 * 65536 + 7)
+        with open(os.path.join(self.www, "big.bin"), "wb") as f:
+            f.write(big)
+        c = tls_client(self.gw.ports[1])
+        self.addCleanup(c.close)
+        r = c.request(get("/big.bin"))
+        self.assertBytesEqual(c.read_body(r), big)
+        etag = r.header("etag")
+        r = c.request(get("/big.bin", [("If-None-Match", etag)]))
+        self.assertEqual(r.status, 304)
+        r = c.request(get("/plain.txt"))
+        self.assertEqual(c.read_body(r), b"plain\n")
+        c.handshake("/ws", origin="https://x")
+        c.send_frame(OP_BINARY, b"over TLS")
+        self.assertEqual(c.recv_data(8)[0], b"over TLS")
+        m = self.gw.find_log(r"debug tls client=")
+        self.assertEqual(len(m), 1)
 
     def test_drain_closes_idle(self):
         self.start(drain_timeout="10s")
