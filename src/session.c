@@ -25,11 +25,12 @@
  * plus closing once nothing more will be read from it for the client.
  *
  *   HANDSHAKE --request ok--> CONNECTING --backend up--> OPEN
- *       |   \                    |                        |
- *       |    web_root file       | 502/504                | close frame
- *       |     v                  |                        |
- *       |   SENDING (stalled, client gone: freed)         |
- *       |     | body written, file changed                |
+ *    ^  |   \                    |                        |
+ *    |  |    web_root file       | 502/504                | close frame
+ *    |  |     v                  |                        |
+ *    |  |   SENDING (stalled, client gone: freed)         |
+ *    |  |     | body written, file changed                |
+ *    +--+-----+ kept alive (FRONT_IDLE): the next request |
  *       | answered, bad request  |                        |  sent first
  *       v     v                  v                        v
  *     LINGER <-------------------+--- peer close --- CLOSE_SENT
