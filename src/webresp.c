@@ -377,51 +377,81 @@ fit(int n, size_t size)
 	return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }
 
+static void
+field(struct webresp_fields *f, const char *name, const char *lname,
+    const char *value)
+{
+	f->v[f->n].name = name;
+	f->v[f->n].lname = lname;
+	f->v[f->n].value = value;
+	f->n++;
+}
+
+void
+webresp_fields(const struct webresp *a, const char *content_type,
+    const char *cache_control, int64_t now, struct webresp_fields *f)
+{
+	f->n = 0;
+	webresp_format_date(now, f->date);
+	snprintf(f->length, sizeof(f->length), "%" PRIu64, a->length);
+	field(f, "Date", "date", f->date);
+	/* RFC 9110 15.4.5: a 304 has no Content-Length of its own to say
+	 * (it would describe the 200), nor a type or coding. */
+	if (a->status == 200) {
+		field(f, "Content-Type", "content-type", content_type);
+		field(f, "Content-Length", "content-length", f->length);
+		if (a->content_encoding != NULL)
+			field(f, "Content-Encoding", "content-encoding",
+			    a->content_encoding);
+	}
+	field(f, "ETag", "etag", a->etag);
+	field(f, "Last-Modified", "last-modified", a->last_modified);
+	if (cache_control != NULL)
+		field(f, "Cache-Control", "cache-control", cache_control);
+	if (a->vary)
+		field(f, "Vary", "vary", "Accept-Encoding");
+	field(f, "X-Content-Type-Options", "x-content-type-options",
+	    "nosniff");
+}
+
 size_t
 webresp_write_head(const struct webresp *a, const char *content_type,
     const char *cache_control, int64_t now, bool keep_alive, char *out,
     size_t size)
 {
-	char date[WEBRESP_DATE_LEN + 1];
-	char length[48] = "";
+	struct webresp_fields f;
+	size_t len;
 	int n;
 
-	webresp_format_date(now, date);
-	/* RFC 9110 15.4.5: a 304 has no Content-Length of its own to say
-	 * (it would describe the 200), nor a type. */
-	if (a->status == 200)
-		snprintf(length, sizeof(length), "Content-Length: %" PRIu64
-		    "\r\n", a->length);
-	n = snprintf(out, size,
-	    "HTTP/1.1 %d %s\r\n"
-	    "Date: %s\r\n"
-	    "%s%s%s"
-	    "%s"
-	    "%s%s%s"
-	    "ETag: %s\r\n"
-	    "Last-Modified: %s\r\n"
-	    "%s%s%s"
-	    "%s"
-	    "X-Content-Type-Options: nosniff\r\n"
-	    "%s"
-	    "\r\n",
-	    a->status, handshake_status_text(a->status), date,
-	    a->status == 200 ? "Content-Type: " : "",
-	    a->status == 200 ? content_type : "",
-	    a->status == 200 ? "\r\n" : "",
-	    length,
-	    a->content_encoding != NULL && a->status == 200 ?
-	    "Content-Encoding: " : "",
-	    a->content_encoding != NULL && a->status == 200 ?
-	    a->content_encoding : "",
-	    a->content_encoding != NULL && a->status == 200 ? "\r\n" : "",
-	    a->etag, a->last_modified,
-	    cache_control != NULL ? "Cache-Control: " : "",
-	    cache_control != NULL ? cache_control : "",
-	    cache_control != NULL ? "\r\n" : "",
-	    a->vary ? "Vary: Accept-Encoding\r\n" : "",
+	webresp_fields(a, content_type, cache_control, now, &f);
+	n = snprintf(out, size, "HTTP/1.1 %d %s\r\n", a->status,
+	    handshake_status_text(a->status));
+	if ((len = fit(n, size)) == 0)
+		return 0;
+	for (size_t i = 0; i < f.n; i++) {
+		n = snprintf(out + len, size - len, "%s: %s\r\n", f.v[i].name,
+		    f.v[i].value);
+		if (fit(n, size - len) == 0)
+			return 0;
+		len += (size_t)n;
+	}
+	n = snprintf(out + len, size - len, "%s\r\n",
 	    keep_alive ? "" : "Connection: close\r\n");
-	return fit(n, size);
+	if (fit(n, size - len) == 0)
+		return 0;
+	return len + (size_t)n;
+}
+
+size_t
+webresp_error_body(int status, const char *detail, char *out, size_t size)
+{
+	int n = snprintf(out, size, "%d %s%s%s\n", status,
+	    handshake_status_text(status), detail != NULL ? ": " : "",
+	    detail != NULL ? detail : "");
+
+	if (n < 0 || size == 0)
+		return 0;
+	return (size_t)n < size ? (size_t)n : strlen(out);
 }
 
 size_t
@@ -433,11 +463,8 @@ webresp_write_error(int status, const char *detail, const char *location,
 	int n;
 
 	if (location == NULL)
-		blen = snprintf(body, sizeof(body), "%d %s%s%s\n", status,
-		    handshake_status_text(status), detail != NULL ? ": " : "",
-		    detail != NULL ? detail : "");
-	if (blen < 0 || (size_t)blen >= sizeof(body))
-		blen = (int)strlen(body);
+		blen = (int)webresp_error_body(status, detail, body,
+		    sizeof(body));
 	if (location_len > 4096)
 		return 0;
 	n = snprintf(out, size,

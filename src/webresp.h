@@ -87,8 +87,38 @@ void webresp_format_date(int64_t t, char out[WEBRESP_DATE_LEN + 1]);
 void webresp_decide(const struct webresp_req *req,
     const struct webresp_file files[WEBRESP_NENC], struct webresp *a);
 
+/* One header field of an answer: its name as HTTP/1.1 spells it, in
+ * lower case (HTTP/2, RFC 9113 8.2.1), and its value. */
+struct webresp_field {
+	const char *name;
+	const char *lname;
+	const char *value;
+};
+
+#define WEBRESP_FIELDS_MAX 10
+
+/* An answer's header fields, for any transport; values point into the
+ * answer, the arguments and this struct (date, length). */
+struct webresp_fields {
+	struct webresp_field v[WEBRESP_FIELDS_MAX];
+	size_t n;
+	char date[WEBRESP_DATE_LEN + 1];
+	char length[24];
+};
+
+/* The fields of answer a (status 200 or 304): content_type is the
+ * original file's, cache_control the web_root's (NULL: none), now the
+ * Date.  Connection-specific fields (Connection) are the transport's. */
+void webresp_fields(const struct webresp *a, const char *content_type,
+    const char *cache_control, int64_t now, struct webresp_fields *f);
+
+/* The short text body of an error ("404 Not Found: detail\n"); returns
+ * its length (truncated to size - 1). */
+size_t webresp_error_body(int status, const char *detail, char *out,
+    size_t size);
+
 /*
- * Render an answer's HTTP/1.1 head into out: content_type is the
+ * Render an answer's HTTP/1.1 head into out (webresp_fields): content_type is the
  * original file's, cache_control the web_root's, now the Date.  Returns
  * the length, or 0 if size is short.
  */

@@ -1,5 +1,6 @@
 /* test_webresp.c -- web_root answers: codings, ETags, If-None-Match, HTTP dates, 304, HEAD, heads written */
 #include <string.h>
+#include <strings.h>
 
 #include "webresp.h"
 #include "testlib.h"
@@ -299,6 +300,49 @@ test_write(void)
 	    sizeof(tiny)), 0);
 }
 
+/* The transport-neutral fields (for HTTP/2): lower-case names, the
+ * same set as the HTTP/1.1 head. */
+static void
+test_fields(void)
+{
+	struct webresp_file files[WEBRESP_NENC] = { plain };
+	struct webresp_fields f;
+	struct webresp a;
+	char body[64];
+	bool seen_len = false;
+
+	files[WEBRESP_BR] = plain;
+	decide(NULL, NULL, "br", false, files, &a);
+	webresp_fields(&a, "text/css", "no-cache", 0, &f);
+	CHECK(f.n >= 8 && f.n <= WEBRESP_FIELDS_MAX);
+	for (size_t i = 0; i < f.n; i++) {
+		CHECK(strcasecmp(f.v[i].name, f.v[i].lname) == 0);
+		for (const char *c = f.v[i].lname; *c != '\0'; c++)
+			CHECK(!(*c >= 'A' && *c <= 'Z'));
+		if (strcmp(f.v[i].lname, "content-length") == 0) {
+			CHECK_STR(f.v[i].value, "1000");
+			seen_len = true;
+		}
+		if (strcmp(f.v[i].lname, "content-encoding") == 0)
+			CHECK_STR(f.v[i].value, "br");
+		if (strcmp(f.v[i].lname, "date") == 0)
+			CHECK_STR(f.v[i].value,
+			    "Thu, 01 Jan 1970 00:00:00 GMT");
+	}
+	CHECK(seen_len);
+	decide(a.etag, NULL, "br", false, files, &a);
+	webresp_fields(&a, "text/css", NULL, 0, &f);
+	for (size_t i = 0; i < f.n; i++) {
+		CHECK(strncmp(f.v[i].lname, "content-", 8) != 0);
+		CHECK(strcmp(f.v[i].lname, "cache-control") != 0);
+	}
+	CHECK_INT(webresp_error_body(404, "not found", body, sizeof(body)),
+	    25);
+	CHECK_STR(body, "404 Not Found: not found\n");
+	CHECK_INT(webresp_error_body(403, NULL, body, 8), 7);
+	CHECK_STR(body, "403 For");
+}
+
 int
 main(void)
 {
@@ -307,5 +351,6 @@ main(void)
 	RUN(test_dates);
 	RUN(test_decide);
 	RUN(test_write);
+	RUN(test_fields);
 	return tl_summary("unit/webresp");
 }
