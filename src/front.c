@@ -498,7 +498,8 @@ front_plain_get(struct front *f, const struct hs_request *req, size_t used)
 		bufferevent_write(front_bev(f), buf, n);
 		if (!req->head)
 			bufferevent_write(front_bev(f), body, strlen(body));
-		front_log_web(f, LL_DEBUG, epath, n + strlen(body), NULL);
+		front_log_web(f, LL_DEBUG, epath, n + (req->head ? 0 :
+		    strlen(body)), NULL);
 		front_done(f, keep, used);
 		return;
 	}
@@ -758,6 +759,10 @@ front_timeout(struct front *f)
 	if (front_bev(f) == NULL)
 		return false;	/* TLS listener, not a byte received */
 	if (!f->got_bytes) {
+		if (f->requests > 0)
+			log_debug("client=%s: kept-alive connection closed "
+			    "after %u requests (keepalive_timeout)", f->peer,
+			    f->requests);
 		/* A browser's speculative connection (also one that only
 		 * did its TLS handshake): just close. */
 		if (f->client->tls && !f->tls_ready)

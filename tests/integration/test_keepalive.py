@@ -191,6 +191,8 @@ class KeepAlive(h.GatewayTestCase):
         t0 = time.monotonic()
         self.assertEqual(c.expect_eof(limit=5), b"")
         self.assertGreater(time.monotonic() - t0, 0.25)
+        self.gw.wait_log(r"kept-alive connection closed after 1 requests "
+                         r"\(keepalive_timeout\)")
 
     def test_request_cap_closes(self):
         self.start(keepalive_requests=3)
