@@ -309,6 +309,30 @@ class KeepAlive(h.GatewayTestCase):
         m = self.gw.find_log(r"debug tls client=")
         self.assertEqual(len(m), 1)
 
+    def test_tls_pipelined(self):
+        # Pipelined over TLS: the next requests may already sit decrypted
+        # in the gateway when the previous answer is written.
+        self.start(listen=["127.0.0.1:0", "127.0.0.1:0 tls"],
+                   tls_cert=pki.server.cert, tls_key=pki.server.key)
+        c = tls_client(self.gw.ports[1])
+        self.addCleanup(c.close)
+        want = [(200, b"plain\n"), (200, b"<p>hello</p>\n"), (200, JS),
+                (404, b"404 Not Found: not found\n")]
+        reqs = [get("/plain.txt"), get("/index.html"), get("/app.js"),
+                get("/nosuch")]
+        for rep in range(10):
+            # One TLS record, then a record per request.
+            if rep % 2 == 0:
+                c.send(b"".join(reqs))
+            else:
+                for r in reqs:
+                    c.send(r)
+            got = []
+            for _ in range(4):
+                r = c.read_response(limit=3)
+                got.append((r.status, c.read_body(r, limit=3)))
+            self.assertEqual(got, want)
+
     def test_drain_closes_idle(self):
         self.start(drain_timeout="10s")
         c = self.raw(self.gw)
