@@ -23,6 +23,7 @@
 #include "log.h"
 #include "monotime.h"
 #include "pending.h"
+#include "plain.h"
 #include "route.h"
 #include "side.h"
 #include "tls.h"
@@ -351,25 +352,6 @@ front_send_file(struct front *f, int fd, const struct stat *st,
 
 static void front_read(struct front *f);
 
-/*
- * Whether the connection stays open after the answer to req, the
- * connection's f->requests-th (RFC 9112 9.3).  HTTP/1.0 closes, whatever
- * it asks.  A request with a body closes too: the body is never read, so
- * what follows could not be told from a request.
- */
-static bool
-front_may_keep(const struct front *f, const struct hs_request *req)
-{
-	const struct config *cfg = f->cfg;
-
-	return cfg->keepalive_timeout > 0 &&
-	    f->requests < cfg->keepalive_requests &&
-	    req->http_minor >= 1 && !req->connection_close &&
-	    !req->has_transfer_encoding &&
-	    !(req->has_content_length && req->content_length > 0) &&
-	    !f->gw->draining;
-}
-
 /* The answer is written: read the next request (one may be there
  * already, pipelined). */
 static void
@@ -479,44 +461,38 @@ front_web(struct front *f, const struct hs_request *req, size_t used,
 static void
 front_plain_get(struct front *f, const struct hs_request *req, size_t used)
 {
-	const struct config *cfg = f->cfg;
+	struct plain_answer pa;
 	char buf[512], epath[128];
 	bool keep;
 	size_t n;
 
 	f->requests++;
-	keep = front_may_keep(f, req);
+	keep = plain_keep_alive(f->cfg, req, f->requests, f->gw->draining);
 	log_escape(epath, sizeof(epath), req->path.p, req->path.n);
-	if (cfg->health_path != NULL &&
-	    strlen(cfg->health_path) == req->path.n &&
-	    memcmp(cfg->health_path, req->path.p, req->path.n) == 0) {
-		const char *body = f->gw->draining ? "draining\n" : "ok\n";
-
-		f->status = f->gw->draining ? 503 : 200;
+	plain_decide(f->cfg, f->gw->draining, req->path.p, req->path.n, &pa);
+	switch (pa.kind) {
+	case PLAIN_HEALTH:
+		f->status = pa.status;
 		n = handshake_write_response(buf, sizeof(buf), f->status,
-		    "text/plain", strlen(body), keep);
+		    "text/plain", strlen(pa.body), keep);
 		bufferevent_write(front_bev(f), buf, n);
 		if (!req->head)
-			bufferevent_write(front_bev(f), body, strlen(body));
+			bufferevent_write(front_bev(f), pa.body,
+			    strlen(pa.body));
 		front_log_web(f, LL_DEBUG, epath, n + (req->head ? 0 :
-		    strlen(body)), NULL);
+		    strlen(pa.body)), NULL);
 		front_done(f, keep, used);
 		return;
-	}
-	if (route_find(cfg, req->path.p, req->path.n) != NULL) {
-		front_respond(f, 426, "this is a WebSocket endpoint; send a "
-		    "WebSocket upgrade request", req->path.p, req->path.n, "",
-		    0);
+	case PLAIN_WEB_ROOT:
+		front_web(f, req, used, keep, epath);
+		return;
+	case PLAIN_WEBSOCKET_ONLY:
+	case PLAIN_NO_ROUTE:
+		front_respond(f, pa.status, pa.why, req->path.p, req->path.n,
+		    "", 0);
 		front_answered(f, NULL);
 		return;
 	}
-	if (cfg->web_root != NULL) {
-		front_web(f, req, used, keep, epath);
-		return;
-	}
-	front_respond(f, 404, "no route for this path", req->path.p,
-	    req->path.n, "", 0);
-	front_answered(f, NULL);
 }
 
 /* ---- the upgrade: admission, then the session connects ---- */
