@@ -232,6 +232,22 @@ class KeepAlive(h.GatewayTestCase):
                 self.assertEqual(body, b"<p>hello</p>\n")
         self.assertEqual(statuses, [200, 404, 200, 200])
 
+    def test_pipelining_client_that_never_reads(self):
+        # Requests are read only as their answers leave: a client that
+        # sends many and reads none holds one answer in the gateway, and
+        # is cut off once it has taken nothing for send_timeout.
+        self.start(send_timeout="500ms")
+        with open(os.path.join(self.www, "big.bin"), "wb") as f:
+            f.write(b"x" * (8 << 20))
+        c = self.raw(self.gw, rcvbuf=4096)
+        mark = self.gw.mark()
+        c.send(get("/big.bin") * 50)
+        self.gw.wait_log(r"web client=\S+ status=200 path=\"/big\.bin\" "
+                         r".*reason=\"send_timeout", limit=10, start=mark)
+        # One answer started, none finished, the other 49 never read.
+        self.assertEqual(len(self.gw.find_log(r"path=\"/big\.bin\"",
+                                              start=mark)), 1)
+
     def test_upgrade_after_gets(self):
         self.start()
         c = self.raw(self.gw)
