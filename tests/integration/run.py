@@ -55,7 +55,11 @@ VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_backpressure.",
                   # request, the upgrade after GETs.
                   "test_keepalive.KeepAlive.test_pipelined",
                   "test_keepalive.KeepAlive.test_upgrade_after_gets",
-                  "test_keepalive.KeepAlive.test_many_requests"]
+                  "test_keepalive.KeepAlive.test_many_requests",
+                  # Token routes: every format, reloads (some 10 s).
+                  "test_targets.TokenRoutes.test_formats_and_sources",
+                  "test_targets.TokenRoutes.test_reloads",
+                  "test_targets_jwt.SignedTokens.test_algorithms"]
 
 
 class Result(unittest.TestResult):
