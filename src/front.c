@@ -458,6 +458,12 @@ front_web(struct front *f, const struct hs_request *req, size_t used,
 	front_done(f, keep, used);
 }
 
+/*
+ * A plain GET or HEAD over HTTP/1.1.  What the answer is comes from pure
+ * code any transport can share (plain_decide, plain_keep_alive; for
+ * web_root, webroot_answer's description and webresp_fields); only the
+ * writing, the download and keep-alive are HTTP/1.1's, here.
+ */
 static void
 front_plain_get(struct front *f, const struct hs_request *req, size_t used)
 {
