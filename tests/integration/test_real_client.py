@@ -135,3 +135,26 @@ class ProxyHeaderBeforeTLS(h.GatewayTestCase):
         self.assertIn("\nwsgate_tls_handshakes_total 1\n", text)
         self.assertIn('\nwsgate_tls_handshake_failures_total'
                       '{reason="not_tls"} 1\n', text)
+
+
+class KeptAlive(h.GatewayTestCase):
+    def test_each_request_names_its_own_client(self):
+        """A proxy may send several clients' requests over one kept-alive
+        connection: each request's client is its own headers' (or the
+        proxy itself without them), never the previous request's."""
+        gw = self.gateway({"echo": {"path": "/echo",
+                                    "backend": "127.0.0.1:9"}},
+                          {"trusted_proxies": "127.0.0.1",
+                           "health_path": "/health"})
+        c = self.raw(gw)
+        port = c.sock.getsockname()[1]
+        for xff in (b"198.51.100.1", b"198.51.100.2", None):
+            mark = gw.mark()
+            hdr = b"X-Forwarded-For: " + xff + b"\r\n" if xff else b""
+            r = c.request(b"GET /health HTTP/1.1\r\nHost: x\r\n" + hdr +
+                          b"\r\n")
+            self.assertEqual(r.status, 200)
+            c.read_body(r)
+            who = xff.decode() if xff else "127.0.0.1:%d" % port
+            gw.wait_log(r"web client=%s status=200 " % re.escape(who),
+                        start=mark)
