@@ -161,6 +161,10 @@ class Counters(MetricsCase):
         info = [k for k in s if k[0] == "wsgate_build_info"]
         self.assertEqual(len(info), 1)
         self.assertIn(("libevent", "2.1.12-stable"), info[0][1])
+        # The health check's connection is kept alive: a connection in
+        # the handshake phase until it goes.
+        self.assertGreaterEqual(v(s, "wsgate_connections_in_handshake"), 1)
+        hc.close()
         h.wait_until(lambda: self.v(self.scrape(),
                                     "wsgate_connections_in_handshake") == 0,
                      what="no connection left in the handshake phase")
