@@ -1287,6 +1287,13 @@ set_scalar(struct parse *ps, const struct key_def *k, void *base,
 	case KT_URLPATH: {
 		char *copy;
 
+		/* A route's "*": any path no other route has (websockify's
+		 * command line). */
+		if (strcmp(value, "*") == 0 && strcmp(k->name, "path") == 0) {
+			copy = strdup(value);
+			memcpy(field, &copy, sizeof(copy));
+			return;
+		}
 		if (value[0] != '/' || strpbrk(value, " \t?#") != NULL) {
 			errorf(ps, HERE(ps), k->name, "\"%s\" must start with "
 			    "'/' and contain no spaces, '?' or '#'", value);

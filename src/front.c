@@ -350,7 +350,11 @@ front_plain_get(struct front *f, const struct hs_request *req)
 		front_answered(f, NULL);
 		return;
 	}
-	if (route_find(cfg, req->path.p, req->path.n) != NULL) {
+	const struct route *r = route_find(cfg, req->path.p, req->path.n);
+
+	/* A route for any path leaves plain GETs to web_root (websockify's
+	 * --web). */
+	if (r != NULL && !(route_any_path(r) && cfg->web_root != NULL)) {
 		front_respond(f, 426, "this is a WebSocket endpoint; send a "
 		    "WebSocket upgrade request", req->path.p, req->path.n, "",
 		    0);

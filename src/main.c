@@ -2,13 +2,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "cli.h"
 #include "config.h"
 #include "gateway.h"
 #include "listener.h"
@@ -41,25 +42,51 @@ enum exit_code {
 	EXIT_STARTUP = 3,	/* cannot listen, no memory, ... */
 };
 
+#define USAGE_LINES \
+	"usage: wsgate [-c FILE] [-t] [-v | -q] [-V] [-h]\n" \
+	"       wsgate [options] [source_addr:]source_port " \
+	"target_addr:target_port\n" \
+	"       wsgate --probe URL [TIMEOUT]\n"
+
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: wsgate [-c FILE] [-t] [-v | -q] [-V] [-h]\n"
-	    "       wsgate --probe URL [TIMEOUT]\n"
+	    USAGE_LINES
 	    "\n"
 	    "WebSocket-to-TCP gateway: accepts WebSocket upgrades (RFC 6455)\n"
 	    "and relays each connection's messages to the route's TCP "
 	    "backend.\n"
 	    "\n"
-	    "  -c FILE  configuration file (default " CONFIG_DEFAULT_PATH ")\n"
-	    "  -t       check the configuration, print every problem, exit\n"
-	    "  -v       verbose: log debug events too\n"
-	    "  -q       quiet: log only warnings and errors\n"
-	    "  -V       print the version and exit\n"
-	    "  -h       print this help and exit\n"
-	    "  --probe  GET an http:// URL (e.g. health_path), exit 0 on a\n"
-	    "           2xx answer within TIMEOUT seconds (default 5), else 1\n"
+	    "  -c, --config FILE  configuration file\n"
+	    "                     (default " CONFIG_DEFAULT_PATH ")\n"
+	    "  -t, --check        check the configuration, print every "
+	    "problem, exit\n"
+	    "  -v, --verbose      log debug events too\n"
+	    "  -q, --quiet        log only warnings and errors\n"
+	    "  -V, --version      print the version and exit\n"
+	    "  -h, --help         print this help and exit\n"
+	    "  --probe URL        GET an http:// URL (e.g. health_path), "
+	    "exit 0 on a\n"
+	    "                     2xx answer within TIMEOUT (default 5s), "
+	    "else 1\n"
+	    "\n"
+	    "websockify's form (no -c): one route, any path, to the target;\n"
+	    "any Origin, as websockify.  Its options, same meaning:\n"
+	    "  --cert FILE [--key FILE] [--ssl-only]  TLS (wss://) on the "
+	    "port\n"
+	    "  --ssl-version tlsv1_2|tlsv1_3, --ssl-ciphers LIST\n"
+	    "  --verify-client --cafile FILE  require client certificates\n"
+	    "  --ssl-target       TLS to the target (certificate not "
+	    "checked)\n"
+	    "  --web DIR          serve DIR's files to plain GETs\n"
+	    "  --auth-plugin ExpectOrigin --auth-source 'ORIGIN ...'\n"
+	    "  --auth-plugin ClientCertCNAuth --auth-source 'CN ...'\n"
+	    "  --log-file FILE, --traffic (as -v), -6 (no effect: every "
+	    "address)\n"
+	    "  --print-config     print the INI these options amount to, "
+	    "exit\n"
+	    "Others are refused with what to use instead; see wsgate(8).\n"
 	    "\n"
 	    "Signals: SIGTERM drains (stop accepting, let sessions finish for\n"
 	    "drain_timeout, then close them with 1001); SIGINT closes all\n"
@@ -100,14 +127,17 @@ libevent_log_cb(int severity, const char *msg)
 	    "libevent: %s", msg);
 }
 
-/* running: the configuration in use when reloading, else NULL; counts:
- * the running gateway's route counters (NULL for -t). */
+/* cli: websockify's form, whose INI is the configuration (else path
+ * is); running: the configuration in use when reloading, else NULL;
+ * counts: the running gateway's route counters (NULL for -t). */
 static struct config *
-load_config(const char *path, const struct config *running,
-    struct route_counts *counts)
+load_config(const char *path, const struct cli *cli,
+    const struct config *running, struct route_counts *counts)
 {
 	struct config_errors errs = { NULL, 0 };
-	struct config *cfg = config_load(path, &errs);
+	struct config *cfg = cli != NULL && cli->websockify ?
+	    config_load_string(CLI_CONFIG_NAME, cli->ini, &errs) :
+	    config_load(path, &errs);
 
 	/* Certificates are read now, so -t and SIGHUP check them too. */
 	if (cfg != NULL && tls_config_load(cfg, running, &errs) != 0) {
@@ -121,11 +151,20 @@ load_config(const char *path, const struct config *running,
 		cfg = NULL;
 	}
 
-	for (size_t i = 0; i < errs.n; i++)
-		fprintf(stderr, "%s\n", errs.msgs[i]);
+	for (size_t i = 0; i < errs.n; i++) {
+		char msg[1024];
+
+		if (cli != NULL && cli->websockify) {
+			cli_explain(cli, errs.msgs[i], msg, sizeof(msg));
+			fprintf(stderr, "wsgate: %s\n", msg);
+		} else {
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		}
+	}
 	if (cfg == NULL)
 		fprintf(stderr, "wsgate: %s: configuration invalid (%zu "
-		    "problem%s)\n", path, errs.n, errs.n == 1 ? "" : "s");
+		    "problem%s)\n", cli != NULL && cli->websockify ?
+		    "command line" : path, errs.n, errs.n == 1 ? "" : "s");
 	config_errors_free(&errs);
 	return cfg;
 }
@@ -242,6 +281,7 @@ log_routes(const struct config *cfg)
 struct reload_job {
 	pthread_t thread;
 	char *path;
+	const struct cli *cli;		/* websockify's form: its INI */
 	struct config *old;	/* reference: what a new one is judged by */
 	struct config *cfg;	/* result: a reference, or NULL */
 	struct route_counts *counts;	/* the gateway's; locked inside */
@@ -258,6 +298,7 @@ struct control {
 	struct shared shared;
 	struct route_counts *counts;	/* every configuration's routes' */
 	struct config *cfg;		/* the running configuration */
+	const struct cli *cli;		/* its source when no file */
 	struct listener **listeners;
 	size_t nlisteners;
 	struct gateway **workers;
@@ -590,7 +631,7 @@ static void *
 reload_thread(void *arg)
 {
 	struct reload_job *job = arg;
-	struct config *cfg = load_config(job->path, job->old,
+	struct config *cfg = load_config(job->path, job->cli, job->old,
 	    job->counts);
 	char done = RELOAD_DONE;
 
@@ -634,6 +675,7 @@ reload_start(struct control *ctl, const char *why)
 		return;
 	}
 	job->old = config_ref(ctl->cfg);
+	job->cli = ctl->cli;
 	job->counts = ctl->counts;
 	job->notify_fd = ctl->notify_fd[1];
 	/* Signals are for the main thread's loop, as in the workers. */
@@ -864,80 +906,120 @@ malloc_tune(void)
 	(void)mallopt(M_TRIM_THRESHOLD, 4 << 20);
 }
 
+/* --log-file: stderr (every log line) goes to the end of path. */
+static int
+open_log_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOCTTY, 0640);
+	struct stat st;
+
+	if (fd < 0) {
+		fprintf(stderr, "wsgate: --log-file %s: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "wsgate: --log-file %s: not a regular file\n",
+		    path);
+		close(fd);
+		return -1;
+	}
+	if (dup2(fd, STDERR_FILENO) < 0) {
+		fprintf(stderr, "wsgate: --log-file %s: %s\n", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *path = CONFIG_DEFAULT_PATH;
-	bool check_only = false, path_given = false;
 	struct control ctl;
+	struct cli cli;
+	char err[1024], cwdbuf[4096];
 	uint64_t key;
 	unsigned nworkers;
-	int c, rc;
+	int rc;
 
 	/* A health check client, for images without curl: its own words. */
 	if (argc >= 2 && strcmp(argv[1], "--probe") == 0)
 		return probe_main(argc - 2, argv + 2);
-	while ((c = getopt(argc, argv, "c:tvqVh")) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			path_given = true;
-			break;
-		case 't':
-			check_only = true;
-			break;
-		case 'v':
-			log_set_level(LL_DEBUG);
-			break;
-		case 'q':
-			log_set_level(LL_WARN);
-			break;
-		case 'V':
-			printf("wsgate %s (libevent %s, %s)\n", WSGATE_VERSION,
-			    event_get_version(),
-			    OpenSSL_version(OPENSSL_VERSION));
-			return EXIT_OK;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "wsgate: unexpected argument \"%s\"\n",
-		    argv[optind]);
-		usage(stderr);
+	if (cli_parse(&cli, argc, argv, getcwd(cwdbuf, sizeof(cwdbuf)), err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "wsgate: %s\n" USAGE_LINES "(wsgate --help "
+		    "lists the options; wsgate(8) says more)\n", err);
 		return EXIT_USAGE;
 	}
+	if (cli.action == CLI_HELP) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (cli.action == CLI_VERSION) {
+		printf("wsgate %s (libevent %s, %s)\n", WSGATE_VERSION,
+		    event_get_version(), OpenSSL_version(OPENSSL_VERSION));
+		return EXIT_OK;
+	}
+	if (cli.verbosity > 0)
+		log_set_level(LL_DEBUG);
+	else if (cli.verbosity < 0)
+		log_set_level(LL_WARN);
+	if (cli.config_path != NULL)
+		path = cli.config_path;
 
 	malloc_tune();
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.notify_fd[0] = ctl.notify_fd[1] = -1;
 	ctl.held_fd = -1;
-	if (access(path, F_OK) != 0 && errno == ENOENT) {
-		no_config(path, path_given);
+	ctl.cli = &cli;
+	if (!cli.websockify && access(path, F_OK) != 0 && errno == ENOENT) {
+		no_config(path, cli.config_path != NULL);
 		return EXIT_CONFIG;
 	}
-	if (!check_only && (ctl.counts = route_counts_new()) == NULL) {
+	if (cli.action == CLI_RUN && (ctl.counts = route_counts_new()) ==
+	    NULL) {
 		fprintf(stderr, "wsgate: out of memory\n");
+		cli_free(&cli);
 		return EXIT_STARTUP;
 	}
-	ctl.cfg = load_config(path, NULL, ctl.counts);
+	ctl.cfg = load_config(path, &cli, NULL, ctl.counts);
 	if (ctl.cfg == NULL) {
 		route_counts_free(ctl.counts);
+		cli_free(&cli);
 		return EXIT_CONFIG;
 	}
-	if (check_only) {
+	if (cli.action == CLI_PRINT_CONFIG) {
+		fputs(cli.ini, stdout);
+		config_unref(ctl.cfg);
+		cli_free(&cli);
+		return EXIT_OK;
+	}
+	if (cli.action == CLI_CHECK) {
+		for (size_t i = 0; i < cli.nwarnings; i++)
+			fprintf(stderr, "wsgate: warning: %s\n",
+			    cli.warnings[i]);
 		printf("wsgate: %s: configuration OK (%zu listener%s, %zu "
-		    "route%s)\n", path, ctl.cfg->nlisteners,
+		    "route%s)\n", cli.websockify ? "command line" : path,
+		    ctl.cfg->nlisteners,
 		    ctl.cfg->nlisteners == 1 ? "" : "s", ctl.cfg->nroutes,
 		    ctl.cfg->nroutes == 1 ? "" : "s");
 		config_unref(ctl.cfg);
+		cli_free(&cli);
 		return EXIT_OK;
 	}
+	if (cli.log_file != NULL && open_log_file(cli.log_file) != 0) {
+		config_unref(ctl.cfg);
+		route_counts_free(ctl.counts);
+		cli_free(&cli);
+		return EXIT_STARTUP;
+	}
 	log_configure(ctl.cfg);	/* log_level, log_format; -v/-q win */
+	for (size_t i = 0; i < cli.nwarnings; i++)
+		log_warn("%s", cli.warnings[i]);
 
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile_limit();
@@ -979,5 +1061,6 @@ main(int argc, char **argv)
 	rc = EXIT_OK;
 out:
 	control_free(&ctl);
+	cli_free(&cli);
 	return rc;
 }

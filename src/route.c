@@ -8,14 +8,24 @@
 struct route *
 route_find(const struct config *cfg, const char *path, size_t len)
 {
+	struct route *any = NULL;
+
 	/* Few routes per gateway: a scan beats a hash on cache behaviour. */
 	for (size_t i = 0; i < cfg->nroutes; i++) {
 		struct route *r = &cfg->routes[i];
 
 		if (strlen(r->path) == len && memcmp(r->path, path, len) == 0)
 			return r;
+		if (route_any_path(r))
+			any = r;
 	}
-	return NULL;
+	return any;
+}
+
+bool
+route_any_path(const struct route *r)
+{
+	return r->path[0] == '*';
 }
 
 static bool

@@ -1,0 +1,232 @@
+"""test_cli_websockify.py -- websockify's command line: the positional
+form relays bytes, --web, --cert, ExpectOrigin, --print-config read back
+by -t -c, --log-file, SIGHUP, refused options and mapped errors."""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+
+import harness as h
+from harness import OP_BINARY
+
+
+def make_pem(directory):
+    """A self-signed certificate with its key in the same file (as
+    websockify's self.pem), mode 0600."""
+    pem = os.path.join(directory, "self.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                    "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-days", "2", "-subj", "/CN=localhost",
+                    "-keyout", pem + ".key", "-out", pem],
+                   check=True, capture_output=True, timeout=30)
+    with open(pem, "a") as out, open(pem + ".key") as key:
+        out.write(key.read())
+    os.chmod(pem, 0o600)
+    return pem
+
+
+class Positional(h.GatewayTestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="wsgate-wsfy-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.echo = self.backend(h.EchoBackend)
+
+    def start(self, *argv):
+        gw = h.Gateway(h.BINARY, argv=list(argv))
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+        return gw
+
+    def echo_through(self, port, path, data=b"hello websockify",
+                     origin=None):
+        c = self.raw(port)
+        c.handshake(path, origin=origin)
+        c.send_frame(OP_BINARY, data)
+        self.assertEqual(c.recv_data(len(data))[0], data)
+        c.close()
+
+    def test_relays_on_any_path(self):
+        gw = self.start("127.0.0.1:0", self.echo.addr)
+        for path in ("/websockify", "/", "/websockify?token=vm1",
+                     "/any/where"):
+            with self.subTest(path=path):
+                self.echo_through(gw.port, path)
+        gw.wait_log(r"route websockify: \* -> 127\.0\.0\.1:\d+ "
+                    r"\(any origin")
+        # websockify checks no Origin: said once, with the way out.
+        gw.wait_log(r"warn.*any web page may connect .*--auth-plugin "
+                    r"ExpectOrigin --auth-source")
+        self.assertFalse(gw.find_log(r"plain ws://"))     # loopback
+        # A plain GET without --web: this is a WebSocket endpoint.
+        c = self.raw(gw)
+        c.send(b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
+        self.assertEqual(c.read_response().status, 426)
+
+    def test_web_serves_files_and_websocket(self):
+        # A relative --web, from the working directory (the gateway's).
+        gw = h.Gateway(h.BINARY, argv=["--web", "www", "127.0.0.1:0",
+                                       self.echo.addr],
+                       extra_files={"www/vnc.html": "<title>vnc</title>\n"})
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+        c = self.raw(gw)
+        c.send(b"GET /vnc.html HTTP/1.1\r\nHost: a\r\n\r\n")
+        r = c.read_response()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(c.read_body(r), b"<title>vnc</title>\n")
+        c.close()
+        self.echo_through(gw.port, "/websockify")
+
+    def test_expect_origin(self):
+        gw = self.start("--auth-plugin", "ExpectOrigin", "--auth-source",
+                        "http://good.example https://other.example",
+                        "127.0.0.1:0", self.echo.addr)
+        self.echo_through(gw.port, "/websockify",
+                          origin="http://good.example")
+        self.echo_through(gw.port, "/", origin="https://other.example")
+        for origin in ("http://evil.example", None):
+            with self.subTest(origin=origin):
+                c = self.raw(gw)
+                c.handshake("/websockify", expect=403, origin=origin)
+        self.assertFalse(gw.find_log(r"any web page may connect"))
+
+    def test_cert_ssl_only(self):
+        pem = make_pem(self.dir)
+        gw = self.start("--cert", pem, "--ssl-only", "127.0.0.1:0",
+                        self.echo.addr)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        raw = socket.create_connection(("127.0.0.1", gw.port),
+                                       h.timeout(5))
+        s = ctx.wrap_socket(raw)
+        self.addCleanup(s.close)
+        s.sendall(h.upgrade_request("/websockify"))
+        head = b""
+        while b"\r\n\r\n" not in head:
+            b = s.recv(4096)
+            self.assertTrue(b, "EOF before the 101")
+            head += b
+        self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
+        rest = head.split(b"\r\n\r\n", 1)[1]
+        s.sendall(h.build_frame(OP_BINARY, b"over tls"))
+        while len(rest) < 10:
+            rest += s.recv(4096)
+        frame, _ = h.parse_frame(rest)
+        self.assertEqual(frame.payload, b"over tls")
+        # No certificate warning: TLS; the key came from the same file.
+        self.assertFalse(gw.find_log(r"plain ws://"))
+
+    def test_print_config_reads_back_and_behaves_the_same(self):
+        pem = make_pem(self.dir)
+        argv = ["--print-config", "--cert", "self.pem", "--web", ".",
+                "--auth-plugin", "ExpectOrigin", "--auth-source",
+                "https://good.example", "127.0.0.1:0", self.echo.addr]
+        rc, out, err = h.run_binary(argv, cwd=self.dir)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("tls_cert = %s\n" % pem, out)      # made absolute
+        self.assertIn("web_root = %s\n" % self.dir, out)
+        self.assertIn("origins = https://good.example\n", out)
+        ini = os.path.join(self.dir, "moved.ini")
+        with open(ini, "w") as f:
+            f.write(out)
+        rc, out2, err = h.run_binary(["-t", "-c", ini], cwd="/")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("configuration OK (1 listener, 1 route)", out2)
+        # The same command line checked with -t: the same verdict.
+        rc, out3, err = h.run_binary(["-t"] + argv[1:], cwd=self.dir)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("command line: configuration OK", out3)
+
+    def test_print_config_plain_runs_the_same(self):
+        rc, out, err = h.run_binary(["--print-config", "127.0.0.1:0",
+                                     self.echo.addr])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(err, "")
+        gw = self.gateway(text=out)
+        self.echo_through(gw.port, "/websockify")
+        self.echo_through(gw.port, "/other")
+
+    def test_log_file_and_reload(self):
+        log = os.path.join(self.dir, "ws.log")
+        gw = h.Gateway(h.BINARY, argv=["--log-file", log, "-v",
+                                       "127.0.0.1:0", self.echo.addr],
+                       wait_ready=False)
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+
+        def log_text():
+            try:
+                with open(log) as f:
+                    return f.read()
+            except FileNotFoundError:
+                return ""
+        h.wait_until(lambda: " ready (" in log_text(), 10, "ready line")
+        port = int(re.search(r"listening on 127\.0\.0\.1:(\d+)",
+                             log_text()).group(1))
+        self.echo_through(port, "/websockify")
+        # SIGHUP re-reads the command line's configuration.
+        gw.send_signal(signal.SIGHUP)
+        h.wait_until(lambda: "configuration reloaded" in log_text(), 10,
+                     "reload")
+        self.echo_through(port, "/websockify")
+        self.assertIn("debug", log_text())              # -v
+        self.assertEqual(gw.lines, [])                  # not on stderr
+
+    def test_help_and_version(self):
+        for opt in ("--help", "-h"):
+            rc, out, err = h.run_binary([opt])
+            self.assertEqual((rc, err), (0, ""))
+            self.assertIn("[source_addr:]source_port target_addr:"
+                          "target_port", out)
+            self.assertIn("--print-config", out)
+        for opt in ("--version", "-V"):
+            rc, out, err = h.run_binary([opt])
+            self.assertEqual((rc, err), (0, ""))
+            self.assertRegex(out, r"^wsgate \d+\.\d+\.\d+ \(libevent ")
+
+    def test_refused_and_bad_options(self):
+        cases = [
+            (["-D", "6080", "h:1"], r"-D \(--daemon\): wsgate does not "
+             r"daemonize: run it under systemd"),
+            (["6080", "h:1", "--", "Xvnc"], r"does not start or wrap"),
+            (["--key-password", "x", "6080", "h:1"], r"openssl pkey"),
+            (["--token-plugin", "TokenFile", "6080"],
+             r"not supported yet.*targets"),
+            (["--heartbeat", "30", "6080", "h:1"], r"ping_interval"),
+            (["--cerrt", "x", "6080", "h:1"], r"did you mean --cert\?"),
+            (["6080"], r"a target is needed"),
+            (["--ssl-only", "6080", "h:1"], r"--ssl-only needs --cert"),
+            (["-c", "x.ini", "6080", "h:1"], r"not both"),
+        ]
+        for argv, want in cases:
+            with self.subTest(argv=argv):
+                rc, out, err = h.run_binary(argv)
+                self.assertEqual(rc, 2, err)
+                self.assertEqual(out, "")
+                self.assertRegex(err, r"^wsgate: .*" + want)
+                self.assertIn("usage: wsgate", err)
+
+    def test_config_errors_name_the_option(self):
+        rc, out, err = h.run_binary(["--cert", "/nonexistent/c.pem",
+                                     "6080", "a..b:5900"])
+        self.assertEqual(rc, 1, err)
+        self.assertRegex(err, r"(?m)^wsgate: --cert /nonexistent/c\.pem: "
+                         r"\[gateway\] tls_cert: ")
+        self.assertRegex(err, r"(?m)^wsgate: target_addr:target_port "
+                         r"a\.\.b:5900: \[route:websockify\] backend: ")
+        self.assertIn("wsgate: command line: configuration invalid", err)
+
+    def test_check_warns_about_plain_ws(self):
+        rc, out, err = h.run_binary(["-t", "6080", "localhost:5900"])
+        self.assertEqual(rc, 0, err)
+        self.assertIn("command line: configuration OK (1 listener, "
+                      "1 route)", out)
+        self.assertIn("warning: plain ws:// (no TLS) on an address other "
+                      "machines can reach", err)
+        self.assertIn("warning: any web page may connect", err)
