@@ -20,7 +20,8 @@ enum opt_id {
 	O_CONFIG, O_CHECK, O_VERBOSE, O_QUIET, O_VERSION, O_HELP, O_PRINT,
 	O_TRAFFIC, O_CERT, O_KEY, O_SSL_ONLY, O_SSL_TARGET, O_VERIFY,
 	O_CAFILE, O_SSL_VERSION, O_CIPHERS, O_WEB, O_PREFER_V6,
-	O_AUTH_PLUGIN, O_AUTH_SOURCE, O_LOG_FILE, O_REFUSED,
+	O_AUTH_PLUGIN, O_AUTH_SOURCE, O_LOG_FILE, O_RUN_ONCE, O_TIMEOUT,
+	O_IDLE_TIMEOUT, O_REFUSED,
 };
 
 struct opt_def {
@@ -85,15 +86,9 @@ static const struct opt_def opts[] = {
 	{ "--heartbeat", 0, true, O_REFUSED,
 	  NOT_YET ": pings are coming as the route key ping_interval (with "
 	  "pong_timeout)" },
-	{ "--run-once", 0, false, O_REFUSED,
-	  NOT_YET ": run wsgate under a supervisor and stop it with SIGTERM "
-	  "(it drains the sessions first)" },
-	{ "--timeout", 0, true, O_REFUSED,
-	  NOT_YET ": stop wsgate with SIGTERM when it should stop "
-	  "accepting (timeout(1) can send it)" },
-	{ "--idle-timeout", 0, true, O_REFUSED,
-	  NOT_YET " (its meaning: exit with no connection for that long; "
-	  "the INI key idle_timeout closes one idle session instead)" },
+	{ "--run-once", 0, false, O_RUN_ONCE, NULL },
+	{ "--timeout", 0, true, O_TIMEOUT, NULL },
+	{ "--idle-timeout", 0, true, O_IDLE_TIMEOUT, NULL },
 	{ "--unix-target", 0, true, O_REFUSED,
 	  NOT_YET ": unix socket backends are coming as "
 	  "backend = unix:/path" },
@@ -122,7 +117,8 @@ struct parsed {
 	const char *source, *target;
 	const char *cert, *key, *cafile, *ssl_version, *ciphers, *web;
 	const char *auth_plugin, *auth_source;
-	bool ssl_only, ssl_target, verify, prefer_v6, traffic;
+	const char *exit_after, *exit_when_idle;
+	bool ssl_only, ssl_target, verify, prefer_v6, traffic, run_once;
 	const char *first_ws_opt;	/* a websockify-only option seen */
 };
 
@@ -236,6 +232,9 @@ apply(struct cli *cli, struct parsed *p, const struct opt_def *o,
 	case O_PREFER_V6: p->prefer_v6 = true; break;
 	case O_AUTH_PLUGIN: p->auth_plugin = val; break;
 	case O_AUTH_SOURCE: p->auth_source = val; break;
+	case O_RUN_ONCE: p->run_once = true; break;
+	case O_TIMEOUT: p->exit_after = val; break;
+	case O_IDLE_TIMEOUT: p->exit_when_idle = val; break;
 	default: break;
 	}
 	return 0;
@@ -583,6 +582,17 @@ gen_gateway(struct gen *g, const struct parsed *p, int verbosity)
 		    "or listen on 127.0.0.1 behind a TLS proxy");
 	if (p->web != NULL)
 		path_line(g, "web_root", "--web", p->web);
+	if (p->run_once)
+		line(g, "--run-once", NULL, "run_once = yes");
+	if (p->exit_after != NULL && check_value(g, "--timeout",
+	    p->exit_after) == 0)
+		line(g, "--timeout", p->exit_after, "exit_after = %s",
+		    p->exit_after);
+	/* Not idle_timeout: that one closes an idle session. */
+	if (p->exit_when_idle != NULL && check_value(g, "--idle-timeout",
+	    p->exit_when_idle) == 0)
+		line(g, "--idle-timeout", p->exit_when_idle,
+		    "exit_when_idle = %s", p->exit_when_idle);
 	if (verbosity != 0)
 		line(g, verbosity > 0 ? (p->traffic ? "--traffic" : "-v") :
 		    "-q", NULL, "log_level = %s",

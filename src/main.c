@@ -82,6 +82,9 @@ usage(FILE *f)
 	    "  --web DIR          serve DIR's files to plain GETs\n"
 	    "  --auth-plugin ExpectOrigin --auth-source 'ORIGIN ...'\n"
 	    "  --auth-plugin ClientCertCNAuth --auth-source 'CN ...'\n"
+	    "  --run-once         exit after one WebSocket session\n"
+	    "  --timeout T        stop accepting T seconds after start\n"
+	    "  --idle-timeout T   exit after T seconds with no connection\n"
 	    "  --log-file FILE, --traffic (as -v), -6 (no effect: every "
 	    "address)\n"
 	    "  --print-config     print the INI these options amount to, "
@@ -323,6 +326,11 @@ struct control {
 	bool reload_again;		/* SIGHUP while loading */
 	size_t drain_acks;		/* outstanding WORKER_ACK_DRAIN */
 	bool draining;
+	bool drain_unbounded;		/* no drain_timeout armed yet */
+	/* run_once, exit_after, exit_when_idle (read at start). */
+	struct event *lifecycle;
+	struct timespec started, idle_since;
+	bool idle;
 	int notify_fd[2];
 	struct event *notify_ev;
 	struct event *term, *intr, *hup;
@@ -557,12 +565,23 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 	control_send_all(ctl, WORKER_STOP, NULL);
 }
 
+/* wait < 0: no limit (run_once, exit_after: the sessions end by
+ * themselves); a stop signal then sets one. */
 static void
 begin_drain(struct control *ctl, double wait)
 {
 	struct timeval tv;
 	unsigned n = open_sessions(ctl);
 
+	if (ctl->draining && ctl->drain_unbounded && wait >= 0) {
+		ctl->drain_unbounded = false;
+		log_info("draining: %u session%s open; waiting up to %.1fs", n,
+		    n == 1 ? "" : "s", wait);
+		tv.tv_sec = (time_t)wait;
+		tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6);
+		evtimer_add(ctl->drain, &tv);
+		return;
+	}
 	if (ctl->draining) {
 		log_warn("second stop signal: exiting now");
 		control_send_all(ctl, WORKER_STOP, NULL);
@@ -577,6 +596,13 @@ begin_drain(struct control *ctl, double wait)
 	}
 	ctl->drain_acks = ctl->nworkers;
 	control_send_all(ctl, WORKER_DRAIN, NULL);
+	if (wait < 0) {
+		ctl->drain_unbounded = true;
+		log_info("draining: stopped accepting; %u session%s open; "
+		    "exiting when %s", n, n == 1 ? "" : "s",
+		    n == 1 ? "it ends" : "they end");
+		return;
+	}
 	log_info("draining: stopped accepting; %u session%s open; waiting "
 	    "up to %.1fs", n, n == 1 ? "" : "s", wait);
 	tv.tv_sec = (time_t)wait;
@@ -724,6 +750,81 @@ reload_finish(struct control *ctl)
 		reload_start(ctl, "SIGHUP received during the last reload");
 	}
 	notify_ready_if_idle(ctl);	/* refused, or nothing to wait for */
+}
+
+/*
+ * websockify's process options, checked a few times a second: a
+ * counter polled by the main thread keeps the workers' paths free of
+ * them.
+ */
+#define LIFECYCLE_TICK_US 50000
+
+static double
+seconds_since(const struct timespec *then, const struct timespec *now)
+{
+	return (double)(now->tv_sec - then->tv_sec) +
+	    (double)(now->tv_nsec - then->tv_nsec) / 1e9;
+}
+
+static void
+lifecycle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct control *ctl = arg;
+	const struct config *cfg = ctl->cfg;
+	struct timeval tick = { 0, LIFECYCLE_TICK_US };
+	struct timespec now;
+	unsigned n = open_sessions(ctl);
+
+	(void)fd;
+	(void)what;
+	if (ctl->draining)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (cfg->run_once && atomic_load(&ctl->shared.upgraded) > 0) {
+		log_info("run_once: a WebSocket session began; stopping "
+		    "accepting, exiting when it ends");
+		begin_drain(ctl, -1);
+		return;
+	}
+	if (cfg->exit_after > 0 &&
+	    seconds_since(&ctl->started, &now) >= cfg->exit_after) {
+		log_info("exit_after %.3gs reached", cfg->exit_after);
+		begin_drain(ctl, -1);
+		return;
+	}
+	if (cfg->exit_when_idle > 0) {
+		if (n > 0) {
+			ctl->idle = false;
+		} else if (!ctl->idle) {
+			ctl->idle = true;
+			ctl->idle_since = now;
+		} else if (seconds_since(&ctl->idle_since, &now) >=
+		    cfg->exit_when_idle) {
+			log_info("exit_when_idle: no connection for %.3gs",
+			    cfg->exit_when_idle);
+			begin_drain(ctl, -1);
+			return;
+		}
+	}
+	evtimer_add(ctl->lifecycle, &tick);
+}
+
+static int
+lifecycle_start(struct control *ctl)
+{
+	struct timeval tick = { 0, LIFECYCLE_TICK_US };
+	const struct config *cfg = ctl->cfg;
+
+	if (!cfg->run_once && cfg->exit_after <= 0 &&
+	    cfg->exit_when_idle <= 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ctl->started);
+	ctl->idle_since = ctl->started;
+	ctl->idle = true;
+	ctl->lifecycle = evtimer_new(ctl->base, lifecycle_cb, ctl);
+	if (ctl->lifecycle == NULL)
+		return -1;
+	return evtimer_add(ctl->lifecycle, &tick);
 }
 
 static void
@@ -877,7 +978,8 @@ control_free(struct control *ctl)
 	close_listeners(ctl);
 	free(ctl->listeners);
 	struct event *evs[] = { ctl->notify_ev, ctl->term, ctl->intr,
-		ctl->hup, ctl->drain, ctl->deadline, ctl->retry };
+		ctl->hup, ctl->drain, ctl->deadline, ctl->retry,
+		ctl->lifecycle };
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (evs[i] != NULL)
 			event_free(evs[i]);
@@ -1026,6 +1128,7 @@ main(int argc, char **argv)
 	event_set_log_callback(libevent_log_cb);
 	unmask_init();		/* before threads: they share its choice */
 	atomic_init(&ctl.shared.nsessions, 0);
+	atomic_init(&ctl.shared.upgraded, 0);
 	atomic_init(&ctl.shared.slots.used, 0);
 	atomic_init(&ctl.shared.slots.max, 0);
 	rc = EXIT_STARTUP;
@@ -1046,6 +1149,11 @@ main(int argc, char **argv)
 		goto out;
 	if (control_start_workers(&ctl, nworkers) != 0)
 		goto out;
+	if (lifecycle_start(&ctl) != 0) {
+		log_error("cannot start the run_once/exit_after/exit_when_idle "
+		    "timer");
+		goto out;
+	}
 	/* "ready" only once the signals are handled: until then SIGTERM or
 	 * SIGHUP would kill the process (the default action). */
 	log_routes(ctl.cfg);

@@ -52,6 +52,7 @@ class SameCommandLine(h.GatewayTestCase):
         self.addCleanup(shutil.rmtree, self.dir, True)
         self.echo = self.backend(h.EchoBackend)
         self.blob = os.urandom(3000)    # the same for both programs
+        self.procs = {}                 # port -> wait(timeout) for exit
 
     def start_websockify(self, args, port):
         log = open(os.path.join(self.dir, "websockify.log"), "wb")
@@ -69,6 +70,7 @@ class SameCommandLine(h.GatewayTestCase):
                 p.wait()
         self.addCleanup(stop)
         wait_listening(port, p)
+        self.procs[port] = p.wait
 
     def start_wsgate(self, args, port):
         gw = h.Gateway(h.BINARY, argv=args)
@@ -76,6 +78,7 @@ class SameCommandLine(h.GatewayTestCase):
         gw.dir = self.dir       # relative paths as websockify sees them
         self.addCleanup(self._finish_gateway_keep_dir, gw)
         gw.start()
+        self.procs[port] = lambda timeout: gw.wait_exit(timeout)
 
     def _finish_gateway_keep_dir(self, gw):
         if gw.proc is None:
@@ -210,3 +213,15 @@ class SameCommandLine(h.GatewayTestCase):
         # connects first, and answers 502.
         self.assertEqual(seen["websockify"], (101, 1011))
         self.assertEqual(seen["wsgate"], (502, None))
+
+    def test_run_once(self):
+        for name, port in self.each(["--run-once"]):
+            with self.subTest(program=name):
+                c = self.raw(port)
+                c.handshake("/websockify")
+                c.send_frame(OP_BINARY, b"one")
+                self.assertEqual(c.recv_data(3)[0], b"one")
+                c.send_frame(OP_CLOSE, h.close_payload(1000))
+                c.expect_eof()
+                # Both exit by themselves after the one session.
+                self.assertEqual(self.procs[port](h.timeout(10)), 0)

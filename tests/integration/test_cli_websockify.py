@@ -230,3 +230,89 @@ class Positional(h.GatewayTestCase):
         self.assertIn("warning: plain ws:// (no TLS) on an address other "
                       "machines can reach", err)
         self.assertIn("warning: any web page may connect", err)
+
+
+class Lifecycle(h.GatewayTestCase):
+    """--run-once, --timeout, --idle-timeout: websockify's meanings
+    (run_once, exit_after, exit_when_idle)."""
+
+    def setUp(self):
+        self.echo = self.backend(h.EchoBackend)
+
+    def start(self, *argv):
+        gw = h.Gateway(h.BINARY, argv=list(argv) + ["-v", "127.0.0.1:0",
+                                                    self.echo.addr])
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+        return gw
+
+    def session(self, gw):
+        c = self.raw(gw)
+        c.handshake("/websockify")
+        c.send_frame(OP_BINARY, b"once")
+        self.assertEqual(c.recv_data(4)[0], b"once")
+        return c
+
+    def end(self, c):
+        c.send_frame(h.OP_CLOSE, h.close_payload(1000))
+        c.expect_eof()
+
+    def test_run_once(self):
+        gw = self.start("--run-once")
+        c = self.session(gw)
+        gw.wait_log(r"run_once: a WebSocket session began; stopping "
+                    r"accepting")
+        # The session goes on until it ends by itself.
+        c.send_frame(OP_BINARY, b"still")
+        self.assertEqual(c.recv_data(5)[0], b"still")
+        self.assertTrue(gw.running())
+        self.end(c)
+        self.assertEqual(gw.wait_exit(10), 0)
+
+    def test_plain_gets_do_not_end_run_once(self):
+        gw = self.start("--run-once")
+        c = self.raw(gw)
+        c.send(b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
+        self.assertEqual(c.read_response().status, 426)
+        c.close()
+        h.time.sleep(h.timeout(0.2))            # a few ticks
+        self.assertTrue(gw.running())
+        self.end(self.session(gw))
+        self.assertEqual(gw.wait_exit(10), 0)
+
+    def test_idle_timeout_exits_without_connections(self):
+        gw = self.start("--idle-timeout", "300ms")
+        t0 = h.time.monotonic()
+        self.assertEqual(gw.wait_exit(10), 0)
+        self.assertGreaterEqual(h.time.monotonic() - t0, 0.2)
+        gw.wait_log(r"exit_when_idle: no connection for 0\.3s")
+
+    def test_idle_timeout_waits_for_sessions(self):
+        gw = self.start("--idle-timeout", "0.3")
+        c = self.session(gw)
+        h.time.sleep(h.timeout(0.6))
+        self.assertTrue(gw.running())           # a session is open
+        c.send_frame(OP_BINARY, b"later")
+        self.assertEqual(c.recv_data(5)[0], b"later")
+        self.end(c)
+        self.assertEqual(gw.wait_exit(10), 0)
+
+    def test_timeout_stops_accepting_and_lets_the_session_end(self):
+        gw = self.start("--timeout", "0.4")
+        c = self.session(gw)
+        gw.wait_log(r"exit_after 0\.4s reached", 5)
+        gw.wait_log(r"draining: stopped accepting; 1 session open; "
+                    r"exiting when it ends")
+        c.send_frame(OP_BINARY, b"after")
+        self.assertEqual(c.recv_data(5)[0], b"after")
+        self.end(c)
+        self.assertEqual(gw.wait_exit(10), 0)
+
+    def test_sigterm_after_run_once_drains(self):
+        gw = self.start("--run-once")
+        c = self.session(gw)
+        gw.wait_log(r"run_once: a WebSocket session began")
+        gw.send_signal(signal.SIGTERM)
+        gw.wait_log(r"draining: 1 session open; waiting up to 30\.0s")
+        self.end(c)
+        self.assertEqual(gw.wait_exit(10), 0)

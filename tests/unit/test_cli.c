@@ -185,10 +185,6 @@ test_refused(void)
 		{ { "--legacy-syslog" }, "logger(1)" },
 		{ { "--record", "/tmp/r" }, "record = DIR" },
 		{ { "--heartbeat", "30" }, "ping_interval" },
-		{ { "--run-once" }, "--run-once: not supported yet" },
-		{ { "--timeout", "5" }, "--timeout: not supported yet" },
-		{ { "--idle-timeout", "5" }, "the INI key idle_timeout closes "
-		  "one idle session" },
 		{ { "--unix-target", "/s" }, "backend = unix:/path" },
 		{ { "--web-auth" }, "auth_basic_file" },
 		{ { "--token-plugin", "TokenFile" }, "targets_format" },
@@ -453,6 +449,51 @@ test_logging(void)
 }
 
 static void
+test_process_options(void)
+{
+	struct config *cfg;
+
+	CHECK_INT(PARSE("--run-once", "--timeout", "90", "--idle-timeout=5m",
+	    "6080", "h:1"), 0);
+	CHECK_LINE("run_once = yes");
+	CHECK_LINE("exit_after = 90");
+	CHECK_LINE("exit_when_idle = 5m");
+	CHECK_NO_LINE("idle_timeout = 5m");
+	cfg = load();
+	CHECK(cfg != NULL);
+	if (cfg != NULL) {
+		CHECK(cfg->run_once);
+		CHECK(cfg->exit_after == 90);
+		CHECK(cfg->exit_when_idle == 300);
+		CHECK(cfg->limits.idle_timeout == 0);
+	}
+	config_unref(cfg);
+	CHECK_INT(PARSE("6080", "h:1"), 0);
+	cfg = load();
+	CHECK(cfg != NULL && !cfg->run_once && cfg->exit_after == 0 &&
+	    cfg->exit_when_idle == 0);
+	config_unref(cfg);
+	CHECK_ERR(PARSE("--run-once"), "--run-once is websockify's");
+	CHECK_ERR(PARSE("--timeout", "5"), "--timeout is websockify's");
+	CHECK_ERR(PARSE("--timeout"), "--timeout needs a value");
+	/* A bad duration: config.c's message, said as the option. */
+	{
+		struct config_errors errs = { NULL, 0 };
+		char out[512];
+
+		CHECK_INT(PARSE("--idle-timeout", "soon", "6080", "h:1"), 0);
+		cfg = config_load_string(CLI_CONFIG_NAME, cli.ini, &errs);
+		CHECK(cfg == NULL && errs.n == 1);
+		if (errs.n == 1) {
+			cli_explain(&cli, errs.msgs[0], out, sizeof(out));
+			CHECK(strncmp(out, "--idle-timeout soon: [gateway] "
+			    "exit_when_idle: ", 46) == 0);
+		}
+		config_errors_free(&errs);
+	}
+}
+
+static void
 test_explain(void)
 {
 	char out[512];
@@ -565,6 +606,7 @@ main(void)
 	RUN(test_tls);
 	RUN(test_auth_plugins);
 	RUN(test_logging);
+	RUN(test_process_options);
 	RUN(test_explain);
 	RUN(test_config_checks_values);
 	cli_free(&cli);
