@@ -1095,6 +1095,9 @@ main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	if (cli.action == CLI_PRINT_CONFIG) {
+		for (size_t i = 0; i < cli.nwarnings; i++)
+			fprintf(stderr, "wsgate: warning: %s\n",
+			    cli.warnings[i]);
 		fputs(cli.ini, stdout);
 		config_unref(ctl.cfg);
 		cli_free(&cli);

@@ -147,7 +147,10 @@ class Positional(h.GatewayTestCase):
         rc, out, err = h.run_binary(["--print-config", "127.0.0.1:0",
                                      self.echo.addr])
         self.assertEqual(rc, 0, err)
-        self.assertEqual(err, "")
+        # The warnings go to stderr, the INI alone to stdout.
+        self.assertIn("warning: any web page may connect", err)
+        self.assertTrue(out.startswith("; wsgate configuration from "
+                                       "websockify's command line"), out)
         gw = self.gateway(text=out)
         self.echo_through(gw.port, "/websockify")
         self.echo_through(gw.port, "/other")
@@ -316,3 +319,23 @@ class Lifecycle(h.GatewayTestCase):
         gw.wait_log(r"draining: 1 session open; waiting up to 30\.0s")
         self.end(c)
         self.assertEqual(gw.wait_exit(10), 0)
+
+
+class ReadmeExample(h.GatewayTestCase):
+    @h.unittest.skipUnless(os.path.isdir("/usr/share/novnc"),
+                           "Debian's novnc not installed")
+    def test_print_config_block_is_what_wsgate_prints(self):
+        with open(os.path.join(h.REPO, "README.md")) as f:
+            md = f.read()
+        sec = md[md.index("## Migrating from websockify"):]
+        block = re.search(r"which prints .*?\n\n```ini\n(.*?)```", sec,
+                          re.S).group(1)
+        d = tempfile.mkdtemp(prefix="wsgate-readme-")
+        self.addCleanup(shutil.rmtree, d, True)
+        pem = make_pem(d)
+        rc, out, err = h.run_binary([
+            "--print-config", "--web", "/usr/share/novnc", "--cert", pem,
+            "--auth-plugin", "ExpectOrigin", "--auth-source",
+            "https://vnc.example.com:6080", "6080", "localhost:5900"])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out.replace(pem, "/etc/wsgate/novnc.pem"), block)
