@@ -541,6 +541,9 @@ list_line(struct gen *g, const char *key, const char *src)
 	joined[n] = '\0';
 	if (n == 0)
 		return gen_fail(g, "--auth-source: empty");
+	/* What the words carry goes into the line as it is. */
+	if (check_value(g, "--auth-source", joined) != 0)
+		return -1;
 	return line(g, "--auth-source", src, "%s = %s", key, joined);
 }
 

@@ -425,6 +425,15 @@ test_auth_plugins(void)
 	    "wsgate runs no Python plugins");
 	CHECK_ERR(PARSE("--auth-plugin", "ExpectOrigin", "--auth-source",
 	    "  ", "6080", "h:1"), "--auth-source: empty");
+	/* Found by fuzz_cli: the words are checked like any value (a
+	 * control byte, or a word starting with ';' after the ", "). */
+	CHECK_ERR(PARSE("--auth-plugin", "ExpectOrigin", "--auth-source",
+	    "http://a\x05" "b", "6080", "h:1"), "control character");
+	CHECK_ERR(PARSE("--auth-plugin", "ExpectOrigin", "--auth-source",
+	    "http://a ;x", "6080", "h:1"), "would start a comment");
+	CHECK_ERR(PARSE("--cert", "/c", "--verify-client", "--cafile", "/ca",
+	    "--auth-plugin", "ClientCertCNAuth", "--auth-source",
+	    "a\nb", "6080", "h:1"), "control character");
 }
 
 static void
