@@ -327,7 +327,10 @@ struct control {
 	size_t drain_acks;		/* outstanding WORKER_ACK_DRAIN */
 	bool draining;
 	bool drain_unbounded;		/* no drain_timeout armed yet */
-	/* run_once, exit_after, exit_when_idle (read at start). */
+	/* run_once, exit_after, exit_when_idle: as read at start (a reload
+	 * does not change them). */
+	bool run_once;
+	double exit_after, exit_when_idle;
 	struct event *lifecycle;
 	struct timespec started, idle_since;
 	bool idle;
@@ -637,6 +640,11 @@ reload_acceptable(const struct config *old, const struct config *cfg)
 			}
 	if (cfg->workers != old->workers)
 		log_warn("workers changes take effect after a restart");
+	if (cfg->run_once != old->run_once ||
+	    cfg->exit_after != old->exit_after ||
+	    cfg->exit_when_idle != old->exit_when_idle)
+		log_warn("run_once, exit_after and exit_when_idle changes take "
+		    "effect after a restart");
 	return true;
 }
 
@@ -770,7 +778,6 @@ static void
 lifecycle_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct control *ctl = arg;
-	const struct config *cfg = ctl->cfg;
 	struct timeval tick = { 0, LIFECYCLE_TICK_US };
 	struct timespec now;
 	unsigned n = open_sessions(ctl);
@@ -780,28 +787,28 @@ lifecycle_cb(evutil_socket_t fd, short what, void *arg)
 	if (ctl->draining)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (cfg->run_once && atomic_load(&ctl->shared.upgraded) > 0) {
+	if (ctl->run_once && atomic_load(&ctl->shared.upgraded) > 0) {
 		log_info("run_once: a WebSocket session began; stopping "
 		    "accepting, exiting when it ends");
 		begin_drain(ctl, -1);
 		return;
 	}
-	if (cfg->exit_after > 0 &&
-	    seconds_since(&ctl->started, &now) >= cfg->exit_after) {
-		log_info("exit_after %.3gs reached", cfg->exit_after);
+	if (ctl->exit_after > 0 &&
+	    seconds_since(&ctl->started, &now) >= ctl->exit_after) {
+		log_info("exit_after %.3gs reached", ctl->exit_after);
 		begin_drain(ctl, -1);
 		return;
 	}
-	if (cfg->exit_when_idle > 0) {
+	if (ctl->exit_when_idle > 0) {
 		if (n > 0) {
 			ctl->idle = false;
 		} else if (!ctl->idle) {
 			ctl->idle = true;
 			ctl->idle_since = now;
 		} else if (seconds_since(&ctl->idle_since, &now) >=
-		    cfg->exit_when_idle) {
+		    ctl->exit_when_idle) {
 			log_info("exit_when_idle: no connection for %.3gs",
-			    cfg->exit_when_idle);
+			    ctl->exit_when_idle);
 			begin_drain(ctl, -1);
 			return;
 		}
@@ -815,8 +822,11 @@ lifecycle_start(struct control *ctl)
 	struct timeval tick = { 0, LIFECYCLE_TICK_US };
 	const struct config *cfg = ctl->cfg;
 
-	if (!cfg->run_once && cfg->exit_after <= 0 &&
-	    cfg->exit_when_idle <= 0)
+	ctl->run_once = cfg->run_once;
+	ctl->exit_after = cfg->exit_after;
+	ctl->exit_when_idle = cfg->exit_when_idle;
+	if (!ctl->run_once && ctl->exit_after <= 0 &&
+	    ctl->exit_when_idle <= 0)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &ctl->started);
 	ctl->idle_since = ctl->started;

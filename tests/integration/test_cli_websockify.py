@@ -206,6 +206,7 @@ class Positional(h.GatewayTestCase):
             (["6080"], r"a target is needed"),
             (["--ssl-only", "6080", "h:1"], r"--ssl-only needs --cert"),
             (["-c", "x.ini", "6080", "h:1"], r"not both"),
+            (["--log-file", "/l"], r"--log-file is websockify's"),
         ]
         for argv, want in cases:
             with self.subTest(argv=argv):
@@ -214,6 +215,17 @@ class Positional(h.GatewayTestCase):
                 self.assertEqual(out, "")
                 self.assertRegex(err, r"^wsgate: .*" + want)
                 self.assertIn("usage: wsgate", err)
+
+    def test_log_file_that_cannot_be_opened_exits_3(self):
+        rc, out, err = h.run_binary(["--log-file", "/nonexistent/dir/ws.log",
+                                     "127.0.0.1:0", "127.0.0.1:1"])
+        self.assertEqual(rc, 3, err)
+        self.assertIn("wsgate: --log-file /nonexistent/dir/ws.log: No such "
+                      "file or directory", err)
+        rc, out, err = h.run_binary(["--log-file", "/dev/null",
+                                     "127.0.0.1:0", "127.0.0.1:1"])
+        self.assertEqual(rc, 3, err)
+        self.assertIn("not a regular file", err)
 
     def test_config_errors_name_the_option(self):
         rc, out, err = h.run_binary(["--cert", "/nonexistent/c.pem",
@@ -310,6 +322,20 @@ class Lifecycle(h.GatewayTestCase):
         self.assertEqual(c.recv_data(5)[0], b"after")
         self.end(c)
         self.assertEqual(gw.wait_exit(10), 0)
+
+    def test_reload_keeps_the_start_values(self):
+        # An INI file: exit_when_idle set at start; a reload that drops
+        # it is said to need a restart, and the gateway still exits.
+        cfg = h.config({"r": {"path": "/", "backend": self.echo.addr}},
+                       {"exit_when_idle": "2s"})
+        gw = self.gateway(text=cfg)
+        gw.write_config(h.config({"r": {"path": "/",
+                                        "backend": self.echo.addr}}))
+        gw.reload()
+        gw.wait_log(r"run_once, exit_after and exit_when_idle changes "
+                    r"take effect after a restart")
+        self.assertEqual(gw.wait_exit(10), 0)
+        gw.wait_log(r"exit_when_idle: no connection for 2s")
 
     def test_sigterm_after_run_once_drains(self):
         gw = self.start("--run-once")
