@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "suggest.h"
 
 /*
@@ -21,7 +22,8 @@ enum opt_id {
 	O_TRAFFIC, O_CERT, O_KEY, O_SSL_ONLY, O_SSL_TARGET, O_VERIFY,
 	O_CAFILE, O_SSL_VERSION, O_CIPHERS, O_WEB, O_PREFER_V6,
 	O_AUTH_PLUGIN, O_AUTH_SOURCE, O_LOG_FILE, O_RUN_ONCE, O_TIMEOUT,
-	O_IDLE_TIMEOUT, O_REFUSED,
+	O_IDLE_TIMEOUT, O_TOKEN_PLUGIN, O_TOKEN_SOURCE, O_TARGET_CONFIG,
+	O_HOST_TOKEN, O_ALLOWED_TARGETS, O_HEARTBEAT, O_REFUSED,
 };
 
 struct opt_def {
@@ -83,9 +85,7 @@ static const struct opt_def opts[] = {
 	{ "--record", 0, true, O_REFUSED,
 	  NOT_YET ": session recording is coming as the route key "
 	  "record = DIR" },
-	{ "--heartbeat", 0, true, O_REFUSED,
-	  NOT_YET ": pings are coming as the route key ping_interval (with "
-	  "pong_timeout)" },
+	{ "--heartbeat", 0, true, O_HEARTBEAT, NULL },
 	{ "--run-once", 0, false, O_RUN_ONCE, NULL },
 	{ "--timeout", 0, true, O_TIMEOUT, NULL },
 	{ "--idle-timeout", 0, true, O_IDLE_TIMEOUT, NULL },
@@ -95,19 +95,11 @@ static const struct opt_def opts[] = {
 	{ "--web-auth", 0, false, O_REFUSED,
 	  NOT_YET ": Basic auth is coming as the route key auth_basic_file "
 	  "(an htpasswd file of hashed passwords)" },
-	{ "--token-plugin", 0, true, O_REFUSED,
-	  NOT_YET ": token files are coming as the route keys targets, "
-	  "targets_format and token_source; meanwhile give each target a "
-	  "[route:NAME] with its own path in an INI file" },
-	{ "--token-source", 0, true, O_REFUSED,
-	  NOT_YET ": token files are coming as the route keys targets and "
-	  "targets_format" },
-	{ "--target-config", 0, true, O_REFUSED,
-	  NOT_YET ": token files are coming as the route keys targets and "
-	  "targets_format" },
-	{ "--host-token", 0, false, O_REFUSED,
-	  NOT_YET ": the Host header as token is coming as the route key "
-	  "token_source = host; meanwhile INI routes can select by path" },
+	{ "--token-plugin", 0, true, O_TOKEN_PLUGIN, NULL },
+	{ "--token-source", 0, true, O_TOKEN_SOURCE, NULL },
+	{ "--target-config", 0, true, O_TARGET_CONFIG, NULL },
+	{ "--host-token", 0, false, O_HOST_TOKEN, NULL },
+	{ "--allowed-targets", 0, true, O_ALLOWED_TARGETS, NULL },
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -118,6 +110,9 @@ struct parsed {
 	const char *cert, *key, *cafile, *ssl_version, *ciphers, *web;
 	const char *auth_plugin, *auth_source;
 	const char *exit_after, *exit_when_idle;
+	const char *token_plugin, *token_source, *allowed_targets;
+	const char *heartbeat;
+	bool host_token;
 	bool ssl_only, ssl_target, verify, prefer_v6, traffic, run_once;
 	const char *first_ws_opt;	/* a websockify-only option seen */
 };
@@ -235,6 +230,16 @@ apply(struct cli *cli, struct parsed *p, const struct opt_def *o,
 	case O_RUN_ONCE: p->run_once = true; break;
 	case O_TIMEOUT: p->exit_after = val; break;
 	case O_IDLE_TIMEOUT: p->exit_when_idle = val; break;
+	case O_TOKEN_PLUGIN: p->token_plugin = val; break;
+	case O_TOKEN_SOURCE: p->token_source = val; break;
+	case O_TARGET_CONFIG:
+		/* websockify: the same as --token-plugin TokenFile. */
+		p->token_plugin = "TokenFile";
+		p->token_source = val;
+		break;
+	case O_HOST_TOKEN: p->host_token = true; break;
+	case O_ALLOWED_TARGETS: p->allowed_targets = val; break;
+	case O_HEARTBEAT: p->heartbeat = val; break;
 	default: break;
 	}
 	return 0;
@@ -439,19 +444,26 @@ line(struct gen *g, const char *opt, const char *val, const char *fmt, ...)
 	return 0;
 }
 
-/* key = path, made absolute against cwd. */
+/* key = PREFIXpath, the path made absolute against cwd. */
 static int
-path_line(struct gen *g, const char *key, const char *opt, const char *v)
+prefixed_path_line(struct gen *g, const char *key, const char *prefix,
+    const char *opt, const char *v)
 {
 	if (check_value(g, opt, v) != 0)
 		return -1;
 	if (v[0] == '/' || g->cwd == NULL)
-		return line(g, opt, v, "%s = %s", key, v);
+		return line(g, opt, v, "%s = %s%s", key, prefix, v);
 	if (strcmp(v, ".") == 0)
-		return line(g, opt, v, "%s = %s", key, g->cwd);
-	return line(g, opt, v, "%s = %s%s%s", key, g->cwd,
+		return line(g, opt, v, "%s = %s%s", key, prefix, g->cwd);
+	return line(g, opt, v, "%s = %s%s%s%s", key, prefix, g->cwd,
 	    g->cwd[strlen(g->cwd) - 1] == '/' ? "" : "/",
 	    v[0] == '.' && v[1] == '/' ? v + 2 : v);
+}
+
+static int
+path_line(struct gen *g, const char *key, const char *opt, const char *v)
+{
+	return prefixed_path_line(g, key, "", opt, v);
 }
 
 /* websockify's split of "[host:]port": at the last colon, then the
@@ -651,6 +663,73 @@ gen_gateway(struct gen *g, const struct parsed *p, int verbosity)
 	return g->failed ? -1 : 0;
 }
 
+/*
+ * websockify's token plugins: the route's target comes from the token.
+ * wsgate never lets a token lead anywhere: without --allowed-targets,
+ * private and loopback addresses (or the socket directory) only.
+ */
+#define PRIVATE_TARGETS "127.0.0.0/8:* 10.0.0.0/8:* 172.16.0.0/12:* " \
+	"192.168.0.0/16:* [::1]/128:* [fc00::]/7:*"
+
+static int
+gen_tokens(struct gen *g, const struct parsed *p)
+{
+	static const char tp[] = "websockify.token_plugins.";
+	const char *plugin = p->token_plugin, *format;
+
+	if (strncmp(plugin, tp, sizeof(tp) - 1) == 0)
+		plugin += sizeof(tp) - 1;
+	if (strcmp(plugin, "TokenFile") == 0 ||
+	    strcmp(plugin, "ReadOnlyTokenFile") == 0)
+		format = "tokenfile";
+	else if (strcmp(plugin, "TokenFileName") == 0)
+		format = "filename";
+	else if (strcmp(plugin, "UnixDomainSocketDirectory") == 0)
+		format = "unix_socket_dir";
+	else if (strcmp(plugin, "JWTTokenApi") == 0)
+		return gen_fail(g, "--token-plugin JWTTokenApi: wsgate pins the "
+		    "algorithm, so signed tokens are set in an INI file: "
+		    "jwt_key = FILE, jwt_algorithm = HS256|RS256|ES256, "
+		    "allowed_targets");
+	else
+		return gen_fail(g, "--token-plugin \"%s\": wsgate runs no "
+		    "Python plugins; it reads TokenFile, ReadOnlyTokenFile, "
+		    "TokenFileName and UnixDomainSocketDirectory sources",
+		    p->token_plugin);
+	if (!config_key_known("targets"))
+		return gen_fail(g, "--token-plugin: %s: token files are "
+		    "coming as the route keys targets, targets_format and "
+		    "token_source; meanwhile give each target a [route:NAME] "
+		    "with its own path in an INI file", NOT_YET);
+	if (p->token_source == NULL)
+		return gen_fail(g, "--token-plugin %s needs --token-source "
+		    "PATH", plugin);
+	path_line(g, "targets", "--token-source", p->token_source);
+	line(g, "--token-plugin", p->token_plugin, "targets_format = %s",
+	    format);
+	if (p->host_token)
+		line(g, "--host-token", NULL, "token_source = host");
+	if (p->allowed_targets != NULL) {
+		if (check_value(g, "--allowed-targets", p->allowed_targets) ==
+		    0)
+			line(g, "--allowed-targets", p->allowed_targets,
+			    "allowed_targets = %s", p->allowed_targets);
+	} else if (strcmp(format, "unix_socket_dir") == 0) {
+		/* The sockets of that directory, as websockify reaches. */
+		prefixed_path_line(g, "allowed_targets", "unix:",
+		    "--token-source", p->token_source);
+	} else {
+		line(g, NULL, NULL, "; websockify lets a token lead anywhere; "
+		    "wsgate: private addresses only");
+		line(g, "--token-plugin", p->token_plugin,
+		    "allowed_targets = " PRIVATE_TARGETS);
+		warn(g->cli, "tokens may lead to loopback and private "
+		    "addresses only (websockify: anywhere): list where with "
+		    "--allowed-targets '10.0.0.0/8:5900-5999 ...'");
+	}
+	return g->failed ? -1 : 0;
+}
+
 static int
 gen_route(struct gen *g, const struct parsed *p)
 {
@@ -661,14 +740,34 @@ gen_route(struct gen *g, const struct parsed *p)
 	line(g, NULL, NULL, "[route:websockify]");
 	line(g, NULL, NULL, "; websockify answers a WebSocket on any path");
 	line(g, NULL, NULL, "path = *");
-	split_hostport(p->target, &host, &hlen, &port);
-	if (host == port || hlen == 0 || !is_port(port, false))
-		return gen_fail(g, "\"%s\": not target_addr:target_port "
-		    "(e.g. localhost:5900)", p->target);
-	if (check_value(g, "target", p->target) != 0)
-		return -1;
-	hostport_line(g, "backend", "target_addr:target_port", p->target, host, hlen, port,
-	    "");
+	if (p->token_plugin != NULL) {
+		if (gen_tokens(g, p) != 0)
+			return -1;
+	} else {
+		if (p->token_source != NULL || p->host_token ||
+		    p->allowed_targets != NULL)
+			return gen_fail(g, "%s needs --token-plugin",
+			    p->token_source != NULL ? "--token-source" :
+			    p->host_token ? "--host-token" :
+			    "--allowed-targets");
+		split_hostport(p->target, &host, &hlen, &port);
+		if (host == port || hlen == 0 || !is_port(port, false))
+			return gen_fail(g, "\"%s\": not target_addr:"
+			    "target_port (e.g. localhost:5900)", p->target);
+		if (check_value(g, "target", p->target) != 0)
+			return -1;
+		hostport_line(g, "backend", "target_addr:target_port",
+		    p->target, host, hlen, port, "");
+	}
+	if (p->heartbeat != NULL) {
+		if (!config_key_known("ping_interval"))
+			return gen_fail(g, "--heartbeat: %s: pings are coming "
+			    "as the route key ping_interval (with "
+			    "pong_timeout)", NOT_YET);
+		if (check_value(g, "--heartbeat", p->heartbeat) == 0)
+			line(g, "--heartbeat", p->heartbeat,
+			    "ping_interval = %s", p->heartbeat);
+	}
 	if (p->ssl_target) {
 		line(g, "--ssl-target", NULL, "backend_tls = yes");
 		line(g, NULL, NULL, "; as websockify: any certificate; "
@@ -776,11 +875,15 @@ cli_parse(struct cli *cli, int argc, char *const argv[], const char *cwd,
 			    "the log of wsgate -c FILE)");
 		return 0;
 	}
-	if (p.target == NULL)
+	if (p.target == NULL && p.token_plugin == NULL)
 		return fail(err, errsize, "\"%s\": a target is needed after "
 		    "it: wsgate [options] [source_addr:]source_port "
-		    "target_addr:target_port (token plugins are %s)",
-		    p.source, NOT_YET);
+		    "target_addr:target_port (or --token-plugin with "
+		    "--token-source)", p.source);
+	if (p.target != NULL && p.token_plugin != NULL)
+		return fail(err, errsize, "\"%s\" and --token-plugin: with a "
+		    "token plugin the token names the target; leave one out",
+		    p.target);
 	cli->websockify = true;
 	return generate(cli, &p, cwd, err, errsize);
 }

@@ -182,6 +182,12 @@ key_index(const char *name)
 	return i;
 }
 
+bool
+config_key_known(const char *name)
+{
+	return key_index(name) < NKEYS;
+}
+
 static bool
 key_given(unsigned long long set, const char *name)
 {

@@ -184,13 +184,8 @@ test_refused(void)
 		  "stderr" },
 		{ { "--legacy-syslog" }, "logger(1)" },
 		{ { "--record", "/tmp/r" }, "record = DIR" },
-		{ { "--heartbeat", "30" }, "ping_interval" },
 		{ { "--unix-target", "/s" }, "backend = unix:/path" },
 		{ { "--web-auth" }, "auth_basic_file" },
-		{ { "--token-plugin", "TokenFile" }, "targets_format" },
-		{ { "--token-source", "/t" }, "targets" },
-		{ { "--target-config", "/t" }, "targets_format" },
-		{ { "--host-token" }, "token_source = host" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -457,6 +452,107 @@ test_logging(void)
 	CHECK(cli.websockify);
 }
 
+/* Token plugins map onto the route keys of token routes when this
+ * build has them, else they are refused as not supported yet. */
+static void
+test_tokens(void)
+{
+	struct config *cfg;
+
+	/* Whatever the build: the form's own errors. */
+	CHECK_ERR(PARSE("--token-plugin", "TokenFile", "--token-source", "t",
+	    "6080", "h:1"), "\"h:1\" and --token-plugin");
+	CHECK_ERR(PARSE("--token-source", "t", "6080", "h:1"),
+	    "--token-source needs --token-plugin");
+	CHECK_ERR(PARSE("--host-token", "6080", "h:1"),
+	    "--host-token needs --token-plugin");
+	CHECK_ERR(PARSE("--allowed-targets", "10.0.0.0/8:*", "6080", "h:1"),
+	    "--allowed-targets needs --token-plugin");
+	CHECK_ERR(PARSE("--token-plugin", "JWTTokenApi", "--token-source",
+	    "k", "6080"), "jwt_algorithm = HS256|RS256|ES256");
+	CHECK_ERR(PARSE("--token-plugin", "my.Redis", "--token-source", "k",
+	    "6080"), "wsgate runs no Python plugins");
+	if (!config_key_known("targets")) {
+		CHECK_ERR(PARSE("--token-plugin", "TokenFile", "--token-source",
+		    "t", "6080"), "--token-plugin: not supported yet");
+		CHECK_ERR(PARSE("--target-config", "t", "6080"),
+		    "--token-plugin: not supported yet");
+		return;
+	}
+	CHECK_ERR(PARSE("--token-plugin", "TokenFile", "6080"),
+	    "--token-plugin TokenFile needs --token-source PATH");
+	CHECK_INT(PARSE("--web", "/w", "--token-plugin", "TokenFile",
+	    "--token-source", "tokens", "6080"), 0);
+	CHECK_LINE("targets = /home/u/tokens");
+	CHECK_LINE("targets_format = tokenfile");
+	CHECK_LINE("allowed_targets = " "127.0.0.0/8:* 10.0.0.0/8:* "
+	    "172.16.0.0/12:* 192.168.0.0/16:* [::1]/128:* [fc00::]/7:*");
+	CHECK_NO_LINE("token_source = host");
+	CHECK(strstr(cli.ini, "backend") == NULL);
+	CHECK(has_warning("tokens may lead to loopback and private"));
+	CHECK_INT(PARSE("--token-plugin",
+	    "websockify.token_plugins.ReadOnlyTokenFile", "--token-source",
+	    "/t", "--host-token", "--allowed-targets",
+	    "10.0.0.0/8:5900-5999", "6080"), 0);
+	CHECK_LINE("targets_format = tokenfile");
+	CHECK_LINE("token_source = host");
+	CHECK_LINE("allowed_targets = 10.0.0.0/8:5900-5999");
+	CHECK(!has_warning("tokens may lead"));
+	CHECK_INT(PARSE("--token-plugin", "TokenFileName", "--token-source",
+	    "/dir", "6080"), 0);
+	CHECK_LINE("targets_format = filename");
+	CHECK_INT(PARSE("--token-plugin", "UnixDomainSocketDirectory",
+	    "--token-source", "socks", "6080"), 0);
+	CHECK_LINE("targets_format = unix_socket_dir");
+	CHECK_LINE("allowed_targets = unix:/home/u/socks");
+	CHECK_INT(PARSE("--target-config", "/etc/tokens", "6080"), 0);
+	CHECK_LINE("targets = /etc/tokens");
+	CHECK_LINE("targets_format = tokenfile");
+	/* The generated route loads (config.c checks the keys; the token
+	 * file itself is read when the gateway starts). */
+	CHECK_INT(PARSE("--token-plugin", "TokenFile", "--token-source",
+	    UNIT_SRCDIR, "--allowed-targets", "10.0.0.0/8:5900", "6080"), 0);
+	cfg = load();
+	CHECK(cfg != NULL);
+	config_unref(cfg);
+	/* A bad list: config.c's message, said as the option. */
+	{
+		struct config_errors errs = { NULL, 0 };
+		char out[512];
+
+		CHECK_INT(PARSE("--token-plugin", "TokenFile",
+		    "--token-source", "/t", "--allowed-targets", "nowhere",
+		    "6080"), 0);
+		cfg = config_load_string(CLI_CONFIG_NAME, cli.ini, &errs);
+		CHECK(cfg == NULL);
+		for (size_t i = 0; i < errs.n; i++) {
+			cli_explain(&cli, errs.msgs[i], out, sizeof(out));
+			if (strstr(out, "allowed_targets") != NULL)
+				CHECK(strncmp(out, "--allowed-targets nowhere: ",
+				    27) == 0);
+		}
+		config_errors_free(&errs);
+	}
+}
+
+static void
+test_heartbeat(void)
+{
+	if (!config_key_known("ping_interval")) {
+		CHECK_ERR(PARSE("--heartbeat", "30", "6080", "h:1"),
+		    "--heartbeat: not supported yet");
+		return;
+	}
+	CHECK_INT(PARSE("--heartbeat", "30", "6080", "h:1"), 0);
+	CHECK_LINE("ping_interval = 30");
+	{
+		struct config *cfg = load();
+
+		CHECK(cfg != NULL);
+		config_unref(cfg);
+	}
+}
+
 static void
 test_process_options(void)
 {
@@ -615,6 +711,8 @@ main(void)
 	RUN(test_tls);
 	RUN(test_auth_plugins);
 	RUN(test_logging);
+	RUN(test_tokens);
+	RUN(test_heartbeat);
 	RUN(test_process_options);
 	RUN(test_explain);
 	RUN(test_config_checks_values);
