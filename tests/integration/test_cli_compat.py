@@ -15,7 +15,7 @@ import unittest
 import harness as h
 from harness import OP_BINARY, OP_CLOSE
 
-from test_cli_websockify import make_pem
+from test_cli_websockify import make_pem, tokens_supported
 
 WEBSOCKIFY = "/usr/bin/websockify"
 HAVE_WEBSOCKIFY = os.access(WEBSOCKIFY, os.X_OK)
@@ -93,11 +93,11 @@ class SameCommandLine(h.GatewayTestCase):
     def each(self, options, target=None):
         """(name, port) for websockify then wsgate, each started with
         options + 127.0.0.1:PORT TARGET."""
-        target = target or self.echo.addr
+        target = [target or self.echo.addr] if target is not False else []
         for name, start in (("websockify", self.start_websockify),
                             ("wsgate", self.start_wsgate)):
             port = free_port()
-            start(list(options) + ["127.0.0.1:%d" % port, target], port)
+            start(list(options) + ["127.0.0.1:%d" % port] + target, port)
             yield name, port
 
     def echo_bytes(self, port, origin="http://page.example", wrap=None):
@@ -225,3 +225,24 @@ class SameCommandLine(h.GatewayTestCase):
                 c.expect_eof()
                 # Both exit by themselves after the one session.
                 self.assertEqual(self.procs[port](h.timeout(10)), 0)
+
+    def test_token_file(self):
+        if not tokens_supported():
+            self.skipTest("no token routes in this build")
+        vm1 = self.backend(h.SourceBackend, b"I am vm1", close_after=False)
+        vm2 = self.backend(h.SourceBackend, b"I am vm2", close_after=False)
+        with open(os.path.join(self.dir, "tokens"), "w") as f:
+            f.write("vm1: %s\nvm2: %s\n" % (vm1.addr, vm2.addr))
+        seen = {}
+        for name, port in self.each(["--token-plugin", "TokenFile",
+                                     "--token-source", "tokens"],
+                                    target=False):
+            got = []
+            for token in ("vm2", "vm1"):
+                c = self.raw(port)
+                c.handshake("/websockify?token=" + token)
+                got.append(c.recv_data(8)[0])
+                c.close()
+            seen[name] = got
+        self.assertEqual(seen["websockify"], [b"I am vm2", b"I am vm1"])
+        self.assertEqual(seen["wsgate"], seen["websockify"])

@@ -365,3 +365,63 @@ class ReadmeExample(h.GatewayTestCase):
             "https://vnc.example.com:6080", "6080", "localhost:5900"])
         self.assertEqual(rc, 0, err)
         self.assertEqual(out.replace(pem, "/etc/wsgate/novnc.pem"), block)
+
+
+def tokens_supported():
+    """Whether this build has token routes (the targets key)."""
+    rc, out, err = h.run_binary(["-t", "--token-plugin", "TokenFile",
+                                 "--token-source", "/t", "127.0.0.1:0"])
+    return "not supported yet" not in err
+
+
+class Tokens(h.GatewayTestCase):
+    """--token-plugin TokenFile --token-source FILE: the token picks the
+    target, as websockify does; 404 for an unknown token."""
+
+    def setUp(self):
+        if not tokens_supported():
+            rc, out, err = h.run_binary(["--token-plugin", "TokenFile",
+                                         "--token-source", "t", "6080"])
+            self.assertEqual(rc, 2)
+            self.assertIn("--token-plugin: not supported yet", err)
+            self.skipTest("no token routes in this build (refused as "
+                          "not supported yet, checked)")
+        self.vm1 = self.backend(h.SourceBackend, b"I am vm1",
+                                close_after=False)
+        self.vm2 = self.backend(h.SourceBackend, b"I am vm2",
+                                close_after=False)
+        self.tokens = "vm1: %s\nvm2: %s\n" % (self.vm1.addr, self.vm2.addr)
+
+    def start(self, *argv):
+        gw = h.Gateway(h.BINARY, argv=list(argv) + ["127.0.0.1:0"],
+                       extra_files={"tokens": self.tokens})
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+        return gw
+
+    def greeting(self, gw, path, **kw):
+        c = self.raw(gw)
+        c.handshake(path, **kw)
+        got = c.recv_data(8)[0]
+        c.close()
+        return got
+
+    def test_query_token(self):
+        gw = self.start("--web", ".", "--token-plugin", "TokenFile",
+                        "--token-source", "tokens")
+        self.assertEqual(self.greeting(gw, "/websockify?token=vm1"),
+                         b"I am vm1")
+        self.assertEqual(self.greeting(gw, "/?token=vm2"), b"I am vm2")
+        c = self.raw(gw)
+        c.handshake("/websockify?token=nope", expect=404)
+        gw.wait_log(r"warn.*tokens may lead to loopback and private "
+                    r"addresses only")
+
+    def test_host_token(self):
+        gw = self.start("--token-plugin", "ReadOnlyTokenFile",
+                        "--token-source", "tokens", "--host-token",
+                        "--allowed-targets", "127.0.0.1:*")
+        self.assertEqual(self.greeting(gw, "/websockify",
+                                       host="vm2:%d" % gw.port),
+                         b"I am vm2")
+        self.assertFalse(gw.find_log(r"tokens may lead"))
