@@ -45,7 +45,7 @@ enum exit_code {
 #define USAGE_LINES \
 	"usage: wsgate [-c FILE] [-t] [-v | -q] [-V] [-h]\n" \
 	"       wsgate [options] [source_addr:]source_port " \
-	"target_addr:target_port\n" \
+	"[target_addr:target_port]\n" \
 	"       wsgate --probe URL [TIMEOUT]\n"
 
 static void
@@ -82,6 +82,11 @@ usage(FILE *f)
 	    "  --web DIR          serve DIR's files to plain GETs\n"
 	    "  --auth-plugin ExpectOrigin --auth-source 'ORIGIN ...'\n"
 	    "  --auth-plugin ClientCertCNAuth --auth-source 'CN ...'\n"
+	    "  --token-plugin TokenFile --token-source FILE [--host-token]\n"
+	    "                     the token picks the target (no target "
+	    "argument);\n"
+	    "                     --allowed-targets LIST: where it may lead\n"
+	    "  --heartbeat T      ping the client every T seconds\n"
 	    "  --run-once         exit after one WebSocket session\n"
 	    "  --timeout T        stop accepting T seconds after start\n"
 	    "  --idle-timeout T   exit after T seconds with no connection\n"

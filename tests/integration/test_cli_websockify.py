@@ -199,9 +199,8 @@ class Positional(h.GatewayTestCase):
              r"daemonize: run it under systemd"),
             (["6080", "h:1", "--", "Xvnc"], r"does not start or wrap"),
             (["--key-password", "x", "6080", "h:1"], r"openssl pkey"),
-            (["--token-plugin", "TokenFile", "6080"],
-             r"not supported yet.*targets"),
-            (["--heartbeat", "30", "6080", "h:1"], r"ping_interval"),
+            (["--token-plugin", "my.Plugin", "--token-source", "x",
+              "6080"], r"wsgate runs no Python plugins"),
             (["--cerrt", "x", "6080", "h:1"], r"did you mean --cert\?"),
             (["6080"], r"a target is needed"),
             (["--ssl-only", "6080", "h:1"], r"--ssl-only needs --cert"),
@@ -425,3 +424,27 @@ class Tokens(h.GatewayTestCase):
                                        host="vm2:%d" % gw.port),
                          b"I am vm2")
         self.assertFalse(gw.find_log(r"tokens may lead"))
+
+
+class Heartbeat(h.GatewayTestCase):
+    def test_heartbeat_pings(self):
+        rc, out, err = h.run_binary(["-t", "--heartbeat", "1", "6080",
+                                     "h:1"])
+        if "not supported yet" in err:
+            self.assertEqual(rc, 2)
+            self.assertIn("ping_interval", err)
+            self.skipTest("no heartbeats in this build (refused as not "
+                          "supported yet, checked)")
+        echo = self.backend(h.EchoBackend)
+        gw = h.Gateway(h.BINARY, argv=["--heartbeat", "200ms",
+                                       "127.0.0.1:0", echo.addr])
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+        c = self.raw(gw)
+        c.handshake("/websockify")
+        f = c.recv_frame(limit=5)
+        self.assertEqual(f.opcode, h.OP_PING)
+        c.send_frame(h.OP_PONG, f.payload)
+        c.send_frame(OP_BINARY, b"alive")
+        data, others = c.recv_data(5)
+        self.assertEqual(data, b"alive")
