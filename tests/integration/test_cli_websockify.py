@@ -185,8 +185,8 @@ class Positional(h.GatewayTestCase):
         for opt in ("--help", "-h"):
             rc, out, err = h.run_binary([opt])
             self.assertEqual((rc, err), (0, ""))
-            self.assertIn("[source_addr:]source_port target_addr:"
-                          "target_port", out)
+            self.assertIn("[source_addr:]source_port [target_addr:"
+                          "target_port]", out)
             self.assertIn("--print-config", out)
         for opt in ("--version", "-V"):
             rc, out, err = h.run_binary([opt])
