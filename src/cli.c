@@ -23,7 +23,8 @@ enum opt_id {
 	O_CAFILE, O_SSL_VERSION, O_CIPHERS, O_WEB, O_PREFER_V6,
 	O_AUTH_PLUGIN, O_AUTH_SOURCE, O_LOG_FILE, O_RUN_ONCE, O_TIMEOUT,
 	O_IDLE_TIMEOUT, O_TOKEN_PLUGIN, O_TOKEN_SOURCE, O_TARGET_CONFIG,
-	O_HOST_TOKEN, O_ALLOWED_TARGETS, O_HEARTBEAT, O_REFUSED,
+	O_HOST_TOKEN, O_ALLOWED_TARGETS, O_HEARTBEAT, O_RECORD, O_WEB_AUTH,
+	O_REFUSED,
 };
 
 struct opt_def {
@@ -82,9 +83,7 @@ static const struct opt_def opts[] = {
 	{ "--legacy-syslog", 0, false, O_REFUSED,
 	  "wsgate logs to stderr: under systemd the journal keeps it, or "
 	  "pipe it to logger(1)" },
-	{ "--record", 0, true, O_REFUSED,
-	  NOT_YET ": session recording is coming as the route key "
-	  "record = DIR" },
+	{ "--record", 0, true, O_RECORD, NULL },
 	{ "--heartbeat", 0, true, O_HEARTBEAT, NULL },
 	{ "--run-once", 0, false, O_RUN_ONCE, NULL },
 	{ "--timeout", 0, true, O_TIMEOUT, NULL },
@@ -92,9 +91,7 @@ static const struct opt_def opts[] = {
 	{ "--unix-target", 0, true, O_REFUSED,
 	  NOT_YET ": unix socket backends are coming as "
 	  "backend = unix:/path" },
-	{ "--web-auth", 0, false, O_REFUSED,
-	  NOT_YET ": Basic auth is coming as the route key auth_basic_file "
-	  "(an htpasswd file of hashed passwords)" },
+	{ "--web-auth", 0, false, O_WEB_AUTH, NULL },
 	{ "--token-plugin", 0, true, O_TOKEN_PLUGIN, NULL },
 	{ "--token-source", 0, true, O_TOKEN_SOURCE, NULL },
 	{ "--target-config", 0, true, O_TARGET_CONFIG, NULL },
@@ -170,6 +167,22 @@ warn(struct cli *cli, const char *msg)
 		cli->warnings[cli->nwarnings++] = msg;
 }
 
+/* Refusals whose alternative depends on what this build has. */
+#define BASIC_AUTH_IN_INI "wsgate takes no password on the command line " \
+	"(websockify's BasicHTTPAuth takes it in clear): make an htpasswd " \
+	"file (htpasswd -B -c FILE USER) and set auth_basic_file = FILE in " \
+	"an INI file (wsgate --print-config writes the rest)"
+#define BASIC_AUTH_NOT_YET NOT_YET ": Basic auth is coming as the key " \
+	"auth_basic_file (an htpasswd file of hashed passwords, never a " \
+	"password on the command line)"
+
+static const char *
+basic_auth_refusal(void)
+{
+	return config_key_known("auth_basic_file") ? BASIC_AUTH_IN_INI :
+	    BASIC_AUTH_NOT_YET;
+}
+
 /* One option with its value (NULL when it takes none). */
 static int
 apply(struct cli *cli, struct parsed *p, const struct opt_def *o,
@@ -204,6 +217,18 @@ apply(struct cli *cli, struct parsed *p, const struct opt_def *o,
 		return 0;
 	case O_REFUSED:
 		return fail(err, errsize, "%s: %s", o->name, o->refusal);
+	case O_WEB_AUTH:
+		return fail(err, errsize, "--web-auth: %s",
+		    basic_auth_refusal());
+	case O_RECORD:
+		if (config_key_known("record"))
+			return fail(err, errsize, "--record: websockify's "
+			    "FILE.N files are not wsgate's recordings: wsgate "
+			    "records each session into a directory, in its "
+			    "own format, with record = DIR in an INI file "
+			    "(wsgate --print-config writes the rest)");
+		return fail(err, errsize, "--record: %s: session recording "
+		    "is coming as the route key record = DIR", NOT_YET);
 	default:
 		break;
 	}
@@ -807,10 +832,8 @@ gen_route(struct gen *g, const struct parsed *p)
 			    "needs --verify-client (and --cafile)");
 		list_line(g, "allowed_client_cns", p->auth_source);
 	} else if (strcmp(plugin, "BasicHTTPAuth") == 0) {
-		return gen_fail(g, "--auth-plugin BasicHTTPAuth: %s: Basic "
-		    "auth is coming as the route key auth_basic_file (an "
-		    "htpasswd file of hashed passwords, never a password on "
-		    "the command line)", NOT_YET);
+		return gen_fail(g, "--auth-plugin BasicHTTPAuth: %s",
+		    basic_auth_refusal());
 	} else {
 		return gen_fail(g, "--auth-plugin \"%s\": wsgate runs no "
 		    "Python plugins; it has ExpectOrigin (the origins key) "

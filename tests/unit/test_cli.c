@@ -184,6 +184,7 @@ test_refused(void)
 		  "stderr" },
 		{ { "--legacy-syslog" }, "logger(1)" },
 		{ { "--record", "/tmp/r" }, "record = DIR" },
+		{ { "--record=/tmp/r" }, "record = DIR" },
 		{ { "--unix-target", "/s" }, "backend = unix:/path" },
 		{ { "--web-auth" }, "auth_basic_file" },
 	};
