@@ -246,3 +246,52 @@ class SameCommandLine(h.GatewayTestCase):
             seen[name] = got
         self.assertEqual(seen["websockify"], [b"I am vm2", b"I am vm1"])
         self.assertEqual(seen["wsgate"], seen["websockify"])
+
+    def test_unknown_token(self):
+        if not tokens_supported():
+            self.skipTest("no token routes in this build")
+        with open(os.path.join(self.dir, "tokens"), "w") as f:
+            f.write("vm1: %s\n" % self.echo.addr)
+        seen = {}
+        for name, port in self.each(["--token-plugin", "TokenFile",
+                                     "--token-source", "tokens"],
+                                    target=False):
+            c = self.raw(port)
+            c.send(h.upgrade_request("/websockify?token=nope"))
+            head = c.expect_eof()
+            seen[name] = head.split(b"\r\n", 1)[0]
+        # websockify drops the connection without a word; wsgate says
+        # 404 (and logs a hash of the token, never the token).
+        self.assertEqual(seen["websockify"], b"")
+        self.assertTrue(seen["wsgate"].startswith(b"HTTP/1.1 404"),
+                        seen["wsgate"])
+
+    def test_chat_binary(self):
+        seen = {}
+        for name, port in self.each([]):
+            c = self.raw(port)
+            c.send(h.upgrade_request("/websockify",
+                                     protocols="chat, binary"))
+            r = c.read_response()
+            seen[name] = (r.status, r.header("sec-websocket-protocol"))
+            c.close()
+        # websockify 0.10 refuses a list with binary in second place;
+        # wsgate selects binary.
+        self.assertEqual(seen["websockify"][0], 400)
+        self.assertEqual(seen["wsgate"], (101, "binary"))
+
+    def test_heartbeat(self):
+        rc, out, err = h.run_binary(["-t", "--heartbeat", "1", "6080",
+                                     "h:1"])
+        if "not supported yet" in err:
+            self.skipTest("no heartbeats in this build")
+        for name, port in self.each(["--heartbeat", "1"]):
+            with self.subTest(program=name):
+                c = self.raw(port)
+                c.handshake("/websockify")
+                f = c.recv_frame(limit=5)
+                self.assertEqual(f.opcode, h.OP_PING)
+                c.send_frame(h.OP_PONG, f.payload)
+                c.send_frame(OP_BINARY, b"after ping")
+                self.assertEqual(c.recv_data(10)[0], b"after ping")
+                c.close()
