@@ -124,7 +124,8 @@ no_config(const char *path, bool given)
 	    "wsgate -t -c FILE.\n"
 	    "  Commented examples: " WSGATE_EXAMPLES_DIR "/ (etc/ in the "
 	    "source tree);\n"
-	    "  every key is described in wsgate.ini(5).\n",
+	    "  every key is described in wsgate.ini(5).\n"
+	    "  Or give websockify's arguments: wsgate 6080 localhost:5900\n",
 	    given ? "" : " (the default)");
 }
 
