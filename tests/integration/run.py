@@ -55,7 +55,11 @@ VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_backpressure.",
                   # SIGHUP re-reading it, run_once's exit (some 5 s).
                   "test_cli_websockify.Positional.test_relays_on_any_path",
                   "test_cli_websockify.Positional.test_log_file_and_reload",
-                  "test_cli_websockify.Lifecycle.test_run_once"]
+                  "test_cli_websockify.Lifecycle.test_run_once",
+                  # Token routes: every format, reloads (some 10 s).
+                  "test_targets.TokenRoutes.test_formats_and_sources",
+                  "test_targets.TokenRoutes.test_reloads",
+                  "test_targets_jwt.SignedTokens.test_algorithms"]
 
 
 class Result(unittest.TestResult):
