@@ -56,6 +56,11 @@ VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_backpressure.",
                   "test_cli_websockify.Positional.test_relays_on_any_path",
                   "test_cli_websockify.Positional.test_log_file_and_reload",
                   "test_cli_websockify.Lifecycle.test_run_once",
+                  # Unix sockets both ways, failover, all down (~1 s).
+                  "test_routing.UnixBackend.",
+                  "test_routing.UnixListener.test_serve_reload_remove",
+                  "test_routing.SeveralBackends.test_failover_when_refused",
+                  "test_routing.SeveralBackends.test_all_down_502",
                   # Token routes: every format, reloads (some 10 s).
                   "test_targets.TokenRoutes.test_formats_and_sources",
                   "test_targets.TokenRoutes.test_reloads",
