@@ -24,7 +24,7 @@ enum opt_id {
 	O_AUTH_PLUGIN, O_AUTH_SOURCE, O_LOG_FILE, O_RUN_ONCE, O_TIMEOUT,
 	O_IDLE_TIMEOUT, O_TOKEN_PLUGIN, O_TOKEN_SOURCE, O_TARGET_CONFIG,
 	O_HOST_TOKEN, O_ALLOWED_TARGETS, O_HEARTBEAT, O_RECORD, O_WEB_AUTH,
-	O_REFUSED,
+	O_UNIX_TARGET, O_REFUSED,
 };
 
 struct opt_def {
@@ -88,9 +88,7 @@ static const struct opt_def opts[] = {
 	{ "--run-once", 0, false, O_RUN_ONCE, NULL },
 	{ "--timeout", 0, true, O_TIMEOUT, NULL },
 	{ "--idle-timeout", 0, true, O_IDLE_TIMEOUT, NULL },
-	{ "--unix-target", 0, true, O_REFUSED,
-	  NOT_YET ": unix socket backends are coming as "
-	  "backend = unix:/path" },
+	{ "--unix-target", 0, true, O_UNIX_TARGET, NULL },
 	{ "--web-auth", 0, false, O_WEB_AUTH, NULL },
 	{ "--token-plugin", 0, true, O_TOKEN_PLUGIN, NULL },
 	{ "--token-source", 0, true, O_TOKEN_SOURCE, NULL },
@@ -108,7 +106,7 @@ struct parsed {
 	const char *auth_plugin, *auth_source;
 	const char *exit_after, *exit_when_idle;
 	const char *token_plugin, *token_source, *allowed_targets;
-	const char *heartbeat;
+	const char *heartbeat, *unix_target;
 	bool host_token;
 	bool ssl_only, ssl_target, verify, prefer_v6, traffic, run_once;
 	const char *first_ws_opt;	/* a websockify-only option seen */
@@ -265,6 +263,7 @@ apply(struct cli *cli, struct parsed *p, const struct opt_def *o,
 	case O_HOST_TOKEN: p->host_token = true; break;
 	case O_ALLOWED_TARGETS: p->allowed_targets = val; break;
 	case O_HEARTBEAT: p->heartbeat = val; break;
+	case O_UNIX_TARGET: p->unix_target = val; break;
 	default: break;
 	}
 	return 0;
@@ -765,16 +764,18 @@ gen_route(struct gen *g, const struct parsed *p)
 	line(g, NULL, NULL, "[route:websockify]");
 	line(g, NULL, NULL, "; websockify answers a WebSocket on any path");
 	line(g, NULL, NULL, "path = *");
+	if (p->token_plugin == NULL && (p->token_source != NULL ||
+	    p->host_token || p->allowed_targets != NULL))
+		return gen_fail(g, "%s needs --token-plugin",
+		    p->token_source != NULL ? "--token-source" :
+		    p->host_token ? "--host-token" : "--allowed-targets");
 	if (p->token_plugin != NULL) {
 		if (gen_tokens(g, p) != 0)
 			return -1;
+	} else if (p->unix_target != NULL) {
+		prefixed_path_line(g, "backend", "unix:", "--unix-target",
+		    p->unix_target);
 	} else {
-		if (p->token_source != NULL || p->host_token ||
-		    p->allowed_targets != NULL)
-			return gen_fail(g, "%s needs --token-plugin",
-			    p->token_source != NULL ? "--token-source" :
-			    p->host_token ? "--host-token" :
-			    "--allowed-targets");
 		split_hostport(p->target, &host, &hlen, &port);
 		if (host == port || hlen == 0 || !is_port(port, false))
 			return gen_fail(g, "\"%s\": not target_addr:"
@@ -898,11 +899,16 @@ cli_parse(struct cli *cli, int argc, char *const argv[], const char *cwd,
 			    "the log of wsgate -c FILE)");
 		return 0;
 	}
-	if (p.target == NULL && p.token_plugin == NULL)
+	if (p.target == NULL && p.token_plugin == NULL &&
+	    p.unix_target == NULL)
 		return fail(err, errsize, "\"%s\": a target is needed after "
 		    "it: wsgate [options] [source_addr:]source_port "
-		    "target_addr:target_port (or --token-plugin with "
-		    "--token-source)", p.source);
+		    "target_addr:target_port (or --unix-target PATH, or "
+		    "--token-plugin with --token-source)", p.source);
+	if (p.unix_target != NULL && (p.target != NULL ||
+	    p.token_plugin != NULL))
+		return fail(err, errsize, "--unix-target and %s: one target "
+		    "only", p.target != NULL ? p.target : "--token-plugin");
 	if (p.target != NULL && p.token_plugin != NULL)
 		return fail(err, errsize, "\"%s\" and --token-plugin: with a "
 		    "token plugin the token names the target; leave one out",

@@ -90,6 +90,8 @@ usage(FILE *f)
 	    "                     the token picks the target (no target "
 	    "argument);\n"
 	    "                     --allowed-targets LIST: where it may lead\n"
+	    "  --unix-target PATH the target is a unix socket (no target "
+	    "argument)\n"
 	    "  --heartbeat T      ping the client every T seconds\n"
 	    "  --run-once         exit after one WebSocket session\n"
 	    "  --timeout T        stop accepting T seconds after start\n"

@@ -295,3 +295,14 @@ class SameCommandLine(h.GatewayTestCase):
                 c.send_frame(OP_BINARY, b"after ping")
                 self.assertEqual(c.recv_data(10)[0], b"after ping")
                 c.close()
+
+    def test_unix_target(self):
+        from test_routing import UnixEcho
+        path = os.path.join(self.dir, "vnc.sock")
+        echo = UnixEcho(path)
+        self.addCleanup(echo.stop)
+        got = {name: self.echo_bytes(port)
+               for name, port in self.each(["--unix-target", "vnc.sock"],
+                                           target=False)}
+        self.assertEqual(got["websockify"], got["wsgate"])
+        self.assertEqual(len(got["wsgate"]), 3268)

@@ -448,3 +448,21 @@ class Heartbeat(h.GatewayTestCase):
         c.send_frame(OP_BINARY, b"alive")
         data, others = c.recv_data(5)
         self.assertEqual(data, b"alive")
+
+
+class UnixTarget(h.GatewayTestCase):
+    def test_unix_target(self):
+        from test_routing import UnixEcho
+        d = tempfile.mkdtemp(prefix="wsgate-unix-")
+        self.addCleanup(shutil.rmtree, d, True)
+        echo = UnixEcho(os.path.join(d, "vnc.sock"))
+        self.addCleanup(echo.stop)
+        gw = h.Gateway(h.BINARY, argv=["--unix-target",
+                                       os.path.join(d, "vnc.sock"),
+                                       "127.0.0.1:0"])
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+        c = self.raw(gw)
+        c.handshake("/websockify")
+        c.send_frame(OP_BINARY, b"over a unix socket")
+        self.assertEqual(c.recv_data(18)[0], b"over a unix socket")

@@ -185,7 +185,6 @@ test_refused(void)
 		{ { "--legacy-syslog" }, "logger(1)" },
 		{ { "--record", "/tmp/r" }, "record = DIR" },
 		{ { "--record=/tmp/r" }, "record = DIR" },
-		{ { "--unix-target", "/s" }, "backend = unix:/path" },
 		{ { "--web-auth" }, "auth_basic_file" },
 	};
 
@@ -537,6 +536,25 @@ test_tokens(void)
 }
 
 static void
+test_unix_target(void)
+{
+	struct config *cfg;
+
+	CHECK_INT(PARSE("--unix-target", "vnc.sock", "6080"), 0);
+	CHECK_LINE("backend = unix:/home/u/vnc.sock");
+	CHECK_INT(PARSE("--unix-target=/run/vnc/0.sock", "6080"), 0);
+	CHECK_LINE("backend = unix:/run/vnc/0.sock");
+	cfg = load();
+	CHECK(cfg != NULL);
+	config_unref(cfg);
+	CHECK_ERR(PARSE("--unix-target", "/s", "6080", "h:1"),
+	    "--unix-target and h:1: one target only");
+	CHECK_ERR(PARSE("--unix-target", "/s", "--token-plugin", "TokenFile",
+	    "--token-source", "/t", "6080"), "one target only");
+	CHECK_ERR(PARSE("6080"), "or --unix-target PATH");
+}
+
+static void
 test_heartbeat(void)
 {
 	if (!config_key_known("ping_interval")) {
@@ -678,6 +696,16 @@ test_any_path_route(void)
 		CHECK_STR(route_find(cfg, "/vnc/", 5)->name, "any");
 		CHECK_STR(route_find(cfg, "/", 1)->name, "any");
 		CHECK(!route_any_path(route_find(cfg, "/vnc", 4)));
+		/* Admission's lookup (with the Host) falls back the same. */
+		{
+			bool routed = true;
+
+			CHECK_STR(route_find_host(cfg, "/x", 2, "a.example",
+			    &routed)->name, "any");
+			CHECK(!routed);
+			CHECK_STR(route_find_host(cfg, "/vnc", 4, NULL,
+			    &routed)->name, "exact");
+		}
 	}
 	config_unref(cfg);
 	config_errors_free(&errs);
@@ -714,6 +742,7 @@ main(void)
 	RUN(test_logging);
 	RUN(test_tokens);
 	RUN(test_heartbeat);
+	RUN(test_unix_target);
 	RUN(test_process_options);
 	RUN(test_explain);
 	RUN(test_config_checks_values);
