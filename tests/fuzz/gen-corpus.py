@@ -948,6 +948,10 @@ def cli_argvs():
         "print": ["--print-config", "--ssl-target", "-6", "6080",
                   "::1:5900"],
         "refused": ["-D", "6080", "h:1"],
+        "unix": ["--unix-target", "vnc.sock", "--heartbeat", "30", "6080"],
+        "tokens": ["--token-plugin", "TokenFile", "--token-source", "t",
+                   "--host-token", "--allowed-targets", "10.0.0.0/8:*",
+                   "6080"],
         "wrap": ["6080", "h:1", "--", "Xvnc"],
         "injection": ["--web", "/a\n[route:x]", "6080", "h:1"],
     }
