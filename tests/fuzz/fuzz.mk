@@ -56,6 +56,8 @@ fuzz_src_ticketkey := src/ticketkey.c
 fuzz_src_sni       := src/sni.c
 fuzz_src_cli       := src/cli.c $(fuzz_src_config)
 fuzz_libs_cli      := $(fuzz_libs_config)
+fuzz_src_webresp   := src/webresp.c src/handshake.c
+fuzz_libs_webresp  := $(fuzz_libs_handshake)
 
 define fuzz_rule
 $(FUZZ_B)/fuzz_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz.h $(fuzz_src_$(1)) \

@@ -56,6 +56,11 @@ VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_backpressure.",
                   "test_cli_websockify.Positional.test_relays_on_any_path",
                   "test_cli_websockify.Positional.test_log_file_and_reload",
                   "test_cli_websockify.Lifecycle.test_run_once",
+                  # Keep-alive: pipelining, a download then the next
+                  # request, the upgrade after GETs.
+                  "test_keepalive.KeepAlive.test_pipelined",
+                  "test_keepalive.KeepAlive.test_upgrade_after_gets",
+                  "test_keepalive.KeepAlive.test_many_requests",
                   # Unix sockets both ways, failover, all down (~1 s).
                   "test_routing.UnixBackend.",
                   "test_routing.UnixListener.test_serve_reload_remove",
