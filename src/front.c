@@ -729,6 +729,7 @@ front_upgraded(struct front *f)
 	bufferevent_write(front_bev(f), buf, n);
 	f->status = 101;
 	f->gw->stats.upgraded++;
+	atomic_fetch_add(&f->gw->shared->upgraded, 1);
 }
 
 /* ---- the client's address behind trusted proxies ---- */
