@@ -476,8 +476,25 @@ def check_render(c, name, objs, wsgate, tmp):
         m = re.match(r"(\S+):(\d+)(\s+tls)?$", v)
         if m:
             listen[int(m.group(2))] = bool(m.group(3))
-    c.ok(set(listen) == numbers, "%s: container ports %s are wsgate.ini's "
-         "listen ports %s" % (name, sorted(numbers), sorted(listen)))
+    # The metrics listener (/healthz, /readyz, /metrics): loopback only
+    # unless metrics_allow names who else may connect.
+    metrics = {}
+    for v in gw.get("metrics_listen", []):
+        for a in re.split(r"[\s,]+", v.strip()):
+            m = re.match(r"(\S+):(\d+)$", a)
+            if m:
+                host = m.group(1).strip("[]")
+                metrics[int(m.group(2))] = host in ("127.0.0.1", "::1",
+                                                    "localhost")
+    allow = " ".join(gw.get("metrics_allow", [])).replace(",", " ").split()
+    loopback_allowed = not allow or any(
+        a.startswith("127.") or a.startswith("::1") for a in allow)
+    loop_only = not allow or all(a.startswith("127.") or
+                                 a.startswith("::1") for a in allow)
+    exposed = set(listen) | {p for p, lo in metrics.items() if not lo}
+    c.ok(set(exposed) == numbers, "%s: container ports %s are wsgate.ini's "
+         "listen and metrics_listen ports %s" % (name, sorted(numbers),
+                                                 sorted(exposed)))
     plain = sorted(p for p, tls in listen.items() if not tls)
     c.ok(all(int(p) in listen for p in docker["expose"]) and
          docker["expose"], "%s: the image's EXPOSE %s is listened on" %
@@ -491,6 +508,17 @@ def check_render(c, name, objs, wsgate, tmp):
             c.ok(tp in ports or tp in numbers, "%s: Service port %s -> %s, "
                  "a container port" % (name, sp["port"], tp))
     health = (gw.get("health_path") or [None])[-1]
+
+    def answers(kind, port, path, local):
+        """What wsgate answers there, or None."""
+        if port in plain and path == health:
+            return "health_path %s of listener %d" % (path, port)
+        if port in metrics and path in ("/healthz", "/readyz") and (
+                kind != "readinessProbe" or path == "/readyz") and (
+                loopback_allowed if local else not loop_only):
+            return "%s of metrics listener %d" % (path, port)
+        return None
+
     for kind in ("readinessProbe", "livenessProbe", "startupProbe"):
         probe = ctr.get(kind)
         if probe is None:
@@ -501,18 +529,16 @@ def check_render(c, name, objs, wsgate, tmp):
         if "httpGet" in probe:
             hg = probe["httpGet"]
             port = ports.get(hg["port"], hg["port"])
-            c.ok(port in plain and hg.get("path") == health,
-                 "%s: %s GETs health_path %s on plain listener %s" %
-                 (name, kind, health, port), str(hg))
+            what = answers(kind, port, hg.get("path"), False)
+            c.ok(what, "%s: %s GETs %s" % (name, kind, what), str(hg))
         elif "exec" in probe:
             cmd = probe["exec"]["command"]
             m = re.match(r"http://127\.0\.0\.1:(\d+)(/\S*)$",
                          cmd[2] if len(cmd) > 2 else "")
-            ok = cmd[:2] == ["/usr/bin/wsgate", "--probe"] and m and \
-                int(m.group(1)) in plain and m.group(2) == health
-            c.ok(ok, "%s: %s runs wsgate --probe on health_path %s of plain "
-                 "listener %s" % (name, kind, health,
-                                  m.group(1) if m else "?"), str(cmd))
+            what = answers(kind, int(m.group(1)), m.group(2), True) \
+                if m and cmd[:2] == ["/usr/bin/wsgate", "--probe"] else None
+            c.ok(what, "%s: %s runs wsgate --probe on %s" % (
+                name, kind, what), str(cmd))
             if len(cmd) > 3:
                 c.ok(seconds(cmd[3]) <= probe.get("timeoutSeconds", 1),
                      "%s: %s: --probe's timeout %s fits timeoutSeconds %s"
@@ -687,7 +713,7 @@ MUTATIONS = [
      "read-only root filesystem"),
     ("probe on a port nothing listens on", "base/deployment.yaml",
      "http://127.0.0.1:8080/healthz", "http://127.0.0.1:9090/healthz",
-     "livenessProbe runs wsgate --probe"),
+     "livenessProbe runs wsgate --probe on None"),
     ("misspelt field", "base/deployment.yaml", "readinessProbe:",
      "readinesProbe:", "known field names"),
     ("Service targetPort without a container port", "tls/kustomization.yaml",
