@@ -30,7 +30,12 @@ show at run time:
   - terminationGracePeriodSeconds exceeds preStop + drain_timeout +
     2 x close_timeout + 1 s, the longest wsgate takes to exit on SIGTERM;
   - with `kubectl kustomize` at hand (kustomize v3 or later), its
-    rendering of both is the same as this one (skipped otherwise).
+    rendering of both is the same as this one (skipped otherwise);
+  - live: wsgate started on the base pod's volume (its listen port moved
+    to a free loopback one) passes its readiness and liveness probes as
+    written; a ConfigMap update as the kubelet makes it (new directory,
+    ..data renamed over) followed by SIGHUP loads the new route; from
+    SIGTERM on the readiness probe fails while wsgate drains.
 
 --mutations breaks a temporary copy of deploy/k8s in several ways and
 checks that each is caught (a check that cannot fail is a defect).
@@ -43,9 +48,12 @@ import copy
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 import yaml
 
@@ -676,6 +684,119 @@ def kubectl_compare(c, tree, objs):
              r.stderr.strip() or "renderings differ")
 
 
+# ------------------------------------------------------------ a live pod
+
+def free_port():
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
+def http_status(port, path):
+    """The status of GET path on 127.0.0.1:port, or None (refused)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=3) as so:
+            so.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        "Connection: close\r\n\r\n" % path).encode())
+            head = so.recv(512)
+    except OSError:
+        return None
+    m = re.match(rb"HTTP/1\.1 (\d{3}) ", head)
+    return int(m.group(1)) if m else None
+
+
+def poll(pred, limit):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    return pred()
+
+
+def check_live(c, objs, wsgate, tmp):
+    """The base pod's volume, started as the kubelet starts it (ports moved
+    to free loopback ones): its probes as written pass; a ConfigMap update
+    (the kubelet's ..data swap) plus SIGHUP brings a new route in; after
+    SIGTERM the readiness probe fails while the process drains."""
+    dep = by_kind(objs, "Deployment")[0]
+    pod = dep["spec"]["template"]["spec"]
+    ctr = pod["containers"][0]
+    mount = ctr["volumeMounts"][0]
+    vol = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    port = free_port()
+    cm = copy.deepcopy(next(o for o in objs if o["kind"] == "ConfigMap"))
+    for k, v in cm["data"].items():
+        cm["data"][k] = v.replace("0.0.0.0:8080", "127.0.0.1:%d" % port)
+    objs = [cm if o["kind"] == "ConfigMap" else o for o in objs]
+    top = lay_out(os.path.join(tmp, "live"), mount["mountPath"],
+                  volume_files(pod, vol, objs))
+    args = [a.replace(mount["mountPath"], top) for a in ctr["args"]]
+    log = open(os.path.join(tmp, "live.log"), "w+")
+    proc = subprocess.Popen([wsgate, "-v"] + args, stdout=log, stderr=log,
+                            stdin=subprocess.DEVNULL)
+
+    def logged(text):
+        log.flush()
+        with open(log.name) as f:
+            return text in f.read()
+
+    def run_probe(kind):
+        pr = ctr[kind]
+        if "exec" in pr:
+            cmd = [a.replace("127.0.0.1:8080", "127.0.0.1:%d" % port)
+                   for a in pr["exec"]["command"]]
+            cmd[0] = wsgate if cmd[0] == "/usr/bin/wsgate" else cmd[0]
+            return subprocess.run(cmd, capture_output=True,
+                                  timeout=pr.get("timeoutSeconds", 1) + 5
+                                  ).returncode == 0
+        st = http_status(port, pr["httpGet"]["path"])
+        return st is not None and 200 <= st < 400	# the kubelet's rule
+    try:
+        c.ok(poll(lambda: run_probe("readinessProbe"), 10),
+             "live: the readiness probe passes on the pod's volume")
+        c.ok(run_probe("livenessProbe"), "live: the liveness probe passes")
+        # A ConfigMap update: the kubelet writes a new timestamped
+        # directory and renames a new ..data link over the old one.
+        cm2 = copy.deepcopy(cm)
+        cm2["data"]["vnc.ini"] += ("\n[route:added]\npath = /added\n"
+                                   "backend = 127.0.0.1:9\n"
+                                   "origins = https://desktop.example.com\n")
+        files = volume_files(pod, vol, [cm2 if o["kind"] == "ConfigMap"
+                                        else o for o in objs])
+        new = os.path.join(top, "..2026_01_01_00_01_00.000000002")
+        for path, content, mode in files:
+            full = os.path.join(new, path)
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            with open(full, "wb") as f:
+                f.write(content)
+            os.chmod(full, mode)
+        os.symlink(os.path.basename(new), os.path.join(top, "..data_tmp"))
+        os.rename(os.path.join(top, "..data_tmp"), os.path.join(top,
+                                                                "..data"))
+        proc.send_signal(signal.SIGHUP)
+        c.ok(poll(lambda: logged("route added: /added"), 10),
+             "live: after the kubelet's ..data swap, SIGHUP loads the new "
+             "route file content")
+        proc.send_signal(signal.SIGTERM)
+        c.ok(poll(lambda: not run_probe("readinessProbe"), 10) and
+             proc.poll() is None, "live: from SIGTERM on the readiness "
+             "probe fails while wsgate drains (status %s)" %
+             http_status(port, ctr["readinessProbe"].get("httpGet", {}).get(
+                 "path", "/healthz")))
+        proc.send_signal(signal.SIGTERM)	# a second one: exit now
+        c.ok(proc.wait(10) is not None, "live: a second SIGTERM ends it")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        if c.failures:
+            log.seek(0)
+            print(log.read()[-3000:])
+        log.close()
+
+
 # ------------------------------------------------------------ mutations
 
 def sub_file(tree, rel, old, new):
@@ -760,6 +881,8 @@ def main(argv):
         overlay_files(tree)
         objs = check_tree(c, tree, a.wsgate, os.path.join(tmp, "vol"))
         kubectl_compare(c, tree, objs)
+        if "base" in objs:
+            check_live(c, objs["base"], a.wsgate, tmp)
         if a.mutations:
             run_mutations(c, a.wsgate, tmp)
     finally:
