@@ -719,13 +719,19 @@ def check_live(c, objs, wsgate, tmp):
     """The base pod's volume, started as the kubelet starts it (ports moved
     to free loopback ones): its probes as written pass; a ConfigMap update
     (the kubelet's ..data swap) plus SIGHUP brings a new route in; after
-    SIGTERM the readiness probe fails while the process drains."""
+    SIGTERM, with a session open, the readiness probe fails while the
+    process drains."""
     dep = by_kind(objs, "Deployment")[0]
     pod = dep["spec"]["template"]["spec"]
     ctr = pod["containers"][0]
     mount = ctr["volumeMounts"][0]
     vol = next(v for v in pod["volumes"] if v["name"] == mount["name"])
     port = free_port()
+    # The new route's backend: the kernel completes connects to a listening
+    # socket, which is all an open session needs here.
+    backend = socket.socket()
+    backend.bind(("127.0.0.1", 0))
+    backend.listen(8)
     cm = copy.deepcopy(next(o for o in objs if o["kind"] == "ConfigMap"))
     for k, v in cm["data"].items():
         cm["data"][k] = v.replace("0.0.0.0:8080", "127.0.0.1:%d" % port)
@@ -761,8 +767,9 @@ def check_live(c, objs, wsgate, tmp):
         # directory and renames a new ..data link over the old one.
         cm2 = copy.deepcopy(cm)
         cm2["data"]["vnc.ini"] += ("\n[route:added]\npath = /added\n"
-                                   "backend = 127.0.0.1:9\n"
-                                   "origins = https://desktop.example.com\n")
+                                   "backend = 127.0.0.1:%d\n"
+                                   "origins = https://desktop.example.com\n"
+                                   % backend.getsockname()[1])
         files = volume_files(pod, vol, [cm2 if o["kind"] == "ConfigMap"
                                         else o for o in objs])
         new = os.path.join(top, "..2026_01_01_00_01_00.000000002")
@@ -776,9 +783,19 @@ def check_live(c, objs, wsgate, tmp):
         os.rename(os.path.join(top, "..data_tmp"), os.path.join(top,
                                                                 "..data"))
         proc.send_signal(signal.SIGHUP)
-        c.ok(poll(lambda: logged("route added: /added"), 10),
+        c.ok(poll(lambda: logged("route added: /added") and
+                  logged("configuration reloaded"), 10),
              "live: after the kubelet's ..data swap, SIGHUP loads the new "
              "route file content")
+        ws = socket.create_connection(("127.0.0.1", port), timeout=5)
+        ws.sendall(b"GET /added HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                   b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                   b"Sec-WebSocket-Version: 13\r\n"
+                   b"Origin: https://desktop.example.com\r\n\r\n")
+        head = ws.recv(512)
+        c.ok(head.startswith(b"HTTP/1.1 101 "), "live: a session on the new "
+             "route is open", repr(head[:40]))
         proc.send_signal(signal.SIGTERM)
         c.ok(poll(lambda: not run_probe("readinessProbe"), 10) and
              proc.poll() is None, "live: from SIGTERM on the readiness "
@@ -787,7 +804,9 @@ def check_live(c, objs, wsgate, tmp):
                  "path", "/healthz")))
         proc.send_signal(signal.SIGTERM)	# a second one: exit now
         c.ok(proc.wait(10) is not None, "live: a second SIGTERM ends it")
+        ws.close()
     finally:
+        backend.close()
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
