@@ -650,7 +650,14 @@ def check_tree(c, tree, wsgate, tmp):
             continue
         c.ok(True, "%s: parses (YAML) and renders: %s" % (sub, ", ".join(
             "%s/%s" % (o["kind"], o["metadata"]["name"]) for o in objs)))
-        check_render(c, sub, objs, wsgate, tmp)
+        try:
+            check_render(c, sub, objs, wsgate, tmp)
+        except (KeyError, IndexError, TypeError, AttributeError,
+                ValueError) as e:
+            # A field the checks need is missing or of the wrong type.
+            c.ok(False, "%s: the manifests have the structure the checks "
+                 "read" % sub, "%s: %r" % (type(e).__name__, e))
+            continue
         out[sub] = objs
     c.ok({"base", "tls"} <= set(out), "renderings base and tls",
          str(sorted(out)))
@@ -860,6 +867,9 @@ MUTATIONS = [
      "targetPort: wss", "targetPort: https", "a container port"),
     ("memory limit missing", "base/deployment.yaml",
      "              memory: 512Mi\n", "", "requests and limits"),
+    ("Deployment without a selector", "base/deployment.yaml",
+     "  selector:\n    matchLabels:\n      app.kubernetes.io/name: wsgate\n"
+     "  strategy:", "  strategy:", "structure"),
     ("broken YAML", "base/pdb.yaml", "  maxUnavailable: 1",
      "  maxUnavailable: [1", "parses"),
     ("unsafe sysctl", "base/deployment.yaml", "net.ipv4.ip_local_port_range",
