@@ -164,7 +164,7 @@ test-unit: unit
 # The integration suite against the plain build (for the sanitized one:
 # tests/integration/run.py --binary build/asan/wsgate --sanitizer).
 K ?=
-test-integration: deps-test all
+test-integration: deps-test all $(B)/ops-sample
 	@/usr/bin/python3 tests/integration/run.py --binary $(B)/wsgate \
 	    $(K:%=-k %)
 
