@@ -9,7 +9,8 @@ JSON 6902 add/replace patches), with a throwaway certificate, key and
 ticket key for the overlay's Secret, and checks what a cluster would only
 show at run time:
 
-  - every document parses (python3-yaml), its apiVersion/kind is known,
+  - every document parses (python3-yaml; a key given twice is an error),
+    its apiVersion/kind is known,
     and the pod, container, probe and security fields are real field
     names (a misspelt one is silently dropped by older API servers);
   - selectors (Deployment, Service, PodDisruptionBudget, the spread
@@ -134,9 +135,30 @@ class Checks:
 
 # ------------------------------------------------------------ rendering
 
+class StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (PyYAML
+    keeps the last one silently; the API server's decoder refuses it)."""
+
+
+def _mapping(loader, node, deep=False):
+    seen = set()
+    for k, _ in node.value:
+        key = loader.construct_object(k, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, "key %r given twice" % (key,), k.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
 def load_docs(path):
     with open(path) as f:
-        return [d for d in yaml.safe_load_all(f) if d is not None]
+        return [d for d in yaml.load_all(f, Loader=StrictLoader)
+                if d is not None]
 
 
 def pointer(doc, path):
@@ -870,6 +892,10 @@ MUTATIONS = [
     ("Deployment without a selector", "base/deployment.yaml",
      "  selector:\n    matchLabels:\n      app.kubernetes.io/name: wsgate\n"
      "  strategy:", "  strategy:", "structure"),
+    ("a key given twice", "base/deployment.yaml",
+     "          imagePullPolicy: IfNotPresent\n",
+     "          imagePullPolicy: IfNotPresent\n"
+     "          imagePullPolicy: Always\n", "given twice"),
     ("broken YAML", "base/pdb.yaml", "  maxUnavailable: 1",
      "  maxUnavailable: [1", "parses"),
     ("unsafe sysctl", "base/deployment.yaml", "net.ipv4.ip_local_port_range",
