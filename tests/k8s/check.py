@@ -10,9 +10,9 @@ ticket key for the overlay's Secret, and checks what a cluster would only
 show at run time:
 
   - every document parses (python3-yaml; a key given twice is an error),
-    its apiVersion/kind is known,
-    and the pod, container, probe and security fields are real field
-    names (a misspelt one is silently dropped by older API servers);
+    its apiVersion/kind is known, and the pod, container, probe and
+    security fields are real field names (a misspelt one is silently
+    dropped by older API servers);
   - selectors (Deployment, Service, PodDisruptionBudget, the spread
     constraint) select the pod template's labels; the autoscaler scales
     this Deployment; the budget leaves the Deployment room to move;
