@@ -24,6 +24,7 @@ fuzz_src_handshake := src/handshake.c
 fuzz_libs_handshake := $(shell pkg-config --libs libcrypto 2>/dev/null || \
                        echo -lcrypto)
 fuzz_src_config    := src/config.c src/file.c src/value.c src/route.c src/sni.c \
+                      src/allow.c src/cidr.c src/ipaddr.c \
                       src/duration.c src/suggest.c
 fuzz_libs_config   := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 fuzz_src_origin    := src/route.c

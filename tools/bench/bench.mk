@@ -8,6 +8,9 @@
 #   make bench-tls                     only wss://, about 4.5 minutes
 #   make bench-tls BENCH_TLS_ARGS='--scenarios rate --reps 5'
 #   make bench-tokens                  token lookup and JWT check costs
+#   make bench-token-route             sessions/s: a route with 100,000
+#                                      tokens against a static route
+#                                      (also part of make bench, ~15 s)
 #
 # The wss:// run takes the flags of BENCH_ARGS that apply to it (--quick,
 # --no-pin, --rt); anything else for it goes in BENCH_TLS_ARGS.
@@ -37,12 +40,16 @@ $(B)/tokenbench: tools/bench/tokenbench.c $(TOKENBENCH_SRC) $(HDRS) \
 bench-tokens: $(B)/tokenbench
 	$(B)/tokenbench
 
-.PHONY: bench bench-tls bench-tools bench-tokens
+.PHONY: bench bench-tls bench-tools bench-tokens bench-token-route
 bench-tools: $(B)/wsbench $(B)/echod
 
 bench: $(B)/wsgate bench-tools
 	$(PYTHON3) tools/bench/run.py $(BENCH_ARGS)
 	$(PYTHON3) tools/bench/run.py --tls $(BENCH_TLS_ARGS)
+	B='$(B)' /usr/bin/python3 tools/bench/tokenroute.py
+
+bench-token-route: $(B)/wsgate bench-tools
+	B='$(B)' /usr/bin/python3 tools/bench/tokenroute.py
 
 bench-tls: $(B)/wsgate bench-tools
 	$(PYTHON3) tools/bench/run.py --tls $(BENCH_TLS_ARGS)
