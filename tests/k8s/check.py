@@ -35,7 +35,8 @@ show at run time:
   - live: wsgate started on the base pod's volume (its listen port moved
     to a free loopback one) passes its readiness and liveness probes as
     written; a ConfigMap update as the kubelet makes it (new directory,
-    ..data renamed over) followed by SIGHUP loads the new route; from
+    ..data renamed over) reaches the token route without SIGHUP, and
+    SIGHUP loads the new route; from
     SIGTERM on the readiness probe fails while wsgate drains.
 
 --mutations breaks a temporary copy of deploy/k8s in several ways and
@@ -789,12 +790,19 @@ def check_live(c, objs, wsgate, tmp):
         st = http_status(port, pr["httpGet"]["path"])
         return st is not None and 200 <= st < 400	# the kubelet's rule
     try:
-        c.ok(poll(lambda: run_probe("readinessProbe"), 10),
-             "live: the readiness probe passes on the pod's volume")
+        if not c.ok(poll(lambda: run_probe("readinessProbe"), 10),
+                    "live: the readiness probe passes on the pod's volume"):
+            return
         c.ok(run_probe("livenessProbe"), "live: the liveness probe passes")
         # A ConfigMap update: the kubelet writes a new timestamped
         # directory and renames a new ..data link over the old one.
         cm2 = copy.deepcopy(cm)
+        cm2["data"]["tokens.txt"] += "desk9: desk9.desktops.svc." \
+            "cluster.local:5900\n"
+        before = len(re.findall(r"(?m)^\w+:", cm["data"]["tokens.txt"]))
+        c.ok(poll(lambda: logged("tokens/tokens.txt: %d tokens" % before),
+                  5),
+             "live: the token route read the ConfigMap's %d tokens" % before)
         cm2["data"]["vnc.ini"] += ("\n[route:added]\npath = /added\n"
                                    "backend = 127.0.0.1:%d\n"
                                    "origins = https://desktop.example.com\n"
@@ -811,6 +819,12 @@ def check_live(c, objs, wsgate, tmp):
         os.symlink(os.path.basename(new), os.path.join(top, "..data_tmp"))
         os.rename(os.path.join(top, "..data_tmp"), os.path.join(top,
                                                                 "..data"))
+        # Token files need no SIGHUP: the watcher sees the new file
+        # behind the link within about 2 s.
+        c.ok(poll(lambda: logged("tokens/tokens.txt: %d tokens" %
+                                 (before + 1)), 10),
+             "live: after the ..data swap, the token route uses the new "
+             "tokens without SIGHUP")
         proc.send_signal(signal.SIGHUP)
         c.ok(poll(lambda: logged("route added: /added") and
                   logged("configuration reloaded"), 10),
@@ -834,6 +848,8 @@ def check_live(c, objs, wsgate, tmp):
         proc.send_signal(signal.SIGTERM)	# a second one: exit now
         c.ok(proc.wait(10) is not None, "live: a second SIGTERM ends it")
         ws.close()
+    except OSError as e:
+        c.ok(False, "live: talking to wsgate", str(e))
     finally:
         backend.close()
         if proc.poll() is None:
@@ -877,6 +893,9 @@ MUTATIONS = [
      "                      path: routes.d/vnc.ini\n", "", "is mounted"),
     ("bad key in a route", "base/configmap.yaml", "backend = vnc:5900",
      "backend = vnc", "wsgate -t"),
+    ("a token line without a port", "base/configmap.yaml",
+     "desk2: desk2.desktops.svc.cluster.local:5900",
+     "desk2: desk2.desktops.svc.cluster.local", "wsgate -t"),
     ("writable root filesystem", "base/deployment.yaml",
      "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false",
      "read-only root filesystem"),
