@@ -61,7 +61,7 @@ PURE      := value utf8 unmask frame ws_reader handshake route config log sockad
 # the config fuzz target link it too.
 FILEIO    := file targets route_targets
 IO        := listener session front side relay upstream resolve webroot download \
-             worker tls notify probe
+             worker tls notify probe auth recorder
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
 PURE_SRC  := $(PURE:%=src/%.c) $(FILEIO:%=src/%.c)
