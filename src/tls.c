@@ -1507,3 +1507,12 @@ tls_peer_name_allowed(struct bufferevent *bev, char *const *names,
 		snprintf(who, whosize, "%s", cn[0] != '\0' ? cn : "(no CN)");
 	return found;
 }
+
+const char *
+tls_server_name(struct bufferevent *bev)
+{
+	SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
+
+	return ssl != NULL ? SSL_get_servername(ssl,
+	    TLSEXT_NAMETYPE_host_name) : NULL;
+}
