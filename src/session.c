@@ -27,11 +27,12 @@
  * plus closing once nothing more will be read from it for the client.
  *
  *   HANDSHAKE --request ok--> CONNECTING --backend up--> OPEN
- *       |   \                    |                        |
- *       |    web_root file       | 502/504                | close frame
- *       |     v                  |                        |
- *       |   SENDING (stalled, client gone: freed)         |
- *       |     | body written, file changed                |
+ *    ^  |   \                    |                        |
+ *    |  |    web_root file       | 502/504                | close frame
+ *    |  |     v                  |                        |
+ *    |  |   SENDING (stalled, client gone: freed)         |
+ *    |  |     | body written, file changed                |
+ *    +--+-----+ kept alive (FRONT_IDLE): the next request |
  *       | answered, bad request  |                        |  sent first
  *       v     v                  v                        v
  *     LINGER <-------------------+--- peer close --- CLOSE_SENT
@@ -420,6 +421,13 @@ session_front_cb(void *arg, enum front_event ev,
 	switch (ev) {
 	case FRONT_ANSWERED:
 		session_enter_linger(s);
+		return;
+	case FRONT_IDLE:
+		s->state = SESSION_HANDSHAKE;
+		session_arm(s, s->cfg->keepalive_timeout);
+		return;
+	case FRONT_READING:
+		session_arm(s, s->cfg->handshake_timeout);
 		return;
 	case FRONT_SENDING:
 		s->state = SESSION_SENDING;
@@ -816,6 +824,23 @@ session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
 	session_arm(s, s->cfg->handshake_timeout);
 	front_start(s->front);
 	return 0;
+}
+
+void
+session_close_idle(struct gateway *gw)
+{
+	struct session *s, *next;
+
+	for (s = gw->sessions; s != NULL; s = next) {
+		next = s->next;
+		if (s->state != SESSION_HANDSHAKE || s->front == NULL ||
+		    !front_idle(s->front))
+			continue;
+		log_debug("client=%s: kept-alive connection closed for the "
+		    "shutdown", s->peer);
+		session_drop_client(s);
+		session_maybe_free(s);
+	}
 }
 
 void

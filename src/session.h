@@ -21,6 +21,10 @@ int session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
  */
 void session_close_all(struct gateway *gw);
 
+/* Close the kept-alive connections waiting for a next request (a drain):
+ * they hold nothing. */
+void session_close_idle(struct gateway *gw);
+
 /* Free every session at once, without goodbyes (forced exit). */
 void session_abort_all(struct gateway *gw);
 
