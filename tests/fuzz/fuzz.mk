@@ -54,6 +54,8 @@ fuzz_src_log_json  := src/log_json.c src/json.c src/sink.c
 fuzz_src_admin_req := src/admin_req.c src/utf8.c
 fuzz_src_ticketkey := src/ticketkey.c
 fuzz_src_sni       := src/sni.c
+fuzz_src_cli       := src/cli.c $(fuzz_src_config)
+fuzz_libs_cli      := $(fuzz_libs_config)
 fuzz_src_webresp   := src/webresp.c src/handshake.c
 fuzz_libs_webresp  := $(fuzz_libs_handshake)
 
