@@ -13,7 +13,8 @@ set -eu
 
 build_pkgs="gcc make pkg-config libevent-dev libssl-dev libinih-dev libcrypt-dev"
 # mandoc: man page lint; dpkg-dev, debhelper, lintian: the .deb
-# (tests/deb); python3-yaml: the compose file (tests/docker);
+# (tests/deb); python3-yaml: the compose file (tests/docker) and the
+# Kubernetes manifests (tests/k8s);
 # python3-prometheus-client: a strict reader of /metrics
 # (tests/integration/test_ops_formats.py).
 test_pkgs="$build_pkgs clang libclang-rt-14-dev python3 python3-websockets websockify openssl whois curl procps valgrind cppcheck haproxy mandoc dpkg-dev debhelper lintian python3-yaml python3-prometheus-client"
