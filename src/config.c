@@ -90,6 +90,18 @@ static const struct key_def keys[] = {
 	  NO_OFFSET, 1024, 65536 },
 	{ "max_headers", KT_UINT, SC_GATEWAY, GW(max_headers), NO_OFFSET,
 	  1, 1000 },
+	{ "h2_max_concurrent_streams", KT_UINT, SC_GATEWAY,
+	  GW(h2_max_concurrent_streams), NO_OFFSET, 1, 10000 },
+	{ "h2_stream_window", KT_SIZE, SC_GATEWAY, GW(h2_stream_window),
+	  NO_OFFSET, 16384, 16u << 20 },
+	{ "h2_max_resets", KT_UINT, SC_GATEWAY, GW(h2_max_resets), NO_OFFSET,
+	  1, 100000 },
+	{ "h2_max_continuations", KT_UINT, SC_GATEWAY, GW(h2_max_continuations),
+	  NO_OFFSET, 1, 1000 },
+	{ "h2_max_control_frames", KT_UINT, SC_GATEWAY,
+	  GW(h2_max_control_frames), NO_OFFSET, 10, 1000000 },
+	{ "h2_max_memory", KT_SIZE, SC_GATEWAY, GW(h2_max_memory), NO_OFFSET,
+	  65536, 1ull << 32 },
 	{ "max_connections", KT_UINT, BOTH, GW(max_connections),
 	  RT(max_connections), 0, 10000000 },
 	{ "max_handshakes", KT_UINT, SC_GATEWAY, GW(max_handshakes),
@@ -372,6 +384,12 @@ config_new(void)
 	cfg->send_timeout = 30;
 	cfg->max_request_bytes = 8192;
 	cfg->max_headers = 64;
+	cfg->h2_max_concurrent_streams = 100;
+	cfg->h2_stream_window = 64u << 10;
+	cfg->h2_max_resets = 100;
+	cfg->h2_max_continuations = 8;
+	cfg->h2_max_control_frames = 1000;
+	cfg->h2_max_memory = 1u << 20;
 	cfg->dns_timeout = 4;
 	cfg->max_handshakes_per_client = 32;
 	cfg->log_level = 2;	/* info */
@@ -872,6 +890,18 @@ resolve_dir(struct parse *ps, const char *key, const char *value)
 	return out;
 }
 
+/* "tls http1_only", with any blanks between the words. */
+static bool
+listen_http1_only(const char *rest)
+{
+	if (strncmp(rest, "tls", 3) != 0 || (rest[3] != ' ' && rest[3] != '\t'))
+		return false;
+	rest += 3;
+	while (*rest == ' ' || *rest == '\t')
+		rest++;
+	return strcmp(rest, "http1_only") == 0;
+}
+
 static void
 set_listen(struct parse *ps, const char *value)
 {
@@ -889,10 +919,14 @@ set_listen(struct parse *ps, const char *value)
 		rest++;
 	if (strcmp(rest, "tls") == 0) {
 		spec.tls = true;
+	} else if (listen_http1_only(rest)) {
+		/* ALPN offers http/1.1 alone: no HTTP/2 (h2_conn.c). */
+		spec.tls = true;
+		spec.http1_only = true;
 	} else if (*rest != '\0') {
 		errorf(ps, HERE(ps), "listen", "unexpected \"%s\" after the "
-		    "address (one address per listen line; optional word: "
-		    "tls)", rest);
+		    "address (one address per listen line; optional words: "
+		    "tls, or tls http1_only)", rest);
 		return;
 	}
 	if (alen >= sizeof(addr)) {

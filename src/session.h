@@ -11,7 +11,7 @@ struct gateway;
  * (tls), the first byte decides: a TLS handshake, or a plain HTTP request
  * answered 400 "use https/wss".  0, or -1 (not even a session). */
 int session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
-    socklen_t salen, bool tls);
+    socklen_t salen, unsigned tls);
 
 /*
  * Close every open WebSocket for a shutdown, losing nothing already
