@@ -218,6 +218,8 @@ h2_on_frame_recv_cb(nghttp2_session *ng, const nghttp2_frame *f, void *arg)
 	if (f->hd.stream_id == 0 ||
 	    (st = h2_conn_stream(c, f->hd.stream_id)) == NULL)
 		return 0;
+	if (f->hd.type == NGHTTP2_RST_STREAM)
+		st->reset_by_client = true;
 	if (f->hd.type == NGHTTP2_HEADERS &&
 	    f->headers.cat == NGHTTP2_HCAT_REQUEST)
 		h2_stream_request(st);
@@ -401,7 +403,8 @@ h2_conn_run(struct h2_conn *c)
 	h2_conn_reap(c);
 	if (!nghttp2_session_want_read(c->ng) &&
 	    !nghttp2_session_want_write(c->ng)) {
-		h2_conn_finish(c, "client sent GOAWAY");
+		h2_conn_finish(c, c->draining ? "gateway is shutting down" :
+		    "GOAWAY: no more streams");
 		return;
 	}
 	if (c->draining && c->nstreams == 0) {

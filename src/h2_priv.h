@@ -45,6 +45,7 @@ struct h2_stream {
 	bool end_sent;			/* END_STREAM went out */
 	bool remote_done;		/* the client's END_STREAM came */
 	bool eof_given;			/* its session heard EOF */
+	bool reset_by_client;		/* RST_STREAM came */
 	bool closed;			/* nghttp2 closed it: free when released */
 	char path[128];			/* escaped, for logs */
 	char origin[160];		/* escaped, for logs */

@@ -327,10 +327,10 @@ h2_stream_closed(struct h2_stream *st, uint32_t error_code)
 {
 	st->closed = true;
 	if (st->session != NULL && (error_code != NGHTTP2_NO_ERROR ||
-	    !st->eof_given))
-		h2_stream_reset(st, error_code != NGHTTP2_NO_ERROR ?
+	    st->reset_by_client || !st->eof_given))
+		h2_stream_reset(st, st->reset_by_client ?
 		    "client reset the stream (RST_STREAM)" :
-		    "stream closed without a close frame");
+		    "stream reset (HTTP/2 error)");
 	h2_conn_kick(st->c);
 }
 

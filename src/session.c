@@ -805,6 +805,14 @@ session_link(struct session *s)
 }
 
 void
+session_drain_all(struct gateway *gw)
+{
+	for (struct session *s = gw->sessions; s != NULL; s = s->next)
+		if (s->state == SESSION_H2)
+			h2_conn_drain(s->h2);
+}
+
+void
 session_close_all(struct gateway *gw)
 {
 	struct session *s, *next;

@@ -119,6 +119,7 @@ worker_cmd_cb(evutil_socket_t fd, short what, void *arg)
 
 			gw->draining = true;
 			worker_stop_accepting(gw);
+			session_drain_all(gw);
 			/* The change list removes the listening sockets from
 			 * epoll in the next loop iteration: answer only then,
 			 * for the main thread closes them on this answer. */

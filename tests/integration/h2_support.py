@@ -63,7 +63,8 @@ def ws_parse(buf):
 
 class H2Client:
     """One HTTP/2 connection.  Received DATA is acknowledged (the window
-    given back) as it is read, unless the stream is in self.hold."""
+    given back) as it is read, unless the stream is in self.hold: then
+    only the connection's window is."""
 
     def __init__(self, port, ctx, host="127.0.0.1", authority="localhost",
                  settings_wait=5.0):
@@ -142,6 +143,11 @@ class H2Client:
             if ev.stream_id not in self.hold:
                 self.conn.acknowledge_received_data(
                     ev.flow_controlled_length, ev.stream_id)
+            elif ev.flow_controlled_length > 0:
+                # A held stream keeps its window shut, not the
+                # connection's (as a browser does).
+                self.conn.increment_flow_control_window(
+                    ev.flow_controlled_length)
         elif isinstance(ev, h2.events.StreamEnded):
             self.ended.add(ev.stream_id)
         elif isinstance(ev, h2.events.StreamReset):

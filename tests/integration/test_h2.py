@@ -116,5 +116,209 @@ class H2Echo(unittest.TestCase):
             c.close()
 
 
+def fill_until_shut(c, sid, limit=64 << 20, chunk=16384):
+    """Send WebSocket frames on sid (chunk bytes each, as far as the
+    window allows) until the window stays shut for half a second; returns
+    the bytes sent and the frame."""
+    frame = ws_frame(b"x" * (chunk - 8))
+    sent = 0
+    quiet_since = None
+    while sent < limit:
+        room = min(c.conn.local_flow_control_window(sid),
+                   c.conn.max_outbound_frame_size)
+        if room > 0:
+            at = sent % len(frame)
+            n = min(room, len(frame) - at)
+            c.conn.send_data(sid, frame[at:at + n])
+            c.flush()
+            sent += n
+            quiet_since = None
+            continue
+        now = time.monotonic()
+        if quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since > 0.5:
+            return sent, frame
+        c.pump(0.01)
+    raise AssertionError("the window never shut (%d bytes sent)" % sent)
+
+
+class SmallHoldBackend(H.HoldBackend):
+    """A HoldBackend with a small receive buffer, so that what the kernel
+    holds does not hide the gateway's own bound (and the test is quick)."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+
+
+class H2FlowControl(unittest.TestCase):
+
+    def test_h2_stalled_backend_stalls_only_its_stream(self):
+        """A backend that reads nothing shuts its own stream's window (the
+        window opens as the backend drains), while another stream on the
+        same connection keeps flowing; released, it gets every byte."""
+        with SmallHoldBackend() as hold, H.EchoBackend() as be, \
+                H.Gateway(config_text=h2_config(
+                    {"hold": {"path": "/hold", "backend": hold.addr,
+                              "max_buffer": "64k"},
+                     "echo": {"path": "/echo", "backend": be.addr}})) as gw:
+            c = client(gw)
+            stalled = c.websocket("/hold")
+            live = c.websocket("/echo")
+            self.assertEqual(c.status[stalled], 200)
+            sent, frame = fill_until_shut(c, stalled)
+            # The gateway holds at most a window plus max_buffer (the
+            # pair's 64 KiB aside); the rest is in the kernel's socket
+            # buffers.
+            self.assertLess(sent, 4 << 20)
+            for i in range(20):
+                msg = os.urandom(1000 + i)
+                c.send_ws(live, msg)
+                self.assertEqual(c.read_ws(live, len(msg)), msg)
+            hold.release()
+            conn = hold.wait_conn()
+            # The rest of the last frame, once the window opens again;
+            # then every frame's payload arrives.
+            if sent % len(frame):
+                c.send(stalled, frame[sent % len(frame):])
+            want = -(-sent // len(frame)) * (len(frame) - 8)
+            hold.wait_received(want, limit=20)
+            self.assertEqual(conn.nreceived(), want)
+            c.close()
+
+    def test_h2_client_not_reading_pauses_its_backend(self):
+        """A client that does not give back a stream's window stops that
+        stream's backend (max_buffer), not the connection's others."""
+        block = b"y" * 65536
+        with H.ChunkSourceBackend(block, 400) as src, H.EchoBackend() as be, \
+                H.Gateway(config_text=h2_config(
+                    {"src": {"path": "/src", "backend": src.addr,
+                             "max_buffer": "64k"},
+                     "echo": {"path": "/echo", "backend": be.addr}})) as gw:
+            c = client(gw)
+            slow = c.websocket("/src", wait=False)
+            c.hold.add(slow)
+            c.until(lambda: slow in c.status, what="200")
+            live = c.websocket("/echo")
+            H.wait_until(lambda: src.nsent > 0, what="source started")
+            time.sleep(0.5)
+            for i in range(10):
+                msg = os.urandom(500)
+                c.send_ws(live, msg)
+                self.assertEqual(c.read_ws(live, 500), msg)
+            # Held at a window (64 KiB) plus the gateway's and the
+            # kernel's buffers: far from the 25 MiB on offer.
+            self.assertLess(src.nsent, 16 << 20)
+            self.assertFalse(src.done.is_set())
+            c.close()
+
+
+class H2Answers(unittest.TestCase):
+
+    def test_h2_reject_on_stream_keeps_connection(self):
+        """Origin refused (403), unknown path (404), wrong protocol (400)
+        and a plain GET are answered on their streams; a WebSocket on the
+        same connection before and after them is untouched."""
+        with H.EchoBackend() as be, H.Gateway(config_text=h2_config(
+                {"echo": {"path": "/echo", "backend": be.addr,
+                          "origins": "https://good.example",
+                          "allow_missing_origin": "no"}})) as gw:
+            c = client(gw)
+            live = c.websocket("/echo", origin="https://good.example")
+            self.assertEqual(c.status[live], 200)
+            bad = c.websocket("/echo", origin="https://evil.example")
+            self.assertEqual(c.status[bad], 403)
+            c.until(lambda: bad in c.ended, what="403 END_STREAM")
+            self.assertIn(b"origin not allowed", bytes(c.data[bad]))
+            missing = c.websocket("/nope", origin="https://good.example")
+            self.assertEqual(c.status[missing], 404)
+            wrong = c.conn.get_next_available_stream_id()
+            c.conn.send_headers(wrong, [
+                (":method", "CONNECT"), (":protocol", "chat"),
+                (":scheme", "https"), (":path", "/echo"),
+                (":authority", "localhost"), ("origin", "https://good.example"),
+                ("sec-websocket-version", "13")])
+            c.flush()
+            c.until(lambda: wrong in c.status, what="answer to :protocol chat")
+            self.assertEqual(c.status[wrong], 400)
+            plain = c.request("GET", "/index.html")
+            c.until(lambda: plain in c.status, what="GET answer")
+            self.assertEqual(c.status[plain], 404)
+            c.send_ws(live, b"still here")
+            self.assertEqual(c.read_ws(live, 10), b"still here")
+            self.assertEqual(len(be.conns), 1)
+            gw.wait_log(r"reject client=\S+ status=403 path=\"/echo\" "
+                        r"origin=\"https://evil.example\" route=echo "
+                        r"reason=\"origin not allowed for this route\" "
+                        r"proto=h2")
+            gw.wait_log(r"reject .* status=404 path=\"/nope\" .*proto=h2")
+            self.assertFalse(c.closed)
+            self.assertIsNone(c.goaway)
+            c.close()
+
+    def test_h2_client_reset_is_1006(self):
+        """RST_STREAM from the client ends that WebSocket as an abrupt
+        close (1006, logged); the backend connection is closed; other
+        streams go on."""
+        with H.EchoBackend() as be, H.Gateway(config_text=h2_config(
+                {"echo": {"path": "/echo", "backend": be.addr}})) as gw:
+            c = client(gw)
+            a = c.websocket("/echo")
+            b = c.websocket("/echo")
+            c.send_ws(a, b"before")
+            self.assertEqual(c.read_ws(a, 6), b"before")
+            c.conn.reset_stream(a)
+            c.flush()
+            gw.wait_log(r"close client=\S+ route=echo .*code=1006 by=client "
+                        r"reason=\"client reset the stream \(RST_STREAM\)\" "
+                        r"proto=h2")
+            be.wait_eof(0)
+            c.send_ws(b, b"after")
+            self.assertEqual(c.read_ws(b, 5), b"after")
+            c.close()
+
+    def test_h2_backend_close_ends_stream(self):
+        """The backend closing sends a close frame (1000) and, once the
+        client answers, END_STREAM."""
+        with H.SourceBackend(b"bye") as src, H.Gateway(
+                config_text=h2_config(
+                    {"src": {"path": "/src", "backend": src.addr}})) as gw:
+            c = client(gw)
+            sid = c.websocket("/src")
+            self.assertEqual(c.read_ws(sid, 3), b"bye")
+            c.until(lambda: any(op == 8 for op, _ in c.frames.get(sid, []))
+                    or any(op == 8 for op, _ in c.read_frames(sid)),
+                    what="close frame")
+            c.send(sid, ws_close(1000), end_stream=True)
+            c.until(lambda: sid in c.ended or sid in c.reset,
+                    what="END_STREAM")
+            gw.wait_log(r"close .*route=src .*code=1000 by=backend .*"
+                        r"proto=h2")
+            c.close()
+
+    def test_h2_drain_sends_goaway(self):
+        """SIGTERM: GOAWAY (NO_ERROR) at once, naming the last stream
+        taken; the open WebSocket is closed with 1001 as over HTTP/1.1
+        (after drain_timeout), the connection ends, the gateway exits.
+        (python3-h2 reads no frame after a GOAWAY, so what the stream
+        gets after it is seen in the log.)"""
+        with H.EchoBackend() as be, H.Gateway(config_text=h2_config(
+                {"echo": {"path": "/echo", "backend": be.addr}},
+                {"close_timeout": "300ms"})) as gw:
+            c = client(gw)
+            sid = c.websocket("/echo")
+            t0 = time.monotonic()
+            gw.send_signal(signal.SIGTERM)
+            c.until(lambda: c.goaway is not None, what="GOAWAY")
+            self.assertLess(time.monotonic() - t0, 0.9)   # drain_timeout 1s
+            self.assertEqual(c.goaway.error_code, 0)
+            self.assertEqual(c.goaway.last_stream_id, sid)
+            gw.wait_log(r"close .*code=1001 by=gateway .*proto=h2")
+            gw.wait_log(r"HTTP/2 connection ends: gateway is shutting down")
+            gw.wait_exit(10)
+            c.close()
+
+
 if __name__ == "__main__":
     unittest.main()
