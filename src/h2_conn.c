@@ -3,6 +3,7 @@
 
 #include "h2_priv.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,8 @@ h2_mem_malloc(size_t size, void *arg)
 		return NULL;
 	memcpy(p, &size, sizeof(size));
 	c->mem += size + H2_MEM_HDR;
+	if (c->mem > c->mem_peak)
+		c->mem_peak = c->mem;
 	return p + H2_MEM_HDR;
 }
 
@@ -247,6 +250,26 @@ h2_on_data_chunk_recv_cb(nghttp2_session *ng, uint8_t flags, int32_t id,
 	return 0;
 }
 
+/* Why nghttp2 ended the connection by itself: a limit of its own (the
+ * rapid reset rate, h2_max_resets) or the client's protocol error, with
+ * the text it sent in the GOAWAY. */
+static void
+h2_conn_goaway_why(struct h2_conn *c, const nghttp2_goaway *g)
+{
+	char text[128];
+
+	if (c->resets > c->cfg->h2_max_resets) {
+		c->fail_why = "too many streams reset by the client "
+		    "(h2_max_resets; CVE-2023-44487)";
+		return;
+	}
+	log_escape(text, sizeof(text), (const char *)g->opaque_data,
+	    g->opaque_data_len);
+	snprintf(c->goaway_why, sizeof(c->goaway_why), "GOAWAY %s: %s",
+	    nghttp2_http2_strerror(g->error_code), text);
+	c->fail_why = c->goaway_why;
+}
+
 static int
 h2_on_frame_send_cb(nghttp2_session *ng, const nghttp2_frame *f, void *arg)
 {
@@ -258,14 +281,9 @@ h2_on_frame_send_cb(nghttp2_session *ng, const nghttp2_frame *f, void *arg)
 	    (f->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
 	    (st = h2_conn_stream(c, f->hd.stream_id)) != NULL)
 		h2_stream_sent_end(st);
-	if (f->hd.type == NGHTTP2_GOAWAY &&
-	    f->goaway.error_code == NGHTTP2_ENHANCE_YOUR_CALM &&
-	    c->fail_why == NULL)
-		/* nghttp2's own limits: the rapid reset rate (h2_max_resets),
-		 * or a flood of frames it must answer. */
-		c->fail_why = c->resets > c->cfg->h2_max_resets ?
-		    "too many streams reset by the client (h2_max_resets; "
-		    "CVE-2023-44487)" : "flood of frames to answer";
+	if (f->hd.type == NGHTTP2_GOAWAY && f->goaway.error_code !=
+	    NGHTTP2_NO_ERROR && c->fail_why == NULL)
+		h2_conn_goaway_why(c, &f->goaway);
 	return 0;
 }
 
@@ -371,6 +389,11 @@ h2_conn_finish(struct h2_conn *c, const char *why)
 		return;
 	c->done = true;
 	h2_conn_flush(c);
+	/* A limit or a protocol error is worth a line; an ordinary end is
+	 * not. */
+	log_msg(why == c->fail_why ? LL_INFO : LL_DEBUG, "client=%s HTTP/2 "
+	    "connection ends: %s (nghttp2 held at most %zu bytes) proto=h2",
+	    c->peer, why, c->mem_peak);
 	c->ops->done(c->arg, why);	/* frees c */
 }
 

@@ -64,11 +64,13 @@ struct h2_conn {
 	struct h2_stream *streams;
 	unsigned nstreams;
 	size_t mem;			/* nghttp2's allocations (h2_max_memory) */
+	size_t mem_peak;		/* the most, for the log */
 	time_t flood_sec;		/* h2_max_control_frames: this second's */
 	unsigned flood_count;
 	unsigned resets;		/* RST_STREAM frames from the client */
 	time_t idle_since;		/* no stream since (0: busy) */
 	const char *fail_why;		/* set inside nghttp2: done next */
+	char goaway_why[200];		/* fail_why of a GOAWAY nghttp2 sent */
 	bool draining;			/* GOAWAY sent: no new streams */
 	bool freeing;
 	bool done;

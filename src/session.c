@@ -440,7 +440,7 @@ session_h2_done(void *arg, const char *why)
 {
 	struct session *s = arg;
 
-	log_debug("client=%s HTTP/2 connection ends: %s", s->peer, why);
+	(void)why;	/* logged by h2_conn.c */
 	h2_conn_free(s->h2);
 	s->h2 = NULL;
 	session_enter_linger(s);
