@@ -397,6 +397,16 @@ h2_conn_finish(struct h2_conn *c, const char *why)
 	c->ops->done(c->arg, why);	/* frees c */
 }
 
+/* Why a connection ends after a GOAWAY. */
+static const char *
+h2_conn_goaway_end(const struct h2_conn *c)
+{
+	if (c->idle)
+		return "no stream for handshake_timeout";
+	return c->draining ? "gateway is shutting down" :
+	    "GOAWAY: no more streams";
+}
+
 /*
  * Everything there is to do, from the top of a libevent callback: read
  * (unless the client is not taking our output), send, reap, and end the
@@ -426,12 +436,11 @@ h2_conn_run(struct h2_conn *c)
 	h2_conn_reap(c);
 	if (!nghttp2_session_want_read(c->ng) &&
 	    !nghttp2_session_want_write(c->ng)) {
-		h2_conn_finish(c, c->draining ? "gateway is shutting down" :
-		    "GOAWAY: no more streams");
+		h2_conn_finish(c, h2_conn_goaway_end(c));
 		return;
 	}
 	if (c->draining && c->nstreams == 0) {
-		h2_conn_finish(c, "gateway is shutting down");
+		h2_conn_finish(c, h2_conn_goaway_end(c));
 		return;
 	}
 }
@@ -604,6 +613,7 @@ h2_conn_idle(struct h2_conn *c)
 	if (c->nstreams > 0 || c->idle_since == 0 ||
 	    time(NULL) - c->idle_since < (time_t)c->cfg->handshake_timeout)
 		return false;
+	c->idle = !c->draining;
 	h2_conn_drain(c);
 	return true;
 }

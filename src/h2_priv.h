@@ -72,6 +72,7 @@ struct h2_conn {
 	const char *fail_why;		/* set inside nghttp2: done next */
 	char goaway_why[200];		/* fail_why of a GOAWAY nghttp2 sent */
 	bool draining;			/* GOAWAY sent: no new streams */
+	bool idle;			/* ... for having had none a while */
 	bool freeing;
 	bool done;
 };

@@ -320,5 +320,26 @@ class H2Answers(unittest.TestCase):
             c.close()
 
 
+    def test_h2_idle_connection_closed(self):
+        """A connection with no stream for handshake_timeout gets GOAWAY
+        (NO_ERROR) and is closed; one with a stream is not."""
+        with H.EchoBackend() as be, H.Gateway(config_text=h2_config(
+                {"echo": {"path": "/echo", "backend": be.addr}},
+                {"handshake_timeout": "1", "close_timeout": "300ms"})) as gw:
+            busy = client(gw)
+            sid = busy.websocket("/echo")
+            c = client(gw)
+            t0 = time.monotonic()
+            c.until(lambda: c.goaway is not None, limit=5, what="GOAWAY")
+            self.assertGreater(time.monotonic() - t0, 0.5)
+            self.assertEqual(c.goaway.error_code, 0)
+            gw.wait_log(r"HTTP/2 connection ends: no stream for "
+                        r"handshake_timeout")
+            busy.send_ws(sid, b"alive")
+            self.assertEqual(busy.read_ws(sid, 5), b"alive")
+            self.assertIsNone(busy.goaway)
+            busy.close()
+            c.close()
+
 if __name__ == "__main__":
     unittest.main()
