@@ -16,6 +16,7 @@ struct side;
 struct evbuffer;
 struct evbuffer_cb_entry;
 struct h2_req;
+struct hs_request;
 
 /*
  * A stream.  Its WebSocket session holds the other end of a bufferevent
@@ -38,6 +39,8 @@ struct h2_stream {
 	struct evbuffer *theirs_in;
 	struct evbuffer_cb_entry *drain_cb;
 	struct evbuffer *body;		/* a plain answer's body, or NULL */
+	int file_fd;			/* a web_root file's body, or -1 */
+	uint64_t file_left;		/* ... bytes still to send */
 	void *session;			/* its session until released */
 	bool responded;			/* the response HEADERS are queued */
 	bool deferred;			/* the data source waits for bytes */
@@ -91,6 +94,15 @@ void h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len);
 void h2_stream_remote_end(struct h2_stream *st);
 void h2_stream_closed(struct h2_stream *st, uint32_t error_code);
 void h2_stream_sent_end(struct h2_stream *st);
+/* The response HEADERS (nv[0..n), ":status" first), with the body
+ * (st->body, st->file_fd) when has_body; the stream ends after it.  0, or
+ * -1 (the stream is reset). */
+int h2_stream_submit_nv(struct h2_stream *st, const nghttp2_nv *nv,
+    size_t n, bool has_body);
+/* h2_plain.c: a GET or HEAD (health_path, web_root), answered on the
+ * stream. */
+void h2_stream_plain(struct h2_stream *st, const struct hs_request *req);
+
 /* The connection is going: reset the stream's session (if any). */
 void h2_stream_reset(struct h2_stream *st, const char *why);
 

@@ -4,9 +4,11 @@
 #include "h2_conn.h"
 #include "h2_priv.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -42,6 +44,7 @@ h2_stream_new(struct h2_conn *c, int32_t id)
 	h2_req_init(st->req);
 	st->c = c;
 	st->id = id;
+	st->file_fd = -1;
 	st->route = "-";
 	st->next = c->streams;
 	if (c->streams != NULL)
@@ -69,6 +72,8 @@ h2_stream_free(struct h2_stream *st)
 		bufferevent_free(st->mine);
 	if (st->body != NULL)
 		evbuffer_free(st->body);
+	if (st->file_fd >= 0)
+		close(st->file_fd);
 	free(st->req);
 	free(st);
 }
@@ -84,6 +89,32 @@ h2_stream_source(const struct h2_stream *st)
 	return st->mine != NULL ? bufferevent_get_input(st->mine) : NULL;
 }
 
+/*
+ * A web_root file, read as the stream's window allows (so a client that
+ * reads slowly holds no more than a frame of it in memory).  A file that
+ * ends before its Content-Length (truncated while sent) resets the
+ * stream: the client must not take a short body for the whole.
+ */
+static ssize_t
+h2_stream_read_file(struct h2_stream *st, uint8_t *buf, size_t length,
+    uint32_t *flags)
+{
+	size_t want = length < st->file_left ? length : (size_t)st->file_left;
+	ssize_t n = 0;
+
+	if (want > 0) {
+		do
+			n = read(st->file_fd, buf, want);
+		while (n < 0 && errno == EINTR);
+		if (n <= 0)
+			return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	}
+	st->file_left -= (uint64_t)n;
+	if (st->file_left == 0)
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+	return n;
+}
+
 static ssize_t
 h2_stream_read_cb(nghttp2_session *ng, int32_t id, uint8_t *buf,
     size_t length, uint32_t *flags, nghttp2_data_source *src, void *arg)
@@ -95,6 +126,8 @@ h2_stream_read_cb(nghttp2_session *ng, int32_t id, uint8_t *buf,
 	(void)ng;
 	(void)id;
 	(void)arg;
+	if (st->file_fd >= 0)
+		return h2_stream_read_file(st, buf, length, flags);
 	if (in != NULL && (n = evbuffer_remove(in, buf, length)) > 0)
 		return n;
 	if (st->local_done) {
@@ -114,6 +147,24 @@ h2_stream_resume(struct h2_stream *st)
 		nghttp2_session_resume_data(st->c->ng, st->id);
 	}
 	h2_conn_kick(st->c);
+}
+
+int
+h2_stream_submit_nv(struct h2_stream *st, const nghttp2_nv *nv, size_t n,
+    bool has_body)
+{
+	nghttp2_data_provider dp = { .source.ptr = st,
+	    .read_callback = h2_stream_read_cb };
+
+	st->responded = true;
+	st->local_done = true;
+	h2_conn_kick(st->c);
+	if (nghttp2_submit_response(st->c->ng, st->id, nv, n,
+	    has_body ? &dp : NULL) == 0)
+		return 0;
+	nghttp2_submit_rst_stream(st->c->ng, NGHTTP2_FLAG_NONE, st->id,
+	    NGHTTP2_INTERNAL_ERROR);
+	return -1;
 }
 
 static int
@@ -419,8 +470,7 @@ h2_stream_request(struct h2_stream *st)
 		h2_stream_answer(st, 405, "only WebSocket (extended CONNECT, "
 		    "RFC 8441) is served over HTTP/2");
 	} else if (kind == H2_REQ_PLAIN) {
-		h2_stream_answer(st, 404, "plain requests are served over "
-		    "HTTP/1.1 only");
+		h2_stream_plain(st, &req);
 	} else if (admit_request(&req, c->cfg, &conn, &res) != 0) {
 		if (res.route != NULL)
 			st->route = res.route->name;

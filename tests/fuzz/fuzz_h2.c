@@ -164,6 +164,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    "max_connections = 64\n"
 	    "h2_max_concurrent_streams = 16\n"
 	    "h2_max_memory = 256k\n"
+	    "health_path = /healthz\n"
 	    "[route:echo]\n"
 	    "path = /echo\n"
 	    "backend = 127.0.0.1:9\n"

@@ -945,6 +945,10 @@ def h2_seeds():
           h2_frame(0x1, 0x5, 7, hpack_literal([(b":method", b"GET"),
                                               (b":scheme", b"https"),
                                               (b":path", b"/"),
+                                              (b":authority", b"a")])) +
+          h2_frame(0x1, 0x5, 9, hpack_literal([(b":method", b"HEAD"),
+                                              (b":scheme", b"https"),
+                                              (b":path", b"/healthz"),
                                               (b":authority", b"a")])))
     block = h2_connect(1)[9:]
     write("h2", "continuation", b"\x02" + settings +

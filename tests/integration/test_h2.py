@@ -341,5 +341,48 @@ class H2Answers(unittest.TestCase):
             busy.close()
             c.close()
 
+class H2Plain(unittest.TestCase):
+
+    def test_h2_page_and_socket_share_connection(self):
+        """web_root files and health_path over HTTP/2, byte-exact (a file
+        larger than the windows), HEAD, 404, and a WebSocket on the same
+        connection: one TLS handshake for the page and its socket."""
+        big = os.urandom(300000)
+        with H.EchoBackend() as be, H.Gateway(config_text=h2_config(
+                {"echo": {"path": "/echo", "backend": be.addr}},
+                {"web_root": "web", "health_path": "/healthz"}),
+                extra_files={"web/index.html": "<p>hi</p>\n"}) as gw:
+            with open(os.path.join(gw.dir, "web", "big.bin"), "wb") as f:
+                f.write(big)
+            c = client(gw)
+            ids = {p: c.request("GET", p) for p in
+                   ("/index.html", "/big.bin", "/healthz", "/missing")}
+            head = c.request("HEAD", "/big.bin")
+            sid = c.websocket("/echo")
+            c.until(lambda: all(i in c.ended for i in ids.values()) and
+                    head in c.ended, what="the answers")
+            self.assertEqual(c.status[ids["/index.html"]], 200)
+            self.assertEqual(bytes(c.data[ids["/index.html"]]),
+                             b"<p>hi</p>\n")
+            self.assertEqual(c.status[ids["/big.bin"]], 200)
+            self.assertEqual(bytes(c.data[ids["/big.bin"]]), big)
+            self.assertEqual(c.headers[ids["/big.bin"]]["content-length"],
+                             str(len(big)))
+            self.assertNotIn("connection", c.headers[ids["/big.bin"]])
+            self.assertEqual(c.status[ids["/healthz"]], 200)
+            self.assertEqual(bytes(c.data[ids["/healthz"]]), b"ok\n")
+            self.assertEqual(c.status[ids["/missing"]], 404)
+            self.assertEqual(c.status[head], 200)
+            self.assertEqual(bytes(c.data.get(head, b"")), b"")
+            c.send_ws(sid, b"same connection")
+            self.assertEqual(c.read_ws(sid, 15), b"same connection")
+            # One TLS connection did it all.
+            self.assertEqual(len([l for l in gw.lines
+                                  if "alpn=h2" in l]), 1)
+            gw.wait_log(r"web client=\S+ status=200 path=\"/big.bin\" "
+                        r"bytes=300000 proto=h2")
+            c.close()
+
+
 if __name__ == "__main__":
     unittest.main()
