@@ -8,6 +8,9 @@
 #   make bench-tls                     only wss://, about 4.5 minutes
 #   make bench-tls BENCH_TLS_ARGS='--scenarios rate --reps 5'
 #   make bench-tokens                  token lookup and JWT check costs
+#   make bench-h2                      memory per WebSocket over HTTP/2
+#                                      against TLS connections, wsgate and
+#                                      HAProxy (about a minute; H2MEM_N=1000)
 #
 # The wss:// run takes the flags of BENCH_ARGS that apply to it (--quick,
 # --no-pin, --rt); anything else for it goes in BENCH_TLS_ARGS.
@@ -37,12 +40,18 @@ $(B)/tokenbench: tools/bench/tokenbench.c $(TOKENBENCH_SRC) $(HDRS) \
 bench-tokens: $(B)/tokenbench
 	$(B)/tokenbench
 
-.PHONY: bench bench-tls bench-tools bench-tokens
+.PHONY: bench bench-tls bench-tools bench-tokens bench-h2
 bench-tools: $(B)/wsbench $(B)/echod
 
 bench: $(B)/wsgate bench-tools
 	$(PYTHON3) tools/bench/run.py $(BENCH_ARGS)
 	$(PYTHON3) tools/bench/run.py --tls $(BENCH_TLS_ARGS)
+	/usr/bin/python3 tools/bench/h2mem.py -n $(H2MEM_N)
+
+# Debian's python (python3-h2), whatever python3 is on PATH.
+H2MEM_N ?= 1000
+bench-h2: $(B)/wsgate bench-tools
+	/usr/bin/python3 tools/bench/h2mem.py -n $(H2MEM_N)
 
 bench-tls: $(B)/wsgate bench-tools
 	$(PYTHON3) tools/bench/run.py --tls $(BENCH_TLS_ARGS)
