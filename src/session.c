@@ -396,6 +396,9 @@ session_stream_open(void *arg, struct h2_stream *st, struct bufferevent *bev,
 	struct session *conn = arg;
 	struct session *s = calloc(1, sizeof(*s));
 
+	/* A session now: its descriptors are max_connections' to count. */
+	front_free(conn->front);
+	conn->front = NULL;
 	if (s != NULL)
 		s->timer = evtimer_new(conn->gw->base, session_timer_cb, s);
 	if (s == NULL || s->timer == NULL) {
@@ -443,6 +446,8 @@ session_h2_done(void *arg, const char *why)
 	(void)why;	/* logged by h2_conn.c */
 	h2_conn_free(s->h2);
 	s->h2 = NULL;
+	front_free(s->front);
+	s->front = NULL;
 	session_enter_linger(s);
 }
 
@@ -457,8 +462,9 @@ static const struct h2_conn_ops session_h2_ops = {
 static void
 session_start_h2(struct session *s)
 {
-	front_free(s->front);
-	s->front = NULL;
+	/* The front stays, holding its max_handshakes slot (as a connection
+	 * that has sent nothing: among the first to give way), until the
+	 * connection's first WebSocket is admitted. */
 	s->on_h2 = true;
 	s->h2 = h2_conn_new(s->gw, s->cfg, &s->client, s->peer,
 	    &session_h2_ops, s);
@@ -493,6 +499,10 @@ session_front_cb(void *arg, enum front_event ev,
 		session_connect(s, res);
 		return;
 	case FRONT_GONE:
+		/* (An HTTP/2 connection without a WebSocket yet, too: made
+		 * to give way under max_handshakes.) */
+		h2_conn_free(s->h2);
+		s->h2 = NULL;
 		session_drop_client(s);
 		session_maybe_free(s);
 		return;

@@ -227,5 +227,30 @@ class H2Limits(unittest.TestCase):
             c.close()
 
 
+    def test_h2_idle_connections_count_as_handshakes(self):
+        """An HTTP/2 connection holds a max_handshakes slot until its
+        first WebSocket: idle ones give way to new connections, one with
+        a WebSocket does not."""
+        with H.EchoBackend() as be, H.Gateway(config_text=h2_config(
+                self.routes(be), {"max_handshakes": "2",
+                                  "workers": "1"})) as gw:
+            busy = client(gw)
+            sid = busy.websocket("/echo")
+            idle = client(gw)
+            second = client(gw)
+            # A third connection not yet upgraded pushes out the oldest
+            # idle one: not the busy one.
+            newest = client(gw)
+            end = time.monotonic() + 5
+            while not idle.closed and time.monotonic() < end:
+                idle.pump(0.05)
+            self.assertTrue(idle.closed)
+            busy.send_ws(sid, b"kept")
+            self.assertEqual(busy.read_ws(sid, 4), b"kept")
+            self.assertFalse(newest.closed or second.closed)
+            gw.wait_log(r"max_handshakes \(2\) reached: closing client=")
+            for c in (busy, idle, second, newest):
+                c.close()
+
 if __name__ == "__main__":
     unittest.main()
