@@ -563,7 +563,9 @@ reload_acceptable(const struct config *old, const struct config *cfg)
 		for (size_t i = 0; i < cfg->nlisteners; i++)
 			if (strcmp(cfg->listeners[i].text,
 			    old->listeners[i].text) != 0 ||
-			    cfg->listeners[i].tls != old->listeners[i].tls) {
+			    cfg->listeners[i].tls != old->listeners[i].tls ||
+			    cfg->listeners[i].http1_only !=
+			    old->listeners[i].http1_only) {
 				log_warn("listen changes take effect after a "
 				    "restart; keeping the current listeners");
 				break;
