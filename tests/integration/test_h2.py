@@ -341,6 +341,31 @@ class H2Answers(unittest.TestCase):
             busy.close()
             c.close()
 
+    def test_h2_hostile_strings_escaped(self):
+        """A stream's Origin is escaped in its reject line (quotes,
+        backslashes, non-ASCII); what nghttp2 refuses as a malformed
+        field (an escape sequence, a quote in :path) resets the stream
+        and reaches no log line raw."""
+        with H.EchoBackend() as be, H.Gateway(config_text=h2_config(
+                {"echo": {"path": "/echo", "backend": be.addr,
+                          "origins": "https://good.example"}})) as gw:
+            c = client(gw)
+            sid = c.websocket("/echo", origin='https://e"v\\il\u00e9')
+            self.assertEqual(c.status[sid], 403)
+            gw.wait_log(r'reject .*path="/echo" origin="https://e\\x22v'
+                        r'\\x5cil\\xc3\\xa9" .*proto=h2')
+            for path, origin in (('/n"o\\pe\u00e9', "https://a"),
+                                 ("/echo", "https://x\x1b[31m")):
+                sid = c.websocket(path, origin=origin)
+                self.assertTrue(sid in c.reset or c.status[sid] in
+                                (403, 404))
+            c.send(c.websocket("/echo", origin="https://good.example"),
+                   b"")
+            for line in gw.raw_lines:
+                self.assertNotIn(b"\x1b", line)
+                self.assertNotIn(b'n"o', line)
+            c.close()
+
 class H2Plain(unittest.TestCase):
 
     def test_h2_page_and_socket_share_connection(self):
