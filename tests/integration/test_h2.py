@@ -366,6 +366,36 @@ class H2Answers(unittest.TestCase):
                 self.assertNotIn(b'n"o', line)
             c.close()
 
+    def test_h2_reset_while_connecting_and_early_frames(self):
+        """A stream reset while its backend is still being connected
+        ends that session (the attempt is dropped, its slot given
+        back); frames sent right behind the CONNECT, before the 200,
+        are relayed; a backend that never answers gets 504."""
+        with H.Blackhole() as hole, H.EchoBackend() as be, \
+                H.Gateway(config_text=h2_config(
+                    {"hole": {"path": "/hole", "backend": hole.addr,
+                              "backend_connect_timeout": "300ms"},
+                     "echo": {"path": "/echo", "backend": be.addr}},
+                    {"max_connections": "1"})) as gw:
+            c = client(gw)
+            sid = c.websocket("/hole", wait=False)
+            time.sleep(0.05)
+            c.conn.reset_stream(sid)
+            c.flush()
+            gw.wait_log(r"client reset the stream \(RST_STREAM\) before "
+                        r"the backend was connected proto=h2")
+            # Its max_connections slot is back: this one is admitted.
+            early = c.websocket("/echo", wait=False)
+            c.send_ws(early, b"early bird")
+            c.until(lambda: early in c.status, what="200")
+            self.assertEqual(c.status[early], 200)
+            self.assertEqual(c.read_ws(early, 10), b"early bird")
+            c.send(early, ws_close(1000), end_stream=True)
+            gw.wait_log(r"close .*route=echo .*code=1000 .*proto=h2")
+            late = c.websocket("/hole")
+            self.assertEqual(c.status[late], 504)
+            c.close()
+
 class H2Plain(unittest.TestCase):
 
     def test_h2_page_and_socket_share_connection(self):
