@@ -9,7 +9,9 @@ Needs build/wsgate and build/echod (make bench-tools), python3-h2 and
 haproxy (skipped, and said so, when missing).  Each case starts a fresh
 gateway, opens N sockets, echoes one 64-byte message on each, and reads
 the gateway's VmRSS before and after: the figure is the growth divided
-by N (allocator caching included, as a real gateway would hold it).
+by N (allocator caching included, as a real gateway would hold it); and
+the gateway's CPU time (user + system) for opening them and the echo,
+divided by N: the TLS handshakes an HTTP/2 connection saves.
 Prints one table; the goal (issue 16): over HTTP/2 a socket costs under
 half the memory of one over its own TLS connection, and no more than
 HAProxy's.
@@ -42,6 +44,13 @@ def rss_kb(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def cpu_s(pid):
+    """User + system CPU seconds of a process."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_echod(binary, ws):
@@ -176,13 +185,13 @@ def measure(start, run, n):
     p, port = start()
     try:
         time.sleep(0.3)
-        before = rss_kb(p.pid)
+        before, cpu0 = rss_kb(p.pid), cpu_s(p.pid)
         held = run(port, n)
         time.sleep(0.3)
-        after = rss_kb(p.pid)
+        after, cpu1 = rss_kb(p.pid), cpu_s(p.pid)
         for h in held:
             h.close()
-        return (after - before) * 1024 / n, after
+        return (after - before) * 1024 / n, after, (cpu1 - cpu0) * 1e6 / n
     finally:
         p.terminate()
         try:
@@ -222,22 +231,24 @@ def main():
             print("haproxy is not installed: no anchor")
         for who, how, start, run in cases:
             try:
-                per, total = measure(start, run, args.n)
-                rows.append((who, how, per, total))
+                per, total, cpu = measure(start, run, args.n)
+                rows.append((who, how, per, total, cpu))
             except Exception as e:     # a case that cannot run says why
-                rows.append((who, how, None, str(e)))
+                rows.append((who, how, None, str(e), None))
     finally:
         tcp.terminate()
         wse.terminate()
         shutil.rmtree(d, ignore_errors=True)
     print("memory per WebSocket, %d sockets (VmRSS growth / N)" % args.n)
-    print("%-8s %-22s %12s %14s" % ("gateway", "sockets", "bytes/socket",
-                                     "VmRSS after"))
-    for who, how, per, total in rows:
+    print("%-8s %-22s %12s %14s %16s" % ("gateway", "sockets",
+                                          "bytes/socket", "VmRSS after",
+                                          "CPU us/socket"))
+    for who, how, per, total, cpu in rows:
         if per is None:
             print("%-8s %-22s %12s  (%s)" % (who, how, "-", total))
         else:
-            print("%-8s %-22s %12.0f %11d KiB" % (who, how, per, total))
+            print("%-8s %-22s %12.0f %11d KiB %16.0f" % (who, how, per,
+                                                         total, cpu))
     h2 = [r[2] for r in rows if r[0] == "wsgate" and r[1].startswith("h2")]
     tl = [r[2] for r in rows if r[0] == "wsgate" and r[1].startswith("TLS")]
     if h2 and tl and h2[0] and tl[0]:
