@@ -58,7 +58,7 @@ PURE      := value utf8 unmask frame ws_reader handshake route config log sockad
              admin_req redact ticketkey h2_req
 # Reads files (checked, bounded): config.c needs it, so the unit tests and
 # the config fuzz target link it too.
-FILEIO    := file targets
+FILEIO    := file targets route_targets
 IO        := listener session front side relay upstream resolve webroot download \
              worker tls notify probe h2_conn h2_stream h2_plain
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))

@@ -87,7 +87,8 @@ install)
 	put 644 web/index.html "$WEB/index.html"
 	# The examples as installed: wsgate.ini -t passes there too.
 	put 644 "$tmp/wsgate.ini" "$DOCDIR/examples/wsgate.ini"
-	for f in novnc.ini tls.ini.example routes.d/vnc.ini; do
+	for f in novnc.ini novnc-tokens.ini novnc-tokens.txt novnc-tokens.pem \
+	    tls.ini.example routes.d/vnc.ini; do
 		put 644 "etc/$f" "$DOCDIR/examples/$f"
 	done
 	put 644 README.md "$DOCDIR/README.md"
@@ -112,7 +113,8 @@ uninstall)
 	    "$D$MANDIR/man5/wsgate.ini.5" "$D$SYSTEMDUNITDIR/wsgate.service" \
 	    "$D$SYSUSERSDIR/wsgate.conf" "$D$WEB/index.html" \
 	    "$D$DOCDIR/README.md"
-	for f in wsgate.ini novnc.ini tls.ini.example routes.d/vnc.ini; do
+	for f in wsgate.ini novnc.ini novnc-tokens.ini novnc-tokens.txt \
+	    novnc-tokens.pem tls.ini.example routes.d/vnc.ini; do
 		rm -f "$D$DOCDIR/examples/$f"
 	done
 	default_config

@@ -1,14 +1,20 @@
 /* admit.c -- admission: an upgrade request and what is known of its connection become an HTTP answer, or a route and its target */
 #include "admit.h"
 
+#include <arpa/inet.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "allow.h"
 #include "config_types.h"
+#include "jwt_verify.h"
 #include "log.h"
 #include "route.h"
 #include "route_count.h"
+#include "targets.h"
+#include "token.h"
 
 static int
 admit_answer(struct admit_result *res, int status, const char *why)
@@ -37,7 +43,205 @@ admit_target(struct target *t, const struct route *r)
 	t->tls_name = r->backend_tls_name.s;
 	t->tls_verify = r->backend_tls_verify;
 	t->limits = &r->limits;
-	t->display = r->backend;
+	snprintf(t->display, sizeof(t->display), "%s", r->backend);
+}
+
+/* ---- computed targets: a token names the backend ---- */
+
+static bool
+admit_computed(const struct route *r)
+{
+	return r->targets.s != NULL || r->jwt_key.s != NULL;
+}
+
+/* The token the request carries where the route looks for it:
+ * token_from_* (token.h): its length, 0 for none, or CODEC_ERROR. */
+static int
+admit_token(const struct hs_request *req, const struct route *r, char *out,
+    size_t outsize, const char **why)
+{
+	int n;
+
+	*why = NULL;
+	if (r->token_source == 1)
+		return req->has_host ? token_from_host(req->host.p,
+		    req->host.n, out, outsize, why) : 0;
+	n = token_from_query(req->target.p, req->target.n, out, outsize, why);
+	if (n == 0 && req->cookie.p != NULL)
+		n = token_from_cookie(req->cookie.p, req->cookie.n, out,
+		    outsize, why);
+	return n;
+}
+
+/*
+ * Fill t with what the token named (everything copied: the index or
+ * the token it came from may go right after), unless allowed_targets
+ * refuses it (403).  A host name that only range entries could allow is
+ * checked by its addresses once looked up (t->allow).
+ */
+static int
+admit_named(struct target *t, const struct route *r,
+    enum token_target_kind kind, const char *host, uint16_t port,
+    const char *tag, struct admit_result *res)
+{
+	char ehost[TARGET_HOST_MAX];	/* escaped, cut to fit display */
+
+	memset(t, 0, sizeof(*t));
+	t->proxy = TARGET_PROXY_NONE;
+	t->tls = r->backend_tls;
+	t->tls_client = r->tls;
+	t->tls_name = r->backend_tls_name.s;
+	t->tls_verify = r->backend_tls_verify;
+	t->limits = &r->limits;
+	snprintf(t->host, sizeof(t->host), "%s", host);
+	log_escape_str(ehost, sizeof(ehost), host);
+	if (kind == TOKEN_TARGET_UNIX) {
+		size_t len = strlen(host);
+
+		if (!allow_unix(r->allow, r->nallow, host))
+			goto refused;
+		if (len >= sizeof(t->addr.sun.sun_path))
+			return admit_answer(res, 500, "unix socket path too "
+			    "long");
+		t->kind = TARGET_UNIX;
+		t->addr.sun.sun_family = AF_UNIX;
+		memcpy(t->addr.sun.sun_path, host, len + 1);
+		t->addrlen = (socklen_t)(offsetof(struct sockaddr_un,
+		    sun_path) + len + 1);
+		snprintf(t->display, sizeof(t->display), "unix:%s", ehost);
+		return 0;
+	}
+	t->kind = TARGET_TCP;
+	t->port = port;
+	if (inet_pton(AF_INET, host, &t->addr.sin.sin_addr) == 1) {
+		t->addr.sin.sin_family = AF_INET;
+		t->addr.sin.sin_port = htons(port);
+		t->addrlen = sizeof(t->addr.sin);
+	} else if (inet_pton(AF_INET6, host, &t->addr.sin6.sin6_addr) == 1) {
+		t->addr.sin6.sin6_family = AF_INET6;
+		t->addr.sin6.sin6_port = htons(port);
+		t->addrlen = sizeof(t->addr.sin6);
+	}
+	snprintf(t->display, sizeof(t->display), strchr(host, ':') != NULL ?
+	    "[%s]:%u" : "%s:%u", ehost, (unsigned)port);
+	if (allow_host(r->allow, r->nallow, host, port))
+		return 0;
+	if (t->addrlen == 0) {
+		for (size_t i = 0; i < r->nallow; i++) {
+			if (r->allow[i].kind != ALLOW_RANGE)
+				continue;
+			t->allow = r->allow;
+			t->nallow = r->nallow;
+			return 0;
+		}
+	}
+refused:
+	snprintf(res->msg, sizeof(res->msg), "the target of token #%s is "
+	    "not in allowed_targets", tag);
+	return admit_answer(res, 403, res->msg);
+}
+
+/* targets = PATH: look the token up. */
+static int
+admit_lookup(const struct route *r, const char *tok, size_t len,
+    const char *tag, struct admit_result *res)
+{
+	struct targets_hit hit;
+	int rc = r->tokens != NULL ? targets_lookup(r->tokens, tok, len,
+	    &hit) : -1;
+
+	if (rc < 0)
+		return admit_answer(res, 500, "token lookup failed");
+	if (rc == 0) {
+		snprintf(res->msg, sizeof(res->msg), "unknown token #%s", tag);
+		return admit_answer(res, 404, res->msg);
+	}
+	return admit_named(&res->target, r, hit.kind, hit.host, hit.port,
+	    tag, res);
+}
+
+/* Whether the token's "origin" claim is the request's Origin (both
+ * normalised, as origins = is). */
+static bool
+admit_origin_claim(const struct jwt *j, const struct hs_request *req)
+{
+	char a[ORIGIN_MAX], b[ORIGIN_MAX];
+	const char *why;
+
+	if (j->origin.p == NULL)
+		return true;
+	return req->has_origin &&
+	    origin_normalize(j->origin.p, j->origin.len, a, sizeof(a),
+	    &why) == 0 &&
+	    origin_normalize(req->origin.p, req->origin.n, b, sizeof(b),
+	    &why) == 0 && strcmp(a, b) == 0;
+}
+
+/* jwt_key: the token is a JWS naming its own target (jwt.h's order). */
+static int
+admit_jwt(const struct route *r, const struct hs_request *req,
+    const struct admit_conn *conn, const char *tok, size_t len,
+    const char *tag, struct admit_result *res)
+{
+	struct jwt j;
+	struct jwt_policy pol = {
+		.now = conn->now,
+		.leeway = (unsigned)r->jwt_leeway,
+		.require_exp = false,
+		.audience = r->jwt_audience.s,
+		.issuer = r->jwt_issuer.s,
+	};
+	struct token_target tt;
+	char host[TOKEN_HOST_MAX + 1];
+	const char *why;
+	size_t n;
+
+	if (r->jwt == NULL)
+		return admit_answer(res, 500, "jwt_key not loaded");
+	if (jwt_decode(tok, len, &j, &why) != 0 ||
+	    jwt_check_header(&j, jwt_key_alg(r->jwt), &why) != 0 ||
+	    jwt_verify(r->jwt, &j, &why) != 0 ||
+	    jwt_check_claims(&j, &pol, &why) != 0 ||
+	    jwt_target(&j, &tt, &why) != 0) {
+		snprintf(res->msg, sizeof(res->msg), "token #%s: %s", tag, why);
+		return admit_answer(res, 403, res->msg);
+	}
+	if (!admit_origin_claim(&j, req)) {
+		snprintf(res->msg, sizeof(res->msg), "token #%s: its origin "
+		    "claim is not the request's Origin", tag);
+		return admit_answer(res, 403, res->msg);
+	}
+	n = tt.host_len < sizeof(host) - 1 ? tt.host_len : sizeof(host) - 1;
+	memcpy(host, tt.host, n);
+	host[n] = '\0';
+	return admit_named(&res->target, r, tt.kind, host, tt.port, tag, res);
+}
+
+/* A route with targets or jwt_key: the token, then its target. */
+static int
+admit_token_target(const struct hs_request *req, const struct route *r,
+    const struct admit_conn *conn, struct admit_result *res)
+{
+	char tok[JWT_MAX + 1], tag[TOKEN_TAG_LEN + 1];
+	const char *why;
+	int n;
+
+	n = admit_token(req, r, tok, r->jwt_key.s != NULL ? JWT_MAX + 1 :
+	    TOKEN_MAX + 1, &why);
+	if (n == 0)
+		return admit_answer(res, 404, r->token_source == 1 ?
+		    "no token: the route takes it from the Host header" :
+		    "no token: the route takes it from the token query "
+		    "parameter or cookie");
+	if (n < 0) {
+		snprintf(res->msg, sizeof(res->msg), "invalid token: %s",
+		    why != NULL ? why : "?");
+		return admit_answer(res, 404, res->msg);
+	}
+	token_log_tag(tok, (size_t)n, tag);
+	if (r->jwt_key.s != NULL)
+		return admit_jwt(r, req, conn, tok, (size_t)n, tag, res);
+	return admit_lookup(r, tok, (size_t)n, tag, res);
 }
 
 /* allowed_client_cns; 0, or -1 with the 403. */
@@ -119,6 +323,9 @@ admit_request(const struct hs_request *req, const struct config *cfg,
 	}
 	if (conn->draining)
 		return admit_answer(res, 503, "gateway is shutting down");
+	if (admit_computed(route) &&
+	    admit_token_target(req, route, conn, res) != 0)
+		return -1;
 	if (admit_take_slots(route, conn->slots, res) != 0)
 		return -1;
 	if (handshake_accept_key(req->key.p, req->key.n, res->accept) != 0) {
@@ -128,7 +335,8 @@ admit_request(const struct hs_request *req, const struct config *cfg,
 		    "Sec-WebSocket-Accept");
 	}
 	res->subprotocol = req->offers_binary ? "binary" : NULL;
-	admit_target(&res->target, route);
+	if (!admit_computed(route))
+		admit_target(&res->target, route);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "handshake.h"
 #include "target.h"
@@ -33,6 +34,7 @@ struct admit_conn {
 	struct admit_slots *slots;
 	admit_cert_fn client_cert;	/* NULL: the client has no TLS */
 	void *client_cert_arg;
+	int64_t now;			/* wall clock, seconds: JWT exp/nbf */
 };
 
 /* Admission's verdict. */
@@ -63,9 +65,13 @@ struct admit_result {
  * Judge an upgrade request (req: a handshake_parse() result) against
  * cfg's routes: the route its path names, the WebSocket rules
  * (handshake_check_upgrade), the client certificate, the Origin, a
- * shutdown, then a max_connections slot of the gateway's and one of the
- * route's.  Returns 0 with the target filled from the route, or -1 with
- * the answer.  Pure: no I/O, nothing logged.
+ * shutdown, the target a token names (routes with targets or jwt_key:
+ * 404 for a missing or unknown token, 403 for a bad signed token or a
+ * target outside allowed_targets; the reason names the token by
+ * token_log_tag, never by itself), then a max_connections slot of the
+ * gateway's and one of the route's.  Returns 0 with the target filled
+ * from the route or the token, or -1 with the answer.  No I/O, nothing
+ * logged (a token lookup reads an index in memory: targets.h).
  */
 int admit_request(const struct hs_request *req, const struct config *cfg,
     const struct admit_conn *conn, struct admit_result *res);

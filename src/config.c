@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "allow.h"
 #include "duration.h"
 #include "file.h"
 #include "route.h"
@@ -51,6 +52,8 @@ enum key_type {
 	KT_CNS,		/* allowed_client_cns: comma-separated list */
 	KT_DNS,		/* dns_servers: list of address[:port] */
 	KT_CHOICE,	/* one word of choices[] below, stored as its index */
+	KT_PATH,	/* file or directory, relative to the main file */
+	KT_ALLOW,	/* allowed_targets: list of allow.h entries */
 };
 
 #define SC_GATEWAY 1u
@@ -163,6 +166,20 @@ static const struct key_def keys[] = {
 	  RT(backend_tls_key), 0, 0 },
 	{ "backend_tls_name", KT_STRING, SC_ROUTE, NO_OFFSET,
 	  RT(backend_tls_name), 0, 0 },
+	{ "targets", KT_PATH, SC_ROUTE, NO_OFFSET, RT(targets), 0, 0 },
+	{ "targets_format", KT_CHOICE, SC_ROUTE, NO_OFFSET,
+	  RT(targets_format), 0, 0 },
+	{ "token_source", KT_CHOICE, SC_ROUTE, NO_OFFSET, RT(token_source),
+	  0, 0 },
+	{ "jwt_key", KT_FILE, SC_ROUTE, NO_OFFSET, RT(jwt_key), 0, 0 },
+	{ "jwt_algorithm", KT_CHOICE, SC_ROUTE, NO_OFFSET, RT(jwt_algorithm),
+	  0, 0 },
+	{ "jwt_leeway", KT_SECONDS, SC_ROUTE, NO_OFFSET, RT(jwt_leeway), 0,
+	  3600 },
+	{ "jwt_audience", KT_STRING, SC_ROUTE, NO_OFFSET, RT(jwt_audience),
+	  0, 0 },
+	{ "jwt_issuer", KT_STRING, SC_ROUTE, NO_OFFSET, RT(jwt_issuer), 0, 0 },
+	{ "allowed_targets", KT_ALLOW, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -177,6 +194,10 @@ static const struct {
 } choices[] = {
 	{ "log_level", { "error", "warn", "info", "debug" } },
 	{ "log_format", { "text", "json" } },
+	/* enum targets_format (targets.h) */
+	{ "targets_format", { "tokenfile", "filename", "unix_socket_dir" } },
+	{ "token_source", { "query", "host" } },
+	{ "jwt_algorithm", { "HS256", "RS256", "ES256" } },
 };
 
 static size_t
@@ -567,6 +588,7 @@ section_begin(struct parse *ps, const char *name, size_t len)
 		r->where.file = ps->file;
 		r->where.line = ps->line;
 		r->backend_tls_verify = true;
+		r->jwt_leeway = 30;
 		taken_claim(&ps->route_names, r->name, cfg->nroutes);
 		ps->route = cfg->nroutes++;
 		ps->kind = SEC_ROUTE;
@@ -1214,6 +1236,57 @@ duration_text(char *buf, size_t size, uint64_t us)
 	return buf;
 }
 
+/* A file or directory read later (targets): resolved against the main
+ * file's directory; whether it reads is said by its loader, with this
+ * place. */
+static void
+set_path(struct parse *ps, const struct key_def *k, struct config_str *f,
+    const char *value)
+{
+	char joined[PATH_MAX];
+	int n;
+
+	if (value[0] == '\0') {
+		errorf(ps, HERE(ps), k->name, "empty path");
+		return;
+	}
+	if (value[0] == '/')
+		n = snprintf(joined, sizeof(joined), "%s", value);
+	else
+		n = snprintf(joined, sizeof(joined), "%s/%s", ps->dir, value);
+	if (n < 0 || (size_t)n >= sizeof(joined)) {
+		errorf(ps, HERE(ps), k->name, "path too long");
+		return;
+	}
+	f->s = strdup(joined);
+	f->where.file = ps->file;
+	f->where.line = ps->line;
+}
+
+/* allowed_targets: allow.h entries, separated by blanks or commas;
+ * repeat the key (or continue the line) for more. */
+static void
+add_allowed_targets(struct parse *ps, struct route *r, const char *value)
+{
+	const char *p = value;
+	size_t len;
+
+	while ((p = list_next(p, &len)) != NULL) {
+		struct allow_rule rule, *a;
+		const char *why;
+
+		if (allow_parse(p, len, &rule, &why) != 0) {
+			errorf(ps, HERE(ps), "allowed_targets", "\"%.*s\": %s",
+			    (int)len, p, why);
+		} else if ((a = realloc(r->allow, (r->nallow + 1) *
+		    sizeof(*a))) != NULL) {
+			r->allow = a;
+			r->allow[r->nallow++] = rule;
+		}
+		p += len;
+	}
+}
+
 /* Durations with units (duration.h); each key keeps its own range. */
 static void
 set_duration(struct parse *ps, const struct key_def *k, char *field,
@@ -1406,6 +1479,9 @@ set_scalar(struct parse *ps, const struct key_def *k, void *base,
 	case KT_CHOICE:
 		set_choice(ps, k, field, value);
 		return;
+	case KT_PATH:
+		set_path(ps, k, (struct config_str *)(void *)field, value);
+		return;
 	default:
 		return;
 	}
@@ -1498,10 +1574,13 @@ config_handler(void *user, const char *section, const char *name,
 		add_client_cns(ps, r, value);
 	} else if (k->type == KT_DNS) {
 		add_dns_servers(ps, value);
+	} else if (k->type == KT_ALLOW) {
+		add_allowed_targets(ps, r, value);
 	} else if (ps->continuation) {
 		errorf(ps, HERE(ps), name, "indented continuation line: only "
 		    "list keys (listen, origins, server_names, "
-		    "allowed_client_cns) take several values");
+		    "allowed_client_cns, allowed_targets) take several "
+		    "values");
 		return 1;
 	} else if (*set & (1ull << ki)) {
 		errorf(ps, HERE(ps), name, "given twice (first at line %d)",
@@ -1835,6 +1914,67 @@ finish_route_tls(struct parse *ps, struct route *r, const char *sec,
 	}
 }
 
+/* Routes whose target a token computes (targets, jwt_key): the keys
+ * that go with them, and never an open proxy. */
+static void
+finish_route_targets(struct parse *ps, struct route *r, const char *sec,
+    const struct sec_parse *rp)
+{
+	static const char *const needs_computed[] = { "allowed_targets",
+	    "token_source" };
+	static const char *const needs_jwt[] = { "jwt_algorithm",
+	    "jwt_leeway", "jwt_audience", "jwt_issuer" };
+	const char *file = r->where.file;
+	bool tf = key_given(rp->set, "targets");
+	bool jw = key_given(rp->set, "jwt_key");
+
+#define LINE(k) rp->line[key_index(k)]
+	if (!tf && key_given(rp->set, "targets_format"))
+		errorf(ps, file, LINE("targets_format"), sec,
+		    "targets_format", "only used with targets = PATH");
+	if (!jw)
+		for (size_t i = 0; i < sizeof(needs_jwt) / sizeof(*needs_jwt);
+		    i++)
+			if (key_given(rp->set, needs_jwt[i]))
+				errorf(ps, file, LINE(needs_jwt[i]), sec,
+				    needs_jwt[i], "only used with jwt_key = "
+				    "FILE");
+	if (!tf && !jw) {
+		for (size_t i = 0; i < sizeof(needs_computed) /
+		    sizeof(*needs_computed); i++)
+			if (key_given(rp->set, needs_computed[i]))
+				errorf(ps, file, LINE(needs_computed[i]), sec,
+				    needs_computed[i], "only used with targets "
+				    "or jwt_key (a target named by a token)");
+		return;
+	}
+	if (tf && jw)
+		errorf(ps, file, LINE("jwt_key"), sec, "jwt_key", "a route "
+		    "takes its target from targets or from jwt_key, not "
+		    "both: make two routes with their own paths");
+	if (key_given(rp->set, "backend"))
+		errorf(ps, file, LINE("backend"), sec, "backend", "a route "
+		    "with %s has no backend: the token names it; remove this "
+		    "line (or the %s line for a fixed backend)",
+		    tf ? "targets" : "jwt_key", tf ? "targets" : "jwt_key");
+	if (jw && !key_given(rp->set, "jwt_algorithm"))
+		errorf(ps, file, LINE("jwt_key"), sec, "jwt_algorithm",
+		    "missing; the algorithm the tokens are signed with is "
+		    "pinned here: jwt_algorithm = HS256 (a shared secret), "
+		    "RS256 or ES256 (a public key)");
+	if (key_given(rp->set, "allowed_targets") && r->nallow == 0)
+		errorf(ps, file, LINE("allowed_targets"), sec,
+		    "allowed_targets", "no valid entry: a token could lead "
+		    "nowhere; e.g. allowed_targets = 10.0.0.0/8:5900-5999");
+	if (!key_given(rp->set, "allowed_targets"))
+		errorf(ps, file, LINE(tf ? "targets" : "jwt_key"), sec,
+		    "allowed_targets", "missing; a token must not lead "
+		    "anywhere on the network: list where it may, e.g. "
+		    "allowed_targets = 10.0.0.0/8:5900-5999 "
+		    "*.vm.example.com:5900 unix:/run/vnc");
+#undef LINE
+}
+
 /* A route without key k takes the [gateway] value, copied as set_scalar
  * stored it. */
 static void
@@ -1897,10 +2037,12 @@ finish(struct parse *ps)
 		if (!key_given(set, "path"))
 			errorf(ps, r->where.file, r->where.line, sec, "path",
 			    "missing; e.g. path = /%s", r->name);
-		if (!key_given(set, "backend"))
+		if (!key_given(set, "backend") && !key_given(set, "targets") &&
+		    !key_given(set, "jwt_key"))
 			errorf(ps, r->where.file, r->where.line, sec,
 			    "backend", "missing; e.g. backend = "
 			    "127.0.0.1:5900");
+		finish_route_targets(ps, r, sec, &ps->rp[i]);
 		if (key_given(set, "origins") && r->norigins == 0 &&
 		    !r->origin_any && !ps->rp[i].bad_origin)
 			errorf(ps, r->where.file,
@@ -2020,6 +2162,11 @@ route_free_fields(struct route *r)
 	free(r->backend_tls_cert.s);
 	free(r->backend_tls_key.s);
 	free(r->backend_tls_name.s);
+	free(r->targets.s);
+	free(r->jwt_key.s);
+	free(r->jwt_audience.s);
+	free(r->jwt_issuer.s);
+	free(r->allow);
 }
 
 static void
@@ -2040,6 +2187,8 @@ config_unref(struct config *cfg)
 		cfg->tls_free(cfg);
 	if (cfg->counts_free != NULL)
 		cfg->counts_free(cfg);
+	if (cfg->targets_free != NULL)
+		cfg->targets_free(cfg);
 	for (size_t i = 0; i < cfg->nlisteners; i++)
 		free(cfg->listeners[i].text);
 	free(cfg->listeners);

@@ -59,6 +59,9 @@ struct tls_cert_spec {
 struct tls_server;	/* tls.c: contexts for TLS listeners */
 struct tls_client;	/* tls.c: context for one route's backend */
 struct route_count;	/* route_count.c: open sessions by route name */
+struct allow_rule;	/* allow.h: allowed_targets */
+struct targets;		/* targets.h: a token source, shared */
+struct jwt_key;		/* jwt_verify.h */
 
 struct route {
 	char *name;
@@ -90,6 +93,23 @@ struct route {
 	struct config_str backend_tls_key;
 	struct config_str backend_tls_name;	/* NULL: backend_host */
 	struct tls_client *tls;		/* built by tls_config_load */
+
+	/* Computed targets (issue 11): the request's token names the
+	 * backend, through a token file (targets) or its own signed claims
+	 * (jwt_key); no backend then.  route_targets.c opens tokens and jwt
+	 * after loading; both belong to this route. */
+	struct config_str targets;	/* PATH: a file or directory */
+	unsigned targets_format;	/* enum targets_format */
+	unsigned token_source;		/* 0: query then cookie, 1: Host */
+	struct config_str jwt_key;
+	unsigned jwt_algorithm;		/* 0 HS256, 1 RS256, 2 ES256 */
+	double jwt_leeway;		/* seconds (30) */
+	struct config_str jwt_audience;
+	struct config_str jwt_issuer;
+	struct allow_rule *allow;	/* allowed_targets */
+	size_t nallow;
+	struct targets *tokens;
+	struct jwt_key *jwt;
 
 	struct config_where where;	/* the [route:NAME] line */
 	/* Open sessions under this route's name, across reloads (set by
@@ -155,6 +175,8 @@ struct config {
 	void (*tls_free)(struct config *cfg);
 	/* Gives the routes' counters back (set by route_count.c). */
 	void (*counts_free)(struct config *cfg);
+	/* Closes the routes' token sources and JWT keys (route_targets.c). */
+	void (*targets_free)(struct config *cfg);
 };
 
 #endif

@@ -403,6 +403,7 @@ front_upgrade(struct front *f, const struct hs_request *req, size_t used)
 		.slots = &f->gw->shared->slots,
 		.client_cert = f->client->tls ? front_client_cert : NULL,
 		.client_cert_arg = f,
+		.now = (int64_t)time(NULL),
 	};
 	struct admit_result res;
 	int rc = admit_request(req, f->cfg, &conn, &res);

@@ -47,6 +47,36 @@ keep(struct h2_req *r, struct hs_str *dst, bool *has, const char *value,
 	return 0;
 }
 
+/*
+ * RFC 9113 8.2.3: a client may split Cookie into one field per cookie;
+ * they are joined with "; " into one value, as HTTP/1.1 sends it: a new
+ * copy at the end of the room each time (the room is bounded, and so is
+ * the header list).
+ */
+static int
+keep_cookie(struct h2_req *r, const char *value, size_t vlen, int *status,
+    const char **why)
+{
+	size_t old = r->cookie.p != NULL ? r->cookie.n : 0;
+	size_t need = old + (old > 0 ? 2 : 0) + vlen;
+	char *dst = r->room + r->used;
+
+	if (need > sizeof(r->room) - r->used) {
+		*status = 431;
+		*why = "request header fields too large";
+		return CODEC_ERROR;
+	}
+	if (old > 0) {
+		memmove(dst, r->cookie.p, old);
+		memcpy(dst + old, "; ", 2);
+	}
+	memcpy(dst + need - vlen, value, vlen);
+	r->cookie.p = dst;
+	r->cookie.n = need;
+	r->used += need;
+	return 0;
+}
+
 int
 h2_req_field(struct h2_req *r, const char *name, size_t nlen,
     const char *value, size_t vlen, const struct hs_limits *lim,
@@ -80,6 +110,8 @@ h2_req_field(struct h2_req *r, const char *name, size_t nlen,
 	if (name_is(name, nlen, "sec-websocket-protocol"))
 		return keep(r, &r->protocols, &r->has_protocols, value, vlen,
 		    status, why);
+	if (name_is(name, nlen, "cookie"))
+		return keep_cookie(r, value, vlen, status, why);
 	if (name_is(name, nlen, "x-forwarded-for") && r->forwarded_for.p == NULL)
 		return keep(r, &r->forwarded_for, NULL, value, vlen, status,
 		    why);
@@ -108,6 +140,7 @@ h2_req_request(const struct h2_req *r, struct hs_request *req)
 	req->host = r->authority;
 	req->has_host = r->authority.p != NULL && r->authority.n > 0;
 	req->forwarded_for = r->forwarded_for;
+	req->cookie = r->cookie;
 	if (!str_is(r->method, "CONNECT"))
 		return str_is(r->method, "GET") || str_is(r->method, "HEAD") ?
 		    H2_REQ_PLAIN : H2_REQ_OTHER;

@@ -20,7 +20,7 @@ enum h2_req_kind {
 /* The fields of one request, copied as nghttp2 hands them over. */
 struct h2_req {
 	struct hs_str method, protocol, scheme, path, authority, origin,
-	    version, protocols, forwarded_for;
+	    version, protocols, forwarded_for, cookie;
 	bool has_protocol, has_origin, has_version, has_protocols;
 	size_t list_size;	/* RFC 9113 6.5.2's sum, name + value + 32 */
 	unsigned nfields;
@@ -44,8 +44,9 @@ int h2_req_field(struct h2_req *r, const char *name, size_t nlen,
  * The request complete: what it is, and for H2_REQ_WEBSOCKET the
  * HTTP/1.1 upgrade request it stands for (views into r), so that
  * admit_request() judges both protocols alike: route by :path (query
- * left out), :authority as Host, Origin, Sec-WebSocket-Version and
- * -Protocol.  RFC 8441 has no Sec-WebSocket-Key: a fixed valid one
+ * left out; the query stays in the target, for tokens), :authority as
+ * Host, Origin, Cookie (its fields joined with "; ", RFC 9113 8.2.3),
+ * Sec-WebSocket-Version and -Protocol.  RFC 8441 has no Sec-WebSocket-Key: a fixed valid one
  * stands in, and the accept value computed from it is never sent.  For
  * H2_REQ_PLAIN, req has the method, target and path.
  */

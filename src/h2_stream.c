@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -455,6 +456,7 @@ h2_stream_request(struct h2_stream *st)
 		.slots = &c->gw->shared->slots,
 		.client_cert = h2_stream_client_cert,
 		.client_cert_arg = st,
+		.now = (int64_t)time(NULL),
 	};
 	enum h2_req_kind kind;
 

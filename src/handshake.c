@@ -209,6 +209,10 @@ take_header(struct hs_request *req, struct hs_str name, struct hs_str value,
 			req->offers_binary = true;
 	} else if (hs_eq(name, "X-Forwarded-For")) {
 		req->forwarded_for = value;
+	} else if (hs_eq(name, "Cookie")) {
+		/* RFC 6265 5.4: one Cookie header; as websockify, the first. */
+		if (req->cookie.p == NULL)
+			req->cookie = value;
 	} else if (hs_eq(name, "Content-Length")) {
 		return take_content_length(req, value, why);
 	} else if (hs_eq(name, "Transfer-Encoding")) {

@@ -29,6 +29,7 @@ struct hs_request {
 	struct hs_str key;
 	struct hs_str version;	/* Sec-WebSocket-Version */
 	struct hs_str forwarded_for;	/* X-Forwarded-For, for logs */
+	struct hs_str cookie;	/* the first Cookie header (tokens) */
 	int http_minor;
 	unsigned nheaders;
 	bool has_host, has_origin, has_key, has_version;

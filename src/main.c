@@ -24,6 +24,8 @@
 #include "notify.h"
 #include "probe.h"
 #include "route_count.h"
+#include "route_targets.h"
+#include "targets.h"
 #include "tls.h"
 #include "unmask.h"
 #include "worker.h"
@@ -111,6 +113,11 @@ load_config(const char *path, const struct config *running,
 
 	/* Certificates are read now, so -t and SIGHUP check them too. */
 	if (cfg != NULL && tls_config_load(cfg, running, &errs) != 0) {
+		config_unref(cfg);
+		cfg = NULL;
+	}
+	/* Token files and JWT keys too (a reload keeps unchanged sources). */
+	if (cfg != NULL && route_targets_load(cfg, &errs) != 0) {
 		config_unref(cfg);
 		cfg = NULL;
 	}
@@ -216,14 +223,36 @@ raise_nofile_limit(void)
 	}
 }
 
+/*
+ * Token files are looked at about once a second by a thread of their own,
+ * off the workers' loops (targets.h), from the first configuration with a
+ * targets route on; its sources come and go with the routes.  A thread
+ * that cannot start leaves the tokens as read at load (logged).
+ */
+static void
+watch_targets(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		if (cfg->routes[i].targets.s != NULL) {
+			targets_watch_start();
+			return;
+		}
+	}
+}
+
 static void
 log_routes(const struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->nroutes; i++) {
 		const struct route *r = &cfg->routes[i];
+		/* A token route has no backend: where its tokens come from. */
+		const char *route_to = r->backend != NULL ? r->backend :
+		    r->targets.s != NULL ? r->targets.s : r->jwt_key.s;
 
-		log_info("route %s: %s -> %s (%s%zu origin%s%s)", r->name,
-		    r->path, r->backend, r->origin_any ? "any origin, " : "",
+		log_info("route %s: %s -> %s%s (%s%zu origin%s%s)", r->name,
+		    r->path, r->backend != NULL ? "" : r->targets.s != NULL ?
+		    "targets " : "jwt_key ", route_to,
+		    r->origin_any ? "any origin, " : "",
 		    r->norigins, r->norigins == 1 ? "" : "s",
 		    r->allow_missing_origin ? ", missing Origin allowed" : "");
 	}
@@ -674,6 +703,7 @@ reload_finish(struct control *ctl)
 		ctl->cfg = cfg;
 		log_configure(cfg);
 		apply_limits(&ctl->shared, cfg);
+		watch_targets(cfg);
 		/* "reloaded" is logged once every worker uses it
 		 * (notify_cb). */
 		ctl->reload_acks += ctl->nworkers;
@@ -847,6 +877,7 @@ control_free(struct control *ctl)
 	if (ctl->base != NULL)
 		event_base_free(ctl->base);
 	pending_budget_fini(&ctl->shared.pending);
+	targets_watch_stop();
 	config_unref(ctl->cfg);
 	route_counts_free(ctl->counts);
 }
@@ -966,6 +997,7 @@ main(int argc, char **argv)
 		goto out;
 	if (control_start_workers(&ctl, nworkers) != 0)
 		goto out;
+	watch_targets(ctl.cfg);
 	/* "ready" only once the signals are handled: until then SIGTERM or
 	 * SIGHUP would kill the process (the default action). */
 	log_routes(ctl.cfg);

@@ -285,7 +285,7 @@ static void
 session_backend_failed(struct session *s, int status, const char *why,
     const char *backend)
 {
-	char msg[256];
+	char msg[TARGET_DISPLAY_MAX + 256];
 
 	snprintf(msg, sizeof(msg), "backend %s: %s", backend, why);
 	session_drop_backend(s);

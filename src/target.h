@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+struct allow_rule;
 struct limits;
 struct tls_client;
 
@@ -23,6 +24,7 @@ enum target_proxy {
 };
 
 #define TARGET_HOST_MAX 256	/* a DNS name (253) or an address, NUL */
+#define TARGET_DISPLAY_MAX (TARGET_HOST_MAX + 16)	/* [host]:port */
 
 union target_addr {
 	struct sockaddr sa;
@@ -57,8 +59,17 @@ struct target {
 	const char *tls_name;
 	bool tls_verify;
 	const struct limits *limits;	/* the route's */
-	/* backend= in log lines: the route's backend as written. */
-	const char *display;
+	/*
+	 * A host name a token named that no name entry of the route's
+	 * allowed_targets lists: every address it resolves to must be in a
+	 * range entry (allow_address), checked before connecting.  NULL: no
+	 * such check.
+	 */
+	const struct allow_rule *allow;
+	size_t nallow;
+	/* backend= in log lines: the route's backend as written, or the
+	 * target a token named ("host:port", "unix:/path"), copied. */
+	char display[TARGET_DISPLAY_MAX];
 };
 
 #endif

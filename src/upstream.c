@@ -1,16 +1,19 @@
 /* upstream.c -- connecting to a session's target: the name looked up, its addresses tried in turn, then TLS */
 #include "upstream.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/bufferevent.h>
 #include <event2/util.h>
 
+#include "allow.h"
 #include "resolve.h"
 #include "sockaddr.h"
 #include "target.h"
@@ -135,6 +138,21 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 	upstream_failed(up, 502, why);
 }
 
+/* A name a token named, allowed by range entries only: every address
+ * it has must be in one (allow.h), or none is connected to. */
+static bool
+upstream_addresses_allowed(const struct upstream *up,
+    const struct resolve_result *res)
+{
+	if (up->t.allow == NULL)
+		return true;
+	for (size_t i = 0; i < res->naddrs; i++)
+		if (!allow_address(up->t.allow, up->t.nallow,
+		    &res->addrs[i].sa))
+			return false;
+	return res->naddrs > 0;
+}
+
 static void
 upstream_resolved(struct upstream *up, const struct resolve_result *res)
 {
@@ -143,6 +161,11 @@ upstream_resolved(struct upstream *up, const struct resolve_result *res)
 	if (res->status != RESOLVE_OK) {
 		upstream_failed(up, res->status == RESOLVE_BUSY ? 503 : 502,
 		    res->why);
+		return;
+	}
+	if (!upstream_addresses_allowed(up, res)) {
+		upstream_failed(up, 403, "an address of the name is not in "
+		    "allowed_targets");
 		return;
 	}
 	up->addrs = *res;
@@ -181,12 +204,42 @@ upstream_new(struct event_base *base, const struct target *t,
 	return up;
 }
 
+/*
+ * A unix socket: no lookup, one address, and connect(2) answers at once
+ * (a listening socket takes it or refuses it), so it is done here rather
+ * than by bufferevent_socket_connect, whose way of reporting a connect
+ * that fails at once differs between libevent versions (an event
+ * callback run inside the call, or deferred, or none).
+ */
+static void
+upstream_connect_unix(struct upstream *up)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+
+	if (fd < 0 || connect(fd, &up->t.addr.sa, up->t.addrlen) != 0) {
+		/* EAGAIN: its listen queue is full; nothing to wait for. */
+		const char *why = strerror(errno);
+
+		if (fd >= 0)
+			close(fd);
+		upstream_failed(up, 502, why);
+		return;
+	}
+	bufferevent_setfd(up->bev, fd);
+	upstream_event_cb(up->bev, BEV_EVENT_CONNECTED, up);
+}
+
 void
 upstream_start(struct upstream *up, struct resolver *r)
 {
 	const struct target *t = &up->t;
 	struct resolve_result res;
 
+	if (t->kind == TARGET_UNIX) {
+		upstream_connect_unix(up);
+		return;
+	}
 	if (t->addrlen != 0 && t->addrlen <= sizeof(res.addrs[0])) {
 		memset(&res, 0, sizeof(res));
 		res.status = RESOLVE_OK;

@@ -84,7 +84,8 @@ SAFE = {
     "f->route->name": "a route name (configuration)",
     "r->name": "a route name (configuration)",
     "r->path": "a route path (configuration)",
-    "r->backend": "a backend address (configuration)",
+    "route_to": "a backend address or a token source's path "
+                "(configuration)",
     "t->display": "a target's backend address (configuration)",
     "ctl->cfg->path": "the configuration file's path",
     "ls->where.file": "a configuration file's path",

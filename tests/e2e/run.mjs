@@ -670,12 +670,22 @@ async function novncTests(browser, tls) {
 				throw new Error("x11vnc exited:\n" + tail(vnc.output));
 			return canConnect(vncP);
 		}, 20000, "x11vnc to listen");
-		// Plus a TLS listener, as a real deployment has.
+		// Plus a TLS listener, as a real deployment has, and a route
+		// that picks the desktop by token (README, "Routing by
+		// token"): a websockify token file.
+		const tokens = path.join(tmp, "novnc-tokens.txt");
+		fs.writeFileSync(tokens, `desk1: 127.0.0.1:${vncP}\n`);
 		gw = await startWsgate("wsgate-novnc", readmeNovnc(webP, vncP)
 		    .replace(/^listen = .*$/m, (l) => `${l}
 listen = 127.0.0.1:${tlsP} tls
 tls_cert = ${tls.cert}
-tls_key = ${tls.key}`) + `origins = https://127.0.0.1:${tlsP}\n`, 2);
+tls_key = ${tls.key}`) + `origins = https://127.0.0.1:${tlsP}\n` + `
+[route:consoles]
+path = /consoles
+targets = ${tokens}
+allowed_targets = 127.0.0.1:${vncP}
+origins = http://127.0.0.1:${webP}
+`, 2);
 		context = await browser.newContext({
 		    viewport: { width: 820, height: 680 } });
 		const page = await context.newPage();
@@ -790,6 +800,26 @@ tls_key = ${tls.key}`) + `origins = https://127.0.0.1:${tlsP}\n`, 2);
 				check(bad.length === 0, "failed requests or page errors",
 				    bad);
 				return "noVNC_connected, pixel (700,500) = #cc3333";
+			} finally {
+				await p2.close();
+			}
+		});
+		await test("noVNC vnc.html picks its desktop by token", async () => {
+			const p2 = await context.newPage();
+			try {
+				// The README's URL form: path=websockify%3Ftoken%3DNAME.
+				await p2.goto(`http://127.0.0.1:${webP}/vnc.html?` +
+				    `autoconnect=1&password=${pw}` +
+				    "&path=consoles%3Ftoken%3Ddesk1");
+				await until(() => p2.evaluate(() => document
+				    .documentElement.classList
+				    .contains("noVNC_connected")), 20000,
+				    "<html class=noVNC_connected>");
+				await until(async () => await canvasColour(p2, 700,
+				    500, "#noVNC_container canvas") === "#cc3333",
+				    15000, "canvas pixel #cc3333");
+				return "token desk1: noVNC_connected, pixel (700,500) " +
+				    "= #cc3333";
 			} finally {
 				await p2.close();
 			}

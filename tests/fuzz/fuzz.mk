@@ -24,6 +24,7 @@ fuzz_src_handshake := src/handshake.c
 fuzz_libs_handshake := $(shell pkg-config --libs libcrypto 2>/dev/null || \
                        echo -lcrypto)
 fuzz_src_config    := src/config.c src/file.c src/value.c src/route.c src/sni.c \
+                      src/allow.c src/cidr.c src/ipaddr.c \
                       src/duration.c src/suggest.c
 fuzz_libs_config   := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 fuzz_src_origin    := src/route.c
@@ -56,7 +57,10 @@ fuzz_src_h2        := src/h2_conn.c src/h2_stream.c src/h2_req.c src/h2_plain.c 
                       src/admit.c src/handshake.c src/route_count.c \
                       src/log.c src/log_json.c src/json.c src/sink.c \
                       src/config.c src/file.c src/value.c \
-                      src/route.c src/sni.c src/duration.c src/suggest.c
+                      src/route.c src/sni.c src/duration.c src/suggest.c \
+                      src/targets.c src/token.c src/tokenfile.c \
+                      src/tokenindex.c src/jwt.c src/jwt_verify.c \
+                      src/allow.c src/cidr.c src/ipaddr.c src/utf8.c
 fuzz_libs_h2       := $(shell pkg-config --libs libevent libnghttp2 inih \
                       libcrypto 2>/dev/null || \
                       echo -levent -lnghttp2 -linih -lcrypto) -pthread

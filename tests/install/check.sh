@@ -73,6 +73,9 @@ usr/bin/wsgate
 usr/lib/systemd/system/wsgate.service
 usr/lib/sysusers.d/wsgate.conf
 usr/share/doc/wsgate/README.md
+usr/share/doc/wsgate/examples/novnc-tokens.ini
+usr/share/doc/wsgate/examples/novnc-tokens.pem
+usr/share/doc/wsgate/examples/novnc-tokens.txt
 usr/share/doc/wsgate/examples/novnc.ini
 usr/share/doc/wsgate/examples/routes.d/vnc.ini
 usr/share/doc/wsgate/examples/tls.ini.example

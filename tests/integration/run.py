@@ -53,7 +53,11 @@ VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_backpressure.",
                   "test_downloads.Downloads.test_client_leaving",
                   "test_downloads.Downloads.test_drain_ends",
                   "test_downloads.Downloads.test_response_lines",
-                  "test_dns.", "test_flood."]
+                  "test_dns.", "test_flood.",
+                  # Token routes: every format, reloads (some 10 s).
+                  "test_targets.TokenRoutes.test_formats_and_sources",
+                  "test_targets.TokenRoutes.test_reloads",
+                  "test_targets_jwt.SignedTokens.test_algorithms"]
 
 
 class Result(unittest.TestResult):

@@ -4,9 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "admit.h"
 #include "config.h"
+#include "jwt.h"
 #include "route_count.h"
+#include "route_targets.h"
 #include "testlib.h"
 
 /* Certificate files need only exist for the loader (tls.c reads them). */
@@ -348,6 +352,250 @@ test_admitted(void)
 	CHECK_INT(atomic_load(&slots.used), 0);
 }
 
+/* ---- computed targets: token files and signed tokens ---- */
+
+static struct config *tcfg;
+
+static void
+write_file(const char *name, const char *text, mode_t mode)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	CHECK(fd >= 0);
+	if (fd >= 0) {
+		CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+		close(fd);
+	}
+	chmod(path, mode);
+}
+
+#define TOKEN_ROUTES                                                          \
+	"[gateway]\nlisten = 127.0.0.1:0\n"                                    \
+	"[route:tok]\npath = /tok\ntargets = tokens.txt\norigins = *\n"         \
+	"allow_missing_origin = yes\nallowed_targets = 127.0.0.0/8:7000-7010 " \
+	"vm.example:5900 unix:/run/vnc 10.0.0.0/8:5900\n"                     \
+	"[route:host]\npath = /host\ntargets = tokens.txt\norigins = *\n"       \
+	"allow_missing_origin = yes\ntoken_source = host\n"                   \
+	"allowed_targets = 127.0.0.1:7001\n"                                   \
+	"[route:jwt]\npath = /jwt\njwt_key = secret\njwt_algorithm = HS256\n"  \
+	"origins = *\nallow_missing_origin = yes\njwt_leeway = 10s\n"          \
+	"allowed_targets = 127.0.0.1:7001\n"
+#define TOKENS                                                                \
+	"vm1: 127.0.0.1:7001\nfar: 192.0.2.1:7001\nsock: unix_socket:/run/vnc/a\n" \
+	"out: unix_socket:/tmp/x\nnamed: vm.example:5900\n"                     \
+	"ranged: other.example:5900\n"
+/* 32 bytes "0123456789abcdef0123456789abcdef" in base64url. */
+#define SECRET "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"
+
+/* An admitted request's target; slots given back. */
+static void
+check_target(const char *text, const char *display, enum target_kind kind)
+{
+	struct admit_conn c = conn_plain();
+	struct admit_result res;
+
+	c.now = 1000000;
+	memset(&res, 0xa5, sizeof(res));
+	CHECK_INT(admit_request(request(text), tcfg, &c, &res), 0);
+	if (res.status != 0) {
+		fprintf(stderr, "    %d %s\n", res.status, res.why);
+		return;
+	}
+	CHECK_STR(res.target.display, display);
+	CHECK_INT(res.target.kind, kind);
+	admit_release(&slots, res.route);
+}
+
+static void
+check_refused(const char *text, int status, const char *why)
+{
+	struct admit_conn c = conn_plain();
+	struct admit_result res;
+
+	c.now = 1000000;
+	memset(&res, 0xa5, sizeof(res));
+	CHECK_INT(admit_request(request(text), tcfg, &c, &res), -1);
+	CHECK_INT(res.status, status);
+	CHECK(!res.holds_slots);
+	if (why != NULL && strcmp(res.why, why) != 0) {
+		fprintf(stderr, "    why \"%s\", want \"%s\"\n", res.why, why);
+		CHECK(0);
+	}
+}
+
+static void
+test_token_file(void)
+{
+	struct admit_conn c = conn_plain();
+	struct admit_result res;
+	char tag[TOKEN_TAG_LEN + 1], want[100];
+
+	check_target(UPGRADE("/tok?token=vm1", ""), "127.0.0.1:7001",
+	    TARGET_TCP);
+	/* websockify's order: the query first, then the cookie. */
+	check_target(UPGRADE("/tok?a=b", "Cookie: x=1; token=vm1\r\n"),
+	    "127.0.0.1:7001", TARGET_TCP);
+	check_target(UPGRADE("/tok?token=vm1", "Cookie: token=nope\r\n"),
+	    "127.0.0.1:7001", TARGET_TCP);
+	/* Copied into the target: nothing points into the index. */
+	CHECK_INT(admit_request(request(UPGRADE("/tok?token=vm1", "")), tcfg,
+	    &c, &res), 0);
+	CHECK_STR(res.target.host, "127.0.0.1");
+	CHECK_INT(res.target.addrlen, sizeof(struct sockaddr_in));
+	CHECK(res.target.allow == NULL);
+	admit_release(&slots, res.route);
+
+	/* Unknown: 404 naming the token by its tag only. */
+	token_log_tag("nope", 4, tag);
+	snprintf(want, sizeof(want), "unknown token #%s", tag);
+	check_refused(UPGRADE("/tok?token=nope", ""), 404, want);
+	check_refused(UPGRADE("/tok", ""), 404, "no token: the route takes "
+	    "it from the token query parameter or cookie");
+	check_refused(UPGRADE("/tok?token=%01", ""), 404, NULL);
+
+	/* allowed_targets. */
+	token_log_tag("far", 3, tag);
+	snprintf(want, sizeof(want), "the target of token #%s is not in "
+	    "allowed_targets", tag);
+	check_refused(UPGRADE("/tok?token=far", ""), 403, want);
+	check_refused(UPGRADE("/tok?token=out", ""), 403, NULL);
+	check_target(UPGRADE("/tok?token=sock", ""), "unix:/run/vnc/a",
+	    TARGET_UNIX);
+	CHECK_INT(admit_request(request(UPGRADE("/tok?token=sock", "")), tcfg,
+	    &c, &res), 0);
+	CHECK_STR(res.target.addr.sun.sun_path, "/run/vnc/a");
+	CHECK_INT(res.target.addr.sun.sun_family, AF_UNIX);
+	admit_release(&slots, res.route);
+	/* A listed name: no later check; an unlisted one: its addresses. */
+	CHECK_INT(admit_request(request(UPGRADE("/tok?token=named", "")),
+	    tcfg, &c, &res), 0);
+	CHECK(res.target.allow == NULL);
+	CHECK_INT(res.target.addrlen, 0);
+	admit_release(&slots, res.route);
+	CHECK_INT(admit_request(request(UPGRADE("/tok?token=ranged", "")),
+	    tcfg, &c, &res), 0);
+	CHECK(res.target.allow == tcfg->routes[0].allow);
+	CHECK_INT(res.target.nallow, 4);
+	CHECK_STR(res.target.display, "other.example:5900");
+	admit_release(&slots, res.route);
+
+	/* token_source = host: the Host header without its port. */
+	check_target("GET /host HTTP/1.1\r\nHost: vm1:8080\r\n"
+	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Key: " KEY "\r\nSec-WebSocket-Version: 13\r\n\r\n",
+	    "127.0.0.1:7001", TARGET_TCP);
+	check_refused(UPGRADE("/host?token=vm1", ""), 404, NULL);
+	CHECK_INT(atomic_load(&slots.used), 0);
+}
+
+/* An HS256 token for claims (json), signed with SECRET's bytes. */
+static void
+make_hs256(const char *header, const char *claims, char *out, size_t size)
+{
+	static const char key[] = "0123456789abcdef0123456789abcdef";
+	unsigned char mac[32];
+	char h[256], c[512], sig[64], input[800];
+	size_t maclen = 0;
+
+	jwt_base64url_encode((const uint8_t *)header, strlen(header), h,
+	    sizeof(h));
+	jwt_base64url_encode((const uint8_t *)claims, strlen(claims), c,
+	    sizeof(c));
+	snprintf(input, sizeof(input), "%s.%s", h, c);
+	CHECK(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, 32,
+	    (const unsigned char *)input, strlen(input), mac, sizeof(mac),
+	    &maclen) != NULL);
+	jwt_base64url_encode(mac, maclen, sig, sizeof(sig));
+	snprintf(out, size, "%s.%s", input, sig);
+}
+
+static void
+test_jwt(void)
+{
+	static const char hs[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+	char tok[1200], text[2000];
+
+#define JWT_REQ(extra)                                                        \
+	(snprintf(text, sizeof(text), "GET /jwt?token=%s HTTP/1.1\r\n"        \
+	    "Host: gw\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"       \
+	    "Sec-WebSocket-Key: " KEY "\r\nSec-WebSocket-Version: 13\r\n"     \
+	    extra "\r\n", tok), text)
+	make_hs256(hs, "{\"host\":\"127.0.0.1\",\"port\":7001}", tok,
+	    sizeof(tok));
+	check_target(JWT_REQ(""), "127.0.0.1:7001", TARGET_TCP);
+	/* exp with the leeway (10 s); now is 1000000. */
+	make_hs256(hs, "{\"host\":\"127.0.0.1\",\"port\":7001,"
+	    "\"exp\":999995}", tok, sizeof(tok));
+	check_target(JWT_REQ(""), "127.0.0.1:7001", TARGET_TCP);
+	make_hs256(hs, "{\"host\":\"127.0.0.1\",\"port\":7001,"
+	    "\"exp\":999990}", tok, sizeof(tok));
+	check_refused(JWT_REQ(""), 403, NULL);
+	make_hs256(hs, "{\"host\":\"127.0.0.1\",\"port\":7001,"
+	    "\"nbf\":1000020}", tok, sizeof(tok));
+	check_refused(JWT_REQ(""), 403, NULL);
+	/* Outside allowed_targets. */
+	make_hs256(hs, "{\"host\":\"127.0.0.1\",\"port\":7002}", tok,
+	    sizeof(tok));
+	check_refused(JWT_REQ(""), 403, NULL);
+	/* The origin claim. */
+	make_hs256(hs, "{\"host\":\"127.0.0.1\",\"port\":7001,"
+	    "\"origin\":\"https://App.example\"}", tok, sizeof(tok));
+	check_target(JWT_REQ("Origin: https://app.example:443\r\n"),
+	    "127.0.0.1:7001", TARGET_TCP);
+	check_refused(JWT_REQ("Origin: https://evil.example\r\n"), 403, NULL);
+	check_refused(JWT_REQ(""), 403, NULL);
+	/* alg none, and another algorithm than the pinned one. */
+	make_hs256("{\"alg\":\"none\"}", "{\"host\":\"127.0.0.1\","
+	    "\"port\":7001}", tok, sizeof(tok));
+	check_refused(JWT_REQ(""), 403, NULL);
+	make_hs256("{\"alg\":\"RS256\"}", "{\"host\":\"127.0.0.1\","
+	    "\"port\":7001}", tok, sizeof(tok));
+	check_refused(JWT_REQ(""), 403, NULL);
+	/* A flipped signature byte. */
+	make_hs256(hs, "{\"host\":\"127.0.0.1\",\"port\":7001}", tok,
+	    sizeof(tok));
+	tok[strlen(tok) - 2] = tok[strlen(tok) - 2] == 'A' ? 'B' : 'A';
+	check_refused(JWT_REQ(""), 403, NULL);
+#undef JWT_REQ
+	CHECK_INT(atomic_load(&slots.used), 0);
+}
+
+/* A world-readable HS256 secret is refused, like tls_key. */
+static void
+test_secret_mode(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *c;
+
+	/* Every user can read it only if they can reach it. */
+	write_file("secret", SECRET "\n", 0644);
+	CHECK_INT(chmod(dir, 0700), 0);
+	c = load(TOKEN_ROUTES);
+	CHECK(c != NULL);
+	if (c != NULL) {
+		CHECK_INT(route_targets_load(c, &errs), 0);
+		config_errors_free(&errs);
+		config_unref(c);
+	}
+	CHECK_INT(chmod(dir, 0755), 0);
+	c = load(TOKEN_ROUTES);
+	CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	CHECK_INT(route_targets_load(c, &errs), -1);
+	CHECK_INT(errs.n, 1);
+	if (errs.n == 1)
+		CHECK(strstr(errs.msgs[0], "[route:jwt] jwt_key: ") != NULL &&
+		    strstr(errs.msgs[0], "readable by every user") != NULL);
+	config_errors_free(&errs);
+	config_unref(c);
+	CHECK_INT(chmod(dir, 0700), 0);
+	write_file("secret", SECRET "\n", 0600);
+}
+
 int
 main(void)
 {
@@ -376,10 +624,30 @@ main(void)
 	RUN(test_limits);
 	RUN(test_admitted);
 
+	write_file("tokens.txt", TOKENS, 0600);
+	write_file("secret", SECRET "\n", 0600);
+	RUN(test_secret_mode);
+	tcfg = load(TOKEN_ROUTES);
+	if (tcfg == NULL) {
+		fprintf(stderr, "    the token configuration does not load\n");
+		return 1;
+	} else {
+		struct config_errors errs = { 0 };
+
+		CHECK_INT(route_targets_load(tcfg, &errs), 0);
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "    %s\n", errs.msgs[i]);
+		config_errors_free(&errs);
+	}
+	RUN(test_token_file);
+	RUN(test_jwt);
+	config_unref(tcfg);
+
 	config_unref(cfg);
 	route_counts_free(counts);
 	for (const char *const *f = (const char *const[]){ "cert.pem",
-	    "key.pem", "ca.pem", NULL }; *f != NULL; f++) {
+	    "key.pem", "ca.pem", "tokens.txt", "secret", NULL }; *f != NULL;
+	    f++) {
 		char path[128];
 
 		snprintf(path, sizeof(path), "%s/%s", dir, *f);

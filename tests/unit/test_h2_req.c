@@ -144,6 +144,29 @@ test_limits(void)
 	CHECK_INT(add(&r, ":path", "/b", &status), CODEC_ERROR);
 }
 
+static void
+test_cookies(void)
+{
+	struct h2_req r;
+	struct hs_request req;
+	int status = 0;
+
+	fill_connect(&r);
+	CHECK_INT(add(&r, "cookie", "a=1", &status), 0);
+	CHECK_INT(h2_req_request(&r, &req), H2_REQ_WEBSOCKET);
+	CHECK_INT(req.cookie.n, 3);
+	/* RFC 9113 8.2.3: split fields are joined with "; ". */
+	CHECK_INT(add(&r, "x-other", "z", &status), 0);
+	CHECK_INT(add(&r, "cookie", "token=abc", &status), 0);
+	CHECK_INT(add(&r, "cookie", "b=2", &status), 0);
+	h2_req_request(&r, &req);
+	CHECK_INT(req.cookie.n, 19);
+	CHECK_MEM(req.cookie.p, "a=1; token=abc; b=2", 19);
+	/* The query stays in the target (tokens). */
+	CHECK_INT(req.target.n, 12);
+	CHECK_MEM(req.target.p, "/vnc?token=x", 12);
+}
+
 int
 main(void)
 {
@@ -151,5 +174,6 @@ main(void)
 	RUN(test_not_websocket);
 	RUN(test_missing_version);
 	RUN(test_limits);
+	RUN(test_cookies);
 	return tl_summary("unit/h2_req");
 }

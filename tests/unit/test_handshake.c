@@ -585,6 +585,21 @@ test_limits(void)
 	    &few, &req), 431);
 }
 
+/* Tokens may come in a cookie: the first Cookie header is kept. */
+static void
+test_cookie(void)
+{
+	static const char one[] = "GET / HTTP/1.1\r\nHost: h\r\n"
+	    "cookie: a=1; token=t1\r\nCookie: token=t2\r\n\r\n";
+	static const char none[] = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+	struct hs_request req;
+
+	CHECK_INT(parse_s(one, &lim, &req), (int)strlen(one));
+	CHECK_HS(req.cookie, "a=1; token=t1");
+	CHECK_INT(parse_s(none, &lim, &req), (int)strlen(none));
+	CHECK(req.cookie.p == NULL);
+}
+
 static void
 test_subprotocols(void)
 {
@@ -822,6 +837,7 @@ main(void)
 	RUN(test_header_syntax);
 	RUN(test_limits);
 	RUN(test_subprotocols);
+	RUN(test_cookie);
 	RUN(test_list_has);
 	RUN(test_write_101);
 	RUN(test_write_error);
