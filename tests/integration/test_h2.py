@@ -396,6 +396,34 @@ class H2Answers(unittest.TestCase):
             self.assertEqual(c.status[late], 504)
             c.close()
 
+    def test_h2_token_routes(self):
+        """Token routes over HTTP/2: the token in the :path query, or the
+        :authority (token_source = host), picks the backend; an unknown
+        token gets 404 on its stream."""
+        with H.EchoBackend() as b1, H.EchoBackend() as b2, \
+                H.Gateway(config_text=h2_config(
+                    {"tok": {"path": "/websockify", "targets": "tokens.txt",
+                             "allowed_targets": "127.0.0.1/32:1-65535"},
+                     "host": {"path": "/host", "targets": "tokens.txt",
+                              "token_source": "host",
+                              "allowed_targets": "127.0.0.1/32:1-65535"}}),
+                    extra_files={"tokens.txt": "vm1: %s\nvm2: %s\n" %
+                                 (b1.addr, b2.addr)}) as gw:
+            c = client(gw)
+            a = c.websocket("/websockify?token=vm1")
+            bad = c.websocket("/websockify?token=nope")
+            c.authority = "vm2"
+            b = c.websocket("/host")
+            self.assertEqual((c.status[a], c.status[b], c.status[bad]),
+                             (200, 200, 404))
+            c.send_ws(a, b"to vm1")
+            c.send_ws(b, b"to vm2")
+            self.assertEqual(c.read_ws(a, 6), b"to vm1")
+            self.assertEqual(c.read_ws(b, 6), b"to vm2")
+            self.assertEqual(b1.wait_received(6), b"to vm1")
+            self.assertEqual(b2.wait_received(6), b"to vm2")
+            c.close()
+
 class H2Plain(unittest.TestCase):
 
     def test_h2_page_and_socket_share_connection(self):
