@@ -60,7 +60,7 @@ PURE      := value utf8 unmask frame ws_reader handshake route config log sockad
 # the config fuzz target link it too.
 FILEIO    := file targets route_targets
 IO        := listener session front side relay upstream resolve webroot download \
-             worker tls notify probe h2_conn h2_stream h2_plain
+             worker tls notify probe auth recorder h2_conn h2_stream h2_plain
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
 PURE_SRC  := $(PURE:%=src/%.c) $(FILEIO:%=src/%.c)

@@ -17,7 +17,7 @@ build_pkgs="gcc make pkg-config libevent-dev libssl-dev libinih-dev libcrypt-dev
 # python3-prometheus-client: a strict reader of /metrics
 # (tests/integration/test_ops_formats.py); python3-h2: the HTTP/2
 # client of tests/integration/test_h2*.py.
-test_pkgs="$build_pkgs clang libclang-rt-14-dev python3 python3-websockets websockify openssl curl procps valgrind cppcheck haproxy mandoc dpkg-dev debhelper lintian python3-yaml python3-prometheus-client python3-h2"
+test_pkgs="$build_pkgs clang libclang-rt-14-dev python3 python3-websockets websockify openssl whois curl procps valgrind cppcheck haproxy mandoc dpkg-dev debhelper lintian python3-yaml python3-prometheus-client python3-h2"
 # Tried one by one after the others; a failure skips their checks only.
 # systemd: systemd-analyze verify/security of wsgate.service (no systemd
 # needs to run).

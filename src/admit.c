@@ -244,6 +244,42 @@ admit_token_target(const struct hs_request *req, const struct route *r,
 	return admit_lookup(r, tok, (size_t)n, tag, res);
 }
 
+/*
+ * Sec-WebSocket-Protocol (subproto.h): the first of the route's names the
+ * client offered, in the client's spelling.  0, or -1 with the 400.
+ */
+static int
+admit_subprotocol(const struct hs_request *req, const struct route *route,
+    struct admit_result *res)
+{
+	struct subproto_field fields[HS_PROTOCOL_FIELDS];
+	struct subproto_choice ch;
+	const char *why;
+
+	if (req->nprotocols > HS_PROTOCOL_FIELDS)
+		return admit_answer(res, 400, "too many "
+		    "Sec-WebSocket-Protocol headers");
+	for (unsigned i = 0; i < req->nprotocols; i++) {
+		fields[i].p = req->protocols[i].p;
+		fields[i].n = req->protocols[i].n;
+	}
+	if (subproto_select(fields, req->nprotocols,
+	    (const char *const *)route->subprotocols, route->nsubprotocols,
+	    route->require_subprotocol, &ch, &why) != 0) {
+		snprintf(res->msg, sizeof(res->msg), "Sec-WebSocket-Protocol: "
+		    "%s (the route accepts %s%s)", why,
+		    route->nsubprotocols > 0 ? route->subprotocols[0] : "none",
+		    route->nsubprotocols > 1 ? ", ..." : "");
+		return admit_answer(res, 400, res->msg);
+	}
+	if (ch.p != NULL && ch.n < sizeof(res->subprotocol_buf)) {
+		memcpy(res->subprotocol_buf, ch.p, ch.n);
+		res->subprotocol_buf[ch.n] = '\0';
+		res->subprotocol = res->subprotocol_buf;
+	}
+	return 0;
+}
+
 /* allowed_client_cns; 0, or -1 with the 403. */
 static int
 admit_client_cert(const struct route *route, const struct admit_conn *conn,
@@ -321,6 +357,8 @@ admit_request(const struct hs_request *req, const struct config *cfg,
 		return admit_answer(res, 403, "origin not allowed for this "
 		    "route");
 	}
+	if (admit_subprotocol(req, route, res) != 0)
+		return -1;
 	if (conn->draining)
 		return admit_answer(res, 503, "gateway is shutting down");
 	if (admit_computed(route) &&
@@ -334,7 +372,6 @@ admit_request(const struct hs_request *req, const struct config *cfg,
 		return admit_answer(res, 500, "cannot compute "
 		    "Sec-WebSocket-Accept");
 	}
-	res->subprotocol = req->offers_binary ? "binary" : NULL;
 	if (!admit_computed(route))
 		admit_target(&res->target, route);
 	return 0;

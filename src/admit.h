@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "handshake.h"
+#include "subproto.h"
 #include "target.h"
 
 struct config;
@@ -52,6 +53,7 @@ struct admit_result {
 	/* Admitted: */
 	struct target target;
 	const char *subprotocol;	/* to select in the 101, or NULL */
+	char subprotocol_buf[SUBPROTO_NAME_MAX + 1];
 	char accept[HS_ACCEPT_LEN + 1];	/* Sec-WebSocket-Accept */
 	bool holds_slots;		/* admit_release gives them back */
 	/* The client certificate name allowed_client_cns matched, escaped

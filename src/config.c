@@ -20,8 +20,10 @@
 #include "allow.h"
 #include "duration.h"
 #include "file.h"
+#include "htpasswd.h"
 #include "route.h"
 #include "sni.h"
+#include "subproto.h"
 #include "suggest.h"
 #include "value.h"
 
@@ -52,6 +54,8 @@ enum key_type {
 	KT_CNS,		/* allowed_client_cns: comma-separated list */
 	KT_DNS,		/* dns_servers: list of address[:port] */
 	KT_CHOICE,	/* one word of choices[] below, stored as its index */
+	KT_SUBPROTOS,	/* subprotocols: list of tokens */
+	KT_HTPASSWD,	/* auth_basic_file: read and parsed at load time */
 	KT_PATH,	/* file or directory, relative to the main file */
 	KT_ALLOW,	/* allowed_targets: list of allow.h entries */
 };
@@ -122,6 +126,29 @@ static const struct key_def keys[] = {
 	  RT(limits.idle_timeout), 0, 86400 },
 	{ "close_timeout", KT_SECONDS, LIMIT, GW(limits.close_timeout),
 	  RT(limits.close_timeout), 0.001, 3600 },
+	{ "ping_interval", KT_SECONDS, LIMIT, GW(limits.ping_interval),
+	  RT(limits.ping_interval), 0, 86400 },
+	{ "pong_timeout", KT_SECONDS, LIMIT, GW(limits.pong_timeout),
+	  RT(limits.pong_timeout), 0.001, 3600 },
+	{ "max_session_duration", KT_SECONDS, LIMIT,
+	  GW(limits.max_session_duration), RT(limits.max_session_duration),
+	  0, 366 * 86400 },
+	{ "send_as", KT_CHOICE, LIMIT, GW(limits.send_as), RT(limits.send_as),
+	  0, 0 },
+	{ "text_frames", KT_CHOICE, LIMIT, GW(limits.text_frames),
+	  RT(limits.text_frames), 0, 0 },
+	{ "subprotocols", KT_SUBPROTOS, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
+	{ "require_subprotocol", KT_BOOL, SC_ROUTE, NO_OFFSET,
+	  RT(require_subprotocol), 0, 0 },
+	{ "auth_basic_file", KT_HTPASSWD, BOTH, GW(auth_basic_file),
+	  RT(auth_basic_file), 0, 0 },
+	{ "auth_basic_realm", KT_STRING, BOTH, GW(auth_basic_realm),
+	  RT(auth_basic_realm), 0, 0 },
+	{ "record", KT_DIR, SC_ROUTE, NO_OFFSET, RT(record_dir), 0, 0 },
+	{ "record_max_bytes", KT_SIZE, SC_ROUTE, NO_OFFSET,
+	  RT(record_max_bytes), 1024, (double)(1ull << 40) },
+	{ "record_dir_max_bytes", KT_SIZE, SC_ROUTE, NO_OFFSET,
+	  RT(record_dir_max_bytes), 1 << 20, (double)(1ull << 50) },
 	{ "path", KT_URLPATH, SC_ROUTE, NO_OFFSET, RT(path), 0, 0 },
 	{ "backend", KT_BACKEND, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
 	{ "origins", KT_ORIGINS, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
@@ -184,7 +211,23 @@ static const struct key_def keys[] = {
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 /* The keys given in a section are a bit set (struct sec_parse). */
-static_assert(NKEYS <= 64, "more keys than bits in sec_parse.set");
+/* The keys given in a section: a bit per key (more than 64 keys). */
+struct keyset {
+	uint64_t w[2];
+};
+static_assert(NKEYS <= 128, "more keys than bits in struct keyset");
+
+static bool
+keyset_has(const struct keyset *set, size_t i)
+{
+	return (set->w[i / 64] >> (i % 64)) & 1;
+}
+
+static void
+keyset_add(struct keyset *set, size_t i)
+{
+	set->w[i / 64] |= UINT64_C(1) << (i % 64);
+}
 
 /* KT_CHOICE keys: their words, in the order of the numbers stored (the
  * enums of log.h). */
@@ -194,6 +237,8 @@ static const struct {
 } choices[] = {
 	{ "log_level", { "error", "warn", "info", "debug" } },
 	{ "log_format", { "text", "json" } },
+	{ "send_as", { "binary", "text" } },		/* enum send_as */
+	{ "text_frames", { "accept", "reject" } },	/* enum text_frames */
 	/* enum targets_format (targets.h) */
 	{ "targets_format", { "tokenfile", "filename", "unix_socket_dir" } },
 	{ "token_source", { "query", "host" } },
@@ -211,15 +256,15 @@ key_index(const char *name)
 }
 
 static bool
-key_given(unsigned long long set, const char *name)
+key_given(struct keyset set, const char *name)
 {
-	return (set >> key_index(name)) & 1;
+	return keyset_has(&set, key_index(name));
 }
 
 /* Per-section parse state kept beside cfg->routes and cfg->tls_sni (same
  * index). */
 struct sec_parse {
-	unsigned long long set;		/* bit i: keys[i] given */
+	struct keyset set;		/* bit i: keys[i] given */
 	int line[NKEYS];
 	bool bad_origin;		/* one was refused: already reported */
 };
@@ -242,7 +287,7 @@ struct parse {
 	size_t tls;			/* index when kind == SEC_TLS */
 	struct config_where gw_where;	/* the [gateway] header */
 	bool gw_seen;
-	unsigned long long gw_set;
+	struct keyset gw_set;
 	int gw_line[NKEYS];
 	struct sec_parse *rp;		/* parallel to cfg->routes */
 	size_t route_cap;		/* room in cfg->routes and rp */
@@ -390,6 +435,11 @@ limits_defaults(struct limits *l)
 	l->backend_connect_timeout = 5;
 	l->idle_timeout = 0;
 	l->close_timeout = 5;
+	l->ping_interval = 0;
+	l->pong_timeout = 30;
+	l->max_session_duration = 0;
+	l->send_as = SEND_AS_BINARY;
+	l->text_frames = TEXT_FRAMES_ACCEPT;
 }
 
 static struct config *
@@ -1156,6 +1206,46 @@ add_client_cns(struct parse *ps, struct route *r, const char *value)
 	}
 }
 
+/* subprotocols: names the route accepts (subproto.h), in its order. */
+static void
+add_subprotocols(struct parse *ps, struct route *r, const char *value)
+{
+	const char *p = value;
+	size_t len;
+
+	while ((p = list_next(p, &len)) != NULL) {
+		bool dup = false;
+
+		for (size_t i = 0; i < r->nsubprotocols; i++)
+			dup |= strlen(r->subprotocols[i]) == len &&
+			    strncasecmp(r->subprotocols[i], p, len) == 0;
+		if (!subproto_name_valid(p, len)) {
+			errorf(ps, HERE(ps), "subprotocols", "\"%.*s\": a name "
+			    "is 1 to %d token characters (letters, digits, "
+			    "and !#$%%&'*+-.^_`|~)", (int)(len > 80 ? 80 : len),
+			    p, SUBPROTO_NAME_MAX);
+		} else if (len == 6 && strncasecmp(p, "base64", 6) == 0) {
+			/* websockify's base64 encodes every message; wsgate
+			 * relays bytes as they are, so selecting it would
+			 * hand the client bytes it decodes as base64. */
+			errorf(ps, HERE(ps), "subprotocols", "\"base64\" "
+			    "(websockify's encoded mode for browsers without "
+			    "binary frames) is not supported: list binary");
+		} else if (dup) {
+			errorf(ps, HERE(ps), "subprotocols", "\"%.*s\" is "
+			    "listed twice", (int)len, p);
+		} else if (r->nsubprotocols >= SUBPROTO_NAMES_MAX) {
+			errorf(ps, HERE(ps), "subprotocols", "more than %d "
+			    "names", SUBPROTO_NAMES_MAX);
+			return;
+		} else {
+			add_string(&r->subprotocols, &r->nsubprotocols, p,
+			    len);
+		}
+		p += len;
+	}
+}
+
 /* A file the gateway will read (certificates, keys): resolved against the
  * main file's directory and checked now (readable, regular, not too big),
  * so that -t says so. */
@@ -1184,7 +1274,8 @@ set_file(struct parse *ps, const struct key_def *k, struct config_str *f,
 		break;
 	case FILE_ERR_TYPE:
 		errorf(ps, HERE(ps), k->name, "%s: %s; give the path of the "
-		    "PEM file itself", joined, why);
+		    "%s itself", joined, why, k->type == KT_HTPASSWD ?
+		    "htpasswd file" : "PEM file");
 		return;
 	case FILE_ERR_SIZE:
 		errorf(ps, HERE(ps), k->name, "%s: %s (the limit for files "
@@ -1479,6 +1570,9 @@ set_scalar(struct parse *ps, const struct key_def *k, void *base,
 	case KT_CHOICE:
 		set_choice(ps, k, field, value);
 		return;
+	case KT_HTPASSWD:
+		set_file(ps, k, (struct config_str *)(void *)field, value);
+		return;
 	case KT_PATH:
 		set_path(ps, k, (struct config_str *)(void *)field, value);
 		return;
@@ -1515,7 +1609,7 @@ config_handler(void *user, const char *section, const char *name,
 {
 	struct parse *ps = user;
 	const struct key_def *k;
-	unsigned long long *set;
+	struct keyset *set;
 	int *lines;
 	struct route *r = NULL;
 	void *base = ps->cfg;
@@ -1572,6 +1666,8 @@ config_handler(void *user, const char *section, const char *name,
 		add_server_names(ps, base, value);
 	} else if (k->type == KT_CNS) {
 		add_client_cns(ps, r, value);
+	} else if (k->type == KT_SUBPROTOS) {
+		add_subprotocols(ps, r, value);
 	} else if (k->type == KT_DNS) {
 		add_dns_servers(ps, value);
 	} else if (k->type == KT_ALLOW) {
@@ -1582,7 +1678,7 @@ config_handler(void *user, const char *section, const char *name,
 		    "allowed_client_cns, allowed_targets) take several "
 		    "values");
 		return 1;
-	} else if (*set & (1ull << ki)) {
+	} else if (keyset_has(set, ki)) {
 		errorf(ps, HERE(ps), name, "given twice (first at line %d)",
 		    lines[ki]);
 		return 1;
@@ -1592,9 +1688,9 @@ config_handler(void *user, const char *section, const char *name,
 		set_scalar(ps, k, base, scope == SC_GATEWAY ? k->gw_off :
 		    k->sec_off, value);
 	}
-	if (!(*set & (1ull << ki)))
+	if (!keyset_has(set, ki))
 		lines[ki] = ps->line;
-	*set |= 1ull << ki;
+	keyset_add(set, ki);
 	return 1;
 }
 
@@ -1766,7 +1862,7 @@ config_has_tls_listener(const struct config *cfg)
 /* tls_cert and tls_key come together. */
 static void
 check_cert_pair(struct parse *ps, const struct tls_cert_spec *t,
-    unsigned long long set, const int *lines)
+    struct keyset set, const int *lines)
 {
 	const char *mainf = ps->cfg->files != NULL ? ps->cfg->files[0] :
 	    ps->cfg->path;
@@ -1811,7 +1907,7 @@ finish_tls(struct parse *ps)
 	}
 	for (size_t i = 0; i < cfg->ntls_sni; i++) {
 		struct tls_cert_spec *t = &cfg->tls_sni[i];
-		unsigned long long set = ps->tp[i].set;
+		struct keyset set = ps->tp[i].set;
 
 		check_cert_pair(ps, t, set, ps->tp[i].line);
 		if (!key_given(set, "tls_cert") && !key_given(set, "tls_key"))
@@ -1996,11 +2092,95 @@ inherit(const struct key_def *k, struct route *r, const struct config *cfg)
 	case KT_BOOL:
 		memcpy(to, from, sizeof(bool));
 		return;
+	case KT_CHOICE:
+		memcpy(to, from, sizeof(unsigned));
+		return;
 	default:
 		/* Strings and lists would need a copy of their own. */
 		assert(!"an inherited key of a type inherit() cannot copy");
 		return;
 	}
+}
+
+/* auth_basic_file: read it now (regular, bounded), so that -t and SIGHUP
+ * refuse a plain-text password or a broken line with its line number. */
+static void
+load_htpasswd(struct parse *ps, const struct config_str *file,
+    struct htpasswd **out, const char *sec)
+{
+	const struct config_where *w = &file->where;
+	struct htpasswd_error herr;
+	char msg[256];
+	const char *why;
+	char *data;
+	size_t len;
+
+	if (file->s == NULL)
+		return;
+	if (file_read(file->s, &data, &len, &why) != FILE_OK) {
+		errorf(ps, w->file, w->line, sec, "auth_basic_file", "%s: %s",
+		    file->s, why);
+		return;
+	}
+	if (len > HTPASSWD_FILE_MAX) {
+		errorf(ps, w->file, w->line, sec, "auth_basic_file", "%s: %zu "
+		    "bytes: an htpasswd file is at most %d bytes", file->s, len,
+		    HTPASSWD_FILE_MAX);
+	} else if ((*out = htpasswd_parse(data, len, &herr)) == NULL) {
+		errorf(ps, w->file, w->line, sec, "auth_basic_file", "%s: %s",
+		    file->s, htpasswd_error_format(&herr, msg, sizeof(msg)));
+	} else if (htpasswd_count(*out) == 0) {
+		errorf(ps, w->file, w->line, sec, "auth_basic_file", "%s: no "
+		    "users; add lines user:hash (mkpasswd -m yescrypt, or "
+		    "htpasswd -B)", file->s);
+	}
+	free(data);
+}
+
+/* A realm goes into WWW-Authenticate: realm="...": printable ASCII, no
+ * quote or backslash (no escaping needed), at most 64 characters. */
+static void
+check_realm(struct parse *ps, const struct config_str *realm,
+    const struct config_str *file, const char *sec)
+{
+	const char *s = realm->s;
+	size_t n;
+
+	if (s == NULL)
+		return;
+	n = strlen(s);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+			n = 65;
+	}
+	if (n > 64)
+		errorf(ps, realm->where.file, realm->where.line, sec,
+		    "auth_basic_realm", "at most 64 printable ASCII "
+		    "characters, without '\"' or '\\'");
+	if (file->s == NULL)
+		errorf(ps, realm->where.file, realm->where.line, sec,
+		    "auth_basic_realm", "needs auth_basic_file");
+}
+
+/* The session features' defaults and cross-checks. */
+static void
+finish_route_session(struct parse *ps, struct route *r, const char *sec,
+    const struct sec_parse *sp)
+{
+	/* What wsgate always did: "binary" when the client offers it. */
+	if (!key_given(sp->set, "subprotocols"))
+		add_string(&r->subprotocols, &r->nsubprotocols, "binary", 6);
+	load_htpasswd(ps, &r->auth_basic_file, &r->auth_basic, sec);
+	check_realm(ps, &r->auth_basic_realm, &r->auth_basic_file, sec);
+	if (!key_given(sp->set, "record_max_bytes"))
+		r->record_max_bytes = 64u << 20;
+	if (!key_given(sp->set, "record_dir_max_bytes"))
+		r->record_dir_max_bytes = 1ull << 30;
+	if (r->require_subprotocol && r->nsubprotocols == 0)
+		errorf(ps, r->where.file,
+		    sp->line[key_index("require_subprotocol")], sec,
+		    "require_subprotocol", "no subprotocols listed; list the "
+		    "names the backend speaks (subprotocols = binary)");
 }
 
 /* After every file: inherit [gateway] limits, then check what is missing
@@ -2016,6 +2196,15 @@ finish(struct parse *ps)
 	if (cfg->nlisteners == 0 && !key_given(ps->gw_set, "listen"))
 		errorf(ps, mainf, gwline, "gateway", "listen", "missing; add "
 		    "at least one, e.g. listen = 127.0.0.1:8080");
+	load_htpasswd(ps, &cfg->auth_basic_file, &cfg->auth_basic, "gateway");
+	if (cfg->auth_basic_file.s != NULL && cfg->web_root == NULL)
+		errorf(ps, cfg->auth_basic_file.where.file,
+		    cfg->auth_basic_file.where.line, "gateway",
+		    "auth_basic_file", "in [gateway] it protects web_root's "
+		    "files, and there is no web_root; for a WebSocket route, "
+		    "put it in its [route:NAME]");
+	check_realm(ps, &cfg->auth_basic_realm, &cfg->auth_basic_file,
+	    "gateway");
 	if (cfg->nroutes == 0 && cfg->web_root == NULL)
 		errorf(ps, mainf, gwline, NULL, NULL, "no routes: add a "
 		    "[route:NAME] section (here or in routes_dir)");
@@ -2025,12 +2214,12 @@ finish(struct parse *ps)
 		const struct taken *first;
 		char sec[160];
 
-		unsigned long long set = ps->rp[i].set;
+		struct keyset set = ps->rp[i].set;
 
 		snprintf(sec, sizeof(sec), "route:%s", r->name);
 		for (size_t k = 0; k < NKEYS; k++) {
 			if ((keys[k].scope & SC_INHERIT) &&
-			    !(set & (1ull << k)))
+			    !keyset_has(&set, k))
 				inherit(&keys[k], r, cfg);
 		}
 		/* Keys given but invalid were reported where they stand. */
@@ -2055,6 +2244,7 @@ finish(struct parse *ps)
 			    "allowed to connect (scheme://host[:port]), or "
 			    "\"*\" to allow any");
 		finish_route_tls(ps, r, sec, &ps->rp[i]);
+		finish_route_session(ps, r, sec, &ps->rp[i]);
 		if (r->path == NULL)
 			continue;
 		if (cfg->health_path != NULL &&
@@ -2158,6 +2348,11 @@ route_free_fields(struct route *r)
 	free(r->backend);
 	strings_free(r->origins, r->norigins);
 	strings_free(r->client_cns, r->nclient_cns);
+	strings_free(r->subprotocols, r->nsubprotocols);
+	htpasswd_free(r->auth_basic);
+	free(r->record_dir);
+	free(r->auth_basic_file.s);
+	free(r->auth_basic_realm.s);
 	free(r->backend_tls_ca.s);
 	free(r->backend_tls_cert.s);
 	free(r->backend_tls_key.s);
@@ -2213,6 +2408,9 @@ config_unref(struct config *cfg)
 	free(cfg->tls_ciphersuites.s);
 	free(cfg->tls_client_ca.s);
 	free(cfg->tls_ticket_key_file.s);
+	htpasswd_free(cfg->auth_basic);
+	free(cfg->auth_basic_file.s);
+	free(cfg->auth_basic_realm.s);
 	free(cfg);
 }
 

@@ -37,6 +37,25 @@ struct limits {
 	double backend_connect_timeout;
 	double idle_timeout;		/* 0 = off */
 	double close_timeout;
+	/* Heartbeats: ping a client heard nothing from for ping_interval
+	 * (0 = off); no pong (or anything) within pong_timeout closes it. */
+	double ping_interval;
+	double pong_timeout;
+	double max_session_duration;	/* from the 101; 0 = off */
+	unsigned send_as;		/* enum send_as: backend -> client */
+	unsigned text_frames;		/* enum text_frames: client text */
+};
+
+/* send_as: the frames backend bytes become (text: valid UTF-8 only). */
+enum send_as {
+	SEND_AS_BINARY,
+	SEND_AS_TEXT,
+};
+
+/* text_frames: what a client's text message does. */
+enum text_frames {
+	TEXT_FRAMES_ACCEPT,
+	TEXT_FRAMES_REJECT,	/* closed with 1003, as websockify does */
 };
 
 enum tls_verify {
@@ -62,6 +81,7 @@ struct route_count;	/* route_count.c: open sessions by route name */
 struct allow_rule;	/* allow.h: allowed_targets */
 struct targets;		/* targets.h: a token source, shared */
 struct jwt_key;		/* jwt_verify.h */
+struct htpasswd;	/* htpasswd.c: an auth_basic_file's users */
 
 struct route {
 	char *name;
@@ -79,6 +99,24 @@ struct route {
 	bool allow_missing_origin;
 	unsigned max_connections;	/* 0 = unlimited */
 	struct limits limits;
+
+	/* Sec-WebSocket-Protocol names the route accepts, in its order of
+	 * preference (subproto.h); default "binary". */
+	char **subprotocols;
+	size_t nsubprotocols;
+	bool require_subprotocol;
+
+	/* Basic auth (auth_basic_file): the users, read and checked at load
+	 * time (htpasswd.h), shared read-only by every worker; NULL: none. */
+	struct htpasswd *auth_basic;
+	struct config_str auth_basic_file;	/* the resolved path */
+	struct config_str auth_basic_realm;	/* NULL: "wsgate" */
+
+	/* Session recordings (recorder.h): the directory (resolved), NULL:
+	 * none; a file's cap and the directory's. */
+	char *record_dir;
+	uint64_t record_max_bytes;
+	uint64_t record_dir_max_bytes;
 
 	/* Client certificate names (subject CN or DNS SAN) allowed to use
 	 * the route; none = no certificate needed. */
@@ -149,6 +187,11 @@ struct config {
 	unsigned log_level;		/* log.h enum log_level (info) */
 	unsigned log_format;		/* log.h enum log_format (text) */
 	char *health_path;		/* plain GET answered 200/503, or NULL */
+	/* Basic auth for web_root files ([gateway] auth_basic_file); the
+	 * health_path is never behind it.  NULL: none. */
+	struct htpasswd *auth_basic;
+	struct config_str auth_basic_file;
+	struct config_str auth_basic_realm;
 	char **dns_servers;		/* "addr:port"; none: resolv.conf's */
 	size_t ndns_servers;
 	double dns_timeout;		/* one name lookup, all tries */

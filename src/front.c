@@ -16,6 +16,9 @@
 #include <event2/event.h>
 
 #include "admit.h"
+#include "auth.h"
+#include "basic_auth.h"
+#include "cidr.h"
 #include "config_types.h"
 #include "download.h"
 #include "gateway.h"
@@ -54,10 +57,21 @@ struct front {
 	bool h2;			/* ALPN offers h2 (LISTEN_H2) */
 	/* Admitted: for the 101, or for an answer after the request buffer
 	 * is gone (backend down; the Origin truncated). */
-	const char *subprotocol;
+	char subprotocol[SUBPROTO_NAME_MAX + 1];	/* "": none */
 	char accept[HS_ACCEPT_LEN + 1];
 	char origin[128];
 	size_t origin_len;
+	/* auth_basic_file: the client's address group (failed logins are
+	 * limited by it), the check in flight, and whether this request's
+	 * credentials were good. */
+	struct cidr client_key;
+	struct auth_job *auth_job;
+	bool auth_ok;
+	const char *auth_realm;		/* in cfg; NULL: "wsgate" */
+	const char *auth_what;		/* "route=NAME", or "web_root" */
+	char auth_route[80];
+	char auth_path[128];		/* the request's, for the log */
+	size_t auth_path_len;
 };
 
 static void
@@ -150,15 +164,28 @@ front_release(struct front *f)
 /* ---- answers ---- */
 
 /* Queue an HTTP error answer and log it (the caller lingers). */
+static void front_respond_extra(struct front *f, int status, const char *why,
+    const char *extra, const char *path, size_t pathlen, const char *origin,
+    size_t olen);
+
 static void
 front_respond(struct front *f, int status, const char *why,
     const char *path, size_t pathlen, const char *origin, size_t olen)
 {
+	front_respond_extra(f, status, why, "", path, pathlen, origin, olen);
+}
+
+/* The same, with more header lines (extra: each ending in CRLF). */
+static void
+front_respond_extra(struct front *f, int status, const char *why,
+    const char *extra, const char *path, size_t pathlen, const char *origin,
+    size_t olen)
+{
 	char buf[1024];
 	char epath[128], eorigin[160];
 	/* Say why to the client only for its own mistakes (4xx). */
-	size_t n = handshake_write_error(buf, sizeof(buf), status,
-	    status < 500 ? why : NULL);
+	size_t n = handshake_write_error_extra(buf, sizeof(buf), status,
+	    status < 500 ? why : NULL, extra);
 
 	f->status = status;
 	if (status != 200)
@@ -330,6 +357,9 @@ front_send_file(struct front *f, int fd, const struct stat *st,
 
 /* ---- plain GET: every answer that is not an upgrade is decided here ---- */
 
+static int front_auth_with(struct front *f, const struct hs_request *req,
+    const struct htpasswd *table, const char *realm, const char *what);
+
 static void
 front_plain_get(struct front *f, const struct hs_request *req)
 {
@@ -366,6 +396,11 @@ front_plain_get(struct front *f, const struct hs_request *req)
 		struct stat st;
 		int body;
 
+		/* [gateway] auth_basic_file: the page asks, as its route
+		 * does (the same realm and file: one login). */
+		if (front_auth_with(f, req, cfg->auth_basic,
+		    cfg->auth_basic_realm.s, "web_root") != 0)
+			return;
 		f->status = webroot_respond(cfg->web_root, req->path.p,
 		    req->path.n, out, &body, &st, &why);
 		if (body >= 0) {
@@ -419,7 +454,8 @@ front_upgrade(struct front *f, const struct hs_request *req, size_t used)
 		return;
 	}
 	memcpy(f->accept, res.accept, sizeof(f->accept));
-	f->subprotocol = res.subprotocol;
+	snprintf(f->subprotocol, sizeof(f->subprotocol), "%s",
+	    res.subprotocol != NULL ? res.subprotocol : "");
 	if (req->has_origin) {
 		f->origin_len = req->origin.n < sizeof(f->origin) ?
 		    req->origin.n : sizeof(f->origin);
@@ -433,16 +469,137 @@ front_upgrade(struct front *f, const struct hs_request *req, size_t used)
 	front_report(f, FRONT_ADMITTED, &res);
 }
 
+const char *
+front_subprotocol(const struct front *f)
+{
+	return f->subprotocol[0] != '\0' ? f->subprotocol : NULL;
+}
+
 void
 front_upgraded(struct front *f)
 {
 	char buf[512];
 	size_t n = handshake_write_101(buf, sizeof(buf), f->accept,
-	    f->subprotocol);
+	    f->subprotocol[0] != '\0' ? f->subprotocol : NULL);
 
 	bufferevent_write(front_bev(f), buf, n);
 	f->status = 101;
 	f->gw->stats.upgraded++;
+}
+
+/* ---- Basic auth (auth_basic_file), before admission ---- */
+
+/* 401 with a challenge, 429 or 503 with Retry-After. */
+static void
+front_auth_answer(struct front *f, enum auth_verdict v, const char *why,
+    unsigned retry)
+{
+	char extra[160];
+	int status = v == AUTH_CHALLENGE ? 401 : v == AUTH_LIMITED ? 429 :
+	    503;
+
+	if (status == 401)
+		/* RFC 7617 2: the realm (checked at load: no quote); RFC
+		 * 7617 2.1: the password is UTF-8. */
+		snprintf(extra, sizeof(extra), "WWW-Authenticate: Basic "
+		    "realm=\"%s\", charset=\"UTF-8\"\r\n",
+		    f->auth_realm != NULL ? f->auth_realm : "wsgate");
+	else
+		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n",
+		    retry > 0 ? retry : 1);
+	front_respond_extra(f, status, why, extra, f->auth_path,
+	    f->auth_path_len, "", 0);
+	front_answered(f, NULL);
+}
+
+static void front_read(struct front *f);
+
+/* A check that ran off the loop (auth.h) is back. */
+static void
+front_auth_done_cb(void *arg, bool ok, const char *user)
+{
+	struct front *f = arg;
+	char euser[BASIC_USER_MAX * 4 + 1];
+
+	f->auth_job = NULL;
+	if (f->status != 0)
+		return;		/* answered meanwhile (408) */
+	if (!ok) {
+		front_auth_answer(f, AUTH_CHALLENGE, "wrong user name or "
+		    "password", 0);
+		return;
+	}
+	/* The name only now: a failed "user" is often a password typed
+	 * into the wrong field. */
+	log_escape(euser, sizeof(euser), user, strlen(user));
+	log_info("auth client=%s %s user=\"%s\": password checked",
+	    f->peer, f->auth_what, euser);
+	f->auth_ok = true;
+	side_read_enable(f->client, true);
+	front_read(f);		/* the same request, again */
+}
+
+/*
+ * auth_basic_file: Basic auth against table (NULL: none), before a
+ * route's admission or a web_root file.  Returns 0 to go on (no auth, or
+ * good credentials), or -1 when the request was answered or waits for
+ * its check (front_auth_done_cb reads it again).  what: "route=NAME" or
+ * "web_root", for the log.  The Authorization header is never logged.
+ */
+static int
+front_auth_with(struct front *f, const struct hs_request *req,
+    const struct htpasswd *table, const char *realm, const char *what)
+{
+	struct auth_request rq;
+	char user[BASIC_USER_MAX + 1];
+	char euser[BASIC_USER_MAX * 4 + 1];
+	unsigned retry = 0;
+	const char *why = "";
+	enum auth_verdict v;
+
+	if (table == NULL || f->auth_ok)
+		return 0;
+	f->auth_realm = realm;
+	f->auth_what = what;
+	f->auth_path_len = req->path.n < sizeof(f->auth_path) ? req->path.n :
+	    sizeof(f->auth_path);
+	memcpy(f->auth_path, req->path.p, f->auth_path_len);
+	rq.table = table;
+	rq.cfg = (struct config *)(uintptr_t)f->cfg;
+	rq.header = req->has_authorization ? req->authorization.p : NULL;
+	rq.header_len = req->authorization.n;
+	rq.client_key = &f->client_key;
+	rq.client_keylen = sizeof(f->client_key);
+	v = auth_check(f->gw, &rq, user, sizeof(user), front_auth_done_cb, f,
+	    &f->auth_job, &retry, &why);
+	switch (v) {
+	case AUTH_OK:
+		log_escape(euser, sizeof(euser), user, strlen(user));
+		log_debug("auth client=%s %s user=\"%s\": cached",
+		    f->peer, f->auth_what, euser);
+		return 0;
+	case AUTH_PENDING:
+		/* The client is still read (front_read waits for the
+		 * answer), so that its leaving cancels the check. */
+		return -1;
+	default:
+		front_auth_answer(f, v, why, retry);
+		return -1;
+	}
+}
+
+/* A route's auth_basic_file. */
+static int
+front_auth(struct front *f, const struct hs_request *req)
+{
+	const struct route *r = route_find(f->cfg, req->path.p, req->path.n);
+
+	if (r == NULL || r->auth_basic == NULL)
+		return 0;
+	f->route = r;
+	snprintf(f->auth_route, sizeof(f->auth_route), "route=%s", r->name);
+	return front_auth_with(f, req, r->auth_basic, r->auth_basic_realm.s,
+	    f->auth_route);
 }
 
 /* ---- reading the request ---- */
@@ -460,6 +617,15 @@ front_read(struct front *f)
 	int status = 400;
 	int rc;
 
+	/* Its credentials are being checked (auth.h): what else comes
+	 * waits for the answer, which reads the request again; past
+	 * max_request_bytes (a TLS side has no read watermark) reading
+	 * stops until then. */
+	if (f->auth_job != NULL) {
+		if (len > max)
+			side_read_enable(f->client, false);
+		return;
+	}
 	f->got_bytes = true;
 	pending_advance(&f->gw->pending, &f->pending, PENDING_PARTIAL);
 	buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
@@ -473,7 +639,7 @@ front_read(struct front *f)
 	}
 	if (!req.upgrade_attempt)
 		front_plain_get(f, &req);
-	else
+	else if (front_auth(f, &req) == 0)
 		front_upgrade(f, &req, (size_t)rc);
 }
 
@@ -629,6 +795,23 @@ front_timeout(struct front *f)
 	return true;
 }
 
+/*
+ * Basic auth (auth_basic_file) is checked here, on HTTP/1.1 requests
+ * only: while any is configured, TLS listeners do not offer h2, so that
+ * no request reaches a protected route or web_root over HTTP/2 without
+ * it.
+ */
+static bool
+front_has_auth(const struct config *cfg)
+{
+	if (cfg->auth_basic != NULL)
+		return true;
+	for (size_t i = 0; i < cfg->nroutes; i++)
+		if (cfg->routes[i].auth_basic != NULL)
+			return true;
+	return false;
+}
+
 struct front *
 front_new(struct gateway *gw, const struct config *cfg, struct side *client,
     const char *peer, const struct timeval *started, int fd,
@@ -648,12 +831,14 @@ front_new(struct gateway *gw, const struct config *cfg, struct side *client,
 	f->started = *started;
 	f->fn = fn;
 	f->arg = arg;
-	f->h2 = (tls & LISTEN_H2) != 0;
+	f->h2 = (tls & LISTEN_H2) != 0 && !front_has_auth(cfg);
 	if (front_admit(f, sa) != 0) {
 		close(fd);
 		free(f);
 		return NULL;
 	}
+	/* Failed logins are limited per address (IPv4, or IPv6 /64). */
+	(void)cidr_group(sa, 32, 64, &f->client_key);
 	if (tls)
 		f->peek = event_new(gw->base, fd, EV_READ, front_peek_cb, f);
 	else
@@ -695,6 +880,7 @@ front_free(struct front *f)
 	}
 	download_free(f->download);
 	free(f->web_path);
+	auth_cancel(f->auth_job);
 	front_release(f);
 	free(f);
 }

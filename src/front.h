@@ -75,6 +75,9 @@ void front_fail(struct front *f, int status, const char *why);
  * subprotocol admission chose). */
 void front_upgraded(struct front *f);
 
+/* The subprotocol the 101 selects (NUL-terminated), or NULL. */
+const char *front_subprotocol(const struct front *f);
+
 /*
  * The session's timer while SENDING: seconds until the next check, or 0
  * when the client took nothing for send_timeout (logged, and the

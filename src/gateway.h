@@ -17,6 +17,7 @@ struct event_base;
 struct resolver;
 struct config;
 struct acceptor;
+struct auth_worker;
 struct relay;
 struct session;
 
@@ -71,6 +72,7 @@ struct gateway {
 	int cmd_pipe_size;		/* its capacity, bytes */
 	struct event *cmd_ev;
 	int notify_fd;			/* events out, to the main thread */
+	struct auth_worker *auth;	/* Basic auth (auth.h); NULL unused */
 };
 
 #endif

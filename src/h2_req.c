@@ -156,6 +156,10 @@ h2_req_request(const struct h2_req *r, struct hs_request *req)
 	req->has_version = r->has_version;
 	req->version = r->version;
 	req->offers_protocols = r->has_protocols;
+	if (r->has_protocols) {
+		req->protocols[0] = r->protocols;
+		req->nprotocols = 1;
+	}
 	req->offers_binary = r->has_protocols &&
 	    handshake_list_has(r->protocols.p, r->protocols.n, "binary",
 	    false);

@@ -205,8 +205,20 @@ take_header(struct hs_request *req, struct hs_str name, struct hs_str value,
 		req->version = value;
 	} else if (hs_eq(name, "Sec-WebSocket-Protocol")) {
 		req->offers_protocols = true;
+		if (req->nprotocols < HS_PROTOCOL_FIELDS)
+			req->protocols[req->nprotocols] = value;
+		req->nprotocols++;
 		if (handshake_list_has(value.p, value.n, "binary", false))
 			req->offers_binary = true;
+	} else if (hs_eq(name, "Authorization")) {
+		/* RFC 9110 11.6.2: one credential; two would leave which one
+		 * was checked to the reader. */
+		if (req->has_authorization) {
+			*why = "duplicate Authorization header";
+			return -1;
+		}
+		req->has_authorization = true;
+		req->authorization = value;
 	} else if (hs_eq(name, "X-Forwarded-For")) {
 		req->forwarded_for = value;
 	} else if (hs_eq(name, "Cookie")) {
@@ -411,11 +423,13 @@ handshake_status_text(int status)
 	case 200: return "OK";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
 	case 426: return "Upgrade Required";
+	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 502: return "Bad Gateway";
@@ -478,6 +492,14 @@ handshake_write_response(char *out, size_t size, int status,
 size_t
 handshake_write_error(char *out, size_t size, int status, const char *detail)
 {
+	return handshake_write_error_extra(out, size, status, detail, "");
+}
+
+size_t
+handshake_write_error_extra(char *out, size_t size, int status,
+    const char *detail, const char *extra)
+{
+	size_t elen;
 	char body[256];
 	int blen = snprintf(body, sizeof(body), "%d %s%s%s\n", status,
 	    handshake_status_text(status), detail != NULL ? ": " : "",
@@ -488,8 +510,13 @@ handshake_write_error(char *out, size_t size, int status, const char *detail)
 		blen = (int)strlen(body);
 	hlen = handshake_write_response(out, size, status,
 	    "text/plain; charset=utf-8", (size_t)blen, false);
-	if (hlen == 0 || hlen + (size_t)blen >= size)
+	elen = strlen(extra);
+	if (hlen == 0 || hlen + elen + (size_t)blen >= size)
 		return 0;
+	/* Before the blank line that ends the header. */
+	memcpy(out + hlen - 2, extra, elen);
+	memcpy(out + hlen - 2 + elen, "\r\n", 2);
+	hlen += elen;
 	memcpy(out + hlen, body, (size_t)blen);
 	return hlen + (size_t)blen;
 }

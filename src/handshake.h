@@ -8,6 +8,8 @@
 #include "codec.h"
 
 #define HS_ACCEPT_LEN 28	/* base64 of a SHA-1 digest */
+/* Sec-WebSocket-Protocol instances kept (subproto.h reads them). */
+#define HS_PROTOCOL_FIELDS 16
 
 /* A view into the caller's buffer; never NUL-terminated. */
 struct hs_str {
@@ -30,6 +32,9 @@ struct hs_request {
 	struct hs_str version;	/* Sec-WebSocket-Version */
 	struct hs_str forwarded_for;	/* X-Forwarded-For, for logs */
 	struct hs_str cookie;	/* the first Cookie header (tokens) */
+	/* A secret: never logged (auth_basic_file; basic_auth.h). */
+	struct hs_str authorization;
+	bool has_authorization;
 	int http_minor;
 	unsigned nheaders;
 	bool has_host, has_origin, has_key, has_version;
@@ -37,6 +42,10 @@ struct hs_request {
 	bool connection_upgrade;	/* Connection lists "upgrade" */
 	bool offers_binary;	/* Sec-WebSocket-Protocol lists "binary" */
 	bool offers_protocols;	/* any Sec-WebSocket-Protocol at all */
+	/* Each instance's value, in order; nprotocols counts them all, even
+	 * past the HS_PROTOCOL_FIELDS kept. */
+	struct hs_str protocols[HS_PROTOCOL_FIELDS];
+	unsigned nprotocols;
 	bool upgrade_attempt;	/* any WebSocket header present */
 	/* Message framing (RFC 9112 6): a request declares a body with
 	 * either header; an upgrade request must not (see below). */
@@ -81,6 +90,10 @@ size_t handshake_write_101(char *out, size_t size, const char *accept,
     const char *protocol);
 size_t handshake_write_error(char *out, size_t size, int status,
     const char *detail);
+/* The same with more header fields: extra is whole lines, each ending in
+ * CRLF ("WWW-Authenticate: ...\r\n", "Retry-After: 5\r\n"). */
+size_t handshake_write_error_extra(char *out, size_t size, int status,
+    const char *detail, const char *extra);
 size_t handshake_write_response(char *out, size_t size, int status,
     const char *content_type, size_t content_length, bool keep_alive);
 

@@ -17,12 +17,14 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "auth.h"
 #include "config.h"
 #include "gateway.h"
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
 #include "probe.h"
+#include "recorder.h"
 #include "route_count.h"
 #include "route_targets.h"
 #include "targets.h"
@@ -855,6 +857,8 @@ control_free(struct control *ctl)
 		total.rejected += gw->stats.rejected;
 		worker_free(gw);
 	}
+	auth_pool_stop();	/* after the workers: their checks are gone */
+	recorder_stop();	/* after the workers: every recording ended */
 	if (ctl->nworkers > 0)
 		log_info("stopped: %llu connections, %llu upgraded, %llu "
 		    "rejected", (unsigned long long)total.accepted,

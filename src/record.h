@@ -13,7 +13,7 @@
  * records of the bytes relayed each way with a timestamp, and an end
  * record.  The byte layout is specified in docs/record-format.md; this
  * module is its only implementation in C (tools/wsgate_record.c reads
- * with it, the gateway will write with it, and the integration test
+ * with it, the gateway writes with it (recorder.c), and the integration test
  * writes the format independently in Python).
  *
  * Encoding: record_encode_header() writes a header into the caller's

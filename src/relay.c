@@ -16,7 +16,9 @@
 #include "frame.h"
 #include "gateway.h"
 #include "monotime.h"
+#include "recorder.h"
 #include "side.h"
+#include "utf8_split.h"
 #include "ws_reader.h"
 
 /*
@@ -123,6 +125,15 @@ struct relay {
 	uint64_t bytes_up;	/* client -> backend payload */
 	uint64_t bytes_down;	/* backend -> client payload */
 	struct timeval active;	/* last data either way (monotonic) */
+	struct timeval heard;	/* last bytes from the client, pongs too */
+	/* send_as = text: backend bytes go as text messages, cut on
+	 * character boundaries; tpend holds the start of a character whose
+	 * other bytes have not arrived (utf8_split.h). */
+	bool text;
+	bool text_failed;	/* invalid UTF-8 reported: nothing more */
+	uint8_t tpend_len;
+	uint8_t tpend[3];
+	struct recording *rec;	/* the session's (record = DIR), or NULL */
 	struct ws_reader rx;
 };
 
@@ -374,6 +385,36 @@ relay_active(const struct relay *r)
 }
 
 void
+relay_heard(const struct relay *r, struct timeval *out)
+{
+	/* A client not read for backpressure cannot be heard: its pong
+	 * waits in the socket.  Count it as heard now. */
+	if (r->client_paused)
+		monotime_now(out);
+	else
+		*out = r->heard;
+}
+
+void
+relay_set_recording(struct relay *r, struct recording *rec)
+{
+	r->rec = rec;
+}
+
+void
+relay_send_ping(struct relay *r)
+{
+	uint8_t hdr[FRAME_MAX_HEADER];
+	size_t n;
+
+	if (!relay_open(r))
+		return;
+	n = frame_write_header(hdr, true, WS_OP_PING, 0);
+	evbuffer_add(bufferevent_get_output(r->client->bev), hdr, n);
+	relay_flush(r, r->client);
+}
+
+void
 relay_bytes(const struct relay *r, uint64_t *up, uint64_t *down)
 {
 	*up = r->bytes_up;
@@ -418,7 +459,7 @@ relay_send_pong(struct relay *r)
  */
 static bool
 relay_client_bytes(struct relay *r, uint8_t *buf, size_t len,
-    size_t *frames)
+    size_t *frames, size_t *pongs)
 {
 	struct ws_decode d;
 
@@ -429,6 +470,9 @@ relay_client_bytes(struct relay *r, uint8_t *buf, size_t len,
 			evbuffer_add(bufferevent_get_output(r->backend->bev),
 			    buf, d.data);
 			r->bytes_up += d.data;
+			if (r->rec != NULL)
+				recorder_data(r->rec, RECORD_C2B, buf,
+				    d.data);
 		}
 		buf += d.consumed;
 		len -= d.consumed;
@@ -448,6 +492,7 @@ relay_client_bytes(struct relay *r, uint8_t *buf, size_t len,
 				relay_send_pong(r);
 			break;
 		case WS_EV_PONG:
+			(*pongs)++;
 			break;
 		case WS_EV_CLOSE:
 			relay_report(r, RELAY_CLIENT_CLOSED,
@@ -464,7 +509,8 @@ relay_client_pull(struct relay *r)
 {
 	struct gateway *gw = r->gw;
 	uint8_t *scratch = gw->scratch;
-	size_t bytes = 0, frames = 0;
+	size_t bytes = 0, frames = 0, pongs = 0;
+	uint64_t up0 = r->bytes_up;
 	unsigned reads = 0;
 	bool dense = r->client_dense;
 
@@ -505,7 +551,8 @@ relay_client_pull(struct relay *r)
 		}
 		n += r->carry_len;
 		r->carry_len = 0;
-		if (!relay_client_bytes(r, scratch, (size_t)n, &frames))
+		if (!relay_client_bytes(r, scratch, (size_t)n, &frames,
+		    &pongs))
 			return;
 		relay_flush(r, r->backend);
 		/* Read less than asked: drained.  Or the pongs of a client
@@ -526,7 +573,11 @@ relay_client_pull(struct relay *r)
 	 * wakeup. */
 	r->client_dense = frames >= (dense ? RELAY_BUDGET_FRAMES / 2 :
 	    RELAY_BUDGET_FRAMES);
-	relay_touch(r);
+	/* Answers to our pings prove the client is there (heard), but are
+	 * not activity: idle_timeout still ends a session nobody uses. */
+	monotime_now(&r->heard);
+	if (pongs == 0 || frames != pongs || r->bytes_up != up0)
+		r->active = r->heard;
 	relay_flush(r, r->client);	/* pongs */
 	/* A client that pings but never reads would make pongs pile up:
 	 * stop reading it until it reads. */
@@ -551,6 +602,15 @@ relay_backend_pull(struct relay *r, bool all)
 static void
 relay_backend_eof(struct relay *r)
 {
+	if (r->text_failed)
+		return;		/* reported already */
+	if (r->tpend_len > 0) {
+		r->text_failed = true;
+		relay_report(r, RELAY_BACKEND_ERROR, WS_CLOSE_INVALID_DATA,
+		    "backend's stream ended inside a UTF-8 character "
+		    "(send_as = text)");
+		return;
+	}
 	if (r->backend_shut)
 		/* Its answer to our shutdown. */
 		relay_report(r, RELAY_BACKEND_DONE, 0, "backend closed the "
@@ -558,6 +618,60 @@ relay_backend_eof(struct relay *r)
 	else
 		relay_report(r, RELAY_BACKEND_CLOSED, 0, "backend closed the "
 		    "connection");
+}
+
+/*
+ * send_as = text: of the n bytes at p (pending bytes of the last read
+ * first), *payload gets those that end on a character boundary; the rest
+ * (0-3) wait in tpend.  false when they cannot be UTF-8: *payload is then
+ * the valid prefix, to deliver before the close.
+ */
+static bool
+relay_text_cut(struct relay *r, const uint8_t *p, size_t n,
+    size_t *payload)
+{
+	struct utf8_split sp;
+	const char *why;
+	int ready = utf8_split_prefix(p, n, &why);
+	size_t ok = 0;
+
+	if (ready >= 0) {
+		*payload = (size_t)ready;
+		r->tpend_len = (uint8_t)(n - (size_t)ready);
+		memcpy(r->tpend, p + ready, r->tpend_len);
+		return true;
+	}
+	/* Rare: find how far the bytes were good, one at a time. */
+	utf8_split_init(&sp);
+	for (size_t i = 0; i < n; i++) {
+		int rc = utf8_split_feed(&sp, p + i, 1, &why);
+
+		if (rc < 0)
+			break;
+		ok = (size_t)rc;
+	}
+	*payload = ok;
+	r->tpend_len = 0;
+	return false;
+}
+
+/* Put the frame header in front of payload bytes at v's base + 4, and
+ * commit them (nothing when there are none). */
+static void
+relay_commit_frame(struct evbuffer *out, struct evbuffer_iovec *v,
+    size_t payload, uint8_t opcode)
+{
+	uint8_t *p = v->iov_base;
+
+	if (payload == 0) {
+		evbuffer_commit_space(out, NULL, 0);
+		return;
+	}
+	/* Short payload, 2-byte header: close the gap. */
+	if (payload < 126)
+		memmove(p + 2, p + 4, payload);
+	v->iov_len = frame_write_header(p, true, opcode, payload) + payload;
+	evbuffer_commit_space(out, v, 1);
 }
 
 static void
@@ -570,13 +684,19 @@ relay_backend_frame(struct relay *r, bool all)
 	for (;;) {
 		struct evbuffer_iovec v;
 		size_t cap = RELAY_FRAME_MAX;
+		size_t pend = r->tpend_len;	/* 0 unless text */
+		size_t payload;
 		ssize_t n;
 		uint8_t *p;
 
+		if (r->text_failed)
+			return;
 		if (!all) {
 			size_t rm = room(r, r->client);
 
-			if (rm == 0) {
+			/* Text: room for a whole character after the
+			 * pending bytes (utf8_split.h). */
+			if (rm == 0 || (r->text && rm < 8)) {
 				relay_pause(r, false);
 				return;
 			}
@@ -591,8 +711,9 @@ relay_backend_frame(struct relay *r, bool all)
 			return;
 		}
 		p = v.iov_base;
+		memcpy(p + 4, r->tpend, pend);
 		n = relay_source(r->backend->bev, !all &&
-		    r->backend->rev != NULL, p + 4, cap);
+		    r->backend->rev != NULL, p + 4 + pend, cap - pend);
 		if (n <= 0) {
 			int err = errno;
 
@@ -608,17 +729,28 @@ relay_backend_frame(struct relay *r, bool all)
 			}
 			return;
 		}
-		/* Short payload, 2-byte header: close the gap. */
-		if (n < 126)
-			memmove(p + 2, p + 4, (size_t)n);
-		v.iov_len = frame_write_header(p, true, WS_OP_BINARY,
-		    (uint64_t)n) + (size_t)n;
-		evbuffer_commit_space(out, &v, 1);
+		payload = (size_t)n;
+		if (r->text && !relay_text_cut(r, p + 4, pend + (size_t)n,
+		    &payload)) {
+			if (r->rec != NULL)
+				recorder_data(r->rec, RECORD_B2C, p + 4,
+				    payload);
+			relay_commit_frame(out, &v, payload, WS_OP_TEXT);
+			r->text_failed = true;
+			relay_report(r, RELAY_BACKEND_ERROR,
+			    WS_CLOSE_INVALID_DATA, "backend sent bytes that "
+			    "are not UTF-8 (send_as = text)");
+			return;
+		}
+		if (r->rec != NULL)
+			recorder_data(r->rec, RECORD_B2C, p + 4, payload);
+		relay_commit_frame(out, &v, payload, r->text ? WS_OP_TEXT :
+		    WS_OP_BINARY);
 		r->bytes_down += (uint64_t)n;
 		/* Backend data is activity too (idle_timeout): stamp it even
 		 * when this short read ends the loop. */
 		relay_touch(r);
-		if ((size_t)n < cap)
+		if ((size_t)n < cap - pend)
 			return;
 		/* The budget (all: the backend is gone, and only what it
 		 * sent before, already in its input, is left). */
@@ -677,7 +809,7 @@ relay_backend_cb(void *arg, enum side_event ev)
 		/* Deliver what the backend said before it hung up. */
 		if (relay_open(r))
 			relay_backend_pull(r, true);
-		relay_backend_eof(r);
+		relay_backend_eof(r);	/* (not after invalid text) */
 		return;
 	case SIDE_ERROR:
 		relay_report(r, RELAY_BACKEND_ERROR, 0, "backend connection "
@@ -733,7 +865,10 @@ relay_new(struct gateway *gw, struct side *client, struct side *backend,
 	r->fn = fn;
 	r->arg = arg;
 	ws_reader_init(&r->rx, limits->max_message_size);
+	r->rx.reject_text = limits->text_frames == TEXT_FRAMES_REJECT;
+	r->text = limits->send_as == SEND_AS_TEXT;
 	relay_touch(r);
+	r->heard = r->active;
 	return r;
 }
 

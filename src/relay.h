@@ -28,7 +28,9 @@ enum relay_event {
 	RELAY_BACKEND_CLOSED,	/* EOF: why */
 	RELAY_BACKEND_DONE,	/* EOF after relay_shutdown shut it: all it
 				 * had to say is relayed */
-	RELAY_BACKEND_ERROR,	/* why */
+	RELAY_BACKEND_ERROR,	/* why; code: the close code, 0 for 1011
+				 * (1007: invalid UTF-8 under send_as =
+				 * text) */
 	RELAY_PAUSED,		/* a side's reads stopped for backpressure:
 				 * check it (relay_check_paused) every second */
 	/* A paused side sent FIN: what it sent before is still owed to the
@@ -91,6 +93,18 @@ unsigned relay_hup(const struct relay *r);
 
 /* The last data either way, on the monotonic clock (monotime.h). */
 const struct timeval *relay_active(const struct relay *r);
+
+/* The last bytes from the client, pongs included (now while it is not
+ * read for backpressure): what a heartbeat's deadline looks at. */
+void relay_heard(const struct relay *r, struct timeval *out);
+
+/* Record what is relayed (recorder.h); rec stays the caller's and must
+ * outlive the relay's use of it (relay_free first). */
+struct recording;
+void relay_set_recording(struct relay *r, struct recording *rec);
+
+/* Queue an empty ping to the client (ping_interval) and send it. */
+void relay_send_ping(struct relay *r);
 
 /* Payload relayed so far. */
 void relay_bytes(const struct relay *r, uint64_t *up, uint64_t *down);

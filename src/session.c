@@ -18,9 +18,11 @@
 #include "h2_stream.h"
 #include "log.h"
 #include "monotime.h"
+#include "recorder.h"
 #include "relay.h"
 #include "side.h"
 #include "sockaddr.h"
+#include "subproto.h"
 #include "target.h"
 #include "upstream.h"
 
@@ -79,7 +81,7 @@ struct session {
 	 * session's end of a bufferevent pair (h2_stream.c), until
 	 * released; the subprotocol admission chose, for the 200. */
 	struct h2_stream *stream;
-	const char *subprotocol;
+	char subprotocol[SUBPROTO_NAME_MAX + 1];	/* "": none */
 	bool on_h2;			/* for the logs: proto=h2 */
 	struct event *timer;		/* the session's one timer */
 
@@ -94,6 +96,12 @@ struct session {
 	/* On the monotonic clock (monotime.h), never compared with
 	 * wall-clock time. */
 	struct timeval started_mono;
+	struct timeval opened_mono;	/* the 101: max_session_duration */
+	/* Heartbeats (ping_interval): our last ping, and whether it still
+	 * waits for the client to be heard from. */
+	struct timeval ping_sent;
+	bool ping_out;
+	struct recording *rec;		/* record = DIR: owned */
 	char peer[64];
 };
 
@@ -167,6 +175,25 @@ session_release_stream(struct session *s)
 		h2_stream_released(st);
 }
 
+/* The recording's end record says how the session ended. */
+static void
+session_record_end(struct session *s)
+{
+	char how[128];
+	uint64_t dropped = 0;
+
+	if (s->rec == NULL)
+		return;
+	snprintf(how, sizeof(how), "code=%u by=%s", s->close_code,
+	    closer_names[s->closed_by]);
+	recorder_close(s->rec, how, &dropped);
+	s->rec = NULL;
+	if (dropped > 0)
+		log_warn("client=%s route=%s: recording: %llu bytes dropped "
+		    "(the writer's queue was full); the recording stops there",
+		    s->peer, s->route->name, (unsigned long long)dropped);
+}
+
 static void
 session_free(struct session *s)
 {
@@ -174,6 +201,7 @@ session_free(struct session *s)
 
 	session_log_end(s);
 	relay_free(s->relay);
+	session_record_end(s);
 	front_free(s->front);
 	upstream_free(s->upstream);
 	h2_conn_free(s->h2);
@@ -304,6 +332,28 @@ static void session_relay_cb(void *arg, enum relay_event ev, uint16_t code,
     const char *why);
 static void session_client_gone(struct session *s, const char *why);
 static void session_start_h2(struct session *s);
+static void session_arm_open(struct session *s);
+
+/* record = DIR: the session's recording starts with its 101. */
+static void
+session_record_start(struct session *s, const struct target *t)
+{
+	struct recorder_info ri = {
+		.dir = s->route->record_dir,
+		.route = s->route->name,
+		.client = s->peer,
+		.target = t->display,
+		.subprotocol = s->stream != NULL ? (s->subprotocol[0] != '\0' ?
+		    s->subprotocol : NULL) : front_subprotocol(s->front),
+		.max_bytes = s->route->record_max_bytes,
+		.dir_max_bytes = s->route->record_dir_max_bytes,
+	};
+
+	if (s->route->record_dir == NULL)
+		return;
+	s->rec = recorder_open(&ri);
+	relay_set_recording(s->relay, s->rec);
+}
 
 /* The backend side is connected: send the 101 and relay.  The attempt
  * (and its target) goes once it is no longer needed. */
@@ -324,18 +374,22 @@ session_backend_connected(struct session *s)
 		return;
 	}
 	if (s->stream != NULL)
-		h2_stream_upgraded(s->stream, s->subprotocol);
+		h2_stream_upgraded(s->stream, s->subprotocol[0] != '\0' ?
+		    s->subprotocol : NULL);
 	else
 		front_upgraded(s->front);
+	session_record_start(s, t);
 	/* The HTTP part is over. */
 	front_free(s->front);
 	s->front = NULL;
 	s->state = SESSION_OPEN;
-	session_arm(s, t->limits->idle_timeout);
+	monotime_now(&s->opened_mono);
+	s->ping_sent = s->opened_mono;
 	log_debug("open client=%s route=%s backend=%s proto=%s", s->peer,
 	    s->route->name, t->display, s->on_h2 ? "h2" : "h1");
 	upstream_free(s->upstream);
 	s->upstream = NULL;
+	session_arm_open(s);
 	relay_start(s->relay);
 }
 
@@ -415,7 +469,10 @@ session_stream_open(void *arg, struct h2_stream *st, struct bufferevent *bev,
 	s->stream = st;
 	s->on_h2 = true;
 	s->route = res->route;
-	s->subprotocol = res->subprotocol;
+	/* (res is the caller's: the name is copied.) */
+	if (res->subprotocol != NULL)
+		snprintf(s->subprotocol, sizeof(s->subprotocol), "%s",
+		    res->subprotocol);
 	/* A bufferevent, read and written as a TLS side is. */
 	side_attach(&s->client, bev, true);
 	session_link(s);
@@ -595,7 +652,7 @@ session_client_gone(struct session *s, const char *why)
 }
 
 static void
-session_backend_gone(struct session *s, enum relay_event ev,
+session_backend_gone(struct session *s, enum relay_event ev, uint16_t code,
     const char *why)
 {
 	session_drop_backend(s);
@@ -606,8 +663,9 @@ session_backend_gone(struct session *s, enum relay_event ev,
 		session_send_close(s, WS_CLOSE_GOING_AWAY,
 		    "server shutting down", CLOSER_GATEWAY);
 	else
-		session_send_close(s, ev == RELAY_BACKEND_ERROR ?
-		    WS_CLOSE_INTERNAL : WS_CLOSE_NORMAL, why, CLOSER_BACKEND);
+		session_send_close(s, ev != RELAY_BACKEND_ERROR ?
+		    WS_CLOSE_NORMAL : code != 0 ? code : WS_CLOSE_INTERNAL, why,
+		    CLOSER_BACKEND);
 }
 
 /*
@@ -615,23 +673,104 @@ session_backend_gone(struct session *s, enum relay_event ev,
  * time; the timer re-arms here, lazily, instead of on every read), or a
  * second from now while a side is paused, whichever is first.
  */
+/* The earlier of *next (0: none yet) and `in` seconds from now. */
+static void
+session_sooner(double *next, double in)
+{
+	if (in < 0.001)
+		in = 0.001;
+	if (*next == 0 || in < *next)
+		*next = in;
+}
+
+/* When the heartbeat needs the timer next: the ping's due time, or its
+ * pong's deadline (see session_heartbeat). */
+static double
+session_heartbeat_due(struct session *s, const struct timeval *now)
+{
+	const struct limits *l = &s->route->limits;
+	struct timeval heard;
+
+	if (l->ping_interval <= 0)
+		return 0;
+	if (s->ping_out) {
+		double sent = monotime_elapsed(&s->ping_sent, now);
+		double due = l->pong_timeout - sent;
+
+		/* Look for the answer at the interval too, so that the next
+		 * ping follows it by ping_interval, not by pong_timeout. */
+		if (l->ping_interval - sent > 0.001 &&
+		    l->ping_interval - sent < due)
+			due = l->ping_interval - sent;
+		return due;
+	}
+	relay_heard(s->relay, &heard);
+	if (monotime_elapsed(&s->ping_sent, &heard) < 0)
+		heard = s->ping_sent;
+	return l->ping_interval - monotime_elapsed(&heard, now);
+}
+
+/*
+ * The open session's one timer: the idle deadline (activity only stamps a
+ * time; the timer re-arms here, lazily, instead of on every read), the
+ * heartbeat's next ping or pong deadline, max_session_duration, or a
+ * second from now while a side is paused, whichever is first.
+ */
 static void
 session_arm_open(struct session *s)
 {
-	double idle = s->route->limits.idle_timeout;
+	const struct limits *l = &s->route->limits;
 	double next = 0;
 	struct timeval now;
 
-	if (idle > 0) {
-		monotime_now(&now);
-		next = idle - monotime_elapsed(relay_active(s->relay), &now);
-		if (next < 0.001)
-			next = 0.001;
-	}
-	if (relay_paused(s->relay) &&
-	    (next == 0 || next > SESSION_PAUSED_CHECK))
-		next = SESSION_PAUSED_CHECK;
+	monotime_now(&now);
+	if (l->idle_timeout > 0)
+		session_sooner(&next, l->idle_timeout -
+		    monotime_elapsed(relay_active(s->relay), &now));
+	if (l->ping_interval > 0)
+		session_sooner(&next, session_heartbeat_due(s, &now));
+	if (l->max_session_duration > 0)
+		session_sooner(&next, l->max_session_duration -
+		    monotime_elapsed(&s->opened_mono, &now));
+	if (relay_paused(s->relay))
+		session_sooner(&next, SESSION_PAUSED_CHECK);
 	session_arm(s, next);
+}
+
+/*
+ * Heartbeats: a client heard nothing from (no data, no pong) for
+ * ping_interval gets a ping; one not heard from within pong_timeout of it
+ * is closed with 1011.  Pings are per session, driven by its one timer:
+ * nothing is scheduled per ping.  Returns true if the session closed.
+ */
+static bool
+session_heartbeat(struct session *s, const struct timeval *now)
+{
+	const struct limits *l = &s->route->limits;
+	struct timeval heard;
+
+	if (l->ping_interval <= 0)
+		return false;
+	relay_heard(s->relay, &heard);
+	if (s->ping_out && monotime_elapsed(&s->ping_sent, &heard) >= 0)
+		s->ping_out = false;	/* answered (or busy talking) */
+	if (s->ping_out) {
+		if (monotime_elapsed(&s->ping_sent, now) + 0.001 <
+		    l->pong_timeout)
+			return false;
+		log_info("client=%s route=%s: no pong within pong_timeout "
+		    "(%gs) of a ping: closing", s->peer, s->route->name,
+		    l->pong_timeout);
+		session_send_close(s, WS_CLOSE_INTERNAL, "pong timeout",
+		    CLOSER_GATEWAY);
+		return true;
+	}
+	if (session_heartbeat_due(s, now) > 0.001)
+		return false;
+	relay_send_ping(s->relay);
+	s->ping_sent = *now;
+	s->ping_out = true;
+	return false;
 }
 
 /* relay.c's report. */
@@ -654,7 +793,7 @@ session_relay_cb(void *arg, enum relay_event ev, uint16_t code,
 	case RELAY_BACKEND_CLOSED:
 	case RELAY_BACKEND_DONE:
 	case RELAY_BACKEND_ERROR:
-		session_backend_gone(s, ev, why);
+		session_backend_gone(s, ev, code, why);
 		return;
 	case RELAY_PAUSED:
 		/* Check it every second; a shutdown keeps its own
@@ -679,7 +818,7 @@ static void
 session_open_timer(struct session *s)
 {
 	unsigned hup = relay_hup(s->relay);
-	double idle, quiet;
+	double idle, quiet, max;
 	struct timeval now;
 
 	if (s->shutting_down) {
@@ -715,6 +854,17 @@ session_open_timer(struct session *s)
 		    CLOSER_GATEWAY);
 		return;
 	}
+	max = s->route->limits.max_session_duration;
+	if (max > 0 && monotime_elapsed(&s->opened_mono, &now) + 0.001 >=
+	    max) {
+		log_info("client=%s route=%s: max_session_duration (%gs) "
+		    "reached: closing", s->peer, s->route->name, max);
+		session_send_close(s, WS_CLOSE_GOING_AWAY,
+		    "max_session_duration reached", CLOSER_GATEWAY);
+		return;
+	}
+	if (session_heartbeat(s, &now))
+		return;
 	session_arm_open(s);
 }
 

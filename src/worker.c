@@ -14,6 +14,7 @@
 
 #include <event2/event.h>
 
+#include "auth.h"
 #include "config.h"
 #include "gateway.h"
 #include "listener.h"
@@ -339,6 +340,7 @@ worker_free(struct gateway *gw)
 			close(gw->cmd_fd[i]);
 	/* After the sessions (their waits) and before the event base. */
 	resolver_free(gw->resolver);
+	auth_worker_free(gw);
 	relay_loop_free(gw);
 	if (gw->base != NULL)
 		event_base_free(gw->base);

@@ -33,6 +33,12 @@ ws_reader_header(struct ws_reader *r, const uint8_t *buf, size_t len,
 			r->why = "new message inside a fragmented message";
 			return CODEC_ERROR;
 		}
+		if (fh.opcode == WS_OP_TEXT && r->reject_text) {
+			r->why = "text message on a route with text_frames = "
+			    "reject";
+			*close_code = WS_CLOSE_UNSUPPORTED;
+			return CODEC_ERROR;
+		}
 		if (fh.opcode != WS_OP_CONT) {
 			r->msg_open = true;
 			r->msg_opcode = fh.opcode;

@@ -32,6 +32,9 @@ enum ws_reader_event {
 
 struct ws_reader {
 	uint64_t max_message;	/* 0 = unlimited */
+	/* text_frames = reject: a text message fails with 1003 (RFC 6455
+	 * 7.4.1: a type the endpoint cannot accept).  Set after init. */
+	bool reject_text;
 
 	bool in_frame;
 	struct frame_header fh;

@@ -38,6 +38,15 @@ SAFE = {
     "st->origin": "h2_stream_request(): log_escape() of its Origin",
     "st->route": "a route's name from the configuration, or \"-\"",
     "cn": "tls_name_cn(): log_escape() of a certificate's CN",
+    "f->path": "recorder.c: the route's record directory (configuration) "
+               "and a file name wsgate makes of the time, the route name "
+               "and a count",
+    "f->dir->path": "recorder.c: the route's record directory "
+                    "(configuration)",
+    "f->auth_what": "front.c: \"route=\" and a route name from the "
+                    "configuration, or \"web_root\"",
+    "euser": "front.c: log_escape() of a Basic auth user name, logged only "
+             "once its password was right",
     "tls_describe(bev, why, sizeof(why))":
         "TLS version and cipher (OpenSSL's names), server name and ALPN "
         "escaped",

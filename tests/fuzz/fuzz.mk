@@ -25,8 +25,12 @@ fuzz_libs_handshake := $(shell pkg-config --libs libcrypto 2>/dev/null || \
                        echo -lcrypto)
 fuzz_src_config    := src/config.c src/file.c src/value.c src/route.c src/sni.c \
                       src/allow.c src/cidr.c src/ipaddr.c \
-                      src/duration.c src/suggest.c
-fuzz_libs_config   := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
+                      src/duration.c src/suggest.c src/subproto.c \
+                      src/htpasswd.c
+fuzz_libs_config   := $(shell pkg-config --libs inih 2>/dev/null || echo -linih) \
+                      $(shell pkg-config --libs libcrypt 2>/dev/null || \
+                      echo -lcrypt) $(shell pkg-config --libs libcrypto \
+                      2>/dev/null || echo -lcrypto)
 fuzz_src_origin    := src/route.c
 fuzz_src_proxy_proto := src/proxy_proto.c src/crc32c.c src/ipaddr.c
 fuzz_src_forwarded := src/forwarded.c src/cidr.c src/ipaddr.c

@@ -57,7 +57,13 @@ VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_backpressure.",
                   # Token routes: every format, reloads (some 10 s).
                   "test_targets.TokenRoutes.test_formats_and_sources",
                   "test_targets.TokenRoutes.test_reloads",
-                  "test_targets_jwt.SignedTokens.test_algorithms"]
+                  "test_targets_jwt.SignedTokens.test_algorithms",
+                  # Issue 12's threads and timers (some 10 s).
+                  "test_session_features.Heartbeats.test_pong_timeout",
+                  "test_session_features.TextBackends.test_invalid_utf8",
+                  "test_basic_auth.BasicAuth.test_request_gone_during",
+                  "test_basic_auth.BasicAuth.test_challenge_then_good",
+                  "test_recording.Recording.test_session_recorded"]
 
 
 class Result(unittest.TestResult):

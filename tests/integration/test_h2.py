@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import ssl
+import subprocess
 import tempfile
 import time
 import unittest
@@ -422,6 +423,37 @@ class H2Answers(unittest.TestCase):
             self.assertEqual(c.read_ws(b, 6), b"to vm2")
             self.assertEqual(b1.wait_received(6), b"to vm1")
             self.assertEqual(b2.wait_received(6), b"to vm2")
+            c.close()
+
+    def test_h2_not_offered_with_basic_auth(self):
+        """Basic auth (auth_basic_file) is checked on HTTP/1.1 requests
+        only: while a route or web_root has it, TLS listeners offer no
+        h2, and a client offering both gets http/1.1 (and the challenge);
+        a route's chosen subprotocol comes back in the 200 otherwise."""
+        pw = subprocess.run(["openssl", "passwd", "-6", "-stdin"],
+                            input=b"pw", capture_output=True,
+                            check=True).stdout.decode().strip()
+        with H.EchoBackend() as be, H.Gateway(config_text=h2_config(
+                {"r": {"path": "/r", "backend": be.addr,
+                       "auth_basic_file": "users"}}),
+                extra_files={"users": "u:%s\n" % pw}) as gw:
+            c = H2Client(gw.port, pki.client_ctx())
+            self.assertEqual(c.alpn, "http/1.1")
+            c.sock.sendall(b"GET /r HTTP/1.1\r\nHost: localhost\r\n"
+                           b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                           b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                           b"Sec-WebSocket-Version: 13\r\n\r\n")
+            head = c.sock.recv(4096)
+            self.assertTrue(head.startswith(b"HTTP/1.1 401 "), head)
+            c.close()
+        with H.EchoBackend() as be, H.Gateway(config_text=h2_config(
+                {"s": {"path": "/s", "backend": be.addr,
+                       "subprotocols": "chat.v2 chat.v1"}})) as gw:
+            c = client(gw)
+            sid = c.websocket("/s", protocol="chat.v1, chat.v2")
+            self.assertEqual(c.status[sid], 200)
+            self.assertEqual(c.headers[sid].get("sec-websocket-protocol"),
+                             "chat.v2")
             c.close()
 
 class H2Plain(unittest.TestCase):

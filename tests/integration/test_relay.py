@@ -532,8 +532,15 @@ class Subprotocol(h.GatewayTestCase):
                                  "binary")
                 c.close()
 
+    def test_case_tolerant_client_spelling(self):
+        """Names compare without case (issue 12); the answer is the
+        client's own spelling, which browsers require."""
+        c = self.raw(self.gw)
+        r = c.handshake("/echo", protocols="chat, Binary")
+        self.assertEqual(r.header("sec-websocket-protocol"), "Binary")
+
     def test_other_protocols_none_selected(self):
-        for offer in ("chat", "base64, superchat", "Binary", "binaryx"):
+        for offer in ("chat", "base64, superchat", "binaryx", "bin ary"):
             with self.subTest(offer):
                 c = self.raw(self.gw)
                 r = c.handshake("/echo", protocols=offer)

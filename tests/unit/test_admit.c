@@ -64,7 +64,13 @@ load(const char *text)
 	"idle_timeout = 5\n"                                                  \
 	"[route:v6]\npath = /v6\nbackend = [::1]:7002\norigins = *\n"         \
 	"[route:certs]\npath = /certs\nbackend = 127.0.0.1:7003\n"            \
-	"origins = *\nallowed_client_cns = alice, bob\n"
+	"origins = *\nallowed_client_cns = alice, bob\n"               \
+	"[route:proto]\npath = /proto\nbackend = 127.0.0.1:7004\n"       \
+	"origins = *\nallow_missing_origin = yes\n"                      \
+	"subprotocols = vnc.rfb, binary\n"                               \
+	"[route:must]\npath = /must\nbackend = 127.0.0.1:7005\n"         \
+	"origins = *\nallow_missing_origin = yes\n"                      \
+	"require_subprotocol = yes\n"
 
 /* RFC 6455 1.3's key and its accept value. */
 #define KEY "dGhlIHNhbXBsZSBub25jZQ=="
@@ -352,6 +358,41 @@ test_admitted(void)
 	CHECK_INT(atomic_load(&slots.used), 0);
 }
 
+/* subprotocols / require_subprotocol (subproto.h): the route's order,
+ * the client's spelling, 400s that take no slot. */
+static void
+test_subprotocols(void)
+{
+	struct admit_conn c = conn_plain();
+	struct admit_result res;
+	char many[40 * 17 + 1] = "";
+
+	CHECK_INT(admit_request(request(UPGRADE("/proto",
+	    "Sec-WebSocket-Protocol: binary\r\n"
+	    "Sec-WebSocket-Protocol: chat, VNC.rfb\r\n")), cfg, &c, &res), 0);
+	CHECK_STR(res.subprotocol, "VNC.rfb");
+	admit_release(&slots, res.route);
+	CHECK_INT(admit_request(request(UPGRADE("/proto",
+	    "Sec-WebSocket-Protocol: chat\r\n")), cfg, &c, &res), 0);
+	CHECK(res.subprotocol == NULL);
+	admit_release(&slots, res.route);
+	check_answer(UPGRADE("/must", "Sec-WebSocket-Protocol: chat\r\n"),
+	    &c, 400, NULL, "must");
+	CHECK_INT(admit_request(request(UPGRADE("/must",
+	    "Sec-WebSocket-Protocol: chat,binary\r\n")), cfg, &c, &res), 0);
+	CHECK_STR(res.subprotocol, "binary");
+	admit_release(&slots, res.route);
+	for (int i = 0; i < 17; i++)
+		strcat(many, "Sec-WebSocket-Protocol: x\r\n");
+	{
+		char text[1024];
+
+		snprintf(text, sizeof(text), UPGRADE("/proto", "%s"), many);
+		check_answer(text, &c, 400, "too many Sec-WebSocket-Protocol "
+		    "headers", "proto");
+	}
+}
+
 /* ---- computed targets: token files and signed tokens ---- */
 
 static struct config *tcfg;
@@ -623,6 +664,7 @@ main(void)
 	RUN(test_draining);
 	RUN(test_limits);
 	RUN(test_admitted);
+	RUN(test_subprotocols);
 
 	write_file("tokens.txt", TOKENS, 0600);
 	write_file("secret", SECRET "\n", 0600);

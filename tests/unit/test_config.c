@@ -1177,6 +1177,81 @@ rm_rf(const char *path)
 	}
 }
 
+/* Issue 12's session keys: defaults, [gateway] inheritance, values and
+ * the errors that say how to fix them. */
+static void
+test_session_keys(void)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg = config_load_string("s.ini",
+	    "[gateway]\nlisten = 127.0.0.1:0\nping_interval = 20s\n"
+	    "send_as = TEXT\n"
+	    "[route:a]\npath = /a\nbackend = 127.0.0.1:1\norigins = *\n"
+	    "[route:b]\npath = /b\nbackend = 127.0.0.1:1\norigins = *\n"
+	    "ping_interval = 0\npong_timeout = 250ms\nsend_as = binary\n"
+	    "text_frames = reject\nmax_session_duration = 1h30m\n"
+	    "subprotocols = vnc.rfb, Binary\n    chat\n"
+	    "require_subprotocol = yes\n", &errs);
+	const struct route *a, *b;
+
+	CHECK(cfg != NULL);
+	if (cfg == NULL) {
+		print_errors("errors", &errs);
+		config_errors_free(&errs);
+		return;
+	}
+	a = &cfg->routes[0];
+	b = &cfg->routes[1];
+	CHECK(close_to(a->limits.ping_interval, 20));
+	CHECK(close_to(a->limits.pong_timeout, 30));
+	CHECK(close_to(a->limits.max_session_duration, 0));
+	CHECK_INT(a->limits.send_as, SEND_AS_TEXT);
+	CHECK_INT(a->limits.text_frames, TEXT_FRAMES_ACCEPT);
+	CHECK_INT(a->nsubprotocols, 1);
+	CHECK_STR(a->subprotocols[0], "binary");
+	CHECK(!a->require_subprotocol);
+	CHECK(close_to(b->limits.ping_interval, 0));
+	CHECK(close_to(b->limits.pong_timeout, 0.25));
+	CHECK(close_to(b->limits.max_session_duration, 5400));
+	CHECK_INT(b->limits.send_as, SEND_AS_BINARY);
+	CHECK_INT(b->limits.text_frames, TEXT_FRAMES_REJECT);
+	CHECK_INT(b->nsubprotocols, 3);
+	if (b->nsubprotocols == 3) {
+		CHECK_STR(b->subprotocols[0], "vnc.rfb");
+		CHECK_STR(b->subprotocols[1], "Binary");
+		CHECK_STR(b->subprotocols[2], "chat");
+	}
+	CHECK(b->require_subprotocol);
+	config_unref(cfg);
+
+	cfg = config_load_string("bad.ini",
+	    "[gateway]\nlisten = 127.0.0.1:0\nsend_as = hex\n"
+	    "pong_timeout = 0\n"
+	    "[route:a]\npath = /a\nbackend = 127.0.0.1:1\norigins = *\n"
+	    "subprotocols = binary, base64, bin/ary, BINARY\n"
+	    "text_frames = drop\n"
+	    "[route:b]\npath = /b\nbackend = 127.0.0.1:1\norigins = *\n"
+	    "require_subprotocol = yes\nsubprotocols = ; none\n", &errs);
+	CHECK(cfg == NULL);
+	CHECK_ERRORS(&errs,
+	    "bad.ini:3: [gateway] send_as: \"hex\": expected one of binary, "
+	    "text\n"
+	    "bad.ini:4: [gateway] pong_timeout: \"0\" is shorter than 1ms: "
+	    "write a duration from 1ms to 1h\n"
+	    "bad.ini:9: [route:a] subprotocols: \"base64\" (websockify's "
+	    "encoded mode for browsers without binary frames) is not "
+	    "supported: list binary\n"
+	    "bad.ini:9: [route:a] subprotocols: \"bin/ary\": a name is 1 to "
+	    "64 token characters (letters, digits, and !#$%&'*+-.^_`|~)\n"
+	    "bad.ini:9: [route:a] subprotocols: \"BINARY\" is listed twice\n"
+	    "bad.ini:10: [route:a] text_frames: \"drop\": expected one of "
+	    "accept, reject\n"
+	    "bad.ini:15: [route:b] require_subprotocol: no subprotocols "
+	    "listed; list the names the backend speaks (subprotocols = "
+	    "binary)");
+	config_errors_free(&errs);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1217,6 +1292,7 @@ main(int argc, char **argv)
 	RUN(test_hash_ends_lists);
 	RUN(test_missing_file);
 	RUN(test_h2_keys);
+	RUN(test_session_keys);
 	rc = tl_summary("unit/config");
 	rm_rf(tmp_root);
 	return rc;

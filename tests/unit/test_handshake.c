@@ -633,6 +633,42 @@ test_subprotocols(void)
 		CHECK(req.offers_protocols == cases[i].offers);
 		CHECK(req.offers_binary == cases[i].binary);
 	}
+
+	/* Authorization: kept as a view; two are refused. */
+	{
+		static const char one[] = "GET / HTTP/1.1\r\nHost: h\r\n"
+		    "Authorization: Basic YTpi\r\n\r\n";
+		static const char two[] = "GET / HTTP/1.1\r\nHost: h\r\n"
+		    "Authorization: Basic YTpi\r\nauthorization: x\r\n\r\n";
+
+		CHECK_INT(parse(one, strlen(one), &lim, &req, &status, &why),
+		    strlen(one));
+		CHECK(req.has_authorization && req.authorization.n == 10 &&
+		    memcmp(req.authorization.p, "Basic YTpi", 10) == 0);
+		CHECK_INT(parse(two, strlen(two), &lim, &req, &status, &why),
+		    CODEC_ERROR);
+		CHECK_INT(status, 400);
+		CHECK_STR(why, "duplicate Authorization header");
+	}
+
+	/* Every instance is kept, in order, for subproto_select; more than
+	 * HS_PROTOCOL_FIELDS are counted, not kept. */
+	{
+		char buf[2048] = "GET / HTTP/1.1\r\nHost: h\r\n";
+
+		for (int i = 0; i < HS_PROTOCOL_FIELDS + 2; i++)
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+			    "Sec-WebSocket-Protocol: p%d\r\n", i);
+		strcat(buf, "\r\n");
+		CHECK_INT(parse(buf, strlen(buf), &lim, &req, &status, &why),
+		    strlen(buf));
+		CHECK_INT(req.nprotocols, HS_PROTOCOL_FIELDS + 2);
+		CHECK(req.protocols[0].n == 2 &&
+		    memcmp(req.protocols[0].p, "p0", 2) == 0);
+		CHECK(req.protocols[HS_PROTOCOL_FIELDS - 1].n == 3 &&
+		    memcmp(req.protocols[HS_PROTOCOL_FIELDS - 1].p, "p15",
+		    3) == 0);
+	}
 }
 
 static void
@@ -720,6 +756,24 @@ test_write_error(void)
 	CHECK(strstr(out, "\r\nAllow: GET\r\n") != NULL);
 	CHECK(strstr(out, "Sec-WebSocket-Version") == NULL);
 	CHECK(strstr(out, "\r\n\r\n405 Method Not Allowed\n") != NULL);
+
+	/* Extra header lines go before the blank line (401, 429). */
+	n = handshake_write_error_extra(out, sizeof(out), 401, "log in",
+	    "WWW-Authenticate: Basic realm=\"r\"\r\n");
+	out[n] = '\0';
+	check_error_response(out, n, 401);
+	CHECK(strstr(out, "HTTP/1.1 401 Unauthorized\r\n") == out);
+	CHECK(strstr(out, "\r\nWWW-Authenticate: Basic realm=\"r\"\r\n\r\n"
+	    "401 Unauthorized: log in\n") != NULL);
+	n = handshake_write_error_extra(out, sizeof(out), 429, NULL,
+	    "Retry-After: 6\r\n");
+	out[n] = '\0';
+	check_error_response(out, n, 429);
+	CHECK(strstr(out, "\r\nRetry-After: 6\r\n\r\n429 Too Many "
+	    "Requests\n") != NULL);
+	/* Too small a buffer: nothing. */
+	CHECK_INT(handshake_write_error_extra(out, 180, 429, NULL,
+	    "Retry-After: 6\r\n"), 0);
 
 	static const int statuses[] = { 400, 403, 404, 431, 500, 502, 503,
 		504, 505, 599 };

@@ -439,6 +439,40 @@ test_max_message(void)
 	CHECK(r.why != NULL);
 }
 
+/* text_frames = reject: a text message fails with 1003 at its header;
+ * binary messages, control frames and continuations of binary pass. */
+static void
+test_reject_text(void)
+{
+	struct ws_reader r;
+	uint16_t cc = 0;
+
+	st.n = 0;
+	put_str(&st, false, WS_OP_BINARY, "ab");
+	put_str(&st, true, WS_OP_CONT, "cd");
+	put_str(&st, true, WS_OP_TEXT, "no");
+	ws_reader_init(&r, 0);
+	r.reject_text = true;
+	CHECK_INT(ws_reader_header(&r, st.b, st.n, &cc), 6);
+	CHECK_INT(ws_reader_payload(&r, st.b + 6, 2, &cc), 0);
+	CHECK_INT(ws_reader_frame_end(&r, &cc), WS_EV_NONE);
+	CHECK_INT(ws_reader_header(&r, st.b + 8, st.n - 8, &cc), 6);
+	CHECK_INT(ws_reader_payload(&r, st.b + 14, 2, &cc), 0);
+	CHECK_INT(ws_reader_frame_end(&r, &cc), WS_EV_MESSAGE_END);
+	CHECK_INT(ws_reader_header(&r, st.b + 16, st.n - 16, &cc),
+	    CODEC_ERROR);
+	CHECK_INT(cc, WS_CLOSE_UNSUPPORTED);
+	CHECK(r.why != NULL && strstr(r.why, "text_frames") != NULL);
+
+	/* The same stream is fine when text is accepted (built again: the
+	 * payload was unmasked in place). */
+	st.n = 0;
+	put_str(&st, false, WS_OP_BINARY, "ab");
+	put_str(&st, true, WS_OP_CONT, "cd");
+	put_str(&st, true, WS_OP_TEXT, "no");
+	check_all_feeds(&st, 0, ".B[abcd]T[no]", 20);
+}
+
 static void
 test_huge_declared_length(void)
 {
@@ -731,6 +765,7 @@ main(void)
 	RUN(test_fragmentation_rules);
 	RUN(test_max_message);
 	RUN(test_huge_declared_length);
+	RUN(test_reject_text);
 	RUN(test_text_utf8);
 	RUN(test_close_frames);
 	RUN(test_ping_payload);
