@@ -64,10 +64,11 @@ fuzz_src_h2        := src/h2_conn.c src/h2_stream.c src/h2_req.c src/h2_plain.c 
                       src/route.c src/sni.c src/duration.c src/suggest.c \
                       src/targets.c src/token.c src/tokenfile.c \
                       src/tokenindex.c src/jwt.c src/jwt_verify.c \
-                      src/allow.c src/cidr.c src/ipaddr.c src/utf8.c
-fuzz_libs_h2       := $(shell pkg-config --libs libevent libnghttp2 inih \
+                      src/allow.c src/cidr.c src/ipaddr.c src/utf8.c \
+                      src/htpasswd.c src/subproto.c
+fuzz_libs_h2       := $(shell pkg-config --libs libevent libnghttp2 inih libcrypt \
                       libcrypto 2>/dev/null || \
-                      echo -levent -lnghttp2 -linih -lcrypto) -pthread
+                      echo -levent -lnghttp2 -linih -lcrypt -lcrypto) -pthread
 
 define fuzz_rule
 $(FUZZ_B)/fuzz_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz.h $(fuzz_src_$(1)) \
