@@ -1,6 +1,7 @@
 /* admit.c -- admission: an upgrade request and what is known of its connection become an HTTP answer, or a route and its target */
 #include "admit.h"
 
+#include <assert.h>
 #include <arpa/inet.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -44,6 +45,69 @@ admit_target(struct target *t, const struct route *r)
 	t->tls_verify = r->backend_tls_verify;
 	t->limits = &r->limits;
 	snprintf(t->display, sizeof(t->display), "%s", r->backend);
+}
+
+/*
+ * The route of the request's path and Host (route_find_host); 0, or -1
+ * with the 404, or the 421 for a Host that chooses among routes but is
+ * not the name the client's TLS connection was made for (RFC 9110
+ * 15.5.20): one certificate must not open another host's routes.
+ */
+static int
+admit_route(const struct hs_request *req, const struct config *cfg,
+    const struct admit_conn *conn, struct admit_result *res)
+{
+	char host[ROUTE_HOST_MAX], ehost[128], esni[128];
+	size_t n = req->has_host ? route_host_name(req->host.p, req->host.n,
+	    host, sizeof(host)) : 0;
+	bool routed;
+
+	res->route = route_find_host(cfg, req->path.p, req->path.n,
+	    n > 0 ? host : NULL, &routed);
+	if (!routed)
+		return res->route == NULL ? admit_answer(res, 404, "no route "
+		    "for this path") : 0;
+	log_escape(ehost, sizeof(ehost), req->has_host ? req->host.p : "",
+	    req->has_host ? req->host.n : 0);
+	if (conn->sni != NULL) {
+		char sni[ROUTE_HOST_MAX];
+		size_t sn = route_host_name(conn->sni, strlen(conn->sni), sni,
+		    sizeof(sni));
+
+		if (n == 0 || sn == 0 || strcmp(host, sni) != 0) {
+			log_escape(esni, sizeof(esni), conn->sni,
+			    strlen(conn->sni));
+			snprintf(res->msg, sizeof(res->msg), "Host %s is not "
+			    "the TLS server name (SNI) %s of this connection",
+			    ehost, esni);
+			return admit_answer(res, 421, res->msg);
+		}
+	}
+	if (res->route == NULL) {
+		snprintf(res->msg, sizeof(res->msg), "no route for this path "
+		    "and Host %s", ehost);
+		return admit_answer(res, 404, res->msg);
+	}
+	return 0;
+}
+
+static_assert(ROUTE_BACKENDS_MAX <= TARGET_BACKENDS_MAX,
+    "a route has more backends than a target can try");
+
+/* A route's first backend may be a unix socket; with several, the
+ * attempt needs them all (admit_target took the first). */
+static void
+admit_target_backends(struct target *t, const struct route *r)
+{
+	if (r->nbackends > 0 && r->backends[0].unix_path)
+		t->kind = TARGET_UNIX;
+	if (r->nbackends < 2 || r->health == NULL)
+		return;
+	t->backends = r->backends;
+	t->nbackends = (unsigned)r->nbackends;
+	t->balance = r->balance;
+	t->health = r->health;
+	t->retry_after = r->backend_retry_after;
 }
 
 /* ---- computed targets: a token names the backend ---- */
@@ -341,9 +405,9 @@ admit_request(const struct hs_request *req, const struct config *cfg,
 	res->holds_slots = false;
 	res->cert_name[0] = '\0';
 	res->msg[0] = '\0';
-	res->route = route = route_find(cfg, req->path.p, req->path.n);
-	if (route == NULL)
-		return admit_answer(res, 404, "no route for this path");
+	if (admit_route(req, cfg, conn, res) != 0)
+		return -1;
+	route = res->route;
 	if (handshake_check_upgrade(req, &status, &why) != 0)
 		return admit_answer(res, status, why);
 	if (admit_client_cert(route, conn, res) != 0)
@@ -372,8 +436,10 @@ admit_request(const struct hs_request *req, const struct config *cfg,
 		return admit_answer(res, 500, "cannot compute "
 		    "Sec-WebSocket-Accept");
 	}
-	if (!admit_computed(route))
+	if (!admit_computed(route)) {
 		admit_target(&res->target, route);
+		admit_target_backends(&res->target, route);
+	}
 	return 0;
 }
 

@@ -35,6 +35,9 @@ struct admit_conn {
 	struct admit_slots *slots;
 	admit_cert_fn client_cert;	/* NULL: the client has no TLS */
 	void *client_cert_arg;
+	/* The TLS server name (SNI) the client sent; NULL: none, or no
+	 * TLS.  A Host that routes must agree with it (421). */
+	const char *sni;
 	int64_t now;			/* wall clock, seconds: JWT exp/nbf */
 };
 
@@ -65,7 +68,8 @@ struct admit_result {
 
 /*
  * Judge an upgrade request (req: a handshake_parse() result) against
- * cfg's routes: the route its path names, the WebSocket rules
+ * cfg's routes: the route its path (and, where routes list hosts, its
+ * Host) names, the WebSocket rules
  * (handshake_check_upgrade), the client certificate, the Origin, a
  * shutdown, the target a token names (routes with targets or jwt_key:
  * 404 for a missing or unknown token, 403 for a bad signed token or a

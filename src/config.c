@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "allow.h"
@@ -54,6 +55,7 @@ enum key_type {
 	KT_CNS,		/* allowed_client_cns: comma-separated list */
 	KT_DNS,		/* dns_servers: list of address[:port] */
 	KT_CHOICE,	/* one word of choices[] below, stored as its index */
+	KT_HOSTS,	/* hosts: list of DNS names / wildcards */
 	KT_SUBPROTOS,	/* subprotocols: list of tokens */
 	KT_HTPASSWD,	/* auth_basic_file: read and parsed at load time */
 	KT_PATH,	/* file or directory, relative to the main file */
@@ -193,6 +195,10 @@ static const struct key_def keys[] = {
 	  RT(backend_tls_key), 0, 0 },
 	{ "backend_tls_name", KT_STRING, SC_ROUTE, NO_OFFSET,
 	  RT(backend_tls_name), 0, 0 },
+	{ "hosts", KT_HOSTS, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
+	{ "balance", KT_CHOICE, SC_ROUTE, NO_OFFSET, RT(balance), 0, 0 },
+	{ "backend_retry_after", KT_SECONDS, LIMIT, GW(backend_retry_after),
+	  RT(backend_retry_after), 0, 3600 },
 	{ "targets", KT_PATH, SC_ROUTE, NO_OFFSET, RT(targets), 0, 0 },
 	{ "targets_format", KT_CHOICE, SC_ROUTE, NO_OFFSET,
 	  RT(targets_format), 0, 0 },
@@ -237,6 +243,7 @@ static const struct {
 } choices[] = {
 	{ "log_level", { "error", "warn", "info", "debug" } },
 	{ "log_format", { "text", "json" } },
+	{ "balance", { "failover", "round_robin" } },	/* enum route_balance */
 	{ "send_as", { "binary", "text" } },		/* enum send_as */
 	{ "text_frames", { "accept", "reject" } },	/* enum text_frames */
 	/* enum targets_format (targets.h) */
@@ -462,6 +469,7 @@ config_new(void)
 	cfg->h2_max_control_frames = 1000;
 	cfg->h2_max_memory = 1u << 20;
 	cfg->dns_timeout = 4;
+	cfg->backend_retry_after = 10;
 	cfg->max_handshakes_per_client = 32;
 	cfg->log_level = 2;	/* info */
 	limits_defaults(&cfg->limits);
@@ -962,16 +970,94 @@ resolve_dir(struct parse *ps, const char *key, const char *value)
 	return out;
 }
 
-/* "tls http1_only", with any blanks between the words. */
+/* A unix socket path as log lines can show it unquoted: no blank, quote,
+ * backslash or control character. */
 static bool
-listen_http1_only(const char *rest)
+unix_path_ok(struct parse *ps, const char *key, const char *word,
+    const char *path)
 {
-	if (strncmp(rest, "tls", 3) != 0 || (rest[3] != ' ' && rest[3] != '\t'))
+	for (const char *c = path; *c != '\0'; c++) {
+		if ((unsigned char)*c > 0x20 && *c != 0x7f && *c != '"' &&
+		    *c != '\\')
+			continue;
+		errorf(ps, HERE(ps), key, "\"%s\": a unix socket path may "
+		    "not contain quotes, backslashes or control characters "
+		    "(log lines show it as it is)", word);
 		return false;
-	rest += 3;
-	while (*rest == ' ' || *rest == '\t')
-		rest++;
-	return strcmp(rest, "http1_only") == 0;
+	}
+	return true;
+}
+
+/* listen's words after the address: "tls", "mode=0660" (unix only). */
+static int
+listen_options(struct parse *ps, struct listen_spec *spec, const char *rest)
+{
+	const char *p = rest;
+	size_t len;
+
+	while ((p = list_next(p, &len)) != NULL) {
+		const char *start = p;
+		unsigned long mode;
+		char word[32];
+
+		snprintf(word, sizeof(word), "%.*s", (int)len, p);
+		p += len;
+		if (strcmp(word, "tls") == 0) {
+			spec->tls = true;
+			continue;
+		}
+		/* ALPN offers http/1.1 alone: no HTTP/2 (h2_conn.c). */
+		if (strcmp(word, "http1_only") == 0 && spec->tls) {
+			spec->http1_only = true;
+			continue;
+		}
+		if (strncmp(word, "mode=", 5) == 0 && spec->unix_path) {
+			char *end;
+
+			errno = 0;
+			mode = strtoul(word + 5, &end, 8);
+			if (word[5] != '\0' && *end == '\0' && errno == 0 &&
+			    mode <= 0777) {
+				spec->mode = (unsigned)mode;
+				continue;
+			}
+			errorf(ps, HERE(ps), "listen", "\"%s\": expected an "
+			    "octal mode from 0 to 0777, e.g. mode=0660", word);
+			return -1;
+		}
+		errorf(ps, HERE(ps), "listen", "unexpected \"%s\" after the "
+		    "address (one address per listen line; optional %s)",
+		    start, spec->unix_path ? "words: tls, mode=0660" :
+		    "words: tls, or tls http1_only");
+		return -1;
+	}
+	return 0;
+}
+
+/* listen = unix:/path: absolute, and fits a sockaddr_un. */
+static int
+listen_unix(struct parse *ps, struct listen_spec *spec, const char *addr)
+{
+	const char *path = addr + 5;
+
+	if (path[0] != '/') {
+		errorf(ps, HERE(ps), "listen", "\"%s\": a unix socket path "
+		    "must be absolute, e.g. listen = unix:/run/wsgate/"
+		    "wsgate.sock", addr);
+		return -1;
+	}
+	if (strlen(path) >= sizeof(spec->path)) {
+		errorf(ps, HERE(ps), "listen", "\"%s\": a unix socket path is "
+		    "at most %zu bytes", addr, sizeof(spec->path) - 1);
+		return -1;
+	}
+	if (!unix_path_ok(ps, "listen", addr, path))
+		return -1;
+	memcpy(spec->path, path, strlen(path) + 1);
+	snprintf(spec->host, sizeof(spec->host), "unix");
+	spec->unix_path = true;
+	spec->mode = 0660;
+	return 0;
 }
 
 static void
@@ -980,38 +1066,29 @@ set_listen(struct parse *ps, const char *value)
 	struct config *cfg = ps->cfg;
 	struct listen_spec *ls, spec;
 	char addr[300];
-	const char *why, *rest;
+	const char *why;
 	size_t alen = strcspn(value, " \t");
 
 	if (hash_comment(ps, "listen", value))
 		return;
 	memset(&spec, 0, sizeof(spec));
-	rest = value + alen;
-	while (*rest == ' ' || *rest == '\t')
-		rest++;
-	if (strcmp(rest, "tls") == 0) {
-		spec.tls = true;
-	} else if (listen_http1_only(rest)) {
-		/* ALPN offers http/1.1 alone: no HTTP/2 (h2_conn.c). */
-		spec.tls = true;
-		spec.http1_only = true;
-	} else if (*rest != '\0') {
-		errorf(ps, HERE(ps), "listen", "unexpected \"%s\" after the "
-		    "address (one address per listen line; optional words: "
-		    "tls, or tls http1_only)", rest);
-		return;
-	}
 	if (alen >= sizeof(addr)) {
 		errorf(ps, HERE(ps), "listen", "address too long");
 		return;
 	}
 	memcpy(addr, value, alen);
 	addr[alen] = '\0';
-	if (value_hostport(addr, HOSTPORT_LISTEN, spec.host, sizeof(spec.host),
-	    spec.port, sizeof(spec.port), &why) != 0) {
-		hostport_error(ps, "listen", addr, why);
+	if (strncmp(addr, "unix:", 5) == 0) {
+		if (listen_unix(ps, &spec, addr) != 0)
+			return;
+	} else if (value_hostport(addr, HOSTPORT_LISTEN, spec.host,
+	    sizeof(spec.host), spec.port, sizeof(spec.port), &why) != 0) {
+		if (listen_options(ps, &spec, value + alen) == 0)
+			hostport_error(ps, "listen", addr, why);
 		return;
 	}
+	if (listen_options(ps, &spec, value + alen) != 0)
+		return;
 	spec.text = strdup(addr);
 	spec.where.file = ps->file;
 	spec.where.line = ps->line;
@@ -1026,32 +1103,107 @@ set_listen(struct parse *ps, const char *value)
 	cfg->listeners[cfg->nlisteners++] = spec;
 }
 
+/* One backend: host:port, or unix:/path (an absolute path that fits a
+ * sockaddr_un). */
+static bool
+parse_backend(struct parse *ps, struct route_backend *b, const char *word)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&b->addr;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&b->addr;
+	struct sockaddr_un *sun = (struct sockaddr_un *)&b->addr;
+	const char *why;
+
+	memset(b, 0, sizeof(*b));
+	if (strncmp(word, "unix:", 5) == 0) {
+		const char *path = word + 5;
+		size_t n = strlen(path);
+
+		if (path[0] != '/') {
+			errorf(ps, HERE(ps), "backend", "\"%s\": a unix socket "
+			    "path must be absolute, e.g. backend = "
+			    "unix:/run/vnc/console.sock", word);
+			return false;
+		}
+		if (n >= sizeof(sun->sun_path)) {
+			errorf(ps, HERE(ps), "backend", "\"%s\": a unix socket "
+			    "path is at most %zu bytes", word,
+			    sizeof(sun->sun_path) - 1);
+			return false;
+		}
+		if (!unix_path_ok(ps, "backend", word, path))
+			return false;
+		sun->sun_family = AF_UNIX;
+		memcpy(sun->sun_path, path, n + 1);
+		b->addrlen = (socklen_t)(offsetof(struct sockaddr_un,
+		    sun_path) + n + 1);
+		b->unix_path = true;
+	} else if (value_hostport(word, HOSTPORT_BACKEND, b->host,
+	    sizeof(b->host), b->port, sizeof(b->port), &why) != 0) {
+		hostport_error(ps, "backend", word, why);
+		return false;
+	} else if (inet_pton(AF_INET, b->host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)atoi(b->port));
+		b->addrlen = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, b->host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)atoi(b->port));
+		b->addrlen = sizeof(*sin6);
+	}
+	b->text = strdup(word);
+	return b->text != NULL;
+}
+
+/* backend = a list (several per line, repeated or continued lines); the
+ * first is also kept in the route's single-backend fields. */
 static void
 set_backend(struct parse *ps, struct route *r, const char *value)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)&r->backend_addr;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&r->backend_addr;
-	const char *why;
+	const char *p = value;
+	size_t len;
 
 	if (hash_comment(ps, "backend", value))
 		return;
-	if (value_hostport(value, HOSTPORT_BACKEND, r->backend_host,
-	    sizeof(r->backend_host), r->backend_port, sizeof(r->backend_port),
-	    &why) != 0) {
-		hostport_error(ps, "backend", value, why);
-		return;
-	}
-	r->backend = strdup(value);
-	memset(&r->backend_addr, 0, sizeof(r->backend_addr));
-	if (inet_pton(AF_INET, r->backend_host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)atoi(r->backend_port));
-		r->backend_addrlen = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, r->backend_host, &sin6->sin6_addr) ==
-	    1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)atoi(r->backend_port));
-		r->backend_addrlen = sizeof(*sin6);
+	while ((p = list_next(p, &len)) != NULL) {
+		char word[300];
+		struct route_backend b, *bs;
+
+		snprintf(word, sizeof(word), "%.*s", (int)len, p);
+		p += len;
+		if (r->nbackends == ROUTE_BACKENDS_MAX) {
+			errorf(ps, HERE(ps), "backend", "\"%s\": more than %d "
+			    "backends in one route; split them over several "
+			    "routes (hosts or paths)", word,
+			    ROUTE_BACKENDS_MAX);
+			return;
+		}
+		if (!parse_backend(ps, &b, word))
+			continue;
+		for (size_t i = 0; i < r->nbackends; i++) {
+			if (strcmp(r->backends[i].text, b.text) == 0) {
+				errorf(ps, HERE(ps), "backend", "\"%s\" is "
+				    "listed twice", word);
+				free(b.text);
+				b.text = NULL;
+				break;
+			}
+		}
+		if (b.text == NULL)
+			continue;
+		bs = realloc(r->backends, (r->nbackends + 1) * sizeof(*bs));
+		if (bs == NULL) {
+			free(b.text);
+			return;
+		}
+		r->backends = bs;
+		r->backends[r->nbackends++] = b;
+		if (r->nbackends > 1)
+			continue;
+		r->backend = strdup(b.text);
+		memcpy(r->backend_host, b.host, sizeof(r->backend_host));
+		memcpy(r->backend_port, b.port, sizeof(r->backend_port));
+		memcpy(&r->backend_addr, &b.addr, sizeof(r->backend_addr));
+		r->backend_addrlen = b.addrlen;
 	}
 }
 
@@ -1117,6 +1269,36 @@ add_server_names(struct parse *ps, struct tls_cert_spec *t,
 		} else if (add_string(&t->server_names, &t->nserver_names, p,
 		    len)) {
 			char *n = t->server_names[t->nserver_names - 1];
+
+			/* DNS names compare without case (RFC 4343). */
+			for (; *n != '\0'; n++)
+				*n = (char)tolower((unsigned char)*n);
+		}
+		p += len;
+	}
+}
+
+/* hosts: the Host names a route answers for, as server_names. */
+static void
+add_hosts(struct parse *ps, struct route *r, const char *value)
+{
+	const char *p = value;
+	size_t len;
+
+	while ((p = list_next(p, &len)) != NULL) {
+		const char *why;
+		const char *colon = memchr(p, ':', len);
+
+		if (colon != NULL && colon > p && sni_pattern_valid(p,
+		    (size_t)(colon - p), &why)) {
+			errorf(ps, HERE(ps), "hosts", "\"%.*s\": a name "
+			    "without its port (a Host's port is ignored): "
+			    "write %.*s", (int)len, p, (int)(colon - p), p);
+		} else if (!sni_pattern_valid(p, len, &why)) {
+			errorf(ps, HERE(ps), "hosts", "\"%.*s\": %s", (int)len,
+			    p, why);
+		} else if (add_string(&r->hosts, &r->nhosts, p, len)) {
+			char *n = r->hosts[r->nhosts - 1];
 
 			/* DNS names compare without case (RFC 4343). */
 			for (; *n != '\0'; n++)
@@ -1670,6 +1852,10 @@ config_handler(void *user, const char *section, const char *name,
 		add_subprotocols(ps, r, value);
 	} else if (k->type == KT_DNS) {
 		add_dns_servers(ps, value);
+	} else if (k->type == KT_BACKEND) {
+		set_backend(ps, r, value);
+	} else if (k->type == KT_HOSTS) {
+		add_hosts(ps, r, value);
 	} else if (k->type == KT_ALLOW) {
 		add_allowed_targets(ps, r, value);
 	} else if (ps->continuation) {
@@ -1682,8 +1868,6 @@ config_handler(void *user, const char *section, const char *name,
 		errorf(ps, HERE(ps), name, "given twice (first at line %d)",
 		    lines[ki]);
 		return 1;
-	} else if (k->type == KT_BACKEND) {
-		set_backend(ps, r, value);
 	} else {
 		set_scalar(ps, k, base, scope == SC_GATEWAY ? k->gw_off :
 		    k->sec_off, value);
@@ -2010,6 +2194,79 @@ finish_route_tls(struct parse *ps, struct route *r, const char *sec,
 	}
 }
 
+/* Several backends: their shared health; keys only they use. */
+static void
+finish_route_backends(struct parse *ps, struct route *r, const char *sec,
+    const struct sec_parse *rp)
+{
+	static const char *const needs_several[] = { "balance",
+	    "backend_retry_after" };
+
+	for (size_t i = 0; i < r->nbackends && r->backend_tls &&
+	    r->backend_tls_name.s == NULL; i++) {
+		if (!r->backends[i].unix_path)
+			continue;
+		errorf(ps, r->where.file, rp->line[key_index("backend_tls")],
+		    sec, "backend_tls", "%s has no host name for its "
+		    "certificate: set backend_tls_name", r->backends[i].text);
+		break;
+	}
+	if (r->nbackends > 1) {
+		r->health = calloc(1, sizeof(*r->health));
+		return;
+	}
+	for (size_t i = 0; i < sizeof(needs_several) /
+	    sizeof(*needs_several); i++)
+		if (key_given(rp->set, needs_several[i]))
+			errorf(ps, r->where.file,
+			    rp->line[key_index(needs_several[i])], sec,
+			    needs_several[i], "only used with several "
+			    "backends (backend = host1:port host2:port)");
+}
+
+/* Strings owned for a while (the keys of a struct taken tree). */
+struct strings {
+	char **s;
+	size_t n;
+};
+
+static void strings_free(char **list, size_t n);
+
+/*
+ * Routes may share a path when their hosts differ: each (path, host)
+ * pair is claimed, as a path alone is for a route without hosts (which
+ * then takes the Hosts no route of that path lists).
+ */
+static void
+finish_route_hosts(struct parse *ps, void **paths, struct strings *pk,
+    size_t i, const char *sec)
+{
+	const struct route *r = &ps->cfg->routes[i];
+
+	for (size_t h = 0; h < r->nhosts; h++) {
+		const struct taken *first;
+		const struct route *o;
+		char *key;
+
+		if (asprintf(&key, "%s\n%s", r->path, r->hosts[h]) < 0)
+			return;
+		if (!add_string(&pk->s, &pk->n, key, strlen(key))) {
+			free(key);
+			return;
+		}
+		free(key);
+		first = taken_claim(paths, pk->s[pk->n - 1], i);
+		if (first == NULL || first->index == i)
+			continue;
+		o = &ps->cfg->routes[first->index];
+		errorf(ps, r->where.file, ps->rp[i].line[key_index("hosts")],
+		    sec, "hosts", "\"%s\" on path \"%s\" is already "
+		    "[route:%s]'s (%s:%d); two routes may share a path only "
+		    "for different hosts", r->hosts[h], r->path, o->name,
+		    o->where.file, o->where.line);
+	}
+}
+
 /* Routes whose target a token computes (targets, jwt_key): the keys
  * that go with them, and never an open proxy. */
 static void
@@ -2192,6 +2449,7 @@ finish(struct parse *ps)
 	const char *mainf = cfg->files != NULL ? cfg->files[0] : cfg->path;
 	int gwline = ps->gw_seen ? ps->gw_where.line : 1;
 	void *paths = NULL;	/* struct taken tree */
+	struct strings pkeys = { NULL, 0 };	/* its path+host keys */
 
 	if (cfg->nlisteners == 0 && !key_given(ps->gw_set, "listen"))
 		errorf(ps, mainf, gwline, "gateway", "listen", "missing; add "
@@ -2244,6 +2502,7 @@ finish(struct parse *ps)
 			    "allowed to connect (scheme://host[:port]), or "
 			    "\"*\" to allow any");
 		finish_route_tls(ps, r, sec, &ps->rp[i]);
+		finish_route_backends(ps, r, sec, &ps->rp[i]);
 		finish_route_session(ps, r, sec, &ps->rp[i]);
 		if (r->path == NULL)
 			continue;
@@ -2251,6 +2510,10 @@ finish(struct parse *ps)
 		    strcmp(cfg->health_path, r->path) == 0)
 			errorf(ps, r->where.file, r->where.line, sec, "path",
 			    "\"%s\" is also the health_path", r->path);
+		if (r->nhosts > 0) {
+			finish_route_hosts(ps, &paths, &pkeys, i, sec);
+			continue;
+		}
 		first = taken_claim(&paths, r->path, i);
 		if (first != NULL) {
 			const struct route *o = &cfg->routes[first->index];
@@ -2262,6 +2525,7 @@ finish(struct parse *ps)
 		}
 	}
 	taken_free(&paths);
+	strings_free(pkeys.s, pkeys.n);
 }
 
 static struct config *
@@ -2346,6 +2610,11 @@ route_free_fields(struct route *r)
 	free(r->name);
 	free(r->path);
 	free(r->backend);
+	for (size_t i = 0; i < r->nbackends; i++)
+		free(r->backends[i].text);
+	free(r->backends);
+	free(r->health);
+	strings_free(r->hosts, r->nhosts);
 	strings_free(r->origins, r->norigins);
 	strings_free(r->client_cns, r->nclient_cns);
 	strings_free(r->subprotocols, r->nsubprotocols);

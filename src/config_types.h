@@ -27,6 +27,10 @@ struct listen_spec {
 	char port[8];
 	bool tls;
 	bool http1_only;	/* "tls http1_only": ALPN offers no h2 */
+	/* listen = unix:/path [mode=0660]: a unix stream socket. */
+	bool unix_path;
+	char path[108];		/* sizeof(sun_path) */
+	unsigned mode;		/* its permissions */
 	struct config_where where;
 };
 
@@ -75,6 +79,38 @@ struct tls_cert_spec {
 	struct config_where where;	/* the section header */
 };
 
+/* backend = ...: at most this many per route (a fixed array in struct
+ * target's attempt order). */
+#define ROUTE_BACKENDS_MAX 16
+
+/* One backend of a route: host:port, or unix:/path. */
+struct route_backend {
+	char *text;		/* as written, for logs */
+	bool unix_path;		/* addr is the socket's sockaddr_un */
+	char host[256];		/* TCP */
+	char port[8];
+	/* A numeric host or the unix path: connect without a lookup. */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+};
+
+/* A route's balance: how its backends are tried. */
+enum route_balance {
+	BALANCE_FAILOVER,	/* in order; the next on failure */
+	BALANCE_ROUND_ROBIN,	/* each session starts at the next one */
+};
+
+/*
+ * Passive health of a route with several backends, shared by every
+ * worker: written by connection attempts (upstream.c), so the only
+ * mutable part of a loaded route.
+ */
+struct backend_health {
+	atomic_uint next;		/* round robin */
+	/* Monotonic milliseconds until which backend i is skipped. */
+	_Atomic int64_t down_until[ROUTE_BACKENDS_MAX];
+};
+
 struct tls_server;	/* tls.c: contexts for TLS listeners */
 struct tls_client;	/* tls.c: context for one route's backend */
 struct route_count;	/* route_count.c: open sessions by route name */
@@ -86,12 +122,22 @@ struct htpasswd;	/* htpasswd.c: an auth_basic_file's users */
 struct route {
 	char *name;
 	char *path;
-	char *backend;		/* as written */
+	char *backend;		/* as written (the first backend) */
 	char backend_host[256];
 	char backend_port[8];
 	/* Set when backend_host is a numeric address: connect without DNS. */
 	struct sockaddr_storage backend_addr;
 	socklen_t backend_addrlen;
+	/* Every backend, the first one too (backend = a:1 b:2 ...). */
+	struct route_backend *backends;
+	size_t nbackends;
+	unsigned balance;		/* enum route_balance */
+	double backend_retry_after;	/* a failed backend is skipped */
+	struct backend_health *health;	/* nbackends > 1 only */
+	/* Host names (lower case; "*.example" wildcards) this route
+	 * answers for; none: any Host. */
+	char **hosts;
+	size_t nhosts;
 
 	char **origins;		/* normalised scheme://host[:port] */
 	size_t norigins;
@@ -195,6 +241,7 @@ struct config {
 	char **dns_servers;		/* "addr:port"; none: resolv.conf's */
 	size_t ndns_servers;
 	double dns_timeout;		/* one name lookup, all tries */
+	double backend_retry_after;	/* routes' default */
 	struct limits limits;		/* defaults for routes */
 
 	/* TLS listeners: [gateway] tls_* keys and [tls:NAME] sections. */

@@ -438,6 +438,7 @@ front_upgrade(struct front *f, const struct hs_request *req, size_t used)
 		.slots = &f->gw->shared->slots,
 		.client_cert = f->client->tls ? front_client_cert : NULL,
 		.client_cert_arg = f,
+		.sni = f->client->tls ? tls_server_name(front_bev(f)) : NULL,
 		.now = (int64_t)time(NULL),
 	};
 	struct admit_result res;

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -25,6 +27,11 @@ struct listener {
 	int fds[MAX_SOCKETS];
 	size_t n;
 	char desc[256];
+	/* A unix socket: its file, removed by listener_free if it is still
+	 * the one bound here (same device and inode). */
+	char path[108];
+	dev_t dev;
+	ino_t ino;
 };
 
 struct acceptor {
@@ -166,6 +173,111 @@ bind_one(const struct addrinfo *ai, char *err, size_t errsize)
 	return fd;
 }
 
+/*
+ * A file in the way of a unix listener: a socket nobody listens on any
+ * more (a crash, a kill -9) is removed (returns 1); anything else is an
+ * error (-1), so wsgate never unlinks a file that is not a socket, nor
+ * steals the socket of a running process.  0: nothing there.
+ */
+static int
+unix_clear_stale(const char *path, char *err, size_t errsize)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd, rc, e;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : (snprintf(err, errsize,
+		    "cannot check %s: %s", path, strerror(errno)), -1);
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errsize, "%s exists and is not a socket; not "
+		    "removing it", path);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errsize, "socket: %s", strerror(errno));
+		return -1;
+	}
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	e = errno;
+	close(fd);
+	if (rc == 0 || e == EAGAIN) {
+		snprintf(err, errsize, "%s is in use: another process listens "
+		    "on it", path);
+		return -1;
+	}
+	if (e != ECONNREFUSED) {
+		snprintf(err, errsize, "cannot check %s: %s", path,
+		    strerror(e));
+		return -1;
+	}
+	if (unlink(path) != 0 && errno != ENOENT) {
+		snprintf(err, errsize, "cannot remove the stale socket %s: %s",
+		    path, strerror(errno));
+		return -1;
+	}
+	return 1;
+}
+
+/* listen = unix:/path [mode=0660]: permissions set before listen(2), so
+ * no connection is accepted while they are the umask's. */
+static struct listener *
+listener_new_unix(const struct listen_spec *spec, char *err, size_t errsize)
+{
+	struct sockaddr_un sun;
+	struct listener *l;
+	struct stat st;
+	int fd;
+	int stale = unix_clear_stale(spec->path, err, errsize);
+
+	if (stale < 0)
+		return NULL;
+	if (stale > 0)
+		log_info("listen: removed the stale socket of %s (nobody "
+		    "listened on it)", spec->text);
+	l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return NULL;
+	}
+	l->tls = !spec->tls ? 0 : spec->http1_only ? LISTEN_TLS :
+	    LISTEN_TLS | LISTEN_H2;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, spec->path, strlen(spec->path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errsize, "socket: %s", strerror(errno));
+		free(l);
+		return NULL;
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		snprintf(err, errsize, "cannot bind %s: %s", spec->path,
+		    strerror(errno));
+		close(fd);
+		free(l);
+		return NULL;
+	}
+	l->fds[l->n++] = fd;
+	memcpy(l->path, spec->path, strlen(spec->path) + 1);
+	if (lstat(l->path, &st) == 0) {
+		l->dev = st.st_dev;
+		l->ino = st.st_ino;
+	}
+	snprintf(l->desc, sizeof(l->desc), "unix:%s", l->path);
+	if (chmod(l->path, (mode_t)spec->mode) != 0 ||
+	    listen(fd, LISTEN_BACKLOG) != 0) {
+		snprintf(err, errsize, "%s: %s", l->path, strerror(errno));
+		listener_free(l);
+		return NULL;
+	}
+	return l;
+}
+
 struct listener *
 listener_new(const struct listen_spec *spec, char *err, size_t errsize)
 {
@@ -175,6 +287,8 @@ listener_new(const struct listen_spec *spec, char *err, size_t errsize)
 	size_t dlen = 0;
 	int rc;
 
+	if (spec->unix_path)
+		return listener_new_unix(spec, err, errsize);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -232,6 +346,15 @@ listener_free(struct listener *l)
 {
 	if (l == NULL)
 		return;
+	if (l->path[0] != '\0') {
+		struct stat st;
+
+		/* Only our own socket file: another instance may have
+		 * replaced it meanwhile. */
+		if (lstat(l->path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		    st.st_dev == l->dev && st.st_ino == l->ino)
+			unlink(l->path);
+	}
 	for (size_t i = 0; i < l->n; i++)
 		close(l->fds[i]);
 	free(l);

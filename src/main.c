@@ -225,6 +225,39 @@ raise_nofile_limit(void)
 	}
 }
 
+/* Append a configuration word to buf (blank-separated, cut to fit). */
+static void
+append_word(char *buf, size_t size, size_t *len, const char *word)
+{
+	int w = snprintf(buf + *len, size - *len, "%s%s", *len > 0 ? " " : "",
+	    word);
+
+	if (w > 0)
+		*len = *len + (size_t)w < size ? *len + (size_t)w : size - 1;
+}
+
+/* What a route adds to its line: its hosts, its several backends. */
+static void
+log_route_routing(const struct route *r)
+{
+	static const char *const balance[] = { "failover", "round_robin" };
+	char rhosts[512], rbackends[512];
+	size_t hn = 0, bn = 0;
+
+	rhosts[0] = rbackends[0] = '\0';
+	for (size_t i = 0; i < r->nhosts; i++)
+		append_word(rhosts, sizeof(rhosts), &hn, r->hosts[i]);
+	for (size_t i = 0; i < r->nbackends; i++)
+		append_word(rbackends, sizeof(rbackends), &bn,
+		    r->backends[i].text);
+	if (r->nhosts > 0)
+		log_info("route %s: hosts %s", r->name, rhosts);
+	if (r->nbackends > 1)
+		log_info("route %s: backends %s (balance %s, a failed one "
+		    "tried last for %gs)", r->name, rbackends,
+		    balance[r->balance != 0], r->backend_retry_after);
+}
+
 /*
  * Token files are looked at about once a second by a thread of their own,
  * off the workers' loops (targets.h), from the first configuration with a
@@ -257,6 +290,7 @@ log_routes(const struct config *cfg)
 		    r->origin_any ? "any origin, " : "",
 		    r->norigins, r->norigins == 1 ? "" : "s",
 		    r->allow_missing_origin ? ", missing Origin allowed" : "");
+		log_route_routing(r);
 	}
 }
 

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sni.h"
+
 struct route *
 route_find(const struct config *cfg, const char *path, size_t len)
 {
@@ -16,6 +18,77 @@ route_find(const struct config *cfg, const char *path, size_t len)
 			return r;
 	}
 	return NULL;
+}
+
+size_t
+route_host_name(const char *host, size_t len, char *out, size_t outsize)
+{
+	size_t n = len;
+
+	if (len > 0 && host[0] == '[') {
+		const char *close = memchr(host, ']', len);
+
+		n = close != NULL ? (size_t)(close - host) + 1 : len;
+	} else {
+		const char *colon = memchr(host, ':', len);
+
+		if (colon != NULL)
+			n = (size_t)(colon - host);
+	}
+	if (n > 0 && host[n - 1] == '.')
+		n--;
+	if (n == 0 || n >= outsize)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)tolower((unsigned char)host[i]);
+	out[n] = '\0';
+	return n;
+}
+
+/* How well route r's hosts match host: 3 the name itself, 2 a wildcard,
+ * 1 no hosts (any), 0 not at all. */
+static int
+route_host_rank(const struct route *r, const char *host)
+{
+	int best = 0;
+
+	if (r->nhosts == 0)
+		return 1;
+	if (host == NULL)
+		return 0;
+	for (size_t i = 0; i < r->nhosts && best < 3; i++) {
+		if (r->hosts[i][0] != '*' && strcmp(r->hosts[i], host) == 0)
+			best = 3;
+		else if (r->hosts[i][0] == '*' && best < 2 &&
+		    sni_match(r->hosts[i], host))
+			best = 2;
+	}
+	return best;
+}
+
+struct route *
+route_find_host(const struct config *cfg, const char *path, size_t len,
+    const char *host, bool *host_routed)
+{
+	struct route *best = NULL;
+	int rank = 0;
+
+	*host_routed = false;
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		struct route *r = &cfg->routes[i];
+		int k;
+
+		if (strlen(r->path) != len || memcmp(r->path, path, len) != 0)
+			continue;
+		if (r->nhosts > 0)
+			*host_routed = true;
+		k = route_host_rank(r, host);
+		if (k > rank) {
+			best = r;
+			rank = k;
+		}
+	}
+	return best;
 }
 
 static bool

@@ -13,6 +13,28 @@
 struct route *route_find(const struct config *cfg, const char *path,
     size_t len);
 
+/* Room for route_host_name's out: a name of SNI_NAME_MAX bytes, a dot. */
+#define ROUTE_HOST_MAX 256
+
+/*
+ * The name a Host header value stands for, as routes compare it: without
+ * its port, in lower case, without a final dot ("VM1.Example.:8443" is
+ * "vm1.example"; "[::1]:80" is "[::1]").  Its length, or 0 when nothing
+ * is left or it does not fit out (outsize: ROUTE_HOST_MAX).
+ */
+size_t route_host_name(const char *host, size_t len, char *out,
+    size_t outsize);
+
+/*
+ * The route for path[0..len) and host (route_host_name's; NULL: no
+ * Host): among the routes of that path, one listing the name itself,
+ * else one listing a wildcard that matches it (sni_match), else the one
+ * without hosts; NULL when none.  *host_routed: some route of that path
+ * lists hosts (so the Host chose).
+ */
+struct route *route_find_host(const struct config *cfg, const char *path,
+    size_t len, const char *host, bool *host_routed);
+
 /*
  * Normalise an origin (RFC 6454 serialisation) into out: scheme and host
  * lower-cased, default ports (80 for http/ws, 443 for https/wss) dropped.

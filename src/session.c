@@ -69,6 +69,9 @@ struct session {
 	struct gateway *gw;
 	struct config *cfg;		/* reference held until free */
 	const struct route *route;	/* in cfg; NULL before routing */
+	/* The backend it went to, when not the route's first (another of
+	 * its backends, a token's target): the close line names it. */
+	char *backend_used;
 	struct session *prev, *next;	/* gw->sessions */
 
 	struct side client;		/* its connection: NULL once closed */
@@ -146,11 +149,14 @@ session_log_end(struct session *s)
 	monotime_now(&now);
 	relay_bytes(s->relay, &up, &down);
 	log_info("close client=%s route=%s up=%llu down=%llu duration=%.3fs "
-	    "code=%u by=%s reason=\"%s\" proto=%s", s->peer, s->route->name,
-	    (unsigned long long)up, (unsigned long long)down,
+	    "code=%u by=%s reason=\"%s\" backend=%s proto=%s", s->peer,
+	    s->route->name, (unsigned long long)up, (unsigned long long)down,
 	    monotime_elapsed(&s->started_mono, &now), s->close_code,
 	    closer_names[s->closed_by],
-	    s->close_why != NULL ? s->close_why : "", s->on_h2 ? "h2" : "h1");
+	    s->close_why != NULL ? s->close_why : "",
+	    s->backend_used != NULL ? s->backend_used :
+	    s->route->backend != NULL ? s->route->backend : "-",
+	    s->on_h2 ? "h2" : "h1");
 }
 
 /* Give back the max_connections slot as soon as the client is gone: a
@@ -219,6 +225,7 @@ session_free(struct session *s)
 		s->next->prev = s->prev;
 	gw->nsessions--;
 	atomic_fetch_sub(&gw->shared->nsessions, 1);
+	free(s->backend_used);
 	config_unref(s->cfg);
 	free(s);
 	if (gw->draining && gw->nsessions == 0)
@@ -387,6 +394,10 @@ session_backend_connected(struct session *s)
 	s->ping_sent = s->opened_mono;
 	log_debug("open client=%s route=%s backend=%s proto=%s", s->peer,
 	    s->route->name, t->display, s->on_h2 ? "h2" : "h1");
+	/* The target goes with the attempt: keep a copy, if needed. */
+	if (s->route->backend == NULL ||
+	    strcmp(t->display, s->route->backend) != 0)
+		s->backend_used = strdup(t->display);
 	upstream_free(s->upstream);
 	s->upstream = NULL;
 	session_arm_open(s);
@@ -411,6 +422,10 @@ session_upstream_cb(void *arg, enum upstream_event ev, int status,
 	case UPSTREAM_RETRY:
 		log_debug("client=%s route=%s: backend %s; trying its next "
 		    "address", s->peer, s->route->name, why);
+		return;
+	case UPSTREAM_NEXT:
+		log_warn("client=%s route=%s: backend %s", s->peer,
+		    s->route->name, why);
 		return;
 	case UPSTREAM_FAILED:
 		session_backend_failed(s, status, why,

@@ -21,6 +21,9 @@ sockaddr_format(const struct sockaddr *sa, char *out, size_t outsize)
 		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
 		snprintf(out, outsize, "[%s]:%u", host,
 		    ntohs(sin6->sin6_port));
+	} else if (sa->sa_family == AF_UNIX) {
+		/* A unix client's address is (almost always) unnamed. */
+		snprintf(out, outsize, "unix");
 	} else {
 		snprintf(out, outsize, "(unknown address family %d)",
 		    sa->sa_family);

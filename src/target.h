@@ -8,8 +8,10 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+struct backend_health;
 struct allow_rule;
 struct limits;
+struct route_backend;
 struct tls_client;
 
 enum target_kind {
@@ -25,6 +27,7 @@ enum target_proxy {
 
 #define TARGET_HOST_MAX 256	/* a DNS name (253) or an address, NUL */
 #define TARGET_DISPLAY_MAX (TARGET_HOST_MAX + 16)	/* [host]:port */
+#define TARGET_BACKENDS_MAX 16	/* a route's backends (ROUTE_BACKENDS_MAX) */
 
 union target_addr {
 	struct sockaddr sa;
@@ -70,6 +73,18 @@ struct target {
 	/* backend= in log lines: the route's backend as written, or the
 	 * target a token named ("host:port", "unix:/path"), copied. */
 	char display[TARGET_DISPLAY_MAX];
+	/*
+	 * A route's several backends (nbackends > 1; else 0): the attempt
+	 * (upstream.c) tries them in the order balance_order() gives for
+	 * balance (enum route_balance) and their health, loading each in
+	 * turn into kind, host, port, addr and display above; a failed one
+	 * is marked in health for retry_after seconds.
+	 */
+	const struct route_backend *backends;
+	unsigned nbackends;
+	unsigned balance;
+	struct backend_health *health;
+	double retry_after;
 };
 
 #endif

@@ -1541,3 +1541,12 @@ tls_alpn_h2(struct bufferevent *bev)
 	SSL_get0_alpn_selected(ssl, &alpn, &len);
 	return len == 2 && memcmp(alpn, "h2", 2) == 0;
 }
+
+const char *
+tls_server_name(struct bufferevent *bev)
+{
+	SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
+
+	return ssl != NULL ? SSL_get_servername(ssl,
+	    TLSEXT_NAMETYPE_host_name) : NULL;
+}

@@ -75,4 +75,8 @@ const char *tls_describe(struct bufferevent *bev, char *buf, size_t size);
 int tls_peer_name_allowed(struct bufferevent *bev, char *const *names,
     size_t n, char *who, size_t whosize);
 
+/* The server name (SNI) a TLS client sent, as OpenSSL keeps it (not
+ * escaped); NULL: none, or not a TLS connection.  Valid while bev is. */
+const char *tls_server_name(struct bufferevent *bev);
+
 #endif

@@ -11,8 +11,12 @@
 #include <unistd.h>
 
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/util.h>
 
+#include "balance.h"
+#include "config_types.h"
+#include "monotime.h"
 #include "allow.h"
 #include "resolve.h"
 #include "sockaddr.h"
@@ -29,15 +33,49 @@ struct upstream {
 	struct resolve_wait *wait;	/* the lookup, until it answers */
 	struct resolve_result addrs;
 	size_t next;			/* the address to try next */
+
+	/* Several backends (t.nbackends > 1): */
+	struct resolver *resolver;
+	uint8_t order[TARGET_BACKENDS_MAX];	/* balance_order() */
+	unsigned cur;			/* order[cur] is in t */
+	struct event *slice;		/* its share of the time, but the
+					 * last one's (the session's timer) */
+	struct timeval started;		/* monotonic */
 };
 
 static void upstream_event_cb(struct bufferevent *bev, short what,
     void *arg);
+static int upstream_next_backend(struct upstream *up, int status,
+    const char *why);
 
+/* This backend failed: with several, the next one is tried (reported as
+ * UPSTREAM_NEXT); else, or when it was the last, the attempt failed. */
 static void
 upstream_failed(struct upstream *up, int status, const char *why)
 {
+	char all[512];
+
+	if (up->t.nbackends > 1) {
+		if (upstream_next_backend(up, status, why) == 0)
+			return;
+		snprintf(all, sizeof(all), "%s (all %u backends failed)", why,
+		    up->t.nbackends);
+		why = all;
+	}
 	up->fn(up->arg, UPSTREAM_FAILED, status, why);
+}
+
+static void upstream_mark(struct upstream *up, bool down);
+
+static void
+upstream_connected(struct upstream *up)
+{
+	if (up->t.nbackends > 1) {
+		if (up->slice != NULL)
+			evtimer_del(up->slice);
+		upstream_mark(up, false);
+	}
+	up->fn(up->arg, UPSTREAM_CONNECTED, 0, NULL);
 }
 
 static void
@@ -47,7 +85,7 @@ upstream_tls_event_cb(struct bufferevent *bev, short what, void *arg)
 	char why[256], msg[300];
 
 	if (what & BEV_EVENT_CONNECTED) {
-		up->fn(up->arg, UPSTREAM_CONNECTED, 0, NULL);
+		upstream_connected(up);
 		return;
 	}
 	snprintf(msg, sizeof(msg), "TLS handshake failed: %s",
@@ -116,12 +154,13 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 	int one = 1;
 
 	if (what & BEV_EVENT_CONNECTED) {
-		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
-		    &one, sizeof(one));
+		if (up->t.kind == TARGET_TCP)
+			setsockopt(bufferevent_getfd(bev), IPPROTO_TCP,
+			    TCP_NODELAY, &one, sizeof(one));
 		if (up->t.tls)
 			upstream_start_tls(up);
 		else
-			up->fn(up->arg, UPSTREAM_CONNECTED, 0, NULL);
+			upstream_connected(up);
 		return;
 	}
 	why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
@@ -230,8 +269,9 @@ upstream_connect_unix(struct upstream *up)
 	upstream_event_cb(up->bev, BEV_EVENT_CONNECTED, up);
 }
 
-void
-upstream_start(struct upstream *up, struct resolver *r)
+/* Connect to the target as it is now in up->t. */
+static void
+upstream_connect(struct upstream *up, struct resolver *r)
 {
 	const struct target *t = &up->t;
 	struct resolve_result res;
@@ -252,6 +292,156 @@ upstream_start(struct upstream *up, struct resolver *r)
 			return;
 	}
 	upstream_resolved(up, &res);
+}
+
+/* ---- several backends ---- */
+
+static int64_t
+upstream_now_ms(void)
+{
+	struct timeval now;
+
+	monotime_now(&now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_usec / 1000;
+}
+
+/* Passive health: a failed backend is skipped by new sessions for
+ * retry_after; one that answered is not. */
+static void
+upstream_mark(struct upstream *up, bool down)
+{
+	struct backend_health *h = up->t.health;
+	unsigned i = up->order[up->cur];
+
+	if (h == NULL)
+		return;
+	if (down && up->t.retry_after > 0)
+		atomic_store(&h->down_until[i], upstream_now_ms() +
+		    (int64_t)(up->t.retry_after * 1000));
+	else if (!down && atomic_load(&h->down_until[i]) != 0)
+		atomic_store(&h->down_until[i], 0);
+}
+
+/* Put backends[order[cur]] in up->t. */
+static void
+upstream_load_backend(struct upstream *up)
+{
+	struct target *t = &up->t;
+	const struct route_backend *b = &t->backends[up->order[up->cur]];
+
+	t->kind = b->unix_path ? TARGET_UNIX : TARGET_TCP;
+	snprintf(t->host, sizeof(t->host), "%s", b->host);
+	t->port = (uint16_t)atoi(b->port);
+	memset(&t->addr, 0, sizeof(t->addr));
+	t->addrlen = 0;
+	if (b->addrlen != 0 && b->addrlen <= sizeof(t->addr)) {
+		memcpy(&t->addr, &b->addr, b->addrlen);
+		t->addrlen = b->addrlen;
+	}
+	snprintf(t->display, sizeof(t->display), "%s", b->text);
+}
+
+static void
+upstream_slice_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	upstream_failed(arg, 504, "connect timed out (its share of "
+	    "backend_connect_timeout)");
+}
+
+/*
+ * Connect to the current backend.  Each but the last gets an even share
+ * of what is left of backend_connect_timeout, so that one that never
+ * answers leaves time for the others; the last has the rest (the
+ * session's timer: 504).
+ */
+static void
+upstream_attempt(struct upstream *up)
+{
+	unsigned left = up->t.nbackends - up->cur;
+
+	if (up->slice != NULL && left > 1) {
+		struct timeval now, tv;
+		double share;
+
+		monotime_now(&now);
+		share = (up->t.limits->backend_connect_timeout -
+		    monotime_elapsed(&up->started, &now)) / left;
+		if (share < 0.001)
+			share = 0.001;
+		tv.tv_sec = (time_t)share;
+		tv.tv_usec = (suseconds_t)((share - (double)tv.tv_sec) * 1e6);
+		evtimer_add(up->slice, &tv);
+	} else if (up->slice != NULL) {
+		evtimer_del(up->slice);
+	}
+	upstream_connect(up, up->resolver);
+}
+
+/* Mark the current backend down (unless the lookup was refused here: 503,
+ * no fault of its own) and move to the next: 0, or -1 when it was the
+ * last (or the next cannot be started). */
+static int
+upstream_next_backend(struct upstream *up, int status, const char *why)
+{
+	char msg[600];
+
+	if (status != 503)
+		upstream_mark(up, true);
+	if (up->cur + 1 >= up->t.nbackends)
+		return -1;
+	snprintf(msg, sizeof(msg), "%s: %s; trying %s", up->t.display, why,
+	    up->t.backends[up->order[up->cur + 1]].text);
+	/* Its lookup, its connection (plain or TLS) go. */
+	resolve_cancel(up->wait);
+	up->wait = NULL;
+	if (up->bev != NULL)
+		bufferevent_free(up->bev);
+	up->bev = bufferevent_socket_new(up->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	up->tls = false;
+	up->next = 0;
+	up->addrs.naddrs = 0;
+	if (up->bev == NULL)
+		return -1;
+	up->fn(up->arg, UPSTREAM_NEXT, 0, msg);
+	up->cur++;
+	upstream_load_backend(up);
+	upstream_attempt(up);
+	return 0;
+}
+
+/* The order to try the route's backends in (balance, health). */
+static void
+upstream_plan(struct upstream *up)
+{
+	struct backend_health *h = up->t.health;
+	int64_t down[TARGET_BACKENDS_MAX];
+	unsigned n = up->t.nbackends, start = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		down[i] = atomic_load(&h->down_until[i]);
+	if (up->t.balance == BALANCE_ROUND_ROBIN)
+		start = atomic_fetch_add(&h->next, 1);
+	balance_order(n, start, down, upstream_now_ms(), up->order);
+	up->cur = 0;
+	monotime_now(&up->started);
+	up->slice = evtimer_new(up->base, upstream_slice_cb, up);
+	upstream_load_backend(up);
+}
+
+void
+upstream_start(struct upstream *up, struct resolver *r)
+{
+	up->resolver = r;
+	if (up->t.nbackends > 1 && up->t.health != NULL &&
+	    up->t.nbackends <= TARGET_BACKENDS_MAX) {
+		upstream_plan(up);
+		upstream_attempt(up);
+		return;
+	}
+	up->t.nbackends = 0;
+	upstream_connect(up, r);
 }
 
 const struct target *
@@ -280,5 +470,7 @@ upstream_free(struct upstream *up)
 	resolve_cancel(up->wait);
 	if (up->bev != NULL)
 		bufferevent_free(up->bev);
+	if (up->slice != NULL)
+		event_free(up->slice);
 	free(up);
 }

@@ -13,6 +13,8 @@ struct upstream;
 enum upstream_event {
 	UPSTREAM_CONNECTED,	/* upstream_take() hands the connection over */
 	UPSTREAM_RETRY,		/* why: "address: error"; the next one is tried */
+	UPSTREAM_NEXT,		/* several backends: why: "backend: error;
+				 * trying other"; it is skipped for a while */
 	UPSTREAM_FAILED,	/* status (502, 503) and why */
 };
 

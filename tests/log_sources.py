@@ -96,9 +96,17 @@ SAFE = {
     "route_to": "a backend address or a token source's path "
                 "(configuration)",
     "t->display": "a target's backend address (configuration)",
+    's->backend_used != NULL ? s->backend_used : '
+    's->route->backend != NULL ? s->route->backend : "-"':
+        "the backend a session used: a copy of its target's display "
+        "(configuration, or a token's target escaped by admission)",
     "ctl->cfg->path": "the configuration file's path",
     "ls->where.file": "a configuration file's path",
     "ls->text": "a listen value (configuration)",
+    "spec->text": "a listen value (configuration)",
+    "rhosts": "a route's hosts, joined (configuration)",
+    "rbackends": "a route's backends as written, joined (configuration)",
+    "balance[r->balance != 0]": "a balance word (constant)",
     "old->listeners[i].text": "a listen value (configuration)",
 }
 

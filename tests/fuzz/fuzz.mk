@@ -31,7 +31,7 @@ fuzz_libs_config   := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
                       $(shell pkg-config --libs libcrypt 2>/dev/null || \
                       echo -lcrypt) $(shell pkg-config --libs libcrypto \
                       2>/dev/null || echo -lcrypto)
-fuzz_src_origin    := src/route.c
+fuzz_src_origin    := src/route.c src/sni.c
 fuzz_src_proxy_proto := src/proxy_proto.c src/crc32c.c src/ipaddr.c
 fuzz_src_forwarded := src/forwarded.c src/cidr.c src/ipaddr.c
 fuzz_src_allow     := src/allow.c src/cidr.c src/ipaddr.c src/sni.c

@@ -109,14 +109,31 @@ check_config(const struct config *cfg)
 		FUZZ_CHECK(r->name != NULL && r->path != NULL &&
 		    r->backend != NULL);
 		FUZZ_CHECK(r->path[0] == '/');
-		/* Paths are unique, so each route is found by its own. */
-		FUZZ_CHECK(route_find(cfg, r->path, strlen(r->path)) == r);
+		/* A path (with one of its hosts, if it lists any) is
+		 * unique, so each route is found by its own. */
+		for (size_t j = 0; j <= r->nhosts; j++) {
+			bool routed;
+			const char *host = j < r->nhosts ? r->hosts[j] : NULL;
+
+			if (host != NULL && host[0] == '*')
+				continue;
+			if (host == NULL && r->nhosts > 0)
+				continue;
+			FUZZ_CHECK(route_find_host(cfg, r->path,
+			    strlen(r->path), host, &routed) == r);
+			FUZZ_CHECK(routed == (r->nhosts > 0) ||
+			    r->nhosts == 0);
+		}
+		FUZZ_CHECK(r->nbackends >= 1 &&
+		    r->nbackends <= ROUTE_BACKENDS_MAX);
+		FUZZ_CHECK((r->nbackends > 1) == (r->health != NULL));
 		/* A backend is something to connect to: none of the forms
 		 * only listen understands. */
 		FUZZ_CHECK(strchr(r->backend_host, '*') == NULL);
 		FUZZ_CHECK(strchr(r->backend_host, '%') == NULL ||
 		    r->backend[0] == '[');
-		FUZZ_CHECK(atoi(r->backend_port) > 0);
+		FUZZ_CHECK(atoi(r->backend_port) > 0 ||
+		    r->backends[0].unix_path);
 		for (size_t j = 0; j < i; j++)
 			FUZZ_CHECK(strcmp(cfg->routes[j].name, r->name) != 0);
 		FUZZ_CHECK(r->limits.max_buffer >= 4096);

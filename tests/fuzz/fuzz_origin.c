@@ -1,4 +1,4 @@
-/* fuzz_origin.c -- libFuzzer target: Origin normalisation is idempotent and the allowlist agrees with it */
+/* fuzz_origin.c -- libFuzzer target: Origin normalisation is idempotent and the allowlist agrees with it; Host names as routes compare them */
 #include <ctype.h>
 #include <stdbool.h>
 #include <string.h>
@@ -68,6 +68,38 @@ check_origin(const char *in, size_t len)
 	free(upper);
 }
 
+/* route_host_name: a client's Host value, as hosts compares it. */
+static void
+check_host(const char *in, size_t len)
+{
+	char *out = malloc(ROUTE_HOST_MAX), again[ROUTE_HOST_MAX + 8];
+	size_t n;
+
+	FUZZ_CHECK(out != NULL);
+	n = route_host_name(in, len, out, ROUTE_HOST_MAX);
+	if (n == 0) {
+		free(out);
+		return;
+	}
+	FUZZ_CHECK(n < ROUTE_HOST_MAX && strlen(out) <= n && n <= len);
+	for (size_t i = 0; i < n; i++)
+		FUZZ_CHECK(!isupper((unsigned char)out[i]));
+	/* No port is left outside brackets, and the name is its own
+	 * normal form, with or without a port added (one final dot is
+	 * dropped: "a.." is "a.", then "a"). */
+	if (memchr(out, '\0', n) == NULL && out[0] != '[' &&
+	    out[n - 1] != '.') {
+		FUZZ_CHECK(memchr(out, ':', n) == NULL);
+		FUZZ_CHECK(route_host_name(out, n, again, sizeof(again)) ==
+		    n && memcmp(again, out, n) == 0);
+		memcpy(again, out, n);
+		memcpy(again + n, ":443", 4);
+		FUZZ_CHECK(route_host_name(again, n + 4, again,
+		    sizeof(again)) == n && memcmp(again, out, n) == 0);
+	}
+	free(out);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -90,8 +122,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		p = nl + 1;
 	}
-	for (size_t i = 0; i < nlines; i++)
+	for (size_t i = 0; i < nlines; i++) {
 		check_origin(lines[i], lens[i]);
+		check_host(lines[i], lens[i]);
+	}
 
 	memset(&r, 0, sizeof(r));
 	r.origins = storage;

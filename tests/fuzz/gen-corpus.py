@@ -410,6 +410,30 @@ backend = localhost
 origins = https://example.com/ # the page
 bakend = tcp://10.0.0.5:5900/
 """,
+        # hosts sharing a path, unix sockets, several backends; then
+        # their mistakes.
+        "routing": """[gateway]
+listen = 127.0.0.1:0
+listen = unix:/run/wsgate/gw.sock mode=0600 tls
+backend_retry_after = 2s
+[route:a]
+path = /c
+hosts = a.example, *.vm.example
+backend = 127.0.0.1:1 unix:/run/a.sock
+  [::1]:2
+balance = round_robin
+origins = *
+[route:b]
+path = /c
+backend = h:1
+origins = *
+[route:c]
+path = /c
+hosts = A.EXAMPLE b.example:80 *
+backend = unix:rel unix:/x 127.0.0.1:1 127.0.0.1:1
+balance = random
+listen = unix:/x mode=9
+""",
         "missing-dirs": "[gateway]\nlisten = 127.0.0.1:1\n"
         "routes_dir = /nonexistent\nweb_root = wsgate.ini\n",
         # bad.d/x.ini holds a [gateway] and a route path used here too.
@@ -435,6 +459,9 @@ def origins():
         "bad": "http://h/path\nhttp://\nhttp://h:\n://h\nhttp://h:123456",
         "underscore-dash": "https://my_host-1.example.org:8443\n"
         "HTTPS://MY_HOST-1.EXAMPLE.ORG:8443",
+        # Host header values (route_host_name).
+        "hosts": "VM1.Example.COM.:8443\n[::1]:80\na.example..\n:80\n.\n"
+        "[::1\nx.vm.example",
     }
     for name, text in seeds.items():
         write("origin", name, text.encode())

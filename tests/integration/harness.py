@@ -227,6 +227,8 @@ class Gateway:
                     m = self.LISTENING.search(line)
                     if m:
                         for addr in m.group(1).split():
+                            if addr.startswith("unix:"):
+                                continue
                             self.ports.append(
                                 int(addr.rsplit(":", 1)[1]))
             except BaseException:

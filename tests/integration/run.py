@@ -54,6 +54,11 @@ VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_backpressure.",
                   "test_downloads.Downloads.test_drain_ends",
                   "test_downloads.Downloads.test_response_lines",
                   "test_dns.", "test_flood.",
+                  # Unix sockets both ways, failover, all down (~1 s).
+                  "test_routing.UnixBackend.",
+                  "test_routing.UnixListener.test_serve_reload_remove",
+                  "test_routing.SeveralBackends.test_failover_when_refused",
+                  "test_routing.SeveralBackends.test_all_down_502",
                   # Token routes: every format, reloads (some 10 s).
                   "test_targets.TokenRoutes.test_formats_and_sources",
                   "test_targets.TokenRoutes.test_reloads",

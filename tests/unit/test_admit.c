@@ -70,7 +70,12 @@ load(const char *text)
 	"subprotocols = vnc.rfb, binary\n"                               \
 	"[route:must]\npath = /must\nbackend = 127.0.0.1:7005\n"         \
 	"origins = *\nallow_missing_origin = yes\n"                      \
-	"require_subprotocol = yes\n"
+	"require_subprotocol = yes\n" \
+	"[route:unix]\npath = /unix\nbackend = unix:/run/vnc.sock\n"          \
+	"origins = *\n"                                                       \
+	"[route:pair]\npath = /pair\n"                                         \
+	"backend = 127.0.0.1:7004 vnc.example:7005\n"                         \
+	"balance = round_robin\nbackend_retry_after = 3s\norigins = *\n"
 
 /* RFC 6455 1.3's key and its accept value. */
 #define KEY "dGhlIHNhbXBsZSBub25jZQ=="
@@ -354,8 +359,139 @@ test_admitted(void)
 	CHECK_INT(ntohs(sin6->sin6_port), 7002);
 	CHECK(res.target.tls_name == NULL);
 	CHECK_STR(res.target.display, "[::1]:7002");
+	CHECK(res.target.backends == NULL);
+	CHECK_INT(res.target.nbackends, 0);
+	admit_release(&slots, res.route);
+
+	/* A unix socket: its address, no lookup. */
+	CHECK_INT(admit_request(request(UPGRADE("/unix", ORIGIN_ANY)), cfg, &c,
+	    &res), 0);
+	CHECK_INT(res.target.kind, TARGET_UNIX);
+	CHECK_INT(res.target.addr.sun.sun_family, AF_UNIX);
+	CHECK_STR(res.target.addr.sun.sun_path, "/run/vnc.sock");
+	CHECK(res.target.addrlen > 0);
+	CHECK_STR(res.target.display, "unix:/run/vnc.sock");
+	CHECK_INT(res.target.nbackends, 0);
+	admit_release(&slots, res.route);
+
+	/* Several: the first in the target, all of them for the attempt,
+	 * with the route's balance and health. */
+	CHECK_INT(admit_request(request(UPGRADE("/pair", ORIGIN_ANY)), cfg, &c,
+	    &res), 0);
+	CHECK_INT(res.target.kind, TARGET_TCP);
+	CHECK_STR(res.target.display, "127.0.0.1:7004");
+	CHECK_INT(res.target.nbackends, 2);
+	CHECK(res.target.backends == res.route->backends);
+	CHECK_STR(res.target.backends[1].text, "vnc.example:7005");
+	CHECK_INT(res.target.balance, BALANCE_ROUND_ROBIN);
+	CHECK(res.target.health != NULL &&
+	    res.target.health == res.route->health);
+	CHECK(res.target.retry_after == 3);
 	admit_release(&slots, res.route);
 	CHECK_INT(atomic_load(&slots.used), 0);
+}
+
+#define HOSTS                                                                 \
+	"[route:con-a]\npath = /console\nhosts = A.example.com\n"           \
+	"backend = 127.0.0.1:7100\norigins = *\n"                            \
+	"[route:con-vm]\npath = /console\nhosts = *.vm.example.com\n"       \
+	"backend = 127.0.0.1:7101\norigins = *\n"                            \
+	"[route:con-b]\npath = /console\nhosts = b.vm.example.com, "         \
+	"c.example.com\nbackend = 127.0.0.1:7102\norigins = *\n"            \
+	"[route:con-any]\npath = /console\nbackend = 127.0.0.1:7103\n"      \
+	"origins = *\n"                                                       \
+	"[route:only]\npath = /only\nhosts = x.example\n"                   \
+	"backend = 127.0.0.1:7104\norigins = *\n"                            \
+	"[route:plain]\npath = /plain\nbackend = 127.0.0.1:7105\n"          \
+	"origins = *\n"
+
+#define UPGRADE_HOST(path, host)                                              \
+	"GET " path " HTTP/1.1\r\nHost: " host "\r\nUpgrade: websocket\r\n"  \
+	"Connection: Upgrade\r\nSec-WebSocket-Key: " KEY "\r\n"               \
+	"Sec-WebSocket-Version: 13\r\nOrigin: http://o.example\r\n\r\n"
+
+/* An admitted request's route (its slots given back at once). */
+static const char *
+admitted_route(const char *text, const struct admit_conn *c)
+{
+	struct admit_result res;
+
+	if (admit_request(request(text), cfg, c, &res) != 0) {
+		fprintf(stderr, "    refused: %d %s\n", res.status, res.why);
+		return "(refused)";
+	}
+	admit_release(&slots, res.route);
+	return res.route->name;
+}
+
+/* hosts: a path's routes chosen by Host; 404 and 421. */
+static void
+test_hosts(void)
+{
+	struct config *main_cfg = cfg;
+	struct admit_conn c = conn_plain();
+
+	cfg = load(GATEWAY HOSTS);
+	CHECK(cfg != NULL);
+	if (cfg == NULL) {
+		cfg = main_cfg;
+		return;
+	}
+	/* Without case, without its port or a final dot. */
+	CHECK_STR(admitted_route(UPGRADE_HOST("/console",
+	    "a.EXAMPLE.com:8443"), &c), "con-a");
+	CHECK_STR(admitted_route(UPGRADE_HOST("/console", "a.example.com."),
+	    &c), "con-a");
+	/* The name itself wins over a wildcard listed before it. */
+	CHECK_STR(admitted_route(UPGRADE_HOST("/console", "b.vm.example.com"),
+	    &c), "con-b");
+	CHECK_STR(admitted_route(UPGRADE_HOST("/console", "c.vm.example.com"),
+	    &c), "con-vm");
+	CHECK_STR(admitted_route(UPGRADE_HOST("/console", "c.example.com"),
+	    &c), "con-b");
+	/* A wildcard is one label; the rest go to the route without hosts. */
+	CHECK_STR(admitted_route(UPGRADE_HOST("/console",
+	    "x.c.vm.example.com"), &c), "con-any");
+	CHECK_STR(admitted_route(UPGRADE_HOST("/console", "vm.example.com"),
+	    &c), "con-any");
+	CHECK_STR(admitted_route(UPGRADE_HOST("/console", "[::1]:80"), &c),
+	    "con-any");
+	CHECK_STR(admitted_route(UPGRADE_HOST("/only", "X.Example"), &c),
+	    "only");
+	/* No route for that Host, and none without hosts: 404, the Host
+	 * escaped in the reason. */
+	check_answer(UPGRADE_HOST("/only", "y.example"), &c, 404,
+	    "no route for this path and Host y.example", NULL);
+	check_answer(UPGRADE_HOST("/only", "x.example\"\\"), &c, 404,
+	    "no route for this path and Host x.example\\x22\\x5c",
+	    NULL);
+	check_answer(UPGRADE_HOST("/nope", "x.example"), &c, 404,
+	    "no route for this path", NULL);
+
+	/* TLS: the Host must be the name the client sent (SNI). */
+	c.sni = "A.example.com";
+	CHECK_STR(admitted_route(UPGRADE_HOST("/console",
+	    "a.example.com:443"), &c), "con-a");
+	check_answer(UPGRADE_HOST("/console", "b.vm.example.com"), &c, 421,
+	    "Host b.vm.example.com is not the TLS server name (SNI) "
+	    "A.example.com of this connection", "con-b");
+	/* Even where it would reach the route without hosts. */
+	check_answer(UPGRADE_HOST("/console", "other.example"), &c, 421,
+	    NULL, "con-any");
+	/* And before a 404: the Host is wrong, not the path. */
+	check_answer(UPGRADE_HOST("/only", "y.example"), &c, 421, NULL,
+	    NULL);
+	/* A path without hosts: the Host chooses nothing, so it is not
+	 * compared (clients that connect by address keep working). */
+	CHECK_STR(admitted_route(UPGRADE_HOST("/plain", "127.0.0.1:8443"),
+	    &c), "plain");
+	/* No SNI sent (a client that connects by address): no check. */
+	c.sni = NULL;
+	CHECK_STR(admitted_route(UPGRADE_HOST("/console", "c.example.com"),
+	    &c), "con-b");
+	CHECK_INT(atomic_load(&slots.used), 0);
+	config_unref(cfg);
+	cfg = main_cfg;
 }
 
 /* subprotocols / require_subprotocol (subproto.h): the route's order,
@@ -664,6 +800,7 @@ main(void)
 	RUN(test_draining);
 	RUN(test_limits);
 	RUN(test_admitted);
+	RUN(test_hosts);
 	RUN(test_subprotocols);
 
 	write_file("tokens.txt", TOKENS, 0600);

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -1177,6 +1178,70 @@ rm_rf(const char *path)
 	}
 }
 
+/* hosts, unix sockets and several backends, as loaded. */
+static void
+test_routing_values(void)
+{
+	struct config *cfg = load_golden("routing_valid.ini");
+	const struct route *r;
+
+	if (cfg == NULL)
+		return;
+	CHECK(close_to(cfg->backend_retry_after, 2));
+	CHECK_INT(cfg->nlisteners, 3);
+	if (cfg->nlisteners == 3) {
+		CHECK(!cfg->listeners[0].unix_path);
+		CHECK(cfg->listeners[1].unix_path);
+		CHECK_STR(cfg->listeners[1].path, "/run/wsgate/wsgate.sock");
+		CHECK_STR(cfg->listeners[1].text,
+		    "unix:/run/wsgate/wsgate.sock");
+		CHECK_INT(cfg->listeners[1].mode, 0660);	/* default */
+		CHECK_INT(cfg->listeners[2].mode, 0666);
+		CHECK(!cfg->listeners[2].tls);
+	}
+	CHECK_INT(cfg->nroutes, 4);
+	if (cfg->nroutes != 4) {
+		config_unref(cfg);
+		return;
+	}
+	/* Lower case, in order; one backend: no health, the defaults. */
+	r = &cfg->routes[0];
+	CHECK_INT(r->nhosts, 2);
+	CHECK_STR(r->hosts[0], "a.example.com");
+	CHECK_STR(r->hosts[1], "*.vm.example.com");
+	CHECK_INT(r->nbackends, 1);
+	CHECK(r->health == NULL);
+	CHECK_INT(r->balance, BALANCE_FAILOVER);
+	/* A unix socket, also in the single-backend fields. */
+	r = &cfg->routes[1];
+	CHECK_INT(r->nbackends, 1);
+	CHECK(r->backends[0].unix_path);
+	CHECK_STR(r->backend, "unix:/run/vnc/b.sock");
+	CHECK_STR(((const struct sockaddr_un *)&r->backend_addr)->sun_path,
+	    "/run/vnc/b.sock");
+	/* Two on a line; the [gateway] retry_after inherited. */
+	r = &cfg->routes[2];
+	CHECK_INT(r->nhosts, 0);
+	CHECK_INT(r->nbackends, 2);
+	CHECK(r->health != NULL);
+	CHECK_STR(r->backends[1].text, "10.0.0.2:5900");
+	CHECK_INT(r->backends[1].addrlen, sizeof(struct sockaddr_in));
+	CHECK(close_to(r->backend_retry_after, 2));
+	/* Repeated and continued lines; a name, looked up per session. */
+	r = &cfg->routes[3];
+	CHECK_INT(r->nbackends, 3);
+	if (r->nbackends == 3) {
+		CHECK(r->backends[0].unix_path);
+		CHECK_STR(r->backends[1].host, "::1");
+		CHECK_STR(r->backends[1].port, "5901");
+		CHECK_STR(r->backends[2].host, "vnc.example");
+		CHECK_INT(r->backends[2].addrlen, 0);
+	}
+	CHECK_INT(r->balance, BALANCE_ROUND_ROBIN);
+	CHECK(close_to(r->backend_retry_after, 0));
+	config_unref(cfg);
+}
+
 /* Issue 12's session keys: defaults, [gateway] inheritance, values and
  * the errors that say how to fix them. */
 static void
@@ -1292,6 +1357,7 @@ main(int argc, char **argv)
 	RUN(test_hash_ends_lists);
 	RUN(test_missing_file);
 	RUN(test_h2_keys);
+	RUN(test_routing_values);
 	RUN(test_session_keys);
 	rc = tl_summary("unit/config");
 	rm_rf(tmp_root);

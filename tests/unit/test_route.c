@@ -323,6 +323,42 @@ test_route_find(void)
 	config_errors_free(&errs);
 }
 
+/* A Host value as hosts compares it: no port, no case, no final dot. */
+static void
+test_host_name(void)
+{
+	char out[ROUTE_HOST_MAX], big[300];
+
+#define HOST(in) route_host_name((in), strlen(in), out, sizeof(out))
+	CHECK_INT(HOST("VM1.Example.COM:8443"), 15);
+	CHECK_STR(out, "vm1.example.com");
+	CHECK_INT(HOST("a.example."), 9);
+	CHECK_STR(out, "a.example");
+	CHECK_INT(HOST("a.example.:80"), 9);
+	CHECK_STR(out, "a.example");
+	CHECK_INT(HOST("[::1]:80"), 5);
+	CHECK_STR(out, "[::1]");
+	CHECK_INT(HOST("[::1]"), 5);
+	CHECK_INT(HOST("[::1"), 4);	/* no match for it, but no crash */
+	CHECK_INT(HOST("127.0.0.1:8080"), 9);
+	CHECK_STR(out, "127.0.0.1");
+	/* Nothing left: no name. */
+	CHECK_INT(HOST(""), 0);
+	CHECK_INT(HOST(":80"), 0);
+	CHECK_INT(HOST("."), 0);
+	CHECK_INT(HOST(".:80"), 0);
+	/* Longer than any DNS name: none either (and out not overrun). */
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	CHECK_INT(HOST(big), 0);
+	big[ROUTE_HOST_MAX - 1] = '\0';
+	CHECK_INT(HOST(big), ROUTE_HOST_MAX - 1);
+	big[ROUTE_HOST_MAX] = '\0';
+	big[ROUTE_HOST_MAX - 1] = 'a';
+	CHECK_INT(HOST(big), 0);
+#undef HOST
+}
+
 int
 main(void)
 {
@@ -332,5 +368,6 @@ main(void)
 	RUN(test_normalize_sizes);
 	RUN(test_origin_allowed);
 	RUN(test_route_find);
+	RUN(test_host_name);
 	return tl_summary("unit/route");
 }

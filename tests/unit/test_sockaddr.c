@@ -37,7 +37,11 @@ test_format(void)
 	    "[::ffff:255.255.255.255]:65535");
 
 	memset(&ss, 0, sizeof(ss));
+	/* A unix client: "unix" (its address is unnamed). */
 	ss.ss_family = AF_UNIX;
+	CHECK_STR(sockaddr_format((struct sockaddr *)&ss, out, sizeof(out)),
+	    "unix");
+	ss.ss_family = AF_NETLINK;
 	CHECK(strstr(sockaddr_format((struct sockaddr *)&ss, out,
 	    sizeof(out)), "unknown") != NULL);
 
