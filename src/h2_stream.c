@@ -456,6 +456,8 @@ h2_stream_request(struct h2_stream *st)
 		.slots = &c->gw->shared->slots,
 		.client_cert = h2_stream_client_cert,
 		.client_cert_arg = st,
+		/* RFC 9113 8.3.1: :authority names the host, as Host does. */
+		.sni = tls_server_name(c->client->bev),
 		.now = (int64_t)time(NULL),
 	};
 	enum h2_req_kind kind;

@@ -35,6 +35,14 @@
 int tls_close_notify(struct bufferevent *bev);
 int tls_peer_name_allowed(struct bufferevent *bev, char *const *names,
     size_t n, char *who, size_t whosize);
+const char *tls_server_name(struct bufferevent *bev);
+
+const char *
+tls_server_name(struct bufferevent *bev)
+{
+	(void)bev;
+	return "localhost";
+}
 
 int
 tls_close_notify(struct bufferevent *bev)

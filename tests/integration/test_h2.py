@@ -273,7 +273,7 @@ class H2Answers(unittest.TestCase):
             c.flush()
             gw.wait_log(r"close client=\S+ route=echo .*code=1006 by=client "
                         r"reason=\"client reset the stream \(RST_STREAM\)\" "
-                        r"proto=h2")
+                        r".*proto=h2")
             be.wait_eof(0)
             c.send_ws(b, b"after")
             self.assertEqual(c.read_ws(b, 5), b"after")
@@ -454,6 +454,29 @@ class H2Answers(unittest.TestCase):
             self.assertEqual(c.status[sid], 200)
             self.assertEqual(c.headers[sid].get("sec-websocket-protocol"),
                              "chat.v2")
+            c.close()
+
+    def test_h2_host_routing_and_sni(self):
+        """:authority routes as Host does (hosts), and must agree with
+        the connection's TLS server name: another name gets 421 on its
+        stream (RFC 9110 15.5.20), the connection goes on."""
+        with H.EchoBackend() as a, H.EchoBackend() as b, \
+                H.Gateway(config_text=h2_config(
+                    {"loc": {"path": "/h", "hosts": "localhost",
+                             "backend": a.addr},
+                     "other": {"path": "/h", "hosts": "other.example",
+                               "backend": b.addr}})) as gw:
+            c = client(gw)
+            c.authority = "localhost:443"
+            ok = c.websocket("/h")
+            c.authority = "other.example"
+            mis = c.websocket("/h")
+            self.assertEqual((c.status[ok], c.status[mis]), (200, 421))
+            c.send_ws(ok, b"here")
+            self.assertEqual(c.read_ws(ok, 4), b"here")
+            self.assertEqual(a.wait_received(4), b"here")
+            self.assertEqual(len(b.conns), 0)
+            gw.wait_log(r"reject .*status=421 .*proto=h2")
             c.close()
 
 class H2Plain(unittest.TestCase):
