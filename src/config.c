@@ -95,6 +95,12 @@ static const struct key_def keys[] = {
 	  NO_OFFSET, 0, 86400 },
 	{ "send_timeout", KT_SECONDS, SC_GATEWAY, GW(send_timeout),
 	  NO_OFFSET, 0.001, 3600 },
+	{ "keepalive_requests", KT_UINT, SC_GATEWAY, GW(keepalive_requests),
+	  NO_OFFSET, 1, 100000 },
+	{ "keepalive_timeout", KT_SECONDS, SC_GATEWAY, GW(keepalive_timeout),
+	  NO_OFFSET, 0, 3600 },
+	{ "web_cache_control", KT_STRING, SC_GATEWAY, GW(web_cache_control),
+	  NO_OFFSET, 0, 0 },
 	{ "max_request_bytes", KT_SIZE, SC_GATEWAY, GW(max_request_bytes),
 	  NO_OFFSET, 1024, 65536 },
 	{ "max_headers", KT_UINT, SC_GATEWAY, GW(max_headers), NO_OFFSET,
@@ -460,6 +466,8 @@ config_new(void)
 	cfg->handshake_timeout = 10;
 	cfg->drain_timeout = 30;
 	cfg->send_timeout = 30;
+	cfg->keepalive_requests = 100;
+	cfg->keepalive_timeout = 15;
 	cfg->max_request_bytes = 8192;
 	cfg->max_headers = 64;
 	cfg->h2_max_concurrent_streams = 100;
@@ -2466,6 +2474,16 @@ finish(struct parse *ps)
 	if (cfg->nroutes == 0 && cfg->web_root == NULL)
 		errorf(ps, mainf, gwline, NULL, NULL, "no routes: add a "
 		    "[route:NAME] section (here or in routes_dir)");
+	/* It goes into every web_root answer's head as it is. */
+	if (cfg->web_cache_control.s != NULL &&
+	    strpbrk(cfg->web_cache_control.s, "\x01\x02\x03\x04\x05\x06"
+	    "\x07\x08\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15"
+	    "\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f") != NULL)
+		errorf(ps, cfg->web_cache_control.where.file,
+		    cfg->web_cache_control.where.line, "gateway",
+		    "web_cache_control", "control character in the value; "
+		    "write directives only, e.g. web_cache_control = "
+		    "no-cache");
 
 	for (size_t i = 0; i < cfg->nroutes; i++) {
 		struct route *r = &cfg->routes[i];
@@ -2674,6 +2692,7 @@ config_unref(struct config *cfg)
 		tls_spec_free_fields(&cfg->tls_sni[i]);
 	free(cfg->tls_sni);
 	free(cfg->tls_ciphers.s);
+	free(cfg->web_cache_control.s);
 	free(cfg->tls_ciphersuites.s);
 	free(cfg->tls_client_ca.s);
 	free(cfg->tls_ticket_key_file.s);

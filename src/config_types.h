@@ -217,6 +217,12 @@ struct config {
 	double handshake_timeout;
 	double drain_timeout;
 	double send_timeout;		/* web_root: client took nothing */
+	/* Plain requests (web_root, health) on one HTTP/1.1 connection:
+	 * at most keepalive_requests, keepalive_timeout idle between them
+	 * (0: one request per connection). */
+	unsigned keepalive_requests;
+	double keepalive_timeout;
+	struct config_str web_cache_control;	/* NULL: "no-cache" */
 	uint64_t max_request_bytes;
 	unsigned max_headers;
 	/* HTTP/2 on TLS listeners (h2_conn.c), per connection. */

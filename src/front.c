@@ -27,9 +27,11 @@
 #include "log.h"
 #include "monotime.h"
 #include "pending.h"
+#include "plain.h"
 #include "route.h"
 #include "side.h"
 #include "tls.h"
+#include "webresp.h"
 #include "webroot.h"
 
 struct front {
@@ -38,6 +40,8 @@ struct front {
 	struct side *client;		/* the session's */
 	const char *peer;		/* the session's */
 	struct timeval started;		/* accepted (monotonic) */
+	struct timeval req_started;	/* this request's first byte (the
+					 * accept for the first request) */
 	front_fn fn;
 	void *arg;
 
@@ -55,6 +59,12 @@ struct front {
 	bool got_bytes;			/* any request bytes arrived */
 	bool tls_ready;			/* the client's TLS handshake is done */
 	bool h2;			/* ALPN offers h2 (LISTEN_H2) */
+	/* Keep-alive (plain requests): requests answered or being answered
+	 * on this connection; whether the answer going out keeps it open;
+	 * whether it is being written before the next request is read. */
+	unsigned requests;
+	bool keep;
+	bool idle_wait;
 	/* Admitted: for the 101, or for an answer after the request buffer
 	 * is gone (backend down; the Origin truncated). */
 	char subprotocol[SUBPROTO_NAME_MAX + 1];	/* "": none */
@@ -102,6 +112,7 @@ front_may_warn(struct gateway *gw)
 }
 
 static const char *const pending_stage_names[] = {
+	[PENDING_IDLE] = "was kept alive, waiting for a next request",
 	[PENDING_SILENT] = "had sent nothing",
 	[PENDING_PARTIAL] = "had sent part of a request",
 	[PENDING_ANSWERED] = "was being answered",
@@ -239,7 +250,7 @@ front_log_web(struct front *f, enum log_level level, const char *epath,
 	monotime_now(&now);
 	log_msg(level, "web client=%s status=%d path=\"%s\" bytes=%llu "
 	    "duration=%.3fs%s%s%s", f->peer, f->status, epath,
-	    (unsigned long long)bytes, monotime_elapsed(&f->started, &now),
+	    (unsigned long long)bytes, monotime_elapsed(&f->req_started, &now),
 	    why != NULL ? " reason=\"" : "", why != NULL ? why : "",
 	    why != NULL ? "\"" : "");
 }
@@ -270,6 +281,9 @@ front_send_cut(struct front *f, const char *why)
 	front_send_end(f, LL_INFO, true, why);
 }
 
+static void front_client_cb(void *arg, enum side_event ev);
+static void front_keepalive(struct front *f);
+
 /* download.c's report.  A body cut short still gets what is queued, then
  * the connection closes: less than its Content-Length. */
 static void
@@ -279,6 +293,13 @@ front_send_ended(void *arg, enum download_end how, const char *why)
 
 	switch (how) {
 	case DOWNLOAD_DONE:
+		if (f->keep) {
+			front_send_end(f, LL_DEBUG, true, NULL);
+			side_drive(f->client, front_client_cb, f);
+			front_keepalive(f);
+			return;
+		}
+		/* FALLTHROUGH */
 	case DOWNLOAD_CUT:
 		front_send_end(f, how == DOWNLOAD_DONE ? LL_DEBUG : LL_WARN,
 		    true, why);
@@ -325,13 +346,14 @@ front_send_check(struct front *f)
 /* Send the web_root file fd (its head is queued) as the client drains. */
 static void
 front_send_file(struct front *f, int fd, const struct stat *st,
-    const char *epath)
+    const char *epath, size_t used)
 {
 	struct evbuffer *in = bufferevent_get_input(front_bev(f));
 	char why[256];
 
-	/* The request: what follows it is discarded in linger. */
-	evbuffer_drain(in, evbuffer_get_length(in));
+	/* The request: what follows it is the next request (keep-alive),
+	 * or discarded in linger. */
+	evbuffer_drain(in, used);
 	f->web_path = strdup(epath);
 	if (f->web_path == NULL) {
 		close(fd);
@@ -355,67 +377,168 @@ front_send_file(struct front *f, int fd, const struct stat *st,
 	front_report(f, FRONT_SENDING, NULL);
 }
 
-/* ---- plain GET: every answer that is not an upgrade is decided here ---- */
+/* ---- keep-alive: the next request on the same connection ---- */
 
+static void front_read(struct front *f);
 static int front_auth_with(struct front *f, const struct hs_request *req,
     const struct htpasswd *table, const char *realm, const char *what);
 
+/* The answer is written: read the next request (one may be there
+ * already, pipelined). */
 static void
-front_plain_get(struct front *f, const struct hs_request *req)
+front_resume(struct front *f)
 {
-	const struct config *cfg = f->cfg;
-	char buf[512], epath[128];
+	struct evbuffer *in = bufferevent_get_input(front_bev(f));
+
+	f->idle_wait = false;
+	if (f->gw->draining) {
+		/* Closing an idle connection is always allowed (RFC 9112
+		 * 9.6); linger so that nothing sent is lost. */
+		front_answered(f, NULL);
+		return;
+	}
+	/* Idle: the first to give way to a newcomer (pending.h). */
+	pending_idle(&f->gw->pending, &f->pending);
+	bufferevent_enable(front_bev(f), EV_READ);
+	if (evbuffer_get_length(in) > 0)
+		front_read(f);
+}
+
+/*
+ * The answer (queued, or sent) keeps the connection: once it is written,
+ * read the next request.  Nothing is read meanwhile, so pipelined requests
+ * are answered one at a time, each after the previous answer left: a
+ * client that sends many and reads none holds one answer and
+ * max_request_bytes of requests, never more.
+ */
+static void
+front_keepalive(struct front *f)
+{
+	f->keep = false;
+	f->got_bytes = false;
+	f->route = NULL;
+	/* Per request: the next one shows its own credentials (a proxy in
+	 * front may carry several users' requests on one connection), and
+	 * has no answer yet (front_auth_done_cb looks). */
+	f->auth_ok = false;
+	f->status = 0;
+	f->idle_wait = true;
+	pending_advance(&f->gw->pending, &f->pending, PENDING_ANSWERED);
+	bufferevent_disable(front_bev(f), EV_READ);
+	front_report(f, FRONT_IDLE, NULL);
+	if (evbuffer_get_length(bufferevent_get_output(front_bev(f))) == 0)
+		front_resume(f);
+}
+
+/* An answer to a plain request is queued: used bytes were its request. */
+static void
+front_done(struct front *f, bool keep, size_t used)
+{
+	if (!keep) {
+		front_answered(f, NULL);
+		return;
+	}
+	evbuffer_drain(bufferevent_get_input(front_bev(f)), used);
+	front_keepalive(f);
+}
+
+bool
+front_idle(const struct front *f)
+{
+	return f->requests > 0 && !f->got_bytes && !f->idle_wait &&
+	    f->download == NULL;
+}
+
+/* ---- plain GET and HEAD: every answer that is not an upgrade is decided here ---- */
+
+/* A web_root answer (webroot.c decides it, webresp.c writes it). */
+static void
+front_web(struct front *f, const struct hs_request *req, size_t used,
+    bool keep, const char *epath)
+{
+	struct evbuffer *out = bufferevent_get_output(front_bev(f));
+	const char *cc = f->cfg->web_cache_control.s != NULL ?
+	    f->cfg->web_cache_control.s : "no-cache";
+	/* A 301's Location is a path of up to PATH_MAX. */
+	char head[4096 + 1024];
+	struct webroot_answer a;
 	size_t n;
 
+	/* [gateway] auth_basic_file: the page asks, as its route does (the
+	 * same realm and file: one login). */
+	if (front_auth_with(f, req, f->cfg->auth_basic,
+	    f->cfg->auth_basic_realm.s, "web_root") != 0)
+		return;
+	webroot_answer(f->cfg->web_root, req, &a);
+	f->status = a.status;
+	if (a.status >= 500)
+		keep = false;
+	if (a.status == 200 || a.status == 304)
+		n = webresp_write_head(&a.web, a.content_type, cc,
+		    (int64_t)time(NULL), keep, head, sizeof(head));
+	else
+		n = webresp_write_error(a.status, a.detail, a.location,
+		    a.location_len, req->head, keep, head, sizeof(head));
+	if (n == 0) {
+		if (a.fd >= 0)
+			close(a.fd);
+		f->status = 500;
+		keep = false;
+		a.fd = -1;
+		a.why = "response head too long";
+		n = handshake_write_error(head, sizeof(head), 500, NULL);
+	}
+	bufferevent_write(front_bev(f), head, n);
+	if (a.fd >= 0) {
+		f->keep = keep;
+		front_send_file(f, a.fd, &a.st, epath, used);
+		return;
+	}
+	front_log_web(f, f->status >= 500 ? LL_WARN : f->status >= 400 ?
+	    LL_INFO : LL_DEBUG, epath, evbuffer_get_length(out), a.why);
+	front_done(f, keep, used);
+}
+
+/*
+ * A plain GET or HEAD over HTTP/1.1.  What the answer is comes from pure
+ * code any transport can share (plain_decide, plain_keep_alive; for
+ * web_root, webroot_answer's description and webresp_fields); only the
+ * writing, the download and keep-alive are HTTP/1.1's, here.
+ */
+static void
+front_plain_get(struct front *f, const struct hs_request *req, size_t used)
+{
+	struct plain_answer pa;
+	char buf[512], epath[128];
+	bool keep;
+	size_t n;
+
+	keep = plain_keep_alive(f->cfg, req, f->requests, f->gw->draining);
 	log_escape(epath, sizeof(epath), req->path.p, req->path.n);
-	if (cfg->health_path != NULL &&
-	    strlen(cfg->health_path) == req->path.n &&
-	    memcmp(cfg->health_path, req->path.p, req->path.n) == 0) {
-		const char *body = f->gw->draining ? "draining\n" : "ok\n";
-
-		f->status = f->gw->draining ? 503 : 200;
+	plain_decide(f->cfg, f->gw->draining, req->path.p, req->path.n, &pa);
+	switch (pa.kind) {
+	case PLAIN_HEALTH:
+		f->status = pa.status;
 		n = handshake_write_response(buf, sizeof(buf), f->status,
-		    "text/plain", strlen(body), false);
+		    "text/plain", strlen(pa.body), keep);
 		bufferevent_write(front_bev(f), buf, n);
-		bufferevent_write(front_bev(f), body, strlen(body));
-		front_log_web(f, LL_DEBUG, epath, n + strlen(body), NULL);
+		if (!req->head)
+			bufferevent_write(front_bev(f), pa.body,
+			    strlen(pa.body));
+		front_log_web(f, LL_DEBUG, epath, n + (req->head ? 0 :
+		    strlen(pa.body)), NULL);
+		front_done(f, keep, used);
+		return;
+	case PLAIN_WEB_ROOT:
+		front_web(f, req, used, keep, epath);
+		return;
+	case PLAIN_WEBSOCKET_ONLY:
+	case PLAIN_NO_ROUTE:
+		front_respond(f, pa.status, pa.why, req->path.p, req->path.n,
+		    "", 0);
 		front_answered(f, NULL);
 		return;
 	}
-	if (route_find(cfg, req->path.p, req->path.n) != NULL) {
-		front_respond(f, 426, "this is a WebSocket endpoint; send a "
-		    "WebSocket upgrade request", req->path.p, req->path.n, "",
-		    0);
-		front_answered(f, NULL);
-		return;
-	}
-	if (cfg->web_root != NULL) {
-		struct evbuffer *out = bufferevent_get_output(front_bev(f));
-		size_t before = evbuffer_get_length(out);
-		const char *why = NULL;
-		struct stat st;
-		int body;
-
-		/* [gateway] auth_basic_file: the page asks, as its route
-		 * does (the same realm and file: one login). */
-		if (front_auth_with(f, req, cfg->auth_basic,
-		    cfg->auth_basic_realm.s, "web_root") != 0)
-			return;
-		f->status = webroot_respond(cfg->web_root, req->path.p,
-		    req->path.n, out, &body, &st, &why);
-		if (body >= 0) {
-			front_send_file(f, body, &st, epath);
-			return;
-		}
-		front_log_web(f, f->status >= 500 ? LL_WARN :
-		    f->status >= 400 ? LL_INFO : LL_DEBUG, epath,
-		    evbuffer_get_length(out) - before, why);
-		front_answered(f, NULL);
-		return;
-	}
-	front_respond(f, 404, "no route for this path", req->path.p,
-	    req->path.n, "", 0);
-	front_answered(f, NULL);
 }
 
 /* ---- the upgrade: admission, then the session connects ---- */
@@ -618,6 +741,8 @@ front_read(struct front *f)
 	int status = 400;
 	int rc;
 
+	if (len == 0 || f->idle_wait)
+		return;		/* the answer first (front_keepalive) */
 	/* Its credentials are being checked (auth.h): what else comes
 	 * waits for the answer, which reads the request again; past
 	 * max_request_bytes (a TLS side has no read watermark) reading
@@ -626,6 +751,17 @@ front_read(struct front *f)
 		if (len > max)
 			side_read_enable(f->client, false);
 		return;
+	}
+	if (!f->got_bytes) {
+		/* A request begins (read again after an auth check, it is
+		 * still the same one). */
+		if (f->requests > 0) {
+			/* The next request on a kept-alive connection: it
+			 * has handshake_timeout from now. */
+			monotime_now(&f->req_started);
+			front_report(f, FRONT_READING, NULL);
+		}
+		f->requests++;
 	}
 	f->got_bytes = true;
 	pending_advance(&f->gw->pending, &f->pending, PENDING_PARTIAL);
@@ -639,7 +775,7 @@ front_read(struct front *f)
 		return;
 	}
 	if (!req.upgrade_attempt)
-		front_plain_get(f, &req);
+		front_plain_get(f, &req, (size_t)rc);
 	else if (front_auth(f, &req) == 0)
 		front_upgrade(f, &req, (size_t)rc);
 }
@@ -680,6 +816,9 @@ front_client_cb(void *arg, enum side_event ev)
 		front_report(f, FRONT_GONE, NULL);
 		return;
 	case SIDE_WRITTEN:
+		if (f->idle_wait)
+			front_resume(f);
+		return;
 	case SIDE_CLOSED:
 		return;
 	}
@@ -783,6 +922,10 @@ front_timeout(struct front *f)
 	if (front_bev(f) == NULL)
 		return false;	/* TLS listener, not a byte received */
 	if (!f->got_bytes) {
+		if (f->requests > 0)
+			log_debug("client=%s: kept-alive connection closed "
+			    "after %u requests (keepalive_timeout)", f->peer,
+			    f->requests);
 		/* A browser's speculative connection (also one that only
 		 * did its TLS handshake): just close. */
 		if (f->client->tls && !f->tls_ready)
@@ -830,6 +973,7 @@ front_new(struct gateway *gw, const struct config *cfg, struct side *client,
 	f->client = client;
 	f->peer = peer;
 	f->started = *started;
+	f->req_started = *started;
 	f->fn = fn;
 	f->arg = arg;
 	f->h2 = (tls & LISTEN_H2) != 0 && !front_has_auth(cfg);

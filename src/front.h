@@ -20,6 +20,10 @@ enum front_event {
 	FRONT_ANSWERED,		/* an answer is queued (or sent): linger */
 	FRONT_SENDING,		/* a web_root file goes out as the client
 				 * takes it: call front_send_check */
+	FRONT_IDLE,		/* answered, and kept alive: wait for the
+				 * next request for keepalive_timeout */
+	FRONT_READING,		/* the next request began: it has
+				 * handshake_timeout */
 	FRONT_ADMITTED,		/* the upgrade passed admission: connect */
 	FRONT_GONE,		/* the client left: close it now */
 	FRONT_H2,		/* ALPN chose h2: the connection is
@@ -66,6 +70,10 @@ void front_start(struct front *f);
  * connection).
  */
 bool front_timeout(struct front *f);
+
+/* A kept-alive connection waiting for its next request, with nothing of
+ * it read yet (a drain closes it at once). */
+bool front_idle(const struct front *f);
 
 /* Answer an admitted request after all (its backend failed): status and
  * why, logged with its path and Origin. */

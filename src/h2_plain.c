@@ -1,10 +1,9 @@
 /* h2_plain.c -- plain requests on an HTTP/2 stream: health_path, and web_root files (webroot.c's answer, its head turned into HTTP/2 fields), so a page and its WebSockets share one connection */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -16,16 +15,8 @@
 #include "handshake.h"
 #include "log.h"
 #include "route.h"
+#include "webresp.h"
 #include "webroot.h"
-
-/* Fields of a web_root answer's head, at most. */
-#define H2_PLAIN_FIELDS 16
-
-static bool
-h2_plain_is(struct hs_str s, const char *want)
-{
-	return s.p != NULL && s.n == strlen(want) && memcmp(s.p, want, s.n) == 0;
-}
 
 static void
 h2_plain_log(struct h2_stream *st, int status, uint64_t bytes,
@@ -67,88 +58,75 @@ h2_plain_text(struct h2_stream *st, int status, const char *text,
 	h2_stream_submit_nv(st, nv, 4, st->body != NULL);
 }
 
-/* RFC 9113 8.2.2: connection-specific fields are not sent. */
-static bool
-h2_plain_hop(const char *name, size_t n)
-{
-	static const char *const hop[] = { "connection", "keep-alive",
-	    "transfer-encoding", "upgrade", "proxy-connection" };
-
-	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
-		if (n == strlen(hop[i]) && strncasecmp(name, hop[i], n) == 0)
-			return true;
-	return false;
-}
-
 /*
- * webroot.c's answer (an HTTP/1.1 head, then a short body or the open
- * file) as HTTP/2 fields: names lower-cased (RFC 9113 8.2), hop-by-hop
- * ones dropped.  Returns the status, or -1 if the head cannot be read
- * (then nothing is sent).
+ * web_root's answer (webroot.c decides it; webresp.c gives its fields,
+ * names lower-case as RFC 9113 8.2 wants, and nothing
+ * connection-specific): a file goes out as the stream's window allows.
  */
-static int
-h2_plain_head(struct h2_stream *st, struct evbuffer *out, bool has_body)
+static void
+h2_plain_web(struct h2_stream *st, const struct hs_request *req)
 {
-	size_t len = evbuffer_get_length(out);
-	char *head = malloc(len + 1);
-	char *line, *end, *next, *colon;
-	nghttp2_nv nv[H2_PLAIN_FIELDS + 1];
-	size_t n = 1, hlen;
-	int status;
+	const struct config *cfg = st->c->cfg;
+	const char *cc = cfg->web_cache_control.s != NULL ?
+	    cfg->web_cache_control.s : "no-cache";
+	nghttp2_nv nv[WEBRESP_FIELDS_MAX + 2];
+	struct webresp_fields f;
+	struct webroot_answer a;
+	char code[8], where[4096 + 2];
+	size_t n = 1;
 
-	if (head == NULL)
-		return -1;
-	evbuffer_copyout(out, head, len);
-	head[len] = '\0';
-	end = strstr(head, "\r\n\r\n");
-	if (end == NULL || sscanf(head, "HTTP/1.1 %3d", &status) != 1) {
-		free(head);
-		return -1;
-	}
-	hlen = (size_t)(end - head) + 4;
-	*end = '\0';
-	line = strstr(head, "\r\n");
-	while (line != NULL && n <= H2_PLAIN_FIELDS) {
-		line += 2;
-		next = strstr(line, "\r\n");
-		if (next != NULL)
-			*next = '\0';
-		colon = strchr(line, ':');
-		if (colon != NULL && !h2_plain_hop(line, (size_t)(colon - line))) {
-			for (char *p = line; p < colon; p++)
-				*p = (char)tolower((unsigned char)*p);
-			*colon++ = '\0';
-			while (*colon == ' ')
-				colon++;
-			nv[n++] = (nghttp2_nv){ (uint8_t *)line,
-			    (uint8_t *)colon, strlen(line), strlen(colon),
+	webroot_answer(cfg->web_root, req, &a);
+	if (a.status != 200 && a.status != 304) {
+		char body[256];
+		size_t blen = webresp_error_body(a.status, a.detail, body,
+		    sizeof(body));
+
+		if (a.location != NULL && a.status == 301) {
+			/* A directory: the path with "/" (webresp.h). */
+			snprintf(where, sizeof(where), "%.*s/",
+			    (int)(a.location_len < sizeof(where) - 2 ?
+			    a.location_len : sizeof(where) - 2), a.location);
+			snprintf(code, sizeof(code), "%d", a.status);
+			nv[0] = (nghttp2_nv){ (uint8_t *)":status",
+			    (uint8_t *)code, 7, strlen(code),
 			    NGHTTP2_NV_FLAG_NONE };
+			nv[1] = (nghttp2_nv){ (uint8_t *)"location",
+			    (uint8_t *)where, 8, strlen(where),
+			    NGHTTP2_NV_FLAG_NONE };
+			h2_stream_submit_nv(st, nv, 2, false);
+		} else {
+			body[blen] = '\0';
+			h2_plain_text(st, a.status, body, req->head);
 		}
-		line = next;
+		h2_plain_log(st, a.status, 0, a.why);
+		return;
 	}
-	{
-		char code[8];
-
-		snprintf(code, sizeof(code), "%d", status);
-		nv[0] = (nghttp2_nv){ (uint8_t *)":status", (uint8_t *)code,
-		    7, strlen(code), NGHTTP2_NV_FLAG_NONE };
-		evbuffer_drain(out, hlen);
-		/* nghttp2 copies the fields. */
-		h2_stream_submit_nv(st, nv, n, has_body);
+	webresp_fields(&a.web, a.content_type, cc, (int64_t)time(NULL), &f);
+	snprintf(code, sizeof(code), "%d", a.web.status);
+	nv[0] = (nghttp2_nv){ (uint8_t *)":status", (uint8_t *)code, 7,
+	    strlen(code), NGHTTP2_NV_FLAG_NONE };
+	for (size_t i = 0; i < f.n && n < sizeof(nv) / sizeof(nv[0]); i++)
+		nv[n++] = (nghttp2_nv){ (uint8_t *)f.v[i].lname,
+		    (uint8_t *)f.v[i].value, strlen(f.v[i].lname),
+		    strlen(f.v[i].value), NGHTTP2_NV_FLAG_NONE };
+	if (a.fd >= 0 && a.web.body) {
+		st->file_fd = a.fd;
+		st->file_left = a.web.length;
+	} else if (a.fd >= 0) {
+		close(a.fd);
 	}
-	free(head);
-	return status;
+	/* (nghttp2 copies the fields.) */
+	h2_stream_submit_nv(st, nv, n, st->file_fd >= 0);
+	h2_plain_log(st, a.web.status, st->file_fd >= 0 ? st->file_left : 0,
+	    a.why);
 }
 
 void
 h2_stream_plain(struct h2_stream *st, const struct hs_request *req)
 {
 	const struct config *cfg = st->c->cfg;
-	bool head = h2_plain_is(req->method, "HEAD");
-	struct evbuffer *out;
-	const char *why = NULL;
-	struct stat sb;
-	int status, fd = -1;
+	bool head = req->head;
+	int status;
 
 	if (cfg->health_path != NULL &&
 	    strlen(cfg->health_path) == req->path.n &&
@@ -168,27 +146,5 @@ h2_stream_plain(struct h2_stream *st, const struct hs_request *req)
 		h2_stream_answer(st, 404, "no route for this path");
 		return;
 	}
-	if ((out = evbuffer_new()) == NULL) {
-		h2_stream_answer(st, 500, "out of memory");
-		return;
-	}
-	status = webroot_respond(cfg->web_root, req->path.p, req->path.n, out,
-	    &fd, &sb, &why);
-	if (fd >= 0 && !head) {
-		st->file_fd = fd;
-		st->file_left = (uint64_t)sb.st_size;
-	} else if (fd >= 0) {
-		close(fd);
-	}
-	if (fd < 0 && !head && (st->body = evbuffer_new()) != NULL) {
-		/* The short body of an error or a redirect, after the head. */
-		if (h2_plain_head(st, out, true) < 0)
-			h2_stream_answer(st, 500, "bad web_root answer");
-		else
-			evbuffer_add_buffer(st->body, out);
-	} else if (h2_plain_head(st, out, st->file_fd >= 0) < 0) {
-		h2_stream_answer(st, 500, "bad web_root answer");
-	}
-	h2_plain_log(st, status, st->file_fd >= 0 ? st->file_left : 0, why);
-	evbuffer_free(out);
+	h2_plain_web(st, req);
 }

@@ -110,6 +110,19 @@ h2_req_field(struct h2_req *r, const char *name, size_t nlen,
 	if (name_is(name, nlen, "sec-websocket-protocol"))
 		return keep(r, &r->protocols, &r->has_protocols, value, vlen,
 		    status, why);
+	/* web_root's validators and precompressed files (webresp.h); the
+	 * first of each counts, as over HTTP/1.1. */
+	if (name_is(name, nlen, "if-none-match") && r->if_none_match.p == NULL)
+		return keep(r, &r->if_none_match, NULL, value, vlen, status,
+		    why);
+	if (name_is(name, nlen, "if-modified-since") &&
+	    r->if_modified_since.p == NULL)
+		return keep(r, &r->if_modified_since, NULL, value, vlen, status,
+		    why);
+	if (name_is(name, nlen, "accept-encoding") &&
+	    r->accept_encoding.p == NULL)
+		return keep(r, &r->accept_encoding, NULL, value, vlen, status,
+		    why);
 	if (name_is(name, nlen, "cookie"))
 		return keep_cookie(r, value, vlen, status, why);
 	if (name_is(name, nlen, "x-forwarded-for") && r->forwarded_for.p == NULL)
@@ -141,6 +154,13 @@ h2_req_request(const struct h2_req *r, struct hs_request *req)
 	req->has_host = r->authority.p != NULL && r->authority.n > 0;
 	req->forwarded_for = r->forwarded_for;
 	req->cookie = r->cookie;
+	req->head = str_is(r->method, "HEAD");
+	req->has_if_none_match = r->if_none_match.p != NULL;
+	req->if_none_match = r->if_none_match;
+	req->has_if_modified_since = r->if_modified_since.p != NULL;
+	req->if_modified_since = r->if_modified_since;
+	req->has_accept_encoding = r->accept_encoding.p != NULL;
+	req->accept_encoding = r->accept_encoding;
 	if (!str_is(r->method, "CONNECT"))
 		return str_is(r->method, "GET") || str_is(r->method, "HEAD") ?
 		    H2_REQ_PLAIN : H2_REQ_OTHER;

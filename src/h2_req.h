@@ -20,7 +20,8 @@ enum h2_req_kind {
 /* The fields of one request, copied as nghttp2 hands them over. */
 struct h2_req {
 	struct hs_str method, protocol, scheme, path, authority, origin,
-	    version, protocols, forwarded_for, cookie;
+	    version, protocols, forwarded_for, cookie, if_none_match,
+	    if_modified_since, accept_encoding;
 	bool has_protocol, has_origin, has_version, has_protocols;
 	size_t list_size;	/* RFC 9113 6.5.2's sum, name + value + 32 */
 	unsigned nfields;

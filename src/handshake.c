@@ -187,6 +187,10 @@ take_header(struct hs_request *req, struct hs_str name, struct hs_str value,
 	} else if (hs_eq(name, "Connection")) {
 		if (handshake_list_has(value.p, value.n, "upgrade", true))
 			req->connection_upgrade = true;
+		if (handshake_list_has(value.p, value.n, "close", true))
+			req->connection_close = true;
+		if (handshake_list_has(value.p, value.n, "keep-alive", true))
+			req->connection_keep_alive = true;
 	} else if (hs_eq(name, "Sec-WebSocket-Key")) {
 		req->upgrade_attempt = true;
 		if (req->has_key) {
@@ -229,6 +233,18 @@ take_header(struct hs_request *req, struct hs_str name, struct hs_str value,
 		return take_content_length(req, value, why);
 	} else if (hs_eq(name, "Transfer-Encoding")) {
 		req->has_transfer_encoding = true;
+	} else if (hs_eq(name, "If-None-Match")) {
+		if (!req->has_if_none_match)
+			req->if_none_match = value;
+		req->has_if_none_match = true;
+	} else if (hs_eq(name, "If-Modified-Since")) {
+		if (!req->has_if_modified_since)
+			req->if_modified_since = value;
+		req->has_if_modified_since = true;
+	} else if (hs_eq(name, "Accept-Encoding")) {
+		if (!req->has_accept_encoding)
+			req->accept_encoding = value;
+		req->has_accept_encoding = true;
 	}
 	return 0;
 }
@@ -317,7 +333,9 @@ handshake_parse(const char *buf, size_t len, const struct hs_limits *lim,
 		return CODEC_ERROR;
 	}
 	/* RFC 9110 9.1: the method token is case-sensitive. */
-	if (req->method.n != 3 || memcmp(req->method.p, "GET", 3) != 0) {
+	req->head = req->method.n == 4 && memcmp(req->method.p, "HEAD", 4) == 0;
+	if (!req->head &&
+	    (req->method.n != 3 || memcmp(req->method.p, "GET", 3) != 0)) {
 		*status = 405;
 		*why = "method not allowed";
 		return CODEC_ERROR;
@@ -359,6 +377,12 @@ handshake_check_upgrade(const struct hs_request *req, int *status,
     const char **why)
 {
 	*status = 400;
+	if (req->head) {
+		/* RFC 6455 4.1: the opening handshake is a GET. */
+		*status = 405;
+		*why = "a WebSocket upgrade must be a GET";
+		return -1;
+	}
 	if (req->http_minor < 1) {
 		*why = "WebSocket requires HTTP/1.1";
 		return -1;
@@ -421,6 +445,7 @@ handshake_status_text(int status)
 	switch (status) {
 	case 101: return "Switching Protocols";
 	case 200: return "OK";
+	case 301: return "Moved Permanently";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
@@ -482,7 +507,7 @@ handshake_write_response(char *out, size_t size, int status,
 	    "\r\n",
 	    status, handshake_status_text(status), content_type,
 	    content_length,
-	    status == 405 ? "Allow: GET\r\n" : "",
+	    status == 405 ? "Allow: GET, HEAD\r\n" : "",
 	    status == 426 ? "Sec-WebSocket-Version: 13\r\n"
 			    "Upgrade: websocket\r\n" : "",
 	    keep_alive ? "" : "Connection: close\r\n");

@@ -52,11 +52,22 @@ struct hs_request {
 	bool has_content_length;
 	unsigned long long content_length;
 	bool has_transfer_encoding;
+	/* Plain requests (web_root): HEAD, keep-alive, validators,
+	 * codings.  A repeated If-None-Match, If-Modified-Since or
+	 * Accept-Encoding keeps the first (the answer is then at worst a
+	 * 200 in identity, never a wrong 304). */
+	bool head;		/* method HEAD (never an upgrade) */
+	bool connection_close;	/* Connection lists "close" */
+	bool connection_keep_alive;	/* Connection lists "keep-alive" */
+	bool has_if_none_match, has_if_modified_since, has_accept_encoding;
+	struct hs_str if_none_match;
+	struct hs_str if_modified_since;
+	struct hs_str accept_encoding;
 };
 
 /*
- * Parse a request from buf[0..len).  Returns the number of bytes up to and
- * including the blank line ending the headers, CODEC_NEED_MORE, or
+ * Parse a GET or HEAD request from buf[0..len).  Returns the number of bytes
+ * up to and including the blank line ending the headers, CODEC_NEED_MORE, or
  * CODEC_ERROR with *status (400, 405, 431, 505) and *why (static text for
  * logs).
  * Only the method, syntax and limits are judged here; see

@@ -171,3 +171,13 @@ pending_release(struct pending_budget *b, struct pending_queue *q,
 	l->stage = PENDING_NONE;
 	atomic_fetch_sub(&b->per_client[l->bucket], 1);
 }
+
+void
+pending_idle(struct pending_queue *q, struct pending_link *l)
+{
+	if (l->stage == PENDING_NONE)
+		return;
+	queue_remove(q, l);
+	l->stage = PENDING_IDLE;
+	queue_append(q, l);
+}

@@ -19,6 +19,8 @@
  * full (oldest first within each).
  */
 enum pending_stage {
+	PENDING_IDLE,		/* kept alive, answered, waiting for its next
+				 * request: it has had its answers */
 	PENDING_SILENT,		/* no request byte yet (TLS handshake too) */
 	PENDING_PARTIAL,	/* part of a request */
 	PENDING_ANSWERED,	/* answered; the answer is going out */
@@ -90,6 +92,14 @@ int pending_admit(struct pending_budget *b, struct pending_queue *q,
  * is already there or further, or holds no slot. */
 void pending_advance(struct pending_queue *q, struct pending_link *l,
     enum pending_stage stage);
+
+/*
+ * l is a kept-alive connection, answered and waiting for its next
+ * request: back to PENDING_IDLE (at its back), so that it gives way
+ * before every connection that has not had its answer.  Nothing if it
+ * holds no slot.
+ */
+void pending_idle(struct pending_queue *q, struct pending_link *l);
 
 /* Give l's slot back; nothing if it holds none. */
 void pending_release(struct pending_budget *b, struct pending_queue *q,

@@ -31,11 +31,12 @@
  * plus closing once nothing more will be read from it for the client.
  *
  *   HANDSHAKE --request ok--> CONNECTING --backend up--> OPEN
- *       |   \                    |                        |
- *       |    web_root file       | 502/504                | close frame
- *       |     v                  |                        |
- *       |   SENDING (stalled, client gone: freed)         |
- *       |     | body written, file changed                |
+ *    ^  |   \                    |                        |
+ *    |  |    web_root file       | 502/504                | close frame
+ *    |  |     v                  |                        |
+ *    |  |   SENDING (stalled, client gone: freed)         |
+ *    |  |     | body written, file changed                |
+ *    +--+-----+ kept alive (FRONT_IDLE): the next request |
  *       | answered, bad request  |                        |  sent first
  *       v     v                  v                        v
  *     LINGER <-------------------+--- peer close --- CLOSE_SENT
@@ -562,6 +563,13 @@ session_front_cb(void *arg, enum front_event ev,
 	case FRONT_ANSWERED:
 		session_enter_linger(s);
 		return;
+	case FRONT_IDLE:
+		s->state = SESSION_HANDSHAKE;
+		session_arm(s, s->cfg->keepalive_timeout);
+		return;
+	case FRONT_READING:
+		session_arm(s, s->cfg->handshake_timeout);
+		return;
 	case FRONT_SENDING:
 		s->state = SESSION_SENDING;
 		session_arm(s, s->cfg->send_timeout < FRONT_SEND_CHECK ?
@@ -985,6 +993,23 @@ session_drain_all(struct gateway *gw)
 	for (struct session *s = gw->sessions; s != NULL; s = s->next)
 		if (s->state == SESSION_H2)
 			h2_conn_drain(s->h2);
+}
+
+void
+session_close_idle(struct gateway *gw)
+{
+	struct session *s, *next;
+
+	for (s = gw->sessions; s != NULL; s = next) {
+		next = s->next;
+		if (s->state != SESSION_HANDSHAKE || s->front == NULL ||
+		    !front_idle(s->front))
+			continue;
+		log_debug("client=%s: kept-alive connection closed for the "
+		    "shutdown", s->peer);
+		session_drop_client(s);
+		session_maybe_free(s);
+	}
 }
 
 void

@@ -26,6 +26,10 @@ void session_drain_all(struct gateway *gw);
  */
 void session_close_all(struct gateway *gw);
 
+/* Close the kept-alive connections waiting for a next request (a drain):
+ * they hold nothing. */
+void session_close_idle(struct gateway *gw);
+
 /* Free every session at once, without goodbyes (forced exit). */
 void session_abort_all(struct gateway *gw);
 

@@ -1244,7 +1244,7 @@ tls_log_cert(const char *section, const struct tls_cert *c, size_t nnames)
 	X509 *x = c->ctx != NULL ? SSL_CTX_get0_certificate(c->ctx) : NULL;
 	const ASN1_TIME *after, *before;
 	char cn[256], until[32] = "?", names[48] = "";
-	int days = 0, secs = 0, ahead = 0;
+	int days = 0, secs = 0, ahead = 0, ahead_secs = 0;
 	struct tm tm;
 
 	if (x == NULL)
@@ -1257,12 +1257,14 @@ tls_log_cert(const char *section, const struct tls_cert *c, size_t nnames)
 	before = X509_get0_notBefore(x);
 	if (ASN1_TIME_to_tm(after, &tm) == 1)
 		strftime(until, sizeof(until), "%Y-%m-%d %H:%M UTC", &tm);
+	/* Each difference keeps its own seconds: hours before notAfter
+	 * must not read as expired, nor hours before notBefore as valid. */
 	ASN1_TIME_diff(&days, &secs, NULL, after);
-	ASN1_TIME_diff(&ahead, &secs, NULL, before);
+	ASN1_TIME_diff(&ahead, &ahead_secs, NULL, before);
 	if (days < 0 || (days == 0 && secs < 0))
 		log_warn("tls [%s]: certificate CN=%s EXPIRED on %s", section,
 		    cn, until);
-	else if (ahead > 0)
+	else if (ahead > 0 || (ahead == 0 && ahead_secs > 0))
 		log_warn("tls [%s]: certificate CN=%s is not valid yet",
 		    section, cn);
 	else

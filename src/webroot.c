@@ -1,4 +1,4 @@
-/* webroot.c -- serving static files (the demo page, noVNC) for plain GETs */
+/* webroot.c -- serving static files (the demo page, noVNC) for plain GETs and HEADs: finds the file and its precompressed siblings */
 #include "webroot.h"
 
 #include <errno.h>
@@ -12,10 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/http.h>
 
 #include "handshake.h"
+#include "webresp.h"
 
 static const struct {
 	const char *ext;
@@ -58,14 +58,13 @@ mime_type(const char *path)
 	return "application/octet-stream";
 }
 
-static int
-answer(struct evbuffer *out, int status, const char *detail)
+static void
+fail(struct webroot_answer *a, int status, const char *detail,
+    const char *why)
 {
-	char buf[1024];
-	size_t n = handshake_write_error(buf, sizeof(buf), status, detail);
-
-	evbuffer_add(out, buf, n);
-	return status;
+	a->status = status;
+	a->detail = detail;
+	a->why = why;
 }
 
 /* No "." or ".." segment, NUL or backslash: the path stays under root. */
@@ -93,49 +92,102 @@ path_safe(const char *p, size_t n)
 	return true;
 }
 
-int
-webroot_respond(const char *root, const char *path, size_t pathlen,
-    struct evbuffer *out, int *body, struct stat *st, const char **why)
+/* Open path as a representation: a regular file, or none. */
+static int
+open_file(const char *path, struct stat *st, struct webresp_file *f)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	memset(f, 0, sizeof(*f));
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return -1;
+	}
+	f->exists = true;
+	f->size = (uint64_t)st->st_size;
+	f->ino = (uint64_t)st->st_ino;
+	f->dev = (uint64_t)st->st_dev;
+	f->mtime_sec = (int64_t)st->st_mtim.tv_sec;
+	f->mtime_nsec = st->st_mtim.tv_nsec;
+	return fd;
+}
+
+/*
+ * The file's precompressed siblings, opened (not just looked up), so that
+ * what was judged is what is sent.  Whether the client takes them or not:
+ * Vary says whether the answer could differ.
+ */
+static void
+open_siblings(const char *full,
+    int fds[WEBRESP_NENC], struct stat sts[WEBRESP_NENC],
+    struct webresp_file files[WEBRESP_NENC])
+{
+	static const char *const suffix[WEBRESP_NENC] = {
+		[WEBRESP_BR] = ".br", [WEBRESP_GZIP] = ".gz",
+	};
+	char sib[PATH_MAX * 2 + 4];
+
+	for (int e = WEBRESP_BR; e < WEBRESP_NENC; e++) {
+		fds[e] = -1;
+		memset(&files[e], 0, sizeof(files[e]));
+		if ((size_t)snprintf(sib, sizeof(sib), "%s%s", full,
+		    suffix[e]) >= sizeof(sib))
+			continue;
+		fds[e] = open_file(sib, &sts[e], &files[e]);
+	}
+}
+
+void
+webroot_answer(const char *root, const struct hs_request *req,
+    struct webroot_answer *a)
+{
+	const char *path = req->path.p;
+	size_t pathlen = req->path.n;
 	char raw[PATH_MAX], full[PATH_MAX * 2];
-	char hdr[512];
 	char *decoded;
 	size_t dlen = 0;
-	int fd, status;
-	size_t n;
+	int fds[WEBRESP_NENC];
+	struct stat sts[WEBRESP_NENC];
+	struct webresp_file files[WEBRESP_NENC];
+	struct webresp_req wr;
+	struct stat st;
 
-	*body = -1;
+	memset(a, 0, sizeof(*a));
+	a->fd = -1;
 	if (pathlen >= sizeof(raw)) {
-		*why = "path too long";
-		return answer(out, 404, "not found");
+		fail(a, 404, "not found", "path too long");
+		return;
 	}
 	memcpy(raw, path, pathlen);
 	raw[pathlen] = '\0';
 	decoded = evhttp_uridecode(raw, 0, &dlen);
 	if (decoded == NULL) {
-		*why = "out of memory";
-		return answer(out, 500, NULL);
+		fail(a, 500, NULL, "out of memory");
+		return;
 	}
 	if (!path_safe(decoded, dlen)) {
 		free(decoded);
-		*why = "path escapes web_root";
-		return answer(out, 404, "not found");
+		fail(a, 404, "not found", "path escapes web_root");
+		return;
 	}
 	snprintf(full, sizeof(full), "%s%s%s", root, decoded,
 	    decoded[dlen - 1] == '/' ? "index.html" : "");
 	free(decoded);
 
-	fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0 || fstat(fd, st) != 0) {
-		*why = strerror(errno);
-		if (fd >= 0)
-			close(fd);
-		return answer(out, errno == EACCES ? 403 : 404, "not found");
-	}
-	if (S_ISDIR(st->st_mode)) {
-		int r;
+	fds[WEBRESP_IDENTITY] = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fds[WEBRESP_IDENTITY] < 0 ||
+	    fstat(fds[WEBRESP_IDENTITY], &st) != 0) {
+		int err = errno;
 
-		close(fd);
+		if (fds[WEBRESP_IDENTITY] >= 0)
+			close(fds[WEBRESP_IDENTITY]);
+		fail(a, err == EACCES ? 403 : 404, "not found", strerror(err));
+		return;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fds[WEBRESP_IDENTITY]);
 		/* "//app/" would be a protocol-relative URL: host "app"
 		 * (RFC 3986 4.2).  One leading '/' keeps it a path. */
 		while (pathlen > 1 && path[1] == '/') {
@@ -143,26 +195,50 @@ webroot_respond(const char *root, const char *path, size_t pathlen,
 			pathlen--;
 		}
 		/* Send the browser to "dir/" so relative links resolve. */
-		r = snprintf(hdr, sizeof(hdr), "HTTP/1.1 301 Moved "
-		    "Permanently\r\nLocation: %.*s/\r\nContent-Length: 0\r\n"
-		    "Connection: close\r\n\r\n", (int)pathlen, path);
-		if (r > 0 && (size_t)r < sizeof(hdr))
-			evbuffer_add(out, hdr, (size_t)r);
-		*why = "directory";
-		return 301;
+		a->status = 301;
+		a->location = path;
+		a->location_len = pathlen;
+		a->why = "directory";
+		return;
 	}
-	if (!S_ISREG(st->st_mode)) {
-		close(fd);
-		*why = "not a regular file";
-		return answer(out, 404, "not found");
+	if (!S_ISREG(st.st_mode)) {
+		close(fds[WEBRESP_IDENTITY]);
+		fail(a, 404, "not found", "not a regular file");
+		return;
 	}
-	status = 200;
-	n = handshake_write_response(hdr, sizeof(hdr), status,
-	    mime_type(full), (size_t)st->st_size, false);
-	evbuffer_add(out, hdr, n);
-	if (st->st_size == 0)
-		close(fd);
-	else
-		*body = fd;	/* the caller sends it (download.c) */
-	return status;
+	sts[WEBRESP_IDENTITY] = st;
+	files[WEBRESP_IDENTITY] = (struct webresp_file){
+		.exists = true,
+		.size = (uint64_t)st.st_size,
+		.ino = (uint64_t)st.st_ino,
+		.dev = (uint64_t)st.st_dev,
+		.mtime_sec = (int64_t)st.st_mtim.tv_sec,
+		.mtime_nsec = st.st_mtim.tv_nsec,
+	};
+	open_siblings(full, fds, sts, files);
+	wr = (struct webresp_req){
+		.head = req->head,
+		.if_none_match = req->has_if_none_match ?
+		    req->if_none_match.p : NULL,
+		.if_none_match_len = req->if_none_match.n,
+		.if_modified_since = req->has_if_modified_since ?
+		    req->if_modified_since.p : NULL,
+		.if_modified_since_len = req->if_modified_since.n,
+		.accept_encoding = req->has_accept_encoding ?
+		    req->accept_encoding.p : NULL,
+		.accept_encoding_len = req->accept_encoding.n,
+	};
+	webresp_decide(&wr, files, &a->web);
+	a->status = a->web.status;
+	a->content_type = mime_type(full);
+	for (int e = 0; e < WEBRESP_NENC; e++) {
+		if (fds[e] < 0)
+			continue;
+		if (e == (int)a->web.enc && a->web.body) {
+			a->fd = fds[e];	/* the caller sends it (download.c) */
+			a->st = sts[e];
+		} else {
+			close(fds[e]);
+		}
+	}
 }

@@ -90,6 +90,9 @@ worker_drained_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	worker_notify(gw, WORKER_ACK_DRAIN);
+	/* Kept-alive connections between requests would only wait out
+	 * keepalive_timeout: nothing is lost by closing them now. */
+	session_close_idle(gw);
 	if (gw->nsessions == 0)
 		event_base_loopexit(gw->base, NULL);
 }

@@ -804,6 +804,89 @@ origins = http://127.0.0.1:${webP}
 				await p2.close();
 			}
 		});
+
+		await test("noVNC vnc.html over https://: connections, TLS " +
+		    "handshakes and load time, first load and reload", async () => {
+			// A fresh context: an empty cache and no pooled connection.
+			const ctx = await browser.newContext();
+			try {
+				const p2 = await ctx.newPage();
+				const statuses = [];
+				const open = new Set();
+				// Answered: its response head came (Playwright never
+				// reports the 404 package.json fetch as finished).
+				p2.on("request", (r) => open.add(r));
+				p2.on("requestfailed", (r) => open.delete(r));
+				p2.on("response", (r) => {
+					open.delete(r.request());
+					statuses.push(r.status());
+				});
+				const load = async (fn) => {
+					statuses.length = 0;
+					const mark = gw.output.length;
+					const seen = new Set([...gw.output.matchAll(
+					    /client=(127\.0\.0\.1:\d+)/g)].map((m) => m[1]));
+					await fn();
+					// Late module imports and fetches too: no request
+					// open for half a second.
+					await p2.waitForLoadState("load");
+					let quiet = 0;
+					await until(async () => {
+						quiet = open.size === 0 ? quiet + 1 : 0;
+						if (quiet >= 5)
+							return true;
+						await sleep(100);
+						return false;
+					}, 15000, "every request answered: open " +
+					    JSON.stringify([...open].map((r) => r.url())));
+					const ms = await p2.evaluate(() => Math.round(
+					    performance.getEntriesByType("navigation")[0]
+					    .loadEventEnd));
+					const log = logSince(gw, mark);
+					// New connections: addresses not seen before.
+					const conns = new Set([...log.matchAll(
+					    /client=(127\.0\.0\.1:\d+)/g)].map((m) => m[1])
+					    .filter((a) => !seen.has(a)));
+					const tlsHs = (log.match(/ debug tls client=/g) ||
+					    []).length;
+					// What the gateway answered (the page sees a 304
+					// as the cached 200, or 206 for media).
+					const by = {};
+					for (const m of log.matchAll(/ web client=\S+ status=(\d+)/g))
+						by[m[1]] = (by[m[1]] || 0) + 1;
+					return { conns: conns.size, tls: tlsHs, ms,
+					    requests: statuses.length, by };
+				};
+				const first = await load(() => p2.goto(
+				    `https://127.0.0.1:${tlsP}/vnc.html`));
+				const again = await load(() => p2.reload());
+				const fig = `first load: ${first.requests} requests ` +
+				    `(gateway: ${JSON.stringify(first.by)}), ` +
+				    `${first.conns} connections, ${first.tls} TLS ` +
+				    `handshakes, ${first.ms} ms; reload: ` +
+				    `${again.requests} requests (gateway: ` +
+				    `${JSON.stringify(again.by)}), ${again.conns} new ` +
+				    `connections, ${again.tls} TLS handshakes, ` +
+				    `${again.ms} ms`;
+				console.log(`     ${fig}`);
+				fs.writeFileSync(path.join(ARTIFACTS,
+				    "novnc-https-load.txt"), fig + "\n");
+				check(first.conns <= 6, "connections on the first " +
+				    "load (want at most 6)", first.conns);
+				check(first.tls <= 6, "TLS handshakes on the first " +
+				    "load (want at most 6)", first.tls);
+				// Every file revalidated: 304s, but package.json,
+				// which Debian's novnc does not ship (404).
+				eq(Object.keys(again.by).sort(), ["304", "404"],
+				    "the gateway's answers on the reload");
+				check(again.by["404"] === 1 && again.conns <= 6,
+				    "reload", again);
+				return fig;
+			} finally {
+				await ctx.close();
+			}
+		});
+
 		await test("noVNC vnc.html picks its desktop by token", async () => {
 			const p2 = await context.newPage();
 			try {

@@ -173,8 +173,16 @@ check_complete(const struct result *res, size_t len,
 	FUZZ_CHECK(res->rc > 0 && used <= len && used <= lim->max_bytes);
 	FUZZ_CHECK(res->base[used - 1] == '\n');
 	FUZZ_CHECK(req->nheaders <= lim->max_headers);
-	FUZZ_CHECK(req->method.n == 3 &&
-	    memcmp(req->method.p, "GET", 3) == 0);
+	FUZZ_CHECK((req->method.n == 3 && !req->head &&
+	    memcmp(req->method.p, "GET", 3) == 0) ||
+	    (req->method.n == 4 && req->head &&
+	    memcmp(req->method.p, "HEAD", 4) == 0));
+	if (req->has_if_none_match)
+		inside(req->if_none_match, res->base, used);
+	if (req->has_if_modified_since)
+		inside(req->if_modified_since, res->base, used);
+	if (req->has_accept_encoding)
+		inside(req->accept_encoding, res->base, used);
 	FUZZ_CHECK(req->target.n > 0 && req->path.n > 0);
 	FUZZ_CHECK(req->http_minor >= 0 && req->http_minor <= 9);
 	inside(req->method, res->base, used);
@@ -196,7 +204,8 @@ check_complete(const struct result *res, size_t len,
 	FUZZ_CHECK(req->has_content_length || req->content_length == 0);
 
 	if (handshake_check_upgrade(req, &status, &why) != 0) {
-		FUZZ_CHECK(status == 400 || status == 426);
+		FUZZ_CHECK(status == 400 || status == 426 ||
+		    (status == 405 && req->head));
 		FUZZ_CHECK(why != NULL);
 		check_error_response(status, why, 1024);
 		return;

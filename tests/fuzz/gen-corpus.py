@@ -230,6 +230,13 @@ def handshakes():
         "duplicate-host": crlf(base + ["Host: h2"]),
         "duplicate-key": crlf(base + ["Sec-WebSocket-Key: x"]),
         "post": crlf(["POST /echo HTTP/1.1"] + base[1:]),
+        "head-upgrade": crlf(["HEAD /echo HTTP/1.1"] + base[1:]),
+        "head-conditional": crlf(["HEAD /app.js HTTP/1.1", "Host: h",
+                                  "Connection: keep-alive",
+                                  "If-None-Match: W/\"a\", \"b\"",
+                                  "If-Modified-Since: Sun, 06 Nov 1994 "
+                                  "08:49:37 GMT",
+                                  "Accept-Encoding: gzip, br;q=0"]),
         "http-2": crlf(["GET /echo HTTP/2.0"] + base[1:]),
         "http-10-upgrade": crlf(["GET /echo HTTP/1.0"] + base[1:]),
         "version-8": crlf(base[:5] + ["Sec-WebSocket-Version: 8"]),
@@ -787,6 +794,26 @@ def subprotocol_headers():
         write("subproto", name, bytes([flags]) + text.encode())
 
 
+def web_answers():
+    # First byte: bit 0 HEAD, 1 .br, 2 .gz, 3 stale siblings, 4-6 which
+    # of If-None-Match, If-Modified-Since, Accept-Encoding (the lines).
+    seeds = {
+        "plain": (0x00, ""),
+        "gzip-br": (0x46, "\n\ngzip, deflate, br"),
+        "q0": (0x46, "\n\ngzip;q=0, br;q=0.000, *;q=0.5"),
+        "star-q0": (0x46, "\n\n*;q=0"),
+        "inm-list": (0x16, "\"x\", W/\"y\", *"),
+        "ims-fixdate": (0x20, "\nSun, 06 Nov 1994 08:49:37 GMT"),
+        "ims-rfc850": (0x20, "\nSunday, 06-Nov-94 08:49:37 GMT"),
+        "ims-asctime": (0x20, "\nSun Nov  6 08:49:37 1994"),
+        "ims-future": (0x21, "\nFri, 31 Dec 9999 23:59:59 GMT"),
+        "stale": (0x4e, "\n\nbr"),
+        "all": (0xf7, "\"a\"\nThu, 01 Jan 1970 00:00:00 GMT\nx-gzip;q=1"),
+    }
+    for name, (flags, text) in seeds.items():
+        write("webresp", name, bytes([flags]) + text.encode())
+
+
 def durations():
     # First byte: the maximum (fuzz_duration.c maxes[]).
     for i, text in enumerate(["5m", "1h30m", "90s", "250ms", "1.5", "0",
@@ -1005,6 +1032,7 @@ def main():
     htpasswd_files()
     basic_auth_values()
     subprotocol_headers()
+    web_answers()
     durations()
     utf8_split_seeds()
     recordings()

@@ -54,6 +54,11 @@ VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_backpressure.",
                   "test_downloads.Downloads.test_drain_ends",
                   "test_downloads.Downloads.test_response_lines",
                   "test_dns.", "test_flood.",
+                  # Keep-alive: pipelining, a download then the next
+                  # request, the upgrade after GETs.
+                  "test_keepalive.KeepAlive.test_pipelined",
+                  "test_keepalive.KeepAlive.test_upgrade_after_gets",
+                  "test_keepalive.KeepAlive.test_many_requests",
                   # Unix sockets both ways, failover, all down (~1 s).
                   "test_routing.UnixBackend.",
                   "test_routing.UnixListener.test_serve_reload_remove",

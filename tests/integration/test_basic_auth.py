@@ -163,6 +163,38 @@ class BasicAuth(h.GatewayTestCase):
         # The gateway still answers; a good login still works.
         c, resp = self.upgrade(expect=401)
 
+    def test_each_kept_alive_request_shows_its_own_credentials(self):
+        """Keep-alive: a login holds for its request only.  A proxy in
+        front may carry several users' requests on one connection, and
+        web_root and a route may have different files."""
+        echo = self.backend(h.EchoBackend)
+        text = h.config({"r": {"path": "/r", "backend": echo.addr,
+                               "origins": "*",
+                               "auth_basic_file": "admins"}},
+                        {"web_root": "web", "auth_basic_file": "users"})
+        self.gw = self.gateway(text=text, extra_files={
+            "users": "alice:%s\n" % sha512(PASSWORD),
+            "admins": "root:%s\n" % sha512("other"),
+            "web/index.html": "<p>page</p>\n"})
+        c = self.raw(self.gw)
+        for auth, want in ((basic("alice", PASSWORD), 200), (None, 401)):
+            req = "GET /index.html HTTP/1.1\r\nHost: x\r\n"
+            if auth:
+                req += "Authorization: %s\r\n" % auth
+            r = c.request((req + "\r\n").encode())
+            c.read_body(r)
+            self.assertEqual(r.status, want)
+        c.expect_eof()
+        # alice's web_root login does not open the route (root's file).
+        c = self.raw(self.gw)
+        r = c.request(b"GET /index.html HTTP/1.1\r\nHost: x\r\n"
+                      b"Authorization: " + basic("alice", PASSWORD).encode()
+                      + b"\r\n\r\n")
+        c.read_body(r)
+        self.assertEqual(r.status, 200)
+        c.handshake("/r", expect=401,
+                    headers=[("Authorization", basic("alice", PASSWORD))])
+
     def test_web_root_behind_the_same_login(self):
         """[gateway] auth_basic_file: web_root's files ask too (the same
         file and realm as the route: the browser asks once); the

@@ -51,7 +51,8 @@ class Download:
         raw.connect(("127.0.0.1", port))
         self.sock = (pki.client_ctx().wrap_socket(
             raw, server_hostname="localhost") if tls else raw)
-        self.sock.sendall(("GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n" %
+        self.sock.sendall(("GET %s HTTP/1.1\r\nHost: localhost\r\n"
+                           "Connection: close\r\n\r\n" %
                            path).encode())
         self.body = bytearray()
         self.eof = False

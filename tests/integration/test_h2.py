@@ -512,6 +512,13 @@ class H2Plain(unittest.TestCase):
             self.assertEqual(c.status[ids["/missing"]], 404)
             self.assertEqual(c.status[head], 200)
             self.assertEqual(bytes(c.data.get(head, b"")), b"")
+            # Validators as over HTTP/1.1: a reload is a 304.
+            etag = c.headers[ids["/big.bin"]]["etag"]
+            again = c.request("GET", "/big.bin",
+                              extra=[("if-none-match", etag)])
+            c.until(lambda: again in c.ended, what="304")
+            self.assertEqual(c.status[again], 304)
+            self.assertEqual(bytes(c.data.get(again, b"")), b"")
             c.send_ws(sid, b"same connection")
             self.assertEqual(c.read_ws(sid, 15), b"same connection")
             # One TLS connection did it all.

@@ -156,7 +156,7 @@ class Statuses(h.GatewayTestCase):
 
     def test_post_405(self):
         r = self.expect(h.upgrade_request("/open", method="POST"), 405)
-        self.assertEqual(r.header("allow"), "GET")
+        self.assertEqual(r.header("allow"), "GET, HEAD")
 
     def test_plain_get_on_route_426(self):
         self.expect(b"GET /open HTTP/1.1\r\nHost: x\r\n\r\n", 426)
@@ -166,7 +166,8 @@ class Statuses(h.GatewayTestCase):
 
     def test_health_path_200(self):
         c = self.raw(self.gw)
-        r = c.request(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        r = c.request(b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                      b"Connection: close\r\n\r\n")
         self.assertEqual(r.status, 200)
         self.assertEqual(c.read_body(r), b"ok\n")
         c.expect_eof()

@@ -60,7 +60,7 @@ class WebRoot(h.GatewayTestCase):
 
     def get(self, path):
         c = self.raw(self.gw)
-        r = c.request(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path)
+        r = c.request(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path)
                       .encode())
         body = c.read_body(r, limit=20)
         c.expect_eof()

@@ -261,6 +261,23 @@ class TLSListener(unittest.TestCase):
             gw.wait_log(r" warn tls \[gateway\]: certificate "
                         r"CN=backend.test EXPIRED on 2020-02-01")
 
+    def test_last_day_of_a_certificate_is_not_expired(self):
+        # Hours left is a warning with "0 days left": the notBefore check
+        # once overwrote the seconds of the notAfter one, so such a
+        # certificate was logged as EXPIRED on a future date.
+        now = time.time()
+        fmt = lambda t: time.strftime("%Y%m%d%H%M%SZ", time.gmtime(t))
+        leaf = pki.leaf("lastday", "lastday.test", ["DNS:lastday.test"],
+                        dates=(fmt(now - 3600), fmt(now + 12 * 3600)))
+        gwcfg = H.config({"e": {"path": "/echo", "backend": "x:1"}},
+                         {"listen": "127.0.0.1:0 tls",
+                          "tls_cert": leaf.cert, "tls_key": leaf.key})
+        with H.Gateway(None, gwcfg) as gw:
+            gw.wait_log(r" warn tls \[gateway\]: certificate "
+                        r"CN=lastday\.test valid until \S+ \S+ UTC "
+                        r"\(0 days left\)")
+            self.assertFalse([l for l in gw.lines if "EXPIRED" in l])
+
     def test_pipelined_frame_in_the_request_record(self):
         # The upgrade request and a 12 KiB frame in one TLS record, more
         # than max_request_bytes: all of it must be relayed, though the

@@ -127,13 +127,15 @@ class PKI:
         self._serial += 1
         return self._serial
 
-    def _sign(self, name, issuer, days=2, expired=False):
+    def _sign(self, name, issuer, days=2, expired=False, dates=None):
         if expired:
+            dates = ("20200101000000Z", "20200201000000Z")
+        if dates:
             # "openssl x509" cannot backdate; "openssl ca" can.
             openssl(["ca", "-batch", "-config", issuer + ".cnf",
                      "-cert", issuer + ".pem", "-keyfile", issuer + ".key",
-                     "-startdate", "20200101000000Z",
-                     "-enddate", "20200201000000Z", "-notext",
+                     "-startdate", dates[0],
+                     "-enddate", dates[1], "-notext",
                      "-in", name + ".csr", "-out", name + ".crt"],
                     self.dir)
         else:
@@ -153,8 +155,10 @@ class PKI:
             f.write(chain)
 
     def leaf(self, name, cn, sans, usage="serverAuth", rsa=False,
-             expired=False, issuer="inter", subject_extra=""):
-        """Make name.pem (chain) and name.key; returns a Leaf."""
+             expired=False, issuer="inter", subject_extra="", dates=None):
+        """Make name.pem (chain) and name.key; returns a Leaf.
+
+        dates: (notBefore, notAfter) as YYYYMMDDHHMMSSZ."""
         key = name + ".key"
         newkey = (["-newkey", "rsa:2048"] if rsa else
                   ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
@@ -165,7 +169,7 @@ class PKI:
             "-addext", "extendedKeyUsage=" + usage,
             "-addext", "basicConstraints=critical,CA:FALSE"], self.dir)
         os.chmod(self.path(key), 0o600)
-        self._sign(name, issuer, expired=expired)
+        self._sign(name, issuer, expired=expired, dates=dates)
         return Leaf(name, self.path(name + ".pem"), self.path(key))
 
     # -- contexts for Python clients and servers

@@ -406,12 +406,55 @@ test_defaults(void)
 	CHECK_INT(cfg->h2_max_control_frames, 1000);
 	CHECK_INT(cfg->h2_max_memory, 1u << 20);
 	CHECK(cfg->health_path == NULL);
+	CHECK_INT(cfg->keepalive_requests, 100);
+	CHECK(close_to(cfg->keepalive_timeout, 15));
+	CHECK(cfg->web_cache_control.s == NULL);
 	check_limits(&cfg->limits, 16 << 20, 256 << 10, 5, 0, 5);
 	check_limits(&cfg->routes[0].limits, 16 << 20, 256 << 10, 5, 0, 5);
 	CHECK(!cfg->routes[0].allow_missing_origin);
 	CHECK_INT(cfg->routes[0].max_connections, 0);
 	CHECK_STR(cfg->path, "min.ini");
 	config_unref(cfg);
+}
+
+/* web_root's keys: values, ranges, and no control character in a
+ * header value. */
+static void
+test_web_keys(void)
+{
+	static const char route[] = "[route:a]\npath = /a\n"
+	    "backend = 127.0.0.1:1\norigins = *\n";
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+	char text[512];
+
+	snprintf(text, sizeof(text), "[gateway]\nlisten = 127.0.0.1:0\n"
+	    "keepalive_requests = 1\nkeepalive_timeout = 0\n"
+	    "web_cache_control = max-age=60, public\n%s", route);
+	cfg = config_load_string("w.ini", text, &errs);
+	CHECK(cfg != NULL);
+	CHECK_INT(errs.n, 0);
+	if (cfg != NULL) {
+		CHECK_INT(cfg->keepalive_requests, 1);
+		CHECK(close_to(cfg->keepalive_timeout, 0));
+		CHECK_STR(cfg->web_cache_control.s, "max-age=60, public");
+		config_unref(cfg);
+	}
+	snprintf(text, sizeof(text), "[gateway]\nlisten = 127.0.0.1:0\n"
+	    "keepalive_requests = 0\nkeepalive_timeout = 2h\n"
+	    "web_cache_control = no-\001cache\n%s", route);
+	cfg = config_load_string("w.ini", text, &errs);
+	CHECK(cfg == NULL);
+	CHECK_INT(errs.n, 3);
+	if (errs.n == 3) {
+		CHECK(strstr(errs.msgs[0], "w.ini:3: [gateway] "
+		    "keepalive_requests:") != NULL);
+		CHECK(strstr(errs.msgs[1], "w.ini:4: [gateway] "
+		    "keepalive_timeout:") != NULL);
+		CHECK(strstr(errs.msgs[2], "w.ini:5: [gateway] "
+		    "web_cache_control: control character") != NULL);
+	}
+	config_errors_free(&errs);
 }
 
 /* An empty name: the main file's directory is ".".  (It was made by
@@ -1339,6 +1382,7 @@ main(int argc, char **argv)
 	RUN(test_golden_files);
 	RUN(test_valid_full_values);
 	RUN(test_defaults);
+	RUN(test_web_keys);
 	RUN(test_empty_name);
 	RUN(test_inherit_order);
 	RUN(test_origin_lists);

@@ -262,6 +262,30 @@ test_methods_and_versions(void)
 
 	CHECK_INT(verdict("POST /chat HTTP/1.1\r\nHost: h\r\n\r\n"), 405);
 	CHECK_INT(verdict("HEAD / HTTP/1.1\r\nHost: h\r\n\r\n"), 405);
+	{
+		/* HEAD parses (a plain request), but never upgrades. */
+		const char *t = "HEAD /a.js HTTP/1.1\r\nHost: h\r\n"
+		    "Connection: keep-alive, close\r\n"
+		    "If-None-Match: \"x\"\r\nIf-None-Match: \"y\"\r\n"
+		    "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+		    "Accept-Encoding: gzip, br\r\n\r\n";
+
+		CHECK_INT(parse(t, strlen(t), &lim, &req, &status, &why),
+		    strlen(t));
+		CHECK(req.head);
+		CHECK(req.connection_close && req.connection_keep_alive);
+		CHECK(req.has_if_none_match && req.has_if_modified_since &&
+		    req.has_accept_encoding);
+		CHECK_HS(req.if_none_match, "\"x\"");
+		CHECK_HS(req.if_modified_since,
+		    "Sun, 06 Nov 1994 08:49:37 GMT");
+		CHECK_HS(req.accept_encoding, "gzip, br");
+		t = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+		CHECK_INT(parse(t, strlen(t), &lim, &req, &status, &why),
+		    strlen(t));
+		CHECK(!req.head && !req.connection_close &&
+		    !req.has_if_none_match && !req.has_accept_encoding);
+	}
 	CHECK_INT(verdict("PUT / HTTP/1.1\r\n\r\n"), 405);
 	/* RFC 9110 9.1: the method is case-sensitive. */
 	CHECK_INT(verdict("get / HTTP/1.1\r\nHost: h\r\n\r\n"), 405);
@@ -753,7 +777,7 @@ test_write_error(void)
 	n = handshake_write_error(out, sizeof(out), 405, NULL);
 	out[n] = '\0';
 	check_error_response(out, n, 405);
-	CHECK(strstr(out, "\r\nAllow: GET\r\n") != NULL);
+	CHECK(strstr(out, "\r\nAllow: GET, HEAD\r\n") != NULL);
 	CHECK(strstr(out, "Sec-WebSocket-Version") == NULL);
 	CHECK(strstr(out, "\r\n\r\n405 Method Not Allowed\n") != NULL);
 

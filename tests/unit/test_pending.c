@@ -162,6 +162,49 @@ test_give_way_order(void)
 	pending_budget_fini(&b);
 }
 
+/* A kept-alive connection between requests gives way before every
+ * other, even a newer silent one, the longest idle first; and then goes
+ * on like a new one. */
+static void
+test_idle_first(void)
+{
+	struct pending_budget b;
+	struct pending_queue q;
+	struct pending_link l[3], n, *ev;
+	struct sockaddr_in c = v4("198.51.100.1");
+
+	CHECK_INT(pending_budget_init(&b, 7, 1), 0);
+	memset(&q, 0, sizeof(q));
+	atomic_store(&b.max, 3);
+	for (int i = 0; i < 3; i++)
+		CHECK_INT(pending_admit(&b, &q, &l[i], SA(c), &ev), 0);
+	pending_advance(&q, &l[0], PENDING_ANSWERED);
+	pending_advance(&q, &l[1], PENDING_ANSWERED);
+	/* l[1], then l[0] answered, now idle: ahead of the silent l[2]. */
+	pending_idle(&q, &l[1]);
+	pending_idle(&q, &l[0]);
+	CHECK_INT(l[0].stage, PENDING_IDLE);
+	CHECK(pending_first(&q) == &l[1]);
+	CHECK_INT(q.n, 3);
+	CHECK_INT(pending_admit(&b, &q, &n, SA(c), &ev), 0);
+	CHECK(ev == &l[1]);
+	pending_release(&b, &q, ev);
+	CHECK(pending_first(&q) == &l[0]);
+	/* Its next request moves it on as ever: l[2] is now first. */
+	pending_advance(&q, &l[0], PENDING_PARTIAL);
+	CHECK(pending_first(&q) == &l[2]);
+	/* Holding nothing: nothing happens. */
+	pending_idle(&q, &l[1]);
+	CHECK_INT(l[1].stage, PENDING_NONE);
+	CHECK_INT(q.n, 3);
+	pending_release(&b, &q, &l[0]);
+	pending_release(&b, &q, &l[2]);
+	pending_release(&b, &q, &n);
+	CHECK_INT(q.n, 0);
+	CHECK(pending_first(&q) == NULL);
+	pending_budget_fini(&b);
+}
+
 /* max_per_client counts an address across every queue, and applies
  * once a share is spent: an address over it is then refused, while
  * others push the oldest out; a slot given back admits it again. */
@@ -254,6 +297,7 @@ main(void)
 	RUN(test_spread);
 	RUN(test_shares);
 	RUN(test_give_way_order);
+	RUN(test_idle_first);
 	RUN(test_per_client);
 	RUN(test_lowered_share);
 	return tl_summary("unit/pending");
