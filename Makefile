@@ -55,7 +55,7 @@ PURE      := value utf8 unmask frame ws_reader handshake route config log sockad
              probe_http duration suggest utf8_split subproto basic_auth \
              htpasswd ratelimit authcache record allow admit \
              sink json log_json metrics metrics_text sessions_json \
-             admin_req redact ticketkey balance webresp plain h2_req
+             admin_req redact ticketkey balance webresp plain cli h2_req
 # Reads files (checked, bounded): config.c needs it, so the unit tests and
 # the config fuzz target link it too.
 FILEIO    := file targets route_targets

@@ -189,6 +189,11 @@ static const struct key_def keys[] = {
 	  GW(tls_ticket_lifetime), NO_OFFSET, 1, 86400 },
 	{ "tls_ticket_key_file", KT_FILE, SC_GATEWAY, GW(tls_ticket_key_file),
 	  NO_OFFSET, 0, 0 },
+	{ "run_once", KT_BOOL, SC_GATEWAY, GW(run_once), NO_OFFSET, 0, 0 },
+	{ "exit_after", KT_SECONDS, SC_GATEWAY, GW(exit_after), NO_OFFSET,
+	  0, 31536000 },
+	{ "exit_when_idle", KT_SECONDS, SC_GATEWAY, GW(exit_when_idle),
+	  NO_OFFSET, 0, 31536000 },
 	{ "allowed_client_cns", KT_CNS, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
 	{ "backend_tls", KT_BOOL, SC_ROUTE, NO_OFFSET, RT(backend_tls), 0, 0 },
 	{ "backend_tls_verify", KT_BOOL, SC_ROUTE, NO_OFFSET,
@@ -266,6 +271,12 @@ key_index(const char *name)
 	for (i = 0; i < NKEYS && strcmp(keys[i].name, name) != 0; i++)
 		;
 	return i;
+}
+
+bool
+config_key_known(const char *name)
+{
+	return key_index(name) < NKEYS;
 }
 
 static bool
@@ -1675,6 +1686,13 @@ set_scalar(struct parse *ps, const struct key_def *k, void *base,
 	case KT_URLPATH: {
 		char *copy;
 
+		/* A route's "*": any path no other route has (websockify's
+		 * command line). */
+		if (strcmp(value, "*") == 0 && strcmp(k->name, "path") == 0) {
+			copy = strdup(value);
+			memcpy(field, &copy, sizeof(copy));
+			return;
+		}
 		if (value[0] != '/' || strpbrk(value, " \t?#") != NULL) {
 			errorf(ps, HERE(ps), k->name, "\"%s\" must start with "
 			    "'/' and contain no spaces, '?' or '#'", value);

@@ -42,6 +42,10 @@ void config_error_at(struct config_errors *errs,
     const struct config_where *where, const char *section, const char *key,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* Whether name is a key of the configuration (cli.c maps websockify's
+ * options only onto keys this build has). */
+bool config_key_known(const char *name);
+
 /* Whether some listener has the word tls. */
 bool config_has_tls_listener(const struct config *cfg);
 

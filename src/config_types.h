@@ -262,6 +262,12 @@ struct config {
 	bool tls_session_tickets;	/* resumption (default yes) */
 	double tls_ticket_lifetime;	/* seconds; key rotation too */
 	struct config_str tls_ticket_key_file;	/* NULL: keys in memory */
+	/* websockify's process options, read at start: exit after one
+	 * session; stop accepting this long after start; exit after this
+	 * long with no connection (0 = off). */
+	bool run_once;
+	double exit_after;
+	double exit_when_idle;
 	struct tls_server *tls;		/* built by tls_config_load */
 	/*
 	 * Frees tls and the routes' tls (set by tls.c).  A hook rather than

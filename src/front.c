@@ -609,6 +609,7 @@ front_upgraded(struct front *f)
 	bufferevent_write(front_bev(f), buf, n);
 	f->status = 101;
 	f->gw->stats.upgraded++;
+	atomic_fetch_add(&f->gw->shared->upgraded, 1);
 }
 
 /* ---- Basic auth (auth_basic_file), before admission ---- */

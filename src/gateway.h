@@ -25,6 +25,7 @@ struct session;
  * the workers start), no locks. */
 struct shared {
 	atomic_uint nsessions;		/* live sessions, for logs */
+	atomic_uint upgraded;		/* 101s sent (run_once) */
 	/* Sessions held against max_connections, and its effective value
 	 * (0 = none). */
 	struct admit_slots slots;

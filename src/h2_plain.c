@@ -14,7 +14,7 @@
 #include "h2_stream.h"
 #include "handshake.h"
 #include "log.h"
-#include "route.h"
+#include "plain.h"
 #include "webresp.h"
 #include "webroot.h"
 
@@ -124,27 +124,26 @@ h2_plain_web(struct h2_stream *st, const struct hs_request *req)
 void
 h2_stream_plain(struct h2_stream *st, const struct hs_request *req)
 {
-	const struct config *cfg = st->c->cfg;
-	bool head = req->head;
-	int status;
+	struct plain_answer pa;
 
-	if (cfg->health_path != NULL &&
-	    strlen(cfg->health_path) == req->path.n &&
-	    memcmp(cfg->health_path, req->path.p, req->path.n) == 0) {
-		status = st->c->gw->draining ? 503 : 200;
-		h2_plain_text(st, status, status == 200 ? "ok\n" :
-		    "draining\n", head);
-		h2_plain_log(st, status, 0, NULL);
+	/* The same decision as over HTTP/1.1 (plain.h). */
+	plain_decide(st->c->cfg, st->c->gw->draining, req->path.p,
+	    req->path.n, &pa);
+	switch (pa.kind) {
+	case PLAIN_HEALTH:
+		h2_plain_text(st, pa.status, pa.body, req->head);
+		h2_plain_log(st, pa.status, 0, NULL);
 		return;
-	}
-	if (route_find(cfg, req->path.p, req->path.n) != NULL) {
+	case PLAIN_WEBSOCKET_ONLY:
+		/* Not 426: HTTP/2 has no Upgrade (RFC 9113 8.6). */
 		h2_stream_answer(st, 400, "this is a WebSocket endpoint; open "
 		    "it with an extended CONNECT (RFC 8441)");
 		return;
-	}
-	if (cfg->web_root == NULL) {
-		h2_stream_answer(st, 404, "no route for this path");
+	case PLAIN_WEB_ROOT:
+		h2_plain_web(st, req);
+		return;
+	case PLAIN_NO_ROUTE:
+		h2_stream_answer(st, pa.status, pa.why);
 		return;
 	}
-	h2_plain_web(st, req);
 }

@@ -2,13 +2,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include "auth.h"
+#include "cli.h"
 #include "config.h"
 #include "gateway.h"
 #include "listener.h"
@@ -45,25 +46,61 @@ enum exit_code {
 	EXIT_STARTUP = 3,	/* cannot listen, no memory, ... */
 };
 
+#define USAGE_LINES \
+	"usage: wsgate [-c FILE] [-t] [-v | -q] [-V] [-h]\n" \
+	"       wsgate [options] [source_addr:]source_port " \
+	"[target_addr:target_port]\n" \
+	"       wsgate --probe URL [TIMEOUT]\n"
+
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: wsgate [-c FILE] [-t] [-v | -q] [-V] [-h]\n"
-	    "       wsgate --probe URL [TIMEOUT]\n"
+	    USAGE_LINES
 	    "\n"
 	    "WebSocket-to-TCP gateway: accepts WebSocket upgrades (RFC 6455)\n"
 	    "and relays each connection's messages to the route's TCP "
 	    "backend.\n"
 	    "\n"
-	    "  -c FILE  configuration file (default " CONFIG_DEFAULT_PATH ")\n"
-	    "  -t       check the configuration, print every problem, exit\n"
-	    "  -v       verbose: log debug events too\n"
-	    "  -q       quiet: log only warnings and errors\n"
-	    "  -V       print the version and exit\n"
-	    "  -h       print this help and exit\n"
-	    "  --probe  GET an http:// URL (e.g. health_path), exit 0 on a\n"
-	    "           2xx answer within TIMEOUT seconds (default 5), else 1\n"
+	    "  -c, --config FILE  configuration file\n"
+	    "                     (default " CONFIG_DEFAULT_PATH ")\n"
+	    "  -t, --check        check the configuration, print every "
+	    "problem, exit\n"
+	    "  -v, --verbose      log debug events too\n"
+	    "  -q, --quiet        log only warnings and errors\n"
+	    "  -V, --version      print the version and exit\n"
+	    "  -h, --help         print this help and exit\n"
+	    "  --probe URL        GET an http:// URL (e.g. health_path), "
+	    "exit 0 on a\n"
+	    "                     2xx answer within TIMEOUT (default 5s), "
+	    "else 1\n"
+	    "\n"
+	    "websockify's form (no -c): one route, any path, to the target;\n"
+	    "any Origin, as websockify.  Its options, same meaning:\n"
+	    "  --cert FILE [--key FILE] [--ssl-only]  TLS (wss://) on the "
+	    "port\n"
+	    "  --ssl-version tlsv1_2|tlsv1_3, --ssl-ciphers LIST\n"
+	    "  --verify-client --cafile FILE  require client certificates\n"
+	    "  --ssl-target       TLS to the target (certificate not "
+	    "checked)\n"
+	    "  --web DIR          serve DIR's files to plain GETs\n"
+	    "  --auth-plugin ExpectOrigin --auth-source 'ORIGIN ...'\n"
+	    "  --auth-plugin ClientCertCNAuth --auth-source 'CN ...'\n"
+	    "  --token-plugin TokenFile --token-source FILE [--host-token]\n"
+	    "                     the token picks the target (no target "
+	    "argument);\n"
+	    "                     --allowed-targets LIST: where it may lead\n"
+	    "  --unix-target PATH the target is a unix socket (no target "
+	    "argument)\n"
+	    "  --heartbeat T      ping the client every T seconds\n"
+	    "  --run-once         exit after one WebSocket session\n"
+	    "  --timeout T        stop accepting T seconds after start\n"
+	    "  --idle-timeout T   exit after T seconds with no connection\n"
+	    "  --log-file FILE, --traffic (as -v), -6 (no effect: every "
+	    "address)\n"
+	    "  --print-config     print the INI these options amount to, "
+	    "exit\n"
+	    "Others are refused with what to use instead; see wsgate(8).\n"
 	    "\n"
 	    "Signals: SIGTERM drains (stop accepting, let sessions finish for\n"
 	    "drain_timeout, then close them with 1001); SIGINT closes all\n"
@@ -93,7 +130,8 @@ no_config(const char *path, bool given)
 	    "wsgate -t -c FILE.\n"
 	    "  Commented examples: " WSGATE_EXAMPLES_DIR "/ (etc/ in the "
 	    "source tree);\n"
-	    "  every key is described in wsgate.ini(5).\n",
+	    "  every key is described in wsgate.ini(5).\n"
+	    "  Or give websockify's arguments: wsgate 6080 localhost:5900\n",
 	    given ? "" : " (the default)");
 }
 
@@ -104,14 +142,17 @@ libevent_log_cb(int severity, const char *msg)
 	    "libevent: %s", msg);
 }
 
-/* running: the configuration in use when reloading, else NULL; counts:
- * the running gateway's route counters (NULL for -t). */
+/* cli: websockify's form, whose INI is the configuration (else path
+ * is); running: the configuration in use when reloading, else NULL;
+ * counts: the running gateway's route counters (NULL for -t). */
 static struct config *
-load_config(const char *path, const struct config *running,
-    struct route_counts *counts)
+load_config(const char *path, const struct cli *cli,
+    const struct config *running, struct route_counts *counts)
 {
 	struct config_errors errs = { NULL, 0 };
-	struct config *cfg = config_load(path, &errs);
+	struct config *cfg = cli != NULL && cli->websockify ?
+	    config_load_string(CLI_CONFIG_NAME, cli->ini, &errs) :
+	    config_load(path, &errs);
 
 	/* Certificates are read now, so -t and SIGHUP check them too. */
 	if (cfg != NULL && tls_config_load(cfg, running, &errs) != 0) {
@@ -130,11 +171,20 @@ load_config(const char *path, const struct config *running,
 		cfg = NULL;
 	}
 
-	for (size_t i = 0; i < errs.n; i++)
-		fprintf(stderr, "%s\n", errs.msgs[i]);
+	for (size_t i = 0; i < errs.n; i++) {
+		char msg[1024];
+
+		if (cli != NULL && cli->websockify) {
+			cli_explain(cli, errs.msgs[i], msg, sizeof(msg));
+			fprintf(stderr, "wsgate: %s\n", msg);
+		} else {
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		}
+	}
 	if (cfg == NULL)
 		fprintf(stderr, "wsgate: %s: configuration invalid (%zu "
-		    "problem%s)\n", path, errs.n, errs.n == 1 ? "" : "s");
+		    "problem%s)\n", cli != NULL && cli->websockify ?
+		    "command line" : path, errs.n, errs.n == 1 ? "" : "s");
 	config_errors_free(&errs);
 	return cfg;
 }
@@ -307,6 +357,7 @@ log_routes(const struct config *cfg)
 struct reload_job {
 	pthread_t thread;
 	char *path;
+	const struct cli *cli;		/* websockify's form: its INI */
 	struct config *old;	/* reference: what a new one is judged by */
 	struct config *cfg;	/* result: a reference, or NULL */
 	struct route_counts *counts;	/* the gateway's; locked inside */
@@ -323,6 +374,7 @@ struct control {
 	struct shared shared;
 	struct route_counts *counts;	/* every configuration's routes' */
 	struct config *cfg;		/* the running configuration */
+	const struct cli *cli;		/* its source when no file */
 	struct listener **listeners;
 	size_t nlisteners;
 	struct gateway **workers;
@@ -347,6 +399,14 @@ struct control {
 	bool reload_again;		/* SIGHUP while loading */
 	size_t drain_acks;		/* outstanding WORKER_ACK_DRAIN */
 	bool draining;
+	bool drain_unbounded;		/* no drain_timeout armed yet */
+	/* run_once, exit_after, exit_when_idle: as read at start (a reload
+	 * does not change them). */
+	bool run_once;
+	double exit_after, exit_when_idle;
+	struct event *lifecycle;
+	struct timespec started, idle_since;
+	bool idle;
 	int notify_fd[2];
 	struct event *notify_ev;
 	struct event *term, *intr, *hup;
@@ -581,12 +641,23 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 	control_send_all(ctl, WORKER_STOP, NULL);
 }
 
+/* wait < 0: no limit (run_once, exit_after: the sessions end by
+ * themselves); a stop signal then sets one. */
 static void
 begin_drain(struct control *ctl, double wait)
 {
 	struct timeval tv;
 	unsigned n = open_sessions(ctl);
 
+	if (ctl->draining && ctl->drain_unbounded && wait >= 0) {
+		ctl->drain_unbounded = false;
+		log_info("draining: %u session%s open; waiting up to %.1fs", n,
+		    n == 1 ? "" : "s", wait);
+		tv.tv_sec = (time_t)wait;
+		tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6);
+		evtimer_add(ctl->drain, &tv);
+		return;
+	}
 	if (ctl->draining) {
 		log_warn("second stop signal: exiting now");
 		control_send_all(ctl, WORKER_STOP, NULL);
@@ -601,6 +672,13 @@ begin_drain(struct control *ctl, double wait)
 	}
 	ctl->drain_acks = ctl->nworkers;
 	control_send_all(ctl, WORKER_DRAIN, NULL);
+	if (wait < 0) {
+		ctl->drain_unbounded = true;
+		log_info("draining: stopped accepting; %u session%s open; "
+		    "exiting when %s", n, n == 1 ? "" : "s",
+		    n == 1 ? "it ends" : "they end");
+		return;
+	}
 	log_info("draining: stopped accepting; %u session%s open; waiting "
 	    "up to %.1fs", n, n == 1 ? "" : "s", wait);
 	tv.tv_sec = (time_t)wait;
@@ -637,6 +715,11 @@ reload_acceptable(const struct config *old, const struct config *cfg)
 			}
 	if (cfg->workers != old->workers)
 		log_warn("workers changes take effect after a restart");
+	if (cfg->run_once != old->run_once ||
+	    cfg->exit_after != old->exit_after ||
+	    cfg->exit_when_idle != old->exit_when_idle)
+		log_warn("run_once, exit_after and exit_when_idle changes take "
+		    "effect after a restart");
 	return true;
 }
 
@@ -657,7 +740,7 @@ static void *
 reload_thread(void *arg)
 {
 	struct reload_job *job = arg;
-	struct config *cfg = load_config(job->path, job->old,
+	struct config *cfg = load_config(job->path, job->cli, job->old,
 	    job->counts);
 	char done = RELOAD_DONE;
 
@@ -701,6 +784,7 @@ reload_start(struct control *ctl, const char *why)
 		return;
 	}
 	job->old = config_ref(ctl->cfg);
+	job->cli = ctl->cli;
 	job->counts = ctl->counts;
 	job->notify_fd = ctl->notify_fd[1];
 	/* Signals are for the main thread's loop, as in the workers. */
@@ -750,6 +834,83 @@ reload_finish(struct control *ctl)
 		reload_start(ctl, "SIGHUP received during the last reload");
 	}
 	notify_ready_if_idle(ctl);	/* refused, or nothing to wait for */
+}
+
+/*
+ * websockify's process options, checked a few times a second: a
+ * counter polled by the main thread keeps the workers' paths free of
+ * them.
+ */
+#define LIFECYCLE_TICK_US 50000
+
+static double
+seconds_since(const struct timespec *then, const struct timespec *now)
+{
+	return (double)(now->tv_sec - then->tv_sec) +
+	    (double)(now->tv_nsec - then->tv_nsec) / 1e9;
+}
+
+static void
+lifecycle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct control *ctl = arg;
+	struct timeval tick = { 0, LIFECYCLE_TICK_US };
+	struct timespec now;
+	unsigned n = open_sessions(ctl);
+
+	(void)fd;
+	(void)what;
+	if (ctl->draining)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (ctl->run_once && atomic_load(&ctl->shared.upgraded) > 0) {
+		log_info("run_once: a WebSocket session began; stopping "
+		    "accepting, exiting when it ends");
+		begin_drain(ctl, -1);
+		return;
+	}
+	if (ctl->exit_after > 0 &&
+	    seconds_since(&ctl->started, &now) >= ctl->exit_after) {
+		log_info("exit_after %.3gs reached", ctl->exit_after);
+		begin_drain(ctl, -1);
+		return;
+	}
+	if (ctl->exit_when_idle > 0) {
+		if (n > 0) {
+			ctl->idle = false;
+		} else if (!ctl->idle) {
+			ctl->idle = true;
+			ctl->idle_since = now;
+		} else if (seconds_since(&ctl->idle_since, &now) >=
+		    ctl->exit_when_idle) {
+			log_info("exit_when_idle: no connection for %.3gs",
+			    ctl->exit_when_idle);
+			begin_drain(ctl, -1);
+			return;
+		}
+	}
+	evtimer_add(ctl->lifecycle, &tick);
+}
+
+static int
+lifecycle_start(struct control *ctl)
+{
+	struct timeval tick = { 0, LIFECYCLE_TICK_US };
+	const struct config *cfg = ctl->cfg;
+
+	ctl->run_once = cfg->run_once;
+	ctl->exit_after = cfg->exit_after;
+	ctl->exit_when_idle = cfg->exit_when_idle;
+	if (!ctl->run_once && ctl->exit_after <= 0 &&
+	    ctl->exit_when_idle <= 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ctl->started);
+	ctl->idle_since = ctl->started;
+	ctl->idle = true;
+	ctl->lifecycle = evtimer_new(ctl->base, lifecycle_cb, ctl);
+	if (ctl->lifecycle == NULL)
+		return -1;
+	return evtimer_add(ctl->lifecycle, &tick);
 }
 
 static void
@@ -905,7 +1066,8 @@ control_free(struct control *ctl)
 	close_listeners(ctl);
 	free(ctl->listeners);
 	struct event *evs[] = { ctl->notify_ev, ctl->term, ctl->intr,
-		ctl->hup, ctl->drain, ctl->deadline, ctl->retry };
+		ctl->hup, ctl->drain, ctl->deadline, ctl->retry,
+		ctl->lifecycle };
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (evs[i] != NULL)
 			event_free(evs[i]);
@@ -935,86 +1097,130 @@ malloc_tune(void)
 	(void)mallopt(M_TRIM_THRESHOLD, 4 << 20);
 }
 
+/* --log-file: stderr (every log line) goes to the end of path. */
+static int
+open_log_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOCTTY, 0640);
+	struct stat st;
+
+	if (fd < 0) {
+		fprintf(stderr, "wsgate: --log-file %s: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "wsgate: --log-file %s: not a regular file\n",
+		    path);
+		close(fd);
+		return -1;
+	}
+	if (dup2(fd, STDERR_FILENO) < 0) {
+		fprintf(stderr, "wsgate: --log-file %s: %s\n", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *path = CONFIG_DEFAULT_PATH;
-	bool check_only = false, path_given = false;
 	struct control ctl;
+	struct cli cli;
+	char err[1024], cwdbuf[4096];
 	uint64_t key;
 	unsigned nworkers;
-	int c, rc;
+	int rc;
 
 	/* A health check client, for images without curl: its own words. */
 	if (argc >= 2 && strcmp(argv[1], "--probe") == 0)
 		return probe_main(argc - 2, argv + 2);
-	while ((c = getopt(argc, argv, "c:tvqVh")) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			path_given = true;
-			break;
-		case 't':
-			check_only = true;
-			break;
-		case 'v':
-			log_set_level(LL_DEBUG);
-			break;
-		case 'q':
-			log_set_level(LL_WARN);
-			break;
-		case 'V':
-			printf("wsgate %s (libevent %s, %s)\n", WSGATE_VERSION,
-			    event_get_version(),
-			    OpenSSL_version(OPENSSL_VERSION));
-			return EXIT_OK;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "wsgate: unexpected argument \"%s\"\n",
-		    argv[optind]);
-		usage(stderr);
+	if (cli_parse(&cli, argc, argv, getcwd(cwdbuf, sizeof(cwdbuf)), err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "wsgate: %s\n" USAGE_LINES "(wsgate --help "
+		    "lists the options; wsgate(8) says more)\n", err);
 		return EXIT_USAGE;
 	}
+	if (cli.action == CLI_HELP) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (cli.action == CLI_VERSION) {
+		printf("wsgate %s (libevent %s, %s)\n", WSGATE_VERSION,
+		    event_get_version(), OpenSSL_version(OPENSSL_VERSION));
+		return EXIT_OK;
+	}
+	if (cli.verbosity > 0)
+		log_set_level(LL_DEBUG);
+	else if (cli.verbosity < 0)
+		log_set_level(LL_WARN);
+	if (cli.config_path != NULL)
+		path = cli.config_path;
 
 	malloc_tune();
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.notify_fd[0] = ctl.notify_fd[1] = -1;
 	ctl.held_fd = -1;
-	if (access(path, F_OK) != 0 && errno == ENOENT) {
-		no_config(path, path_given);
+	ctl.cli = &cli;
+	if (!cli.websockify && access(path, F_OK) != 0 && errno == ENOENT) {
+		no_config(path, cli.config_path != NULL);
 		return EXIT_CONFIG;
 	}
-	if (!check_only && (ctl.counts = route_counts_new()) == NULL) {
+	if (cli.action == CLI_RUN && (ctl.counts = route_counts_new()) ==
+	    NULL) {
 		fprintf(stderr, "wsgate: out of memory\n");
+		cli_free(&cli);
 		return EXIT_STARTUP;
 	}
-	ctl.cfg = load_config(path, NULL, ctl.counts);
+	ctl.cfg = load_config(path, &cli, NULL, ctl.counts);
 	if (ctl.cfg == NULL) {
 		route_counts_free(ctl.counts);
+		cli_free(&cli);
 		return EXIT_CONFIG;
 	}
-	if (check_only) {
+	if (cli.action == CLI_PRINT_CONFIG) {
+		for (size_t i = 0; i < cli.nwarnings; i++)
+			fprintf(stderr, "wsgate: warning: %s\n",
+			    cli.warnings[i]);
+		fputs(cli.ini, stdout);
+		config_unref(ctl.cfg);
+		cli_free(&cli);
+		return EXIT_OK;
+	}
+	if (cli.action == CLI_CHECK) {
+		for (size_t i = 0; i < cli.nwarnings; i++)
+			fprintf(stderr, "wsgate: warning: %s\n",
+			    cli.warnings[i]);
 		printf("wsgate: %s: configuration OK (%zu listener%s, %zu "
-		    "route%s)\n", path, ctl.cfg->nlisteners,
+		    "route%s)\n", cli.websockify ? "command line" : path,
+		    ctl.cfg->nlisteners,
 		    ctl.cfg->nlisteners == 1 ? "" : "s", ctl.cfg->nroutes,
 		    ctl.cfg->nroutes == 1 ? "" : "s");
 		config_unref(ctl.cfg);
+		cli_free(&cli);
 		return EXIT_OK;
 	}
+	if (cli.log_file != NULL && open_log_file(cli.log_file) != 0) {
+		config_unref(ctl.cfg);
+		route_counts_free(ctl.counts);
+		cli_free(&cli);
+		return EXIT_STARTUP;
+	}
 	log_configure(ctl.cfg);	/* log_level, log_format; -v/-q win */
+	for (size_t i = 0; i < cli.nwarnings; i++)
+		log_warn("%s", cli.warnings[i]);
 
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile_limit();
 	event_set_log_callback(libevent_log_cb);
 	unmask_init();		/* before threads: they share its choice */
 	atomic_init(&ctl.shared.nsessions, 0);
+	atomic_init(&ctl.shared.upgraded, 0);
 	atomic_init(&ctl.shared.slots.used, 0);
 	atomic_init(&ctl.shared.slots.max, 0);
 	rc = EXIT_STARTUP;
@@ -1035,6 +1241,11 @@ main(int argc, char **argv)
 		goto out;
 	if (control_start_workers(&ctl, nworkers) != 0)
 		goto out;
+	if (lifecycle_start(&ctl) != 0) {
+		log_error("cannot start the run_once/exit_after/exit_when_idle "
+		    "timer");
+		goto out;
+	}
 	watch_targets(ctl.cfg);
 	/* "ready" only once the signals are handled: until then SIGTERM or
 	 * SIGHUP would kill the process (the default action). */
@@ -1051,5 +1262,6 @@ main(int argc, char **argv)
 	rc = EXIT_OK;
 out:
 	control_free(&ctl);
+	cli_free(&cli);
 	return rc;
 }

@@ -11,13 +11,17 @@ void
 plain_decide(const struct config *cfg, bool draining, const char *path,
     size_t pathlen, struct plain_answer *a)
 {
+	const struct route *r = route_find(cfg, path, pathlen);
+
 	memset(a, 0, sizeof(*a));
 	if (cfg->health_path != NULL && strlen(cfg->health_path) == pathlen &&
 	    memcmp(cfg->health_path, path, pathlen) == 0) {
 		a->kind = PLAIN_HEALTH;
 		a->status = draining ? 503 : 200;
 		a->body = draining ? "draining\n" : "ok\n";
-	} else if (route_find(cfg, path, pathlen) != NULL) {
+	} else if (r != NULL && !(route_any_path(r) && cfg->web_root != NULL)) {
+		/* A route for any path (websockify's command line) leaves
+		 * plain requests to web_root when there is one (--web). */
 		a->kind = PLAIN_WEBSOCKET_ONLY;
 		a->status = 426;
 		a->why = "this is a WebSocket endpoint; send a WebSocket "

@@ -10,14 +10,24 @@
 struct route *
 route_find(const struct config *cfg, const char *path, size_t len)
 {
+	struct route *any = NULL;
+
 	/* Few routes per gateway: a scan beats a hash on cache behaviour. */
 	for (size_t i = 0; i < cfg->nroutes; i++) {
 		struct route *r = &cfg->routes[i];
 
 		if (strlen(r->path) == len && memcmp(r->path, path, len) == 0)
 			return r;
+		if (route_any_path(r))
+			any = r;
 	}
-	return NULL;
+	return any;
+}
+
+bool
+route_any_path(const struct route *r)
+{
+	return r->path[0] == '*';
 }
 
 size_t
@@ -66,20 +76,23 @@ route_host_rank(const struct route *r, const char *host)
 	return best;
 }
 
-struct route *
-route_find_host(const struct config *cfg, const char *path, size_t len,
-    const char *host, bool *host_routed)
+/* Among the routes of path[0..len) (any: those of "*"), the one whose
+ * hosts match host best; *taken: there is some route of that path. */
+static struct route *
+route_best_host(const struct config *cfg, const char *path, size_t len,
+    bool any, const char *host, bool *host_routed, bool *taken)
 {
 	struct route *best = NULL;
 	int rank = 0;
 
-	*host_routed = false;
 	for (size_t i = 0; i < cfg->nroutes; i++) {
 		struct route *r = &cfg->routes[i];
 		int k;
 
-		if (strlen(r->path) != len || memcmp(r->path, path, len) != 0)
+		if (any ? !route_any_path(r) : strlen(r->path) != len ||
+		    memcmp(r->path, path, len) != 0)
 			continue;
+		*taken = true;
 		if (r->nhosts > 0)
 			*host_routed = true;
 		k = route_host_rank(r, host);
@@ -89,6 +102,22 @@ route_find_host(const struct config *cfg, const char *path, size_t len,
 		}
 	}
 	return best;
+}
+
+struct route *
+route_find_host(const struct config *cfg, const char *path, size_t len,
+    const char *host, bool *host_routed)
+{
+	bool taken = false;
+	struct route *r;
+
+	*host_routed = false;
+	r = route_best_host(cfg, path, len, false, host, host_routed, &taken);
+	/* A path no route has: the routes of "*" take it. */
+	if (!taken)
+		r = route_best_host(cfg, path, len, true, host, host_routed,
+		    &taken);
+	return r;
 }
 
 static bool

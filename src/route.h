@@ -9,9 +9,13 @@
 
 #define ORIGIN_MAX 300
 
-/* The route whose path equals path[0..len) exactly, or NULL. */
+/* The route whose path equals path[0..len) exactly, else the route
+ * whose path is "*" (any path), or NULL. */
 struct route *route_find(const struct config *cfg, const char *path,
     size_t len);
+
+/* Whether the route's path is "*": it takes any path. */
+bool route_any_path(const struct route *r);
 
 /* Room for route_host_name's out: a name of SNI_NAME_MAX bytes, a dot. */
 #define ROUTE_HOST_MAX 256

@@ -65,6 +65,8 @@ SAFE = {
     "(what & BEV_EVENT_EOF) ? \"EOF\" : f->client->tls ? "
     "tls_error(bev, what, why, sizeof(why)) : "
     "strerror(EVUTIL_SOCKET_ERROR())": "static, OpenSSL's or libc's text",
+    "cli.warnings[i]": "cli.c's static warning texts (the operator's "
+                       "command line, no client bytes)",
     "strerror(err)": "libc's text",
     "strerror(rc)": "libc's text",
     "strerror(errno)": "libc's text",

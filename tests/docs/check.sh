@@ -1,7 +1,8 @@
 #!/bin/sh
 # check.sh -- the manual pages: clean under `mandoc -T lint` (Debian's
 # mandoc), and wsgate.ini(5) in step with the keys src/config.c knows
-# (man_keys.py); the README's noVNC configuration is etc/novnc.ini.
+# (man_keys.py), wsgate(8) and the README with cli.c's options
+# (man_options.py); the README's noVNC configuration is etc/novnc.ini.
 # Prints "RESULT docs: N passed, M failed".
 set -u
 cd "$(dirname "$0")/../.."
@@ -29,6 +30,16 @@ else
 fi
 
 out=$(/usr/bin/python3 tests/docs/man_keys.py 2>&1)
+rc=$?
+echo "$out" | grep -v '^RESULT '
+if [ "$rc" -eq 0 ]; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+
+# Every long option of the command line is in wsgate(8) and the README.
+out=$(/usr/bin/python3 tests/docs/man_options.py 2>&1)
 rc=$?
 echo "$out" | grep -v '^RESULT '
 if [ "$rc" -eq 0 ]; then

@@ -54,12 +54,14 @@ fuzz_src_log_json  := src/log_json.c src/json.c src/sink.c
 fuzz_src_admin_req := src/admin_req.c src/utf8.c
 fuzz_src_ticketkey := src/ticketkey.c
 fuzz_src_sni       := src/sni.c
+fuzz_src_cli       := src/cli.c $(fuzz_src_config)
+fuzz_libs_cli      := $(fuzz_libs_config)
 fuzz_src_webresp   := src/webresp.c src/handshake.c
 fuzz_libs_webresp  := $(fuzz_libs_handshake)
 # HTTP/2 frames into the real glue: libevent and nghttp2, admission and the
 # config loader behind it (tls.c stood in for by the target).
 fuzz_src_h2        := src/h2_conn.c src/h2_stream.c src/h2_req.c src/h2_plain.c \
-                      src/webroot.c src/webresp.c src/side.c \
+                      src/webroot.c src/webresp.c src/plain.c src/side.c \
                       src/admit.c src/handshake.c src/route_count.c \
                       src/log.c src/log_json.c src/json.c src/sink.c \
                       src/config.c src/file.c src/value.c \

@@ -1014,9 +1014,38 @@ def h2_seeds():
           h2_connect(1) + b"".join(h2_frame(0x0, 0, 1) for _ in range(20)) +
           h2_frame(0x8, 0, 1, struct.pack("!I", 1 << 20)) +
           h2_frame(0x7, 0, 0, struct.pack("!II", 1, 0)))
+def cli_argvs():
+    # NUL-separated arguments after the program name (fuzz_cli.c).
+    seeds = {
+        "plain": ["6080", "localhost:5900"],
+        "novnc": ["--web", "/usr/share/novnc", "6080", "localhost:5900"],
+        "tls": ["--cert", "self.pem", "--key=k.pem", "--ssl-only",
+                "--ssl-version", "tlsv1_3", "--ssl-ciphers", "ECDHE",
+                "[::1]:6080", "[::1]:5900"],
+        "verify": ["--cert", "/c", "--verify-client", "--cafile", "ca",
+                   "--auth-plugin", "ClientCertCNAuth", "--auth-source",
+                   "alice bob", "0.0.0.0:6080", "h:1"],
+        "origin": ["--auth-plugin=ExpectOrigin", "--auth-source",
+                   "https://a.example http://b:8080", "-v", "6080", "h:1"],
+        "process": ["--run-once", "--timeout", "90", "--idle-timeout=5m",
+                    "--log-file", "/tmp/l", "6080", "h:1"],
+        "file": ["-tvq", "-c", "/etc/wsgate/wsgate.ini"],
+        "print": ["--print-config", "--ssl-target", "-6", "6080",
+                  "::1:5900"],
+        "refused": ["-D", "6080", "h:1"],
+        "unix": ["--unix-target", "vnc.sock", "--heartbeat", "30", "6080"],
+        "tokens": ["--token-plugin", "TokenFile", "--token-source", "t",
+                   "--host-token", "--allowed-targets", "10.0.0.0/8:*",
+                   "6080"],
+        "wrap": ["6080", "h:1", "--", "Xvnc"],
+        "injection": ["--web", "/a\n[route:x]", "6080", "h:1"],
+    }
+    for name, args in seeds.items():
+        write("cli", name, "\0".join(args).encode())
 
 
 def main():
+    cli_argvs()
     frames()
     handshakes()
     utf8()

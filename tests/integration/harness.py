@@ -165,7 +165,8 @@ class Gateway:
     LISTENING = re.compile(r"listening on (.*)$")
 
     def __init__(self, binary=None, config_text="", extra_files=None,
-                 args=(), env=None, wait_ready=True, nofile=None):
+                 args=(), env=None, wait_ready=True, nofile=None,
+                 argv=None):
         self.binary = os.path.abspath(binary or BINARY)
         self.dir = tempfile.mkdtemp(prefix="wsgate-it-")
         self.config_path = os.path.join(self.dir, "wsgate.ini")
@@ -173,6 +174,9 @@ class Gateway:
         for rel, text in (extra_files or {}).items():
             self.write_file(rel, text)
         self.args = list(args)
+        # The whole command line instead of "-c FILE -v ARGS" (websockify's
+        # form).
+        self.argv = None if argv is None else list(argv)
         self.env = env
         self.wait_ready = wait_ready
         # An open file limit (soft and hard) for the gateway: what its
@@ -208,6 +212,8 @@ class Gateway:
         cmd = (wrapper_prefix(self.dir) + [self.binary, "-c",
                                            self.config_path, "-v"] +
                self.args)
+        if self.argv is not None:
+            cmd = wrapper_prefix(self.dir) + [self.binary] + self.argv
         def limit_fds(n=self.nofile):
             resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,

@@ -54,6 +54,11 @@ VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_backpressure.",
                   "test_downloads.Downloads.test_drain_ends",
                   "test_downloads.Downloads.test_response_lines",
                   "test_dns.", "test_flood.",
+                  # websockify's form: the generated configuration, a
+                  # SIGHUP re-reading it, run_once's exit (some 5 s).
+                  "test_cli_websockify.Positional.test_relays_on_any_path",
+                  "test_cli_websockify.Positional.test_log_file_and_reload",
+                  "test_cli_websockify.Lifecycle.test_run_once",
                   # Keep-alive: pipelining, a download then the next
                   # request, the upgrade after GETs.
                   "test_keepalive.KeepAlive.test_pipelined",

@@ -284,6 +284,8 @@ class NoConfiguration(h.GatewayTestCase):
         self.assertIn("Point wsgate at one with -c FILE", err)
         self.assertIn("Commented examples: %s/" % examples, err)
         self.assertIn("wsgate.ini(5)", err)
+        self.assertIn("Or give websockify's arguments: wsgate 6080 "
+                      "localhost:5900", err)
         self.assertNotIn("configuration invalid", err)
 
     def test_missing_file_given_with_c(self):

@@ -68,6 +68,33 @@ test_decide(void)
 	config_unref(bare);
 }
 
+/* A route of path "*" (websockify's command line): with web_root, plain
+ * requests get files; without, 426 on any path. */
+static void
+test_any_path_route(void)
+{
+	static const char any[] = "[route:any]\npath = *\nbackend = "
+	    "127.0.0.1:2\norigins = *\n";
+	char text[256];
+	struct config *web, *bare;
+	struct plain_answer a;
+
+	snprintf(text, sizeof(text), "web_root = .\n%s", any);
+	web = load(text);
+	bare = load(any);
+	if (web == NULL || bare == NULL)
+		return;
+	decide(web, false, "/vnc.html", &a);
+	CHECK_INT(a.kind, PLAIN_WEB_ROOT);
+	decide(web, false, "/ws", &a);		/* its own route still */
+	CHECK_INT(a.kind, PLAIN_WEBSOCKET_ONLY);
+	decide(bare, false, "/vnc.html", &a);
+	CHECK_INT(a.kind, PLAIN_WEBSOCKET_ONLY);
+	CHECK_INT(a.status, 426);
+	config_unref(web);
+	config_unref(bare);
+}
+
 static bool
 keep(const struct config *cfg, const char *text, unsigned requests,
     bool draining)
@@ -124,6 +151,7 @@ int
 main(void)
 {
 	RUN(test_decide);
+	RUN(test_any_path_route);
 	RUN(test_keep_alive);
 	return tl_summary("unit/plain");
 }

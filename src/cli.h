@@ -1,0 +1,62 @@
+/* cli.h -- the command line, pure: wsgate's options and websockify's form (argv) to a struct and an INI text */
+#ifndef WSGATE_CLI_H
+#define WSGATE_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The name config errors give the generated INI ("NAME:LINE: ..."). */
+#define CLI_CONFIG_NAME "(command line)"
+/* Lines of generated INI that remember the option they came from. */
+#define CLI_MAX_LINES 64
+#define CLI_MAX_WARNINGS 8
+
+enum cli_action {
+	CLI_RUN,
+	CLI_CHECK,		/* -t */
+	CLI_PRINT_CONFIG,	/* --print-config */
+	CLI_HELP,		/* -h, --help */
+	CLI_VERSION,		/* -V, --version */
+};
+
+struct cli {
+	enum cli_action action;
+	const char *config_path;	/* -c FILE (argv's), or NULL */
+	int verbosity;			/* -1: -q, 0, 1: -v */
+	const char *log_file;		/* --log-file (argv's), or NULL */
+	/*
+	 * websockify's form ([source_addr:]source_port target): ini is the
+	 * whole configuration, and line N of it came from the option
+	 * line_opt[N] with the value line_val[N] (both NULL: no option).
+	 */
+	bool websockify;
+	char *ini;			/* malloc'd, or NULL */
+	const char *line_opt[CLI_MAX_LINES + 1];
+	const char *line_val[CLI_MAX_LINES + 1];
+	/* Said at startup (static strings): what websockify's meaning
+	 * leaves open, and how to close it. */
+	const char *warnings[CLI_MAX_WARNINGS];
+	size_t nwarnings;
+};
+
+/*
+ * Parse argv (argv[0] is the program).  cwd, when not NULL, makes the
+ * relative paths of websockify's options absolute in the INI, so that
+ * --print-config's output works from any directory.  Returns 0, or -1
+ * with a one-line message in err (a bad command line: exit status 2).
+ * Strings of cli point into argv; cli_free() frees the rest.
+ */
+int cli_parse(struct cli *cli, int argc, char *const argv[], const char *cwd,
+    char *err, size_t errsize);
+
+void cli_free(struct cli *cli);
+
+/*
+ * A config error about the generated INI, "(command line):N: rest",
+ * said in terms of the command line: "--cert FILE: rest".  Other
+ * messages are copied as they are.
+ */
+void cli_explain(const struct cli *cli, const char *msg, char *out,
+    size_t outsize);
+
+#endif

@@ -1,0 +1,468 @@
+"""test_cli_websockify.py -- websockify's command line: the positional
+form relays bytes, --web, --cert, ExpectOrigin, --print-config read back
+by -t -c, --log-file, SIGHUP, refused options and mapped errors."""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+
+import harness as h
+from harness import OP_BINARY
+
+
+def make_pem(directory):
+    """A self-signed certificate with its key in the same file (as
+    websockify's self.pem), mode 0600."""
+    pem = os.path.join(directory, "self.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                    "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-days", "2", "-subj", "/CN=localhost",
+                    "-keyout", pem + ".key", "-out", pem],
+                   check=True, capture_output=True, timeout=30)
+    with open(pem, "a") as out, open(pem + ".key") as key:
+        out.write(key.read())
+    os.chmod(pem, 0o600)
+    return pem
+
+
+class Positional(h.GatewayTestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="wsgate-wsfy-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.echo = self.backend(h.EchoBackend)
+
+    def start(self, *argv):
+        gw = h.Gateway(h.BINARY, argv=list(argv))
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+        return gw
+
+    def echo_through(self, port, path, data=b"hello websockify",
+                     origin=None):
+        c = self.raw(port)
+        c.handshake(path, origin=origin)
+        c.send_frame(OP_BINARY, data)
+        self.assertEqual(c.recv_data(len(data))[0], data)
+        c.close()
+
+    def test_relays_on_any_path(self):
+        gw = self.start("127.0.0.1:0", self.echo.addr)
+        for path in ("/websockify", "/", "/websockify?token=vm1",
+                     "/any/where"):
+            with self.subTest(path=path):
+                self.echo_through(gw.port, path)
+        gw.wait_log(r"route websockify: \* -> 127\.0\.0\.1:\d+ "
+                    r"\(any origin")
+        # websockify checks no Origin: said once, with the way out.
+        gw.wait_log(r"warn.*any web page may connect .*--auth-plugin "
+                    r"ExpectOrigin --auth-source")
+        self.assertFalse(gw.find_log(r"plain ws://"))     # loopback
+        # A plain GET without --web: this is a WebSocket endpoint.
+        c = self.raw(gw)
+        c.send(b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
+        self.assertEqual(c.read_response().status, 426)
+
+    def test_web_serves_files_and_websocket(self):
+        # A relative --web, from the working directory (the gateway's).
+        gw = h.Gateway(h.BINARY, argv=["--web", "www", "127.0.0.1:0",
+                                       self.echo.addr],
+                       extra_files={"www/vnc.html": "<title>vnc</title>\n"})
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+        c = self.raw(gw)
+        c.send(b"GET /vnc.html HTTP/1.1\r\nHost: a\r\n\r\n")
+        r = c.read_response()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(c.read_body(r), b"<title>vnc</title>\n")
+        c.close()
+        self.echo_through(gw.port, "/websockify")
+
+    def test_expect_origin(self):
+        gw = self.start("--auth-plugin", "ExpectOrigin", "--auth-source",
+                        "http://good.example https://other.example",
+                        "127.0.0.1:0", self.echo.addr)
+        self.echo_through(gw.port, "/websockify",
+                          origin="http://good.example")
+        self.echo_through(gw.port, "/", origin="https://other.example")
+        for origin in ("http://evil.example", None):
+            with self.subTest(origin=origin):
+                c = self.raw(gw)
+                c.handshake("/websockify", expect=403, origin=origin)
+        self.assertFalse(gw.find_log(r"any web page may connect"))
+
+    def test_cert_ssl_only(self):
+        pem = make_pem(self.dir)
+        gw = self.start("--cert", pem, "--ssl-only", "127.0.0.1:0",
+                        self.echo.addr)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        raw = socket.create_connection(("127.0.0.1", gw.port),
+                                       h.timeout(5))
+        s = ctx.wrap_socket(raw)
+        self.addCleanup(s.close)
+        s.sendall(h.upgrade_request("/websockify"))
+        head = b""
+        while b"\r\n\r\n" not in head:
+            b = s.recv(4096)
+            self.assertTrue(b, "EOF before the 101")
+            head += b
+        self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
+        rest = head.split(b"\r\n\r\n", 1)[1]
+        s.sendall(h.build_frame(OP_BINARY, b"over tls"))
+        while len(rest) < 10:
+            rest += s.recv(4096)
+        frame, _ = h.parse_frame(rest)
+        self.assertEqual(frame.payload, b"over tls")
+        # No certificate warning: TLS; the key came from the same file.
+        self.assertFalse(gw.find_log(r"plain ws://"))
+
+    def test_print_config_reads_back_and_behaves_the_same(self):
+        pem = make_pem(self.dir)
+        argv = ["--print-config", "--cert", "self.pem", "--web", ".",
+                "--auth-plugin", "ExpectOrigin", "--auth-source",
+                "https://good.example", "127.0.0.1:0", self.echo.addr]
+        rc, out, err = h.run_binary(argv, cwd=self.dir)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("tls_cert = %s\n" % pem, out)      # made absolute
+        self.assertIn("web_root = %s\n" % self.dir, out)
+        self.assertIn("origins = https://good.example\n", out)
+        ini = os.path.join(self.dir, "moved.ini")
+        with open(ini, "w") as f:
+            f.write(out)
+        rc, out2, err = h.run_binary(["-t", "-c", ini], cwd="/")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("configuration OK (1 listener, 1 route)", out2)
+        # The same command line checked with -t: the same verdict.
+        rc, out3, err = h.run_binary(["-t"] + argv[1:], cwd=self.dir)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("command line: configuration OK", out3)
+
+    def test_print_config_plain_runs_the_same(self):
+        rc, out, err = h.run_binary(["--print-config", "127.0.0.1:0",
+                                     self.echo.addr])
+        self.assertEqual(rc, 0, err)
+        # The warnings go to stderr, the INI alone to stdout.
+        self.assertIn("warning: any web page may connect", err)
+        self.assertTrue(out.startswith("; wsgate configuration from "
+                                       "websockify's command line"), out)
+        gw = self.gateway(text=out)
+        self.echo_through(gw.port, "/websockify")
+        self.echo_through(gw.port, "/other")
+
+    def test_log_file_and_reload(self):
+        log = os.path.join(self.dir, "ws.log")
+        gw = h.Gateway(h.BINARY, argv=["--log-file", log, "-v",
+                                       "127.0.0.1:0", self.echo.addr],
+                       wait_ready=False)
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+
+        def log_text():
+            try:
+                with open(log) as f:
+                    return f.read()
+            except FileNotFoundError:
+                return ""
+        h.wait_until(lambda: " ready (" in log_text(), 10, "ready line")
+        port = int(re.search(r"listening on 127\.0\.0\.1:(\d+)",
+                             log_text()).group(1))
+        self.echo_through(port, "/websockify")
+        # SIGHUP re-reads the command line's configuration.
+        gw.send_signal(signal.SIGHUP)
+        h.wait_until(lambda: "configuration reloaded" in log_text(), 10,
+                     "reload")
+        self.echo_through(port, "/websockify")
+        self.assertIn("debug", log_text())              # -v
+        self.assertEqual(gw.lines, [])                  # not on stderr
+
+    def test_help_and_version(self):
+        for opt in ("--help", "-h"):
+            rc, out, err = h.run_binary([opt])
+            self.assertEqual((rc, err), (0, ""))
+            self.assertIn("[source_addr:]source_port [target_addr:"
+                          "target_port]", out)
+            self.assertIn("--print-config", out)
+        for opt in ("--version", "-V"):
+            rc, out, err = h.run_binary([opt])
+            self.assertEqual((rc, err), (0, ""))
+            self.assertRegex(out, r"^wsgate \d+\.\d+\.\d+ \(libevent ")
+
+    def test_refused_and_bad_options(self):
+        cases = [
+            (["-D", "6080", "h:1"], r"-D \(--daemon\): wsgate does not "
+             r"daemonize: run it under systemd"),
+            (["6080", "h:1", "--", "Xvnc"], r"does not start or wrap"),
+            (["--key-password", "x", "6080", "h:1"], r"openssl pkey"),
+            (["--token-plugin", "my.Plugin", "--token-source", "x",
+              "6080"], r"wsgate runs no Python plugins"),
+            (["--cerrt", "x", "6080", "h:1"], r"did you mean --cert\?"),
+            (["6080"], r"a target is needed"),
+            (["--ssl-only", "6080", "h:1"], r"--ssl-only needs --cert"),
+            (["-c", "x.ini", "6080", "h:1"], r"not both"),
+            (["--log-file", "/l"], r"--log-file is websockify's"),
+        ]
+        for argv, want in cases:
+            with self.subTest(argv=argv):
+                rc, out, err = h.run_binary(argv)
+                self.assertEqual(rc, 2, err)
+                self.assertEqual(out, "")
+                self.assertRegex(err, r"^wsgate: .*" + want)
+                self.assertIn("usage: wsgate", err)
+
+    def test_log_file_that_cannot_be_opened_exits_3(self):
+        rc, out, err = h.run_binary(["--log-file", "/nonexistent/dir/ws.log",
+                                     "127.0.0.1:0", "127.0.0.1:1"])
+        self.assertEqual(rc, 3, err)
+        self.assertIn("wsgate: --log-file /nonexistent/dir/ws.log: No such "
+                      "file or directory", err)
+        rc, out, err = h.run_binary(["--log-file", "/dev/null",
+                                     "127.0.0.1:0", "127.0.0.1:1"])
+        self.assertEqual(rc, 3, err)
+        self.assertIn("not a regular file", err)
+
+    def test_config_errors_name_the_option(self):
+        rc, out, err = h.run_binary(["--cert", "/nonexistent/c.pem",
+                                     "6080", "a..b:5900"])
+        self.assertEqual(rc, 1, err)
+        self.assertRegex(err, r"(?m)^wsgate: --cert /nonexistent/c\.pem: "
+                         r"\[gateway\] tls_cert: ")
+        self.assertRegex(err, r"(?m)^wsgate: target_addr:target_port "
+                         r"a\.\.b:5900: \[route:websockify\] backend: ")
+        self.assertIn("wsgate: command line: configuration invalid", err)
+
+    def test_check_warns_about_plain_ws(self):
+        rc, out, err = h.run_binary(["-t", "6080", "localhost:5900"])
+        self.assertEqual(rc, 0, err)
+        self.assertIn("command line: configuration OK (1 listener, "
+                      "1 route)", out)
+        self.assertIn("warning: plain ws:// (no TLS) on an address other "
+                      "machines can reach", err)
+        self.assertIn("warning: any web page may connect", err)
+
+
+class Lifecycle(h.GatewayTestCase):
+    """--run-once, --timeout, --idle-timeout: websockify's meanings
+    (run_once, exit_after, exit_when_idle)."""
+
+    def setUp(self):
+        self.echo = self.backend(h.EchoBackend)
+
+    def start(self, *argv):
+        gw = h.Gateway(h.BINARY, argv=list(argv) + ["-v", "127.0.0.1:0",
+                                                    self.echo.addr])
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+        return gw
+
+    def session(self, gw):
+        c = self.raw(gw)
+        c.handshake("/websockify")
+        c.send_frame(OP_BINARY, b"once")
+        self.assertEqual(c.recv_data(4)[0], b"once")
+        return c
+
+    def end(self, c):
+        c.send_frame(h.OP_CLOSE, h.close_payload(1000))
+        c.expect_eof()
+
+    def test_run_once(self):
+        gw = self.start("--run-once")
+        c = self.session(gw)
+        gw.wait_log(r"run_once: a WebSocket session began; stopping "
+                    r"accepting")
+        # The session goes on until it ends by itself.
+        c.send_frame(OP_BINARY, b"still")
+        self.assertEqual(c.recv_data(5)[0], b"still")
+        self.assertTrue(gw.running())
+        self.end(c)
+        self.assertEqual(gw.wait_exit(10), 0)
+
+    def test_plain_gets_do_not_end_run_once(self):
+        gw = self.start("--run-once")
+        c = self.raw(gw)
+        c.send(b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
+        self.assertEqual(c.read_response().status, 426)
+        c.close()
+        h.time.sleep(h.timeout(0.2))            # a few ticks
+        self.assertTrue(gw.running())
+        self.end(self.session(gw))
+        self.assertEqual(gw.wait_exit(10), 0)
+
+    def test_idle_timeout_exits_without_connections(self):
+        gw = self.start("--idle-timeout", "300ms")
+        t0 = h.time.monotonic()
+        self.assertEqual(gw.wait_exit(10), 0)
+        self.assertGreaterEqual(h.time.monotonic() - t0, 0.2)
+        gw.wait_log(r"exit_when_idle: no connection for 0\.3s")
+
+    def test_idle_timeout_waits_for_sessions(self):
+        gw = self.start("--idle-timeout", "0.3")
+        c = self.session(gw)
+        h.time.sleep(h.timeout(0.6))
+        self.assertTrue(gw.running())           # a session is open
+        c.send_frame(OP_BINARY, b"later")
+        self.assertEqual(c.recv_data(5)[0], b"later")
+        self.end(c)
+        self.assertEqual(gw.wait_exit(10), 0)
+
+    def test_timeout_stops_accepting_and_lets_the_session_end(self):
+        gw = self.start("--timeout", "0.4")
+        c = self.session(gw)
+        gw.wait_log(r"exit_after 0\.4s reached", 5)
+        gw.wait_log(r"draining: stopped accepting; 1 session open; "
+                    r"exiting when it ends")
+        c.send_frame(OP_BINARY, b"after")
+        self.assertEqual(c.recv_data(5)[0], b"after")
+        self.end(c)
+        self.assertEqual(gw.wait_exit(10), 0)
+
+    def test_reload_keeps_the_start_values(self):
+        # An INI file: exit_when_idle set at start; a reload that drops
+        # it is said to need a restart, and the gateway still exits.
+        cfg = h.config({"r": {"path": "/", "backend": self.echo.addr}},
+                       {"exit_when_idle": "2s"})
+        gw = self.gateway(text=cfg)
+        gw.write_config(h.config({"r": {"path": "/",
+                                        "backend": self.echo.addr}}))
+        gw.reload()
+        gw.wait_log(r"run_once, exit_after and exit_when_idle changes "
+                    r"take effect after a restart")
+        self.assertEqual(gw.wait_exit(10), 0)
+        gw.wait_log(r"exit_when_idle: no connection for 2s")
+
+    def test_sigterm_after_run_once_drains(self):
+        gw = self.start("--run-once")
+        c = self.session(gw)
+        gw.wait_log(r"run_once: a WebSocket session began")
+        gw.send_signal(signal.SIGTERM)
+        gw.wait_log(r"draining: 1 session open; waiting up to 30\.0s")
+        self.end(c)
+        self.assertEqual(gw.wait_exit(10), 0)
+
+
+class ReadmeExample(h.GatewayTestCase):
+    @h.unittest.skipUnless(os.path.isdir("/usr/share/novnc"),
+                           "Debian's novnc not installed")
+    def test_print_config_block_is_what_wsgate_prints(self):
+        with open(os.path.join(h.REPO, "README.md")) as f:
+            md = f.read()
+        sec = md[md.index("## Migrating from websockify"):]
+        block = re.search(r"which prints .*?\n\n```ini\n(.*?)```", sec,
+                          re.S).group(1)
+        d = tempfile.mkdtemp(prefix="wsgate-readme-")
+        self.addCleanup(shutil.rmtree, d, True)
+        pem = make_pem(d)
+        rc, out, err = h.run_binary([
+            "--print-config", "--web", "/usr/share/novnc", "--cert", pem,
+            "--auth-plugin", "ExpectOrigin", "--auth-source",
+            "https://vnc.example.com:6080", "6080", "localhost:5900"])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out.replace(pem, "/etc/wsgate/novnc.pem"), block)
+
+
+def tokens_supported():
+    """Whether this build has token routes (the targets key)."""
+    rc, out, err = h.run_binary(["-t", "--token-plugin", "TokenFile",
+                                 "--token-source", "/t", "127.0.0.1:0"])
+    return "not supported yet" not in err
+
+
+class Tokens(h.GatewayTestCase):
+    """--token-plugin TokenFile --token-source FILE: the token picks the
+    target, as websockify does; 404 for an unknown token."""
+
+    def setUp(self):
+        if not tokens_supported():
+            rc, out, err = h.run_binary(["--token-plugin", "TokenFile",
+                                         "--token-source", "t", "6080"])
+            self.assertEqual(rc, 2)
+            self.assertIn("--token-plugin: not supported yet", err)
+            self.skipTest("no token routes in this build (refused as "
+                          "not supported yet, checked)")
+        self.vm1 = self.backend(h.SourceBackend, b"I am vm1",
+                                close_after=False)
+        self.vm2 = self.backend(h.SourceBackend, b"I am vm2",
+                                close_after=False)
+        self.tokens = "vm1: %s\nvm2: %s\n" % (self.vm1.addr, self.vm2.addr)
+
+    def start(self, *argv):
+        gw = h.Gateway(h.BINARY, argv=list(argv) + ["127.0.0.1:0"],
+                       extra_files={"tokens": self.tokens})
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+        return gw
+
+    def greeting(self, gw, path, **kw):
+        c = self.raw(gw)
+        c.handshake(path, **kw)
+        got = c.recv_data(8)[0]
+        c.close()
+        return got
+
+    def test_query_token(self):
+        gw = self.start("--web", ".", "--token-plugin", "TokenFile",
+                        "--token-source", "tokens")
+        self.assertEqual(self.greeting(gw, "/websockify?token=vm1"),
+                         b"I am vm1")
+        self.assertEqual(self.greeting(gw, "/?token=vm2"), b"I am vm2")
+        c = self.raw(gw)
+        c.handshake("/websockify?token=nope", expect=404)
+        gw.wait_log(r"warn.*tokens may lead to loopback and private "
+                    r"addresses only")
+
+    def test_host_token(self):
+        gw = self.start("--token-plugin", "ReadOnlyTokenFile",
+                        "--token-source", "tokens", "--host-token",
+                        "--allowed-targets", "127.0.0.1:*")
+        self.assertEqual(self.greeting(gw, "/websockify",
+                                       host="vm2:%d" % gw.port),
+                         b"I am vm2")
+        self.assertFalse(gw.find_log(r"tokens may lead"))
+
+
+class Heartbeat(h.GatewayTestCase):
+    def test_heartbeat_pings(self):
+        rc, out, err = h.run_binary(["-t", "--heartbeat", "1", "6080",
+                                     "h:1"])
+        if "not supported yet" in err:
+            self.assertEqual(rc, 2)
+            self.assertIn("ping_interval", err)
+            self.skipTest("no heartbeats in this build (refused as not "
+                          "supported yet, checked)")
+        echo = self.backend(h.EchoBackend)
+        gw = h.Gateway(h.BINARY, argv=["--heartbeat", "200ms",
+                                       "127.0.0.1:0", echo.addr])
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+        c = self.raw(gw)
+        c.handshake("/websockify")
+        f = c.recv_frame(limit=5)
+        self.assertEqual(f.opcode, h.OP_PING)
+        c.send_frame(h.OP_PONG, f.payload)
+        c.send_frame(OP_BINARY, b"alive")
+        data, others = c.recv_data(5)
+        self.assertEqual(data, b"alive")
+
+
+class UnixTarget(h.GatewayTestCase):
+    def test_unix_target(self):
+        from test_routing import UnixEcho
+        d = tempfile.mkdtemp(prefix="wsgate-unix-")
+        self.addCleanup(shutil.rmtree, d, True)
+        echo = UnixEcho(os.path.join(d, "vnc.sock"))
+        self.addCleanup(echo.stop)
+        gw = h.Gateway(h.BINARY, argv=["--unix-target",
+                                       os.path.join(d, "vnc.sock"),
+                                       "127.0.0.1:0"])
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+        c = self.raw(gw)
+        c.handshake("/websockify")
+        c.send_frame(OP_BINARY, b"over a unix socket")
+        self.assertEqual(c.recv_data(18)[0], b"over a unix socket")
