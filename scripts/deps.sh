@@ -13,7 +13,8 @@ set -eu
 
 build_pkgs="gcc make pkg-config libevent-dev libssl-dev libinih-dev libcrypt-dev libnghttp2-dev"
 # mandoc: man page lint; dpkg-dev, debhelper, lintian: the .deb
-# (tests/deb); python3-yaml: the compose file (tests/docker);
+# (tests/deb); python3-yaml: the compose file (tests/docker) and the
+# Kubernetes manifests (tests/k8s);
 # python3-prometheus-client: a strict reader of /metrics
 # (tests/integration/test_ops_formats.py); python3-h2: the HTTP/2
 # client of tests/integration/test_h2*.py.

@@ -56,6 +56,7 @@ run_suite "docs" tests/docs/check.sh
 run_suite "install" tests/install/check.sh
 run_suite "deb" tests/deb/check.sh
 run_suite "docker" tests/docker/check.sh
+run_suite "k8s" $PY tests/k8s/check.py --mutations --wsgate "$B/wsgate"
 run_suite "lint" tests/lint.sh
 run_suite "e2e" tests/e2e/run.sh
 
