@@ -23,7 +23,7 @@
 #define MAX_SOCKETS 8
 
 struct listener {
-	unsigned lflags;	/* LISTEN_TLS, LISTEN_PROXY */
+	unsigned tls;		/* "listen = ADDR tls": LISTEN_* */
 	int fds[MAX_SOCKETS];
 	size_t n;
 	char desc[256];
@@ -90,7 +90,7 @@ acceptor_cb(evutil_socket_t lfd, short what, void *arg)
 	fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd >= 0) {
-		a->fn(fd, (struct sockaddr *)&ss, (int)sslen, a->l->lflags,
+		a->fn(fd, (struct sockaddr *)&ss, (int)sslen, a->l->tls,
 		    a->arg);
 		return;
 	}
@@ -244,7 +244,8 @@ listener_new_unix(const struct listen_spec *spec, char *err, size_t errsize)
 		snprintf(err, errsize, "out of memory");
 		return NULL;
 	}
-	l->lflags = (spec->tls ? LISTEN_TLS : 0) |
+	l->tls = (!spec->tls ? 0 : spec->http1_only ? LISTEN_TLS :
+	    LISTEN_TLS | LISTEN_H2) |
 	    (spec->proxy_protocol ? LISTEN_PROXY : 0);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -307,7 +308,8 @@ listener_new(const struct listen_spec *spec, char *err, size_t errsize)
 		snprintf(err, errsize, "out of memory");
 		return NULL;
 	}
-	l->lflags = (spec->tls ? LISTEN_TLS : 0) |
+	l->tls = (!spec->tls ? 0 : spec->http1_only ? LISTEN_TLS :
+	    LISTEN_TLS | LISTEN_H2) |
 	    (spec->proxy_protocol ? LISTEN_PROXY : 0);
 	for (ai = res; ai != NULL && l->n < MAX_SOCKETS; ai = ai->ai_next) {
 		struct sockaddr_storage ss;

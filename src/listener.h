@@ -24,12 +24,16 @@ void listener_free(struct listener *l);
 const char *listener_describe(const struct listener *l);
 
 /* What kind of listener a connection came from (acceptor_fn's lflags). */
-#define LISTEN_TLS 1u		/* "listen = ADDR tls" */
-#define LISTEN_PROXY 2u		/* "listen = ADDR proxy_protocol" */
 
 /* Called with each accepted connection; it owns fd from then on. */
 typedef void (*acceptor_fn)(int fd, const struct sockaddr *sa, int salen,
-    unsigned lflags, void *arg);
+    unsigned tls, void *arg);
+
+/* acceptor_fn's tls: 0 for a plain listener, else LISTEN_TLS, with
+ * LISTEN_H2 when its ALPN offers h2 (not "tls http1_only"). */
+#define LISTEN_TLS 1u
+#define LISTEN_H2 2u
+#define LISTEN_PROXY 4u	/* "listen = ADDR proxy_protocol" */
 
 /*
  * Accept connections from a listener's sockets in an event loop, handing

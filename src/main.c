@@ -427,7 +427,7 @@ struct control {
 	/* A connection no worker had room for waits here while accepting
 	 * is paused (see control_accept_cb); -1 when none. */
 	int held_fd;
-	unsigned held_lflags;
+	unsigned held_tls;
 	int held_salen;
 	struct sockaddr_storage held_sa;
 	struct event *retry;		/* try the held connection again */
@@ -470,7 +470,7 @@ control_stop_accepting(struct control *ctl)
 }
 
 static void control_accept_cb(int fd, const struct sockaddr *sa, int salen,
-    unsigned lflags, void *arg);
+    unsigned tls, void *arg);
 
 /* With several workers the main thread accepts: watch every listener. */
 static int
@@ -495,13 +495,13 @@ control_start_accepting(struct control *ctl)
  * (stuck, or busy for a long while).  0, or -1 when every queue is. */
 static int
 control_deal(struct control *ctl, int fd, const struct sockaddr *sa,
-    int salen, unsigned lflags)
+    int salen, unsigned tls)
 {
 	for (size_t i = 0; i < ctl->nworkers; i++) {
 		struct gateway *gw =
 		    ctl->workers[ctl->next_worker++ % ctl->nworkers];
 
-		if (worker_hand_off(gw, fd, sa, salen, lflags) == 0)
+		if (worker_hand_off(gw, fd, sa, salen, tls) == 0)
 			return 0;
 	}
 	return -1;
@@ -516,18 +516,17 @@ control_deal(struct control *ctl, int fd, const struct sockaddr *sa,
 #define CONTROL_RETRY_US 5000
 
 static void
-control_accept_cb(int fd, const struct sockaddr *sa, int salen,
-    unsigned lflags,
+control_accept_cb(int fd, const struct sockaddr *sa, int salen, unsigned tls,
     void *arg)
 {
 	struct control *ctl = arg;
 	struct timeval retry = { 0, CONTROL_RETRY_US };
 	struct timespec now;
 
-	if (control_deal(ctl, fd, sa, salen, lflags) == 0)
+	if (control_deal(ctl, fd, sa, salen, tls) == 0)
 		return;
 	ctl->held_fd = fd;
-	ctl->held_lflags = lflags;
+	ctl->held_tls = tls;
 	ctl->held_salen = salen < (int)sizeof(ctl->held_sa) ? salen
 	    : (int)sizeof(ctl->held_sa);
 	memcpy(&ctl->held_sa, sa, (size_t)ctl->held_salen);
@@ -553,7 +552,7 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 	if (ctl->held_fd >= 0) {
 		if (control_deal(ctl, ctl->held_fd,
 		    (struct sockaddr *)&ctl->held_sa, ctl->held_salen,
-		    ctl->held_lflags) != 0) {
+		    ctl->held_tls) != 0) {
 			evtimer_add(ctl->retry, &retry);
 			return;
 		}
@@ -752,7 +751,9 @@ reload_acceptable(const struct config *old, const struct config *cfg)
 			    old->listeners[i].text) != 0 ||
 			    cfg->listeners[i].tls != old->listeners[i].tls ||
 			    cfg->listeners[i].proxy_protocol !=
-			    old->listeners[i].proxy_protocol) {
+			    old->listeners[i].proxy_protocol ||
+			    cfg->listeners[i].http1_only !=
+			    old->listeners[i].http1_only) {
 				log_warn("listen changes take effect after a "
 				    "restart; keeping the current listeners");
 				break;

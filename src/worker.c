@@ -45,7 +45,7 @@ struct worker_msg {
 	struct config *cfg;		/* WORKER_RELOAD */
 	struct admin_gather *gather;	/* WORKER_ADMIN */
 	int fd;				/* WORKER_CONNECTION */
-	unsigned lflags;		/* listener.h's LISTEN_* */
+	unsigned tls;			/* listener.h's LISTEN_* */
 	socklen_t salen;
 	struct sockaddr_storage sa;
 };
@@ -126,6 +126,7 @@ worker_cmd_cb(evutil_socket_t fd, short what, void *arg)
 
 			gw->draining = true;
 			worker_stop_accepting(gw);
+			session_drain_all(gw);
 			/* The change list removes the listening sockets from
 			 * epoll in the next loop iteration: answer only then,
 			 * for the main thread closes them on this answer. */
@@ -154,15 +155,14 @@ worker_cmd_cb(evutil_socket_t fd, short what, void *arg)
 			metrics_add(&gw->metrics->c.accepted, 1);
 			/* session_new closes fd itself when it fails. */
 			session_new(gw, m.fd, (struct sockaddr *)&m.sa,
-			    m.salen, m.lflags);
+			    m.salen, m.tls);
 			break;
 		}
 	}
 }
 
 static void
-worker_accept_cb(int fd, const struct sockaddr *sa, int salen,
-    unsigned lflags,
+worker_accept_cb(int fd, const struct sockaddr *sa, int salen, unsigned tls,
     void *arg)
 {
 	struct gateway *gw = arg;
@@ -170,7 +170,7 @@ worker_accept_cb(int fd, const struct sockaddr *sa, int salen,
 	gw->stats.accepted++;
 	metrics_add(&gw->metrics->c.accepted, 1);
 	/* session_new closes fd itself when it fails. */
-	session_new(gw, fd, sa, (socklen_t)salen, lflags);
+	session_new(gw, fd, sa, (socklen_t)salen, tls);
 }
 
 /* /healthz: the loop runs (metrics_alive). */
@@ -351,7 +351,7 @@ worker_set_metrics(struct gateway *gw, struct metrics_worker *mw)
 
 int
 worker_hand_off(struct gateway *gw, int fd, const struct sockaddr *sa,
-    int salen, unsigned lflags)
+    int salen, unsigned tls)
 {
 	struct worker_msg m;
 	int queued = 0;
@@ -367,7 +367,7 @@ worker_hand_off(struct gateway *gw, int fd, const struct sockaddr *sa,
 	memset(&m, 0, sizeof(m));
 	m.cmd = WORKER_CONNECTION;
 	m.fd = fd;
-	m.lflags = lflags;
+	m.tls = tls;
 	m.salen = (socklen_t)salen < sizeof(m.sa) ? (socklen_t)salen
 	    : (socklen_t)sizeof(m.sa);
 	memcpy(&m.sa, sa, m.salen);

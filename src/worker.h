@@ -48,7 +48,7 @@ void worker_set_metrics(struct gateway *gw, struct metrics_worker *mw);
 /* Give an accepted connection to the worker, which then owns fd, if its
  * queue has room; never waits.  -1 (fd still the caller's) when full. */
 int worker_hand_off(struct gateway *gw, int fd, const struct sockaddr *sa,
-    int salen, unsigned lflags);
+    int salen, unsigned tls);
 /* After the thread has exited (WORKER_EXITED): join and free. */
 void worker_free(struct gateway *gw);
 
