@@ -56,12 +56,12 @@ PURE      := value utf8 unmask frame ws_reader handshake route config log sockad
              probe_http duration suggest utf8_split subproto basic_auth \
              htpasswd ratelimit authcache record allow admit \
              sink json log_json metrics metrics_text sessions_json \
-             admin_req redact ticketkey balance webresp plain cli h2_req
+             admin_req redact ticketkey balance webresp plain cli h2_req clientlimit
 # Reads files (checked, bounded): config.c needs it, so the unit tests and
 # the config fuzz target link it too.
 FILEIO    := file targets route_targets
 IO        := listener session front side relay upstream resolve webroot download \
-             worker tls notify probe auth recorder h2_conn h2_stream h2_plain
+             worker tls notify probe auth recorder h2_conn h2_stream h2_plain admin
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
 PURE_SRC  := $(PURE:%=src/%.c) $(FILEIO:%=src/%.c)

@@ -17,11 +17,38 @@
 #include "targets.h"
 #include "token.h"
 
+enum metrics_reject
+admit_reject_class(int status)
+{
+	switch (status) {
+	case 404:
+		return METRICS_REJ_NO_ROUTE;
+	case 426:
+		return METRICS_REJ_NOT_WEBSOCKET;
+	case 403:
+		return METRICS_REJ_ORIGIN;
+	case 401:
+		return METRICS_REJ_AUTH;
+	case 429:
+	case 503:
+		return METRICS_REJ_LIMIT;
+	case 408:
+		return METRICS_REJ_TIMEOUT;
+	case 502:
+	case 504:
+		return METRICS_REJ_BACKEND;
+	default:
+		return status >= 500 ? METRICS_REJ_INTERNAL :
+		    METRICS_REJ_BAD_REQUEST;
+	}
+}
+
 static int
 admit_answer(struct admit_result *res, int status, const char *why)
 {
 	res->status = status;
 	res->why = why;
+	res->reject = admit_reject_class(status);
 	return -1;
 }
 
@@ -31,7 +58,7 @@ admit_target(struct target *t, const struct route *r)
 {
 	memset(t, 0, sizeof(*t));
 	t->kind = TARGET_TCP;
-	t->proxy = TARGET_PROXY_NONE;
+	t->proxy = (enum target_proxy)r->proxy_protocol;
 	snprintf(t->host, sizeof(t->host), "%s", r->backend_host);
 	t->port = (uint16_t)atoi(r->backend_port);
 	if (r->backend_addrlen != 0 &&
@@ -151,7 +178,7 @@ admit_named(struct target *t, const struct route *r,
 	char ehost[TARGET_HOST_MAX];	/* escaped, cut to fit display */
 
 	memset(t, 0, sizeof(*t));
-	t->proxy = TARGET_PROXY_NONE;
+	t->proxy = (enum target_proxy)r->proxy_protocol;
 	t->tls = r->backend_tls;
 	t->tls_client = r->tls;
 	t->tls_name = r->backend_tls_name.s;
@@ -357,15 +384,20 @@ admit_client_cert(const struct route *route, const struct admit_conn *conn,
 	ok = conn->client_cert != NULL ? conn->client_cert(
 	    conn->client_cert_arg, route->client_cns, route->nclient_cns,
 	    who, sizeof(who)) : -1;
-	if (ok < 0)
-		return admit_answer(res, 403, "this route needs a client "
+	if (ok < 0) {
+		admit_answer(res, 403, "this route needs a client "
 		    "certificate (allowed_client_cns)");
+		res->reject = METRICS_REJ_CLIENT_CERT;
+		return -1;
+	}
 	log_escape(res->cert_name, sizeof(res->cert_name), who, strlen(who));
 	if (ok == 0) {
 		snprintf(res->msg, sizeof(res->msg), "client certificate CN=%s "
 		    "matches no allowed_client_cns name", res->cert_name);
 		res->cert_name[0] = '\0';
-		return admit_answer(res, 403, res->msg);
+		admit_answer(res, 403, res->msg);
+		res->reject = METRICS_REJ_CLIENT_CERT;
+		return -1;
 	}
 	return 0;
 }
@@ -403,6 +435,7 @@ admit_request(const struct hs_request *req, const struct config *cfg,
 	res->why = NULL;
 	res->subprotocol = NULL;
 	res->holds_slots = false;
+	res->holds_client = false;
 	res->cert_name[0] = '\0';
 	res->msg[0] = '\0';
 	if (admit_route(req, cfg, conn, res) != 0)
@@ -423,8 +456,11 @@ admit_request(const struct hs_request *req, const struct config *cfg,
 	}
 	if (admit_subprotocol(req, route, res) != 0)
 		return -1;
-	if (conn->draining)
-		return admit_answer(res, 503, "gateway is shutting down");
+	if (conn->draining) {
+		admit_answer(res, 503, "gateway is shutting down");
+		res->reject = METRICS_REJ_DRAINING;
+		return -1;
+	}
 	if (admit_computed(route) &&
 	    admit_token_target(req, route, conn, res) != 0)
 		return -1;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "handshake.h"
+#include "metrics.h"
 #include "subproto.h"
 #include "target.h"
 
@@ -51,6 +52,7 @@ struct admit_result {
 	 */
 	int status;
 	const char *why;
+	enum metrics_reject reject;	/* the answer's class, for metrics */
 	const struct route *route;	/* the path's route; NULL: 404 */
 
 	/* Admitted: */
@@ -59,6 +61,10 @@ struct admit_result {
 	char subprotocol_buf[SUBPROTO_NAME_MAX + 1];
 	char accept[HS_ACCEPT_LEN + 1];	/* Sec-WebSocket-Accept */
 	bool holds_slots;		/* admit_release gives them back */
+	/* A max_connections_per_client place (clientlimit.h), taken by
+	 * front.c after admission: the session gives it back. */
+	bool holds_client;
+	uint32_t client_bucket;
 	/* The client certificate name allowed_client_cns matched, escaped
 	 * for logs; "" when the route asks for none. */
 	char cert_name[300];
@@ -81,6 +87,12 @@ struct admit_result {
  */
 int admit_request(const struct hs_request *req, const struct config *cfg,
     const struct admit_conn *conn, struct admit_result *res);
+
+/* The class of an answer by its status alone (metrics.h), where the
+ * caller knows no better: 404 no route, 426 not a WebSocket, 403 origin,
+ * 401 auth, 429 and 503 limits, 408 timeout, 502 and 504 backend, other
+ * 5xx internal, other 4xx bad request. */
+enum metrics_reject admit_reject_class(int status);
 
 /* Give back the slots an admitted request holds (route: res->route). */
 void admit_release(struct admit_slots *slots, const struct route *route);

@@ -19,8 +19,10 @@
 #include <unistd.h>
 
 #include "allow.h"
+#include "cidr.h"
 #include "duration.h"
 #include "file.h"
+#include "ipaddr.h"
 #include "htpasswd.h"
 #include "route.h"
 #include "sni.h"
@@ -55,6 +57,9 @@ enum key_type {
 	KT_CNS,		/* allowed_client_cns: comma-separated list */
 	KT_DNS,		/* dns_servers: list of address[:port] */
 	KT_CHOICE,	/* one word of choices[] below, stored as its index */
+	KT_METRICS,	/* metrics_listen: list of host:port */
+	KT_CIDRS,	/* struct cidr_list: CIDR ranges, commas or blanks */
+	KT_RATE,	/* struct config_rate: "N/s", "N/m" or "N/h" [burst] */
 	KT_HOSTS,	/* hosts: list of DNS names / wildcards */
 	KT_SUBPROTOS,	/* subprotocols: list of tokens */
 	KT_HTPASSWD,	/* auth_basic_file: read and parsed at load time */
@@ -206,6 +211,19 @@ static const struct key_def keys[] = {
 	  RT(backend_tls_key), 0, 0 },
 	{ "backend_tls_name", KT_STRING, SC_ROUTE, NO_OFFSET,
 	  RT(backend_tls_name), 0, 0 },
+	{ "metrics_listen", KT_METRICS, SC_GATEWAY, NO_OFFSET, NO_OFFSET, 0, 0 },
+	{ "metrics_allow", KT_CIDRS, SC_GATEWAY, GW(metrics_allow), NO_OFFSET,
+	  0, 0 },
+	{ "trusted_proxies", KT_CIDRS, SC_GATEWAY, GW(trusted_proxies),
+	  NO_OFFSET, 0, 0 },
+	{ "proxy_protocol", KT_CHOICE, SC_ROUTE, NO_OFFSET,
+	  RT(proxy_protocol), 0, 0 },
+	{ "max_connections_per_client", KT_UINT, SC_GATEWAY,
+	  GW(max_connections_per_client), NO_OFFSET, 0, 10000000 },
+	{ "new_connections_per_client", KT_RATE, SC_GATEWAY,
+	  GW(new_connections_per_client), NO_OFFSET, 0, 1000000 },
+	{ "client_ipv6_prefix", KT_UINT, SC_GATEWAY, GW(client_ipv6_prefix),
+	  NO_OFFSET, 1, 128 },
 	{ "hosts", KT_HOSTS, SC_ROUTE, NO_OFFSET, NO_OFFSET, 0, 0 },
 	{ "balance", KT_CHOICE, SC_ROUTE, NO_OFFSET, RT(balance), 0, 0 },
 	{ "backend_retry_after", KT_SECONDS, LIMIT, GW(backend_retry_after),
@@ -254,6 +272,7 @@ static const struct {
 } choices[] = {
 	{ "log_level", { "error", "warn", "info", "debug" } },
 	{ "log_format", { "text", "json" } },
+	{ "proxy_protocol", { "none", "v1", "v2" } },	/* target.h's */
 	{ "balance", { "failover", "round_robin" } },	/* enum route_balance */
 	{ "send_as", { "binary", "text" } },		/* enum send_as */
 	{ "text_frames", { "accept", "reject" } },	/* enum text_frames */
@@ -490,6 +509,7 @@ config_new(void)
 	cfg->dns_timeout = 4;
 	cfg->backend_retry_after = 10;
 	cfg->max_handshakes_per_client = 32;
+	cfg->client_ipv6_prefix = 64;
 	cfg->log_level = 2;	/* info */
 	limits_defaults(&cfg->limits);
 	cfg->tls_min_version = 12;
@@ -1025,6 +1045,10 @@ listen_options(struct parse *ps, struct listen_spec *spec, const char *rest)
 			spec->tls = true;
 			continue;
 		}
+		if (strcmp(word, "proxy_protocol") == 0) {
+			spec->proxy_protocol = true;
+			continue;
+		}
 		/* ALPN offers http/1.1 alone: no HTTP/2 (h2_conn.c). */
 		if (strcmp(word, "http1_only") == 0 && spec->tls) {
 			spec->http1_only = true;
@@ -1046,8 +1070,9 @@ listen_options(struct parse *ps, struct listen_spec *spec, const char *rest)
 		}
 		errorf(ps, HERE(ps), "listen", "unexpected \"%s\" after the "
 		    "address (one address per listen line; optional %s)",
-		    start, spec->unix_path ? "words: tls, mode=0660" :
-		    "words: tls, or tls http1_only");
+		    start, spec->unix_path ? "words: tls, proxy_protocol, "
+		    "mode=0660" : "words: tls, or tls http1_only, "
+		    "proxy_protocol");
 		return -1;
 	}
 	return 0;
@@ -1374,6 +1399,91 @@ add_dns_servers(struct parse *ps, const char *value)
 	}
 }
 
+/* metrics_listen: host:port list (blanks or commas), repeatable. */
+static void
+add_metrics_listen(struct parse *ps, const char *value)
+{
+	struct config *cfg = ps->cfg;
+	const char *p = value;
+	size_t len;
+
+	while ((p = list_next(p, &len)) != NULL) {
+		struct listen_spec spec, *ls;
+		char addr[300];
+		const char *why;
+
+		memset(&spec, 0, sizeof(spec));
+		if (len >= sizeof(addr)) {
+			errorf(ps, HERE(ps), "metrics_listen", "address too "
+			    "long");
+			return;
+		}
+		memcpy(addr, p, len);
+		addr[len] = '\0';
+		p += len;
+		if (value_hostport(addr, HOSTPORT_LISTEN, spec.host,
+		    sizeof(spec.host), spec.port, sizeof(spec.port),
+		    &why) != 0) {
+			hostport_error(ps, "metrics_listen", addr, why);
+			continue;
+		}
+		spec.text = strdup(addr);
+		spec.where.file = ps->file;
+		spec.where.line = ps->line;
+		ls = realloc(cfg->metrics_listen, (cfg->nmetrics_listen + 1) *
+		    sizeof(*ls));
+		if (spec.text == NULL || ls == NULL) {
+			free(spec.text);
+			if (ls != NULL)
+				cfg->metrics_listen = ls;
+			return;
+		}
+		cfg->metrics_listen = ls;
+		cfg->metrics_listen[cfg->nmetrics_listen++] = spec;
+	}
+}
+
+/* A CIDR list key (metrics_allow, trusted_proxies): appended to, so it
+ * may repeat or continue on indented lines. */
+static void
+add_cidrs(struct parse *ps, const char *key, struct cidr_list *list,
+    const char *value)
+{
+	struct cidr_error err;
+	struct cidr *v;
+	size_t n, len = 0;
+
+	list->given = true;
+	/* Ends at a comment, as the other lists (list_next). */
+	while (value[len] != '\0' && value[len] != ';' &&
+	    !(value[len] == '#' && (len == 0 || value[len - 1] == ' ' ||
+	    value[len - 1] == '\t')))
+		len++;
+	if (cidr_list_parse(value, len, NULL, 0, &n, &err) != 0) {
+		struct cidr net;
+		char fix[CIDR_STRLEN];
+		const char *why;
+
+		if (cidr_parse(value + err.at, err.len, &net, &why) != 0 &&
+		    net.family != 0 && strstr(err.why, "host") != NULL)
+			errorf(ps, HERE(ps), key, "\"%.*s\": %s; did you mean "
+			    "%s?", (int)err.len, value + err.at, err.why,
+			    cidr_format(&net, fix, sizeof(fix)));
+		else
+			errorf(ps, HERE(ps), key, "\"%.*s\": %s",
+			    (int)err.len, value + err.at, err.why);
+		return;
+	}
+	if (n == 0)
+		return;
+	v = realloc(list->v, (list->n + n) * sizeof(*v));
+	if (v == NULL)
+		return;
+	list->v = v;
+	cidr_list_parse(value, len, v + list->n, n, &n, &err);
+	list->n += n;
+}
+
 /* Comma-separated: a subject CN may contain blanks ("Jane Doe"). */
 static void
 add_client_cns(struct parse *ps, struct route *r, const char *value)
@@ -1607,6 +1717,38 @@ set_duration(struct parse *ps, const struct key_def *k, char *field,
 	memcpy(field, &v, sizeof(v));
 }
 
+/* A KT_RATE value: "20/s", "600/m", "1000/h", then an optional burst
+ * (default: a second's worth, at least 1); "0" is off. */
+static void
+set_rate(struct parse *ps, const struct key_def *k, struct config_rate *r,
+    const char *value)
+{
+	char num[32], unit, extra;
+	unsigned long burst = 0;
+	double n;
+	int got;
+
+	if (strcmp(value, "0") == 0) {
+		r->per_second = 0;
+		r->burst = 0;
+		return;
+	}
+	got = sscanf(value, "%31[0-9.]/%c %lu %c", num, &unit, &burst,
+	    &extra);
+	n = got >= 2 ? strtod(num, NULL) : 0;
+	if (got < 2 || got > 3 || n <= 0 || n > k->max ||
+	    strchr("smh", unit) == NULL || (got == 3 && (burst < 1 ||
+	    burst > 1000000))) {
+		errorf(ps, HERE(ps), k->name, "\"%s\": expected a rate and "
+		    "an optional burst, e.g. 20/s, 600/m 50 or 1000/h (burst "
+		    "1 to 1000000; 0 = off)", value);
+		return;
+	}
+	r->per_second = n / (unit == 's' ? 1 : unit == 'm' ? 60 : 3600);
+	r->burst = got == 3 ? (unsigned)burst : r->per_second < 1 ? 1 :
+	    (unsigned)(r->per_second + 0.5);
+}
+
 /* A KT_CHOICE value: the index of its word (case-insensitive). */
 static void
 set_choice(struct parse *ps, const struct key_def *k, char *field,
@@ -1778,6 +1920,9 @@ set_scalar(struct parse *ps, const struct key_def *k, void *base,
 	case KT_CHOICE:
 		set_choice(ps, k, field, value);
 		return;
+	case KT_RATE:
+		set_rate(ps, k, (struct config_rate *)(void *)field, value);
+		return;
 	case KT_HTPASSWD:
 		set_file(ps, k, (struct config_str *)(void *)field, value);
 		return;
@@ -1882,13 +2027,18 @@ config_handler(void *user, const char *section, const char *name,
 		set_backend(ps, r, value);
 	} else if (k->type == KT_HOSTS) {
 		add_hosts(ps, r, value);
+	} else if (k->type == KT_METRICS) {
+		add_metrics_listen(ps, value);
+	} else if (k->type == KT_CIDRS) {
+		add_cidrs(ps, k->name, (struct cidr_list *)((char *)base +
+		    k->gw_off), value);
 	} else if (k->type == KT_ALLOW) {
 		add_allowed_targets(ps, r, value);
 	} else if (ps->continuation) {
 		errorf(ps, HERE(ps), name, "indented continuation line: only "
 		    "list keys (listen, origins, server_names, "
-		    "allowed_client_cns, allowed_targets) take several "
-		    "values");
+		    "allowed_client_cns, allowed_targets, metrics_listen, "
+		    "metrics_allow, trusted_proxies) take several values");
 		return 1;
 	} else if (keyset_has(set, ki)) {
 		errorf(ps, HERE(ps), name, "given twice (first at line %d)",
@@ -2385,6 +2535,43 @@ inherit(const struct key_def *k, struct route *r, const struct config *cfg)
 	}
 }
 
+bool
+config_is_loopback(const struct sockaddr *sa)
+{
+	struct cidr lo4, lo6;
+	const char *why;
+
+	cidr_parse("127.0.0.0/8", 11, &lo4, &why);
+	cidr_parse("::1", 3, &lo6, &why);
+	return cidr_contains(&lo4, sa) || cidr_contains(&lo6, sa);
+}
+
+/* The metrics listener shows every session: a public address needs
+ * metrics_allow said out loud. */
+static void
+check_metrics_listen(struct parse *ps)
+{
+	const struct config *cfg = ps->cfg;
+	struct sockaddr_storage ss;
+
+	if (cfg->metrics_allow.given)
+		return;
+	for (size_t i = 0; i < cfg->nmetrics_listen; i++) {
+		const struct listen_spec *ls = &cfg->metrics_listen[i];
+
+		if (strcmp(ls->host, "localhost") == 0 ||
+		    (ipaddr_parse(ls->host, strlen(ls->host), &ss) == 0 &&
+		    config_is_loopback((struct sockaddr *)&ss)))
+			continue;
+		errorf(ps, ls->where.file, ls->where.line, "gateway",
+		    "metrics_listen", "%s is not a loopback address, and the "
+		    "metrics listener shows every session and can close them: "
+		    "set metrics_allow = CIDR,... to the addresses that may "
+		    "scrape it (e.g. metrics_allow = 10.0.0.0/8), or listen "
+		    "on 127.0.0.1", ls->text);
+	}
+}
+
 /* auth_basic_file: read it now (regular, bounded), so that -t and SIGHUP
  * refuse a plain-text password or a broken line with its line number. */
 static void
@@ -2480,6 +2667,7 @@ finish(struct parse *ps)
 	if (cfg->nlisteners == 0 && !key_given(ps->gw_set, "listen"))
 		errorf(ps, mainf, gwline, "gateway", "listen", "missing; add "
 		    "at least one, e.g. listen = 127.0.0.1:8080");
+	check_metrics_listen(ps);
 	load_htpasswd(ps, &cfg->auth_basic_file, &cfg->auth_basic, "gateway");
 	if (cfg->auth_basic_file.s != NULL && cfg->web_root == NULL)
 		errorf(ps, cfg->auth_basic_file.where.file,
@@ -2705,6 +2893,11 @@ config_unref(struct config *cfg)
 	for (size_t i = 0; i < cfg->ndns_servers; i++)
 		free(cfg->dns_servers[i]);
 	free(cfg->dns_servers);
+	for (size_t i = 0; i < cfg->nmetrics_listen; i++)
+		free(cfg->metrics_listen[i].text);
+	free(cfg->metrics_listen);
+	free(cfg->metrics_allow.v);
+	free(cfg->trusted_proxies.v);
 	tls_spec_free_fields(&cfg->tls_default);
 	for (size_t i = 0; i < cfg->ntls_sni; i++)
 		tls_spec_free_fields(&cfg->tls_sni[i]);

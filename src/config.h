@@ -48,5 +48,8 @@ bool config_key_known(const char *name);
 
 /* Whether some listener has the word tls. */
 bool config_has_tls_listener(const struct config *cfg);
+/* Whether sa is a loopback address (127.0.0.0/8, ::1, IPv4-mapped too):
+ * the metrics listener's peers when metrics_allow is not given. */
+bool config_is_loopback(const struct sockaddr *sa);
 
 #endif

@@ -26,6 +26,9 @@ struct listen_spec {
 	char host[256];
 	char port[8];
 	bool tls;
+	/* "listen = ADDR proxy_protocol": every connection starts with a
+	 * PROXY v1 or v2 header (proxy_proto.h), required. */
+	bool proxy_protocol;
 	bool http1_only;	/* "tls http1_only": ALPN offers no h2 */
 	/* listen = unix:/path [mode=0660]: a unix stream socket. */
 	bool unix_path;
@@ -77,6 +80,20 @@ struct tls_cert_spec {
 	char **server_names;	/* lower case; "*.example" wildcards */
 	size_t nserver_names;
 	struct config_where where;	/* the section header */
+};
+
+/* new_connections_per_client: a token bucket; per_second 0 = off. */
+struct config_rate {
+	double per_second;
+	unsigned burst;
+};
+
+/* A list of CIDR ranges (cidr.h), e.g. metrics_allow, trusted_proxies. */
+struct cidr;
+struct cidr_list {
+	struct cidr *v;
+	size_t n;
+	bool given;
 };
 
 /* backend = ...: at most this many per route (a fixed array in struct
@@ -177,6 +194,9 @@ struct route {
 	struct config_str backend_tls_key;
 	struct config_str backend_tls_name;	/* NULL: backend_host */
 	struct tls_client *tls;		/* built by tls_config_load */
+	/* A PROXY header to the backend: target.h's enum target_proxy
+	 * (none, v1, v2). */
+	unsigned proxy_protocol;
 
 	/* Computed targets (issue 11): the request's token names the
 	 * backend, through a token file (targets) or its own signed claims
@@ -235,6 +255,9 @@ struct config {
 	unsigned max_connections;	/* whole gateway, 0 = unlimited */
 	unsigned max_handshakes;	/* connections not yet sessions, 0 = auto */
 	unsigned max_handshakes_per_client;	/* 0 = no limit */
+	unsigned max_connections_per_client;	/* sessions; 0 = no limit */
+	struct config_rate new_connections_per_client;
+	unsigned client_ipv6_prefix;	/* per-client limits' IPv6 group */
 	unsigned workers;		/* event loop threads, 0 = auto */
 	unsigned log_level;		/* log.h enum log_level (info) */
 	unsigned log_format;		/* log.h enum log_format (text) */
@@ -249,6 +272,13 @@ struct config {
 	double dns_timeout;		/* one name lookup, all tries */
 	double backend_retry_after;	/* routes' default */
 	struct limits limits;		/* defaults for routes */
+	/* The metrics listener (admin.c): its addresses (none: off) and the
+	 * peers it answers (not given: loopback only). */
+	struct listen_spec *metrics_listen;
+	size_t nmetrics_listen;
+	struct cidr_list metrics_allow;
+	/* Peers whose Forwarded / X-Forwarded-For name the client. */
+	struct cidr_list trusted_proxies;
 
 	/* TLS listeners: [gateway] tls_* keys and [tls:NAME] sections. */
 	struct tls_cert_spec tls_default;	/* section "gateway" */

@@ -19,26 +19,53 @@
 #include "auth.h"
 #include "basic_auth.h"
 #include "cidr.h"
+#include "clientlimit.h"
 #include "config_types.h"
+#include "cidr.h"
 #include "download.h"
+#include "forwarded.h"
 #include "gateway.h"
 #include "handshake.h"
+#include "ipaddr.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "monotime.h"
 #include "pending.h"
 #include "plain.h"
+#include "proxy_proto.h"
+#include "ratelimit.h"
 #include "route.h"
 #include "side.h"
+#include "sockaddr.h"
 #include "tls.h"
 #include "webresp.h"
 #include "webroot.h"
+
+/* Retry-After of a 429 for max_connections_per_client: a guess, since
+ * nothing says when one of the client's sessions will end. */
+#define FRONT_RETRY_SESSIONS 5
 
 struct front {
 	struct gateway *gw;
 	const struct config *cfg;
 	struct side *client;		/* the session's */
-	const char *peer;		/* the session's */
+	/* The session's text of the client's address: the peer's, or the
+	 * one a trusted proxy names (front_forwarded). */
+	char *peer;
+	struct sockaddr_storage sa;	/* the peer's (or the PROXY header's) */
+	struct sockaddr_storage dst;	/* where it connected (or the header's) */
+	/* The connection's own client (the peer, or its PROXY header's),
+	 * which each request on a kept-alive connection starts from: a
+	 * proxy may send several clients' requests over one. */
+	struct sockaddr_storage peer_sa;
+	char peer_text[SOCKADDR_STRLEN];
+	/* A PROXY listener: waiting for the header (pp: its bytes so far,
+	 * PROXY_HEADER_MAX), before the TLS peek or the request. */
+	struct event *proxy_ev;
+	uint8_t *pp;
+	size_t pp_len;
+	bool tls_listener;
 	struct timeval started;		/* accepted (monotonic) */
 	struct timeval req_started;	/* this request's first byte (the
 					 * accept for the first request) */
@@ -56,6 +83,9 @@ struct front {
 	struct timeval progress;	/* SENDING: the client last took bytes */
 	const struct route *route;	/* the request's, once known */
 	int status;			/* the answer's */
+	/* The answer's class for the metrics: admission's, or -1 (by
+	 * status, admit_reject_class). */
+	int reject;
 	bool got_bytes;			/* any request bytes arrived */
 	bool tls_ready;			/* the client's TLS handshake is done */
 	bool h2;			/* ALPN offers h2 (LISTEN_H2) */
@@ -201,6 +231,10 @@ front_respond_extra(struct front *f, int status, const char *why,
 	f->status = status;
 	if (status != 200)
 		f->gw->stats.rejected++;
+	if (status >= 400)
+		metrics_reject(f->gw->metrics, status, f->reject >= 0 ?
+		    (enum metrics_reject)f->reject :
+		    admit_reject_class(status));
 	if (n > 0)
 		bufferevent_write(front_bev(f), buf, n);
 	log_escape(epath, sizeof(epath), path, pathlen);
@@ -488,6 +522,7 @@ front_web(struct front *f, const struct hs_request *req, size_t used,
 		a.why = "response head too long";
 		n = handshake_write_error(head, sizeof(head), 500, NULL);
 	}
+	metrics_web(f->gw->metrics, f->status);
 	bufferevent_write(front_bev(f), head, n);
 	if (a.fd >= 0) {
 		f->keep = keep;
@@ -525,6 +560,7 @@ front_plain_get(struct front *f, const struct hs_request *req, size_t used)
 		if (!req->head)
 			bufferevent_write(front_bev(f), pa.body,
 			    strlen(pa.body));
+		metrics_web(f->gw->metrics, f->status);
 		front_log_web(f, LL_DEBUG, epath, n + (req->head ? 0 :
 		    strlen(pa.body)), NULL);
 		front_done(f, keep, used);
@@ -553,6 +589,78 @@ front_client_cert(void *arg, char *const *names, size_t n, char *who,
 	return tls_peer_name_allowed(front_bev(f), names, n, who, whosize);
 }
 
+/*
+ * new_connections_per_client (a token bucket per client, shared by the
+ * workers under a lock: one uncontended lock per upgrade request, only
+ * when the limit is set).  0, or -1 with the 429 answered.
+ */
+static int
+front_client_rate(struct front *f, const struct hs_request *req)
+{
+	struct shared *sh = f->gw->shared;
+	struct cidr key;
+	struct timespec ts;
+	uint64_t retry = 0;
+	bool ok = true;
+	char extra[48];
+
+	if (!atomic_load_explicit(&sh->rate_on, memory_order_relaxed) ||
+	    cidr_group((const struct sockaddr *)&f->sa, 32,
+	    atomic_load(&sh->ipv6_prefix), &key) != 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	pthread_mutex_lock(&sh->rate_lock);
+	if (sh->rate != NULL)
+		ok = ratelimit_take(sh->rate, &key, sizeof(key),
+		    (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000,
+		    &retry);
+	pthread_mutex_unlock(&sh->rate_lock);
+	if (ok)
+		return 0;
+	/* RFC 9110 10.2.3: whole seconds, rounded up. */
+	snprintf(extra, sizeof(extra), "Retry-After: %llu\r\n",
+	    (unsigned long long)(retry > 0 ? (retry + 999999) / 1000000 : 1));
+	front_respond_extra(f, 429, "new_connections_per_client: too many new "
+	    "connections from this client", extra, req->path.p, req->path.n,
+	    req->origin.p, req->origin.n);
+	front_answered(f, NULL);
+	return -1;
+}
+
+/* max_connections_per_client, once admitted: 0 (res holds the place),
+ * or -1 with admission's slots given back and the 429 answered. */
+static int
+front_client_count(struct front *f, const struct hs_request *req,
+    struct admit_result *res)
+{
+	struct shared *sh = f->gw->shared;
+	unsigned max = atomic_load(&sh->max_per_client_sessions);
+	char extra[48];
+	int64_t b;
+
+	res->holds_client = false;
+	if (max == 0 || sh->clients == NULL)
+		return 0;
+	b = clientlimit_bucket(sh->clients, (const struct sockaddr *)&f->sa,
+	    atomic_load(&sh->ipv6_prefix));
+	if (b < 0)
+		return 0;
+	if (clientlimit_take(sh->clients, (uint32_t)b, max)) {
+		res->holds_client = true;
+		res->client_bucket = (uint32_t)b;
+		return 0;
+	}
+	admit_release(&sh->slots, res->route);
+	res->holds_slots = false;
+	snprintf(extra, sizeof(extra), "Retry-After: %d\r\n",
+	    FRONT_RETRY_SESSIONS);
+	front_respond_extra(f, 429, "max_connections_per_client: this client "
+	    "has as many sessions open as it may", extra, req->path.p,
+	    req->path.n, req->origin.p, req->origin.n);
+	front_answered(f, NULL);
+	return -1;
+}
+
 static void
 front_upgrade(struct front *f, const struct hs_request *req, size_t used)
 {
@@ -565,9 +673,15 @@ front_upgrade(struct front *f, const struct hs_request *req, size_t used)
 		.now = (int64_t)time(NULL),
 	};
 	struct admit_result res;
-	int rc = admit_request(req, f->cfg, &conn, &res);
+	int rc;
+
+	if (front_client_rate(f, req) != 0)
+		return;
+	rc = admit_request(req, f->cfg, &conn, &res);
 
 	f->route = res.route;
+	/* Admitted, a later answer (the backend's failure) is by status. */
+	f->reject = rc != 0 ? (int)res.reject : -1;
 	if (res.cert_name[0] != '\0')
 		log_debug("client=%s route=%s client certificate name %s "
 		    "allowed", f->peer, f->route->name, res.cert_name);
@@ -577,9 +691,16 @@ front_upgrade(struct front *f, const struct hs_request *req, size_t used)
 		front_answered(f, &res);
 		return;
 	}
+	if (front_client_count(f, req, &res) != 0)
+		return;
 	memcpy(f->accept, res.accept, sizeof(f->accept));
 	snprintf(f->subprotocol, sizeof(f->subprotocol), "%s",
 	    res.subprotocol != NULL ? res.subprotocol : "");
+	/* The route's PROXY header to the backend: the real client. */
+	if (res.target.proxy != TARGET_PROXY_NONE) {
+		res.target.proxy_src = f->sa;
+		res.target.proxy_dst = f->dst;
+	}
 	if (req->has_origin) {
 		f->origin_len = req->origin.n < sizeof(f->origin) ?
 		    req->origin.n : sizeof(f->origin);
@@ -610,6 +731,81 @@ front_upgraded(struct front *f)
 	f->status = 101;
 	f->gw->stats.upgraded++;
 	atomic_fetch_add(&f->gw->shared->upgraded, 1);
+}
+
+/* ---- the client's address behind trusted proxies ---- */
+
+/*
+ * A peer in trusted_proxies speaks for its client: Forwarded (RFC 7239)
+ * when it sent one, else X-Forwarded-For, walked from the right past
+ * trusted hops (forwarded.h).  The address found replaces the peer's in
+ * the session's logs and /sessions.  Any other peer's headers are its own
+ * words and are ignored.  0, or -1 with a 400 answered: a trusted proxy
+ * wrote something wsgate cannot read, and a guess could credit the
+ * client with a proxy's address.
+ */
+static int
+front_forwarded(struct front *f, const struct hs_request *req)
+{
+	const struct cidr_list *tp = &f->cfg->trusted_proxies;
+	struct forwarded_field fields[HS_FORWARDED_MAX];
+	struct forwarded_result res;
+	const struct hs_str *src;
+	unsigned n;
+	const char *why;
+	char addr[SOCKADDR_STRLEN], was[SOCKADDR_STRLEN];
+	int rc;
+
+	if (f->sa.ss_family != f->peer_sa.ss_family ||
+	    memcmp(&f->sa, &f->peer_sa, sizeof(f->sa)) != 0) {
+		/* A previous request's client: this one is told afresh. */
+		f->sa = f->peer_sa;
+		snprintf(f->peer, SOCKADDR_STRLEN, "%s", f->peer_text);
+		(void)cidr_group((const struct sockaddr *)&f->sa, 32, 64,
+		    &f->client_key);
+	}
+	if (tp->n == 0 || (req->nfwd == 0 && req->nxff == 0) ||
+	    !cidr_match(tp->v, tp->n, (const struct sockaddr *)&f->sa))
+		return 0;
+	n = req->nfwd > 0 ? req->nfwd : req->nxff;
+	src = req->nfwd > 0 ? req->fwd : req->xff;
+	if (n > HS_FORWARDED_MAX) {
+		front_respond(f, 400, "too many Forwarded or X-Forwarded-For "
+		    "header fields", req->path.p, req->path.n, "", 0);
+		front_answered(f, NULL);
+		return -1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		fields[i].p = src[i].p;
+		fields[i].n = src[i].n;
+	}
+	rc = req->nfwd > 0 ? forwarded_rfc7239(fields, n, tp->v, tp->n, &res,
+	    &why) : forwarded_xff(fields, n, tp->v, tp->n, &res, &why);
+	if (rc != 0) {
+		front_respond(f, 400, why, req->path.p, req->path.n, "", 0);
+		front_answered(f, NULL);
+		return -1;
+	}
+	if (res.kind == FORWARDED_NONE || res.addr.ss_family == AF_UNSPEC)
+		return 0;
+	ipaddr_unmap(&res.addr, &res.addr);
+	sockaddr_format((const struct sockaddr *)&res.addr, addr,
+	    sizeof(addr));
+	/* No port given: the address alone. */
+	if ((res.addr.ss_family == AF_INET &&
+	    ((struct sockaddr_in *)&res.addr)->sin_port == 0) ||
+	    (res.addr.ss_family == AF_INET6 &&
+	    ((struct sockaddr_in6 *)&res.addr)->sin6_port == 0))
+		*strrchr(addr, ':') = '\0';
+	snprintf(was, sizeof(was), "%s", f->peer);
+	snprintf(f->peer, SOCKADDR_STRLEN, "%s", addr);
+	f->sa = res.addr;	/* for the per-client limits */
+	(void)cidr_group((const struct sockaddr *)&f->sa, 32, 64,
+	    &f->client_key);
+	log_debug("client=%s: by %s, trusted proxy (%s, %u trusted hop%s)",
+	    f->peer, was, req->nfwd > 0 ? "Forwarded" : "X-Forwarded-For",
+	    res.hops, res.hops == 1 ? "" : "s");
+	return 0;
 }
 
 /* ---- Basic auth (auth_basic_file), before admission ---- */
@@ -775,6 +971,8 @@ front_read(struct front *f)
 		front_answered(f, NULL);
 		return;
 	}
+	if (front_forwarded(f, &req) != 0)
+		return;
 	if (!req.upgrade_attempt)
 		front_plain_get(f, &req, (size_t)rc);
 	else if (front_auth(f, &req) == 0)
@@ -797,6 +995,7 @@ front_client_cb(void *arg, enum side_event ev)
 	case SIDE_CONNECTED:
 		/* The TLS handshake is done; the HTTP request comes next. */
 		f->tls_ready = true;
+		metrics_add(&f->gw->metrics->c.tls_handshakes, 1);
 		if (log_enabled(LL_DEBUG))
 			log_debug("tls client=%s %s", f->peer,
 			    tls_describe(bev, why, sizeof(why)));
@@ -806,10 +1005,15 @@ front_client_cb(void *arg, enum side_event ev)
 		return;
 	case SIDE_EOF:
 	case SIDE_ERROR:
-		if (f->client->tls && !f->tls_ready)
+		if (f->client->tls && !f->tls_ready) {
+			int cls;
+
 			log_info("tls client=%s handshake failed: %s",
-			    f->peer, tls_error(bev, what, why, sizeof(why)));
-		else
+			    f->peer, tls_error_class(bev, what, why,
+			    sizeof(why), &cls));
+			metrics_tls_failed(f->gw->metrics,
+			    (enum metrics_tls_fail)cls);
+		} else
 			log_debug("client=%s left during the handshake (%s)",
 			    f->peer, (what & BEV_EVENT_EOF) ? "EOF" :
 			    f->client->tls ? tls_error(bev, what, why,
@@ -912,6 +1116,7 @@ front_peek_cb(evutil_socket_t fd, short what, void *arg)
 		/* An http:// or ws:// URL with the TLS port: say so, in
 		 * plain text, rather than let the client wait. */
 		f->got_bytes = true;
+		metrics_tls_failed(f->gw->metrics, METRICS_TLS_NOT_TLS);
 		front_reject(f, 400, "this port speaks TLS: use https:// or "
 		    "wss://");
 	}
@@ -920,6 +1125,12 @@ front_peek_cb(evutil_socket_t fd, short what, void *arg)
 bool
 front_timeout(struct front *f)
 {
+	if (f->proxy_ev != NULL) {
+		metrics_reject(f->gw->metrics, 0, METRICS_REJ_TIMEOUT);
+		log_info("client=%s: no complete PROXY header within "
+		    "handshake_timeout; closing", f->peer);
+		return false;
+	}
 	if (front_bev(f) == NULL)
 		return false;	/* TLS listener, not a byte received */
 	if (!f->got_bytes) {
@@ -929,9 +1140,12 @@ front_timeout(struct front *f)
 			    f->requests);
 		/* A browser's speculative connection (also one that only
 		 * did its TLS handshake): just close. */
-		if (f->client->tls && !f->tls_ready)
+		if (f->client->tls && !f->tls_ready) {
 			log_debug("tls client=%s handshake not done within "
 			    "handshake_timeout", f->peer);
+			metrics_tls_failed(f->gw->metrics,
+			    METRICS_TLS_TIMEOUT);
+		}
 		return false;
 	}
 	front_respond(f, 408, "handshake_timeout: request not complete in "
@@ -957,13 +1171,16 @@ front_has_auth(const struct config *cfg)
 	return false;
 }
 
+static void front_proxy_cb(evutil_socket_t fd, short what, void *arg);
+
 struct front *
 front_new(struct gateway *gw, const struct config *cfg, struct side *client,
-    const char *peer, const struct timeval *started, int fd,
+    char *peer, const struct timeval *started, int fd,
     const struct sockaddr *sa, unsigned tls, front_fn fn, void *arg)
 {
 	struct front *f = calloc(1, sizeof(*f));
 	struct bufferevent *bev = NULL;
+	socklen_t dlen = sizeof(f->dst);
 
 	if (f == NULL) {
 		close(fd);
@@ -973,10 +1190,20 @@ front_new(struct gateway *gw, const struct config *cfg, struct side *client,
 	f->cfg = cfg;
 	f->client = client;
 	f->peer = peer;
+	if (sa->sa_family == AF_INET6)
+		memcpy(&f->sa, sa, sizeof(struct sockaddr_in6));
+	else if (sa->sa_family == AF_INET)
+		memcpy(&f->sa, sa, sizeof(struct sockaddr_in));
+	f->peer_sa = f->sa;
+	snprintf(f->peer_text, sizeof(f->peer_text), "%s", peer);
+	if (getsockname(fd, (struct sockaddr *)&f->dst, &dlen) != 0)
+		f->dst.ss_family = AF_UNSPEC;
 	f->started = *started;
 	f->req_started = *started;
 	f->fn = fn;
 	f->arg = arg;
+	f->reject = -1;
+	f->tls_listener = (tls & LISTEN_TLS) != 0;
 	f->h2 = (tls & LISTEN_H2) != 0 && !front_has_auth(cfg);
 	if (front_admit(f, sa) != 0) {
 		close(fd);
@@ -985,12 +1212,24 @@ front_new(struct gateway *gw, const struct config *cfg, struct side *client,
 	}
 	/* Failed logins are limited per address (IPv4, or IPv6 /64). */
 	(void)cidr_group(sa, 32, 64, &f->client_key);
-	if (tls)
+	if (tls & LISTEN_PROXY) {
+		f->pp = malloc(PROXY_HEADER_MAX);
+		if (f->pp != NULL)
+			f->proxy_ev = event_new(gw->base, fd, EV_READ,
+			    front_proxy_cb, f);
+		if (f->proxy_ev == NULL) {
+			free(f->pp);
+			front_release(f);
+			close(fd);
+			free(f);
+			return NULL;
+		}
+	} else if (tls & LISTEN_TLS)
 		f->peek = event_new(gw->base, fd, EV_READ, front_peek_cb, f);
 	else
 		bev = bufferevent_socket_new(gw->base, fd,
 		    BEV_OPT_CLOSE_ON_FREE);
-	if (f->peek == NULL && bev == NULL) {
+	if (f->proxy_ev == NULL && f->peek == NULL && bev == NULL) {
 		front_release(f);
 		close(fd);
 		free(f);
@@ -999,12 +1238,144 @@ front_new(struct gateway *gw, const struct config *cfg, struct side *client,
 	/* TCP_NODELAY: inherited from the listening socket. */
 	if (bev != NULL)
 		side_attach(client, bev, false);
+	metrics_add(&gw->metrics->c.in_handshake, 1);
 	return f;
+}
+
+/* ---- "listen = ADDR proxy_protocol": the PROXY header first ---- */
+
+/* The header is in: go on as a connection of the listener's kind. */
+static void
+front_after_proxy(struct front *f, int fd)
+{
+	struct bufferevent *bev;
+
+	if (f->tls_listener) {
+		f->peek = event_new(f->gw->base, fd, EV_READ, front_peek_cb, f);
+		if (f->peek == NULL) {
+			close(fd);
+			front_report(f, FRONT_GONE, NULL);
+			return;
+		}
+		event_add(f->peek, NULL);
+		return;
+	}
+	bev = bufferevent_socket_new(f->gw->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		close(fd);
+		front_report(f, FRONT_GONE, NULL);
+		return;
+	}
+	side_attach(f->client, bev, false);
+	front_start_http(f);
+	front_read_now(f);
+}
+
+/* A header that says who the client is: it is the client from now on,
+ * for the logs, max_handshakes_per_client and trusted_proxies. */
+static int
+front_proxy_client(struct front *f, const struct proxy_header *ph)
+{
+	char was[SOCKADDR_STRLEN];
+
+	if (ph->src.ss_family != AF_INET && ph->src.ss_family != AF_INET6)
+		return 0;	/* LOCAL, UNKNOWN, unix: the connection's own */
+	ipaddr_unmap(&ph->src, &f->sa);
+	f->peer_sa = f->sa;
+	f->dst = ph->dst;
+	(void)cidr_group((const struct sockaddr *)&f->sa, 32, 64,
+	    &f->client_key);
+	snprintf(was, sizeof(was), "%s", f->peer);
+	sockaddr_format((const struct sockaddr *)&f->sa, f->peer,
+	    SOCKADDR_STRLEN);
+	snprintf(f->peer_text, sizeof(f->peer_text), "%s", f->peer);
+	log_debug("client=%s: PROXY v%d header from %s", f->peer,
+	    ph->version, was);
+	/* Its max_handshakes slot is the client's, not the proxy's. */
+	front_release(f);
+	return front_admit(f, (const struct sockaddr *)&f->sa);
+}
+
+/*
+ * Read the header without reading past it: peek at what has arrived,
+ * and take from the socket only bytes that are surely the header's
+ * (proxy_proto_decode() asks for more only while no v1 CRLF and not the
+ * whole v2 length is in), so the request or TLS handshake behind it stays
+ * in the socket for the next step.  Bounded by PROXY_HEADER_MAX bytes in
+ * all, and by handshake_timeout (front_timeout).
+ */
+static void
+front_proxy_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct front *f = arg;
+	struct proxy_header ph;
+	const char *why = "connection closed before a complete header";
+	ssize_t n;
+	int rc;
+
+	(void)what;
+	n = recv(fd, f->pp + f->pp_len, PROXY_HEADER_MAX - f->pp_len,
+	    MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR)) {
+		event_add(f->proxy_ev, NULL);
+		return;
+	}
+	rc = n > 0 ? proxy_proto_decode(f->pp, f->pp_len + (size_t)n, &ph,
+	    &why) : CODEC_ERROR;
+	if (rc == CODEC_NEED_MORE || rc > 0) {
+		/* Take exactly the header's bytes (all of them, when more
+		 * are needed): they are in pp already. */
+		size_t take = rc > 0 ? (size_t)rc - f->pp_len : (size_t)n;
+
+		if (recv(fd, f->pp + f->pp_len, take, 0) != (ssize_t)take) {
+			rc = CODEC_ERROR;
+			why = "cannot read the header";
+		} else {
+			f->pp_len += take;
+		}
+	}
+	if (rc == CODEC_NEED_MORE) {
+		if (f->pp_len < PROXY_HEADER_MAX) {
+			event_add(f->proxy_ev, NULL);
+			return;
+		}
+		rc = CODEC_ERROR;
+		why = "header longer than its limit";
+	}
+	if (rc == CODEC_ERROR) {
+		if (n != 0 || f->pp_len != 0) {
+			metrics_reject(f->gw->metrics, 0,
+			    METRICS_REJ_BAD_REQUEST);
+			if (front_may_warn(f->gw))
+				log_warn("client=%s: bad PROXY header (%s); "
+				    "closing", f->peer, why);
+			else
+				log_debug("client=%s: bad PROXY header (%s); "
+				    "closing", f->peer, why);
+		}
+		front_report(f, FRONT_GONE, NULL);
+		return;
+	}
+	event_free(f->proxy_ev);
+	f->proxy_ev = NULL;
+	free(f->pp);
+	f->pp = NULL;
+	if (front_proxy_client(f, &ph) != 0) {
+		close(fd);
+		front_report(f, FRONT_GONE, NULL);
+		return;
+	}
+	front_after_proxy(f, fd);
 }
 
 void
 front_start(struct front *f)
 {
+	if (f->proxy_ev != NULL) {
+		event_add(f->proxy_ev, NULL);
+		return;
+	}
 	if (f->peek != NULL) {
 		event_add(f->peek, NULL);
 		return;
@@ -1024,9 +1395,17 @@ front_free(struct front *f)
 		event_free(f->peek);
 		close(fd);
 	}
+	if (f->proxy_ev != NULL) {
+		evutil_socket_t fd = event_get_fd(f->proxy_ev);
+
+		event_free(f->proxy_ev);
+		close(fd);
+	}
+	free(f->pp);
 	download_free(f->download);
 	free(f->web_path);
 	auth_cancel(f->auth_job);
 	front_release(f);
+	metrics_sub(&f->gw->metrics->c.in_handshake, 1);
 	free(f);
 }

@@ -47,12 +47,14 @@ typedef void (*front_fn)(void *arg, enum front_event ev,
  * (pending.h) until its request is admitted: when the worker's share is
  * spent, an older connection gives way (its front reports FRONT_GONE), or
  * this one is refused at once.  The client side, the peer's address text
+ * (SOCKADDR_STRLEN bytes; rewritten with the client's address when a
+ * trusted proxy names it: trusted_proxies)
  * and the connection's start (on the monotonic clock) are the session's,
  * which outlives the front.  NULL on failure or refusal.  Nothing is read
  * before front_start.
  */
 struct front *front_new(struct gateway *gw, const struct config *cfg,
-    struct side *client, const char *peer, const struct timeval *started,
+    struct side *client, char *peer, const struct timeval *started,
     int fd, const struct sockaddr *sa, unsigned tls, front_fn fn,
     void *arg);
 void front_free(struct front *f);

@@ -17,6 +17,8 @@ struct event_base;
 struct resolver;
 struct config;
 struct acceptor;
+struct clientlimit;
+struct ratelimit;
 struct auth_worker;
 struct relay;
 struct session;
@@ -30,6 +32,16 @@ struct shared {
 	 * (0 = none). */
 	struct admit_slots slots;
 	struct pending_budget pending;	/* connections not yet sessions */
+	/* Per-client limits (front.c): sessions per client, counted in
+	 * clientlimit.h's buckets; new connections per client, a token
+	 * bucket table (ratelimit.h, one owner: under rate_lock), made by
+	 * the main thread when a configuration first asks for it. */
+	struct clientlimit *clients;
+	atomic_uint max_per_client_sessions;	/* 0 = no limit */
+	atomic_uint ipv6_prefix;		/* client_ipv6_prefix */
+	atomic_bool rate_on;
+	pthread_mutex_t rate_lock;
+	struct ratelimit *rate;
 };
 
 struct gateway_stats {
@@ -58,6 +70,10 @@ struct gateway {
 	struct pending_queue pending;	/* this loop's pending connections */
 	time_t pending_warned;		/* last "budget spent" warning */
 	struct gateway_stats stats;
+	/* This worker's counters (metrics.h), written by it alone. */
+	struct metrics_worker *metrics;
+	struct event *heartbeat;	/* every second, for /healthz */
+	uint64_t session_seq;		/* session ids: seq << 8 | id */
 	/* One read buffer for every session of this event loop: a callback
 	 * decodes what it read before returning, so nothing stays here. */
 	unsigned char *scratch;

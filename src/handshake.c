@@ -225,6 +225,13 @@ take_header(struct hs_request *req, struct hs_str name, struct hs_str value,
 		req->authorization = value;
 	} else if (hs_eq(name, "X-Forwarded-For")) {
 		req->forwarded_for = value;
+		if (req->nxff < HS_FORWARDED_MAX)
+			req->xff[req->nxff] = value;
+		req->nxff++;
+	} else if (hs_eq(name, "Forwarded")) {
+		if (req->nfwd < HS_FORWARDED_MAX)
+			req->fwd[req->nfwd] = value;
+		req->nfwd++;
 	} else if (hs_eq(name, "Cookie")) {
 		/* RFC 6265 5.4: one Cookie header; as websockify, the first. */
 		if (req->cookie.p == NULL)

@@ -22,6 +22,8 @@ struct hs_limits {
 	unsigned max_headers;	/* header fields, 431 beyond */
 };
 
+#define HS_FORWARDED_MAX 8
+
 struct hs_request {
 	struct hs_str method;
 	struct hs_str target;	/* as sent */
@@ -31,6 +33,11 @@ struct hs_request {
 	struct hs_str key;
 	struct hs_str version;	/* Sec-WebSocket-Version */
 	struct hs_str forwarded_for;	/* X-Forwarded-For, for logs */
+	/* Every X-Forwarded-For and Forwarded (RFC 7239) field, in order,
+	 * for trusted_proxies: the first HS_FORWARDED_MAX of each, and how
+	 * many there were. */
+	struct hs_str xff[HS_FORWARDED_MAX], fwd[HS_FORWARDED_MAX];
+	unsigned nxff, nfwd;
 	struct hs_str cookie;	/* the first Cookie header (tokens) */
 	/* A secret: never logged (auth_basic_file; basic_auth.h). */
 	struct hs_str authorization;

@@ -244,8 +244,9 @@ listener_new_unix(const struct listen_spec *spec, char *err, size_t errsize)
 		snprintf(err, errsize, "out of memory");
 		return NULL;
 	}
-	l->tls = !spec->tls ? 0 : spec->http1_only ? LISTEN_TLS :
-	    LISTEN_TLS | LISTEN_H2;
+	l->tls = (!spec->tls ? 0 : spec->http1_only ? LISTEN_TLS :
+	    LISTEN_TLS | LISTEN_H2) |
+	    (spec->proxy_protocol ? LISTEN_PROXY : 0);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, spec->path, strlen(spec->path) + 1);
@@ -307,8 +308,9 @@ listener_new(const struct listen_spec *spec, char *err, size_t errsize)
 		snprintf(err, errsize, "out of memory");
 		return NULL;
 	}
-	l->tls = !spec->tls ? 0 : spec->http1_only ? LISTEN_TLS :
-	    LISTEN_TLS | LISTEN_H2;
+	l->tls = (!spec->tls ? 0 : spec->http1_only ? LISTEN_TLS :
+	    LISTEN_TLS | LISTEN_H2) |
+	    (spec->proxy_protocol ? LISTEN_PROXY : 0);
 	for (ai = res; ai != NULL && l->n < MAX_SOCKETS; ai = ai->ai_next) {
 		struct sockaddr_storage ss;
 		socklen_t sslen = sizeof(ss);

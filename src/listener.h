@@ -23,6 +23,8 @@ void listener_free(struct listener *l);
 /* The address actually bound (port 0 resolved), for logs and tests. */
 const char *listener_describe(const struct listener *l);
 
+/* What kind of listener a connection came from (acceptor_fn's lflags). */
+
 /* Called with each accepted connection; it owns fd from then on. */
 typedef void (*acceptor_fn)(int fd, const struct sockaddr *sa, int salen,
     unsigned tls, void *arg);
@@ -31,6 +33,7 @@ typedef void (*acceptor_fn)(int fd, const struct sockaddr *sa, int salen,
  * LISTEN_H2 when its ALPN offers h2 (not "tls http1_only"). */
 #define LISTEN_TLS 1u
 #define LISTEN_H2 2u
+#define LISTEN_PROXY 4u	/* "listen = ADDR proxy_protocol" */
 
 /*
  * Accept connections from a listener's sockets in an event loop, handing

@@ -17,14 +17,18 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "admin.h"
+#include "clientlimit.h"
 #include "auth.h"
 #include "cli.h"
 #include "config.h"
 #include "gateway.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "probe.h"
+#include "ratelimit.h"
 #include "recorder.h"
 #include "route_count.h"
 #include "route_targets.h"
@@ -242,6 +246,38 @@ effective_max_connections(const struct config *cfg)
 	return fds > hs + 2 ? (unsigned)((fds - hs) / 2) : 1;
 }
 
+/* Entries of the new_connections_per_client table (ratelimit.h): 48
+ * bytes each, 3 MiB; the clients limited at one time. */
+#define RATE_ENTRIES 65536
+
+/* max_connections_per_client, new_connections_per_client: the table of
+ * token buckets is made the first time a configuration asks for one and
+ * keeps its state across reloads (ratelimit_set_rate). */
+static void
+apply_client_limits(struct shared *sh, const struct config *cfg)
+{
+	const struct config_rate *r = &cfg->new_connections_per_client;
+	bool on = r->per_second > 0;
+
+	atomic_store(&sh->max_per_client_sessions,
+	    cfg->max_connections_per_client);
+	atomic_store(&sh->ipv6_prefix, cfg->client_ipv6_prefix);
+	pthread_mutex_lock(&sh->rate_lock);
+	if (on && sh->rate == NULL)
+		sh->rate = ratelimit_new(RATE_ENTRIES, r->per_second,
+		    r->burst, NULL);
+	else if (on && ratelimit_set_rate(sh->rate, r->per_second,
+	    r->burst) != 0)
+		on = false;
+	if (on && sh->rate == NULL) {
+		log_error("new_connections_per_client: out of memory; not "
+		    "limited");
+		on = false;
+	}
+	atomic_store(&sh->rate_on, on);
+	pthread_mutex_unlock(&sh->rate_lock);
+}
+
 /* The limits a (re)loaded configuration asks for; a warning when they
  * can need more descriptors than the process may open. */
 static void
@@ -255,6 +291,7 @@ apply_limits(struct shared *sh, const struct config *cfg)
 	atomic_store(&sh->pending.max, hs);
 	atomic_store(&sh->pending.max_per_client,
 	    cfg->max_handshakes_per_client);
+	apply_client_limits(sh, cfg);
 	/* Automatic values always fit; configured ones may not. */
 	if (fds != 0 && 2ul * conns + hs > fds)
 		log_warn("max_connections %u and max_handshakes %u can need "
@@ -373,6 +410,8 @@ struct control {
 	struct event_base *base;
 	struct shared shared;
 	struct route_counts *counts;	/* every configuration's routes' */
+	struct metrics *metrics;	/* every worker's counters */
+	struct admin *admin;		/* the metrics listener */
 	struct config *cfg;		/* the running configuration */
 	const struct cli *cli;		/* its source when no file */
 	struct listener **listeners;
@@ -601,6 +640,9 @@ notify_cb(evutil_socket_t fd, short what, void *arg)
 			case RELOAD_DONE:
 				reload_finish(ctl);
 				break;
+			case WORKER_ACK_ADMIN:
+				admin_gathered(ctl->admin);
+				break;
 			}
 		}
 	}
@@ -664,6 +706,7 @@ begin_drain(struct control *ctl, double wait)
 		return;
 	}
 	ctl->draining = true;
+	admin_set_draining(ctl->admin);
 	notify_stopping();
 	if (ctl->nworkers > 1) {
 		control_stop_accepting(ctl);
@@ -707,6 +750,8 @@ reload_acceptable(const struct config *old, const struct config *cfg)
 			if (strcmp(cfg->listeners[i].text,
 			    old->listeners[i].text) != 0 ||
 			    cfg->listeners[i].tls != old->listeners[i].tls ||
+			    cfg->listeners[i].proxy_protocol !=
+			    old->listeners[i].proxy_protocol ||
 			    cfg->listeners[i].http1_only !=
 			    old->listeners[i].http1_only) {
 				log_warn("listen changes take effect after a "
@@ -804,6 +849,15 @@ reload_start(struct control *ctl, const char *why)
 	ctl->loading = job;
 }
 
+static uint64_t
+unix_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* The loader is done (RELOAD_DONE): use what it built, if anything. */
 static void
 reload_finish(struct control *ctl)
@@ -818,7 +872,10 @@ reload_finish(struct control *ctl)
 	cfg = job->cfg;
 	job->cfg = NULL;
 	reload_job_free(job);
+	metrics_reload(ctl->metrics, cfg != NULL, unix_ms());
 	if (cfg != NULL) {
+		/* Kept, closed or bound as the new metrics_listen says. */
+		admin_configure(ctl->admin, cfg);
 		config_unref(ctl->cfg);
 		ctl->cfg = cfg;
 		log_configure(cfg);
@@ -959,6 +1016,20 @@ control_listen(struct control *ctl)
 	return 0;
 }
 
+/* admin.h's way to the workers: how many could not be asked. */
+static unsigned
+control_admin_send(void *arg, struct admin_gather *g)
+{
+	struct control *ctl = arg;
+	unsigned unsent = 0;
+
+	for (size_t i = 0; i < ctl->nworkers; i++)
+		if (!ctl->workers[i]->started ||
+		    worker_send_admin(ctl->workers[i], g) != 0)
+			unsent++;
+	return unsent;
+}
+
 /* Make and start the workers, with the stop signals blocked in their
  * threads so that only the main thread's loop sees them. */
 static int
@@ -981,6 +1052,8 @@ control_start_workers(struct control *ctl, unsigned n)
 			log_error("worker %u: %s", i, err);
 			return -1;
 		}
+		worker_set_metrics(ctl->workers[i],
+		    metrics_worker(ctl->metrics, i));
 		ctl->nworkers++;
 	}
 	if (n > 1 && control_start_accepting(ctl) != 0)
@@ -1074,12 +1147,18 @@ control_free(struct control *ctl)
 	for (int i = 0; i < 2; i++)
 		if (ctl->notify_fd[i] >= 0)
 			close(ctl->notify_fd[i]);
+	/* Its gathers may have been with the workers: after them. */
+	admin_free(ctl->admin);
 	if (ctl->base != NULL)
 		event_base_free(ctl->base);
 	pending_budget_fini(&ctl->shared.pending);
 	targets_watch_stop();
+	clientlimit_free(ctl->shared.clients);
+	ratelimit_free(ctl->shared.rate);
+	pthread_mutex_destroy(&ctl->shared.rate_lock);
 	config_unref(ctl->cfg);
 	route_counts_free(ctl->counts);
+	metrics_free(ctl->metrics);
 }
 
 /*
@@ -1228,7 +1307,10 @@ main(int argc, char **argv)
 		key = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
 	nworkers = ctl.cfg->workers != 0 ? ctl.cfg->workers :
 	    worker_auto_count();
-	if (pending_budget_init(&ctl.shared.pending, key, nworkers) != 0) {
+	pthread_mutex_init(&ctl.shared.rate_lock, NULL);
+	ctl.shared.clients = clientlimit_new(key ^ 0x9e3779b97f4a7c15ull);
+	if (ctl.shared.clients == NULL ||
+	    pending_budget_init(&ctl.shared.pending, key, nworkers) != 0) {
 		log_error("out of memory");
 		goto out;
 	}
@@ -1237,7 +1319,16 @@ main(int argc, char **argv)
 		log_error("cannot set up the main event loop");
 		goto out;
 	}
-	if (control_listen(&ctl) != 0)
+	ctl.metrics = metrics_new(nworkers);
+	if (ctl.metrics == NULL || route_counts_on_new_slot(ctl.counts,
+	    metrics_route_slot_new, ctl.metrics) != 0 ||
+	    (ctl.admin = admin_new(ctl.base, ctl.metrics, ctl.counts,
+	    nworkers, control_admin_send, &ctl)) == NULL) {
+		log_error("out of memory");
+		goto out;
+	}
+	if (control_listen(&ctl) != 0 ||
+	    admin_configure(ctl.admin, ctl.cfg) != 0)
 		goto out;
 	if (control_start_workers(&ctl, nworkers) != 0)
 		goto out;
@@ -1257,6 +1348,7 @@ main(int argc, char **argv)
 	    atomic_load(&ctl.shared.slots.max),
 	    atomic_load(&ctl.shared.pending.max));
 	notify_ready();
+	admin_set_ready(ctl.admin, true);
 
 	event_base_dispatch(ctl.base);
 	rc = EXIT_OK;

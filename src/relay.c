@@ -15,6 +15,7 @@
 #include "config_types.h"
 #include "frame.h"
 #include "gateway.h"
+#include "metrics.h"
 #include "monotime.h"
 #include "recorder.h"
 #include "side.h"
@@ -124,6 +125,9 @@ struct relay {
 	uint8_t carry[FRAME_MAX_HEADER];
 	uint64_t bytes_up;	/* client -> backend payload */
 	uint64_t bytes_down;	/* backend -> client payload */
+	/* The route's counters in this worker (metrics.h), or NULL:
+	 * bytes and messages as they pass, one plain add per read. */
+	struct metrics_route *mr;
 	struct timeval active;	/* last data either way (monotonic) */
 	struct timeval heard;	/* last bytes from the client, pongs too */
 	/* send_as = text: backend bytes go as text messages, cut on
@@ -385,6 +389,12 @@ relay_active(const struct relay *r)
 }
 
 void
+relay_count_into(struct relay *r, struct metrics_route *mr)
+{
+	r->mr = mr;
+}
+
+void
 relay_heard(const struct relay *r, struct timeval *out)
 {
 	/* A client not read for backpressure cannot be heard: its pong
@@ -470,10 +480,14 @@ relay_client_bytes(struct relay *r, uint8_t *buf, size_t len,
 			evbuffer_add(bufferevent_get_output(r->backend->bev),
 			    buf, d.data);
 			r->bytes_up += d.data;
+			if (r->mr != NULL)
+				metrics_add(&r->mr->bytes[METRICS_UP], d.data);
 			if (r->rec != NULL)
 				recorder_data(r->rec, RECORD_C2B, buf,
 				    d.data);
 		}
+		if (d.messages > 0 && r->mr != NULL)
+			metrics_add(&r->mr->messages[METRICS_UP], d.messages);
 		buf += d.consumed;
 		len -= d.consumed;
 		switch (d.ev) {
@@ -747,6 +761,10 @@ relay_backend_frame(struct relay *r, bool all)
 		relay_commit_frame(out, &v, payload, r->text ? WS_OP_TEXT :
 		    WS_OP_BINARY);
 		r->bytes_down += (uint64_t)n;
+		if (r->mr != NULL) {
+			metrics_add(&r->mr->bytes[METRICS_DOWN], (uint64_t)n);
+			metrics_add(&r->mr->messages[METRICS_DOWN], 1);
+		}
 		/* Backend data is activity too (idle_timeout): stamp it even
 		 * when this short read ends the loop. */
 		relay_touch(r);

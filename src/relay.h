@@ -94,6 +94,11 @@ unsigned relay_hup(const struct relay *r);
 /* The last data either way, on the monotonic clock (monotime.h). */
 const struct timeval *relay_active(const struct relay *r);
 
+/* Count bytes and messages each way into a route's counters (metrics.h)
+ * from now on. */
+struct metrics_route;
+void relay_count_into(struct relay *r, struct metrics_route *mr);
+
 /* The last bytes from the client, pongs included (now while it is not
  * read for backpressure): what a heartbeat's deadline looks at. */
 void relay_heard(const struct relay *r, struct timeval *out);

@@ -9,7 +9,9 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "admin_gather.h"
 #include "admit.h"
+#include "clientlimit.h"
 #include "config.h"
 #include "frame.h"
 #include "front.h"
@@ -17,13 +19,16 @@
 #include "h2_conn.h"
 #include "h2_stream.h"
 #include "log.h"
+#include "metrics.h"
 #include "monotime.h"
 #include "recorder.h"
 #include "relay.h"
+#include "route_count.h"
 #include "side.h"
 #include "sockaddr.h"
 #include "subproto.h"
 #include "target.h"
+#include "tls.h"
 #include "upstream.h"
 
 /*
@@ -91,6 +96,14 @@ struct session {
 
 	enum session_state state;
 	bool counted;			/* holds a max_connections slot */
+	bool open_counted;		/* counted in its route's open gauge */
+	bool holds_client;		/* a max_connections_per_client place */
+	uint32_t client_bucket;
+	uint64_t id;			/* GET /sessions; seq << 8 | worker */
+	/* Its route's counters in this worker (metrics.h), from the
+	 * connect on; the connect's start, for its histogram. */
+	struct metrics_route *mr;
+	struct timeval connect_mono;
 	/* Gateway shutdown (session_close_all): see relay_shutdown. */
 	bool shutting_down;
 
@@ -147,6 +160,10 @@ session_log_end(struct session *s)
 
 	if (s->relay == NULL)
 		return;	/* never upgraded: answers were logged when sent */
+	metrics_close(s->gw->metrics, s->close_code,
+	    s->closed_by == CLOSER_CLIENT ? METRICS_BY_CLIENT :
+	    s->closed_by == CLOSER_BACKEND ? METRICS_BY_BACKEND :
+	    METRICS_BY_GATEWAY);
 	monotime_now(&now);
 	relay_bytes(s->relay, &up, &down);
 	log_info("close client=%s route=%s up=%llu down=%llu duration=%.3fs "
@@ -165,6 +182,10 @@ session_log_end(struct session *s)
 static void
 session_release_slot(struct session *s)
 {
+	if (s->holds_client) {
+		s->holds_client = false;
+		clientlimit_give(s->gw->shared->clients, s->client_bucket);
+	}
 	if (!s->counted)
 		return;
 	s->counted = false;
@@ -207,6 +228,8 @@ session_free(struct session *s)
 	struct gateway *gw = s->gw;
 
 	session_log_end(s);
+	if (s->open_counted)
+		metrics_sub(&s->mr->open, 1);
 	relay_free(s->relay);
 	session_record_end(s);
 	front_free(s->front);
@@ -386,6 +409,10 @@ session_backend_connected(struct session *s)
 		    s->subprotocol : NULL);
 	else
 		front_upgraded(s->front);
+	metrics_add(&s->mr->sessions, 1);
+	metrics_add(&s->mr->open, 1);
+	s->open_counted = true;
+	relay_count_into(s->relay, s->mr);
 	session_record_start(s, t);
 	/* The HTTP part is over. */
 	front_free(s->front);
@@ -393,8 +420,9 @@ session_backend_connected(struct session *s)
 	s->state = SESSION_OPEN;
 	monotime_now(&s->opened_mono);
 	s->ping_sent = s->opened_mono;
-	log_debug("open client=%s route=%s backend=%s proto=%s", s->peer,
-	    s->route->name, t->display, s->on_h2 ? "h2" : "h1");
+	log_info("open client=%s route=%s backend=%s id=%llu proto=%s",
+	    s->peer, s->route->name, t->display, (unsigned long long)s->id,
+	    s->on_h2 ? "h2" : "h1");
 	/* The target goes with the attempt: keep a copy, if needed. */
 	if (s->route->backend == NULL ||
 	    strcmp(t->display, s->route->backend) != 0)
@@ -403,6 +431,17 @@ session_backend_connected(struct session *s)
 	s->upstream = NULL;
 	session_arm_open(s);
 	relay_start(s->relay);
+}
+
+static void
+session_connect_time(struct session *s)
+{
+	struct timeval now;
+	double t;
+
+	monotime_now(&now);
+	t = monotime_elapsed(&s->connect_mono, &now);
+	metrics_connect_time(s->gw->metrics, t > 0 ? (uint64_t)(t * 1e6) : 0);
 }
 
 /* upstream.c's report. */
@@ -416,6 +455,7 @@ session_upstream_cb(void *arg, enum upstream_event ev, int status,
 
 	switch (ev) {
 	case UPSTREAM_CONNECTED:
+		session_connect_time(s);
 		bev = upstream_take(s->upstream, &tls);
 		side_attach(&s->backend, bev, tls);
 		session_backend_connected(s);
@@ -429,6 +469,8 @@ session_upstream_cb(void *arg, enum upstream_event ev, int status,
 		    s->route->name, why);
 		return;
 	case UPSTREAM_FAILED:
+		metrics_connect_failed(s->mr, (enum metrics_connect_fail)
+		    upstream_fail_class(s->upstream));
 		session_backend_failed(s, status, why,
 		    upstream_target(s->upstream)->display);
 		return;
@@ -440,7 +482,11 @@ static void
 session_connect(struct session *s, const struct admit_result *res)
 {
 	s->counted = res->holds_slots;	/* given back when the client goes */
+	s->holds_client = res->holds_client;
+	s->client_bucket = res->client_bucket;
 	s->state = SESSION_CONNECTING;
+	s->mr = metrics_route(s->gw->metrics, route_count_slot(s->route->count));
+	monotime_now(&s->connect_mono);
 	session_arm(s, s->route->limits.backend_connect_timeout);
 	s->upstream = upstream_new(s->gw->base, &res->target,
 	    session_upstream_cb, s);
@@ -909,6 +955,7 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		session_maybe_free(s);
 		return;
 	case SESSION_CONNECTING:
+		metrics_connect_failed(s->mr, METRICS_CF_TIMEOUT);
 		session_backend_failed(s, 504, "connect timed out "
 		    "(backend_connect_timeout)",
 		    upstream_target(s->upstream)->display);
@@ -950,6 +997,7 @@ session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
 		return -1;
 	}
 	s->gw = gw;
+	s->id = (++gw->session_seq << 8) | (gw->id & 0xff);
 	sockaddr_format(sa, s->peer, sizeof(s->peer));
 	s->cfg = config_ref(gw->cfg);
 	monotime_now(&s->started_mono);
@@ -1045,4 +1093,100 @@ session_abort_all(struct gateway *gw)
 {
 	while (gw->sessions != NULL)
 		session_free(gw->sessions);
+}
+
+/* ---- the metrics listener (admin_gather.h) ---- */
+
+static void
+session_info(const struct session *s, struct session_info *si)
+{
+	struct timeval now;
+	double age;
+
+	memset(si, 0, sizeof(*si));
+	si->id = s->id;
+	si->worker = s->gw->id;
+	si->state = s->state == SESSION_CONNECTING ? SESSION_INFO_CONNECTING :
+	    s->state == SESSION_OPEN && !s->shutting_down ? SESSION_INFO_OPEN :
+	    SESSION_INFO_CLOSING;
+	si->protocol = SESSION_INFO_H1;
+	monotime_now(&now);
+	age = monotime_elapsed(&s->started_mono, &now);
+	si->age_ms = age > 0 ? (uint64_t)(age * 1000) : 0;
+	if (s->relay != NULL)
+		relay_bytes(s->relay, &si->bytes_up, &si->bytes_down);
+	snprintf(si->route, sizeof(si->route), "%s", s->route->name);
+	snprintf(si->client, sizeof(si->client), "%s", s->peer);
+	snprintf(si->target, sizeof(si->target), "%s",
+	    s->backend_used != NULL ? s->backend_used :
+	    s->route->backend != NULL ? s->route->backend : "");
+	if (s->client.bev != NULL && s->client.tls)
+		tls_facts(s->client.bev, si->tls_version,
+		    sizeof(si->tls_version), si->sni, sizeof(si->sni));
+}
+
+/* POST /sessions/ID/close: as a gateway close, with the code and reason
+ * asked for. */
+static void
+session_admin_close(struct session *s, struct admin_part *p,
+    const struct admin_req *req)
+{
+	char ereason[4 * ADMIN_REASON_MAX + 1];
+
+	p->found = true;
+	if (s->state != SESSION_OPEN || s->client.bev == NULL ||
+	    s->shutting_down)
+		return;
+	log_escape(ereason, sizeof(ereason), req->reason, req->reason_len);
+	log_info("client=%s route=%s: closing with %u reason=\"%s\" "
+	    "(POST /sessions/%llu/close)", s->peer, s->route->name, req->code,
+	    ereason, (unsigned long long)s->id);
+	session_closing(s, (uint16_t)req->code, req->reason, CLOSER_GATEWAY,
+	    "closed through the metrics listener");
+	s->state = SESSION_CLOSE_SENT;
+	session_arm(s, s->route->limits.close_timeout);
+	p->closed = true;
+}
+
+void
+session_admin(struct gateway *gw, struct admin_gather *g)
+{
+	struct admin_part *p = &g->parts[gw->id];
+	const struct admin_req *req = &g->req;
+	size_t cap = 0;
+
+	for (struct session *s = gw->sessions; s != NULL; s = s->next) {
+		/* Sessions: past admission (connecting) or upgraded. */
+		if (s->state != SESSION_CONNECTING && s->relay == NULL)
+			continue;
+		if (req->endpoint == ADMIN_SESSION_CLOSE) {
+			if (s->id == req->id) {
+				session_admin_close(s, p, req);
+				return;
+			}
+			continue;
+		}
+		if (req->route[0] != '\0' &&
+		    strcmp(req->route, s->route->name) != 0)
+			continue;
+		if (p->n == req->limit) {
+			p->more = true;
+			return;
+		}
+		if (p->n == cap) {
+			size_t ncap = cap != 0 ? cap * 2 : 16;
+			void *v;
+
+			if (ncap > req->limit)
+				ncap = req->limit;
+			v = realloc(p->v, ncap * sizeof(*p->v));
+			if (v == NULL) {
+				p->more = true;
+				return;
+			}
+			p->v = v;
+			cap = ncap;
+		}
+		session_info(s, &p->v[p->n++]);
+	}
 }

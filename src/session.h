@@ -5,10 +5,11 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
+struct admin_gather;
 struct gateway;
 
 /* Takes ownership of fd (closed on failure too).  On a TLS listener
- * (tls), the first byte decides: a TLS handshake, or a plain HTTP request
+ * (lflags: listener.h's LISTEN_TLS), the first byte decides: a TLS handshake, or a plain HTTP request
  * answered 400 "use https/wss".  0, or -1 (not even a session). */
 int session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
     socklen_t salen, unsigned tls);
@@ -25,6 +26,13 @@ void session_drain_all(struct gateway *gw);
  * EOF (or close_timeout), then close with 1001.
  */
 void session_close_all(struct gateway *gw);
+
+/*
+ * The metrics listener's gather (admin_gather.h): this worker's sessions
+ * past the upgrade, as GET /sessions lists them, or the one session
+ * POST /sessions/ID/close names, closed with its code and reason.
+ */
+void session_admin(struct gateway *gw, struct admin_gather *g);
 
 /* Close the kept-alive connections waiting for a next request (a drain):
  * they hold nothing. */

@@ -23,6 +23,8 @@ enum target_kind {
  * byte (proxy_proto.h). */
 enum target_proxy {
 	TARGET_PROXY_NONE,
+	TARGET_PROXY_V1,
+	TARGET_PROXY_V2,
 };
 
 #define TARGET_HOST_MAX 256	/* a DNS name (253) or an address, NUL */
@@ -61,6 +63,9 @@ struct target {
 	const struct tls_client *tls_client;
 	const char *tls_name;
 	bool tls_verify;
+	/* proxy: the client's (real) address and the one it connected to,
+	 * for the header (front.c fills them once admitted). */
+	struct sockaddr_storage proxy_src, proxy_dst;
 	const struct limits *limits;	/* the route's */
 	/*
 	 * A host name a token named that no name entry of the route's

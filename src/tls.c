@@ -27,6 +27,7 @@
 #include "config.h"
 #include "file.h"
 #include "log.h"
+#include "metrics.h"
 #include "sni.h"
 #include "target.h"
 #include "ticketkey.h"
@@ -1389,8 +1390,77 @@ tls_close_notify(struct bufferevent *bev)
 	return rc >= 0 ? 0 : -1;
 }
 
+static const char *tls_error_first(struct bufferevent *bev, short what,
+    char *buf, size_t size, unsigned long *firstp);
+
 const char *
 tls_error(struct bufferevent *bev, short what, char *buf, size_t size)
+{
+	unsigned long first;
+
+	return tls_error_first(bev, what, buf, size, &first);
+}
+
+/* tls_error, and the reason class for the metrics (metrics.h). */
+const char *
+tls_error_class(struct bufferevent *bev, short what, char *buf, size_t size,
+    int *cls)
+{
+	unsigned long first;
+	const char *text = tls_error_first(bev, what, buf, size, &first);
+
+	*cls = METRICS_TLS_OTHER;
+	if (first == 0) {
+		if (what & BEV_EVENT_EOF)
+			*cls = METRICS_TLS_EOF;
+		return text;
+	}
+	if (ERR_GET_LIB(first) != ERR_LIB_SSL)
+		return text;
+	switch (ERR_GET_REASON(first)) {
+	case SSL_R_NO_SHARED_CIPHER:
+		*cls = METRICS_TLS_NO_SHARED_CIPHER;
+		break;
+	case SSL_R_UNSUPPORTED_PROTOCOL:
+	case SSL_R_NO_PROTOCOLS_AVAILABLE:
+	case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+	case SSL_R_VERSION_TOO_LOW:
+		*cls = METRICS_TLS_PROTOCOL_VERSION;
+		break;
+	case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
+		*cls = METRICS_TLS_NO_CLIENT_CERT;
+		break;
+	case SSL_R_CERTIFICATE_VERIFY_FAILED:
+		*cls = METRICS_TLS_BAD_CLIENT_CERT;
+		break;
+	case SSL_R_HTTP_REQUEST:
+	case SSL_R_WRONG_VERSION_NUMBER:
+	case SSL_R_PACKET_LENGTH_TOO_LONG:
+		*cls = METRICS_TLS_NOT_TLS;
+		break;
+	}
+	return text;
+}
+
+void
+tls_facts(struct bufferevent *bev, char *version, size_t vsize, char *sni,
+    size_t snisize)
+{
+	SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
+	const char *name;
+
+	version[0] = sni[0] = '\0';
+	if (ssl == NULL)
+		return;
+	snprintf(version, vsize, "%s", SSL_get_version(ssl));
+	name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	if (name != NULL)
+		snprintf(sni, snisize, "%s", name);
+}
+
+static const char *
+tls_error_first(struct bufferevent *bev, short what, char *buf, size_t size,
+    unsigned long *firstp)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(bev);
 	unsigned long e, first = 0;
@@ -1405,6 +1475,7 @@ tls_error(struct bufferevent *bev, short what, char *buf, size_t size)
 	while ((e = bufferevent_get_openssl_error(bev)) != 0)
 		if (ERR_GET_LIB(e) != 0)
 			first = e;
+	*firstp = first;
 	if (first == 0) {
 		snprintf(buf, size, "%s", (what & BEV_EVENT_EOF) ?
 		    "connection closed" : "connection closed or reset");

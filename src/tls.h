@@ -61,6 +61,16 @@ int tls_close_notify(struct bufferevent *bev);
 const char *tls_error(struct bufferevent *bev, short what, char *buf,
     size_t size);
 
+/* tls_error, and its class for the metrics: an enum metrics_tls_fail
+ * (metrics.h). */
+const char *tls_error_class(struct bufferevent *bev, short what, char *buf,
+    size_t size, int *cls);
+
+/* The TLS version ("TLSv1.3") and the server name the client sent, raw
+ * (NUL-terminated; "" when none, or not TLS), for GET /sessions. */
+void tls_facts(struct bufferevent *bev, char *version, size_t vsize,
+    char *sni, size_t snisize);
+
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384 sni=a.example alpn=http/1.1", for debug
  * logs: the client's server name escaped (log_escape), "-" for none; and
  * " resumed" at the end for a resumed session. */

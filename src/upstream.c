@@ -18,6 +18,8 @@
 #include "config_types.h"
 #include "monotime.h"
 #include "allow.h"
+#include "metrics.h"
+#include "proxy_proto.h"
 #include "resolve.h"
 #include "sockaddr.h"
 #include "target.h"
@@ -33,6 +35,7 @@ struct upstream {
 	struct resolve_wait *wait;	/* the lookup, until it answers */
 	struct resolve_result addrs;
 	size_t next;			/* the address to try next */
+	int fail;			/* why it failed: metrics.h's class */
 
 	/* Several backends (t.nbackends > 1): */
 	struct resolver *resolver;
@@ -90,6 +93,7 @@ upstream_tls_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	snprintf(msg, sizeof(msg), "TLS handshake failed: %s",
 	    tls_error(bev, what, why, sizeof(why)));
+	up->fail = METRICS_CF_TLS;
 	upstream_failed(up, 502, msg);
 }
 
@@ -106,6 +110,7 @@ upstream_start_tls(struct upstream *up)
 	bufferevent_free(up->bev);
 	up->bev = tls_backend_new(up->base, &up->t, fd);
 	if (up->bev == NULL) {
+		up->fail = METRICS_CF_TLS;
 		upstream_failed(up, 502, "cannot start TLS");
 		return;
 	}
@@ -141,9 +146,34 @@ upstream_try_next(struct upstream *up, const char **why)
 		bufferevent_setcb(up->bev, NULL, NULL, upstream_event_cb, up);
 		if (bufferevent_socket_connect(up->bev, &a->sa, (int)len) == 0)
 			return 0;
+		up->fail = EVUTIL_SOCKET_ERROR() == ECONNREFUSED ?
+		    METRICS_CF_REFUSED : METRICS_CF_OTHER;
 		*why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
 	}
 	return -1;
+}
+
+/*
+ * The route's PROXY header (proxy_protocol = v1|v2), before any other
+ * byte, TLS included: written to the socket at once.  A connection just
+ * made has an empty send buffer, so a header of at most a few hundred
+ * bytes goes whole, or the connection is of no use.
+ */
+static int
+upstream_send_proxy(struct upstream *up)
+{
+	const struct sockaddr *src = (const struct sockaddr *)&up->t.proxy_src;
+	const struct sockaddr *dst = (const struct sockaddr *)&up->t.proxy_dst;
+	uint8_t hdr[PROXY_V1_MAX + 256];
+	size_t n;
+
+	if (src->sa_family != AF_INET && src->sa_family != AF_INET6)
+		src = dst = NULL;	/* UNKNOWN (v1), LOCAL (v2) */
+	n = up->t.proxy == TARGET_PROXY_V1 ?
+	    proxy_proto_encode_v1(src, dst, hdr, sizeof(hdr)) :
+	    proxy_proto_encode_v2(src, dst, NULL, hdr, sizeof(hdr));
+	return n > 0 && send(bufferevent_getfd(up->bev), hdr, n,
+	    MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
 }
 
 static void
@@ -157,6 +187,11 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 		if (up->t.kind == TARGET_TCP)
 			setsockopt(bufferevent_getfd(bev), IPPROTO_TCP,
 			    TCP_NODELAY, &one, sizeof(one));
+		if (up->t.proxy != TARGET_PROXY_NONE &&
+		    upstream_send_proxy(up) != 0) {
+			upstream_failed(up, 502, "cannot send the PROXY header");
+			return;
+		}
 		if (up->t.tls)
 			upstream_start_tls(up);
 		else
@@ -164,6 +199,8 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	why = evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR());
+	up->fail = EVUTIL_SOCKET_ERROR() == ECONNREFUSED ? METRICS_CF_REFUSED :
+	    METRICS_CF_OTHER;
 	if (up->next < up->addrs.naddrs) {
 		char addr[SOCKADDR_STRLEN], msg[SOCKADDR_STRLEN + 128];
 
@@ -198,6 +235,8 @@ upstream_resolved(struct upstream *up, const struct resolve_result *res)
 	const char *why;
 
 	if (res->status != RESOLVE_OK) {
+		up->fail = res->status == RESOLVE_BUSY ? METRICS_CF_OTHER :
+		    METRICS_CF_DNS;
 		upstream_failed(up, res->status == RESOLVE_BUSY ? 503 : 502,
 		    res->why);
 		return;
@@ -240,6 +279,7 @@ upstream_new(struct event_base *base, const struct target *t,
 	up->t = *t;
 	up->fn = fn;
 	up->arg = arg;
+	up->fail = METRICS_CF_OTHER;
 	return up;
 }
 
@@ -292,6 +332,12 @@ upstream_connect(struct upstream *up, struct resolver *r)
 			return;
 	}
 	upstream_resolved(up, &res);
+}
+
+int
+upstream_fail_class(const struct upstream *up)
+{
+	return up->fail;
 }
 
 /* ---- several backends ---- */

@@ -38,6 +38,10 @@ struct upstream *upstream_new(struct event_base *base,
 /* The attempt's target (for logs: its display). */
 const struct target *upstream_target(const struct upstream *up);
 
+/* After UPSTREAM_FAILED: why, as an enum metrics_connect_fail
+ * (metrics.h). */
+int upstream_fail_class(const struct upstream *up);
+
 /* Look the target up (resolve.h; at once for a numeric address), then
  * connect; the outcome may be reported before this returns. */
 void upstream_start(struct upstream *up, struct resolver *r);

@@ -18,7 +18,9 @@
 #include "config.h"
 #include "gateway.h"
 #include "listener.h"
+#include "admin_gather.h"
 #include "log.h"
+#include "metrics.h"
 #include "relay.h"
 #include "resolve.h"
 #include "session.h"
@@ -41,6 +43,7 @@
 struct worker_msg {
 	enum worker_cmd cmd;
 	struct config *cfg;		/* WORKER_RELOAD */
+	struct admin_gather *gather;	/* WORKER_ADMIN */
 	int fd;				/* WORKER_CONNECTION */
 	unsigned tls;			/* listener.h's LISTEN_* */
 	socklen_t salen;
@@ -137,12 +140,19 @@ worker_cmd_cb(evutil_socket_t fd, short what, void *arg)
 		case WORKER_STOP:
 			event_base_loopbreak(gw->base);
 			break;
+		case WORKER_ADMIN:
+			session_admin(gw, m.gather);
+			/* The release that hands the part over. */
+			atomic_fetch_sub(&m.gather->pending, 1);
+			worker_notify(gw, WORKER_ACK_ADMIN);
+			break;
 		case WORKER_CONNECTION:
 			if (gw->draining) {
 				close(m.fd);
 				break;
 			}
 			gw->stats.accepted++;
+			metrics_add(&gw->metrics->c.accepted, 1);
 			/* session_new closes fd itself when it fails. */
 			session_new(gw, m.fd, (struct sockaddr *)&m.sa,
 			    m.salen, m.tls);
@@ -158,16 +168,40 @@ worker_accept_cb(int fd, const struct sockaddr *sa, int salen, unsigned tls,
 	struct gateway *gw = arg;
 
 	gw->stats.accepted++;
+	metrics_add(&gw->metrics->c.accepted, 1);
 	/* session_new closes fd itself when it fails. */
 	session_new(gw, fd, sa, (socklen_t)salen, tls);
+}
+
+/* /healthz: the loop runs (metrics_alive). */
+static void
+worker_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gateway *gw = arg;
+	struct timespec ts;
+
+	(void)fd;
+	(void)what;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	metrics_heartbeat(gw->metrics, (uint64_t)ts.tv_sec * 1000 +
+	    (uint64_t)ts.tv_nsec / 1000000);
 }
 
 static void *
 worker_main(void *arg)
 {
 	struct gateway *gw = arg;
+	struct timeval second = { 1, 0 };
 
+	worker_heartbeat_cb(-1, 0, gw);
+	gw->heartbeat = event_new(gw->base, -1, EV_PERSIST,
+	    worker_heartbeat_cb, gw);
+	if (gw->heartbeat != NULL)
+		event_add(gw->heartbeat, &second);
 	event_base_dispatch(gw->base);
+	if (gw->heartbeat != NULL)
+		event_free(gw->heartbeat);
+	gw->heartbeat = NULL;
 	/* After a forced stop: what is left goes without goodbyes. */
 	gw->draining = false;
 	session_abort_all(gw);
@@ -288,6 +322,31 @@ worker_send(struct gateway *gw, enum worker_cmd cmd, struct config *cfg)
 		    strerror(errno));
 		config_unref(m.cfg);
 	}
+}
+
+int
+worker_send_admin(struct gateway *gw, struct admin_gather *g)
+{
+	struct worker_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.cmd = WORKER_ADMIN;
+	m.gather = g;
+	m.fd = -1;
+	return worker_write(gw, &m);
+}
+
+void
+worker_set_metrics(struct gateway *gw, struct metrics_worker *mw)
+{
+	struct timespec ts;
+
+	gw->metrics = mw;
+	/* A first beat now: /healthz may be asked before the thread has
+	 * run at all, and a worker not yet scheduled is not stuck. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	metrics_heartbeat(mw, (uint64_t)ts.tv_sec * 1000 +
+	    (uint64_t)ts.tv_nsec / 1000000);
 }
 
 int

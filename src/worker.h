@@ -6,8 +6,10 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+struct admin_gather;
 struct gateway;
 struct config;
+struct metrics_worker;
 struct listener;
 struct shared;
 
@@ -18,12 +20,14 @@ enum worker_cmd {
 	WORKER_CLOSE_ALL,	/* close every open session with 1001 */
 	WORKER_STOP,		/* exit now, dropping every session */
 	WORKER_CONNECTION,	/* a connection the main thread accepted */
+	WORKER_ADMIN,		/* answer a gather (admin_gather.h) */
 };
 
 /* What a worker tells the main thread (one byte on its notify pipe). */
 #define WORKER_ACK_RELOAD 'r'
 #define WORKER_ACK_DRAIN 'd'
 #define WORKER_EXITED 'x'
+#define WORKER_ACK_ADMIN 'a'	/* its part of a gather is written */
 
 /*
  * Make worker id with a reference to cfg, accepting on the given listeners
@@ -37,6 +41,10 @@ int worker_start(struct gateway *gw);
 /* Takes a reference to cfg for WORKER_RELOAD (NULL otherwise). */
 void worker_send(struct gateway *gw, enum worker_cmd cmd,
     struct config *cfg);
+/* Ask the worker for its part of g; -1 if it could not be sent. */
+int worker_send_admin(struct gateway *gw, struct admin_gather *g);
+/* The worker's counters (metrics.h): set before worker_start. */
+void worker_set_metrics(struct gateway *gw, struct metrics_worker *mw);
 /* Give an accepted connection to the worker, which then owns fd, if its
  * queue has room; never waits.  -1 (fd still the caller's) when full. */
 int worker_hand_off(struct gateway *gw, int fd, const struct sockaddr *sa,

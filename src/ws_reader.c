@@ -125,6 +125,7 @@ ws_reader_decode(struct ws_reader *r, uint8_t *buf, size_t len,
 	d->ev = WS_EV_NONE;
 	d->close_code = 0;
 	d->frames = 0;
+	d->messages = 0;
 	while (in < len) {
 		enum ws_reader_event ev;
 
@@ -161,6 +162,8 @@ ws_reader_decode(struct ws_reader *r, uint8_t *buf, size_t len,
 		}
 		ev = ws_reader_frame_end(r, &d->close_code);
 		d->frames++;
+		if (ev == WS_EV_MESSAGE_END)
+			d->messages++;
 		if (ev != WS_EV_NONE && ev != WS_EV_MESSAGE_END) {
 			d->ev = ev;
 			break;

@@ -91,6 +91,7 @@ struct ws_decode {
 	size_t frames;		/* frames that ended, of any kind: what an
 				 * empty frame costs, for the caller's
 				 * budget */
+	size_t messages;	/* data messages that ended */
 	enum ws_reader_event ev;	/* why it stopped; WS_EV_NONE: input
 					 * used up (up to a partial header) */
 	uint16_t close_code;	/* with WS_EV_ERROR */

@@ -60,8 +60,9 @@ SAFE = {
                                 "strerror()",
     "s->close_why != NULL ? s->close_why : \"\"":
         "static text; a peer's close reason is never kept",
-    "tls_error(bev, what, why, sizeof(why))":
+    "tls_error_class(bev, what, why, sizeof(why), &cls)":
         "OpenSSL's reason strings and X509_verify_cert_error_string()",
+    "ereason": "log_escape() of a close reason (POST /sessions/ID/close)",
     "(what & BEV_EVENT_EOF) ? \"EOF\" : f->client->tls ? "
     "tls_error(bev, what, why, sizeof(why)) : "
     "strerror(EVUTIL_SOCKET_ERROR())": "static, OpenSSL's or libc's text",
@@ -77,6 +78,14 @@ SAFE = {
     "names": "\" (N server names)\" from a number",
     "a->l->desc": "the listener's address, formatted by wsgate",
     "listener_describe(ctl->listeners[i])": "addresses formatted by wsgate",
+    "listener_describe(s->l)": "addresses formatted by wsgate",
+    "peer": "admin.c: a peer's address, formatted by sockaddr_format()",
+    "was": "front.c: the peer's address text, formatted by "
+           "sockaddr_format()",
+    "s->l == NULL ? err : \"out of memory\"":
+        "listener_new()'s error: an address formatted by wsgate and "
+        "libc's text",
+    "listener_describe(a->socks[k].l)": "addresses formatted by wsgate",
     "WSGATE_VERSION": "the build's version",
     "conf_path": "a system file's name (/etc/resolv.conf)",
     "HOSTS_FILE": "a constant file name (/etc/hosts)",

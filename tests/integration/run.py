@@ -78,7 +78,11 @@ VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_backpressure.",
                   "test_session_features.TextBackends.test_invalid_utf8",
                   "test_basic_auth.BasicAuth.test_request_gone_during",
                   "test_basic_auth.BasicAuth.test_challenge_then_good",
-                  "test_recording.Recording.test_session_recorded"]
+                  "test_recording.Recording.test_session_recorded",
+                  # The metrics listener, per-client limits, PROXY
+                  # headers read and written (some 15 s).
+                  "test_metrics_listen.", "test_client_limits.",
+                  "test_proxy_haproxy.GatewayBetweenHAProxies."]
 
 
 class Result(unittest.TestResult):

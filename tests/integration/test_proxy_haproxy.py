@@ -313,3 +313,131 @@ class HAProxyInterop(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+# ------------------------------------------------------------ the gateway
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class UnixClient(h.RawClient):
+    """RawClient over a unix socket (HAProxy's frontends here)."""
+
+    def __init__(self, path, limit=5.0):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(h.timeout(limit))
+        self.sock.connect(path)
+        self.limit = limit
+        self.buf = bytearray()
+        self.eof = False
+
+
+class GatewayBetweenHAProxies(h.GatewayTestCase):
+    """wsgate with `listen = ... proxy_protocol` behind HAProxy's
+    send-proxy / send-proxy-v2, and a route with proxy_protocol = v1 / v2
+    in front of an accept-proxy HAProxy that logs what it understood and
+    relays to an echo backend: the client address HAProxy was told is the
+    one wsgate logs and the one the backend side learns."""
+
+    def setUp(self):
+        if haproxy_path() is None:
+            self.fail("haproxy is not installed (scripts/deps.sh test "
+                      "installs it)")
+        self.dir = tempfile.mkdtemp(prefix="wsgate-ppgw-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.echo = self.backend(h.EchoBackend)
+        self.accept_v1, self.accept_v2 = free_port(), free_port()
+        self.gw = self.gateway(
+            {"v1": {"path": "/v1", "proxy_protocol": "v1",
+                    "backend": "127.0.0.1:%d" % self.accept_v1},
+             "v2": {"path": "/v2", "proxy_protocol": "v2",
+                    "backend": "127.0.0.1:%d" % self.accept_v2}},
+            {"listen": ["127.0.0.1:0 proxy_protocol", "127.0.0.1:0"],
+             "handshake_timeout": "1"})
+        cfg = ["global",
+               "    log stderr format raw local0 info",
+               "defaults",
+               "    mode tcp",
+               "    timeout connect 5s",
+               "    timeout client 10s",
+               "    timeout server 10s"]
+        for mode, opt in (("v1", "send-proxy"), ("v2", "send-proxy-v2")):
+            cfg += ["frontend f-" + mode,
+                    "    bind unix@%s" % os.path.join(self.dir,
+                                                     mode + ".sock"),
+                    "    tcp-request connection set-src ipv4(203.0.113.7)",
+                    "    tcp-request connection set-src-port int(40000)",
+                    "    tcp-request connection set-dst ipv4(198.51.100.9)",
+                    "    tcp-request connection set-dst-port int(443)",
+                    "    default_backend b-" + mode,
+                    "backend b-" + mode,
+                    "    server s 127.0.0.1:%d %s" % (self.gw.ports[0], opt)]
+        for mode, port in (("v1", self.accept_v1), ("v2", self.accept_v2)):
+            cfg += ["frontend accept-" + mode,
+                    "    bind 127.0.0.1:%d accept-proxy" % port,
+                    "    log global",
+                    '    log-format "accepted-%s client=%%ci:%%cp '
+                    'dst=%%fi:%%fp"' % mode,
+                    "    default_backend echo",
+                    ]
+        cfg += ["backend echo",
+                "    server s %s" % self.echo.addr]
+        self.haproxy = HAProxy(self.dir, "\n".join(cfg) + "\n")
+        self.addCleanup(self.haproxy.stop)
+        self.haproxy.start(["v1", "v2"])
+        h.wait_until(lambda: all(self.port_open(p) for p in
+                                 (self.accept_v1, self.accept_v2)),
+                     what="haproxy's accept-proxy frontends")
+
+    @staticmethod
+    def port_open(port):
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    def session_through(self, front, route):
+        c = UnixClient(self.haproxy.sock(front))
+        self.addCleanup(c.close)
+        c.handshake("/" + route)
+        c.send_frame(h.OP_BINARY, b"ping")
+        self.assertEqual(c.recv_data(4)[0], b"ping")
+        return c
+
+    def test_client_address_through_both(self):
+        for front in ("v1", "v2"):
+            for route in ("v1", "v2"):
+                mark = self.gw.mark()
+                c = self.session_through(front, route)
+                self.gw.wait_log(r"open client=203\.0\.113\.7:40000 "
+                                 r"route=%s " % route, start=mark)
+                h.wait_until(lambda: ("accepted-%s client=203.0.113.7:40000"
+                                      " dst=198.51.100.9:443" % route)
+                             in self.haproxy.log_text(),
+                             what="haproxy's accepted-%s line" % route)
+                c.send_frame(h.OP_CLOSE, h.close_payload(1000))
+                c.recv_close()
+
+    def test_missing_or_bad_header_closes(self):
+        """Straight to the proxy_protocol listener: a request is not a
+        header (closed, logged); silence past handshake_timeout too."""
+        c = self.raw(self.gw.ports[0])
+        c.send(h.upgrade_request("/v1"))
+        c.expect_eof()
+        self.gw.wait_log(r"client=127\.0\.0\.1:\d+: bad PROXY header")
+        quiet = self.raw(self.gw.ports[0])
+        quiet.expect_eof(limit=5)
+        self.gw.wait_log(r"no complete PROXY header within "
+                         r"handshake_timeout")
+
+    def test_header_on_a_plain_listener_is_not_trusted(self):
+        """A PROXY header sent to a listener without the word is just
+        bytes of a bad request: 400, and the peer's own address."""
+        c = self.raw(self.gw.ports[1])
+        r = c.request(b"PROXY TCP4 203.0.113.7 198.51.100.9 40000 443\r\n" +
+                      h.upgrade_request("/v1"))
+        self.assertEqual(r.status, 400)
+        self.gw.wait_log(r"reject client=127\.0\.0\.1:\d+ status=400")

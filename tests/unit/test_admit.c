@@ -241,7 +241,13 @@ test_client_cert(void)
 	CHECK_INT(admit_request(request(UPGRADE("/certs", "")), cfg, &c,
 	    &res), -1);	/* no Origin */
 	CHECK_INT(res.status, 403);
+	CHECK_INT(res.reject, METRICS_REJ_ORIGIN);
 	CHECK_STR(res.cert_name, "bob");	/* allowed, for the log */
+	c.client_cert_arg = &eve;
+	CHECK_INT(admit_request(request(UPGRADE("/certs", "")), cfg, &c,
+	    &res), -1);
+	CHECK_INT(res.reject, METRICS_REJ_CLIENT_CERT);
+	c.client_cert_arg = &bob;
 	CHECK_INT(admit_request(request(UPGRADE("/certs",
 	    "Origin: http://any.example\r\n")), cfg, &c, &res), 0);
 	CHECK_STR(res.cert_name, "bob");
@@ -256,6 +262,37 @@ test_draining(void)
 	c.draining = true;
 	check_answer(UPGRADE("/echo", ORIGIN_OK), &c, 503,
 	    "gateway is shutting down", "echo");
+}
+
+/* The class each answer is counted under in the metrics: admission's own
+ * where the status alone would not say (draining, client certificates),
+ * else by status. */
+static void
+test_reject_classes(void)
+{
+	struct admit_conn c = conn_plain();
+	struct admit_result res;
+
+	c.draining = true;
+	CHECK_INT(admit_request(request(UPGRADE("/echo", ORIGIN_OK)), cfg, &c,
+	    &res), -1);
+	CHECK_INT(res.reject, METRICS_REJ_DRAINING);
+	c.draining = false;
+	CHECK_INT(admit_request(request(UPGRADE("/nope", ORIGIN_OK)), cfg, &c,
+	    &res), -1);
+	CHECK_INT(res.reject, METRICS_REJ_NO_ROUTE);
+	CHECK_INT(admit_reject_class(404), METRICS_REJ_NO_ROUTE);
+	CHECK_INT(admit_reject_class(426), METRICS_REJ_NOT_WEBSOCKET);
+	CHECK_INT(admit_reject_class(403), METRICS_REJ_ORIGIN);
+	CHECK_INT(admit_reject_class(401), METRICS_REJ_AUTH);
+	CHECK_INT(admit_reject_class(429), METRICS_REJ_LIMIT);
+	CHECK_INT(admit_reject_class(503), METRICS_REJ_LIMIT);
+	CHECK_INT(admit_reject_class(408), METRICS_REJ_TIMEOUT);
+	CHECK_INT(admit_reject_class(502), METRICS_REJ_BACKEND);
+	CHECK_INT(admit_reject_class(504), METRICS_REJ_BACKEND);
+	CHECK_INT(admit_reject_class(500), METRICS_REJ_INTERNAL);
+	CHECK_INT(admit_reject_class(400), METRICS_REJ_BAD_REQUEST);
+	CHECK_INT(admit_reject_class(431), METRICS_REJ_BAD_REQUEST);
 }
 
 /* max_connections, of the gateway and of the route; each failure gives
@@ -798,6 +835,7 @@ main(void)
 	RUN(test_origin);
 	RUN(test_client_cert);
 	RUN(test_draining);
+	RUN(test_reject_classes);
 	RUN(test_limits);
 	RUN(test_admitted);
 	RUN(test_hosts);

@@ -3,14 +3,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cidr.h"
 #include "config.h"
 #include "file.h"
+#include "target.h"
 #include "testlib.h"
 
 /*
@@ -1124,6 +1127,140 @@ test_send_timeout(void)
 	config_unref(cfg);
 }
 
+/* metrics_listen and metrics_allow: off by default; lists repeat and
+ * continue; a public address is allowed once metrics_allow is given. */
+static void
+test_metrics_keys(void)
+{
+	static const char base[] = "[gateway]\nlisten = 127.0.0.1:1\n%s\n"
+	    "[route:a]\npath = /a\nbackend = 127.0.0.1:1\norigins = *\n";
+	struct config_errors errs = { 0 };
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	struct config *cfg;
+	char text[512];
+
+	snprintf(text, sizeof(text), base, "");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK(cfg != NULL && cfg->nmetrics_listen == 0 &&
+	    !cfg->metrics_allow.given && cfg->metrics_allow.n == 0);
+	config_unref(cfg);
+	snprintf(text, sizeof(text), base, "metrics_listen = 0.0.0.0:9100, "
+	    "[::]:9100\nmetrics_allow = 10.0.0.0/8 192.0.2.7 ; scrapers\n"
+	    "    2001:db8::/32\nmetrics_allow = ::ffff:172.16.0.0/108");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK_ERRORS(&errs, "");
+	CHECK(cfg != NULL && cfg->nmetrics_listen == 2 &&
+	    cfg->metrics_allow.given && cfg->metrics_allow.n == 4);
+	if (cfg != NULL && cfg->nmetrics_listen == 2 &&
+	    cfg->metrics_allow.n == 4) {
+		CHECK(strcmp(cfg->metrics_listen[0].host, "0.0.0.0") == 0 &&
+		    strcmp(cfg->metrics_listen[0].port, "9100") == 0);
+		CHECK(strcmp(cfg->metrics_listen[1].text, "[::]:9100") == 0);
+		CHECK(cfg->metrics_allow.v[0].prefix == 8 &&
+		    cfg->metrics_allow.v[2].family == CIDR_V6 &&
+		    cfg->metrics_allow.v[3].family == CIDR_V4 &&
+		    cfg->metrics_allow.v[3].prefix == 12);
+	}
+	config_unref(cfg);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	inet_pton(AF_INET, "127.3.2.1", &sin.sin_addr);
+	CHECK(config_is_loopback((struct sockaddr *)&sin));
+	inet_pton(AF_INET, "10.0.0.1", &sin.sin_addr);
+	CHECK(!config_is_loopback((struct sockaddr *)&sin));
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "::1", &sin6.sin6_addr);
+	CHECK(config_is_loopback((struct sockaddr *)&sin6));
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &sin6.sin6_addr);
+	CHECK(config_is_loopback((struct sockaddr *)&sin6));
+	inet_pton(AF_INET6, "::2", &sin6.sin6_addr);
+	CHECK(!config_is_loopback((struct sockaddr *)&sin6));
+}
+
+/* listen's word proxy_protocol, and a route's proxy_protocol. */
+static void
+test_proxy_protocol_keys(void)
+{
+	static const char base[] = "[gateway]\nlisten = 127.0.0.1:1\n%s\n"
+	    "[route:a]\npath = /a\nbackend = 127.0.0.1:1\norigins = *\n%s\n";
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+	char text[512];
+
+	snprintf(text, sizeof(text), base, "listen = 127.0.0.1:2   "
+	    "proxy_protocol", "proxy_protocol = v2");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK_ERRORS(&errs, "");
+	CHECK(cfg != NULL && cfg->nlisteners == 2 &&
+	    !cfg->listeners[0].proxy_protocol &&
+	    cfg->listeners[1].proxy_protocol && !cfg->listeners[1].tls &&
+	    cfg->routes[0].proxy_protocol == TARGET_PROXY_V2);
+	config_unref(cfg);
+	snprintf(text, sizeof(text), base, "", "");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK(cfg != NULL && cfg->routes[0].proxy_protocol ==
+	    TARGET_PROXY_NONE);
+	config_unref(cfg);
+	snprintf(text, sizeof(text), base, "", "proxy_protocol = v1");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK(cfg != NULL && cfg->routes[0].proxy_protocol ==
+	    TARGET_PROXY_V1);
+	config_unref(cfg);
+	snprintf(text, sizeof(text), base, "listen = 127.0.0.1:2 proxy",
+	    "proxy_protocol = v3");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK(cfg == NULL);
+	CHECK(errs.n == 2);
+	config_errors_free(&errs);
+}
+
+/* Per-client limits: off by default; rates with units and a burst. */
+static void
+test_client_limit_keys(void)
+{
+	static const char base[] = "[gateway]\nlisten = 127.0.0.1:1\n%s\n"
+	    "[route:a]\npath = /a\nbackend = 127.0.0.1:1\norigins = *\n";
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+	char text[512];
+
+	snprintf(text, sizeof(text), base, "");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK(cfg != NULL && cfg->max_connections_per_client == 0 &&
+	    cfg->new_connections_per_client.per_second == 0 &&
+	    cfg->client_ipv6_prefix == 64);
+	config_unref(cfg);
+	snprintf(text, sizeof(text), base, "max_connections_per_client = 10\n"
+	    "new_connections_per_client = 600/m\nclient_ipv6_prefix = 56");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK_ERRORS(&errs, "");
+	CHECK(cfg != NULL && cfg->max_connections_per_client == 10 &&
+	    close_to(cfg->new_connections_per_client.per_second, 10) &&
+	    cfg->new_connections_per_client.burst == 10 &&
+	    cfg->client_ipv6_prefix == 56);
+	config_unref(cfg);
+	snprintf(text, sizeof(text), base, "new_connections_per_client = "
+	    "1/h 3");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK(cfg != NULL && close_to(cfg->new_connections_per_client
+	    .per_second, 1.0 / 3600) &&
+	    cfg->new_connections_per_client.burst == 3);
+	config_unref(cfg);
+	snprintf(text, sizeof(text), base, "new_connections_per_client = 5\n"
+	    "client_ipv6_prefix = 0");
+	cfg = config_load_string("t.ini", text, &errs);
+	CHECK(cfg == NULL);
+	CHECK_ERRORS(&errs, "t.ini:3: [gateway] new_connections_per_client: "
+	    "\"5\": expected a rate and an optional burst, e.g. 20/s, 600/m "
+	    "50 or 1000/h (burst 1 to 1000000; 0 = off)\n"
+	    "t.ini:4: [gateway] client_ipv6_prefix: \"0\" is not a whole "
+	    "number from 1 to 128\n");
+	config_errors_free(&errs);
+}
+
 /* Every time key takes units; the golden file says it loads, this what
  * each value became (routes inherit what they do not set). */
 static void
@@ -1397,6 +1534,9 @@ main(int argc, char **argv)
 	RUN(test_log_keys);
 	RUN(test_web_root);
 	RUN(test_send_timeout);
+	RUN(test_metrics_keys);
+	RUN(test_proxy_protocol_keys);
+	RUN(test_client_limit_keys);
 	RUN(test_duration_units);
 	RUN(test_hash_ends_lists);
 	RUN(test_missing_file);

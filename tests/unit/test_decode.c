@@ -211,9 +211,36 @@ test_decode_stops_at_close(void)
 	ws_reader_decode(&r, buf, st.wire_len, &d);
 	CHECK_INT(d.ev, WS_EV_CLOSE);
 	CHECK_INT(d.data, 3);
+	CHECK_INT(d.messages, 1);
 	CHECK_MEM(buf, "abc", 3);
 	CHECK_INT(r.peer_close_code, 1000);
 	CHECK_INT(d.consumed, before_tail);
+}
+
+/* Messages that end are counted (the metrics' messages up), however
+ * many frames each took and however many one read holds. */
+static void
+test_decode_counts_messages(void)
+{
+	struct ws_reader r;
+	struct ws_decode d;
+
+	memset(&st, 0, sizeof(st));
+	put_frame(&st, true, WS_OP_TEXT, (const uint8_t *)"a", 1);
+	put_frame(&st, false, WS_OP_BINARY, (const uint8_t *)"b", 1);
+	put_frame(&st, true, WS_OP_PING, NULL, 0);	/* in between */
+	put_frame(&st, false, WS_OP_CONT, (const uint8_t *)"c", 1);
+	put_frame(&st, true, WS_OP_CONT, NULL, 0);
+	put_frame(&st, true, WS_OP_BINARY, NULL, 0);	/* empty, still one */
+	memcpy(buf, st.wire, st.wire_len);
+	ws_reader_init(&r, 0);
+	ws_reader_decode(&r, buf, st.wire_len, &d);
+	CHECK_INT(d.ev, WS_EV_PING);
+	CHECK_INT(d.messages, 1);
+	ws_reader_decode(&r, buf + d.consumed, st.wire_len - d.consumed, &d);
+	CHECK_INT(d.ev, WS_EV_NONE);
+	CHECK_INT(d.messages, 2);
+	CHECK_INT(d.frames, 3);
 }
 
 /* Empty frames carry nothing, but each is counted: the relay's work
@@ -235,6 +262,7 @@ test_decode_counts_empty_frames(void)
 	CHECK_INT(d.ev, WS_EV_PONG);
 	CHECK_INT(d.data, 1);
 	CHECK_INT(d.frames, 1002);
+	CHECK_INT(d.messages, 0);	/* the message goes on */
 	CHECK_INT(d.consumed, st.wire_len);
 	/* Nothing left: no frame. */
 	ws_reader_decode(&r, buf + d.consumed, 0, &d);
@@ -282,6 +310,7 @@ main(void)
 	RUN(test_decode_byte_by_byte);
 	RUN(test_decode_stops_at_close);
 	RUN(test_decode_counts_empty_frames);
+	RUN(test_decode_counts_messages);
 	RUN(test_decode_error);
 	return tl_summary("unit/decode");
 }

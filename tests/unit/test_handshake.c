@@ -104,6 +104,42 @@ test_accept_key(void)
 	CHECK_STR(out, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 }
 
+/* Every X-Forwarded-For and Forwarded field is kept in order (the first
+ * HS_FORWARDED_MAX), and counted beyond. */
+static void
+test_forwarded_fields(void)
+{
+	char text[2048];
+	struct hs_request req;
+	const char *why;
+	int status, n = 0;
+
+	n += snprintf(text + n, sizeof(text) - (size_t)n, "GET / HTTP/1.1\r\n"
+	    "Host: x\r\nX-Forwarded-For: 192.0.2.1\r\n"
+	    "Forwarded: for=192.0.2.2\r\nx-forwarded-for: 10.0.0.1\r\n");
+	for (int i = 0; i < HS_FORWARDED_MAX; i++)
+		n += snprintf(text + n, sizeof(text) - (size_t)n,
+		    "FORWARDED: for=10.0.0.%d\r\n", i);
+	n += snprintf(text + n, sizeof(text) - (size_t)n, "\r\n");
+	CHECK(handshake_parse(text, (size_t)n, &lim, &req, &status, &why) ==
+	    n);
+	CHECK_INT(req.nxff, 2);
+	CHECK_HS(req.xff[0], "192.0.2.1");
+	CHECK_HS(req.xff[1], "10.0.0.1");
+	CHECK_HS(req.forwarded_for, "10.0.0.1");
+	CHECK_INT(req.nfwd, HS_FORWARDED_MAX + 1);
+	CHECK_HS(req.fwd[0], "for=192.0.2.2");
+	CHECK_HS(req.fwd[HS_FORWARDED_MAX - 1], "for=10.0.0.6");
+}
+
+/* Every status the gateway answers has its reason phrase. */
+static void
+test_status_texts(void)
+{
+	CHECK_STR(handshake_status_text(429), "Too Many Requests");
+	CHECK_STR(handshake_status_text(426), "Upgrade Required");
+}
+
 static void
 check_chrome_fields(const struct hs_request *req)
 {
@@ -115,6 +151,9 @@ check_chrome_fields(const struct hs_request *req)
 	CHECK_HS(req->key, "dGhlIHNhbXBsZSBub25jZQ==");
 	CHECK_HS(req->version, "13");
 	CHECK_HS(req->forwarded_for, "192.0.2.1, 198.51.100.7");
+	CHECK_INT(req->nxff, 1);
+	CHECK_HS(req->xff[0], "192.0.2.1, 198.51.100.7");
+	CHECK_INT(req->nfwd, 0);
 	CHECK_INT(req->http_minor, 1);
 	CHECK_INT(req->nheaders, 14);
 	CHECK(req->has_host && req->has_origin && req->has_key &&
@@ -917,6 +956,8 @@ main(void)
 	RUN(test_subprotocols);
 	RUN(test_cookie);
 	RUN(test_list_has);
+	RUN(test_forwarded_fields);
+	RUN(test_status_texts);
 	RUN(test_write_101);
 	RUN(test_write_error);
 	RUN(test_mutations);
