@@ -757,6 +757,9 @@ def check_live(c, objs, wsgate, tmp):
     mount = ctr["volumeMounts"][0]
     vol = next(v for v in pod["volumes"] if v["name"] == mount["name"])
     port = free_port()
+    mport = free_port()
+    live_port = {8080: port, 9100: mport}
+    named = {p.get("name"): p["containerPort"] for p in ctr["ports"]}
     # The new route's backend: the kernel completes connects to a listening
     # socket, which is all an open session needs here.
     backend = socket.socket()
@@ -764,7 +767,9 @@ def check_live(c, objs, wsgate, tmp):
     backend.listen(8)
     cm = copy.deepcopy(next(o for o in objs if o["kind"] == "ConfigMap"))
     for k, v in cm["data"].items():
-        cm["data"][k] = v.replace("0.0.0.0:8080", "127.0.0.1:%d" % port)
+        cm["data"][k] = v.replace("0.0.0.0:8080", "127.0.0.1:%d" % port
+                                  ).replace("0.0.0.0:9100",
+                                            "127.0.0.1:%d" % mport)
     objs = [cm if o["kind"] == "ConfigMap" else o for o in objs]
     top = lay_out(os.path.join(tmp, "live"), mount["mountPath"],
                   volume_files(pod, vol, objs))
@@ -781,13 +786,16 @@ def check_live(c, objs, wsgate, tmp):
     def run_probe(kind):
         pr = ctr[kind]
         if "exec" in pr:
-            cmd = [a.replace("127.0.0.1:8080", "127.0.0.1:%d" % port)
+            cmd = [re.sub(r"127\.0\.0\.1:(\d+)", lambda m: "127.0.0.1:%d"
+                          % live_port.get(int(m.group(1)), 1), a)
                    for a in pr["exec"]["command"]]
             cmd[0] = wsgate if cmd[0] == "/usr/bin/wsgate" else cmd[0]
             return subprocess.run(cmd, capture_output=True,
                                   timeout=pr.get("timeoutSeconds", 1) + 5
                                   ).returncode == 0
-        st = http_status(port, pr["httpGet"]["path"])
+        hp = pr["httpGet"]["port"]
+        st = http_status(live_port.get(named.get(hp, hp), 1),
+                         pr["httpGet"]["path"])
         return st is not None and 200 <= st < 400	# the kubelet's rule
     try:
         if not c.ok(poll(lambda: run_probe("readinessProbe"), 10),
@@ -843,8 +851,8 @@ def check_live(c, objs, wsgate, tmp):
         c.ok(poll(lambda: not run_probe("readinessProbe"), 10) and
              proc.poll() is None, "live: from SIGTERM on the readiness "
              "probe fails while wsgate drains (status %s)" %
-             http_status(port, ctr["readinessProbe"].get("httpGet", {}).get(
-                 "path", "/healthz")))
+             http_status(mport, ctr["readinessProbe"].get("httpGet", {}).get(
+                 "path", "/readyz")))
         proc.send_signal(signal.SIGTERM)	# a second one: exit now
         c.ok(proc.wait(10) is not None, "live: a second SIGTERM ends it")
         ws.close()
@@ -900,8 +908,11 @@ MUTATIONS = [
      "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false",
      "read-only root filesystem"),
     ("probe on a port nothing listens on", "base/deployment.yaml",
-     "http://127.0.0.1:8080/healthz", "http://127.0.0.1:9090/healthz",
+     "http://127.0.0.1:9100/healthz", "http://127.0.0.1:9090/healthz",
      "livenessProbe runs wsgate --probe on None"),
+    ("metrics_allow without the kubelet's addresses", "base/configmap.yaml",
+     "metrics_allow = 127.0.0.0/8, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16",
+     "metrics_allow = 127.0.0.0/8", "readinessProbe GETs None"),
     ("misspelt field", "base/deployment.yaml", "readinessProbe:",
      "readinesProbe:", "known field names"),
     ("Service targetPort without a container port", "tls/kustomization.yaml",
