@@ -328,6 +328,12 @@ session_backend_finish(struct session *s)
 static void
 session_enter_linger(struct session *s)
 {
+	uint32_t b;
+
+	/* Answered and closing: no handshake in progress any more, so not
+	 * a max_connections_per_client place either. */
+	if (front_client_hand(s->front, &b))
+		clientlimit_give(s->gw->shared->clients, b);
 	s->state = SESSION_LINGER;
 	side_close(&s->client, true, s->gw->scratch, s->gw->scratch_size,
 	    session_client_closed_cb, s);
@@ -512,6 +518,11 @@ session_stream_open(void *arg, struct h2_stream *st, struct bufferevent *bev,
 	struct session *conn = arg;
 	struct session *s = calloc(1, sizeof(*s));
 
+	/* One max_connections_per_client place per connection, however
+	 * many streams: the connection's session keeps the front's. */
+	if (!conn->holds_client)
+		conn->holds_client = front_client_hand(conn->front,
+		    &conn->client_bucket);
 	/* A session now: its descriptors are max_connections' to count. */
 	front_free(conn->front);
 	conn->front = NULL;

@@ -150,6 +150,42 @@ class H2Echo(unittest.TestCase):
             self.assertEqual(after[("wsgate_sessions_total", "h2")], 2)
             self.assertEqual(after[("wsgate_sessions_total", "h1")], 1)
 
+    def test_h2_connection_is_one_client_place(self):
+        """max_connections_per_client = 1: an HTTP/2 connection with two
+        WebSocket streams holds the client's one place (both streams
+        open); an HTTP/1.1 upgrade beside it gets 429, and succeeds once
+        the HTTP/2 connection is closed."""
+        with H.EchoBackend() as be, H.Gateway(config_text=h2_config(
+                {"echo": {"path": "/echo", "backend": be.addr}},
+                {"max_connections_per_client": "1"})) as gw:
+            c = client(gw)
+            sids = [c.websocket("/echo") for _ in range(2)]
+            for sid in sids:
+                self.assertEqual(c.status[sid], 200)
+
+            def h1_status():
+                ctx = pki.client_ctx()
+                ctx.set_alpn_protocols(["http/1.1"])
+                with ctx.wrap_socket(socket.create_connection(
+                        ("127.0.0.1", gw.port)),
+                        server_hostname="localhost") as s:
+                    s.sendall(b"GET /echo HTTP/1.1\r\nHost: localhost\r\n"
+                              b"Upgrade: websocket\r\n"
+                              b"Connection: Upgrade\r\nSec-WebSocket-Key: "
+                              b"dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                              b"Sec-WebSocket-Version: 13\r\n\r\n")
+                    got = b""
+                    while b"\r\n" not in got and len(got) < 4096:
+                        chunk = s.recv(4096)
+                        if not chunk:
+                            break
+                        got += chunk
+                    return int(got.split(b" ", 2)[1])
+            self.assertEqual(h1_status(), 429)
+            c.close()
+            H.wait_until(lambda: h1_status() == 101,
+                         what="the HTTP/2 connection's place back")
+
     def test_h2_several_streams_one_connection(self):
         """Several WebSockets to different routes share one connection."""
         with H.EchoBackend() as be, H.EchoBackend() as be2, \
