@@ -334,6 +334,10 @@ session_enter_linger(struct session *s)
 	 * a max_connections_per_client place either. */
 	if (front_client_hand(s->front, &b))
 		clientlimit_give(s->gw->shared->clients, b);
+	if (s->holds_client) {	/* a 502 after admission */
+		s->holds_client = false;
+		clientlimit_give(s->gw->shared->clients, s->client_bucket);
+	}
 	s->state = SESSION_LINGER;
 	side_close(&s->client, true, s->gw->scratch, s->gw->scratch_size,
 	    session_client_closed_cb, s);
