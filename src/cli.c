@@ -119,6 +119,7 @@ struct gen {
 	size_t len, cap;
 	int line;		/* lines written so far */
 	const char *cwd;
+	const char *jwt_algorithm;	/* JWTTokenApi's, inferred */
 	char *err;
 	size_t errsize;
 	bool failed;
@@ -711,10 +712,7 @@ gen_tokens(struct gen *g, const struct parsed *p)
 	else if (strcmp(plugin, "UnixDomainSocketDirectory") == 0)
 		format = "unix_socket_dir";
 	else if (strcmp(plugin, "JWTTokenApi") == 0)
-		return gen_fail(g, "--token-plugin JWTTokenApi: wsgate pins the "
-		    "algorithm, so signed tokens are set in an INI file: "
-		    "jwt_key = FILE, jwt_algorithm = HS256|RS256|ES256, "
-		    "allowed_targets");
+		format = NULL;
 	else
 		return gen_fail(g, "--token-plugin \"%s\": wsgate runs no "
 		    "Python plugins; it reads TokenFile, ReadOnlyTokenFile, "
@@ -728,9 +726,18 @@ gen_tokens(struct gen *g, const struct parsed *p)
 	if (p->token_source == NULL)
 		return gen_fail(g, "--token-plugin %s needs --token-source "
 		    "PATH", plugin);
-	path_line(g, "targets", "--token-source", p->token_source);
-	line(g, "--token-plugin", p->token_plugin, "targets_format = %s",
-	    format);
+	if (format == NULL) {
+		path_line(g, "jwt_key", "--token-source", p->token_source);
+		line(g, NULL, NULL, "; websockify takes what the key allows; "
+		    "wsgate pins the one the key file says");
+		line(g, "--token-source", p->token_source,
+		    "jwt_algorithm = %s", g->jwt_algorithm);
+		format = "jwt";
+	} else {
+		path_line(g, "targets", "--token-source", p->token_source);
+		line(g, "--token-plugin", p->token_plugin,
+		    "targets_format = %s", format);
+	}
 	if (p->host_token)
 		line(g, "--host-token", NULL, "token_source = host");
 	if (p->allowed_targets != NULL) {
@@ -849,7 +856,7 @@ generate(struct cli *cli, const struct parsed *p, const char *cwd,
     char *err, size_t errsize)
 {
 	struct gen g = { .cli = cli, .cwd = cwd, .err = err,
-		.errsize = errsize };
+		.errsize = errsize, .jwt_algorithm = cli->jwt_algorithm };
 
 	line(&g, NULL, NULL, "; wsgate configuration from websockify's "
 	    "command line (wsgate --print-config)");
@@ -863,9 +870,21 @@ generate(struct cli *cli, const struct parsed *p, const char *cwd,
 	return 0;
 }
 
-int
-cli_parse(struct cli *cli, int argc, char *const argv[], const char *cwd,
-    char *err, size_t errsize)
+static bool
+is_jwt_plugin(const char *v)
+{
+	static const char tp[] = "websockify.token_plugins.";
+
+	if (v == NULL)
+		return false;
+	if (strncmp(v, tp, sizeof(tp) - 1) == 0)
+		v += sizeof(tp) - 1;
+	return strcmp(v, "JWTTokenApi") == 0;
+}
+
+static int
+parse(struct cli *cli, int argc, char *const argv[], const char *cwd,
+    const char *jwt_algorithm, char *err, size_t errsize)
 {
 	struct parsed p;
 
@@ -914,7 +933,37 @@ cli_parse(struct cli *cli, int argc, char *const argv[], const char *cwd,
 		    "token plugin the token names the target; leave one out",
 		    p.target);
 	cli->websockify = true;
+	if (is_jwt_plugin(p.token_plugin)) {
+		if (p.token_source == NULL)
+			return fail(err, errsize, "--token-plugin JWTTokenApi "
+			    "needs --token-source FILE (the key: a secret, or "
+			    "a PEM public key or certificate)");
+		cli->jwt_key_file = p.token_source;
+		if (jwt_algorithm == NULL)
+			return 0;	/* the caller reads the key */
+		if (strcmp(jwt_algorithm, "HS256") != 0 &&
+		    strcmp(jwt_algorithm, "RS256") != 0 &&
+		    strcmp(jwt_algorithm, "ES256") != 0)
+			return fail(err, errsize, "--token-source %s: the "
+			    "algorithm is HS256, RS256 or ES256, not \"%s\"",
+			    p.token_source, jwt_algorithm);
+		cli->jwt_algorithm = jwt_algorithm;
+	}
 	return generate(cli, &p, cwd, err, errsize);
+}
+
+int
+cli_parse(struct cli *cli, int argc, char *const argv[], const char *cwd,
+    char *err, size_t errsize)
+{
+	return parse(cli, argc, argv, cwd, NULL, err, errsize);
+}
+
+int
+cli_parse_jwt(struct cli *cli, int argc, char *const argv[], const char *cwd,
+    const char *jwt_algorithm, char *err, size_t errsize)
+{
+	return parse(cli, argc, argv, cwd, jwt_algorithm, err, errsize);
 }
 
 void

@@ -37,6 +37,15 @@ struct cli {
 	 * leaves open, and how to close it. */
 	const char *warnings[CLI_MAX_WARNINGS];
 	size_t nwarnings;
+	/*
+	 * --token-plugin JWTTokenApi --token-source FILE (argv's): websockify
+	 * takes what the key allows, wsgate pins one algorithm, and which
+	 * one the key file says.  cli_parse() reads no file: it leaves ini
+	 * NULL and this set; the caller reads FILE, infers the algorithm
+	 * (jwt_key_infer_alg) and calls cli_parse_jwt() with it.
+	 */
+	const char *jwt_key_file;
+	const char *jwt_algorithm;	/* as given to cli_parse_jwt() */
 };
 
 /*
@@ -48,6 +57,11 @@ struct cli {
  */
 int cli_parse(struct cli *cli, int argc, char *const argv[], const char *cwd,
     char *err, size_t errsize);
+
+/* cli_parse() with the algorithm of JWTTokenApi's key: "HS256",
+ * "RS256" or "ES256" (jwt_key_file names the file it came from). */
+int cli_parse_jwt(struct cli *cli, int argc, char *const argv[],
+    const char *cwd, const char *jwt_algorithm, char *err, size_t errsize);
 
 void cli_free(struct cli *cli);
 

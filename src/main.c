@@ -20,7 +20,9 @@
 #include "auth.h"
 #include "cli.h"
 #include "config.h"
+#include "file.h"
 #include "gateway.h"
+#include "jwt_verify.h"
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
@@ -1124,10 +1126,38 @@ open_log_file(const char *path)
 	return 0;
 }
 
+/*
+ * websockify's JWTTokenApi takes whatever the key allows; wsgate pins one
+ * algorithm, the one the key file is for.  cli.c reads no file, so the
+ * key is read here and the command line parsed again with it.
+ */
+static int
+infer_jwt_algorithm(struct cli *cli, int argc, char **argv, const char *cwd,
+    char *err, size_t errsize)
+{
+	const char *file = cli->jwt_key_file, *why, *alg;
+	char *data;
+	size_t len;
+
+	if (file_read(file, &data, &len, &why) != FILE_OK) {
+		snprintf(err, errsize, "--token-source %s: %s", file, why);
+		return -1;
+	}
+	alg = jwt_key_infer_alg(data, len, &why);
+	OPENSSL_cleanse(data, len);
+	free(data);
+	if (alg == NULL) {
+		snprintf(err, errsize, "--token-source %s: %s", file, why);
+		return -1;
+	}
+	cli_free(cli);
+	return cli_parse_jwt(cli, argc, argv, cwd, alg, err, errsize);
+}
+
 int
 main(int argc, char **argv)
 {
-	const char *path = CONFIG_DEFAULT_PATH;
+	const char *path = CONFIG_DEFAULT_PATH, *cwd;
 	struct control ctl;
 	struct cli cli;
 	char err[1024], cwdbuf[4096];
@@ -1138,11 +1168,18 @@ main(int argc, char **argv)
 	/* A health check client, for images without curl: its own words. */
 	if (argc >= 2 && strcmp(argv[1], "--probe") == 0)
 		return probe_main(argc - 2, argv + 2);
-	if (cli_parse(&cli, argc, argv, getcwd(cwdbuf, sizeof(cwdbuf)), err,
-	    sizeof(err)) != 0) {
+	cwd = getcwd(cwdbuf, sizeof(cwdbuf));
+	if (cli_parse(&cli, argc, argv, cwd, err, sizeof(err)) != 0) {
 		fprintf(stderr, "wsgate: %s\n" USAGE_LINES "(wsgate --help "
 		    "lists the options; wsgate(8) says more)\n", err);
 		return EXIT_USAGE;
+	}
+	if (cli.ini == NULL && cli.jwt_key_file != NULL &&
+	    infer_jwt_algorithm(&cli, argc, argv, cwd, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "wsgate: %s\n", err);
+		cli_free(&cli);
+		return EXIT_CONFIG;
 	}
 	if (cli.action == CLI_HELP) {
 		usage(stdout);
@@ -1212,6 +1249,11 @@ main(int argc, char **argv)
 	log_configure(ctl.cfg);	/* log_level, log_format; -v/-q win */
 	for (size_t i = 0; i < cli.nwarnings; i++)
 		log_warn("%s", cli.warnings[i]);
+	if (cli.jwt_algorithm != NULL)
+		log_info("--token-plugin JWTTokenApi: %s is a key for %s: "
+		    "jwt_algorithm = %s (websockify takes what the key "
+		    "allows; wsgate accepts this algorithm only)",
+		    cli.jwt_key_file, cli.jwt_algorithm, cli.jwt_algorithm);
 
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile_limit();

@@ -247,6 +247,34 @@ class SameCommandLine(h.GatewayTestCase):
         self.assertEqual(seen["websockify"], [b"I am vm2", b"I am vm1"])
         self.assertEqual(seen["wsgate"], seen["websockify"])
 
+    def test_jwt_token(self):
+        from test_targets_jwt import Keys
+        keys = Keys()
+        self.addCleanup(keys.close)
+        vm = self.backend(h.SourceBackend, b"I am vm", close_after=False)
+        claims = {"host": "127.0.0.1", "port": vm.port}
+        # jwcrypto takes the whole file as the base64url secret: no
+        # newline at its end.
+        secret = os.path.join(keys.dir, "hs.nonl")
+        fd = os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600)
+        with open(keys.path["hs"], "rb") as f:
+            os.write(fd, f.read().strip())
+        os.close(fd)
+        for alg, key in (("RS256", keys.path["rsa"] + ".pub"),
+                         ("ES256", keys.path["ec"] + ".pub"),
+                         ("HS256", secret)):
+            token = keys.sign(alg, claims)
+            seen = {}
+            for name, port in self.each(["--token-plugin", "JWTTokenApi",
+                                         "--token-source", key],
+                                        target=False):
+                c = self.raw(port)
+                c.handshake("/websockify?token=" + token)
+                seen[name] = c.recv_data(7)[0]
+                c.close()
+            self.assertEqual(seen["websockify"], b"I am vm", alg)
+            self.assertEqual(seen["wsgate"], seen["websockify"], alg)
+
     def test_unknown_token(self):
         if not tokens_supported():
             self.skipTest("no token routes in this build")

@@ -426,6 +426,76 @@ class Tokens(h.GatewayTestCase):
         self.assertFalse(gw.find_log(r"tokens may lead"))
 
 
+class JWTTokenApi(h.GatewayTestCase):
+    """--token-plugin JWTTokenApi --token-source KEY: websockify takes
+    what the key allows; wsgate pins the algorithm the key file is for."""
+
+    @classmethod
+    def setUpClass(cls):
+        from test_targets_jwt import Keys
+        cls.keys = Keys()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.keys.close()
+
+    def setUp(self):
+        self.vm = self.backend(h.SourceBackend, b"I am vm",
+                               close_after=False)
+
+    def start(self, key):
+        gw = h.Gateway(h.BINARY, argv=[
+            "--token-plugin", "JWTTokenApi", "--token-source", key,
+            "--allowed-targets", "127.0.0.1:%d" % self.vm.port,
+            "127.0.0.1:0"])
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+        return gw
+
+    def token(self, alg, **kw):
+        return self.keys.sign(alg, {"host": "127.0.0.1",
+                                    "port": self.vm.port}, **kw)
+
+    def test_algorithm_from_the_key_file(self):
+        k = self.keys.path
+        for alg, key, wrong in (("RS256", k["rsa"] + ".pub", "ES256"),
+                                ("ES256", k["ec"] + ".pub", "RS256"),
+                                ("HS256", k["hs"], "RS256")):
+            with self.subTest(alg=alg):
+                gw = self.start(key)
+                gw.wait_log(r"info.*JWTTokenApi: %s is a key for %s: "
+                            r"jwt_algorithm = %s" % (re.escape(key), alg,
+                                                     alg))
+                c = self.raw(gw)
+                c.handshake("/websockify?token=" + self.token(alg))
+                self.assertEqual(c.recv_data(7)[0], b"I am vm")
+                c.close()
+                # Pinned: a token of another algorithm is refused.
+                c = self.raw(gw)
+                c.handshake("/websockify?token=" + self.token(wrong),
+                            expect=403)
+                c.close()
+                rc, out, err = h.run_binary([
+                    "--print-config", "--token-plugin", "JWTTokenApi",
+                    "--token-source", key, "127.0.0.1:0"])
+                self.assertEqual(rc, 0, err)
+                self.assertIn("\njwt_key = %s\n" % key, out)
+                self.assertIn("\njwt_algorithm = %s\n" % alg, out)
+
+    def test_keys_that_say_no_algorithm(self):
+        k = self.keys.path
+        for key, why in ((k["ec"], "a private key: give the public key"),
+                         (self.keys.dir + "/none", "No such file"),
+                         (self.keys.dir, "a directory")):
+            with self.subTest(key=key):
+                rc, out, err = h.run_binary([
+                    "--token-plugin", "JWTTokenApi", "--token-source",
+                    key, "127.0.0.1:0"])
+                self.assertEqual(rc, 1, err)    # a configuration error
+                self.assertIn("wsgate: --token-source %s: " % key, err)
+                self.assertIn(why, err)
+
+
 class Heartbeat(h.GatewayTestCase):
     def test_heartbeat_pings(self):
         rc, out, err = h.run_binary(["-t", "--heartbeat", "1", "6080",
