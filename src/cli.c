@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "htpasswd.h"
 #include "suggest.h"
 
 /*
@@ -107,7 +108,7 @@ struct parsed {
 	const char *exit_after, *exit_when_idle;
 	const char *token_plugin, *token_source, *allowed_targets;
 	const char *heartbeat, *unix_target;
-	bool host_token;
+	bool host_token, web_auth;
 	bool ssl_only, ssl_target, verify, prefer_v6, traffic, run_once;
 	const char *first_ws_opt;	/* a websockify-only option seen */
 };
@@ -166,21 +167,9 @@ warn(struct cli *cli, const char *msg)
 		cli->warnings[cli->nwarnings++] = msg;
 }
 
-/* Refusals whose alternative depends on what this build has. */
-#define BASIC_AUTH_IN_INI "wsgate takes no password on the command line " \
-	"(websockify's BasicHTTPAuth takes it in clear): make an htpasswd " \
-	"file (htpasswd -B -c FILE USER) and set auth_basic_file = FILE in " \
-	"an INI file (wsgate --print-config writes the rest)"
+/* A build without Basic auth refuses what needs it. */
 #define BASIC_AUTH_NOT_YET NOT_YET ": Basic auth is coming as the key " \
-	"auth_basic_file (an htpasswd file of hashed passwords, never a " \
-	"password on the command line)"
-
-static const char *
-basic_auth_refusal(void)
-{
-	return config_key_known("auth_basic_file") ? BASIC_AUTH_IN_INI :
-	    BASIC_AUTH_NOT_YET;
-}
+	"auth_basic_file (an htpasswd file of hashed passwords)"
 
 /* One option with its value (NULL when it takes none). */
 static int
@@ -216,9 +205,6 @@ apply(struct cli *cli, struct parsed *p, const struct opt_def *o,
 		return 0;
 	case O_REFUSED:
 		return fail(err, errsize, "%s: %s", o->name, o->refusal);
-	case O_WEB_AUTH:
-		return fail(err, errsize, "--web-auth: %s",
-		    basic_auth_refusal());
 	case O_RECORD:
 		if (config_key_known("record"))
 			return fail(err, errsize, "--record: websockify's "
@@ -265,6 +251,7 @@ apply(struct cli *cli, struct parsed *p, const struct opt_def *o,
 	case O_ALLOWED_TARGETS: p->allowed_targets = val; break;
 	case O_HEARTBEAT: p->heartbeat = val; break;
 	case O_UNIX_TARGET: p->unix_target = val; break;
+	case O_WEB_AUTH: p->web_auth = true; break;
 	default: break;
 	}
 	return 0;
@@ -761,6 +748,46 @@ gen_tokens(struct gen *g, const struct parsed *p)
 	return g->failed ? -1 : 0;
 }
 
+/*
+ * websockify's BasicHTTPAuth: USER:PASS in clear.  The INI gets no
+ * password: the caller hashes it into an in-memory htpasswd table.
+ */
+static int
+basic_auth(struct gen *g, const struct parsed *p)
+{
+	const char *src = p->auth_source, *colon;
+	struct cli *cli = g->cli;
+
+	if (!config_key_known("auth_basic_file"))
+		return gen_fail(g, "--auth-plugin BasicHTTPAuth: %s",
+		    BASIC_AUTH_NOT_YET);
+	if (src == NULL || (colon = strchr(src, ':')) == NULL ||
+	    colon == src || colon[1] == '\0')
+		return gen_fail(g, "--auth-plugin BasicHTTPAuth needs "
+		    "--auth-source USER:PASSWORD");
+	if ((size_t)(colon - src) > HTPASSWD_USER_MAX)
+		return gen_fail(g, "--auth-source: the user name is longer "
+		    "than %d bytes", HTPASSWD_USER_MAX);
+	if (strlen(colon + 1) > HTPASSWD_PASS_MAX)
+		return gen_fail(g, "--auth-source: the password is longer "
+		    "than %d bytes", HTPASSWD_PASS_MAX);
+	for (const char *c = src; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return gen_fail(g, "--auth-source: a control "
+			    "character (byte %zu)", (size_t)(c - src) + 1);
+	cli->basic_user = src;
+	cli->basic_user_len = (size_t)(colon - src);
+	cli->basic_pass = colon + 1;
+	line(g, NULL, NULL, "; --auth-plugin BasicHTTPAuth: the password "
+	    "is hashed in memory, never written here; for an INI file make "
+	    "an htpasswd file and set auth_basic_file = FILE");
+	warn(cli, "--auth-source: the password was visible in the process "
+	    "list (ps) until wsgate hashed it: keep the hashes in a file "
+	    "instead (htpasswd -B -c FILE USER; auth_basic_file = FILE in an "
+	    "INI file, which wsgate --print-config starts)");
+	return g->failed ? -1 : 0;
+}
+
 static int
 gen_route(struct gen *g, const struct parsed *p)
 {
@@ -814,6 +841,15 @@ gen_route(struct gen *g, const struct parsed *p)
 		plugin = plugin_name(p->auth_plugin);
 	if (plugin == NULL && p->auth_source != NULL)
 		return gen_fail(g, "--auth-source needs --auth-plugin");
+	if (p->web_auth && (plugin == NULL ||
+	    strcmp(plugin, "BasicHTTPAuth") != 0))
+		return gen_fail(g, "--web-auth asks for the password of "
+		    "--auth-plugin BasicHTTPAuth on the --web pages too: it "
+		    "needs that plugin");
+	if (p->web_auth && p->web == NULL)
+		return gen_fail(g, "--web-auth needs --web DIR (the pages it "
+		    "protects)");
+	g->cli->web_auth = p->web_auth;
 	if (plugin != NULL && strcmp(plugin, "ExpectOrigin") == 0) {
 		if (p->auth_source == NULL)
 			return gen_fail(g, "--auth-plugin ExpectOrigin needs "
@@ -840,8 +876,7 @@ gen_route(struct gen *g, const struct parsed *p)
 			    "needs --verify-client (and --cafile)");
 		list_line(g, "allowed_client_cns", p->auth_source);
 	} else if (strcmp(plugin, "BasicHTTPAuth") == 0) {
-		return gen_fail(g, "--auth-plugin BasicHTTPAuth: %s",
-		    basic_auth_refusal());
+		return basic_auth(g, p);
 	} else {
 		return gen_fail(g, "--auth-plugin \"%s\": wsgate runs no "
 		    "Python plugins; it has ExpectOrigin (the origins key) "
@@ -973,6 +1008,12 @@ cli_free(struct cli *cli)
 		return;
 	free(cli->ini);
 	cli->ini = NULL;
+	if (cli->htpasswd != NULL) {
+		/* Hashes only, but wiped like the key of jwt_verify.c. */
+		explicit_bzero(cli->htpasswd, strlen(cli->htpasswd));
+		free(cli->htpasswd);
+		cli->htpasswd = NULL;
+	}
 }
 
 void

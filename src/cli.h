@@ -46,6 +46,18 @@ struct cli {
 	 */
 	const char *jwt_key_file;
 	const char *jwt_algorithm;	/* as given to cli_parse_jwt() */
+	/*
+	 * --auth-plugin BasicHTTPAuth --auth-source USER:PASS (argv's):
+	 * websockify takes the password in clear.  cli.c checks it; the
+	 * caller hashes it (htpasswd_make_line) into htpasswd, wipes it
+	 * from argv, and gives the table to the route after each load (and
+	 * to [gateway] for web_root with --web-auth).
+	 */
+	const char *basic_user;
+	size_t basic_user_len;
+	const char *basic_pass;
+	bool web_auth;
+	char *htpasswd;		/* "USER:HASH\n", malloc'd by the caller */
 };
 
 /*

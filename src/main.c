@@ -22,6 +22,7 @@
 #include "config.h"
 #include "file.h"
 #include "gateway.h"
+#include "htpasswd.h"
 #include "jwt_verify.h"
 #include "listener.h"
 #include "log.h"
@@ -88,7 +89,15 @@ usage(FILE *f)
 	    "  --web DIR          serve DIR's files to plain GETs\n"
 	    "  --auth-plugin ExpectOrigin --auth-source 'ORIGIN ...'\n"
 	    "  --auth-plugin ClientCertCNAuth --auth-source 'CN ...'\n"
+	    "  --auth-plugin BasicHTTPAuth --auth-source USER:PASS [--web-auth]\n"
+	    "                     hashed at startup (ps shows it until then: "
+	    "prefer\n"
+	    "                     auth_basic_file in an INI file)\n"
 	    "  --token-plugin TokenFile --token-source FILE [--host-token]\n"
+	    "  --token-plugin JWTTokenApi --token-source KEY  signed tokens; "
+	    "the key\n"
+	    "                     file says the algorithm (RS256, ES256, "
+	    "HS256)\n"
 	    "                     the token picks the target (no target "
 	    "argument);\n"
 	    "                     --allowed-targets LIST: where it may lead\n"
@@ -144,6 +153,52 @@ libevent_log_cb(int severity, const char *msg)
 	    "libevent: %s", msg);
 }
 
+/*
+ * websockify's BasicHTTPAuth: the hashed password, in memory only, becomes
+ * each loaded configuration's table for its route (and [gateway]'s, for
+ * web_root, with --web-auth): the same as an auth_basic_file of one line.
+ */
+static int
+attach_basic_auth(struct config *cfg, const struct cli *cli)
+{
+	const char *text = cli->htpasswd;
+	struct htpasswd_error herr;
+
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		struct route *r = &cfg->routes[i];
+
+		htpasswd_free(r->auth_basic);
+		r->auth_basic = htpasswd_parse(text, strlen(text), &herr);
+		if (r->auth_basic == NULL)
+			return -1;
+	}
+	if (cli->web_auth) {
+		htpasswd_free(cfg->auth_basic);
+		cfg->auth_basic = htpasswd_parse(text, strlen(text), &herr);
+		if (cfg->auth_basic == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* Hash BasicHTTPAuth's password, then wipe it from argv: ps shows it no
+ * longer (it did until now: hence the warning). */
+static int
+hash_basic_password(struct cli *cli)
+{
+	const char *why;
+
+	cli->htpasswd = htpasswd_make_line(cli->basic_user,
+	    cli->basic_user_len, cli->basic_pass, &why);
+	if (cli->htpasswd == NULL) {
+		fprintf(stderr, "wsgate: --auth-source: %s\n", why);
+		return -1;
+	}
+	/* argv's own bytes, writable (cli keeps const pointers to them). */
+	explicit_bzero((char *)cli->basic_pass, strlen(cli->basic_pass));
+	return 0;
+}
+
 /* cli: websockify's form, whose INI is the configuration (else path
  * is); running: the configuration in use when reloading, else NULL;
  * counts: the running gateway's route counters (NULL for -t). */
@@ -156,6 +211,12 @@ load_config(const char *path, const struct cli *cli,
 	    config_load_string(CLI_CONFIG_NAME, cli->ini, &errs) :
 	    config_load(path, &errs);
 
+	if (cfg != NULL && cli != NULL && cli->htpasswd != NULL &&
+	    attach_basic_auth(cfg, cli) != 0) {
+		fprintf(stderr, "wsgate: out of memory\n");
+		config_unref(cfg);
+		cfg = NULL;
+	}
 	/* Certificates are read now, so -t and SIGHUP check them too. */
 	if (cfg != NULL && tls_config_load(cfg, running, &errs) != 0) {
 		config_unref(cfg);
@@ -1181,6 +1242,10 @@ main(int argc, char **argv)
 		cli_free(&cli);
 		return EXIT_CONFIG;
 	}
+	if (cli.basic_pass != NULL && hash_basic_password(&cli) != 0) {
+		cli_free(&cli);
+		return EXIT_CONFIG;
+	}
 	if (cli.action == CLI_HELP) {
 		usage(stdout);
 		return EXIT_OK;
@@ -1223,6 +1288,16 @@ main(int argc, char **argv)
 			fprintf(stderr, "wsgate: warning: %s\n",
 			    cli.warnings[i]);
 		fputs(cli.ini, stdout);
+		if (cli.htpasswd != NULL) {
+			fprintf(stderr, "wsgate: warning: --auth-plugin "
+			    "BasicHTTPAuth is not in this INI: put the hashed "
+			    "line printed at its end in an htpasswd file\n");
+			printf("\n; --auth-plugin BasicHTTPAuth: put this line "
+			    "(the password hashed) in a file, chmod 600, and\n"
+			    "; add auth_basic_file = FILE to [route:websockify]"
+			    "%s\n; %s", cli.web_auth ? " and [gateway]" : "",
+			    cli.htpasswd);
+		}
 		config_unref(ctl.cfg);
 		cli_free(&cli);
 		return EXIT_OK;
@@ -1249,6 +1324,11 @@ main(int argc, char **argv)
 	log_configure(ctl.cfg);	/* log_level, log_format; -v/-q win */
 	for (size_t i = 0; i < cli.nwarnings; i++)
 		log_warn("%s", cli.warnings[i]);
+	if (cli.htpasswd != NULL)
+		log_info("--auth-plugin BasicHTTPAuth: user \"%.*s\", its "
+		    "password hashed in memory (yescrypt)%s",
+		    (int)cli.basic_user_len, cli.basic_user, cli.web_auth ?
+		    "; --web-auth: the --web pages ask too" : "");
 	if (cli.jwt_algorithm != NULL)
 		log_info("--token-plugin JWTTokenApi: %s is a key for %s: "
 		    "jwt_algorithm = %s (websockify takes what the key "

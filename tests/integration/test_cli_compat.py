@@ -247,6 +247,23 @@ class SameCommandLine(h.GatewayTestCase):
         self.assertEqual(seen["websockify"], [b"I am vm2", b"I am vm1"])
         self.assertEqual(seen["wsgate"], seen["websockify"])
 
+    def test_basic_auth(self):
+        from test_cli_websockify import basic
+        seen = {}
+        for name, port in self.each(["--auth-plugin", "BasicHTTPAuth",
+                                     "--auth-source", "alice:pw:x"]):
+            got = []
+            for auth in (None, basic("alice", "pw"), basic("alice", "pw:x")):
+                c = self.raw(port)
+                c.send(h.upgrade_request(
+                    "/websockify",
+                    headers=[("Authorization", auth)] if auth else []))
+                got.append(c.read_response().status)
+                c.close()
+            seen[name] = got
+        self.assertEqual(seen["websockify"], [401, 401, 101])
+        self.assertEqual(seen["wsgate"], seen["websockify"])
+
     def test_jwt_token(self):
         from test_targets_jwt import Keys
         keys = Keys()

@@ -426,6 +426,110 @@ class Tokens(h.GatewayTestCase):
         self.assertFalse(gw.find_log(r"tokens may lead"))
 
 
+def basic(user, pw):
+    import base64
+    return "Basic " + base64.b64encode(
+        ("%s:%s" % (user, pw)).encode()).decode()
+
+
+class BasicHTTPAuth(h.GatewayTestCase):
+    """--auth-plugin BasicHTTPAuth --auth-source USER:PASS [--web-auth]:
+    the password hashed in memory, wiped from argv, kept across SIGHUP."""
+
+    PW = "pw:with colon"
+
+    def setUp(self):
+        self.echo = self.backend(h.EchoBackend)
+
+    def start(self, *argv):
+        gw = h.Gateway(h.BINARY, argv=list(argv) + [
+            "--auth-plugin", "BasicHTTPAuth", "--auth-source",
+            "alice:" + self.PW, "127.0.0.1:0", self.echo.addr],
+            extra_files={"www/vnc.html": "<title>vnc</title>\n"})
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+        return gw
+
+    def upgrade(self, gw, auth=None, expect=101):
+        c = self.raw(gw)
+        c.handshake("/websockify", expect=expect,
+                    headers=[("Authorization", auth)] if auth else [])
+        if expect == 101:
+            c.send_frame(OP_BINARY, b"hi")
+            self.assertEqual(c.recv_data(2)[0], b"hi")
+        c.close()
+
+    def get(self, gw, path, auth=None):
+        c = self.raw(gw)
+        req = "GET %s HTTP/1.1\r\nHost: x\r\n" % path
+        if auth:
+            req += "Authorization: %s\r\n" % auth
+        r = c.request((req + "\r\n").encode())
+        body = c.read_body(r)
+        c.close()
+        return r.status, body
+
+    def test_websocket_asks(self):
+        gw = self.start()
+        self.upgrade(gw, expect=401)
+        self.upgrade(gw, basic("alice", "wrong"), expect=401)
+        self.upgrade(gw, basic("alice", self.PW))
+        gw.wait_log(r'warn.*--auth-source: the password was visible in '
+                    r'the process list')
+        gw.wait_log(r'info.*BasicHTTPAuth: user "alice", its password '
+                    r'hashed in memory')
+        # Gone from the process's arguments once hashed.
+        with open("/proc/%d/cmdline" % gw.proc.pid, "rb") as f:
+            cmdline = f.read()
+        if b"--auth-source" in cmdline:
+            self.assertNotIn(b"with colon", cmdline)
+            self.assertIn(b"alice:", cmdline)
+        # SIGHUP: the configuration of the command line keeps it.
+        mark = gw.mark()
+        gw.send_signal(signal.SIGHUP)
+        gw.wait_log(r"configuration reloaded", start=mark)
+        self.upgrade(gw, expect=401)
+        self.upgrade(gw, basic("alice", self.PW))
+        self.assertFalse(gw.find_log(re.escape(self.PW)))
+        self.assertFalse(gw.find_log(r"with colon"))
+
+    def test_web_auth(self):
+        gw = self.start("--web", "www", "--web-auth")
+        self.assertEqual(self.get(gw, "/vnc.html")[0], 401)
+        self.assertEqual(self.get(gw, "/vnc.html",
+                                  basic("alice", "nope"))[0], 401)
+        self.assertEqual(self.get(gw, "/vnc.html", basic("alice", self.PW)),
+                         (200, b"<title>vnc</title>\n"))
+        self.upgrade(gw, expect=401)
+        self.upgrade(gw, basic("alice", self.PW))
+        gw.wait_log(r'--web-auth: the --web pages ask too')
+
+    def test_web_without_web_auth_is_open(self):
+        gw = self.start("--web", "www")
+        self.assertEqual(self.get(gw, "/vnc.html")[0], 200)
+        self.upgrade(gw, expect=401)
+
+    def test_print_config_and_errors(self):
+        rc, out, err = h.run_binary([
+            "--print-config", "--web", "/", "--web-auth", "--auth-plugin",
+            "BasicHTTPAuth", "--auth-source", "alice:" + self.PW,
+            "127.0.0.1:0", "h:1"])
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("with colon", out + err)
+        self.assertRegex(out, r"\n; alice:\$y\$\S+\n$")
+        self.assertIn("and [gateway]", out)
+        self.assertIn("BasicHTTPAuth is not in this INI", err)
+        for args, why in (
+                (["--auth-source", "nopass"], "needs --auth-source "
+                 "USER:PASSWORD"),
+                (["--web-auth", "--auth-source", "a:b"],
+                 "--web-auth needs --web DIR")):
+            rc, out, err = h.run_binary(["--auth-plugin", "BasicHTTPAuth"] +
+                                        args + ["127.0.0.1:0", "h:1"])
+            self.assertEqual(rc, 2, err)
+            self.assertIn(why, err)
+
+
 class JWTTokenApi(h.GatewayTestCase):
     """--token-plugin JWTTokenApi --token-source KEY: websockify takes
     what the key allows; wsgate pins the algorithm the key file is for."""

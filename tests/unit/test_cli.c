@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "htpasswd.h"
 #include "route.h"
 #include "testlib.h"
 
@@ -203,7 +204,9 @@ test_refused(void)
 		{ { "--legacy-syslog" }, "logger(1)" },
 		{ { "--record", "/tmp/r" }, "record = DIR" },
 		{ { "--record=/tmp/r" }, "record = DIR" },
-		{ { "--web-auth" }, "auth_basic_file" },
+		{ { "--web-auth" }, "--web-auth asks for the password of "
+		  "--auth-plugin BasicHTTPAuth on the --web pages too: it needs "
+		  "that plugin" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -432,8 +435,6 @@ test_auth_plugins(void)
 	CHECK_ERR(PARSE("--cert", "/c", "--verify-client", "--cafile", "/ca",
 	    "--auth-plugin", "ClientCertCNAuth", "--auth-source", "a,b",
 	    "6080", "h:1"), "a name with a comma");
-	CHECK_ERR(PARSE("--auth-plugin", "BasicHTTPAuth", "--auth-source",
-	    "u:p", "6080", "h:1"), "auth_basic_file");
 	CHECK_ERR(PARSE("--auth-plugin", "my.Plugin", "6080", "h:1"),
 	    "wsgate runs no Python plugins");
 	CHECK_ERR(PARSE("--auth-plugin", "ExpectOrigin", "--auth-source",
@@ -742,6 +743,63 @@ test_any_path_route(void)
 	config_errors_free(&errs);
 }
 
+/* BasicHTTPAuth: the password is checked here, hashed by the caller,
+ * and never in the INI. */
+static void
+test_basic_auth(void)
+{
+	struct config *cfg;
+
+	CHECK_INT(PARSE("--auth-plugin", "BasicHTTPAuth", "--auth-source",
+	    "alice:pw:with:colons", "6080", "h:1"), 0);
+	CHECK(cli.basic_user != NULL && cli.basic_user_len == 5 &&
+	    strncmp(cli.basic_user, "alice", 5) == 0);
+	CHECK_STR(cli.basic_pass, "pw:with:colons");
+	CHECK(!cli.web_auth);
+	CHECK(cli.htpasswd == NULL);	/* the caller's job */
+	CHECK(strstr(cli.ini, "pw:with") == NULL);
+	CHECK(strstr(cli.ini, "alice") == NULL);
+	CHECK(strstr(cli.ini, "\nauth_basic_file") == NULL);
+	CHECK(has_warning("the password was visible in the process list"));
+	CHECK(has_warning("auth_basic_file"));
+	cfg = load();
+	CHECK(cfg != NULL);
+	config_unref(cfg);
+	CHECK_INT(PARSE("--web", "/w", "--web-auth", "--auth-plugin",
+	    "websockify.auth_plugins.BasicHTTPAuth", "--auth-source", "u:p",
+	    "6080", "h:1"), 0);
+	CHECK(cli.web_auth);
+	CHECK_STR(cli.basic_pass, "p");
+	CHECK_ERR(PARSE("--auth-plugin", "BasicHTTPAuth", "6080", "h:1"),
+	    "--auth-plugin BasicHTTPAuth needs --auth-source USER:PASSWORD");
+	CHECK_ERR(PARSE("--auth-plugin", "BasicHTTPAuth", "--auth-source",
+	    "nopassword", "6080", "h:1"), "needs --auth-source USER:PASSWORD");
+	CHECK_ERR(PARSE("--auth-plugin", "BasicHTTPAuth", "--auth-source",
+	    ":p", "6080", "h:1"), "needs --auth-source USER:PASSWORD");
+	CHECK_ERR(PARSE("--auth-plugin", "BasicHTTPAuth", "--auth-source",
+	    "u:", "6080", "h:1"), "needs --auth-source USER:PASSWORD");
+	CHECK_ERR(PARSE("--auth-plugin", "BasicHTTPAuth", "--auth-source",
+	    "u:p\tq", "6080", "h:1"), "--auth-source: a control character "
+	    "(byte 4)");
+	CHECK_ERR(PARSE("--web-auth", "--auth-plugin", "BasicHTTPAuth",
+	    "--auth-source", "u:p", "6080", "h:1"),
+	    "--web-auth needs --web DIR");
+	CHECK_ERR(PARSE("--web", "/w", "--web-auth", "--auth-plugin",
+	    "ExpectOrigin", "--auth-source", "https://a", "6080", "h:1"),
+	    "it needs that plugin");
+	CHECK_ERR(PARSE("--web-auth"), "--web-auth is websockify's");
+	{
+		char big[HTPASSWD_PASS_MAX + 8];
+
+		memset(big, 'x', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		big[1] = ':';
+		CHECK_ERR(PARSE("--auth-plugin", "BasicHTTPAuth",
+		    "--auth-source", big, "6080", "h:1"),
+		    "--auth-source: the password is longer than 256 bytes");
+	}
+}
+
 /* JWTTokenApi: cli.c reads no file; the caller infers the algorithm
  * from the key and parses again with it. */
 static void
@@ -831,6 +889,7 @@ main(void)
 	RUN(test_logging);
 	RUN(test_tokens);
 	RUN(test_jwt);
+	RUN(test_basic_auth);
 	RUN(test_heartbeat);
 	RUN(test_unix_target);
 	RUN(test_process_options);
