@@ -107,7 +107,7 @@ struct parsed {
 	const char *auth_plugin, *auth_source;
 	const char *exit_after, *exit_when_idle;
 	const char *token_plugin, *token_source, *allowed_targets;
-	const char *heartbeat, *unix_target;
+	const char *heartbeat, *unix_target, *record;
 	bool host_token, web_auth;
 	bool ssl_only, ssl_target, verify, prefer_v6, traffic, run_once;
 	const char *first_ws_opt;	/* a websockify-only option seen */
@@ -205,15 +205,6 @@ apply(struct cli *cli, struct parsed *p, const struct opt_def *o,
 		return 0;
 	case O_REFUSED:
 		return fail(err, errsize, "%s: %s", o->name, o->refusal);
-	case O_RECORD:
-		if (config_key_known("record"))
-			return fail(err, errsize, "--record: websockify's "
-			    "FILE.N files are not wsgate's recordings: wsgate "
-			    "records each session into a directory, in its "
-			    "own format, with record = DIR in an INI file "
-			    "(wsgate --print-config writes the rest)");
-		return fail(err, errsize, "--record: %s: session recording "
-		    "is coming as the route key record = DIR", NOT_YET);
 	default:
 		break;
 	}
@@ -252,6 +243,7 @@ apply(struct cli *cli, struct parsed *p, const struct opt_def *o,
 	case O_HEARTBEAT: p->heartbeat = val; break;
 	case O_UNIX_TARGET: p->unix_target = val; break;
 	case O_WEB_AUTH: p->web_auth = true; break;
+	case O_RECORD: p->record = val; break;
 	default: break;
 	}
 	return 0;
@@ -749,6 +741,43 @@ gen_tokens(struct gen *g, const struct parsed *p)
 }
 
 /*
+ * websockify's --record FILE writes FILE.1, FILE.2, ... (one per
+ * session): wsgate records into the directory FILE is in (record = DIR,
+ * which must exist), in its own format and names.
+ */
+static int
+record_line(struct gen *g, const char *v)
+{
+	const char *slash;
+	int n;
+
+	if (!config_key_known("record"))
+		return gen_fail(g, "--record: %s: session recording is coming "
+		    "as the route key record = DIR", NOT_YET);
+	if (check_value(g, "--record", v) != 0)
+		return -1;
+	slash = strrchr(v, '/');
+	n = slash == NULL ? 0 : slash == v ? 1 : (int)(slash - v);
+	warn(g->cli, "--record: wsgate writes one file per session into the "
+	    "directory of FILE, named START-ROUTE-N.wsrec, in its own format "
+	    "(docs/record-format.md; wsgate-record dump FILE reads one), not "
+	    "websockify's FILE.N");
+	line(g, NULL, NULL, "; --record FILE: the sessions go into FILE's "
+	    "directory, one .wsrec file each");
+	if (v[0] == '/' || g->cwd == NULL)
+		return line(g, "--record", v, "record = %.*s",
+		    n > 0 ? n : 1, n > 0 ? v : ".");
+	if (n == 0 || (n == 1 && v[0] == '.'))
+		return line(g, "--record", v, "record = %s", g->cwd);
+	if (v[0] == '.' && v[1] == '/') {
+		v += 2;
+		n -= 2;
+	}
+	return line(g, "--record", v, "record = %s%s%.*s", g->cwd,
+	    g->cwd[strlen(g->cwd) - 1] == '/' ? "" : "/", n, v);
+}
+
+/*
  * websockify's BasicHTTPAuth: USER:PASS in clear.  The INI gets no
  * password: the caller hashes it into an in-memory htpasswd table.
  */
@@ -828,6 +857,8 @@ gen_route(struct gen *g, const struct parsed *p)
 			line(g, "--heartbeat", p->heartbeat,
 			    "ping_interval = %s", p->heartbeat);
 	}
+	if (p->record != NULL && record_line(g, p->record) != 0)
+		return -1;
 	if (p->ssl_target) {
 		line(g, "--ssl-target", NULL, "backend_tls = yes");
 		line(g, NULL, NULL, "; as websockify: any certificate; "

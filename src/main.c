@@ -104,6 +104,8 @@ usage(FILE *f)
 	    "  --unix-target PATH the target is a unix socket (no target "
 	    "argument)\n"
 	    "  --heartbeat T      ping the client every T seconds\n"
+	    "  --record FILE      record sessions into FILE's directory "
+	    "(.wsrec files)\n"
 	    "  --run-once         exit after one WebSocket session\n"
 	    "  --timeout T        stop accepting T seconds after start\n"
 	    "  --idle-timeout T   exit after T seconds with no connection\n"

@@ -67,6 +67,25 @@ class Positional(h.GatewayTestCase):
         c.send(b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
         self.assertEqual(c.read_response().status, 426)
 
+    def test_record_into_the_directory_of_file(self):
+        rec = os.path.join(self.dir, "rec")
+        os.mkdir(rec)
+        gw = self.start("--record", os.path.join(rec, "session"),
+                        "127.0.0.1:0", self.echo.addr)
+        gw.wait_log(r"warn.*--record: wsgate writes one file per session "
+                    r"into the directory of FILE")
+        self.echo_through(gw.port, "/websockify", data=b"recorded bytes")
+        h.wait_until(lambda: [f for f in os.listdir(rec)
+                              if f.endswith(".wsrec")], 10, "a recording")
+        name = [f for f in os.listdir(rec) if f.endswith(".wsrec")][0]
+        self.assertIn("websockify", name)
+        self.assertFalse(os.path.exists(os.path.join(rec, "session.1")))
+        rc, out, err = h.run_binary(["--record", "/nonexistent/d/session",
+                                     "127.0.0.1:0", self.echo.addr])
+        self.assertEqual(rc, 1, err)
+        self.assertIn("--record /nonexistent/d/session: ", err)
+        self.assertIn("/nonexistent/d", err)
+
     def test_web_serves_files_and_websocket(self):
         # A relative --web, from the working directory (the gateway's).
         gw = h.Gateway(h.BINARY, argv=["--web", "www", "127.0.0.1:0",

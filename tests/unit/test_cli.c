@@ -202,8 +202,6 @@ test_refused(void)
 		{ { "--syslog", "/dev/log" }, "--syslog: wsgate logs to "
 		  "stderr" },
 		{ { "--legacy-syslog" }, "logger(1)" },
-		{ { "--record", "/tmp/r" }, "record = DIR" },
-		{ { "--record=/tmp/r" }, "record = DIR" },
 		{ { "--web-auth" }, "--web-auth asks for the password of "
 		  "--auth-plugin BasicHTTPAuth on the --web pages too: it needs "
 		  "that plugin" },
@@ -743,6 +741,53 @@ test_any_path_route(void)
 	config_errors_free(&errs);
 }
 
+/* --record FILE: websockify's FILE.N become .wsrec files in FILE's
+ * directory. */
+static void
+test_record(void)
+{
+	static const struct {
+		const char *arg, *want;
+	} cases[] = {
+		{ "/var/log/ws/session", "record = /var/log/ws" },
+		{ "/session", "record = /" },
+		{ "session", "record = /home/u" },
+		{ "./session", "record = /home/u" },
+		{ "rec/s", "record = /home/u/rec" },
+		{ "./rec/sub/s", "record = /home/u/rec/sub" },
+		{ "rec/", "record = /home/u/rec" },
+	};
+	struct config_errors errs = { NULL, 0 };
+	struct config *cfg;
+	char out[1024];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_INT(PARSE("--record", cases[i].arg, "6080", "h:1"), 0);
+		if (!has_line(cases[i].want))
+			fprintf(stderr, "    --record %s: want %s in\n%s\n",
+			    cases[i].arg, cases[i].want, cli.ini);
+		CHECK(has_line(cases[i].want));
+		CHECK(has_warning("not websockify's FILE.N"));
+	}
+	CHECK_INT(PARSE("--record=" UNIT_SRCDIR "/x", "6080", "h:1"), 0);
+	CHECK_LINE("record = " UNIT_SRCDIR);
+	cfg = load();
+	CHECK(cfg != NULL && cfg->nroutes == 1);
+	config_unref(cfg);
+	/* A directory that is not there: config.c's error, as the option. */
+	CHECK_INT(PARSE("--record", "/nonexistent/dir/f", "6080", "h:1"), 0);
+	cfg = config_load_string(CLI_CONFIG_NAME, cli.ini, &errs);
+	CHECK(cfg == NULL && errs.n == 1);
+	if (errs.n == 1) {
+		cli_explain(&cli, errs.msgs[0], out, sizeof(out));
+		CHECK(strncmp(out, "--record /nonexistent/dir/f: ", 29) == 0);
+		CHECK(strstr(out, "/nonexistent/dir") != NULL);
+	}
+	config_unref(cfg);
+	config_errors_free(&errs);
+	CHECK_ERR(PARSE("--record", "/tmp/r"), "--record is websockify's");
+}
+
 /* BasicHTTPAuth: the password is checked here, hashed by the caller,
  * and never in the INI. */
 static void
@@ -890,6 +935,7 @@ main(void)
 	RUN(test_tokens);
 	RUN(test_jwt);
 	RUN(test_basic_auth);
+	RUN(test_record);
 	RUN(test_heartbeat);
 	RUN(test_unix_target);
 	RUN(test_process_options);
