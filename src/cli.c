@@ -25,7 +25,7 @@ enum opt_id {
 	O_AUTH_PLUGIN, O_AUTH_SOURCE, O_LOG_FILE, O_RUN_ONCE, O_TIMEOUT,
 	O_IDLE_TIMEOUT, O_TOKEN_PLUGIN, O_TOKEN_SOURCE, O_TARGET_CONFIG,
 	O_HOST_TOKEN, O_ALLOWED_TARGETS, O_HEARTBEAT, O_RECORD, O_WEB_AUTH,
-	O_UNIX_TARGET, O_REFUSED,
+	O_UNIX_TARGET, O_SYSLOG, O_LEGACY_SYSLOG, O_REFUSED,
 };
 
 struct opt_def {
@@ -77,13 +77,8 @@ static const struct opt_def opts[] = {
 	{ "--inetd", 0, false, O_REFUSED,
 	  "wsgate opens its own listening socket: give "
 	  "[source_addr:]source_port instead" },
-	{ "--syslog", 0, true, O_REFUSED,
-	  "wsgate logs to stderr: under systemd the journal keeps it (and "
-	  "forwards it to syslog with ForwardToSyslog=yes), or pipe it to "
-	  "logger(1)" },
-	{ "--legacy-syslog", 0, false, O_REFUSED,
-	  "wsgate logs to stderr: under systemd the journal keeps it, or "
-	  "pipe it to logger(1)" },
+	{ "--syslog", 0, true, O_SYSLOG, NULL },
+	{ "--legacy-syslog", 0, false, O_LEGACY_SYSLOG, NULL },
 	{ "--record", 0, true, O_RECORD, NULL },
 	{ "--heartbeat", 0, true, O_HEARTBEAT, NULL },
 	{ "--run-once", 0, false, O_RUN_ONCE, NULL },
@@ -107,7 +102,8 @@ struct parsed {
 	const char *auth_plugin, *auth_source;
 	const char *exit_after, *exit_when_idle;
 	const char *token_plugin, *token_source, *allowed_targets;
-	const char *heartbeat, *unix_target, *record;
+	const char *heartbeat, *unix_target, *record, *syslog;
+	bool legacy_syslog;
 	bool host_token, web_auth;
 	bool ssl_only, ssl_target, verify, prefer_v6, traffic, run_once;
 	const char *first_ws_opt;	/* a websockify-only option seen */
@@ -244,6 +240,8 @@ apply(struct cli *cli, struct parsed *p, const struct opt_def *o,
 	case O_UNIX_TARGET: p->unix_target = val; break;
 	case O_WEB_AUTH: p->web_auth = true; break;
 	case O_RECORD: p->record = val; break;
+	case O_SYSLOG: p->syslog = val; break;
+	case O_LEGACY_SYSLOG: p->legacy_syslog = true; break;
 	default: break;
 	}
 	return 0;
@@ -612,6 +610,17 @@ gen_gateway(struct gen *g, const struct parsed *p, int verbosity)
 	    p->exit_when_idle) == 0)
 		line(g, "--idle-timeout", p->exit_when_idle,
 		    "exit_when_idle = %s", p->exit_when_idle);
+	if (p->syslog != NULL) {
+		/* syslog(3) speaks to the local socket only. */
+		if (strcmp(p->syslog, "/dev/log") != 0)
+			return gen_fail(g, "--syslog %s: wsgate logs through "
+			    "the local syslog socket only: give --syslog "
+			    "/dev/log and let the syslog daemon forward (rsyslog:"
+			    " *.* @HOST:PORT)", p->syslog);
+		line(g, "--syslog", p->syslog, "log_target = syslog");
+	} else if (p->legacy_syslog) {
+		return gen_fail(g, "--legacy-syslog needs --syslog /dev/log");
+	}
 	if (verbosity != 0)
 		line(g, verbosity > 0 ? (p->traffic ? "--traffic" : "-v") :
 		    "-q", NULL, "log_level = %s",
@@ -998,6 +1007,9 @@ parse(struct cli *cli, int argc, char *const argv[], const char *cwd,
 		return fail(err, errsize, "\"%s\" and --token-plugin: with a "
 		    "token plugin the token names the target; leave one out",
 		    p.target);
+	if (p.syslog != NULL && cli->log_file != NULL)
+		return fail(err, errsize, "--syslog and --log-file: one place "
+		    "for the log");
 	cli->websockify = true;
 	if (is_jwt_plugin(p.token_plugin)) {
 		if (p.token_source == NULL)

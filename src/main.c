@@ -111,6 +111,7 @@ usage(FILE *f)
 	    "  --idle-timeout T   exit after T seconds with no connection\n"
 	    "  --log-file FILE, --traffic (as -v), -6 (no effect: every "
 	    "address)\n"
+	    "  --syslog /dev/log  log through syslog(3) (facility daemon)\n"
 	    "  --print-config     print the INI these options amount to, "
 	    "exit\n"
 	    "Others are refused with what to use instead; see wsgate(8).\n"

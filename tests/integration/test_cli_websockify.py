@@ -67,6 +67,49 @@ class Positional(h.GatewayTestCase):
         c.send(b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
         self.assertEqual(c.read_response().status, 426)
 
+    def test_syslog(self):
+        rc, out, err = h.run_binary(["--print-config", "--syslog",
+                                     "/dev/log", "127.0.0.1:0",
+                                     self.echo.addr])
+        self.assertEqual(rc, 0, err)
+        self.assertIn("\nlog_target = syslog\n", out)
+        rc, out, err = h.run_binary(["--syslog", "127.0.0.1:514",
+                                     "127.0.0.1:0", self.echo.addr])
+        self.assertEqual(rc, 2)
+        self.assertIn("give --syslog /dev/log", err)
+        # syslog(3) writes to /dev/log: without a syslog daemon here, a
+        # datagram socket of the test's own stands in for one.
+        if os.path.exists("/dev/log") or os.geteuid() != 0:
+            self.skipTest("/dev/log is a real syslog (or not root): the "
+                          "lines are not checked")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            sock.bind("/dev/log")
+        except OSError as e:
+            sock.close()
+            self.skipTest("cannot make /dev/log: %s" % e)
+        self.addCleanup(os.unlink, "/dev/log")
+        self.addCleanup(sock.close)
+        gw = h.Gateway(h.BINARY, argv=["--syslog", "/dev/log",
+                                       "127.0.0.1:0", self.echo.addr],
+                       wait_ready=False)
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+        sock.settimeout(h.timeout(10))
+        got = []
+        while not any(b" ready (" in m for m in got):
+            got.append(sock.recv(4096))
+        text = b"\n".join(got).decode("utf-8", "replace")
+        # LOG_DAEMON (3 << 3) | LOG_INFO (6) = 30; ident wsgate[PID].
+        self.assertRegex(text, r"<30>.*wsgate\[%d\]: .*wsgate \S+ ready "
+                         r"\(" % gw.proc.pid)
+        self.assertRegex(text, r"<28>.*wsgate\[\d+\]: any web page may "
+                         r"connect")                    # LOG_WARNING
+        port = int(re.search(r"listening on 127\.0\.0\.1:(\d+)",
+                             text).group(1))
+        self.echo_through(port, "/websockify")
+        self.assertEqual(gw.lines, [])                  # not on stderr
+
     def test_record_into_the_directory_of_file(self):
         rec = os.path.join(self.dir, "rec")
         os.mkdir(rec)

@@ -199,9 +199,10 @@ test_refused(void)
 		{ { "--libserver" }, "--libserver:" },
 		{ { "--wrap-mode", "exit" }, "does not start or wrap" },
 		{ { "--inetd" }, "--inetd: wsgate opens its own" },
-		{ { "--syslog", "/dev/log" }, "--syslog: wsgate logs to "
-		  "stderr" },
-		{ { "--legacy-syslog" }, "logger(1)" },
+		{ { "--syslog", "localhost:514" }, "--syslog localhost:514: "
+		  "wsgate logs through the local syslog socket only" },
+		{ { "--legacy-syslog" }, "--legacy-syslog needs --syslog "
+		  "/dev/log" },
 		{ { "--web-auth" }, "--web-auth asks for the password of "
 		  "--auth-plugin BasicHTTPAuth on the --web pages too: it needs "
 		  "that plugin" },
@@ -741,6 +742,29 @@ test_any_path_route(void)
 	config_errors_free(&errs);
 }
 
+/* --syslog: log_target = syslog (syslog(3) reaches /dev/log only). */
+static void
+test_syslog(void)
+{
+	struct config *cfg;
+
+	CHECK_INT(PARSE("--syslog", "/dev/log", "6080", "h:1"), 0);
+	CHECK_LINE("log_target = syslog");
+	cfg = load();
+	CHECK(cfg != NULL && cfg->log_target == 1);
+	config_unref(cfg);
+	CHECK_INT(PARSE("--syslog=/dev/log", "--legacy-syslog", "6080",
+	    "h:1"), 0);
+	CHECK_LINE("log_target = syslog");
+	CHECK_INT(PARSE("6080", "h:1"), 0);
+	CHECK(strstr(cli.ini, "log_target") == NULL);
+	CHECK_ERR(PARSE("--syslog", "/dev/log", "--log-file", "/l", "6080",
+	    "h:1"), "--syslog and --log-file: one place for the log");
+	CHECK_ERR(PARSE("--syslog", "/run/other.sock", "6080", "h:1"),
+	    "give --syslog /dev/log");
+	CHECK_ERR(PARSE("--syslog", "/dev/log"), "--syslog is websockify's");
+}
+
 /* --record FILE: websockify's FILE.N become .wsrec files in FILE's
  * directory. */
 static void
@@ -936,6 +960,7 @@ main(void)
 	RUN(test_jwt);
 	RUN(test_basic_auth);
 	RUN(test_record);
+	RUN(test_syslog);
 	RUN(test_heartbeat);
 	RUN(test_unix_target);
 	RUN(test_process_options);
