@@ -25,7 +25,7 @@ enum opt_id {
 	O_AUTH_PLUGIN, O_AUTH_SOURCE, O_LOG_FILE, O_RUN_ONCE, O_TIMEOUT,
 	O_IDLE_TIMEOUT, O_TOKEN_PLUGIN, O_TOKEN_SOURCE, O_TARGET_CONFIG,
 	O_HOST_TOKEN, O_ALLOWED_TARGETS, O_HEARTBEAT, O_RECORD, O_WEB_AUTH,
-	O_UNIX_TARGET, O_SYSLOG, O_LEGACY_SYSLOG, O_REFUSED,
+	O_UNIX_TARGET, O_KEY_PASSWORD, O_SYSLOG, O_LEGACY_SYSLOG, O_REFUSED,
 };
 
 struct opt_def {
@@ -60,10 +60,7 @@ static const struct opt_def opts[] = {
 	{ "--auth-plugin", 0, true, O_AUTH_PLUGIN, NULL },
 	{ "--auth-source", 0, true, O_AUTH_SOURCE, NULL },
 	{ "--log-file", 0, true, O_LOG_FILE, NULL },
-	{ "--key-password", 0, true, O_REFUSED,
-	  "wsgate reads unencrypted keys only: decrypt the key once "
-	  "(openssl pkey -in KEY -out PLAIN.key; chmod 600 PLAIN.key) and "
-	  "give --key PLAIN.key" },
+	{ "--key-password", 0, true, O_KEY_PASSWORD, NULL },
 	{ "--daemon", 'D', false, O_REFUSED,
 	  "wsgate does not daemonize: run it under systemd "
 	  "(deploy/systemd/wsgate.service) or Docker, which also restart "
@@ -104,6 +101,7 @@ struct parsed {
 	const char *token_plugin, *token_source, *allowed_targets;
 	const char *heartbeat, *unix_target, *record, *syslog;
 	bool legacy_syslog;
+	const char *key_password;
 	bool host_token, web_auth;
 	bool ssl_only, ssl_target, verify, prefer_v6, traffic, run_once;
 	const char *first_ws_opt;	/* a websockify-only option seen */
@@ -241,6 +239,7 @@ apply(struct cli *cli, struct parsed *p, const struct opt_def *o,
 	case O_WEB_AUTH: p->web_auth = true; break;
 	case O_RECORD: p->record = val; break;
 	case O_SYSLOG: p->syslog = val; break;
+	case O_KEY_PASSWORD: p->key_password = val; break;
 	case O_LEGACY_SYSLOG: p->legacy_syslog = true; break;
 	default: break;
 	}
@@ -627,6 +626,7 @@ gen_gateway(struct gen *g, const struct parsed *p, int verbosity)
 		    verbosity > 0 ? "debug" : "warn");
 	if (p->cert == NULL) {
 		const char *need = p->key != NULL ? "--key" :
+		    p->key_password != NULL ? "--key-password" :
 		    p->ssl_only ? "--ssl-only" : p->verify ?
 		    "--verify-client" : p->ssl_version != NULL ?
 		    "--ssl-version" : p->ciphers != NULL ? "--ssl-ciphers" :
@@ -637,6 +637,18 @@ gen_gateway(struct gen *g, const struct parsed *p, int verbosity)
 		return g->failed ? -1 : 0;
 	}
 	path_line(g, "tls_cert", "--cert", p->cert);
+	if (p->key_password != NULL) {
+		if (p->key_password[0] == '\0')
+			return gen_fail(g, "--key-password: empty");
+		g->cli->key_password = p->key_password;
+		line(g, NULL, NULL, "; --key-password: the key below is "
+		    "encrypted; an INI file takes an unencrypted one (openssl "
+		    "pkey -in KEY -out PLAIN.key)");
+		warn(g->cli, "--key-password: the password was visible in the "
+		    "process list (ps) until wsgate read it: decrypt the key "
+		    "once instead (openssl pkey -in KEY -out PLAIN.key; chmod "
+		    "600 PLAIN.key) and give --key PLAIN.key");
+	}
 	/* websockify: the key is in the certificate file unless given. */
 	path_line(g, "tls_key", p->key != NULL ? "--key" : "--cert",
 	    p->key != NULL ? p->key : p->cert);

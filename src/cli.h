@@ -58,6 +58,9 @@ struct cli {
 	const char *basic_pass;
 	bool web_auth;
 	char *htpasswd;		/* "USER:HASH\n", malloc'd by the caller */
+	/* --key-password (argv's): the caller gives it to tls.c and wipes
+	 * it from argv; it never goes into the INI. */
+	const char *key_password;
 };
 
 /*

@@ -86,6 +86,8 @@ usage(FILE *f)
 	    "  --verify-client --cafile FILE  require client certificates\n"
 	    "  --ssl-target       TLS to the target (certificate not "
 	    "checked)\n"
+	    "  --key-password PW  decrypt --key with PW (ps shows it until "
+	    "read)\n"
 	    "  --web DIR          serve DIR's files to plain GETs\n"
 	    "  --auth-plugin ExpectOrigin --auth-source 'ORIGIN ...'\n"
 	    "  --auth-plugin ClientCertCNAuth --auth-source 'CN ...'\n"
@@ -1245,6 +1247,13 @@ main(int argc, char **argv)
 		cli_free(&cli);
 		return EXIT_CONFIG;
 	}
+	if (cli.key_password != NULL) {
+		/* tls.c keeps a copy; argv's bytes are writable: ps shows the
+		 * password no longer (it did until now: the warning). */
+		tls_set_key_password(cli.key_password);
+		explicit_bzero((char *)cli.key_password,
+		    strlen(cli.key_password));
+	}
 	if (cli.basic_pass != NULL && hash_basic_password(&cli) != 0) {
 		cli_free(&cli);
 		return EXIT_CONFIG;
@@ -1291,6 +1300,11 @@ main(int argc, char **argv)
 			fprintf(stderr, "wsgate: warning: %s\n",
 			    cli.warnings[i]);
 		fputs(cli.ini, stdout);
+		if (cli.key_password != NULL)
+			fprintf(stderr, "wsgate: warning: --key-password is "
+			    "not in this INI: its tls_key must be an "
+			    "unencrypted key (openssl pkey -in KEY -out "
+			    "PLAIN.key)\n");
 		if (cli.htpasswd != NULL) {
 			fprintf(stderr, "wsgate: warning: --auth-plugin "
 			    "BasicHTTPAuth is not in this INI: put the hashed "

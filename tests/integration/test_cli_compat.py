@@ -193,6 +193,24 @@ class SameCommandLine(h.GatewayTestCase):
                for name, port in self.each(["--cert", "self.pem",
                                             "--ssl-only"])}
         self.assertEqual(got["websockify"], got["wsgate"])
+        # --key-password: an encrypted key, the same for both.
+        key = os.path.join(self.dir, "enc.key")
+        subprocess.run(["openssl", "genpkey", "-algorithm", "EC",
+                        "-pkeyopt", "ec_paramgen_curve:P-256", "-aes256",
+                        "-pass", "pass:pw", "-out", key],
+                       check=True, capture_output=True, timeout=30)
+        subprocess.run(["openssl", "req", "-x509", "-key", key, "-passin",
+                        "pass:pw", "-days", "2", "-subj", "/CN=localhost",
+                        "-out", key + ".crt"], check=True,
+                       capture_output=True, timeout=30)
+        os.chmod(key, 0o600)
+        got = {name: self.echo_bytes(port, wrap=over_tls)
+               for name, port in self.each(["--cert", "enc.key.crt",
+                                            "--key", "enc.key",
+                                            "--key-password", "pw",
+                                            "--ssl-only"])}
+        self.assertEqual(got["websockify"], got["wsgate"])
+        self.assertEqual(len(got["wsgate"]), 12 + 256 + 3000)
 
     def test_target_down(self):
         dead = self.closed_port()

@@ -184,6 +184,61 @@ class Positional(h.GatewayTestCase):
         # No certificate warning: TLS; the key came from the same file.
         self.assertFalse(gw.find_log(r"plain ws://"))
 
+    def test_key_password(self):
+        key = os.path.join(self.dir, "enc.key")
+        cert = os.path.join(self.dir, "cert.pem")
+        subprocess.run(["openssl", "genpkey", "-algorithm", "EC",
+                        "-pkeyopt", "ec_paramgen_curve:P-256", "-aes256",
+                        "-pass", "pass:x y", "-out", key],
+                       check=True, capture_output=True, timeout=30)
+        subprocess.run(["openssl", "req", "-x509", "-key", key, "-passin",
+                        "pass:x y", "-days", "2", "-subj", "/CN=localhost",
+                        "-out", cert], check=True, capture_output=True,
+                       timeout=30)
+        os.chmod(key, 0o600)
+        with open(key) as f:
+            self.assertIn("ENCRYPTED PRIVATE KEY", f.read())
+        gw = self.start("--cert", cert, "--key", key, "--key-password",
+                        "x y", "127.0.0.1:0", self.echo.addr)
+        gw.wait_log(r"warn.*--key-password: the password was visible in "
+                    r"the process list")
+        with open("/proc/%d/cmdline" % gw.proc.pid, "rb") as f:
+            cmdline = f.read()
+        if b"--key-password" in cmdline:
+            self.assertNotIn(b"x y", cmdline)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(cert)
+        raw = socket.create_connection(("127.0.0.1", gw.port),
+                                       h.timeout(5))
+        s = ctx.wrap_socket(raw, server_hostname="localhost")
+        self.addCleanup(s.close)
+        s.sendall(h.upgrade_request("/websockify"))
+        head = b""
+        while b"\r\n\r\n" not in head:
+            b = s.recv(4096)
+            self.assertTrue(b, "EOF before the 101")
+            head += b
+        self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
+        # SIGHUP reads the key again, with the same password.
+        mark = gw.mark()
+        gw.send_signal(signal.SIGHUP)
+        gw.wait_log(r"configuration reloaded", start=mark)
+        for pw, why in (("wrong", "with --key-password"),
+                        (None, "without a passphrase")):
+            rc, out, err = h.run_binary(
+                ["-t", "--cert", cert, "--key", key] +
+                (["--key-password", pw] if pw else []) +
+                ["127.0.0.1:0", self.echo.addr])
+            self.assertEqual(rc, 1, err)
+            self.assertIn("--key %s: " % key, err)
+            self.assertIn(why, err)
+        rc, out, err = h.run_binary(["--print-config", "--cert", cert,
+                                     "--key", key, "--key-password", "x y",
+                                     "127.0.0.1:0", self.echo.addr])
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("x y", out)
+        self.assertIn("--key-password is not in this INI", err)
+
     def test_print_config_reads_back_and_behaves_the_same(self):
         pem = make_pem(self.dir)
         argv = ["--print-config", "--cert", "self.pem", "--web", ".",

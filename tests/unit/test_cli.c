@@ -193,9 +193,8 @@ test_refused(void)
 		{ { "-D" }, "-D (--daemon): wsgate does not daemonize: run "
 		  "it under systemd" },
 		{ { "--daemon" }, "--daemon: wsgate does not daemonize" },
-		{ { "--key-password", "pw" }, "--key-password: wsgate reads "
-		  "unencrypted keys only" },
-		{ { "--key-password=pw" }, "openssl pkey" },
+		{ { "--key-password", "pw" }, "--key-password needs --cert "
+		  "FILE" },
 		{ { "--libserver" }, "--libserver:" },
 		{ { "--wrap-mode", "exit" }, "does not start or wrap" },
 		{ { "--inetd" }, "--inetd: wsgate opens its own" },
@@ -742,6 +741,30 @@ test_any_path_route(void)
 	config_errors_free(&errs);
 }
 
+/* --key-password: for tls.c, never in the INI. */
+static void
+test_key_password(void)
+{
+	CHECK_INT(PARSE("--cert", "/c.pem", "--key", "/k.pem",
+	    "--key-password", "s3cret", "6080", "h:1"), 0);
+	CHECK_STR(cli.key_password, "s3cret");
+	CHECK(strstr(cli.ini, "s3cret") == NULL);
+	CHECK_LINE("tls_key = /k.pem");
+	CHECK(has_warning("--key-password: the password was visible in the "
+	    "process list"));
+	CHECK_INT(PARSE("--cert", "/c.pem", "--key-password=a b", "6080",
+	    "h:1"), 0);
+	CHECK_STR(cli.key_password, "a b");
+	CHECK_LINE("tls_key = /c.pem");
+	CHECK_INT(PARSE("--cert", "/c.pem", "6080", "h:1"), 0);
+	CHECK(cli.key_password == NULL);
+	CHECK(!has_warning("--key-password"));
+	CHECK_ERR(PARSE("--cert", "/c.pem", "--key-password=", "6080",
+	    "h:1"), "--key-password: empty");
+	CHECK_ERR(PARSE("--key-password", "x", "6080", "h:1"),
+	    "--key-password needs --cert FILE");
+}
+
 /* --syslog: log_target = syslog (syslog(3) reaches /dev/log only). */
 static void
 test_syslog(void)
@@ -961,6 +984,7 @@ main(void)
 	RUN(test_basic_auth);
 	RUN(test_record);
 	RUN(test_syslog);
+	RUN(test_key_password);
 	RUN(test_heartbeat);
 	RUN(test_unix_target);
 	RUN(test_process_options);
