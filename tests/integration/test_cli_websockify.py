@@ -315,7 +315,9 @@ class Positional(h.GatewayTestCase):
             (["-D", "6080", "h:1"], r"-D \(--daemon\): wsgate does not "
              r"daemonize: run it under systemd"),
             (["6080", "h:1", "--", "Xvnc"], r"does not start or wrap"),
-            (["--key-password", "x", "6080", "h:1"], r"openssl pkey"),
+            (["--key-password", "x", "6080", "h:1"],
+             r"--key-password needs --cert FILE"),
+            (["--inetd", "6080", "h:1"], r"--inetd: wsgate opens its own"),
             (["--token-plugin", "my.Plugin", "--token-source", "x",
               "6080"], r"wsgate runs no Python plugins"),
             (["--cerrt", "x", "6080", "h:1"], r"did you mean --cert\?"),
