@@ -10,6 +10,7 @@
 #                   only the integration tests, against build/wsgate; K:
 #                   those whose name contains a pattern (several: K="a b")
 #   make e2e        only the real-browser tests (Chromium, noVNC)
+#   make test-k8s   only the checks of deploy/k8s (no cluster needed)
 #   make asan       build build/asan/wsgate (AddressSanitizer + UBSan)
 #   make fuzz       run every fuzz target for FUZZ_SECONDS each
 #   make bench      measure throughput/latency against references
@@ -17,7 +18,7 @@
 #                   overwritten), examples, systemd unit; PREFIX=/usr/local,
 #                   SYSCONFDIR=$(PREFIX)/etc, DESTDIR; make uninstall
 
-PKGS      := libevent libevent_pthreads libevent_openssl openssl inih libcrypt
+PKGS      := libevent libevent_pthreads libevent_openssl openssl inih libcrypt libnghttp2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 
@@ -55,12 +56,12 @@ PURE      := value utf8 unmask frame ws_reader handshake route config log sockad
              probe_http duration suggest utf8_split subproto basic_auth \
              htpasswd ratelimit authcache record allow admit \
              sink json log_json metrics metrics_text sessions_json \
-             admin_req redact ticketkey balance webresp plain cli
+             admin_req redact ticketkey balance webresp plain cli h2_req
 # Reads files (checked, bounded): config.c needs it, so the unit tests and
 # the config fuzz target link it too.
 FILEIO    := file targets route_targets
 IO        := listener session front side relay upstream resolve webroot download \
-             worker tls notify probe auth recorder
+             worker tls notify probe auth recorder h2_conn h2_stream h2_plain
 UNITS     := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
 PURE_SRC  := $(PURE:%=src/%.c) $(FILEIO:%=src/%.c)
@@ -68,7 +69,7 @@ ALL_SRC   := $(PURE_SRC) $(IO:%=src/%.c) src/main.c
 HDRS      := $(wildcard src/*.h)
 
 .PHONY: all run demo deps deps-test check unit asan fuzz bench clean install \
-        uninstall lint valgrind depcheck test-unit test-integration FORCE
+        uninstall lint valgrind depcheck test-unit test-integration test-k8s FORCE
 .PHONY: deps-e2e e2e
 
 all: $(B)/wsgate $(B)/echo-backend $(B)/proxy-header $(B)/wsgate-record
@@ -163,7 +164,7 @@ test-unit: unit
 # The integration suite against the plain build (for the sanitized one:
 # tests/integration/run.py --binary build/asan/wsgate --sanitizer).
 K ?=
-test-integration: deps-test all
+test-integration: deps-test all $(B)/ops-sample
 	@/usr/bin/python3 tests/integration/run.py --binary $(B)/wsgate \
 	    $(K:%=-k %)
 
@@ -188,6 +189,11 @@ demo: all
 
 check: deps-test deps-e2e all asan unit
 	@tests/run.sh
+
+# deploy/k8s rendered, checked and its configuration run through -t;
+# broken copies must fail (tests/k8s/check.py says what is checked).
+test-k8s: deps-test all
+	@/usr/bin/python3 tests/k8s/check.py --mutations --wsgate $(B)/wsgate
 
 e2e: deps-e2e all asan
 	@tests/e2e/run.sh

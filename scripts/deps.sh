@@ -11,12 +11,14 @@
 #                           (make runs it before compiling)
 set -eu
 
-build_pkgs="gcc make pkg-config libevent-dev libssl-dev libinih-dev libcrypt-dev"
+build_pkgs="gcc make pkg-config libevent-dev libssl-dev libinih-dev libcrypt-dev libnghttp2-dev"
 # mandoc: man page lint; dpkg-dev, debhelper, lintian: the .deb
-# (tests/deb); python3-yaml: the compose file (tests/docker);
+# (tests/deb); python3-yaml: the compose file (tests/docker) and the
+# Kubernetes manifests (tests/k8s);
 # python3-prometheus-client: a strict reader of /metrics
-# (tests/integration/test_ops_formats.py).
-test_pkgs="$build_pkgs clang libclang-rt-14-dev python3 python3-websockets websockify openssl whois curl procps valgrind cppcheck haproxy mandoc dpkg-dev debhelper lintian python3-yaml python3-prometheus-client"
+# (tests/integration/test_ops_formats.py); python3-h2: the HTTP/2
+# client of tests/integration/test_h2*.py.
+test_pkgs="$build_pkgs clang libclang-rt-14-dev python3 python3-websockets websockify openssl whois curl procps valgrind cppcheck haproxy mandoc dpkg-dev debhelper lintian python3-yaml python3-prometheus-client python3-h2"
 # Tried one by one after the others; a failure skips their checks only.
 # systemd: systemd-analyze verify/security of wsgate.service (no systemd
 # needs to run).
@@ -26,7 +28,7 @@ test_optional="systemd"
 e2e_pkgs="chromium xvfb x11vnc novnc x11-xserver-utils xterm openssl twm"
 
 # The libraries as the Makefile asks pkg-config for them.
-pc_modules="libevent libevent_pthreads libevent_openssl openssl inih libcrypt"
+pc_modules="libevent libevent_pthreads libevent_openssl openssl inih libcrypt libnghttp2"
 
 # "check": quick when everything is there (no dpkg), else a message that
 # replaces the compiler's "fatal error: ini.h: No such file or directory".

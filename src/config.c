@@ -105,6 +105,18 @@ static const struct key_def keys[] = {
 	  NO_OFFSET, 1024, 65536 },
 	{ "max_headers", KT_UINT, SC_GATEWAY, GW(max_headers), NO_OFFSET,
 	  1, 1000 },
+	{ "h2_max_concurrent_streams", KT_UINT, SC_GATEWAY,
+	  GW(h2_max_concurrent_streams), NO_OFFSET, 1, 10000 },
+	{ "h2_stream_window", KT_SIZE, SC_GATEWAY, GW(h2_stream_window),
+	  NO_OFFSET, 16384, 16u << 20 },
+	{ "h2_max_resets", KT_UINT, SC_GATEWAY, GW(h2_max_resets), NO_OFFSET,
+	  1, 100000 },
+	{ "h2_max_continuations", KT_UINT, SC_GATEWAY, GW(h2_max_continuations),
+	  NO_OFFSET, 1, 1000 },
+	{ "h2_max_control_frames", KT_UINT, SC_GATEWAY,
+	  GW(h2_max_control_frames), NO_OFFSET, 10, 1000000 },
+	{ "h2_max_memory", KT_SIZE, SC_GATEWAY, GW(h2_max_memory), NO_OFFSET,
+	  65536, 1ull << 32 },
 	{ "max_connections", KT_UINT, BOTH, GW(max_connections),
 	  RT(max_connections), 0, 10000000 },
 	{ "max_handshakes", KT_UINT, SC_GATEWAY, GW(max_handshakes),
@@ -471,6 +483,12 @@ config_new(void)
 	cfg->keepalive_timeout = 15;
 	cfg->max_request_bytes = 8192;
 	cfg->max_headers = 64;
+	cfg->h2_max_concurrent_streams = 100;
+	cfg->h2_stream_window = 64u << 10;
+	cfg->h2_max_resets = 100;
+	cfg->h2_max_continuations = 8;
+	cfg->h2_max_control_frames = 1000;
+	cfg->h2_max_memory = 1u << 20;
 	cfg->dns_timeout = 4;
 	cfg->backend_retry_after = 10;
 	cfg->max_handshakes_per_client = 32;
@@ -1009,6 +1027,11 @@ listen_options(struct parse *ps, struct listen_spec *spec, const char *rest)
 			spec->tls = true;
 			continue;
 		}
+		/* ALPN offers http/1.1 alone: no HTTP/2 (h2_conn.c). */
+		if (strcmp(word, "http1_only") == 0 && spec->tls) {
+			spec->http1_only = true;
+			continue;
+		}
 		if (strncmp(word, "mode=", 5) == 0 && spec->unix_path) {
 			char *end;
 
@@ -1026,7 +1049,7 @@ listen_options(struct parse *ps, struct listen_spec *spec, const char *rest)
 		errorf(ps, HERE(ps), "listen", "unexpected \"%s\" after the "
 		    "address (one address per listen line; optional %s)",
 		    start, spec->unix_path ? "words: tls, mode=0660" :
-		    "word: tls");
+		    "words: tls, or tls http1_only");
 		return -1;
 	}
 	return 0;

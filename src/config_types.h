@@ -26,6 +26,7 @@ struct listen_spec {
 	char host[256];
 	char port[8];
 	bool tls;
+	bool http1_only;	/* "tls http1_only": ALPN offers no h2 */
 	/* listen = unix:/path [mode=0660]: a unix stream socket. */
 	bool unix_path;
 	char path[108];		/* sizeof(sun_path) */
@@ -224,6 +225,13 @@ struct config {
 	struct config_str web_cache_control;	/* NULL: "no-cache" */
 	uint64_t max_request_bytes;
 	unsigned max_headers;
+	/* HTTP/2 on TLS listeners (h2_conn.c), per connection. */
+	unsigned h2_max_concurrent_streams;
+	uint64_t h2_stream_window;	/* bytes a stream may send unread */
+	unsigned h2_max_resets;		/* client resets, burst; 1/10 a second */
+	unsigned h2_max_continuations;	/* per header block */
+	unsigned h2_max_control_frames;	/* SETTINGS, PING, empty: a second */
+	uint64_t h2_max_memory;		/* nghttp2's allocations */
 	unsigned max_connections;	/* whole gateway, 0 = unlimited */
 	unsigned max_handshakes;	/* connections not yet sessions, 0 = auto */
 	unsigned max_handshakes_per_client;	/* 0 = no limit */

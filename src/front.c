@@ -23,6 +23,7 @@
 #include "download.h"
 #include "gateway.h"
 #include "handshake.h"
+#include "listener.h"
 #include "log.h"
 #include "monotime.h"
 #include "pending.h"
@@ -57,6 +58,7 @@ struct front {
 	int status;			/* the answer's */
 	bool got_bytes;			/* any request bytes arrived */
 	bool tls_ready;			/* the client's TLS handshake is done */
+	bool h2;			/* ALPN offers h2 (LISTEN_H2) */
 	/* Keep-alive (plain requests): requests answered or being answered
 	 * on this connection; whether the answer going out keeps it open;
 	 * whether it is being written before the next request is read. */
@@ -798,6 +800,9 @@ front_client_cb(void *arg, enum side_event ev)
 		if (log_enabled(LL_DEBUG))
 			log_debug("tls client=%s %s", f->peer,
 			    tls_describe(bev, why, sizeof(why)));
+		/* RFC 9113 3.2: HTTP/2 from the first byte after TLS. */
+		if (f->h2 && tls_alpn_h2(bev))
+			front_report(f, FRONT_H2, NULL);
 		return;
 	case SIDE_EOF:
 	case SIDE_ERROR:
@@ -890,7 +895,7 @@ front_peek_cb(evutil_socket_t fd, short what, void *arg)
 		if (f->cfg->tls == NULL)
 			log_warn("client=%s: TLS listener, but the running "
 			    "configuration has no certificate", f->peer);
-		bev = tls_accept(f->gw->base, f->cfg, fd);
+		bev = tls_accept(f->gw->base, f->cfg, fd, f->h2);
 	} else {
 		bev = bufferevent_socket_new(f->gw->base, fd,
 		    BEV_OPT_CLOSE_ON_FREE);
@@ -935,10 +940,27 @@ front_timeout(struct front *f)
 	return true;
 }
 
+/*
+ * Basic auth (auth_basic_file) is checked here, on HTTP/1.1 requests
+ * only: while any is configured, TLS listeners do not offer h2, so that
+ * no request reaches a protected route or web_root over HTTP/2 without
+ * it.
+ */
+static bool
+front_has_auth(const struct config *cfg)
+{
+	if (cfg->auth_basic != NULL)
+		return true;
+	for (size_t i = 0; i < cfg->nroutes; i++)
+		if (cfg->routes[i].auth_basic != NULL)
+			return true;
+	return false;
+}
+
 struct front *
 front_new(struct gateway *gw, const struct config *cfg, struct side *client,
     const char *peer, const struct timeval *started, int fd,
-    const struct sockaddr *sa, bool tls, front_fn fn, void *arg)
+    const struct sockaddr *sa, unsigned tls, front_fn fn, void *arg)
 {
 	struct front *f = calloc(1, sizeof(*f));
 	struct bufferevent *bev = NULL;
@@ -955,6 +977,7 @@ front_new(struct gateway *gw, const struct config *cfg, struct side *client,
 	f->req_started = *started;
 	f->fn = fn;
 	f->arg = arg;
+	f->h2 = (tls & LISTEN_H2) != 0 && !front_has_auth(cfg);
 	if (front_admit(f, sa) != 0) {
 		close(fd);
 		free(f);

@@ -26,6 +26,8 @@ enum front_event {
 				 * handshake_timeout */
 	FRONT_ADMITTED,		/* the upgrade passed admission: connect */
 	FRONT_GONE,		/* the client left: close it now */
+	FRONT_H2,		/* ALPN chose h2: the connection is
+				 * h2_conn.c's from now on */
 };
 
 /*
@@ -39,7 +41,9 @@ typedef void (*front_fn)(void *arg, enum front_event ev,
 
 /*
  * The HTTP phase of a connection from sa accepted on fd (taken; closed on
- * failure too), on a TLS listener if tls.  It holds a max_handshakes slot
+ * failure too), on a TLS listener if tls (listener.h's LISTEN_*: with
+ * LISTEN_H2, ALPN offers h2, and a client that takes it is reported as
+ * FRONT_H2 once its TLS handshake is done).  It holds a max_handshakes slot
  * (pending.h) until its request is admitted: when the worker's share is
  * spent, an older connection gives way (its front reports FRONT_GONE), or
  * this one is refused at once.  The client side, the peer's address text
@@ -49,7 +53,8 @@ typedef void (*front_fn)(void *arg, enum front_event ev,
  */
 struct front *front_new(struct gateway *gw, const struct config *cfg,
     struct side *client, const char *peer, const struct timeval *started,
-    int fd, const struct sockaddr *sa, bool tls, front_fn fn, void *arg);
+    int fd, const struct sockaddr *sa, unsigned tls, front_fn fn,
+    void *arg);
 void front_free(struct front *f);
 
 /*

@@ -23,7 +23,7 @@
 #define MAX_SOCKETS 8
 
 struct listener {
-	bool tls;		/* "listen = ADDR tls" */
+	unsigned tls;		/* "listen = ADDR tls": LISTEN_* */
 	int fds[MAX_SOCKETS];
 	size_t n;
 	char desc[256];
@@ -244,7 +244,8 @@ listener_new_unix(const struct listen_spec *spec, char *err, size_t errsize)
 		snprintf(err, errsize, "out of memory");
 		return NULL;
 	}
-	l->tls = spec->tls;
+	l->tls = !spec->tls ? 0 : spec->http1_only ? LISTEN_TLS :
+	    LISTEN_TLS | LISTEN_H2;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, spec->path, strlen(spec->path) + 1);
@@ -306,7 +307,8 @@ listener_new(const struct listen_spec *spec, char *err, size_t errsize)
 		snprintf(err, errsize, "out of memory");
 		return NULL;
 	}
-	l->tls = spec->tls;
+	l->tls = !spec->tls ? 0 : spec->http1_only ? LISTEN_TLS :
+	    LISTEN_TLS | LISTEN_H2;
 	for (ai = res; ai != NULL && l->n < MAX_SOCKETS; ai = ai->ai_next) {
 		struct sockaddr_storage ss;
 		socklen_t sslen = sizeof(ss);

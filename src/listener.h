@@ -25,7 +25,12 @@ const char *listener_describe(const struct listener *l);
 
 /* Called with each accepted connection; it owns fd from then on. */
 typedef void (*acceptor_fn)(int fd, const struct sockaddr *sa, int salen,
-    bool tls, void *arg);
+    unsigned tls, void *arg);
+
+/* acceptor_fn's tls: 0 for a plain listener, else LISTEN_TLS, with
+ * LISTEN_H2 when its ALPN offers h2 (not "tls http1_only"). */
+#define LISTEN_TLS 1u
+#define LISTEN_H2 2u
 
 /*
  * Accept connections from a listener's sockets in an event loop, handing

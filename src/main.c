@@ -456,7 +456,7 @@ struct control {
 	/* A connection no worker had room for waits here while accepting
 	 * is paused (see control_accept_cb); -1 when none. */
 	int held_fd;
-	bool held_tls;
+	unsigned held_tls;
 	int held_salen;
 	struct sockaddr_storage held_sa;
 	struct event *retry;		/* try the held connection again */
@@ -499,7 +499,7 @@ control_stop_accepting(struct control *ctl)
 }
 
 static void control_accept_cb(int fd, const struct sockaddr *sa, int salen,
-    bool tls, void *arg);
+    unsigned tls, void *arg);
 
 /* With several workers the main thread accepts: watch every listener. */
 static int
@@ -524,7 +524,7 @@ control_start_accepting(struct control *ctl)
  * (stuck, or busy for a long while).  0, or -1 when every queue is. */
 static int
 control_deal(struct control *ctl, int fd, const struct sockaddr *sa,
-    int salen, bool tls)
+    int salen, unsigned tls)
 {
 	for (size_t i = 0; i < ctl->nworkers; i++) {
 		struct gateway *gw =
@@ -545,7 +545,7 @@ control_deal(struct control *ctl, int fd, const struct sockaddr *sa,
 #define CONTROL_RETRY_US 5000
 
 static void
-control_accept_cb(int fd, const struct sockaddr *sa, int salen, bool tls,
+control_accept_cb(int fd, const struct sockaddr *sa, int salen, unsigned tls,
     void *arg)
 {
 	struct control *ctl = arg;
@@ -774,7 +774,9 @@ reload_acceptable(const struct config *old, const struct config *cfg)
 		for (size_t i = 0; i < cfg->nlisteners; i++)
 			if (strcmp(cfg->listeners[i].text,
 			    old->listeners[i].text) != 0 ||
-			    cfg->listeners[i].tls != old->listeners[i].tls) {
+			    cfg->listeners[i].tls != old->listeners[i].tls ||
+			    cfg->listeners[i].http1_only !=
+			    old->listeners[i].http1_only) {
 				log_warn("listen changes take effect after a "
 				    "restart; keeping the current listeners");
 				break;

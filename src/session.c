@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "admit.h"
@@ -13,12 +14,15 @@
 #include "frame.h"
 #include "front.h"
 #include "gateway.h"
+#include "h2_conn.h"
+#include "h2_stream.h"
 #include "log.h"
 #include "monotime.h"
 #include "recorder.h"
 #include "relay.h"
 #include "side.h"
 #include "sockaddr.h"
+#include "subproto.h"
 #include "target.h"
 #include "upstream.h"
 
@@ -51,6 +55,8 @@ enum session_state {
 	SESSION_CLOSE_SENT,
 	SESSION_LINGER,
 	SESSION_SENDING,	/* a web_root file, as the client takes it */
+	SESSION_H2,		/* an HTTP/2 connection: h2_conn.c's; its
+				 * WebSockets are sessions of their own */
 };
 
 enum session_closer {
@@ -74,6 +80,13 @@ struct session {
 	struct front *front;		/* the HTTP phase, until the 101 */
 	struct upstream *upstream;	/* while connecting */
 	struct relay *relay;		/* from the 101 */
+	struct h2_conn *h2;		/* SESSION_H2 */
+	/* A WebSocket on an HTTP/2 stream: the client side is the
+	 * session's end of a bufferevent pair (h2_stream.c), until
+	 * released; the subprotocol admission chose, for the 200. */
+	struct h2_stream *stream;
+	char subprotocol[SUBPROTO_NAME_MAX + 1];	/* "": none */
+	bool on_h2;			/* for the logs: proto=h2 */
 	struct event *timer;		/* the session's one timer */
 
 	enum session_state state;
@@ -137,13 +150,14 @@ session_log_end(struct session *s)
 	monotime_now(&now);
 	relay_bytes(s->relay, &up, &down);
 	log_info("close client=%s route=%s up=%llu down=%llu duration=%.3fs "
-	    "code=%u by=%s reason=\"%s\" backend=%s", s->peer, s->route->name,
-	    (unsigned long long)up, (unsigned long long)down,
+	    "code=%u by=%s reason=\"%s\" backend=%s proto=%s", s->peer,
+	    s->route->name, (unsigned long long)up, (unsigned long long)down,
 	    monotime_elapsed(&s->started_mono, &now), s->close_code,
 	    closer_names[s->closed_by],
 	    s->close_why != NULL ? s->close_why : "",
 	    s->backend_used != NULL ? s->backend_used :
-	    s->route->backend != NULL ? s->route->backend : "-");
+	    s->route->backend != NULL ? s->route->backend : "-",
+	    s->on_h2 ? "h2" : "h1");
 }
 
 /* Give back the max_connections slot as soon as the client is gone: a
@@ -155,6 +169,17 @@ session_release_slot(struct session *s)
 		return;
 	s->counted = false;
 	admit_release(&s->gw->shared->slots, s->route);
+}
+
+/* A stream's session lets go of the pair's end it is about to free. */
+static void
+session_release_stream(struct session *s)
+{
+	struct h2_stream *st = s->stream;
+
+	s->stream = NULL;
+	if (st != NULL)
+		h2_stream_released(st);
 }
 
 /* The recording's end record says how the session ended. */
@@ -186,6 +211,8 @@ session_free(struct session *s)
 	session_record_end(s);
 	front_free(s->front);
 	upstream_free(s->upstream);
+	h2_conn_free(s->h2);
+	session_release_stream(s);
 	side_free(&s->client);
 	side_free(&s->backend);
 	if (s->timer != NULL)
@@ -217,6 +244,7 @@ static void
 session_drop_client(struct session *s)
 {
 	session_release_slot(s);
+	session_release_stream(s);
 	side_drop(&s->client);
 }
 
@@ -297,12 +325,21 @@ session_backend_failed(struct session *s, int status, const char *why,
 
 	snprintf(msg, sizeof(msg), "backend %s: %s", backend, why);
 	session_drop_backend(s);
+	if (s->stream != NULL) {
+		/* The answer ends the stream: nothing to linger for. */
+		h2_stream_answer(s->stream, status, msg);
+		session_drop_client(s);
+		session_maybe_free(s);
+		return;
+	}
 	front_fail(s->front, status, msg);
 	session_enter_linger(s);
 }
 
 static void session_relay_cb(void *arg, enum relay_event ev, uint16_t code,
     const char *why);
+static void session_client_gone(struct session *s, const char *why);
+static void session_start_h2(struct session *s);
 static void session_arm_open(struct session *s);
 
 /* record = DIR: the session's recording starts with its 101. */
@@ -314,7 +351,8 @@ session_record_start(struct session *s, const struct target *t)
 		.route = s->route->name,
 		.client = s->peer,
 		.target = t->display,
-		.subprotocol = front_subprotocol(s->front),
+		.subprotocol = s->stream != NULL ? (s->subprotocol[0] != '\0' ?
+		    s->subprotocol : NULL) : front_subprotocol(s->front),
 		.max_bytes = s->route->record_max_bytes,
 		.dir_max_bytes = s->route->record_dir_max_bytes,
 	};
@@ -343,7 +381,11 @@ session_backend_connected(struct session *s)
 		session_backend_failed(s, 502, "out of memory", t->display);
 		return;
 	}
-	front_upgraded(s->front);
+	if (s->stream != NULL)
+		h2_stream_upgraded(s->stream, s->subprotocol[0] != '\0' ?
+		    s->subprotocol : NULL);
+	else
+		front_upgraded(s->front);
 	session_record_start(s, t);
 	/* The HTTP part is over. */
 	front_free(s->front);
@@ -351,8 +393,8 @@ session_backend_connected(struct session *s)
 	s->state = SESSION_OPEN;
 	monotime_now(&s->opened_mono);
 	s->ping_sent = s->opened_mono;
-	log_debug("open client=%s route=%s backend=%s", s->peer,
-	    s->route->name, t->display);
+	log_debug("open client=%s route=%s backend=%s proto=%s", s->peer,
+	    s->route->name, t->display, s->on_h2 ? "h2" : "h1");
 	/* The target goes with the attempt: keep a copy, if needed. */
 	if (s->route->backend == NULL ||
 	    strcmp(t->display, s->route->backend) != 0)
@@ -409,6 +451,105 @@ session_connect(struct session *s, const struct admit_result *res)
 		upstream_start(s->upstream, s->gw->resolver);
 }
 
+/* ---- HTTP/2: the connection, and a session for each WebSocket stream ---- */
+
+static void session_timer_cb(evutil_socket_t fd, short what, void *arg);
+static void session_link(struct session *s);
+
+/* h2_conn.c's stream_open: an admitted stream becomes a session of its
+ * own, as an upgraded HTTP/1.1 connection would, with bev (the stream's
+ * end of a pair) as its client side. */
+static void *
+session_stream_open(void *arg, struct h2_stream *st, struct bufferevent *bev,
+    const struct admit_result *res)
+{
+	struct session *conn = arg;
+	struct session *s = calloc(1, sizeof(*s));
+
+	/* A session now: its descriptors are max_connections' to count. */
+	front_free(conn->front);
+	conn->front = NULL;
+	if (s != NULL)
+		s->timer = evtimer_new(conn->gw->base, session_timer_cb, s);
+	if (s == NULL || s->timer == NULL) {
+		free(s);
+		bufferevent_free(bev);
+		if (res->holds_slots)
+			admit_release(&conn->gw->shared->slots, res->route);
+		return NULL;
+	}
+	s->gw = conn->gw;
+	s->cfg = config_ref(conn->cfg);
+	memcpy(s->peer, conn->peer, sizeof(s->peer));
+	monotime_now(&s->started_mono);
+	s->stream = st;
+	s->on_h2 = true;
+	s->route = res->route;
+	/* (res is the caller's: the name is copied.) */
+	if (res->subprotocol != NULL)
+		snprintf(s->subprotocol, sizeof(s->subprotocol), "%s",
+		    res->subprotocol);
+	/* A bufferevent, read and written as a TLS side is. */
+	side_attach(&s->client, bev, true);
+	session_link(s);
+	session_connect(s, res);
+	return s;
+}
+
+/* h2_conn.c's stream_reset: the client reset the stream (RST_STREAM), or
+ * the connection went: an abrupt close (1006). */
+static void
+session_stream_reset(void *arg, const char *why)
+{
+	struct session *s = arg;
+
+	s->stream = NULL;	/* h2_conn.c knows */
+	if (s->state == SESSION_CONNECTING)
+		log_info("client=%s route=%s: %s before the backend was "
+		    "connected proto=h2", s->peer, s->route->name, why);
+	session_client_gone(s, why);
+}
+
+/* h2_conn.c's done: the connection is over; close it as any other. */
+static void
+session_h2_done(void *arg, const char *why)
+{
+	struct session *s = arg;
+
+	(void)why;	/* logged by h2_conn.c */
+	h2_conn_free(s->h2);
+	s->h2 = NULL;
+	front_free(s->front);
+	s->front = NULL;
+	session_enter_linger(s);
+}
+
+static const struct h2_conn_ops session_h2_ops = {
+	.stream_open = session_stream_open,
+	.stream_reset = session_stream_reset,
+	.done = session_h2_done,
+};
+
+/* ALPN chose h2 (front.c): the front's part is over, and the connection's
+ * timer closes it when it has had no stream for handshake_timeout. */
+static void
+session_start_h2(struct session *s)
+{
+	/* The front stays, holding its max_handshakes slot (as a connection
+	 * that has sent nothing: among the first to give way), until the
+	 * connection's first WebSocket is admitted. */
+	s->on_h2 = true;
+	s->h2 = h2_conn_new(s->gw, s->cfg, &s->client, s->peer,
+	    &session_h2_ops, s);
+	if (s->h2 == NULL) {
+		session_enter_linger(s);
+		return;
+	}
+	s->state = SESSION_H2;
+	session_arm(s, s->cfg->handshake_timeout);
+	h2_conn_start(s->h2);
+}
+
 /* front.c's report. */
 static void
 session_front_cb(void *arg, enum front_event ev,
@@ -438,8 +579,15 @@ session_front_cb(void *arg, enum front_event ev,
 		session_connect(s, res);
 		return;
 	case FRONT_GONE:
+		/* (An HTTP/2 connection without a WebSocket yet, too: made
+		 * to give way under max_handshakes.) */
+		h2_conn_free(s->h2);
+		s->h2 = NULL;
 		session_drop_client(s);
 		session_maybe_free(s);
+		return;
+	case FRONT_H2:
+		session_start_h2(s);
 		return;
 	}
 }
@@ -777,6 +925,10 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		session_drop_client(s);
 		session_maybe_free(s);
 		return;
+	case SESSION_H2:
+		h2_conn_idle(s->h2);
+		session_arm(s, s->cfg->handshake_timeout);
+		return;
 	case SESSION_CLOSE_SENT:
 	case SESSION_LINGER:
 		log_debug("client=%s close_timeout expired: dropping",
@@ -788,7 +940,7 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 int
 session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
-    socklen_t salen, bool tls)
+    socklen_t salen, unsigned tls)
 {
 	struct session *s = calloc(1, sizeof(*s));
 
@@ -814,16 +966,33 @@ session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
 		return -1;
 	}
 	s->state = SESSION_HANDSHAKE;
+	session_link(s);
+
+	session_arm(s, s->cfg->handshake_timeout);
+	front_start(s->front);
+	return 0;
+}
+
+/* Into the worker's list of sessions. */
+static void
+session_link(struct session *s)
+{
+	struct gateway *gw = s->gw;
+
 	s->next = gw->sessions;
 	if (gw->sessions != NULL)
 		gw->sessions->prev = s;
 	gw->sessions = s;
 	gw->nsessions++;
 	atomic_fetch_add(&gw->shared->nsessions, 1);
+}
 
-	session_arm(s, s->cfg->handshake_timeout);
-	front_start(s->front);
-	return 0;
+void
+session_drain_all(struct gateway *gw)
+{
+	for (struct session *s = gw->sessions; s != NULL; s = s->next)
+		if (s->state == SESSION_H2)
+			h2_conn_drain(s->h2);
 }
 
 void
@@ -850,6 +1019,11 @@ session_close_all(struct gateway *gw)
 
 	for (s = gw->sessions; s != NULL; s = next) {
 		next = s->next;
+		if (s->state == SESSION_H2) {
+			/* GOAWAY; its streams are sessions of this list. */
+			h2_conn_drain(s->h2);
+			continue;
+		}
 		if (s->state == SESSION_SENDING) {
 			/* Cut short, as for a changed file. */
 			front_send_cut(s->front, "server shutting down");

@@ -11,7 +11,12 @@ struct gateway;
  * (tls), the first byte decides: a TLS handshake, or a plain HTTP request
  * answered 400 "use https/wss".  0, or -1 (not even a session). */
 int session_new(struct gateway *gw, int fd, const struct sockaddr *sa,
-    socklen_t salen, bool tls);
+    socklen_t salen, unsigned tls);
+
+/* A shutdown begins: HTTP/2 connections send GOAWAY (RFC 9113 6.8) and
+ * take no new streams; their open ones go on, as HTTP/1.1 sessions do,
+ * until session_close_all. */
+void session_drain_all(struct gateway *gw);
 
 /*
  * Close every open WebSocket for a shutdown, losing nothing already

@@ -236,6 +236,12 @@ side_stop_reading(struct side *sd)
 void
 side_shut_write(struct side *sd)
 {
+	if (bufferevent_getfd(sd->bev) < 0) {
+		/* No socket: an HTTP/2 stream's end of a pair (h2_stream.c),
+		 * where this is EOF, which the stream sends as END_STREAM. */
+		bufferevent_flush(sd->bev, EV_WRITE, BEV_FINISHED);
+		return;
+	}
 	if (sd->tls)
 		tls_close_notify(sd->bev);
 	shutdown(bufferevent_getfd(sd->bev), SHUT_WR);

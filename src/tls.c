@@ -526,20 +526,37 @@ tls_ctx_common(SSL_CTX *ctx, const struct config *cfg)
 	SSL_CTX_set_default_passwd_cb(ctx, tls_no_password_cb);
 }
 
-/* RFC 7301: a client offering http/1.1 gets it; WebSocket over TLS is
- * HTTP/1.1 (RFC 6455 4.1).  Offers without it get no ALPN answer. */
+/* SSL ex_data: non-NULL when the connection's listener offers h2. */
+static pthread_once_t tls_h2_once = PTHREAD_ONCE_INIT;
+static int tls_h2_idx = -1;
+
+static void
+tls_h2_index_init(void)
+{
+	tls_h2_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+/*
+ * RFC 7301: a client offering http/1.1 gets it; WebSocket over TLS is
+ * HTTP/1.1 (RFC 6455 4.1), or an HTTP/2 stream (RFC 8441) where the
+ * listener offers h2, which is then preferred (RFC 9113 3.2: the client
+ * lists what it can, the server picks).  Offers without either get no
+ * ALPN answer.
+ */
 static int
 tls_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
     const unsigned char *in, unsigned int inlen, void *arg)
 {
 	static const unsigned char http11[] = "\x08http/1.1";
+	static const unsigned char both[] = "\x02h2\x08http/1.1";
+	bool h2 = tls_h2_idx >= 0 && SSL_get_ex_data(ssl, tls_h2_idx) != NULL;
 	unsigned char *sel = NULL;
 	unsigned char sellen = 0;
 
-	(void)ssl;
 	(void)arg;
-	if (SSL_select_next_proto(&sel, &sellen, http11, sizeof(http11) - 1,
-	    in, inlen) != OPENSSL_NPN_NEGOTIATED)
+	if (SSL_select_next_proto(&sel, &sellen, h2 ? both : http11,
+	    h2 ? sizeof(both) - 1 : sizeof(http11) - 1, in, inlen) !=
+	    OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_NOACK;
 	*out = sel;
 	*outlen = sellen;
@@ -1310,7 +1327,8 @@ tls_log_certificates(const struct config *cfg)
 }
 
 struct bufferevent *
-tls_accept(struct event_base *base, const struct config *cfg, int fd)
+tls_accept(struct event_base *base, const struct config *cfg, int fd,
+    bool h2)
 {
 	struct bufferevent *bev;
 	SSL *ssl;
@@ -1325,6 +1343,9 @@ tls_accept(struct event_base *base, const struct config *cfg, int fd)
 		close(fd);
 		return NULL;
 	}
+	pthread_once(&tls_h2_once, tls_h2_index_init);
+	if (h2 && tls_h2_idx >= 0)
+		SSL_set_ex_data(ssl, tls_h2_idx, (void *)&tls_h2_idx);
 	/*
 	 * Deferred callbacks: libevent 2.1 may write to the socket from
 	 * inside bufferevent_write() on a TLS bufferevent, and an error
@@ -1542,6 +1563,19 @@ tls_peer_name_allowed(struct bufferevent *bev, char *const *names,
 	if (!found)
 		snprintf(who, whosize, "%s", cn[0] != '\0' ? cn : "(no CN)");
 	return found;
+}
+
+bool
+tls_alpn_h2(struct bufferevent *bev)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	const unsigned char *alpn = NULL;
+	unsigned int len = 0;
+
+	if (ssl == NULL)
+		return false;
+	SSL_get0_alpn_selected(ssl, &alpn, &len);
+	return len == 2 && memcmp(alpn, "h2", 2) == 0;
 }
 
 const char *

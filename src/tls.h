@@ -2,6 +2,7 @@
 #ifndef WSGATE_TLS_H
 #define WSGATE_TLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct bufferevent;
@@ -38,12 +39,15 @@ void tls_log_certificates(const struct config *cfg);
 /*
  * A server-side TLS bufferevent for an accepted connection on a TLS
  * listener, using cfg's certificates (cfg must outlive it: the session
- * holds a reference).  The handshake runs first; BEV_EVENT_CONNECTED
+ * holds a reference); its ALPN offers h2 as well as http/1.1 if h2.  The handshake runs first; BEV_EVENT_CONNECTED
  * reports its end.  Callbacks are deferred.  Takes fd (closed on failure
  * too); NULL on failure.
  */
 struct bufferevent *tls_accept(struct event_base *base,
-    const struct config *cfg, int fd);
+    const struct config *cfg, int fd, bool h2);
+
+/* Whether the client's ALPN chose h2 (a finished handshake). */
+bool tls_alpn_h2(struct bufferevent *bev);
 
 /*
  * A client-side TLS bufferevent for target t's backend on fd, a connected

@@ -42,7 +42,7 @@ struct worker_msg {
 	enum worker_cmd cmd;
 	struct config *cfg;		/* WORKER_RELOAD */
 	int fd;				/* WORKER_CONNECTION */
-	bool tls;
+	unsigned tls;			/* listener.h's LISTEN_* */
 	socklen_t salen;
 	struct sockaddr_storage sa;
 };
@@ -123,6 +123,7 @@ worker_cmd_cb(evutil_socket_t fd, short what, void *arg)
 
 			gw->draining = true;
 			worker_stop_accepting(gw);
+			session_drain_all(gw);
 			/* The change list removes the listening sockets from
 			 * epoll in the next loop iteration: answer only then,
 			 * for the main thread closes them on this answer. */
@@ -151,7 +152,7 @@ worker_cmd_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-worker_accept_cb(int fd, const struct sockaddr *sa, int salen, bool tls,
+worker_accept_cb(int fd, const struct sockaddr *sa, int salen, unsigned tls,
     void *arg)
 {
 	struct gateway *gw = arg;
@@ -291,7 +292,7 @@ worker_send(struct gateway *gw, enum worker_cmd cmd, struct config *cfg)
 
 int
 worker_hand_off(struct gateway *gw, int fd, const struct sockaddr *sa,
-    int salen, bool tls)
+    int salen, unsigned tls)
 {
 	struct worker_msg m;
 	int queued = 0;

@@ -40,7 +40,7 @@ void worker_send(struct gateway *gw, enum worker_cmd cmd,
 /* Give an accepted connection to the worker, which then owns fd, if its
  * queue has room; never waits.  -1 (fd still the caller's) when full. */
 int worker_hand_off(struct gateway *gw, int fd, const struct sockaddr *sa,
-    int salen, bool tls);
+    int salen, unsigned tls);
 /* After the thread has exited (WORKER_EXITED): join and free. */
 void worker_free(struct gateway *gw);
 

@@ -34,6 +34,9 @@ SAFE = {
     "eorigin": "log_escape() of the Origin header",
     "res.cert_name": "admit.c: log_escape() of the client certificate's "
                      "name",
+    "st->path": "h2_stream_request(): log_escape() of the stream's :path",
+    "st->origin": "h2_stream_request(): log_escape() of its Origin",
+    "st->route": "a route's name from the configuration, or \"-\"",
     "cn": "tls_name_cn(): log_escape() of a certificate's CN",
     "f->path": "recorder.c: the route's record directory (configuration) "
                "and a file name wsgate makes of the time, the route name "
@@ -51,7 +54,8 @@ SAFE = {
     "why": "front_respond(): static reasons (handshake, admission, "
            "upstream, tls_error) or text built from escaped parts "
            "(admit.c's cert_name); upstream.c's retries: an address "
-           "formatted by wsgate and libc's text",
+           "formatted by wsgate and libc's text; HTTP/2 (h2_conn.c, "
+           "h2_stream.c): static reasons and nghttp2_strerror()",
     "why != NULL ? why : \"\"": "webroot_respond(): static reasons or "
                                 "strerror()",
     "s->close_why != NULL ? s->close_why : \"\"":

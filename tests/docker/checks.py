@@ -231,6 +231,21 @@ def cmd_compose():
                  "routes_dir = routes.d" in text,
                  "%s serves noVNC and reads routes.d" %
                  os.path.relpath(src, ROOT))
+    # SIGTERM: wsgate exits at most drain_timeout + 2 x close_timeout + 1 s
+    # later (README "Shutdown"); compose's SIGKILL must not come first.
+    grace = str(gw.get("stop_grace_period", "10s"))
+    m = re.fullmatch(r"(\d+)s", grace)
+    for dst, src in mounts.items():
+        if dst.endswith(".ini"):
+            with open(src) as f:
+                text = f.read()
+            drain = re.findall(r"(?m)^drain_timeout\s*=\s*(\d+)\s*$", text)
+            close = re.findall(r"(?m)^close_timeout\s*=\s*(\d+)\s*$", text)
+            need = int((drain or ["30"])[-1]) + 2 * max(
+                int(x) for x in close or ["5"]) + 1
+            c.ok(m and int(m.group(1)) > need, "stop_grace_period %s is "
+                 "above %s's drain_timeout + 2 x close_timeout + 1 s (%d s)"
+                 % (grace, os.path.relpath(src, ROOT), need))
     print("compose: %d passed, %d failed" % (c.passed, c.failed))
     return 1 if c.failed else 0
 

@@ -492,6 +492,38 @@ ${route("echo", echoP)}${route("hangup", hangP)}${route("down", deadP)}`,
 				await p3.close();
 			}
 		}, page);
+		await test("https:// page and wss:// share one HTTP/2 " +
+		    "connection (RFC 8441)", async () => {
+			// A context of its own: no connection pooled from the
+			// tests before.
+			const ctx = await browser.newContext();
+			const mark = gw.output.length;
+			try {
+				const p5 = await ctx.newPage();
+				const r = await p5.goto(`${secure}/index.html`);
+				eq(r.status(), 200, "https page status");
+				const detail = await echoCheck(p5, echo,
+				    `wss://127.0.0.1:${tlsP}/echo`, "arraybuffer");
+				const log = await until(() => {
+					const l = logSince(gw, mark);
+					return /close client=\S+ route=echo .*proto=/
+					    .test(l) && l;
+				}, 5000, "the close line");
+				const tlsLines = log.split("\n")
+				    .filter((l) => / tls client=/.test(l));
+				const close = log.split("\n").find((l) =>
+				    /close client=\S+ route=echo/.test(l));
+				check(/proto=h2/.test(close),
+				    "the socket rode HTTP/2 (proto=h2)", close);
+				eq(tlsLines.length, 1, "TLS connections");
+				check(/alpn=h2/.test(tlsLines[0]), "ALPN h2",
+				    tlsLines[0]);
+				return `1 TLS connection (alpn=h2) for the page ` +
+				    `and the socket; ${detail}`;
+			} finally {
+				await ctx.close();
+			}
+		}, page);
 		await test("wss:// refused without the SPKI pin", async () => {
 			// A browser that does not trust the certificate.
 			const b2 = await launch();

@@ -58,6 +58,21 @@ fuzz_src_cli       := src/cli.c $(fuzz_src_config)
 fuzz_libs_cli      := $(fuzz_libs_config)
 fuzz_src_webresp   := src/webresp.c src/handshake.c
 fuzz_libs_webresp  := $(fuzz_libs_handshake)
+# HTTP/2 frames into the real glue: libevent and nghttp2, admission and the
+# config loader behind it (tls.c stood in for by the target).
+fuzz_src_h2        := src/h2_conn.c src/h2_stream.c src/h2_req.c src/h2_plain.c \
+                      src/webroot.c src/webresp.c src/plain.c src/side.c \
+                      src/admit.c src/handshake.c src/route_count.c \
+                      src/log.c src/log_json.c src/json.c src/sink.c \
+                      src/config.c src/file.c src/value.c \
+                      src/route.c src/sni.c src/duration.c src/suggest.c \
+                      src/targets.c src/token.c src/tokenfile.c \
+                      src/tokenindex.c src/jwt.c src/jwt_verify.c \
+                      src/allow.c src/cidr.c src/ipaddr.c src/utf8.c \
+                      src/htpasswd.c src/subproto.c
+fuzz_libs_h2       := $(shell pkg-config --libs libevent libnghttp2 inih libcrypt \
+                      libcrypto 2>/dev/null || \
+                      echo -levent -lnghttp2 -linih -lcrypt -lcrypto) -pthread
 
 define fuzz_rule
 $(FUZZ_B)/fuzz_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz.h $(fuzz_src_$(1)) \

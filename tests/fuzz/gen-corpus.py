@@ -956,6 +956,64 @@ def admin_requests():
         write("admin_req", name, bytes([method]) + target)
 
 
+# ---- h2 ------------------------------------------------------------------
+# fuzz_h2.c: a policy byte (2 bits per stream: 0 answered 200, 1 backend
+# failed 502, 2 held open, 3 the session layer out of memory), then what
+# follows the connection preface: HTTP/2 frames (RFC 9113 4.1), header
+# blocks as HPACK literals without indexing (RFC 7541 6.2.2).
+
+def h2_frame(ftype, flags, sid, payload=b""):
+    return (struct.pack("!I", len(payload))[1:] + bytes([ftype, flags]) +
+            struct.pack("!I", sid) + payload)
+
+
+def hpack_literal(fields):
+    out = b""
+    for name, value in fields:
+        out += b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+    return out
+
+
+def h2_connect(sid, path=b"/echo", origin=b"https://ok.example",
+               protocol=b"websocket", flags=0x4):
+    fields = [(b":method", b"CONNECT"), (b":protocol", protocol),
+              (b":scheme", b"https"), (b":path", path),
+              (b":authority", b"localhost"),
+              (b"sec-websocket-version", b"13"), (b"origin", origin)]
+    return h2_frame(0x1, flags, sid, hpack_literal(fields))
+
+
+def h2_seeds():
+    settings = h2_frame(0x4, 0, 0)
+    ack = h2_frame(0x4, 0x1, 0)
+    ws = frame(2, b"hello", key=ZERO_KEY)
+    wclose = close(1000, key=ZERO_KEY)
+    write("h2", "echo", b"\x00" + settings + ack + h2_connect(1) +
+          h2_frame(0x0, 0, 1, ws) + h2_frame(0x0, 0x1, 1, wclose))
+    write("h2", "two-streams", b"\x08" + settings + h2_connect(1) +
+          h2_connect(3, path=b"/echo?x=1") + h2_frame(0x0, 0, 3, ws) +
+          h2_frame(0x3, 0, 1, struct.pack("!I", 8)))
+    write("h2", "rejects", b"\x00" + settings + h2_connect(1, path=b"/no") +
+          h2_connect(3, origin=b"https://evil.example") +
+          h2_connect(5, protocol=b"chat") +
+          h2_frame(0x1, 0x5, 7, hpack_literal([(b":method", b"GET"),
+                                              (b":scheme", b"https"),
+                                              (b":path", b"/"),
+                                              (b":authority", b"a")])) +
+          h2_frame(0x1, 0x5, 9, hpack_literal([(b":method", b"HEAD"),
+                                              (b":scheme", b"https"),
+                                              (b":path", b"/healthz"),
+                                              (b":authority", b"a")])))
+    block = h2_connect(1)[9:]
+    write("h2", "continuation", b"\x02" + settings +
+          h2_frame(0x1, 0, 1, block[:20]) +
+          h2_frame(0x9, 0, 1, block[20:40]) +
+          h2_frame(0x9, 0x4, 1, block[40:]))
+    write("h2", "floods", b"\x00" + settings +
+          b"".join(h2_frame(0x6, 0, 0, b"12345678") for _ in range(20)) +
+          h2_connect(1) + b"".join(h2_frame(0x0, 0, 1) for _ in range(20)) +
+          h2_frame(0x8, 0, 1, struct.pack("!I", 1 << 20)) +
+          h2_frame(0x7, 0, 0, struct.pack("!II", 1, 0)))
 def cli_argvs():
     # NUL-separated arguments after the program name (fuzz_cli.c).
     seeds = {
@@ -1011,6 +1069,7 @@ def main():
     admin_requests()
     ticketkeys()
     sni_exts()
+    h2_seeds()
     return 0
 
 

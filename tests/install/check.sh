@@ -155,6 +155,22 @@ if [ -z "${lacks:-}" ]; then
 else
 	fail "wsgate.service lacks:$lacks"
 fi
+# SIGTERM: wsgate exits at most drain_timeout + 2 x close_timeout + 1 s
+# later (README "Shutdown"): systemd's SIGKILL must not come first.
+drain=$(sed -n 's/^drain_timeout *= *\([0-9]*\)s\{0,1\} *$/\1/p' \
+    "$root/etc/wsgate/wsgate.ini" | tail -n 1)
+close=$(cat "$root/etc/wsgate/wsgate.ini" "$root"/etc/wsgate/routes.d/*.ini \
+    2>/dev/null | sed -n 's/^close_timeout *= *\([0-9]*\)s\{0,1\} *$/\1/p' |
+    sort -n | tail -n 1)
+need=$((${drain:-30} + 2 * ${close:-5} + 1))
+stop=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)s$/\1/p' "$unit")
+if [ -n "$stop" ] && [ "$stop" -gt "$need" ]; then
+	ok "wsgate.service: TimeoutStopSec=${stop}s is above the installed" \
+	    "drain_timeout + 2 x close_timeout + 1 s (${need} s)"
+else
+	fail "wsgate.service: TimeoutStopSec=${stop:-?}s is not above the" \
+	    "installed drain_timeout + 2 x close_timeout + 1 s (${need} s)"
+fi
 
 if make -s uninstall DESTDIR="$root" PREFIX=/usr SYSCONFDIR=/etc \
     >"$tmp/log" 2>&1 && [ -z "$(find "$root" -type f)" ]; then

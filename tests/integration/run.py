@@ -43,6 +43,9 @@ VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_backpressure.",
                   "test_signals.", "test_limits.", "test_cli.",
                   "test_listen_web.", "test_conformance.CloseHandling.",
                   "test_notify.",
+                  # HTTP/2: echo and several streams (some 13 s).
+                  "test_h2.H2Echo.test_h2_echo_byte_exact",
+                  "test_h2.H2Echo.test_h2_several_streams_one_connection",
                   # Each way a download ends (some 25 s).
                   "test_downloads.Downloads.test_tls_file_emptied",
                   "test_downloads.Downloads.test_plain_file_emptied",

@@ -189,8 +189,12 @@ class TLSListener(unittest.TestCase):
                         r"valid until \S+ \S+ UTC \(\d days? left\)")
 
     def test_alpn_and_close_notify(self):
+        # "tls http1_only": h2 offered, http/1.1 chosen (a plain "tls"
+        # listener would choose h2: test_h2.py).
         with H.Gateway(None, tls_gateway({"e": {"path": "/echo",
                                                 "backend": "x:1"}},
+                                         {"listen": "127.0.0.1:0 tls "
+                                          "http1_only"},
                                          plain=False)) as gw:
             ctx = pki.client_ctx()
             ctx.set_alpn_protocols(["h2", "http/1.1"])

@@ -322,6 +322,62 @@ test_valid_full_values(void)
 	config_unref(NULL);
 }
 
+/* "tls http1_only" (any blanks between the words); the h2_* keys and
+ * their ranges. */
+static void
+test_h2_keys(void)
+{
+	struct config_errors errs = { 0 };
+	/* The loader wants the certificate files to exist (tls.c reads
+	 * them): any file will do. */
+	struct config *cfg = config_load_string("h2.ini",
+	    "[gateway]\nlisten = 127.0.0.1:0 tls\n"
+	    "listen = 127.0.0.1:1 tls \t http1_only\n"
+	    "tls_cert = " UNIT_SRCDIR "/test_config.c\n"
+	    "tls_key = " UNIT_SRCDIR "/test_config.c\n"
+	    "h2_max_concurrent_streams = 7\nh2_stream_window = 1M\n"
+	    "h2_max_resets = 5\nh2_max_continuations = 2\n"
+	    "h2_max_control_frames = 20\nh2_max_memory = 128k\n"
+	    "[route:a]\npath = /a\nbackend = 127.0.0.1:1\norigins = *\n",
+	    &errs);
+
+	CHECK(cfg != NULL);
+	CHECK_INT(errs.n, 0);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "    %s\n", errs.msgs[i]);
+	config_errors_free(&errs);
+	if (cfg != NULL) {
+		CHECK(cfg->listeners[0].tls && !cfg->listeners[0].http1_only);
+		CHECK(cfg->listeners[1].tls && cfg->listeners[1].http1_only);
+		CHECK_INT(cfg->h2_max_concurrent_streams, 7);
+		CHECK_INT(cfg->h2_stream_window, 1u << 20);
+		CHECK_INT(cfg->h2_max_resets, 5);
+		CHECK_INT(cfg->h2_max_continuations, 2);
+		CHECK_INT(cfg->h2_max_control_frames, 20);
+		CHECK_INT(cfg->h2_max_memory, 128u << 10);
+	}
+	config_unref(cfg);
+	for (const char *bad = "http1_only\0h2_stream_window = 1k\0"
+	    "h2_max_concurrent_streams = 0\0h2_max_memory = 1k\0"
+	    "h2_max_control_frames = 1\0"; *bad != '\0';
+	    bad += strlen(bad) + 1) {
+		char text[256];
+
+		errs = (struct config_errors){ 0 };
+		if (strcmp(bad, "http1_only") == 0)
+			snprintf(text, sizeof(text), "[gateway]\nlisten = "
+			    "127.0.0.1:0 http1_only\n");
+		else
+			snprintf(text, sizeof(text), "[gateway]\nlisten = "
+			    "127.0.0.1:0\n%s\n", bad);
+		cfg = config_load_string("h2bad.ini", text, &errs);
+		CHECK(cfg == NULL);
+		CHECK(errs.n > 0);
+		config_unref(cfg);
+		config_errors_free(&errs);
+	}
+}
+
 static void
 test_defaults(void)
 {
@@ -343,6 +399,12 @@ test_defaults(void)
 	CHECK_INT(cfg->max_connections, 0);
 	CHECK_INT(cfg->max_handshakes, 0);
 	CHECK_INT(cfg->max_handshakes_per_client, 32);
+	CHECK_INT(cfg->h2_max_concurrent_streams, 100);
+	CHECK_INT(cfg->h2_stream_window, 65536);
+	CHECK_INT(cfg->h2_max_resets, 100);
+	CHECK_INT(cfg->h2_max_continuations, 8);
+	CHECK_INT(cfg->h2_max_control_frames, 1000);
+	CHECK_INT(cfg->h2_max_memory, 1u << 20);
 	CHECK(cfg->health_path == NULL);
 	CHECK_INT(cfg->keepalive_requests, 100);
 	CHECK(close_to(cfg->keepalive_timeout, 15));
@@ -1340,6 +1402,7 @@ main(int argc, char **argv)
 	RUN(test_duration_units);
 	RUN(test_hash_ends_lists);
 	RUN(test_missing_file);
+	RUN(test_h2_keys);
 	RUN(test_routing_values);
 	RUN(test_session_keys);
 	rc = tl_summary("unit/config");

@@ -1,4 +1,4 @@
-/* test_targets.c -- token sources: each format, live changes, settling, broken files keep the last good index, the watcher */
+/* test_targets.c -- token sources: each format, live changes, settling, broken files keep the last good index, a kubelet's volume, the watcher */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -245,6 +245,77 @@ test_missing(void)
 	CHECK(strstr(err, "broken:2:") != NULL);
 }
 
+/*
+ * A Kubernetes ConfigMap or Secret volume, as the kubelet writes it: the
+ * files in a timestamped directory, "..data" a link to it, and each name
+ * a link through "..data".  An update writes a new directory, renames a
+ * new "..data" link over the old one, then removes the old directory.
+ */
+static void
+kube_write(const char *dir, const char *stamp, const char *name,
+    const char *text)
+{
+	char rel[PATH_MAX], link[PATH_MAX], old[256];
+	ssize_t n;
+
+	snprintf(rel, sizeof(rel), "%s/%s", dir, stamp);
+	if (mkdir(at(rel), 0755) != 0)
+		abort();
+	snprintf(rel, sizeof(rel), "%s/%s/%s", dir, stamp, name);
+	put(rel, text);
+	snprintf(rel, sizeof(rel), "%s/..data", dir);
+	n = readlink(at(rel), old, sizeof(old) - 1);
+	old[n > 0 ? n : 0] = '\0';
+	snprintf(rel, sizeof(rel), "%s/..data_tmp", dir);
+	snprintf(link, sizeof(link), "%s/..data", dir);
+	if (symlink(stamp, at(rel)) != 0 || rename(at(rel), at(link)) != 0)
+		abort();
+	snprintf(rel, sizeof(rel), "%s/%s", dir, name);
+	snprintf(link, sizeof(link), "..data/%s", name);
+	if (n <= 0 && symlink(link, at(rel)) != 0)
+		abort();
+	if (n > 0) {
+		snprintf(rel, sizeof(rel), "%s/%s", dir, old);
+		rm_rf(at(rel));
+	}
+}
+
+static void
+test_kubelet_volume(void)
+{
+	char err[512] = "";
+	struct targets *dir, *file;
+
+	if (mkdir(at("cm"), 0755) != 0)
+		abort();
+	kube_write("cm", "..2026_01_01_00_00_00.1", "tokens", "vm1: h1:1\n");
+	dir = targets_open(at("cm"), TARGETS_TOKENFILE, err, sizeof(err));
+	file = targets_open(at("cm/tokens"), TARGETS_TOKENFILE, err,
+	    sizeof(err));
+	CHECK(dir != NULL && file != NULL);
+	if (dir == NULL || file == NULL)
+		return;
+	/* The links are followed; "..data" and the timestamped directory
+	 * are hidden names, not token files. */
+	CHECK_INT(targets_count(dir), 1);
+	CHECK_STR(look(dir, "vm1"), "h1:1");
+	CHECK_STR(look(file, "vm1"), "h1:1");
+	/* The update, within the same second: a new file behind the link. */
+	kube_write("cm", "..2026_01_01_00_00_00.2", "tokens",
+	    "vm1: h1:9\nvm2: h2:2\n");
+	CHECK_INT(targets_refresh(dir, false, err, sizeof(err)),
+	    TARGETS_PENDING);
+	CHECK_INT(targets_refresh(dir, false, err, sizeof(err)),
+	    TARGETS_SWAPPED);
+	CHECK_INT(targets_refresh(file, true, err, sizeof(err)),
+	    TARGETS_SWAPPED);
+	CHECK_STR(look(dir, "vm1"), "h1:9");
+	CHECK_STR(look(dir, "vm2"), "h2:2");
+	CHECK_STR(look(file, "vm2"), "h2:2");
+	targets_close(file);
+	targets_close(dir);
+}
+
 static void
 test_watcher(void)
 {
@@ -283,6 +354,7 @@ main(void)
 	RUN(test_filename);
 	RUN(test_socket_dir);
 	RUN(test_missing);
+	RUN(test_kubelet_volume);
 	RUN(test_watcher);
 	rc = tl_summary("unit/targets");
 	rm_rf(root);

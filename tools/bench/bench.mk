@@ -11,6 +11,9 @@
 #   make bench-token-route             sessions/s: a route with 100,000
 #                                      tokens against a static route
 #                                      (also part of make bench, ~15 s)
+#   make bench-h2                      memory per WebSocket over HTTP/2
+#                                      against TLS connections, wsgate and
+#                                      HAProxy (about a minute; H2MEM_N=1000)
 #
 # The wss:// run takes the flags of BENCH_ARGS that apply to it (--quick,
 # --no-pin, --rt); anything else for it goes in BENCH_TLS_ARGS.
@@ -40,16 +43,22 @@ $(B)/tokenbench: tools/bench/tokenbench.c $(TOKENBENCH_SRC) $(HDRS) \
 bench-tokens: $(B)/tokenbench
 	$(B)/tokenbench
 
-.PHONY: bench bench-tls bench-tools bench-tokens bench-token-route
+.PHONY: bench bench-tls bench-tools bench-tokens bench-token-route bench-h2
 bench-tools: $(B)/wsbench $(B)/echod
 
 bench: $(B)/wsgate bench-tools
 	$(PYTHON3) tools/bench/run.py $(BENCH_ARGS)
 	$(PYTHON3) tools/bench/run.py --tls $(BENCH_TLS_ARGS)
 	B='$(B)' /usr/bin/python3 tools/bench/tokenroute.py
+	/usr/bin/python3 tools/bench/h2mem.py -n $(H2MEM_N)
 
 bench-token-route: $(B)/wsgate bench-tools
 	B='$(B)' /usr/bin/python3 tools/bench/tokenroute.py
+
+# Debian's python (python3-h2), whatever python3 is on PATH.
+H2MEM_N ?= 1000
+bench-h2: $(B)/wsgate bench-tools
+	/usr/bin/python3 tools/bench/h2mem.py -n $(H2MEM_N)
 
 bench-tls: $(B)/wsgate bench-tools
 	$(PYTHON3) tools/bench/run.py --tls $(BENCH_TLS_ARGS)
