@@ -183,6 +183,7 @@ static const struct key_def keys[] = {
 	{ "workers", KT_WORKERS, SC_GATEWAY, GW(workers), NO_OFFSET, 1, 256 },
 	{ "log_level", KT_CHOICE, SC_GATEWAY, GW(log_level), NO_OFFSET, 0, 0 },
 	{ "log_format", KT_CHOICE, SC_GATEWAY, GW(log_format), NO_OFFSET, 0, 0 },
+	{ "log_target", KT_CHOICE, SC_GATEWAY, GW(log_target), NO_OFFSET, 0, 0 },
 	{ "dns_servers", KT_DNS, SC_GATEWAY, NO_OFFSET, NO_OFFSET, 0, 0 },
 	{ "dns_timeout", KT_SECONDS, SC_GATEWAY, GW(dns_timeout), NO_OFFSET,
 	  0.1, 60 },
@@ -273,6 +274,7 @@ static const struct {
 	{ "log_level", { "error", "warn", "info", "debug" } },
 	{ "log_format", { "text", "json" } },
 	{ "proxy_protocol", { "none", "v1", "v2" } },	/* target.h's */
+	{ "log_target", { "stderr", "syslog" } },
 	{ "balance", { "failover", "round_robin" } },	/* enum route_balance */
 	{ "send_as", { "binary", "text" } },		/* enum send_as */
 	{ "text_frames", { "accept", "reject" } },	/* enum text_frames */

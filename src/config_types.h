@@ -261,6 +261,7 @@ struct config {
 	unsigned workers;		/* event loop threads, 0 = auto */
 	unsigned log_level;		/* log.h enum log_level (info) */
 	unsigned log_format;		/* log.h enum log_format (text) */
+	unsigned log_target;		/* log.h enum log_target (stderr) */
 	char *health_path;		/* plain GET answered 200/503, or NULL */
 	/* Basic auth for web_root files ([gateway] auth_basic_file); the
 	 * health_path is never behind it.  NULL: none. */
