@@ -25,7 +25,8 @@ enum opt_id {
 	O_AUTH_PLUGIN, O_AUTH_SOURCE, O_LOG_FILE, O_RUN_ONCE, O_TIMEOUT,
 	O_IDLE_TIMEOUT, O_TOKEN_PLUGIN, O_TOKEN_SOURCE, O_TARGET_CONFIG,
 	O_HOST_TOKEN, O_ALLOWED_TARGETS, O_HEARTBEAT, O_RECORD, O_WEB_AUTH,
-	O_UNIX_TARGET, O_KEY_PASSWORD, O_SYSLOG, O_LEGACY_SYSLOG, O_REFUSED,
+	O_UNIX_TARGET, O_KEY_PASSWORD, O_SYSLOG, O_LEGACY_SYSLOG, O_INETD,
+	O_REFUSED,
 };
 
 struct opt_def {
@@ -71,9 +72,7 @@ static const struct opt_def opts[] = {
 	{ "--wrap-mode", 0, true, O_REFUSED,
 	  "wsgate does not start or wrap programs: run the program by "
 	  "itself (systemd, Docker) and give its host:port as the target" },
-	{ "--inetd", 0, false, O_REFUSED,
-	  "wsgate opens its own listening socket: give "
-	  "[source_addr:]source_port instead" },
+	{ "--inetd", 0, false, O_INETD, NULL },
 	{ "--syslog", 0, true, O_SYSLOG, NULL },
 	{ "--legacy-syslog", 0, false, O_LEGACY_SYSLOG, NULL },
 	{ "--record", 0, true, O_RECORD, NULL },
@@ -101,6 +100,7 @@ struct parsed {
 	const char *token_plugin, *token_source, *allowed_targets;
 	const char *heartbeat, *unix_target, *record, *syslog;
 	bool legacy_syslog;
+	bool inetd;		/* the listening socket is stdin: fd:0 */
 	const char *key_password;
 	bool host_token, web_auth;
 	bool ssl_only, ssl_target, verify, prefer_v6, traffic, run_once;
@@ -241,6 +241,7 @@ apply(struct cli *cli, struct parsed *p, const struct opt_def *o,
 	case O_SYSLOG: p->syslog = val; break;
 	case O_KEY_PASSWORD: p->key_password = val; break;
 	case O_LEGACY_SYSLOG: p->legacy_syslog = true; break;
+	case O_INETD: p->inetd = true; break;
 	default: break;
 	}
 	return 0;
@@ -578,24 +579,34 @@ gen_gateway(struct gen *g, const struct parsed *p, int verbosity)
 	size_t hlen;
 
 	line(g, NULL, NULL, "[gateway]");
-	split_hostport(p->source, &host, &hlen, &port);
-	if (!is_port(port, true))
-		return gen_fail(g, "\"%s\": not [source_addr:]source_port "
-		    "(a port is 1-65535, or 0 for any free one)", p->source);
-	if (hlen == 0 || (hlen == 1 && host[0] == '*')) {
-		/* websockify binds "" (every IPv4 address, or IPv6 with
-		 * -6); "*" is every address of both. */
-		host = "*";
-		hlen = 1;
+	if (p->inetd) {
+		/* websockify's --inetd: inetd ("wait") or a service manager
+		 * passes the listening socket as stdin. */
+		line(g, "--inetd", NULL, "listen = fd:0%s",
+		    p->cert != NULL ? " tls" : "");
+	} else {
+		split_hostport(p->source, &host, &hlen, &port);
+		if (!is_port(port, true))
+			return gen_fail(g, "\"%s\": not [source_addr:]"
+			    "source_port (a port is 1-65535, or 0 for any "
+			    "free one)", p->source);
+		if (hlen == 0 || (hlen == 1 && host[0] == '*')) {
+			/* websockify binds "" (every IPv4 address, or IPv6
+			 * with -6); "*" is every address of both. */
+			host = "*";
+			hlen = 1;
+		}
+		if (check_value(g, "source_addr", p->source) != 0)
+			return -1;
+		hostport_line(g, "listen", "[source_addr:]source_port",
+		    p->source, host, hlen, port,
+		    p->cert != NULL ? " tls" : "");
+		if (p->cert == NULL && !loopback(host, hlen))
+			warn(g->cli, "plain ws:// (no TLS) on an address "
+			    "other machines can reach: add --cert FILE (and "
+			    "--key FILE), or listen on 127.0.0.1 behind a TLS "
+			    "proxy");
 	}
-	if (check_value(g, "source_addr", p->source) != 0)
-		return -1;
-	hostport_line(g, "listen", "[source_addr:]source_port", p->source, host, hlen, port,
-	    p->cert != NULL ? " tls" : "");
-	if (p->cert == NULL && !loopback(host, hlen))
-		warn(g->cli, "plain ws:// (no TLS) on an address other "
-		    "machines can reach: add --cert FILE (and --key FILE), "
-		    "or listen on 127.0.0.1 behind a TLS proxy");
 	if (p->web != NULL)
 		path_line(g, "web_root", "--web", p->web);
 	if (p->run_once)
@@ -983,6 +994,17 @@ parse(struct cli *cli, int argc, char *const argv[], const char *cwd,
 		return -1;
 	if (cli->action == CLI_HELP || cli->action == CLI_VERSION)
 		return 0;
+	if (p.inetd) {
+		/* websockify's --inetd: no source port, the socket is
+		 * stdin; the one positional left is the target. */
+		if (p.target != NULL)
+			return fail(err, errsize, "--inetd: the listening "
+			    "socket comes on stdin, so only "
+			    "target_addr:target_port follows the options, not "
+			    "\"%s\" and \"%s\"", p.source, p.target);
+		p.target = p.source;
+		p.source = "fd:0";
+	}
 	if (p.source != NULL && cli->config_path != NULL)
 		return fail(err, errsize, "either -c FILE or websockify's "
 		    "[source_addr:]source_port target_addr:target_port, not "

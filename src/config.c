@@ -1106,6 +1106,25 @@ listen_unix(struct parse *ps, struct listen_spec *spec, const char *addr)
 	return 0;
 }
 
+/* listen = fd:N: a descriptor number, 0-1023 (whether it is a listening
+ * socket is only known when wsgate starts: listener.c). */
+static int
+listen_fd(struct parse *ps, struct listen_spec *spec, const char *addr)
+{
+	const char *d = addr + 3;
+	size_t n = strspn(d, "0123456789");
+
+	if (n == 0 || n > 4 || d[n] != '\0' || atoi(d) > 1023) {
+		errorf(ps, HERE(ps), "listen", "\"%s\": fd:N takes a descriptor "
+		    "number 0-1023 (fd:0 is stdin, as inetd passes it)", addr);
+		return -1;
+	}
+	spec->from_fd = true;
+	spec->fd = atoi(d);
+	snprintf(spec->host, sizeof(spec->host), "fd");
+	return 0;
+}
+
 static void
 set_listen(struct parse *ps, const char *value)
 {
@@ -1126,6 +1145,9 @@ set_listen(struct parse *ps, const char *value)
 	addr[alen] = '\0';
 	if (strncmp(addr, "unix:", 5) == 0) {
 		if (listen_unix(ps, &spec, addr) != 0)
+			return;
+	} else if (strncmp(addr, "fd:", 3) == 0) {
+		if (listen_fd(ps, &spec, addr) != 0)
 			return;
 	} else if (value_hostport(addr, HOSTPORT_LISTEN, spec.host,
 	    sizeof(spec.host), spec.port, sizeof(spec.port), &why) != 0) {

@@ -34,6 +34,10 @@ struct listen_spec {
 	bool unix_path;
 	char path[108];		/* sizeof(sun_path) */
 	unsigned mode;		/* its permissions */
+	/* listen = fd:N: a listening socket inherited as descriptor N
+	 * (websockify's --inetd passes it as stdin, fd 0). */
+	bool from_fd;
+	int fd;
 	struct config_where where;
 };
 

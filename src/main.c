@@ -109,6 +109,8 @@ usage(FILE *f)
 	    "                     --allowed-targets LIST: where it may lead\n"
 	    "  --unix-target PATH the target is a unix socket (no target "
 	    "argument)\n"
+	    "  --inetd            the listening socket is stdin (no "
+	    "source_port)\n"
 	    "  --heartbeat T      ping the client every T seconds\n"
 	    "  --record FILE      record sessions into FILE's directory "
 	    "(.wsrec files)\n"

@@ -67,6 +67,25 @@ class Positional(h.GatewayTestCase):
         c.send(b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
         self.assertEqual(c.read_response().status, 426)
 
+    def test_inetd_takes_the_listening_socket_on_stdin(self):
+        # websockify's --inetd: inetd ("wait") or a service manager opened
+        # the socket and passes it as fd 0.
+        lsock = socket.socket()
+        lsock.bind(("127.0.0.1", 0))
+        lsock.listen(16)
+        port = lsock.getsockname()[1]
+        gw = h.Gateway(h.BINARY, argv=["--inetd", self.echo.addr])
+        gw.stdin = lsock.fileno()
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+        lsock.close()           # the gateway holds its own copy
+        gw.wait_log(r"listening on 127\.0\.0\.1:%d \(descriptor 0\)" % port)
+        self.echo_through(port, "/websockify")
+        # stdin that is not a listening socket: said at start, exit 3.
+        rc, out, err = h.run_binary(["--inetd", self.echo.addr])
+        self.assertEqual(rc, 3, err)
+        self.assertIn("listen = fd:0: descriptor 0 is not a socket", err)
+
     def test_syslog(self):
         rc, out, err = h.run_binary(["--print-config", "--syslog",
                                      "/dev/log", "127.0.0.1:0",
@@ -322,7 +341,8 @@ class Positional(h.GatewayTestCase):
             (["6080", "h:1", "--", "Xvnc"], r"does not start or wrap"),
             (["--key-password", "x", "6080", "h:1"],
              r"--key-password needs --cert FILE"),
-            (["--inetd", "6080", "h:1"], r"--inetd: wsgate opens its own"),
+            (["--inetd", "6080", "h:1"], r"--inetd: the listening socket "
+             r"comes on stdin, so only target_addr:target_port follows"),
             (["--token-plugin", "my.Plugin", "--token-source", "x",
               "6080"], r"wsgate runs no Python plugins"),
             (["--cerrt", "x", "6080", "h:1"], r"did you mean --cert\?"),

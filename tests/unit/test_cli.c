@@ -197,7 +197,8 @@ test_refused(void)
 		  "FILE" },
 		{ { "--libserver" }, "--libserver:" },
 		{ { "--wrap-mode", "exit" }, "does not start or wrap" },
-		{ { "--inetd" }, "--inetd: wsgate opens its own" },
+		{ { "--inetd" }, "--inetd: the listening socket comes on "
+		  "stdin, so only target_addr:target_port follows" },
 		{ { "--syslog", "localhost:514" }, "--syslog localhost:514: "
 		  "wsgate logs through the local syslog socket only" },
 		{ { "--legacy-syslog" }, "--legacy-syslog needs --syslog "
@@ -217,6 +218,21 @@ test_refused(void)
 		CHECK_ERR(parse_v(args), cases[i].want);
 		CHECK(cli.ini == NULL);
 	}
+}
+
+/* websockify's --inetd: the listening socket is stdin, the one
+ * positional is the target. */
+static void
+test_inetd(void)
+{
+	CHECK_INT(PARSE("--inetd", "localhost:5900"), 0);
+	CHECK(cli.ini != NULL && strstr(cli.ini, "\nlisten = fd:0\n") != NULL);
+	CHECK(strstr(cli.ini, "backend = localhost:5900") != NULL);
+	cli_free(&cli);
+	CHECK_INT(PARSE("--inetd", "--cert", "/c.pem", "localhost:5900"), 0);
+	CHECK(cli.ini != NULL &&
+	    strstr(cli.ini, "\nlisten = fd:0 tls\n") != NULL);
+	cli_free(&cli);
 }
 
 static void
@@ -973,6 +989,7 @@ main(void)
 	RUN(test_usage_errors);
 	RUN(test_refused);
 	RUN(test_positional_plain);
+	RUN(test_inetd);
 	RUN(test_positional_addresses);
 	RUN(test_values_checked);
 	RUN(test_paths_made_absolute);
