@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "htpasswd.h"
 #include "suggest.h"
 
 /*
@@ -24,7 +25,8 @@ enum opt_id {
 	O_AUTH_PLUGIN, O_AUTH_SOURCE, O_LOG_FILE, O_RUN_ONCE, O_TIMEOUT,
 	O_IDLE_TIMEOUT, O_TOKEN_PLUGIN, O_TOKEN_SOURCE, O_TARGET_CONFIG,
 	O_HOST_TOKEN, O_ALLOWED_TARGETS, O_HEARTBEAT, O_RECORD, O_WEB_AUTH,
-	O_UNIX_TARGET, O_REFUSED,
+	O_UNIX_TARGET, O_KEY_PASSWORD, O_SYSLOG, O_LEGACY_SYSLOG, O_INETD,
+	O_REFUSED,
 };
 
 struct opt_def {
@@ -59,10 +61,7 @@ static const struct opt_def opts[] = {
 	{ "--auth-plugin", 0, true, O_AUTH_PLUGIN, NULL },
 	{ "--auth-source", 0, true, O_AUTH_SOURCE, NULL },
 	{ "--log-file", 0, true, O_LOG_FILE, NULL },
-	{ "--key-password", 0, true, O_REFUSED,
-	  "wsgate reads unencrypted keys only: decrypt the key once "
-	  "(openssl pkey -in KEY -out PLAIN.key; chmod 600 PLAIN.key) and "
-	  "give --key PLAIN.key" },
+	{ "--key-password", 0, true, O_KEY_PASSWORD, NULL },
 	{ "--daemon", 'D', false, O_REFUSED,
 	  "wsgate does not daemonize: run it under systemd "
 	  "(deploy/systemd/wsgate.service) or Docker, which also restart "
@@ -73,16 +72,9 @@ static const struct opt_def opts[] = {
 	{ "--wrap-mode", 0, true, O_REFUSED,
 	  "wsgate does not start or wrap programs: run the program by "
 	  "itself (systemd, Docker) and give its host:port as the target" },
-	{ "--inetd", 0, false, O_REFUSED,
-	  "wsgate opens its own listening socket: give "
-	  "[source_addr:]source_port instead" },
-	{ "--syslog", 0, true, O_REFUSED,
-	  "wsgate logs to stderr: under systemd the journal keeps it (and "
-	  "forwards it to syslog with ForwardToSyslog=yes), or pipe it to "
-	  "logger(1)" },
-	{ "--legacy-syslog", 0, false, O_REFUSED,
-	  "wsgate logs to stderr: under systemd the journal keeps it, or "
-	  "pipe it to logger(1)" },
+	{ "--inetd", 0, false, O_INETD, NULL },
+	{ "--syslog", 0, true, O_SYSLOG, NULL },
+	{ "--legacy-syslog", 0, false, O_LEGACY_SYSLOG, NULL },
 	{ "--record", 0, true, O_RECORD, NULL },
 	{ "--heartbeat", 0, true, O_HEARTBEAT, NULL },
 	{ "--run-once", 0, false, O_RUN_ONCE, NULL },
@@ -106,8 +98,11 @@ struct parsed {
 	const char *auth_plugin, *auth_source;
 	const char *exit_after, *exit_when_idle;
 	const char *token_plugin, *token_source, *allowed_targets;
-	const char *heartbeat, *unix_target;
-	bool host_token;
+	const char *heartbeat, *unix_target, *record, *syslog;
+	bool legacy_syslog;
+	bool inetd;		/* the listening socket is stdin: fd:0 */
+	const char *key_password;
+	bool host_token, web_auth;
 	bool ssl_only, ssl_target, verify, prefer_v6, traffic, run_once;
 	const char *first_ws_opt;	/* a websockify-only option seen */
 };
@@ -119,6 +114,7 @@ struct gen {
 	size_t len, cap;
 	int line;		/* lines written so far */
 	const char *cwd;
+	const char *jwt_algorithm;	/* JWTTokenApi's, inferred */
 	char *err;
 	size_t errsize;
 	bool failed;
@@ -165,21 +161,9 @@ warn(struct cli *cli, const char *msg)
 		cli->warnings[cli->nwarnings++] = msg;
 }
 
-/* Refusals whose alternative depends on what this build has. */
-#define BASIC_AUTH_IN_INI "wsgate takes no password on the command line " \
-	"(websockify's BasicHTTPAuth takes it in clear): make an htpasswd " \
-	"file (htpasswd -B -c FILE USER) and set auth_basic_file = FILE in " \
-	"an INI file (wsgate --print-config writes the rest)"
+/* A build without Basic auth refuses what needs it. */
 #define BASIC_AUTH_NOT_YET NOT_YET ": Basic auth is coming as the key " \
-	"auth_basic_file (an htpasswd file of hashed passwords, never a " \
-	"password on the command line)"
-
-static const char *
-basic_auth_refusal(void)
-{
-	return config_key_known("auth_basic_file") ? BASIC_AUTH_IN_INI :
-	    BASIC_AUTH_NOT_YET;
-}
+	"auth_basic_file (an htpasswd file of hashed passwords)"
 
 /* One option with its value (NULL when it takes none). */
 static int
@@ -215,18 +199,6 @@ apply(struct cli *cli, struct parsed *p, const struct opt_def *o,
 		return 0;
 	case O_REFUSED:
 		return fail(err, errsize, "%s: %s", o->name, o->refusal);
-	case O_WEB_AUTH:
-		return fail(err, errsize, "--web-auth: %s",
-		    basic_auth_refusal());
-	case O_RECORD:
-		if (config_key_known("record"))
-			return fail(err, errsize, "--record: websockify's "
-			    "FILE.N files are not wsgate's recordings: wsgate "
-			    "records each session into a directory, in its "
-			    "own format, with record = DIR in an INI file "
-			    "(wsgate --print-config writes the rest)");
-		return fail(err, errsize, "--record: %s: session recording "
-		    "is coming as the route key record = DIR", NOT_YET);
 	default:
 		break;
 	}
@@ -264,6 +236,12 @@ apply(struct cli *cli, struct parsed *p, const struct opt_def *o,
 	case O_ALLOWED_TARGETS: p->allowed_targets = val; break;
 	case O_HEARTBEAT: p->heartbeat = val; break;
 	case O_UNIX_TARGET: p->unix_target = val; break;
+	case O_WEB_AUTH: p->web_auth = true; break;
+	case O_RECORD: p->record = val; break;
+	case O_SYSLOG: p->syslog = val; break;
+	case O_KEY_PASSWORD: p->key_password = val; break;
+	case O_LEGACY_SYSLOG: p->legacy_syslog = true; break;
+	case O_INETD: p->inetd = true; break;
 	default: break;
 	}
 	return 0;
@@ -601,24 +579,34 @@ gen_gateway(struct gen *g, const struct parsed *p, int verbosity)
 	size_t hlen;
 
 	line(g, NULL, NULL, "[gateway]");
-	split_hostport(p->source, &host, &hlen, &port);
-	if (!is_port(port, true))
-		return gen_fail(g, "\"%s\": not [source_addr:]source_port "
-		    "(a port is 1-65535, or 0 for any free one)", p->source);
-	if (hlen == 0 || (hlen == 1 && host[0] == '*')) {
-		/* websockify binds "" (every IPv4 address, or IPv6 with
-		 * -6); "*" is every address of both. */
-		host = "*";
-		hlen = 1;
+	if (p->inetd) {
+		/* websockify's --inetd: inetd ("wait") or a service manager
+		 * passes the listening socket as stdin. */
+		line(g, "--inetd", NULL, "listen = fd:0%s",
+		    p->cert != NULL ? " tls" : "");
+	} else {
+		split_hostport(p->source, &host, &hlen, &port);
+		if (!is_port(port, true))
+			return gen_fail(g, "\"%s\": not [source_addr:]"
+			    "source_port (a port is 1-65535, or 0 for any "
+			    "free one)", p->source);
+		if (hlen == 0 || (hlen == 1 && host[0] == '*')) {
+			/* websockify binds "" (every IPv4 address, or IPv6
+			 * with -6); "*" is every address of both. */
+			host = "*";
+			hlen = 1;
+		}
+		if (check_value(g, "source_addr", p->source) != 0)
+			return -1;
+		hostport_line(g, "listen", "[source_addr:]source_port",
+		    p->source, host, hlen, port,
+		    p->cert != NULL ? " tls" : "");
+		if (p->cert == NULL && !loopback(host, hlen))
+			warn(g->cli, "plain ws:// (no TLS) on an address "
+			    "other machines can reach: add --cert FILE (and "
+			    "--key FILE), or listen on 127.0.0.1 behind a TLS "
+			    "proxy");
 	}
-	if (check_value(g, "source_addr", p->source) != 0)
-		return -1;
-	hostport_line(g, "listen", "[source_addr:]source_port", p->source, host, hlen, port,
-	    p->cert != NULL ? " tls" : "");
-	if (p->cert == NULL && !loopback(host, hlen))
-		warn(g->cli, "plain ws:// (no TLS) on an address other "
-		    "machines can reach: add --cert FILE (and --key FILE), "
-		    "or listen on 127.0.0.1 behind a TLS proxy");
 	if (p->web != NULL)
 		path_line(g, "web_root", "--web", p->web);
 	if (p->run_once)
@@ -632,12 +620,24 @@ gen_gateway(struct gen *g, const struct parsed *p, int verbosity)
 	    p->exit_when_idle) == 0)
 		line(g, "--idle-timeout", p->exit_when_idle,
 		    "exit_when_idle = %s", p->exit_when_idle);
+	if (p->syslog != NULL) {
+		/* syslog(3) speaks to the local socket only. */
+		if (strcmp(p->syslog, "/dev/log") != 0)
+			return gen_fail(g, "--syslog %s: wsgate logs through "
+			    "the local syslog socket only: give --syslog "
+			    "/dev/log and let the syslog daemon forward (rsyslog:"
+			    " *.* @HOST:PORT)", p->syslog);
+		line(g, "--syslog", p->syslog, "log_target = syslog");
+	} else if (p->legacy_syslog) {
+		return gen_fail(g, "--legacy-syslog needs --syslog /dev/log");
+	}
 	if (verbosity != 0)
 		line(g, verbosity > 0 ? (p->traffic ? "--traffic" : "-v") :
 		    "-q", NULL, "log_level = %s",
 		    verbosity > 0 ? "debug" : "warn");
 	if (p->cert == NULL) {
 		const char *need = p->key != NULL ? "--key" :
+		    p->key_password != NULL ? "--key-password" :
 		    p->ssl_only ? "--ssl-only" : p->verify ?
 		    "--verify-client" : p->ssl_version != NULL ?
 		    "--ssl-version" : p->ciphers != NULL ? "--ssl-ciphers" :
@@ -648,6 +648,18 @@ gen_gateway(struct gen *g, const struct parsed *p, int verbosity)
 		return g->failed ? -1 : 0;
 	}
 	path_line(g, "tls_cert", "--cert", p->cert);
+	if (p->key_password != NULL) {
+		if (p->key_password[0] == '\0')
+			return gen_fail(g, "--key-password: empty");
+		g->cli->key_password = p->key_password;
+		line(g, NULL, NULL, "; --key-password: the key below is "
+		    "encrypted; an INI file takes an unencrypted one (openssl "
+		    "pkey -in KEY -out PLAIN.key)");
+		warn(g->cli, "--key-password: the password was visible in the "
+		    "process list (ps) until wsgate read it: decrypt the key "
+		    "once instead (openssl pkey -in KEY -out PLAIN.key; chmod "
+		    "600 PLAIN.key) and give --key PLAIN.key");
+	}
 	/* websockify: the key is in the certificate file unless given. */
 	path_line(g, "tls_key", p->key != NULL ? "--key" : "--cert",
 	    p->key != NULL ? p->key : p->cert);
@@ -711,10 +723,7 @@ gen_tokens(struct gen *g, const struct parsed *p)
 	else if (strcmp(plugin, "UnixDomainSocketDirectory") == 0)
 		format = "unix_socket_dir";
 	else if (strcmp(plugin, "JWTTokenApi") == 0)
-		return gen_fail(g, "--token-plugin JWTTokenApi: wsgate pins the "
-		    "algorithm, so signed tokens are set in an INI file: "
-		    "jwt_key = FILE, jwt_algorithm = HS256|RS256|ES256, "
-		    "allowed_targets");
+		format = NULL;
 	else
 		return gen_fail(g, "--token-plugin \"%s\": wsgate runs no "
 		    "Python plugins; it reads TokenFile, ReadOnlyTokenFile, "
@@ -728,9 +737,18 @@ gen_tokens(struct gen *g, const struct parsed *p)
 	if (p->token_source == NULL)
 		return gen_fail(g, "--token-plugin %s needs --token-source "
 		    "PATH", plugin);
-	path_line(g, "targets", "--token-source", p->token_source);
-	line(g, "--token-plugin", p->token_plugin, "targets_format = %s",
-	    format);
+	if (format == NULL) {
+		path_line(g, "jwt_key", "--token-source", p->token_source);
+		line(g, NULL, NULL, "; websockify takes what the key allows; "
+		    "wsgate pins the one the key file says");
+		line(g, "--token-source", p->token_source,
+		    "jwt_algorithm = %s", g->jwt_algorithm);
+		format = "jwt";
+	} else {
+		path_line(g, "targets", "--token-source", p->token_source);
+		line(g, "--token-plugin", p->token_plugin,
+		    "targets_format = %s", format);
+	}
 	if (p->host_token)
 		line(g, "--host-token", NULL, "token_source = host");
 	if (p->allowed_targets != NULL) {
@@ -751,6 +769,83 @@ gen_tokens(struct gen *g, const struct parsed *p)
 		    "addresses only (websockify: anywhere): list where with "
 		    "--allowed-targets '10.0.0.0/8:5900-5999 ...'");
 	}
+	return g->failed ? -1 : 0;
+}
+
+/*
+ * websockify's --record FILE writes FILE.1, FILE.2, ... (one per
+ * session): wsgate records into the directory FILE is in (record = DIR,
+ * which must exist), in its own format and names.
+ */
+static int
+record_line(struct gen *g, const char *v)
+{
+	const char *slash;
+	int n;
+
+	if (!config_key_known("record"))
+		return gen_fail(g, "--record: %s: session recording is coming "
+		    "as the route key record = DIR", NOT_YET);
+	if (check_value(g, "--record", v) != 0)
+		return -1;
+	slash = strrchr(v, '/');
+	n = slash == NULL ? 0 : slash == v ? 1 : (int)(slash - v);
+	warn(g->cli, "--record: wsgate writes one file per session into the "
+	    "directory of FILE, named START-ROUTE-N.wsrec, in its own format "
+	    "(docs/record-format.md; wsgate-record dump FILE reads one), not "
+	    "websockify's FILE.N");
+	line(g, NULL, NULL, "; --record FILE: the sessions go into FILE's "
+	    "directory, one .wsrec file each");
+	if (v[0] == '/' || g->cwd == NULL)
+		return line(g, "--record", v, "record = %.*s",
+		    n > 0 ? n : 1, n > 0 ? v : ".");
+	if (n == 0 || (n == 1 && v[0] == '.'))
+		return line(g, "--record", v, "record = %s", g->cwd);
+	if (v[0] == '.' && v[1] == '/') {
+		v += 2;
+		n -= 2;
+	}
+	return line(g, "--record", v, "record = %s%s%.*s", g->cwd,
+	    g->cwd[strlen(g->cwd) - 1] == '/' ? "" : "/", n, v);
+}
+
+/*
+ * websockify's BasicHTTPAuth: USER:PASS in clear.  The INI gets no
+ * password: the caller hashes it into an in-memory htpasswd table.
+ */
+static int
+basic_auth(struct gen *g, const struct parsed *p)
+{
+	const char *src = p->auth_source, *colon;
+	struct cli *cli = g->cli;
+
+	if (!config_key_known("auth_basic_file"))
+		return gen_fail(g, "--auth-plugin BasicHTTPAuth: %s",
+		    BASIC_AUTH_NOT_YET);
+	if (src == NULL || (colon = strchr(src, ':')) == NULL ||
+	    colon == src || colon[1] == '\0')
+		return gen_fail(g, "--auth-plugin BasicHTTPAuth needs "
+		    "--auth-source USER:PASSWORD");
+	if ((size_t)(colon - src) > HTPASSWD_USER_MAX)
+		return gen_fail(g, "--auth-source: the user name is longer "
+		    "than %d bytes", HTPASSWD_USER_MAX);
+	if (strlen(colon + 1) > HTPASSWD_PASS_MAX)
+		return gen_fail(g, "--auth-source: the password is longer "
+		    "than %d bytes", HTPASSWD_PASS_MAX);
+	for (const char *c = src; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return gen_fail(g, "--auth-source: a control "
+			    "character (byte %zu)", (size_t)(c - src) + 1);
+	cli->basic_user = src;
+	cli->basic_user_len = (size_t)(colon - src);
+	cli->basic_pass = colon + 1;
+	line(g, NULL, NULL, "; --auth-plugin BasicHTTPAuth: the password "
+	    "is hashed in memory, never written here; for an INI file make "
+	    "an htpasswd file and set auth_basic_file = FILE");
+	warn(cli, "--auth-source: the password was visible in the process "
+	    "list (ps) until wsgate hashed it: keep the hashes in a file "
+	    "instead (htpasswd -B -c FILE USER; auth_basic_file = FILE in an "
+	    "INI file, which wsgate --print-config starts)");
 	return g->failed ? -1 : 0;
 }
 
@@ -794,6 +889,8 @@ gen_route(struct gen *g, const struct parsed *p)
 			line(g, "--heartbeat", p->heartbeat,
 			    "ping_interval = %s", p->heartbeat);
 	}
+	if (p->record != NULL && record_line(g, p->record) != 0)
+		return -1;
 	if (p->ssl_target) {
 		line(g, "--ssl-target", NULL, "backend_tls = yes");
 		line(g, NULL, NULL, "; as websockify: any certificate; "
@@ -807,6 +904,15 @@ gen_route(struct gen *g, const struct parsed *p)
 		plugin = plugin_name(p->auth_plugin);
 	if (plugin == NULL && p->auth_source != NULL)
 		return gen_fail(g, "--auth-source needs --auth-plugin");
+	if (p->web_auth && (plugin == NULL ||
+	    strcmp(plugin, "BasicHTTPAuth") != 0))
+		return gen_fail(g, "--web-auth asks for the password of "
+		    "--auth-plugin BasicHTTPAuth on the --web pages too: it "
+		    "needs that plugin");
+	if (p->web_auth && p->web == NULL)
+		return gen_fail(g, "--web-auth needs --web DIR (the pages it "
+		    "protects)");
+	g->cli->web_auth = p->web_auth;
 	if (plugin != NULL && strcmp(plugin, "ExpectOrigin") == 0) {
 		if (p->auth_source == NULL)
 			return gen_fail(g, "--auth-plugin ExpectOrigin needs "
@@ -833,8 +939,7 @@ gen_route(struct gen *g, const struct parsed *p)
 			    "needs --verify-client (and --cafile)");
 		list_line(g, "allowed_client_cns", p->auth_source);
 	} else if (strcmp(plugin, "BasicHTTPAuth") == 0) {
-		return gen_fail(g, "--auth-plugin BasicHTTPAuth: %s",
-		    basic_auth_refusal());
+		return basic_auth(g, p);
 	} else {
 		return gen_fail(g, "--auth-plugin \"%s\": wsgate runs no "
 		    "Python plugins; it has ExpectOrigin (the origins key) "
@@ -849,7 +954,7 @@ generate(struct cli *cli, const struct parsed *p, const char *cwd,
     char *err, size_t errsize)
 {
 	struct gen g = { .cli = cli, .cwd = cwd, .err = err,
-		.errsize = errsize };
+		.errsize = errsize, .jwt_algorithm = cli->jwt_algorithm };
 
 	line(&g, NULL, NULL, "; wsgate configuration from websockify's "
 	    "command line (wsgate --print-config)");
@@ -863,9 +968,21 @@ generate(struct cli *cli, const struct parsed *p, const char *cwd,
 	return 0;
 }
 
-int
-cli_parse(struct cli *cli, int argc, char *const argv[], const char *cwd,
-    char *err, size_t errsize)
+static bool
+is_jwt_plugin(const char *v)
+{
+	static const char tp[] = "websockify.token_plugins.";
+
+	if (v == NULL)
+		return false;
+	if (strncmp(v, tp, sizeof(tp) - 1) == 0)
+		v += sizeof(tp) - 1;
+	return strcmp(v, "JWTTokenApi") == 0;
+}
+
+static int
+parse(struct cli *cli, int argc, char *const argv[], const char *cwd,
+    const char *jwt_algorithm, char *err, size_t errsize)
 {
 	struct parsed p;
 
@@ -877,6 +994,17 @@ cli_parse(struct cli *cli, int argc, char *const argv[], const char *cwd,
 		return -1;
 	if (cli->action == CLI_HELP || cli->action == CLI_VERSION)
 		return 0;
+	if (p.inetd) {
+		/* websockify's --inetd: no source port, the socket is
+		 * stdin; the one positional left is the target. */
+		if (p.target != NULL)
+			return fail(err, errsize, "--inetd: the listening "
+			    "socket comes on stdin, so only "
+			    "target_addr:target_port follows the options, not "
+			    "\"%s\" and \"%s\"", p.source, p.target);
+		p.target = p.source;
+		p.source = "fd:0";
+	}
 	if (p.source != NULL && cli->config_path != NULL)
 		return fail(err, errsize, "either -c FILE or websockify's "
 		    "[source_addr:]source_port target_addr:target_port, not "
@@ -913,8 +1041,41 @@ cli_parse(struct cli *cli, int argc, char *const argv[], const char *cwd,
 		return fail(err, errsize, "\"%s\" and --token-plugin: with a "
 		    "token plugin the token names the target; leave one out",
 		    p.target);
+	if (p.syslog != NULL && cli->log_file != NULL)
+		return fail(err, errsize, "--syslog and --log-file: one place "
+		    "for the log");
 	cli->websockify = true;
+	if (is_jwt_plugin(p.token_plugin)) {
+		if (p.token_source == NULL)
+			return fail(err, errsize, "--token-plugin JWTTokenApi "
+			    "needs --token-source FILE (the key: a secret, or "
+			    "a PEM public key or certificate)");
+		cli->jwt_key_file = p.token_source;
+		if (jwt_algorithm == NULL)
+			return 0;	/* the caller reads the key */
+		if (strcmp(jwt_algorithm, "HS256") != 0 &&
+		    strcmp(jwt_algorithm, "RS256") != 0 &&
+		    strcmp(jwt_algorithm, "ES256") != 0)
+			return fail(err, errsize, "--token-source %s: the "
+			    "algorithm is HS256, RS256 or ES256, not \"%s\"",
+			    p.token_source, jwt_algorithm);
+		cli->jwt_algorithm = jwt_algorithm;
+	}
 	return generate(cli, &p, cwd, err, errsize);
+}
+
+int
+cli_parse(struct cli *cli, int argc, char *const argv[], const char *cwd,
+    char *err, size_t errsize)
+{
+	return parse(cli, argc, argv, cwd, NULL, err, errsize);
+}
+
+int
+cli_parse_jwt(struct cli *cli, int argc, char *const argv[], const char *cwd,
+    const char *jwt_algorithm, char *err, size_t errsize)
+{
+	return parse(cli, argc, argv, cwd, jwt_algorithm, err, errsize);
 }
 
 void
@@ -924,6 +1085,12 @@ cli_free(struct cli *cli)
 		return;
 	free(cli->ini);
 	cli->ini = NULL;
+	if (cli->htpasswd != NULL) {
+		/* Hashes only, but wiped like the key of jwt_verify.c. */
+		explicit_bzero(cli->htpasswd, strlen(cli->htpasswd));
+		free(cli->htpasswd);
+		cli->htpasswd = NULL;
+	}
 }
 
 void

@@ -37,6 +37,30 @@ struct cli {
 	 * leaves open, and how to close it. */
 	const char *warnings[CLI_MAX_WARNINGS];
 	size_t nwarnings;
+	/*
+	 * --token-plugin JWTTokenApi --token-source FILE (argv's): websockify
+	 * takes what the key allows, wsgate pins one algorithm, and which
+	 * one the key file says.  cli_parse() reads no file: it leaves ini
+	 * NULL and this set; the caller reads FILE, infers the algorithm
+	 * (jwt_key_infer_alg) and calls cli_parse_jwt() with it.
+	 */
+	const char *jwt_key_file;
+	const char *jwt_algorithm;	/* as given to cli_parse_jwt() */
+	/*
+	 * --auth-plugin BasicHTTPAuth --auth-source USER:PASS (argv's):
+	 * websockify takes the password in clear.  cli.c checks it; the
+	 * caller hashes it (htpasswd_make_line) into htpasswd, wipes it
+	 * from argv, and gives the table to the route after each load (and
+	 * to [gateway] for web_root with --web-auth).
+	 */
+	const char *basic_user;
+	size_t basic_user_len;
+	const char *basic_pass;
+	bool web_auth;
+	char *htpasswd;		/* "USER:HASH\n", malloc'd by the caller */
+	/* --key-password (argv's): the caller gives it to tls.c and wipes
+	 * it from argv; it never goes into the INI. */
+	const char *key_password;
 };
 
 /*
@@ -48,6 +72,11 @@ struct cli {
  */
 int cli_parse(struct cli *cli, int argc, char *const argv[], const char *cwd,
     char *err, size_t errsize);
+
+/* cli_parse() with the algorithm of JWTTokenApi's key: "HS256",
+ * "RS256" or "ES256" (jwt_key_file names the file it came from). */
+int cli_parse_jwt(struct cli *cli, int argc, char *const argv[],
+    const char *cwd, const char *jwt_algorithm, char *err, size_t errsize);
 
 void cli_free(struct cli *cli);
 

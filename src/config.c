@@ -183,6 +183,7 @@ static const struct key_def keys[] = {
 	{ "workers", KT_WORKERS, SC_GATEWAY, GW(workers), NO_OFFSET, 1, 256 },
 	{ "log_level", KT_CHOICE, SC_GATEWAY, GW(log_level), NO_OFFSET, 0, 0 },
 	{ "log_format", KT_CHOICE, SC_GATEWAY, GW(log_format), NO_OFFSET, 0, 0 },
+	{ "log_target", KT_CHOICE, SC_GATEWAY, GW(log_target), NO_OFFSET, 0, 0 },
 	{ "dns_servers", KT_DNS, SC_GATEWAY, NO_OFFSET, NO_OFFSET, 0, 0 },
 	{ "dns_timeout", KT_SECONDS, SC_GATEWAY, GW(dns_timeout), NO_OFFSET,
 	  0.1, 60 },
@@ -273,6 +274,7 @@ static const struct {
 	{ "log_level", { "error", "warn", "info", "debug" } },
 	{ "log_format", { "text", "json" } },
 	{ "proxy_protocol", { "none", "v1", "v2" } },	/* target.h's */
+	{ "log_target", { "stderr", "syslog" } },
 	{ "balance", { "failover", "round_robin" } },	/* enum route_balance */
 	{ "send_as", { "binary", "text" } },		/* enum send_as */
 	{ "text_frames", { "accept", "reject" } },	/* enum text_frames */
@@ -1104,6 +1106,25 @@ listen_unix(struct parse *ps, struct listen_spec *spec, const char *addr)
 	return 0;
 }
 
+/* listen = fd:N: a descriptor number, 0-1023 (whether it is a listening
+ * socket is only known when wsgate starts: listener.c). */
+static int
+listen_fd(struct parse *ps, struct listen_spec *spec, const char *addr)
+{
+	const char *d = addr + 3;
+	size_t n = strspn(d, "0123456789");
+
+	if (n == 0 || n > 4 || d[n] != '\0' || atoi(d) > 1023) {
+		errorf(ps, HERE(ps), "listen", "\"%s\": fd:N takes a descriptor "
+		    "number 0-1023 (fd:0 is stdin, as inetd passes it)", addr);
+		return -1;
+	}
+	spec->from_fd = true;
+	spec->fd = atoi(d);
+	snprintf(spec->host, sizeof(spec->host), "fd");
+	return 0;
+}
+
 static void
 set_listen(struct parse *ps, const char *value)
 {
@@ -1124,6 +1145,9 @@ set_listen(struct parse *ps, const char *value)
 	addr[alen] = '\0';
 	if (strncmp(addr, "unix:", 5) == 0) {
 		if (listen_unix(ps, &spec, addr) != 0)
+			return;
+	} else if (strncmp(addr, "fd:", 3) == 0) {
+		if (listen_fd(ps, &spec, addr) != 0)
 			return;
 	} else if (value_hostport(addr, HOSTPORT_LISTEN, spec.host,
 	    sizeof(spec.host), spec.port, sizeof(spec.port), &why) != 0) {

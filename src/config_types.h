@@ -34,6 +34,10 @@ struct listen_spec {
 	bool unix_path;
 	char path[108];		/* sizeof(sun_path) */
 	unsigned mode;		/* its permissions */
+	/* listen = fd:N: a listening socket inherited as descriptor N
+	 * (websockify's --inetd passes it as stdin, fd 0). */
+	bool from_fd;
+	int fd;
 	struct config_where where;
 };
 
@@ -261,6 +265,7 @@ struct config {
 	unsigned workers;		/* event loop threads, 0 = auto */
 	unsigned log_level;		/* log.h enum log_level (info) */
 	unsigned log_format;		/* log.h enum log_format (text) */
+	unsigned log_target;		/* log.h enum log_target (stderr) */
 	char *health_path;		/* plain GET answered 200/503, or NULL */
 	/* Basic auth for web_root files ([gateway] auth_basic_file); the
 	 * health_path is never behind it.  NULL: none. */

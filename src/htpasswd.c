@@ -477,3 +477,53 @@ htpasswd_verify(const struct htpasswd *t, const char *user, size_t user_len,
 	free(data);
 	return known && ok;
 }
+
+char *
+htpasswd_make_line(const char *user, size_t user_len, const char *pass,
+    const char **why)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data *data;
+	enum htpasswd_kind kind;
+	const char *hash;
+	char *out = NULL;
+	size_t n;
+
+	*why = NULL;
+	if (user_len == 0 || user_len > HTPASSWD_USER_MAX ||
+	    memchr(user, ':', user_len) != NULL) {
+		*why = "a user name is 1 to 128 bytes, without ':'";
+		return NULL;
+	}
+	if (strnlen(pass, HTPASSWD_PASS_MAX + 1) > HTPASSWD_PASS_MAX) {
+		*why = "a password is at most 256 bytes";
+		return NULL;
+	}
+	if (crypt_gensalt_rn("$y$", 0, NULL, 0, setting, sizeof(setting)) ==
+	    NULL) {
+		*why = "crypt_gensalt_rn failed (no random source?)";
+		return NULL;
+	}
+	data = calloc(1, sizeof(*data));
+	if (data == NULL) {
+		*why = "out of memory";
+		return NULL;
+	}
+	hash = crypt_r(pass, setting, data);
+	if (hash == NULL || hash[0] == '*' ||
+	    htpasswd_check_hash(hash, strlen(hash), &kind, why) != 0) {
+		if (*why == NULL)
+			*why = "crypt_r failed";
+	} else {
+		n = user_len + 1 + strlen(hash) + 2;
+		out = malloc(n);
+		if (out == NULL)
+			*why = "out of memory";
+		else
+			snprintf(out, n, "%.*s:%s\n", (int)user_len, user,
+			    hash);
+	}
+	OPENSSL_cleanse(data, sizeof(*data));
+	free(data);
+	return out;
+}

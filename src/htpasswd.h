@@ -120,6 +120,16 @@ bool htpasswd_verify(const struct htpasswd *t, const char *user,
 int htpasswd_check_hash(const char *hash, size_t n,
     enum htpasswd_kind *kind, const char **why);
 
+/*
+ * A line "user:HASH\n" for a password given in clear (websockify's
+ * BasicHTTPAuth --auth-source USER:PASS): yescrypt with libxcrypt's
+ * default cost and a random salt (crypt_gensalt_rn reads the system's
+ * random source), checked by htpasswd_check_hash.  Returns a malloc'd
+ * string (free it), or NULL with *why.  The scratch data is wiped.
+ */
+char *htpasswd_make_line(const char *user, size_t user_len, const char *pass,
+    const char **why);
+
 /* "yescrypt", "bcrypt", "sha512crypt": for logs. */
 const char *htpasswd_kind_name(enum htpasswd_kind kind);
 

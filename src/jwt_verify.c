@@ -105,6 +105,36 @@ check_key_type(enum jwt_alg alg, EVP_PKEY *pkey, const char **why)
 	return 0;
 }
 
+const char *
+jwt_key_infer_alg(const char *data, size_t len, const char **why)
+{
+	EVP_PKEY *pkey;
+	const char *alg = NULL;
+
+	*why = NULL;
+	if (memmem(data, len, "-----BEGIN ", 11) == NULL)
+		return "HS256";
+	if (memmem(data, len, "PRIVATE KEY-----", 16) != NULL) {
+		*why = "a private key: give the public key (openssl pkey -in "
+		       "KEY -pubout)";
+		return NULL;
+	}
+	pkey = pem_public_key(data, len);
+	if (pkey == NULL) {
+		*why = "a PEM file with no public key or certificate in it";
+		return NULL;
+	}
+	if (EVP_PKEY_is_a(pkey, "RSA"))
+		alg = "RS256";
+	else if (check_key_type(JWT_ALG_ES256, pkey, why) == 0)
+		alg = "ES256";
+	else
+		*why = "a public key that is neither RSA (RS256) nor EC on "
+		       "P-256 (ES256)";
+	EVP_PKEY_free(pkey);
+	return alg;
+}
+
 struct jwt_key *
 jwt_key_new(enum jwt_alg alg, const char *data, size_t len, const char **why)
 {

@@ -37,6 +37,17 @@ struct jwt_key *jwt_key_new(enum jwt_alg alg, const char *data, size_t len,
 void jwt_key_free(struct jwt_key *k);
 enum jwt_alg jwt_key_alg(const struct jwt_key *k);
 
+/*
+ * The algorithm a key file is for, for websockify's JWTTokenApi (which
+ * takes whatever the key allows): a PEM RSA public key or certificate
+ * is RS256, one on P-256 ES256; a file with no PEM block is an HS256
+ * secret.  NULL with *why for a PEM file that is neither (a private
+ * key, another curve or type, unreadable PEM).  jwt_key_new() then
+ * checks the rest (RSA size, secret length).
+ */
+const char *jwt_key_infer_alg(const char *data, size_t len,
+    const char **why);
+
 /* 0 when t's signature is valid for k, else -1 with *why. */
 int jwt_verify(const struct jwt_key *k, const struct jwt *t,
     const char **why);

@@ -2,6 +2,7 @@
 #include "listener.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -279,6 +280,55 @@ listener_new_unix(const struct listen_spec *spec, char *err, size_t errsize)
 	return l;
 }
 
+/* listen = fd:N: adopt an inherited socket, which must already listen
+ * (inetd's "wait" services and websockify's --inetd hand one over). */
+static struct listener *
+listener_new_fd(const struct listen_spec *spec, char *err, size_t errsize)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	struct listener *l;
+	char addr[SOCKADDR_STRLEN] = "?";
+	int type = 0, acc = 0, fd = spec->fd, flags;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) {
+		snprintf(err, errsize, "descriptor %d is not a socket (%s): "
+		    "fd:N takes a listening socket the parent opened", fd,
+		    strerror(errno));
+		return NULL;
+	}
+	len = sizeof(acc);
+	if (type != SOCK_STREAM ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) != 0 ||
+	    !acc) {
+		snprintf(err, errsize, "descriptor %d is a socket but not a "
+		    "listening stream socket (inetd's \"nowait\" passes a "
+		    "connection: use \"wait\")", fd);
+		return NULL;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+		snprintf(err, errsize, "descriptor %d: %s", fd,
+		    strerror(errno));
+		return NULL;
+	}
+	l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return NULL;
+	}
+	l->tls = (!spec->tls ? 0 : spec->http1_only ? LISTEN_TLS :
+	    LISTEN_TLS | LISTEN_H2) |
+	    (spec->proxy_protocol ? LISTEN_PROXY : 0);
+	l->fds[l->n++] = fd;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0)
+		sockaddr_format((struct sockaddr *)&ss, addr, sizeof(addr));
+	snprintf(l->desc, sizeof(l->desc), "%s (descriptor %d)", addr, fd);
+	return l;
+}
+
 struct listener *
 listener_new(const struct listen_spec *spec, char *err, size_t errsize)
 {
@@ -290,6 +340,8 @@ listener_new(const struct listen_spec *spec, char *err, size_t errsize)
 
 	if (spec->unix_path)
 		return listener_new_unix(spec, err, errsize);
+	if (spec->from_fd)
+		return listener_new_fd(spec, err, errsize);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;

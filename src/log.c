@@ -1,4 +1,4 @@
-/* log.c -- one line per event on stderr, with timestamp and level */
+/* log.c -- one line per event on stderr (or syslog), with timestamp and level */
 #include "log.h"
 
 #include <stdarg.h>
@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +20,8 @@
 static atomic_int current_level = LL_INFO;
 static atomic_int current_format = LOG_FORMAT_TEXT;
 static atomic_bool level_pinned;	/* by the command line */
+static atomic_int current_target = LOG_TARGET_STDERR;
+static atomic_bool syslog_opened;
 
 static const char *const level_names[] = {
 	[LL_ERROR] = "error",
@@ -68,6 +71,27 @@ _Static_assert(LL_ERROR == 0 && LL_WARN == 1 && LL_INFO == 2 &&
 _Static_assert(LOG_FORMAT_TEXT == 0 && LOG_FORMAT_JSON == 1,
     "log_format words are text, json");
 
+_Static_assert(LOG_TARGET_STDERR == 0 && LOG_TARGET_SYSLOG == 1,
+    "log_target words are stderr, syslog");
+
+void
+log_set_target(enum log_target target)
+{
+	/* LOG_NDELAY: the socket is opened now, not by a worker later. */
+	if (target == LOG_TARGET_SYSLOG &&
+	    !atomic_exchange(&syslog_opened, true))
+		openlog("wsgate", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	atomic_store_explicit(&current_target, (int)target,
+	    memory_order_relaxed);
+}
+
+enum log_target
+log_get_target(void)
+{
+	return (enum log_target)atomic_load_explicit(&current_target,
+	    memory_order_relaxed);
+}
+
 void
 log_configure(const struct config *cfg)
 {
@@ -77,7 +101,16 @@ log_configure(const struct config *cfg)
 		    memory_order_relaxed);
 	if (cfg->log_format <= LOG_FORMAT_JSON)
 		log_set_format((enum log_format)cfg->log_format);
+	if (cfg->log_target <= LOG_TARGET_SYSLOG)
+		log_set_target((enum log_target)cfg->log_target);
 }
+
+static const int syslog_priority[] = {
+	[LL_ERROR] = LOG_ERR,
+	[LL_WARN] = LOG_WARNING,
+	[LL_INFO] = LOG_INFO,
+	[LL_DEBUG] = LOG_DEBUG,
+};
 
 int
 log_enabled(enum log_level level)
@@ -128,6 +161,12 @@ log_write_json(const char *ts, enum log_level level, const char *msg,
 	size_t n = log_json(out, sizeof(out), ts, level_names[level], msg,
 	    len);
 
+	if (log_get_target() == LOG_TARGET_SYSLOG) {
+		/* One object per message, without its newline. */
+		syslog(syslog_priority[level], "%.*s",
+		    (int)(n > 0 && out[n - 1] == '\n' ? n - 1 : n), out);
+		return;
+	}
 	if (write(STDERR_FILENO, out, n) < 0)
 		return;
 }
@@ -159,6 +198,13 @@ log_msg(enum log_level level, const char *fmt, ...)
 	if (log_get_format() == LOG_FORMAT_JSON) {
 		line[n] = '\0';
 		log_write_json(line, level, msg, mlen);
+		return;
+	}
+	if (log_get_target() == LOG_TARGET_SYSLOG) {
+		/* syslog stamps the time and keeps the level as priority. */
+		n = log_printable(line, sizeof(line) - 1, msg, mlen);
+		line[n] = '\0';
+		syslog(syslog_priority[level], "%s", line);
 		return;
 	}
 	r = snprintf(line + n, sizeof(line) - n, " %s ", level_names[level]);

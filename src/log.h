@@ -1,4 +1,4 @@
-/* log.h -- one line per event on stderr, with timestamp and level */
+/* log.h -- one line per event on stderr (or syslog), with timestamp and level */
 #ifndef WSGATE_LOG_H
 #define WSGATE_LOG_H
 
@@ -16,6 +16,13 @@ enum log_format {
 	LOG_FORMAT_JSON,	/* one object per line: log_json.h */
 };
 
+enum log_target {
+	LOG_TARGET_STDERR = 0,
+	/* syslog(3): facility LOG_DAEMON, ident "wsgate", the pid; the
+	 * level becomes the priority, syslog adds the time. */
+	LOG_TARGET_SYSLOG,
+};
+
 /*
  * The command line's level (-v, -q): it holds from then on, over the
  * configuration's log_level at start and after every reload.  The
@@ -27,6 +34,9 @@ enum log_level log_get_level(void);
 /* Forget the command line's level (tests). */
 void log_clear_level(void);
 void log_set_format(enum log_format format);
+/* log_target: openlog() on the first switch to syslog. */
+void log_set_target(enum log_target target);
+enum log_target log_get_target(void);
 enum log_format log_get_format(void);
 
 struct config;

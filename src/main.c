@@ -22,7 +22,10 @@
 #include "auth.h"
 #include "cli.h"
 #include "config.h"
+#include "file.h"
 #include "gateway.h"
+#include "htpasswd.h"
+#include "jwt_verify.h"
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
@@ -87,21 +90,36 @@ usage(FILE *f)
 	    "  --verify-client --cafile FILE  require client certificates\n"
 	    "  --ssl-target       TLS to the target (certificate not "
 	    "checked)\n"
+	    "  --key-password PW  decrypt --key with PW (ps shows it until "
+	    "read)\n"
 	    "  --web DIR          serve DIR's files to plain GETs\n"
 	    "  --auth-plugin ExpectOrigin --auth-source 'ORIGIN ...'\n"
 	    "  --auth-plugin ClientCertCNAuth --auth-source 'CN ...'\n"
+	    "  --auth-plugin BasicHTTPAuth --auth-source USER:PASS [--web-auth]\n"
+	    "                     hashed at startup (ps shows it until then: "
+	    "prefer\n"
+	    "                     auth_basic_file in an INI file)\n"
 	    "  --token-plugin TokenFile --token-source FILE [--host-token]\n"
+	    "  --token-plugin JWTTokenApi --token-source KEY  signed tokens; "
+	    "the key\n"
+	    "                     file says the algorithm (RS256, ES256, "
+	    "HS256)\n"
 	    "                     the token picks the target (no target "
 	    "argument);\n"
 	    "                     --allowed-targets LIST: where it may lead\n"
 	    "  --unix-target PATH the target is a unix socket (no target "
 	    "argument)\n"
+	    "  --inetd            the listening socket is stdin (no "
+	    "source_port)\n"
 	    "  --heartbeat T      ping the client every T seconds\n"
+	    "  --record FILE      record sessions into FILE's directory "
+	    "(.wsrec files)\n"
 	    "  --run-once         exit after one WebSocket session\n"
 	    "  --timeout T        stop accepting T seconds after start\n"
 	    "  --idle-timeout T   exit after T seconds with no connection\n"
 	    "  --log-file FILE, --traffic (as -v), -6 (no effect: every "
 	    "address)\n"
+	    "  --syslog /dev/log  log through syslog(3) (facility daemon)\n"
 	    "  --print-config     print the INI these options amount to, "
 	    "exit\n"
 	    "Others are refused with what to use instead; see wsgate(8).\n"
@@ -146,6 +164,52 @@ libevent_log_cb(int severity, const char *msg)
 	    "libevent: %s", msg);
 }
 
+/*
+ * websockify's BasicHTTPAuth: the hashed password, in memory only, becomes
+ * each loaded configuration's table for its route (and [gateway]'s, for
+ * web_root, with --web-auth): the same as an auth_basic_file of one line.
+ */
+static int
+attach_basic_auth(struct config *cfg, const struct cli *cli)
+{
+	const char *text = cli->htpasswd;
+	struct htpasswd_error herr;
+
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		struct route *r = &cfg->routes[i];
+
+		htpasswd_free(r->auth_basic);
+		r->auth_basic = htpasswd_parse(text, strlen(text), &herr);
+		if (r->auth_basic == NULL)
+			return -1;
+	}
+	if (cli->web_auth) {
+		htpasswd_free(cfg->auth_basic);
+		cfg->auth_basic = htpasswd_parse(text, strlen(text), &herr);
+		if (cfg->auth_basic == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* Hash BasicHTTPAuth's password, then wipe it from argv: ps shows it no
+ * longer (it did until now: hence the warning). */
+static int
+hash_basic_password(struct cli *cli)
+{
+	const char *why;
+
+	cli->htpasswd = htpasswd_make_line(cli->basic_user,
+	    cli->basic_user_len, cli->basic_pass, &why);
+	if (cli->htpasswd == NULL) {
+		fprintf(stderr, "wsgate: --auth-source: %s\n", why);
+		return -1;
+	}
+	/* argv's own bytes, writable (cli keeps const pointers to them). */
+	explicit_bzero((char *)cli->basic_pass, strlen(cli->basic_pass));
+	return 0;
+}
+
 /* cli: websockify's form, whose INI is the configuration (else path
  * is); running: the configuration in use when reloading, else NULL;
  * counts: the running gateway's route counters (NULL for -t). */
@@ -158,6 +222,12 @@ load_config(const char *path, const struct cli *cli,
 	    config_load_string(CLI_CONFIG_NAME, cli->ini, &errs) :
 	    config_load(path, &errs);
 
+	if (cfg != NULL && cli != NULL && cli->htpasswd != NULL &&
+	    attach_basic_auth(cfg, cli) != 0) {
+		fprintf(stderr, "wsgate: out of memory\n");
+		config_unref(cfg);
+		cfg = NULL;
+	}
 	/* Certificates are read now, so -t and SIGHUP check them too. */
 	if (cfg != NULL && tls_config_load(cfg, running, &errs) != 0) {
 		config_unref(cfg);
@@ -1205,10 +1275,38 @@ open_log_file(const char *path)
 	return 0;
 }
 
+/*
+ * websockify's JWTTokenApi takes whatever the key allows; wsgate pins one
+ * algorithm, the one the key file is for.  cli.c reads no file, so the
+ * key is read here and the command line parsed again with it.
+ */
+static int
+infer_jwt_algorithm(struct cli *cli, int argc, char **argv, const char *cwd,
+    char *err, size_t errsize)
+{
+	const char *file = cli->jwt_key_file, *why, *alg;
+	char *data;
+	size_t len;
+
+	if (file_read(file, &data, &len, &why) != FILE_OK) {
+		snprintf(err, errsize, "--token-source %s: %s", file, why);
+		return -1;
+	}
+	alg = jwt_key_infer_alg(data, len, &why);
+	OPENSSL_cleanse(data, len);
+	free(data);
+	if (alg == NULL) {
+		snprintf(err, errsize, "--token-source %s: %s", file, why);
+		return -1;
+	}
+	cli_free(cli);
+	return cli_parse_jwt(cli, argc, argv, cwd, alg, err, errsize);
+}
+
 int
 main(int argc, char **argv)
 {
-	const char *path = CONFIG_DEFAULT_PATH;
+	const char *path = CONFIG_DEFAULT_PATH, *cwd;
 	struct control ctl;
 	struct cli cli;
 	char err[1024], cwdbuf[4096];
@@ -1219,11 +1317,29 @@ main(int argc, char **argv)
 	/* A health check client, for images without curl: its own words. */
 	if (argc >= 2 && strcmp(argv[1], "--probe") == 0)
 		return probe_main(argc - 2, argv + 2);
-	if (cli_parse(&cli, argc, argv, getcwd(cwdbuf, sizeof(cwdbuf)), err,
-	    sizeof(err)) != 0) {
+	cwd = getcwd(cwdbuf, sizeof(cwdbuf));
+	if (cli_parse(&cli, argc, argv, cwd, err, sizeof(err)) != 0) {
 		fprintf(stderr, "wsgate: %s\n" USAGE_LINES "(wsgate --help "
 		    "lists the options; wsgate(8) says more)\n", err);
 		return EXIT_USAGE;
+	}
+	if (cli.ini == NULL && cli.jwt_key_file != NULL &&
+	    infer_jwt_algorithm(&cli, argc, argv, cwd, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "wsgate: %s\n", err);
+		cli_free(&cli);
+		return EXIT_CONFIG;
+	}
+	if (cli.key_password != NULL) {
+		/* tls.c keeps a copy; argv's bytes are writable: ps shows the
+		 * password no longer (it did until now: the warning). */
+		tls_set_key_password(cli.key_password);
+		explicit_bzero((char *)cli.key_password,
+		    strlen(cli.key_password));
+	}
+	if (cli.basic_pass != NULL && hash_basic_password(&cli) != 0) {
+		cli_free(&cli);
+		return EXIT_CONFIG;
 	}
 	if (cli.action == CLI_HELP) {
 		usage(stdout);
@@ -1267,6 +1383,21 @@ main(int argc, char **argv)
 			fprintf(stderr, "wsgate: warning: %s\n",
 			    cli.warnings[i]);
 		fputs(cli.ini, stdout);
+		if (cli.key_password != NULL)
+			fprintf(stderr, "wsgate: warning: --key-password is "
+			    "not in this INI: its tls_key must be an "
+			    "unencrypted key (openssl pkey -in KEY -out "
+			    "PLAIN.key)\n");
+		if (cli.htpasswd != NULL) {
+			fprintf(stderr, "wsgate: warning: --auth-plugin "
+			    "BasicHTTPAuth is not in this INI: put the hashed "
+			    "line printed at its end in an htpasswd file\n");
+			printf("\n; --auth-plugin BasicHTTPAuth: put this line "
+			    "(the password hashed) in a file, chmod 600, and\n"
+			    "; add auth_basic_file = FILE to [route:websockify]"
+			    "%s\n; %s", cli.web_auth ? " and [gateway]" : "",
+			    cli.htpasswd);
+		}
 		config_unref(ctl.cfg);
 		cli_free(&cli);
 		return EXIT_OK;
@@ -1293,6 +1424,16 @@ main(int argc, char **argv)
 	log_configure(ctl.cfg);	/* log_level, log_format; -v/-q win */
 	for (size_t i = 0; i < cli.nwarnings; i++)
 		log_warn("%s", cli.warnings[i]);
+	if (cli.htpasswd != NULL)
+		log_info("--auth-plugin BasicHTTPAuth: user \"%.*s\", its "
+		    "password hashed in memory (yescrypt)%s",
+		    (int)cli.basic_user_len, cli.basic_user, cli.web_auth ?
+		    "; --web-auth: the --web pages ask too" : "");
+	if (cli.jwt_algorithm != NULL)
+		log_info("--token-plugin JWTTokenApi: %s is a key for %s: "
+		    "jwt_algorithm = %s (websockify takes what the key "
+		    "allows; wsgate accepts this algorithm only)",
+		    cli.jwt_key_file, cli.jwt_algorithm, cli.jwt_algorithm);
 
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile_limit();

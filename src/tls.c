@@ -173,6 +173,38 @@ tls_no_passphrase(char *buf, int size, int rwflag, void *arg)
 	return 0;
 }
 
+/* websockify's --key-password: set once before any thread, then only
+ * read (by every load of a listener key, reloads too). */
+static char *key_password;
+
+void
+tls_set_key_password(const char *password)
+{
+	if (key_password != NULL) {
+		OPENSSL_clear_free(key_password, strlen(key_password));
+		key_password = NULL;
+	}
+	if (password != NULL)
+		key_password = OPENSSL_strdup(password);
+}
+
+/* The passphrase of an encrypted key: arg is it, or NULL for none. */
+static int
+tls_passphrase(char *buf, int size, int rwflag, void *arg)
+{
+	const char *pw = arg;
+	size_t n;
+
+	(void)rwflag;
+	if (pw == NULL || size <= 0)
+		return 0;
+	n = strlen(pw);
+	if (n > (size_t)size)
+		return 0;
+	memcpy(buf, pw, n);
+	return (int)n;
+}
+
 /*
  * A PEM file as a memory BIO, read whole through file_read(): a regular
  * file of bounded size.  (OpenSSL's own *_file() calls would open
@@ -332,7 +364,8 @@ tls_load_cas(SSL_CTX *ctx, const struct config_str *f, const char *section,
 static int
 tls_load_pair(SSL_CTX *ctx, const char *section, const char *cert_key,
     const struct config_str *cert, const char *key_key,
-    const struct config_str *key, struct config_errors *errs)
+    const struct config_str *key, const char *password,
+    struct config_errors *errs)
 {
 	char why[256], *buf;
 	mode_t mode = 0;
@@ -364,14 +397,15 @@ tls_load_pair(SSL_CTX *ctx, const char *section, const char *cert_key,
 	    &len)) == NULL)
 		return -1;
 	ERR_clear_error();
-	pkey = PEM_read_bio_PrivateKey(bio, NULL, tls_no_passphrase, NULL);
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, tls_passphrase,
+	    (void *)password);
 	tls_pem_close(bio, buf, len);
 	if (pkey == NULL || SSL_CTX_use_PrivateKey(ctx, pkey) != 1) {
 		EVP_PKEY_free(pkey);
 		config_error_at(errs, &key->where, section, key_key,
-		    "%s: cannot load a PEM private key (without a "
-		    "passphrase): %s", key->s,
-		    tls_queue_text(why, sizeof(why)));
+		    "%s: cannot load a PEM private key (%s): %s", key->s,
+		    password != NULL ? "with --key-password" :
+		    "without a passphrase", tls_queue_text(why, sizeof(why)));
 		return -1;
 	}
 	EVP_PKEY_free(pkey);
@@ -979,7 +1013,7 @@ tls_server_ctx_new(const struct config *cfg, const struct tls_cert_spec *t,
 	}
 	if (t->cert.s == NULL || t->key.s == NULL ||
 	    tls_load_pair(ctx, t->section, "tls_cert", &t->cert, "tls_key",
-	    &t->key, errs) != 0) {
+	    &t->key, key_password, errs) != 0) {
 		bad = 1;
 	} else if (tls_system_store(store) == NULL ||
 	    tls_chain_check(ctx, *store, &out->chain, why, sizeof(why)) != 0) {
@@ -1078,7 +1112,7 @@ tls_client_new(const struct config *cfg, const struct route *r,
 	if (r->backend_tls_cert.s != NULL && r->backend_tls_key.s != NULL &&
 	    tls_load_pair(ctx, section, "backend_tls_cert",
 	    &r->backend_tls_cert, "backend_tls_key", &r->backend_tls_key,
-	    errs) != 0) {
+	    NULL, errs) != 0) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}

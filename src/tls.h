@@ -25,6 +25,13 @@ struct target;
 int tls_config_load(struct config *cfg, const struct config *running,
     struct config_errors *errs);
 
+/*
+ * websockify's --key-password: the passphrase of the listener keys
+ * (tls_key), kept (a copy) for every load, reloads too; NULL forgets it.
+ * Call before any thread starts.  backend_tls_key never takes it.
+ */
+void tls_set_key_password(const char *password);
+
 /* Log each listener certificate's name and expiry (warn when expired or
  * close to it). */
 void tls_log_certificates(const struct config *cfg);

@@ -45,6 +45,12 @@ SAFE = {
                     "(configuration)",
     "f->auth_what": "front.c: \"route=\" and a route name from the "
                     "configuration, or \"web_root\"",
+    "cli.basic_user": "main.c: the user of --auth-source USER:PASS, the "
+                      "operator's own command line (no client sets it)",
+    "cli.jwt_key_file": "main.c: the --token-source file, the operator's "
+                        "own command line",
+    "cli.jwt_algorithm": "main.c: \"HS256\", \"RS256\" or \"ES256\", "
+                         "chosen by jwt_key_infer_alg()",
     "euser": "front.c: log_escape() of a Basic auth user name, logged only "
              "once its password was right",
     "tls_describe(bev, why, sizeof(why))":

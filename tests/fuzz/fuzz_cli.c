@@ -42,6 +42,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	rc = cli_parse(&cli, argc, argv, "/fuzz/cwd", err, sizeof(err));
 	FUZZ_CHECK(rc == 0 || rc == -1);
+	if (rc == 0 && cli.jwt_key_file != NULL) {
+		/* JWTTokenApi: main infers the algorithm from the key. */
+		FUZZ_CHECK(cli.ini == NULL && cli.websockify);
+		cli_free(&cli);
+		rc = cli_parse_jwt(&cli, argc, argv, "/fuzz/cwd", "HS256",
+		    err, sizeof(err));
+		FUZZ_CHECK(rc == 0 || rc == -1);
+	}
 	if (rc != 0) {
 		FUZZ_CHECK(err[0] != '\0');
 		FUZZ_CHECK(cli.ini == NULL);

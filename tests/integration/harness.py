@@ -178,6 +178,8 @@ class Gateway:
         # form).
         self.argv = None if argv is None else list(argv)
         self.env = env
+        # What the gateway's stdin is: a listening socket for --inetd.
+        self.stdin = subprocess.DEVNULL
         self.wait_ready = wait_ready
         # An open file limit (soft and hard) for the gateway: what its
         # automatic limits are derived from.
@@ -216,7 +218,7 @@ class Gateway:
             cmd = wrapper_prefix(self.dir) + [self.binary] + self.argv
         def limit_fds(n=self.nofile):
             resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(cmd, stdin=self.stdin,
                                      stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, env=self.env,
                                      cwd=self.dir,
@@ -233,8 +235,9 @@ class Gateway:
                     m = self.LISTENING.search(line)
                     if m:
                         for addr in m.group(1).split():
-                            if addr.startswith("unix:"):
-                                continue
+                            if addr.startswith("unix:") or \
+                                    not re.search(r":\d+$", addr):
+                                continue    # "(descriptor 0)" and such
                             self.ports.append(
                                 int(addr.rsplit(":", 1)[1]))
             except BaseException:

@@ -193,6 +193,24 @@ class SameCommandLine(h.GatewayTestCase):
                for name, port in self.each(["--cert", "self.pem",
                                             "--ssl-only"])}
         self.assertEqual(got["websockify"], got["wsgate"])
+        # --key-password: an encrypted key, the same for both.
+        key = os.path.join(self.dir, "enc.key")
+        subprocess.run(["openssl", "genpkey", "-algorithm", "EC",
+                        "-pkeyopt", "ec_paramgen_curve:P-256", "-aes256",
+                        "-pass", "pass:pw", "-out", key],
+                       check=True, capture_output=True, timeout=30)
+        subprocess.run(["openssl", "req", "-x509", "-key", key, "-passin",
+                        "pass:pw", "-days", "2", "-subj", "/CN=localhost",
+                        "-out", key + ".crt"], check=True,
+                       capture_output=True, timeout=30)
+        os.chmod(key, 0o600)
+        got = {name: self.echo_bytes(port, wrap=over_tls)
+               for name, port in self.each(["--cert", "enc.key.crt",
+                                            "--key", "enc.key",
+                                            "--key-password", "pw",
+                                            "--ssl-only"])}
+        self.assertEqual(got["websockify"], got["wsgate"])
+        self.assertEqual(len(got["wsgate"]), 12 + 256 + 3000)
 
     def test_target_down(self):
         dead = self.closed_port()
@@ -246,6 +264,51 @@ class SameCommandLine(h.GatewayTestCase):
             seen[name] = got
         self.assertEqual(seen["websockify"], [b"I am vm2", b"I am vm1"])
         self.assertEqual(seen["wsgate"], seen["websockify"])
+
+    def test_basic_auth(self):
+        from test_cli_websockify import basic
+        seen = {}
+        for name, port in self.each(["--auth-plugin", "BasicHTTPAuth",
+                                     "--auth-source", "alice:pw:x"]):
+            got = []
+            for auth in (None, basic("alice", "pw"), basic("alice", "pw:x")):
+                c = self.raw(port)
+                c.send(h.upgrade_request(
+                    "/websockify",
+                    headers=[("Authorization", auth)] if auth else []))
+                got.append(c.read_response().status)
+                c.close()
+            seen[name] = got
+        self.assertEqual(seen["websockify"], [401, 401, 101])
+        self.assertEqual(seen["wsgate"], seen["websockify"])
+
+    def test_jwt_token(self):
+        from test_targets_jwt import Keys
+        keys = Keys()
+        self.addCleanup(keys.close)
+        vm = self.backend(h.SourceBackend, b"I am vm", close_after=False)
+        claims = {"host": "127.0.0.1", "port": vm.port}
+        # jwcrypto takes the whole file as the base64url secret: no
+        # newline at its end.
+        secret = os.path.join(keys.dir, "hs.nonl")
+        fd = os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600)
+        with open(keys.path["hs"], "rb") as f:
+            os.write(fd, f.read().strip())
+        os.close(fd)
+        for alg, key in (("RS256", keys.path["rsa"] + ".pub"),
+                         ("ES256", keys.path["ec"] + ".pub"),
+                         ("HS256", secret)):
+            token = keys.sign(alg, claims)
+            seen = {}
+            for name, port in self.each(["--token-plugin", "JWTTokenApi",
+                                         "--token-source", key],
+                                        target=False):
+                c = self.raw(port)
+                c.handshake("/websockify?token=" + token)
+                seen[name] = c.recv_data(7)[0]
+                c.close()
+            self.assertEqual(seen["websockify"], b"I am vm", alg)
+            self.assertEqual(seen["wsgate"], seen["websockify"], alg)
 
     def test_unknown_token(self):
         if not tokens_supported():

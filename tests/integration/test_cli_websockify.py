@@ -67,6 +67,87 @@ class Positional(h.GatewayTestCase):
         c.send(b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
         self.assertEqual(c.read_response().status, 426)
 
+    def test_inetd_takes_the_listening_socket_on_stdin(self):
+        # websockify's --inetd: inetd ("wait") or a service manager opened
+        # the socket and passes it as fd 0.
+        lsock = socket.socket()
+        lsock.bind(("127.0.0.1", 0))
+        lsock.listen(16)
+        port = lsock.getsockname()[1]
+        gw = h.Gateway(h.BINARY, argv=["--inetd", self.echo.addr])
+        gw.stdin = lsock.fileno()
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+        lsock.close()           # the gateway holds its own copy
+        gw.wait_log(r"listening on 127\.0\.0\.1:%d \(descriptor 0\)" % port)
+        self.echo_through(port, "/websockify")
+        # stdin that is not a listening socket: said at start, exit 3.
+        rc, out, err = h.run_binary(["--inetd", self.echo.addr])
+        self.assertEqual(rc, 3, err)
+        self.assertIn("listen = fd:0: descriptor 0 is not a socket", err)
+
+    def test_syslog(self):
+        rc, out, err = h.run_binary(["--print-config", "--syslog",
+                                     "/dev/log", "127.0.0.1:0",
+                                     self.echo.addr])
+        self.assertEqual(rc, 0, err)
+        self.assertIn("\nlog_target = syslog\n", out)
+        rc, out, err = h.run_binary(["--syslog", "127.0.0.1:514",
+                                     "127.0.0.1:0", self.echo.addr])
+        self.assertEqual(rc, 2)
+        self.assertIn("give --syslog /dev/log", err)
+        # syslog(3) writes to /dev/log: without a syslog daemon here, a
+        # datagram socket of the test's own stands in for one.
+        if os.path.exists("/dev/log") or os.geteuid() != 0:
+            self.skipTest("/dev/log is a real syslog (or not root): the "
+                          "lines are not checked")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            sock.bind("/dev/log")
+        except OSError as e:
+            sock.close()
+            self.skipTest("cannot make /dev/log: %s" % e)
+        self.addCleanup(os.unlink, "/dev/log")
+        self.addCleanup(sock.close)
+        gw = h.Gateway(h.BINARY, argv=["--syslog", "/dev/log",
+                                       "127.0.0.1:0", self.echo.addr],
+                       wait_ready=False)
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+        sock.settimeout(h.timeout(10))
+        got = []
+        while not any(b" ready (" in m for m in got):
+            got.append(sock.recv(4096))
+        text = b"\n".join(got).decode("utf-8", "replace")
+        # LOG_DAEMON (3 << 3) | LOG_INFO (6) = 30; ident wsgate[PID].
+        self.assertRegex(text, r"<30>.*wsgate\[%d\]: .*wsgate \S+ ready "
+                         r"\(" % gw.proc.pid)
+        self.assertRegex(text, r"<28>.*wsgate\[\d+\]: any web page may "
+                         r"connect")                    # LOG_WARNING
+        port = int(re.search(r"listening on 127\.0\.0\.1:(\d+)",
+                             text).group(1))
+        self.echo_through(port, "/websockify")
+        self.assertEqual(gw.lines, [])                  # not on stderr
+
+    def test_record_into_the_directory_of_file(self):
+        rec = os.path.join(self.dir, "rec")
+        os.mkdir(rec)
+        gw = self.start("--record", os.path.join(rec, "session"),
+                        "127.0.0.1:0", self.echo.addr)
+        gw.wait_log(r"warn.*--record: wsgate writes one file per session "
+                    r"into the directory of FILE")
+        self.echo_through(gw.port, "/websockify", data=b"recorded bytes")
+        h.wait_until(lambda: [f for f in os.listdir(rec)
+                              if f.endswith(".wsrec")], 10, "a recording")
+        name = [f for f in os.listdir(rec) if f.endswith(".wsrec")][0]
+        self.assertIn("websockify", name)
+        self.assertFalse(os.path.exists(os.path.join(rec, "session.1")))
+        rc, out, err = h.run_binary(["--record", "/nonexistent/d/session",
+                                     "127.0.0.1:0", self.echo.addr])
+        self.assertEqual(rc, 1, err)
+        self.assertIn("--record /nonexistent/d/session: ", err)
+        self.assertIn("/nonexistent/d", err)
+
     def test_web_serves_files_and_websocket(self):
         # A relative --web, from the working directory (the gateway's).
         gw = h.Gateway(h.BINARY, argv=["--web", "www", "127.0.0.1:0",
@@ -121,6 +202,62 @@ class Positional(h.GatewayTestCase):
         self.assertEqual(frame.payload, b"over tls")
         # No certificate warning: TLS; the key came from the same file.
         self.assertFalse(gw.find_log(r"plain ws://"))
+
+    def test_key_password(self):
+        key = os.path.join(self.dir, "enc.key")
+        cert = os.path.join(self.dir, "cert.pem")
+        subprocess.run(["openssl", "genpkey", "-algorithm", "EC",
+                        "-pkeyopt", "ec_paramgen_curve:P-256", "-aes256",
+                        "-pass", "pass:x y", "-out", key],
+                       check=True, capture_output=True, timeout=30)
+        subprocess.run(["openssl", "req", "-x509", "-key", key, "-passin",
+                        "pass:x y", "-days", "2", "-subj", "/CN=localhost",
+                        "-out", cert], check=True, capture_output=True,
+                       timeout=30)
+        os.chmod(key, 0o600)
+        with open(key) as f:
+            self.assertIn("ENCRYPTED PRIVATE KEY", f.read())
+        gw = self.start("--cert", cert, "--key", key, "--key-password",
+                        "x y", "127.0.0.1:0", self.echo.addr)
+        gw.wait_log(r"warn.*--key-password: the password was visible in "
+                    r"the process list")
+        with open("/proc/%d/cmdline" % gw.proc.pid, "rb") as f:
+            cmdline = f.read()
+        if cmdline.split(b"\0")[0].endswith(b"/wsgate"):   # not valgrind
+            self.assertIn(b"--key-password", cmdline)
+            self.assertNotIn(b"x y", cmdline)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(cert)
+        raw = socket.create_connection(("127.0.0.1", gw.port),
+                                       h.timeout(5))
+        s = ctx.wrap_socket(raw, server_hostname="localhost")
+        self.addCleanup(s.close)
+        s.sendall(h.upgrade_request("/websockify"))
+        head = b""
+        while b"\r\n\r\n" not in head:
+            b = s.recv(4096)
+            self.assertTrue(b, "EOF before the 101")
+            head += b
+        self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
+        # SIGHUP reads the key again, with the same password.
+        mark = gw.mark()
+        gw.send_signal(signal.SIGHUP)
+        gw.wait_log(r"configuration reloaded", start=mark)
+        for pw, why in (("wrong", "with --key-password"),
+                        (None, "without a passphrase")):
+            rc, out, err = h.run_binary(
+                ["-t", "--cert", cert, "--key", key] +
+                (["--key-password", pw] if pw else []) +
+                ["127.0.0.1:0", self.echo.addr])
+            self.assertEqual(rc, 1, err)
+            self.assertIn("--key %s: " % key, err)
+            self.assertIn(why, err)
+        rc, out, err = h.run_binary(["--print-config", "--cert", cert,
+                                     "--key", key, "--key-password", "x y",
+                                     "127.0.0.1:0", self.echo.addr])
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("x y", out)
+        self.assertIn("--key-password is not in this INI", err)
 
     def test_print_config_reads_back_and_behaves_the_same(self):
         pem = make_pem(self.dir)
@@ -202,7 +339,10 @@ class Positional(h.GatewayTestCase):
             (["-D", "6080", "h:1"], r"-D \(--daemon\): wsgate does not "
              r"daemonize: run it under systemd"),
             (["6080", "h:1", "--", "Xvnc"], r"does not start or wrap"),
-            (["--key-password", "x", "6080", "h:1"], r"openssl pkey"),
+            (["--key-password", "x", "6080", "h:1"],
+             r"--key-password needs --cert FILE"),
+            (["--inetd", "6080", "h:1"], r"--inetd: the listening socket "
+             r"comes on stdin, so only target_addr:target_port follows"),
             (["--token-plugin", "my.Plugin", "--token-source", "x",
               "6080"], r"wsgate runs no Python plugins"),
             (["--cerrt", "x", "6080", "h:1"], r"did you mean --cert\?"),
@@ -428,6 +568,181 @@ class Tokens(h.GatewayTestCase):
                                        host="vm2:%d" % gw.port),
                          b"I am vm2")
         self.assertFalse(gw.find_log(r"tokens may lead"))
+
+
+def basic(user, pw):
+    import base64
+    return "Basic " + base64.b64encode(
+        ("%s:%s" % (user, pw)).encode()).decode()
+
+
+class BasicHTTPAuth(h.GatewayTestCase):
+    """--auth-plugin BasicHTTPAuth --auth-source USER:PASS [--web-auth]:
+    the password hashed in memory, wiped from argv, kept across SIGHUP."""
+
+    PW = "pw:with colon"
+
+    def setUp(self):
+        self.echo = self.backend(h.EchoBackend)
+
+    def start(self, *argv):
+        gw = h.Gateway(h.BINARY, argv=list(argv) + [
+            "--auth-plugin", "BasicHTTPAuth", "--auth-source",
+            "alice:" + self.PW, "127.0.0.1:0", self.echo.addr],
+            extra_files={"www/vnc.html": "<title>vnc</title>\n"})
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+        return gw
+
+    def upgrade(self, gw, auth=None, expect=101):
+        c = self.raw(gw)
+        c.handshake("/websockify", expect=expect,
+                    headers=[("Authorization", auth)] if auth else [])
+        if expect == 101:
+            c.send_frame(OP_BINARY, b"hi")
+            self.assertEqual(c.recv_data(2)[0], b"hi")
+        c.close()
+
+    def get(self, gw, path, auth=None):
+        c = self.raw(gw)
+        req = "GET %s HTTP/1.1\r\nHost: x\r\n" % path
+        if auth:
+            req += "Authorization: %s\r\n" % auth
+        r = c.request((req + "\r\n").encode())
+        body = c.read_body(r)
+        c.close()
+        return r.status, body
+
+    def test_websocket_asks(self):
+        gw = self.start()
+        self.upgrade(gw, expect=401)
+        self.upgrade(gw, basic("alice", "wrong"), expect=401)
+        self.upgrade(gw, basic("alice", self.PW))
+        gw.wait_log(r'warn.*--auth-source: the password was visible in '
+                    r'the process list')
+        gw.wait_log(r'info.*BasicHTTPAuth: user "alice", its password '
+                    r'hashed in memory')
+        # Gone from the process's arguments once hashed.
+        with open("/proc/%d/cmdline" % gw.proc.pid, "rb") as f:
+            cmdline = f.read()
+        # (Under valgrind /proc shows valgrind's copy of the arguments.)
+        if cmdline.split(b"\0")[0].endswith(b"/wsgate"):
+            self.assertNotIn(b"with colon", cmdline)
+            self.assertIn(b"alice:", cmdline)
+        # SIGHUP: the configuration of the command line keeps it.
+        mark = gw.mark()
+        gw.send_signal(signal.SIGHUP)
+        gw.wait_log(r"configuration reloaded", start=mark)
+        self.upgrade(gw, expect=401)
+        self.upgrade(gw, basic("alice", self.PW))
+        self.assertFalse(gw.find_log(re.escape(self.PW)))
+        self.assertFalse(gw.find_log(r"with colon"))
+
+    def test_web_auth(self):
+        gw = self.start("--web", "www", "--web-auth")
+        self.assertEqual(self.get(gw, "/vnc.html")[0], 401)
+        self.assertEqual(self.get(gw, "/vnc.html",
+                                  basic("alice", "nope"))[0], 401)
+        self.assertEqual(self.get(gw, "/vnc.html", basic("alice", self.PW)),
+                         (200, b"<title>vnc</title>\n"))
+        self.upgrade(gw, expect=401)
+        self.upgrade(gw, basic("alice", self.PW))
+        gw.wait_log(r'--web-auth: the --web pages ask too')
+
+    def test_web_without_web_auth_is_open(self):
+        gw = self.start("--web", "www")
+        self.assertEqual(self.get(gw, "/vnc.html")[0], 200)
+        self.upgrade(gw, expect=401)
+
+    def test_print_config_and_errors(self):
+        rc, out, err = h.run_binary([
+            "--print-config", "--web", "/", "--web-auth", "--auth-plugin",
+            "BasicHTTPAuth", "--auth-source", "alice:" + self.PW,
+            "127.0.0.1:0", "h:1"])
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("with colon", out + err)
+        self.assertRegex(out, r"\n; alice:\$y\$\S+\n$")
+        self.assertIn("and [gateway]", out)
+        self.assertIn("BasicHTTPAuth is not in this INI", err)
+        for args, why in (
+                (["--auth-source", "nopass"], "needs --auth-source "
+                 "USER:PASSWORD"),
+                (["--web-auth", "--auth-source", "a:b"],
+                 "--web-auth needs --web DIR")):
+            rc, out, err = h.run_binary(["--auth-plugin", "BasicHTTPAuth"] +
+                                        args + ["127.0.0.1:0", "h:1"])
+            self.assertEqual(rc, 2, err)
+            self.assertIn(why, err)
+
+
+class JWTTokenApi(h.GatewayTestCase):
+    """--token-plugin JWTTokenApi --token-source KEY: websockify takes
+    what the key allows; wsgate pins the algorithm the key file is for."""
+
+    @classmethod
+    def setUpClass(cls):
+        from test_targets_jwt import Keys
+        cls.keys = Keys()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.keys.close()
+
+    def setUp(self):
+        self.vm = self.backend(h.SourceBackend, b"I am vm",
+                               close_after=False)
+
+    def start(self, key):
+        gw = h.Gateway(h.BINARY, argv=[
+            "--token-plugin", "JWTTokenApi", "--token-source", key,
+            "--allowed-targets", "127.0.0.1:%d" % self.vm.port,
+            "127.0.0.1:0"])
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+        return gw
+
+    def token(self, alg, **kw):
+        return self.keys.sign(alg, {"host": "127.0.0.1",
+                                    "port": self.vm.port}, **kw)
+
+    def test_algorithm_from_the_key_file(self):
+        k = self.keys.path
+        for alg, key, wrong in (("RS256", k["rsa"] + ".pub", "ES256"),
+                                ("ES256", k["ec"] + ".pub", "RS256"),
+                                ("HS256", k["hs"], "RS256")):
+            with self.subTest(alg=alg):
+                gw = self.start(key)
+                gw.wait_log(r"info.*JWTTokenApi: %s is a key for %s: "
+                            r"jwt_algorithm = %s" % (re.escape(key), alg,
+                                                     alg))
+                c = self.raw(gw)
+                c.handshake("/websockify?token=" + self.token(alg))
+                self.assertEqual(c.recv_data(7)[0], b"I am vm")
+                c.close()
+                # Pinned: a token of another algorithm is refused.
+                c = self.raw(gw)
+                c.handshake("/websockify?token=" + self.token(wrong),
+                            expect=403)
+                c.close()
+                rc, out, err = h.run_binary([
+                    "--print-config", "--token-plugin", "JWTTokenApi",
+                    "--token-source", key, "127.0.0.1:0"])
+                self.assertEqual(rc, 0, err)
+                self.assertIn("\njwt_key = %s\n" % key, out)
+                self.assertIn("\njwt_algorithm = %s\n" % alg, out)
+
+    def test_keys_that_say_no_algorithm(self):
+        k = self.keys.path
+        for key, why in ((k["ec"], "a private key: give the public key"),
+                         (self.keys.dir + "/none", "No such file"),
+                         (self.keys.dir, "a directory")):
+            with self.subTest(key=key):
+                rc, out, err = h.run_binary([
+                    "--token-plugin", "JWTTokenApi", "--token-source",
+                    key, "127.0.0.1:0"])
+                self.assertEqual(rc, 1, err)    # a configuration error
+                self.assertIn("wsgate: --token-source %s: " % key, err)
+                self.assertIn(why, err)
 
 
 class Heartbeat(h.GatewayTestCase):

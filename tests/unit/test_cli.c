@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "htpasswd.h"
 #include "route.h"
 #include "testlib.h"
 
@@ -29,6 +30,24 @@ parse_v(const char *const *args)
 #define PARSE(...) parse_v((const char *const[]){ __VA_ARGS__, NULL })
 
 /* Whether the generated INI has this exact line. */
+static int
+parse_jwt_v(const char *alg, const char *const *args)
+{
+	char *argv[MAXARGS + 1];
+	int argc = 0;
+
+	argv[argc++] = (char *)"wsgate";
+	while (*args != NULL && argc < MAXARGS)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	cli_free(&cli);
+	return cli_parse_jwt(&cli, argc, argv, "/home/u", alg, err,
+	    sizeof(err));
+}
+
+#define PARSE_JWT(alg, ...) \
+	parse_jwt_v(alg, (const char *const[]){ __VA_ARGS__, NULL })
+
 static int
 has_line(const char *want)
 {
@@ -174,18 +193,19 @@ test_refused(void)
 		{ { "-D" }, "-D (--daemon): wsgate does not daemonize: run "
 		  "it under systemd" },
 		{ { "--daemon" }, "--daemon: wsgate does not daemonize" },
-		{ { "--key-password", "pw" }, "--key-password: wsgate reads "
-		  "unencrypted keys only" },
-		{ { "--key-password=pw" }, "openssl pkey" },
+		{ { "--key-password", "pw" }, "--key-password needs --cert "
+		  "FILE" },
 		{ { "--libserver" }, "--libserver:" },
 		{ { "--wrap-mode", "exit" }, "does not start or wrap" },
-		{ { "--inetd" }, "--inetd: wsgate opens its own" },
-		{ { "--syslog", "/dev/log" }, "--syslog: wsgate logs to "
-		  "stderr" },
-		{ { "--legacy-syslog" }, "logger(1)" },
-		{ { "--record", "/tmp/r" }, "record = DIR" },
-		{ { "--record=/tmp/r" }, "record = DIR" },
-		{ { "--web-auth" }, "auth_basic_file" },
+		{ { "--inetd" }, "--inetd: the listening socket comes on "
+		  "stdin, so only target_addr:target_port follows" },
+		{ { "--syslog", "localhost:514" }, "--syslog localhost:514: "
+		  "wsgate logs through the local syslog socket only" },
+		{ { "--legacy-syslog" }, "--legacy-syslog needs --syslog "
+		  "/dev/log" },
+		{ { "--web-auth" }, "--web-auth asks for the password of "
+		  "--auth-plugin BasicHTTPAuth on the --web pages too: it needs "
+		  "that plugin" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -198,6 +218,21 @@ test_refused(void)
 		CHECK_ERR(parse_v(args), cases[i].want);
 		CHECK(cli.ini == NULL);
 	}
+}
+
+/* websockify's --inetd: the listening socket is stdin, the one
+ * positional is the target. */
+static void
+test_inetd(void)
+{
+	CHECK_INT(PARSE("--inetd", "localhost:5900"), 0);
+	CHECK(cli.ini != NULL && strstr(cli.ini, "\nlisten = fd:0\n") != NULL);
+	CHECK(strstr(cli.ini, "backend = localhost:5900") != NULL);
+	cli_free(&cli);
+	CHECK_INT(PARSE("--inetd", "--cert", "/c.pem", "localhost:5900"), 0);
+	CHECK(cli.ini != NULL &&
+	    strstr(cli.ini, "\nlisten = fd:0 tls\n") != NULL);
+	cli_free(&cli);
 }
 
 static void
@@ -414,8 +449,6 @@ test_auth_plugins(void)
 	CHECK_ERR(PARSE("--cert", "/c", "--verify-client", "--cafile", "/ca",
 	    "--auth-plugin", "ClientCertCNAuth", "--auth-source", "a,b",
 	    "6080", "h:1"), "a name with a comma");
-	CHECK_ERR(PARSE("--auth-plugin", "BasicHTTPAuth", "--auth-source",
-	    "u:p", "6080", "h:1"), "auth_basic_file");
 	CHECK_ERR(PARSE("--auth-plugin", "my.Plugin", "6080", "h:1"),
 	    "wsgate runs no Python plugins");
 	CHECK_ERR(PARSE("--auth-plugin", "ExpectOrigin", "--auth-source",
@@ -468,8 +501,6 @@ test_tokens(void)
 	    "--host-token needs --token-plugin");
 	CHECK_ERR(PARSE("--allowed-targets", "10.0.0.0/8:*", "6080", "h:1"),
 	    "--allowed-targets needs --token-plugin");
-	CHECK_ERR(PARSE("--token-plugin", "JWTTokenApi", "--token-source",
-	    "k", "6080"), "jwt_algorithm = HS256|RS256|ES256");
 	CHECK_ERR(PARSE("--token-plugin", "my.Redis", "--token-source", "k",
 	    "6080"), "wsgate runs no Python plugins");
 	if (!config_key_known("targets")) {
@@ -726,6 +757,230 @@ test_any_path_route(void)
 	config_errors_free(&errs);
 }
 
+/* --key-password: for tls.c, never in the INI. */
+static void
+test_key_password(void)
+{
+	CHECK_INT(PARSE("--cert", "/c.pem", "--key", "/k.pem",
+	    "--key-password", "s3cret", "6080", "h:1"), 0);
+	CHECK_STR(cli.key_password, "s3cret");
+	CHECK(strstr(cli.ini, "s3cret") == NULL);
+	CHECK_LINE("tls_key = /k.pem");
+	CHECK(has_warning("--key-password: the password was visible in the "
+	    "process list"));
+	CHECK_INT(PARSE("--cert", "/c.pem", "--key-password=a b", "6080",
+	    "h:1"), 0);
+	CHECK_STR(cli.key_password, "a b");
+	CHECK_LINE("tls_key = /c.pem");
+	CHECK_INT(PARSE("--cert", "/c.pem", "6080", "h:1"), 0);
+	CHECK(cli.key_password == NULL);
+	CHECK(!has_warning("--key-password"));
+	CHECK_ERR(PARSE("--cert", "/c.pem", "--key-password=", "6080",
+	    "h:1"), "--key-password: empty");
+	CHECK_ERR(PARSE("--key-password", "x", "6080", "h:1"),
+	    "--key-password needs --cert FILE");
+}
+
+/* --syslog: log_target = syslog (syslog(3) reaches /dev/log only). */
+static void
+test_syslog(void)
+{
+	struct config *cfg;
+
+	CHECK_INT(PARSE("--syslog", "/dev/log", "6080", "h:1"), 0);
+	CHECK_LINE("log_target = syslog");
+	cfg = load();
+	CHECK(cfg != NULL && cfg->log_target == 1);
+	config_unref(cfg);
+	CHECK_INT(PARSE("--syslog=/dev/log", "--legacy-syslog", "6080",
+	    "h:1"), 0);
+	CHECK_LINE("log_target = syslog");
+	CHECK_INT(PARSE("6080", "h:1"), 0);
+	CHECK(strstr(cli.ini, "log_target") == NULL);
+	CHECK_ERR(PARSE("--syslog", "/dev/log", "--log-file", "/l", "6080",
+	    "h:1"), "--syslog and --log-file: one place for the log");
+	CHECK_ERR(PARSE("--syslog", "/run/other.sock", "6080", "h:1"),
+	    "give --syslog /dev/log");
+	CHECK_ERR(PARSE("--syslog", "/dev/log"), "--syslog is websockify's");
+}
+
+/* --record FILE: websockify's FILE.N become .wsrec files in FILE's
+ * directory. */
+static void
+test_record(void)
+{
+	static const struct {
+		const char *arg, *want;
+	} cases[] = {
+		{ "/var/log/ws/session", "record = /var/log/ws" },
+		{ "/session", "record = /" },
+		{ "session", "record = /home/u" },
+		{ "./session", "record = /home/u" },
+		{ "rec/s", "record = /home/u/rec" },
+		{ "./rec/sub/s", "record = /home/u/rec/sub" },
+		{ "rec/", "record = /home/u/rec" },
+	};
+	struct config_errors errs = { NULL, 0 };
+	struct config *cfg;
+	char out[1024];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_INT(PARSE("--record", cases[i].arg, "6080", "h:1"), 0);
+		if (!has_line(cases[i].want))
+			fprintf(stderr, "    --record %s: want %s in\n%s\n",
+			    cases[i].arg, cases[i].want, cli.ini);
+		CHECK(has_line(cases[i].want));
+		CHECK(has_warning("not websockify's FILE.N"));
+	}
+	CHECK_INT(PARSE("--record=" UNIT_SRCDIR "/x", "6080", "h:1"), 0);
+	CHECK_LINE("record = " UNIT_SRCDIR);
+	cfg = load();
+	CHECK(cfg != NULL && cfg->nroutes == 1);
+	config_unref(cfg);
+	/* A directory that is not there: config.c's error, as the option. */
+	CHECK_INT(PARSE("--record", "/nonexistent/dir/f", "6080", "h:1"), 0);
+	cfg = config_load_string(CLI_CONFIG_NAME, cli.ini, &errs);
+	CHECK(cfg == NULL && errs.n == 1);
+	if (errs.n == 1) {
+		cli_explain(&cli, errs.msgs[0], out, sizeof(out));
+		CHECK(strncmp(out, "--record /nonexistent/dir/f: ", 29) == 0);
+		CHECK(strstr(out, "/nonexistent/dir") != NULL);
+	}
+	config_unref(cfg);
+	config_errors_free(&errs);
+	CHECK_ERR(PARSE("--record", "/tmp/r"), "--record is websockify's");
+}
+
+/* BasicHTTPAuth: the password is checked here, hashed by the caller,
+ * and never in the INI. */
+static void
+test_basic_auth(void)
+{
+	struct config *cfg;
+
+	CHECK_INT(PARSE("--auth-plugin", "BasicHTTPAuth", "--auth-source",
+	    "alice:pw:with:colons", "6080", "h:1"), 0);
+	CHECK(cli.basic_user != NULL && cli.basic_user_len == 5 &&
+	    strncmp(cli.basic_user, "alice", 5) == 0);
+	CHECK_STR(cli.basic_pass, "pw:with:colons");
+	CHECK(!cli.web_auth);
+	CHECK(cli.htpasswd == NULL);	/* the caller's job */
+	CHECK(strstr(cli.ini, "pw:with") == NULL);
+	CHECK(strstr(cli.ini, "alice") == NULL);
+	CHECK(strstr(cli.ini, "\nauth_basic_file") == NULL);
+	CHECK(has_warning("the password was visible in the process list"));
+	CHECK(has_warning("auth_basic_file"));
+	cfg = load();
+	CHECK(cfg != NULL);
+	config_unref(cfg);
+	CHECK_INT(PARSE("--web", "/w", "--web-auth", "--auth-plugin",
+	    "websockify.auth_plugins.BasicHTTPAuth", "--auth-source", "u:p",
+	    "6080", "h:1"), 0);
+	CHECK(cli.web_auth);
+	CHECK_STR(cli.basic_pass, "p");
+	CHECK_ERR(PARSE("--auth-plugin", "BasicHTTPAuth", "6080", "h:1"),
+	    "--auth-plugin BasicHTTPAuth needs --auth-source USER:PASSWORD");
+	CHECK_ERR(PARSE("--auth-plugin", "BasicHTTPAuth", "--auth-source",
+	    "nopassword", "6080", "h:1"), "needs --auth-source USER:PASSWORD");
+	CHECK_ERR(PARSE("--auth-plugin", "BasicHTTPAuth", "--auth-source",
+	    ":p", "6080", "h:1"), "needs --auth-source USER:PASSWORD");
+	CHECK_ERR(PARSE("--auth-plugin", "BasicHTTPAuth", "--auth-source",
+	    "u:", "6080", "h:1"), "needs --auth-source USER:PASSWORD");
+	CHECK_ERR(PARSE("--auth-plugin", "BasicHTTPAuth", "--auth-source",
+	    "u:p\tq", "6080", "h:1"), "--auth-source: a control character "
+	    "(byte 4)");
+	CHECK_ERR(PARSE("--web-auth", "--auth-plugin", "BasicHTTPAuth",
+	    "--auth-source", "u:p", "6080", "h:1"),
+	    "--web-auth needs --web DIR");
+	CHECK_ERR(PARSE("--web", "/w", "--web-auth", "--auth-plugin",
+	    "ExpectOrigin", "--auth-source", "https://a", "6080", "h:1"),
+	    "it needs that plugin");
+	CHECK_ERR(PARSE("--web-auth"), "--web-auth is websockify's");
+	{
+		char big[HTPASSWD_PASS_MAX + 8];
+
+		memset(big, 'x', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		big[1] = ':';
+		CHECK_ERR(PARSE("--auth-plugin", "BasicHTTPAuth",
+		    "--auth-source", big, "6080", "h:1"),
+		    "--auth-source: the password is longer than 256 bytes");
+	}
+}
+
+/* JWTTokenApi: cli.c reads no file; the caller infers the algorithm
+ * from the key and parses again with it. */
+static void
+test_jwt(void)
+{
+	struct config *cfg;
+
+	/* First pass: no INI yet, the key file to read. */
+	CHECK_INT(PARSE("--token-plugin", "JWTTokenApi", "--token-source",
+	    "k.pem", "6080"), 0);
+	CHECK(cli.ini == NULL);
+	CHECK(cli.websockify);
+	CHECK_STR(cli.jwt_key_file, "k.pem");
+	CHECK_INT(PARSE("--token-plugin",
+	    "websockify.token_plugins.JWTTokenApi", "--token-source", "/k",
+	    "6080"), 0);
+	CHECK_STR(cli.jwt_key_file, "/k");
+	CHECK_ERR(PARSE("--token-plugin", "JWTTokenApi", "6080"),
+	    "--token-plugin JWTTokenApi needs --token-source FILE");
+	CHECK_ERR(PARSE("--token-plugin", "JWTTokenApi", "--token-source",
+	    "k", "6080", "h:1"), "\"h:1\" and --token-plugin");
+	/* Other plugins do not wait for a key. */
+	CHECK_INT(PARSE("--token-plugin", "TokenFile", "--token-source",
+	    "t", "6080"), 0);
+	CHECK(cli.jwt_key_file == NULL && cli.ini != NULL);
+
+	/* Second pass: the route of a signed token. */
+	CHECK_INT(PARSE_JWT("RS256", "--token-plugin", "JWTTokenApi",
+	    "--token-source", "k.pem", "6080"), 0);
+	CHECK(cli.ini != NULL);
+	CHECK_STR(cli.jwt_algorithm, "RS256");
+	CHECK_LINE("jwt_key = /home/u/k.pem");
+	CHECK_LINE("jwt_algorithm = RS256");
+	CHECK_NO_LINE("targets_format = tokenfile");
+	CHECK(strstr(cli.ini, "\ntargets") == NULL);
+	CHECK(strstr(cli.ini, "backend") == NULL);
+	CHECK_LINE("allowed_targets = " "127.0.0.0/8:* 10.0.0.0/8:* "
+	    "172.16.0.0/12:* 192.168.0.0/16:* [::1]/128:* [fc00::]/7:*");
+	CHECK(has_warning("tokens may lead to loopback and private"));
+	CHECK_INT(PARSE_JWT("HS256", "--token-plugin", "JWTTokenApi",
+	    "--token-source", "/etc/secret", "--host-token",
+	    "--allowed-targets", "10.0.0.0/8:5900", "6080"), 0);
+	CHECK_LINE("jwt_key = /etc/secret");
+	CHECK_LINE("jwt_algorithm = HS256");
+	CHECK_LINE("token_source = host");
+	CHECK_LINE("allowed_targets = 10.0.0.0/8:5900");
+	CHECK_ERR(PARSE_JWT("none", "--token-plugin", "JWTTokenApi",
+	    "--token-source", "/k", "6080"),
+	    "the algorithm is HS256, RS256 or ES256, not \"none\"");
+	/* config.c reads the key: its errors are said as the option. */
+	CHECK_INT(PARSE_JWT("ES256", "--token-plugin", "JWTTokenApi",
+	    "--token-source", "/nonexistent/k", "6080"), 0);
+	CHECK_LINE("jwt_algorithm = ES256");
+	{
+		struct config_errors errs = { NULL, 0 };
+		char out[1024];
+
+		cfg = config_load_string(CLI_CONFIG_NAME, cli.ini, &errs);
+		CHECK(cfg == NULL && errs.n == 1);
+		if (errs.n == 1) {
+			cli_explain(&cli, errs.msgs[0], out, sizeof(out));
+			CHECK(strncmp(out, "--token-source /nonexistent/k: ",
+			    31) == 0);
+		}
+		config_unref(cfg);
+		config_errors_free(&errs);
+	}
+	/* Without the plugin, the algorithm changes nothing. */
+	CHECK_INT(PARSE_JWT("HS256", "6080", "h:1"), 0);
+	CHECK(cli.jwt_key_file == NULL && cli.jwt_algorithm == NULL);
+	CHECK(strstr(cli.ini, "jwt") == NULL);
+}
+
 int
 main(void)
 {
@@ -734,6 +989,7 @@ main(void)
 	RUN(test_usage_errors);
 	RUN(test_refused);
 	RUN(test_positional_plain);
+	RUN(test_inetd);
 	RUN(test_positional_addresses);
 	RUN(test_values_checked);
 	RUN(test_paths_made_absolute);
@@ -741,6 +997,11 @@ main(void)
 	RUN(test_auth_plugins);
 	RUN(test_logging);
 	RUN(test_tokens);
+	RUN(test_jwt);
+	RUN(test_basic_auth);
+	RUN(test_record);
+	RUN(test_syslog);
+	RUN(test_key_password);
 	RUN(test_heartbeat);
 	RUN(test_unix_target);
 	RUN(test_process_options);

@@ -1031,7 +1031,7 @@ test_log_keys(void)
 	struct config_errors errs = { 0 };
 	struct config *cfg = config_load_string("log.ini",
 	    "[gateway]\nlisten = 127.0.0.1:0\nlog_level = Debug\n"
-	    "log_format = JSON\n"
+	    "log_format = JSON\nlog_target = Syslog\n"
 	    "[route:a]\npath = /a\nbackend = b.example:1\norigins = *\n",
 	    &errs);
 
@@ -1040,6 +1040,7 @@ test_log_keys(void)
 	if (cfg != NULL) {
 		CHECK_INT(cfg->log_level, 3);
 		CHECK_INT(cfg->log_format, 1);
+		CHECK_INT(cfg->log_target, 1);
 	}
 	config_unref(cfg);
 	cfg = config_load_string("log.ini", "[gateway]\nlisten = 127.0.0.1:0\n"
@@ -1059,6 +1060,7 @@ test_log_keys(void)
 	if (cfg != NULL) {
 		CHECK_INT(cfg->log_level, 2);
 		CHECK_INT(cfg->log_format, 0);
+		CHECK_INT(cfg->log_target, 0);	/* stderr */
 	}
 	config_unref(cfg);
 	CHECK_INT(errs.n, 0);

@@ -459,9 +459,50 @@ test_error_format(void)
 	    "line 7: user listed twice (first on line 2)");
 }
 
+/* websockify's BasicHTTPAuth: a password in clear, hashed at startup. */
+static void
+test_make_line(void)
+{
+	struct htpasswd_error err;
+	struct htpasswd *t;
+	enum htpasswd_kind k = HTPASSWD_BCRYPT;
+	const char *why;
+	char *a = htpasswd_make_line("alice:x", 5, "s3cret: with colon", &why);
+	char *b = htpasswd_make_line("alice", 5, "s3cret: with colon", &why);
+	char longpw[HTPASSWD_PASS_MAX + 2];
+
+	CHECK(a != NULL && b != NULL);
+	if (a == NULL || b == NULL)
+		goto out;
+	CHECK(strncmp(a, "alice:$y$", 9) == 0);
+	CHECK(a[strlen(a) - 1] == '\n');
+	CHECK(strstr(a, "s3cret") == NULL);
+	CHECK(strcmp(a, b) != 0);	/* a random salt each time */
+	t = htpasswd_parse(a, strlen(a), &err);
+	CHECK(t != NULL);
+	if (t != NULL) {
+		CHECK(htpasswd_lookup(t, "alice", 5, &k) != NULL);
+		CHECK(k == HTPASSWD_YESCRYPT);
+		CHECK(htpasswd_verify(t, "alice", 5, "s3cret: with colon"));
+		CHECK(!htpasswd_verify(t, "alice", 5, "s3cret: with colo"));
+		htpasswd_free(t);
+	}
+	CHECK(htpasswd_make_line("a:b", 3, "p", &why) == NULL);
+	CHECK_STR(why, "a user name is 1 to 128 bytes, without ':'");
+	CHECK(htpasswd_make_line("", 0, "p", &why) == NULL);
+	memset(longpw, 'x', sizeof(longpw) - 1);
+	longpw[sizeof(longpw) - 1] = '\0';
+	CHECK(htpasswd_make_line("u", 1, longpw, &why) == NULL);
+	CHECK_STR(why, "a password is at most 256 bytes");
+out:
+	free(a);
+	free(b);
+}
+
 int
 main(void)
 {
+	RUN(test_make_line);
 	RUN(test_accepted_kinds);
 	RUN(test_refused_kinds);
 	RUN(test_costs);

@@ -532,9 +532,43 @@ test_hs256_keys(void)
 	    "openssl rand -base64 32)");
 }
 
+/* websockify's JWTTokenApi: the algorithm a key file is for. */
+static void
+test_infer_alg(void)
+{
+	EVP_PKEY *rsa = EVP_RSA_gen(2048), *ec = EVP_EC_gen("P-256");
+	EVP_PKEY *p384 = EVP_EC_gen("P-384");
+	char *rsa_pem = pem_public(rsa), *pkcs1 = pem_pkcs1(rsa);
+	char *rsa_cert = pem_cert(rsa), *ec_pem = pem_public(ec);
+	char *ec_cert = pem_cert(ec), *p384_pem = pem_public(p384);
+	char *priv = pem_private(ec);
+	const char *why, *secret = "c2VjcmV0IHNlY3JldCBzZWNyZXQgc2VjcmV0IHNlY3JldA==\n";
+
+#define INFER(text) jwt_key_infer_alg((text), strlen(text), &why)
+	CHECK_STR(INFER(rsa_pem), "RS256");
+	CHECK_STR(INFER(pkcs1), "RS256");
+	CHECK_STR(INFER(rsa_cert), "RS256");
+	CHECK_STR(INFER(ec_pem), "ES256");
+	CHECK_STR(INFER(ec_cert), "ES256");
+	CHECK_STR(INFER(secret), "HS256");
+	CHECK(why == NULL);
+	CHECK(INFER(p384_pem) == NULL);
+	CHECK(why != NULL && strstr(why, "neither RSA") != NULL);
+	CHECK(INFER(priv) == NULL);
+	CHECK(why != NULL && strstr(why, "a private key") != NULL);
+	CHECK(INFER("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC "
+	    "KEY-----\n") == NULL);
+	CHECK(why != NULL && strstr(why, "no public key") != NULL);
+#undef INFER
+	free(rsa_pem); free(pkcs1); free(rsa_cert); free(ec_pem);
+	free(ec_cert); free(p384_pem); free(priv);
+	EVP_PKEY_free(rsa); EVP_PKEY_free(ec); EVP_PKEY_free(p384);
+}
+
 int
 main(void)
 {
+	RUN(test_infer_alg);
 	RUN(test_rfc7515_vectors);
 	RUN(test_generated_keys);
 	RUN(test_alg_confusion);
