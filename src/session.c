@@ -222,6 +222,13 @@ session_record_end(struct session *s)
 		    s->peer, s->route->name, (unsigned long long)dropped);
 }
 
+/* The metrics' proto label. */
+static enum metrics_proto
+session_proto(const struct session *s)
+{
+	return s->on_h2 ? METRICS_H2 : METRICS_H1;
+}
+
 static void
 session_free(struct session *s)
 {
@@ -229,7 +236,7 @@ session_free(struct session *s)
 
 	session_log_end(s);
 	if (s->open_counted)
-		metrics_sub(&s->mr->open[s->on_h2 ? METRICS_H2 : METRICS_H1], 1);
+		metrics_sub(&s->mr->open[session_proto(s)], 1);
 	relay_free(s->relay);
 	session_record_end(s);
 	front_free(s->front);
@@ -419,8 +426,8 @@ session_backend_connected(struct session *s)
 		    s->subprotocol : NULL);
 	else
 		front_upgraded(s->front);
-	metrics_add(&s->mr->sessions[s->on_h2 ? METRICS_H2 : METRICS_H1], 1);
-	metrics_add(&s->mr->open[s->on_h2 ? METRICS_H2 : METRICS_H1], 1);
+	metrics_add(&s->mr->sessions[session_proto(s)], 1);
+	metrics_add(&s->mr->open[session_proto(s)], 1);
 	s->open_counted = true;
 	relay_count_into(s->relay, s->mr);
 	session_record_start(s, t);
