@@ -1,4 +1,4 @@
-/* clientlimit.c -- pure: sessions per client address (max_connections_per_client), counted in a fixed table of hashed buckets */
+/* clientlimit.c -- pure: connections (sessions and handshakes in progress) per client address (max_connections_per_client), counted in a fixed table of hashed buckets */
 #include "clientlimit.h"
 
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* clientlimit.h -- pure: sessions per client address (max_connections_per_client), counted in a fixed table of hashed buckets */
+/* clientlimit.h -- pure: connections (sessions and handshakes in progress) per client address (max_connections_per_client), counted in a fixed table of hashed buckets */
 #ifndef WSGATE_CLIENTLIMIT_H
 #define WSGATE_CLIENTLIMIT_H
 
@@ -10,7 +10,7 @@
 /*
  * API.  A client is its address cut to a prefix (cidr_group(): an IPv4
  * address, an IPv6 address's /64 by default, client_ipv6_prefix), and
- * its sessions are counted in one of CLIENTLIMIT_BUCKETS counters chosen
+ * its connections are counted in one of CLIENTLIMIT_BUCKETS counters chosen
  * by a keyed hash of that: memory is fixed (256 KiB) whatever the number
  * of clients, nothing is ever evicted, and two clients that share a
  * bucket share its limit (with a secret random key, no client can aim at

@@ -75,6 +75,11 @@ struct front {
 	/* A max_handshakes slot, until the request is admitted or the
 	 * connection goes (pending.h). */
 	struct pending_link pending;
+	/* A max_connections_per_client place, from the moment the client's
+	 * address is known until the front ends or hands it to the session
+	 * (front_client_hand): one per connection, given back once. */
+	bool holds_client;
+	uint32_t client_bucket;
 	struct event *peek;		/* TLS listener: waiting for the first
 					 * byte, before the client side has a
 					 * connection */
@@ -627,8 +632,77 @@ front_client_rate(struct front *f, const struct hs_request *req)
 	return -1;
 }
 
-/* max_connections_per_client, once admitted: 0 (res holds the place),
- * or -1 with admission's slots given back and the 429 answered. */
+static void front_client_unplace(struct front *f);
+
+/* The connection's place is counted under f->sa's bucket (moved there if
+ * it was under another's); none while max_connections_per_client is 0.
+ * Counted whatever the count: the check is at the upgrade, so that a
+ * client at its limit is told so with a 429, not a closed connection. */
+static void
+front_client_place(struct front *f)
+{
+	struct shared *sh = f->gw->shared;
+	int64_t b = -1;
+
+	if (sh->clients != NULL &&
+	    atomic_load(&sh->max_per_client_sessions) > 0)
+		b = clientlimit_bucket(sh->clients,
+		    (const struct sockaddr *)&f->sa,
+		    atomic_load(&sh->ipv6_prefix));
+	if (f->holds_client && b == (int64_t)f->client_bucket)
+		return;
+	front_client_unplace(f);
+	if (b < 0)
+		return;
+	(void)clientlimit_take(sh->clients, (uint32_t)b, 0);
+	f->holds_client = true;
+	f->client_bucket = (uint32_t)b;
+}
+
+static void
+front_client_unplace(struct front *f)
+{
+	if (!f->holds_client)
+		return;
+	f->holds_client = false;
+	clientlimit_give(f->gw->shared->clients, f->client_bucket);
+}
+
+/* A trusted proxy's connection: its client is told per request
+ * (Forwarded, X-Forwarded-For), so its place is taken at the upgrade. */
+static bool
+front_peer_trusted(const struct front *f)
+{
+	const struct cidr_list *tp = &f->cfg->trusted_proxies;
+
+	return tp->n > 0 && cidr_match(tp->v, tp->n,
+	    (const struct sockaddr *)&f->peer_sa);
+}
+
+/* The connection's client is known (accepted, or its PROXY header read):
+ * it counts from now on. */
+static void
+front_client_known(struct front *f)
+{
+	if (front_peer_trusted(f))
+		front_client_unplace(f);
+	else
+		front_client_place(f);
+}
+
+bool
+front_client_hand(struct front *f, uint32_t *bucket)
+{
+	if (f == NULL || !f->holds_client)
+		return false;
+	f->holds_client = false;
+	*bucket = f->client_bucket;
+	return true;
+}
+
+/* max_connections_per_client, once admitted: 0 (res holds the
+ * connection's place, counted since the client was known), or -1 with
+ * admission's slots given back and the 429 answered. */
 static int
 front_client_count(struct front *f, const struct hs_request *req,
     struct admit_result *res)
@@ -636,26 +710,29 @@ front_client_count(struct front *f, const struct hs_request *req,
 	struct shared *sh = f->gw->shared;
 	unsigned max = atomic_load(&sh->max_per_client_sessions);
 	char extra[48];
-	int64_t b;
 
 	res->holds_client = false;
 	if (max == 0 || sh->clients == NULL)
 		return 0;
-	b = clientlimit_bucket(sh->clients, (const struct sockaddr *)&f->sa,
-	    atomic_load(&sh->ipv6_prefix));
-	if (b < 0)
-		return 0;
-	if (clientlimit_take(sh->clients, (uint32_t)b, max)) {
+	/* (Under this request's client: Forwarded may have named one.) */
+	front_client_place(f);
+	if (!f->holds_client)
+		return 0;	/* not IP */
+	/* Every connection counted before it checks: two racing for a
+	 * client's last place cannot both win it. */
+	if (clientlimit_count(sh->clients, f->client_bucket) <= max) {
+		(void)front_client_hand(f, &res->client_bucket);
 		res->holds_client = true;
-		res->client_bucket = (uint32_t)b;
 		return 0;
 	}
+	if (front_peer_trusted(f))
+		front_client_unplace(f);
 	admit_release(&sh->slots, res->route);
 	res->holds_slots = false;
 	snprintf(extra, sizeof(extra), "Retry-After: %d\r\n",
 	    FRONT_RETRY_SESSIONS);
 	front_respond_extra(f, 429, "max_connections_per_client: this client "
-	    "has as many sessions open as it may", extra, req->path.p,
+	    "has as many connections open as it may", extra, req->path.p,
 	    req->path.n, req->origin.p, req->origin.n);
 	front_answered(f, NULL);
 	return -1;
@@ -1172,6 +1249,7 @@ front_has_auth(const struct config *cfg)
 }
 
 static void front_proxy_cb(evutil_socket_t fd, short what, void *arg);
+static void front_client_known(struct front *f);
 
 struct front *
 front_new(struct gateway *gw, const struct config *cfg, struct side *client,
@@ -1239,6 +1317,8 @@ front_new(struct gateway *gw, const struct config *cfg, struct side *client,
 	if (bev != NULL)
 		side_attach(client, bev, false);
 	metrics_add(&gw->metrics->c.in_handshake, 1);
+	if (!(tls & LISTEN_PROXY))
+		front_client_known(f);
 	return f;
 }
 
@@ -1366,6 +1446,7 @@ front_proxy_cb(evutil_socket_t fd, short what, void *arg)
 		front_report(f, FRONT_GONE, NULL);
 		return;
 	}
+	front_client_known(f);
 	front_after_proxy(f, fd);
 }
 
@@ -1406,6 +1487,7 @@ front_free(struct front *f)
 	free(f->web_path);
 	auth_cancel(f->auth_job);
 	front_release(f);
+	front_client_unplace(f);
 	metrics_sub(&f->gw->metrics->c.in_handshake, 1);
 	free(f);
 }

@@ -3,6 +3,7 @@
 #define WSGATE_FRONT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct admit_result;
 struct config;
@@ -84,6 +85,12 @@ void front_fail(struct front *f, int status, const char *why);
 /* The backend is up: queue the 101 (Sec-WebSocket-Accept, and the
  * subprotocol admission chose). */
 void front_upgraded(struct front *f);
+
+/* Hand the connection's max_connections_per_client place (its bucket in
+ * *bucket) to the caller, who gives it back once with clientlimit_give():
+ * an HTTP/2 connection's session keeps it while its streams come and go.
+ * false: the front holds none (no limit, a trusted proxy's connection). */
+bool front_client_hand(struct front *f, uint32_t *bucket);
 
 /* The subprotocol the 101 selects (NUL-terminated), or NULL. */
 const char *front_subprotocol(const struct front *f);

@@ -47,6 +47,7 @@ const char *const metrics_tls_fail_names[METRICS_NTLS] = {
 };
 
 const char *const metrics_dir_names[METRICS_NDIRS] = { "up", "down" };
+const char *const metrics_proto_names[METRICS_NPROTOS] = { "h1", "h2" };
 
 /* Backend connects take from well under a millisecond (loopback) to
  * backend_connect_timeout (up to an hour: those land in +Inf). */
@@ -188,7 +189,9 @@ metrics_route_slot_new(void *arg, unsigned slot)
 	for (unsigned i = 0; i < m->nworkers; i++) {
 		struct metrics_route *r = metrics_route(m->workers[i], slot);
 		atomic_ullong *all[] = {
-			&r->sessions, &r->open, &r->bytes[0], &r->bytes[1],
+			&r->sessions[METRICS_H1], &r->sessions[METRICS_H2],
+			&r->open[METRICS_H1], &r->open[METRICS_H2],
+			&r->bytes[0], &r->bytes[1],
 			&r->messages[0], &r->messages[1],
 		};
 
@@ -345,8 +348,10 @@ metrics_scrape_route(struct metrics_scrape *s, const struct metrics *m,
 		if (w->chunks[slot / METRICS_CHUNK] == NULL)
 			continue;
 		c = &w->chunks[slot / METRICS_CHUNK][slot % METRICS_CHUNK];
-		r->sessions += metrics_get(&c->sessions);
-		r->open += metrics_get(&c->open);
+		for (unsigned p = 0; p < METRICS_NPROTOS; p++) {
+			r->sessions[p] += metrics_get(&c->sessions[p]);
+			r->open[p] += metrics_get(&c->open[p]);
+		}
 		for (unsigned d = 0; d < METRICS_NDIRS; d++) {
 			r->bytes[d] += metrics_get(&c->bytes[d]);
 			r->messages[d] += metrics_get(&c->messages[d]);

@@ -58,8 +58,8 @@
  *
  * Label values are fixed sets (bounded cardinality): statuses are the
  * METRICS_NSTATUS in metrics_status_index(), others counted as "other";
- * close codes 1000-1015 each, "3xxx", "4xxx" and "other"; reasons are
- * enums.  Nothing a client sends becomes a label.
+ * close codes 1000-1015 each, "3xxx", "4xxx" and "other"; reasons and
+ * protocols ("h1", "h2") are enums.  Nothing a client sends becomes a label.
  */
 
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2,
@@ -70,6 +70,14 @@ enum metrics_dir {
 	METRICS_UP,		/* client -> backend */
 	METRICS_DOWN,		/* backend -> client */
 	METRICS_NDIRS
+};
+
+/* The protocol that carried a session (the log lines' proto=): an
+ * HTTP/1.1 upgrade or an HTTP/2 extended CONNECT stream (RFC 8441). */
+enum metrics_proto {
+	METRICS_H1,
+	METRICS_H2,
+	METRICS_NPROTOS
 };
 
 /* Who closed a session (the close line's by=). */
@@ -129,6 +137,7 @@ extern const char *const metrics_reject_names[METRICS_NREJECTS];
 extern const char *const metrics_connect_fail_names[METRICS_NCF];
 extern const char *const metrics_tls_fail_names[METRICS_NTLS];
 extern const char *const metrics_dir_names[METRICS_NDIRS];
+extern const char *const metrics_proto_names[METRICS_NPROTOS];
 /* The backend connect histogram's bounds: microseconds, and the "le"
  * label of each, in seconds ("0.0005" ... "10"). */
 extern const uint64_t metrics_bucket_us[METRICS_NBUCKETS];
@@ -161,8 +170,9 @@ struct metrics_counts {
 
 /* One route name's counters in one worker. */
 struct metrics_route {
-	atomic_ullong sessions;		/* upgrades answered 101 */
-	atomic_ullong open;		/* gauge: upgraded, not yet closed */
+	/* By protocol: upgrades answered 101 (h1) or 200 (h2). */
+	atomic_ullong sessions[METRICS_NPROTOS];
+	atomic_ullong open[METRICS_NPROTOS];	/* gauge: not yet closed */
 	atomic_ullong bytes[METRICS_NDIRS];	/* payload */
 	atomic_ullong messages[METRICS_NDIRS];
 	atomic_ullong connect_failures[METRICS_NCF];
@@ -255,7 +265,7 @@ void metrics_reload(struct metrics *m, bool ok, uint64_t unix_ms);
 
 struct metrics_route_sample {
 	char *name;			/* owned */
-	unsigned long long sessions, open;
+	unsigned long long sessions[METRICS_NPROTOS], open[METRICS_NPROTOS];
 	unsigned long long bytes[METRICS_NDIRS], messages[METRICS_NDIRS];
 	unsigned long long connect_failures[METRICS_NCF];
 };

@@ -152,16 +152,24 @@ write_sessions(struct sink *out, const struct metrics_scrape *s)
 {
 	const struct metrics_counts *t = &s->total;
 
+	/* Both protocols always, 0 or not: a rate() needs the series
+	 * before its first increment. */
 	family(out, "wsgate_sessions_open", "gauge", "WebSocket sessions "
-	    "open (upgraded and not yet closed), by route.");
+	    "open (upgraded and not yet closed), by route and protocol "
+	    "(h1: HTTP/1.1 upgrade, h2: HTTP/2 stream).");
 	for (size_t i = 0; i < s->nroutes; i++)
-		route_sample(out, "wsgate_sessions_open", s->routes[i].name,
-		    NULL, NULL, s->routes[i].open);
+		for (unsigned p = 0; p < METRICS_NPROTOS; p++)
+			route_sample(out, "wsgate_sessions_open",
+			    s->routes[i].name, "proto", metrics_proto_names[p],
+			    s->routes[i].open[p]);
 	family(out, "wsgate_sessions_total", "counter", "WebSocket sessions "
-	    "opened (upgrades answered 101), by route.");
+	    "opened (upgrades accepted), by route and protocol (h1: HTTP/1.1 "
+	    "upgrade, h2: HTTP/2 stream).");
 	for (size_t i = 0; i < s->nroutes; i++)
-		route_sample(out, "wsgate_sessions_total", s->routes[i].name,
-		    NULL, NULL, s->routes[i].sessions);
+		for (unsigned p = 0; p < METRICS_NPROTOS; p++)
+			route_sample(out, "wsgate_sessions_total",
+			    s->routes[i].name, "proto", metrics_proto_names[p],
+			    s->routes[i].sessions[p]);
 	family(out, "wsgate_session_closes_total", "counter", "WebSocket "
 	    "sessions closed, by close code (1006: no close frame) and by "
 	    "who closed.");

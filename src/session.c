@@ -222,6 +222,13 @@ session_record_end(struct session *s)
 		    s->peer, s->route->name, (unsigned long long)dropped);
 }
 
+/* The metrics' proto label. */
+static enum metrics_proto
+session_proto(const struct session *s)
+{
+	return s->on_h2 ? METRICS_H2 : METRICS_H1;
+}
+
 static void
 session_free(struct session *s)
 {
@@ -229,7 +236,7 @@ session_free(struct session *s)
 
 	session_log_end(s);
 	if (s->open_counted)
-		metrics_sub(&s->mr->open, 1);
+		metrics_sub(&s->mr->open[session_proto(s)], 1);
 	relay_free(s->relay);
 	session_record_end(s);
 	front_free(s->front);
@@ -328,6 +335,16 @@ session_backend_finish(struct session *s)
 static void
 session_enter_linger(struct session *s)
 {
+	uint32_t b;
+
+	/* Answered and closing: no handshake in progress any more, so not
+	 * a max_connections_per_client place either. */
+	if (front_client_hand(s->front, &b))
+		clientlimit_give(s->gw->shared->clients, b);
+	if (s->holds_client) {	/* a 502 after admission */
+		s->holds_client = false;
+		clientlimit_give(s->gw->shared->clients, s->client_bucket);
+	}
 	s->state = SESSION_LINGER;
 	side_close(&s->client, true, s->gw->scratch, s->gw->scratch_size,
 	    session_client_closed_cb, s);
@@ -409,8 +426,8 @@ session_backend_connected(struct session *s)
 		    s->subprotocol : NULL);
 	else
 		front_upgraded(s->front);
-	metrics_add(&s->mr->sessions, 1);
-	metrics_add(&s->mr->open, 1);
+	metrics_add(&s->mr->sessions[session_proto(s)], 1);
+	metrics_add(&s->mr->open[session_proto(s)], 1);
 	s->open_counted = true;
 	relay_count_into(s->relay, s->mr);
 	session_record_start(s, t);
@@ -512,6 +529,11 @@ session_stream_open(void *arg, struct h2_stream *st, struct bufferevent *bev,
 	struct session *conn = arg;
 	struct session *s = calloc(1, sizeof(*s));
 
+	/* One max_connections_per_client place per connection, however
+	 * many streams: the connection's session keeps the front's. */
+	if (!conn->holds_client)
+		conn->holds_client = front_client_hand(conn->front,
+		    &conn->client_bucket);
 	/* A session now: its descriptors are max_connections' to count. */
 	front_free(conn->front);
 	conn->front = NULL;

@@ -40,6 +40,59 @@ class ClientLimits(h.GatewayTestCase):
         b.send_frame(OP_CLOSE, h.close_payload(1000))
         b.recv_close()
 
+    def third_refused(self):
+        """An upgrade on another connection: 429 with Retry-After (a 101
+        is a session the client should not have had)."""
+        c = self.raw(self.gw)
+        r = c.request(h.upgrade_request("/echo"))
+        c.close()
+        self.assertNotEqual(r.status, 101, "a session beyond "
+                            "max_connections_per_client")
+        self.assertEqual(r.status, 429, r.raw)
+        self.assertEqual(r.header("retry-after"), "5")
+
+    def half_open(self):
+        """A connection surely accepted (one page answered on it) that
+        then sends half a request: a handshake in progress."""
+        c = self.raw(self.gw)
+        r = c.request(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(r.status, 200, r.raw)
+        c.read_body(r)
+        c.send(b"GET /echo HTTP/1.1\r\nHost: x\r\n")
+        return c
+
+    def test_handshakes_in_progress_count(self):
+        """max_connections_per_client counts connections from accept:
+        a client holding two half-sent requests cannot open a session
+        (429, Retry-After); it can once they are closed."""
+        self.start(max_connections_per_client="2", health_path="/health")
+        held = [self.half_open() for _ in range(2)]
+        self.third_refused()
+        self.gw.wait_log(r"reject client=127\.0\.0\.1:\d+ status=429 .*"
+                         r"max_connections_per_client")
+        for c in held:
+            c.close()
+        h.wait_until(lambda: self.try_upgrade(), what="the places back")
+
+    def test_keepalive_connection_holds_one_place(self):
+        """A kept-alive connection that asks three pages and then upgrades
+        holds one place all along: with a half-sent request elsewhere,
+        that is the client's two; a third connection is refused."""
+        self.start(max_connections_per_client="2", health_path="/health")
+        held = self.half_open()
+        ka = self.raw(self.gw)
+        for _ in range(3):
+            r = ka.request(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertEqual(r.status, 200, r.raw)
+            ka.read_body(r)
+        r = ka.request(h.upgrade_request("/echo"))
+        self.assertEqual(r.status, 101, r.raw)
+        self.third_refused()
+        ka.send_frame(OP_CLOSE, h.close_payload(1000))
+        ka.recv_close()
+        held.close()
+        h.wait_until(lambda: self.try_upgrade(), what="the places back")
+
     def try_upgrade(self):
         c = self.raw(self.gw)
         r = c.request(h.upgrade_request("/echo"))
@@ -48,6 +101,7 @@ class ClientLimits(h.GatewayTestCase):
             c.recv_close()
             return True
         self.assertEqual(r.status, 429)
+        c.close()
         return False
 
     def test_new_connections_rate_per_real_client(self):

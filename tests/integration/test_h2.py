@@ -79,6 +79,113 @@ class H2Echo(unittest.TestCase):
                         r" .* proto=h2")
             c.close()
 
+    def test_h2_metrics_by_proto(self):
+        """wsgate_sessions_total and wsgate_sessions_open say which
+        protocol carried each session: two HTTP/2 streams and one
+        HTTP/1.1 upgrade move proto="h2" by 2 and proto="h1" by 1,
+        exactly (read by Debian's prometheus_client parser)."""
+        import re
+        import urllib.request
+        from prometheus_client.parser import text_string_to_metric_families
+
+        with H.EchoBackend() as be, H.Gateway(config_text=h2_config(
+                {"echo": {"path": "/echo", "backend": be.addr}},
+                {"metrics_listen": "127.0.0.1:0"})) as gw:
+            mport = int(gw.wait_log(
+                r"metrics: serving on 127\.0\.0\.1:(\d+)").group(1))
+
+            def scrape():
+                with urllib.request.urlopen(
+                        "http://127.0.0.1:%d/metrics" % mport,
+                        timeout=H.timeout(5)) as r:
+                    text = r.read().decode("utf-8")
+                out = {}
+                for fam in text_string_to_metric_families(text):
+                    for smp in fam.samples:
+                        if smp.labels.get("route") == "echo":
+                            out[(smp.name, smp.labels.get("proto"))] = \
+                                smp.value
+                return out
+
+            before = scrape()
+            for name in ("wsgate_sessions_total", "wsgate_sessions_open"):
+                for proto in ("h1", "h2"):
+                    self.assertEqual(before[(name, proto)], 0)
+            c = client(gw)
+            sids = [c.websocket("/echo") for _ in range(2)]
+            for sid in sids:
+                self.assertEqual(c.status[sid], 200)
+                c.send_ws(sid, b"ping")
+                self.assertEqual(c.read_ws(sid, 4), b"ping")
+            ctx = pki.client_ctx()
+            ctx.set_alpn_protocols(["http/1.1"])
+            raw = ctx.wrap_socket(socket.create_connection(
+                ("127.0.0.1", gw.port)), server_hostname="localhost")
+            raw.sendall(b"GET /echo HTTP/1.1\r\nHost: localhost\r\n"
+                        b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                        b"Sec-WebSocket-Version: 13\r\n\r\n")
+            got = b""
+            while b"\r\n\r\n" not in got and len(got) < 4096:
+                chunk = raw.recv(4096)
+                if not chunk:
+                    break
+                got += chunk
+            self.assertTrue(got.startswith(b"HTTP/1.1 101"), got[:80])
+            mid = H.wait_until(
+                lambda: (lambda s: s if s[("wsgate_sessions_open", "h1")]
+                         == 1 else None)(scrape()),
+                what="the h1 session counted open")
+            self.assertEqual(mid[("wsgate_sessions_total", "h2")], 2)
+            self.assertEqual(mid[("wsgate_sessions_total", "h1")], 1)
+            self.assertEqual(mid[("wsgate_sessions_open", "h2")], 2)
+            self.assertEqual(mid[("wsgate_sessions_open", "h1")], 1)
+            c.close()
+            raw.close()
+            after = H.wait_until(
+                lambda: (lambda s: s if s[("wsgate_sessions_open", "h1")]
+                         == 0 and s[("wsgate_sessions_open", "h2")] == 0
+                         else None)(scrape()),
+                what="all sessions closed")
+            self.assertEqual(after[("wsgate_sessions_total", "h2")], 2)
+            self.assertEqual(after[("wsgate_sessions_total", "h1")], 1)
+
+    def test_h2_connection_is_one_client_place(self):
+        """max_connections_per_client = 1: an HTTP/2 connection with two
+        WebSocket streams holds the client's one place (both streams
+        open); an HTTP/1.1 upgrade beside it gets 429, and succeeds once
+        the HTTP/2 connection is closed."""
+        with H.EchoBackend() as be, H.Gateway(config_text=h2_config(
+                {"echo": {"path": "/echo", "backend": be.addr}},
+                {"max_connections_per_client": "1"})) as gw:
+            c = client(gw)
+            sids = [c.websocket("/echo") for _ in range(2)]
+            for sid in sids:
+                self.assertEqual(c.status[sid], 200)
+
+            def h1_status():
+                ctx = pki.client_ctx()
+                ctx.set_alpn_protocols(["http/1.1"])
+                with ctx.wrap_socket(socket.create_connection(
+                        ("127.0.0.1", gw.port)),
+                        server_hostname="localhost") as s:
+                    s.sendall(b"GET /echo HTTP/1.1\r\nHost: localhost\r\n"
+                              b"Upgrade: websocket\r\n"
+                              b"Connection: Upgrade\r\nSec-WebSocket-Key: "
+                              b"dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                              b"Sec-WebSocket-Version: 13\r\n\r\n")
+                    got = b""
+                    while b"\r\n" not in got and len(got) < 4096:
+                        chunk = s.recv(4096)
+                        if not chunk:
+                            break
+                        got += chunk
+                    return int(got.split(b" ", 2)[1])
+            self.assertEqual(h1_status(), 429)
+            c.close()
+            H.wait_until(lambda: h1_status() == 101,
+                         what="the HTTP/2 connection's place back")
+
     def test_h2_several_streams_one_connection(self):
         """Several WebSockets to different routes share one connection."""
         with H.EchoBackend() as be, H.EchoBackend() as be2, \

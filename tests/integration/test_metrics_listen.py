@@ -97,8 +97,13 @@ class Counters(MetricsCase):
                              "backend": "127.0.0.1:%d" % dead.port}},
                    workers="2", health_path="/health")
         before = self.scrape()
-        self.assertEqual(self.v(before, "wsgate_sessions_total",
-                                route="echo"), 0)
+        # Both protocols' series are there from the start, at 0.
+        for proto in ("h1", "h2"):
+            self.assertIn(("wsgate_sessions_total",
+                           frozenset({"route": "echo",
+                                      "proto": proto}.items())), before)
+            self.assertEqual(self.v(before, "wsgate_sessions_total",
+                                    route="echo", proto=proto), 0)
         for _ in range(3):
             c = self.session(messages=(b"one..", b"two.."))
             c.send_frame(OP_CLOSE, h.close_payload(1000))
@@ -108,7 +113,7 @@ class Counters(MetricsCase):
         held = self.session()
         # (The closed ones count until wsgate has seen their TCP close.)
         h.wait_until(lambda: self.v(self.scrape(), "wsgate_sessions_open",
-                                    route="echo") == 1,
+                                    route="echo", proto="h1") == 1,
                      what="one session open")
         held.send_frame(OP_CLOSE, h.close_payload(1000))
         held.recv_close()
@@ -124,14 +129,19 @@ class Counters(MetricsCase):
 
         def settled():
             s = self.scrape()
-            return s if (self.v(s, "wsgate_sessions_open", route="echo") == 0
+            return s if (self.v(s, "wsgate_sessions_open", route="echo",
+                                proto="h1") == 0
                          and self.v(s, "wsgate_session_closes_total",
                                     code="1000", side="client") == 4) \
                 else None
         s = h.wait_until(settled, what="the four closes counted")
         v = self.v
-        self.assertEqual(v(s, "wsgate_sessions_total", route="echo"), 4)
-        self.assertEqual(v(s, "wsgate_sessions_total", route="dead"), 0)
+        self.assertEqual(v(s, "wsgate_sessions_total", route="echo",
+                           proto="h1"), 4)
+        self.assertEqual(v(s, "wsgate_sessions_total", route="echo",
+                           proto="h2"), 0)
+        self.assertEqual(v(s, "wsgate_sessions_total", route="dead",
+                           proto="h1"), 0)
         self.assertEqual(v(s, "wsgate_payload_bytes_total", route="echo",
                            direction="up"), 35)
         self.assertEqual(v(s, "wsgate_payload_bytes_total", route="echo",
@@ -308,7 +318,8 @@ class Reload(MetricsCase):
                          start=mark)
         self.mport = new
         s = self.scrape()
-        self.assertEqual(self.v(s, "wsgate_sessions_total", route="echo"), 1)
+        self.assertEqual(self.v(s, "wsgate_sessions_total", route="echo",
+                                proto="h1"), 1)
         self.assertEqual(self.v(s, "wsgate_config_reloads_total",
                                 result="ok"), 2)
         with self.assertRaises(OSError):

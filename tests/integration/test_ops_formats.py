@@ -154,9 +154,18 @@ class Metrics(unittest.TestCase):
         v = self.value
         self.assertEqual(v("wsgate_connections_accepted_total"), 10)
         self.assertEqual(v("wsgate_connections_in_handshake"), 2)
-        self.assertEqual(v("wsgate_sessions_total", route="echo"), 4)
-        self.assertEqual(v("wsgate_sessions_open", route="echo"), 2)
-        self.assertEqual(v("wsgate_sessions_total", route="vnc.1"), 0)
+        self.assertEqual(v("wsgate_sessions_total", route="echo",
+                           proto="h1"), 4)
+        self.assertEqual(v("wsgate_sessions_total", route="echo",
+                           proto="h2"), 2)
+        self.assertEqual(v("wsgate_sessions_open", route="echo",
+                           proto="h1"), 0)
+        self.assertEqual(v("wsgate_sessions_open", route="echo",
+                           proto="h2"), 2)
+        self.assertEqual(v("wsgate_sessions_total", route="vnc.1",
+                           proto="h1"), 0)
+        self.assertEqual(v("wsgate_sessions_total", route="vnc.1",
+                           proto="h2"), 0)
         self.assertEqual(v("wsgate_payload_bytes_total", route="echo",
                            direction="up"), 2000)
         self.assertEqual(v("wsgate_payload_bytes_total", route="echo",

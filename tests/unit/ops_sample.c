@@ -64,8 +64,9 @@ sample_metrics(void)
 
 		metrics_add(&w->c.accepted, 5);
 		metrics_add(&w->c.in_handshake, 1);
-		metrics_add(&echo->sessions, 2);
-		metrics_add(&echo->open, 1);
+		metrics_add(&echo->sessions[METRICS_H1], 2);
+		metrics_add(&echo->sessions[METRICS_H2], 1);
+		metrics_add(&echo->open[METRICS_H2], 1);
 		metrics_add(&echo->bytes[METRICS_UP], 1000);
 		metrics_add(&echo->bytes[METRICS_DOWN], 2000);
 		metrics_add(&echo->messages[METRICS_UP], 10);

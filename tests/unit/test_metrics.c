@@ -215,10 +215,11 @@ test_routes_across_reloads(void)
 		return;
 	CHECK_INT(route_counts_on_new_slot(t, metrics_route_slot_new, m), 0);
 	CHECK_INT(route_counts_attach(t, a), 0);
-	metrics_add(&route_of(m, 0, &a->routes[0])->sessions, 2);
-	metrics_add(&route_of(m, 1, &a->routes[0])->sessions, 1);
+	metrics_add(&route_of(m, 0, &a->routes[0])->sessions[METRICS_H1], 2);
+	metrics_add(&route_of(m, 1, &a->routes[0])->sessions[METRICS_H1], 1);
+	metrics_add(&route_of(m, 1, &a->routes[0])->sessions[METRICS_H2], 4);
 	metrics_add(&route_of(m, 1, &a->routes[1])->bytes[METRICS_UP], 100);
-	metrics_add(&route_of(m, 0, &a->routes[1])->open, 1);
+	metrics_add(&route_of(m, 0, &a->routes[1])->open[METRICS_H1], 1);
 	metrics_connect_failed(route_of(m, 0, &a->routes[1]), METRICS_CF_DNS);
 	/* Reload: vnc keeps its counters, new starts at zero. */
 	CHECK_INT(route_counts_attach(t, b), 0);
@@ -230,12 +231,13 @@ test_routes_across_reloads(void)
 	CHECK_INT(s.nroutes, 3);
 	if (s.nroutes == 3) {
 		CHECK_STR(s.routes[0].name, "echo");
-		CHECK_INT(s.routes[0].sessions, 3);
+		CHECK_INT(s.routes[0].sessions[METRICS_H1], 3);
+		CHECK_INT(s.routes[0].sessions[METRICS_H2], 4);
 		CHECK_STR(s.routes[1].name, "new");
-		CHECK_INT(s.routes[1].sessions, 0);
+		CHECK_INT(s.routes[1].sessions[METRICS_H1], 0);
 		CHECK_STR(s.routes[2].name, "vnc");
 		CHECK_INT(s.routes[2].bytes[METRICS_UP], 105);
-		CHECK_INT(s.routes[2].open, 1);
+		CHECK_INT(s.routes[2].open[METRICS_H1], 1);
 		CHECK_INT(s.routes[2].connect_failures[METRICS_CF_DNS], 1);
 	}
 	metrics_scrape_free(&s);
@@ -255,7 +257,7 @@ test_routes_across_reloads(void)
 		CHECK_INT(s.nroutes, 3);
 		if (s.nroutes == 3) {
 			CHECK_STR(s.routes[0].name, "echo");
-			CHECK_INT(s.routes[0].sessions, 0);
+			CHECK_INT(s.routes[0].sessions[METRICS_H1], 0);
 		}
 		metrics_scrape_free(&s);
 		config_unref(c);
@@ -295,7 +297,7 @@ test_hook_after_attach(void)
 	CHECK_INT(route_counts_on_new_slot(t, metrics_route_slot_new, m), 0);
 	CHECK(metrics_worker(m, 0)->chunks[0] != NULL);
 	CHECK(metrics_worker(m, 1)->chunks[0] != NULL);
-	metrics_add(&route_of(m, 1, &a->routes[1])->sessions, 1);
+	metrics_add(&route_of(m, 1, &a->routes[1])->sessions[METRICS_H1], 1);
 	config_unref(a);
 	route_counts_free(t);
 	metrics_free(m);
@@ -347,9 +349,9 @@ worker_main(void *p)
 
 	for (unsigned i = 0; i < ROUNDS; i++) {
 		metrics_add(&a->r->bytes[METRICS_DOWN], 3);
-		metrics_add(&a->r->open, 1);
+		metrics_add(&a->r->open[METRICS_H1], 1);
 		metrics_connect_time(a->w, i % 20000);
-		metrics_sub(&a->r->open, 1);
+		metrics_sub(&a->r->open[METRICS_H1], 1);
 	}
 	return NULL;
 }
@@ -386,7 +388,7 @@ test_concurrent_scrapes(void)
 		CHECK(s.nroutes == 1);
 		if (s.nroutes == 1) {
 			CHECK(s.routes[0].bytes[METRICS_DOWN] >= last_bytes);
-			CHECK(s.routes[0].open <= NW);
+			CHECK(s.routes[0].open[METRICS_H1] <= NW);
 			last_bytes = s.routes[0].bytes[METRICS_DOWN];
 		}
 		CHECK(cum >= last_count);
@@ -401,7 +403,7 @@ test_concurrent_scrapes(void)
 		pthread_join(th[i], NULL);
 	scrape(&s, m, t);
 	CHECK_INT(s.routes[0].bytes[METRICS_DOWN], 3ull * NW * ROUNDS);
-	CHECK_INT(s.routes[0].open, 0);
+	CHECK_INT(s.routes[0].open[METRICS_H1], 0);
 	metrics_scrape_free(&s);
 	printf("     (%d scrapes during the load)\n", scrapes);
 	config_unref(a);

@@ -46,8 +46,9 @@ known_state(struct metrics_scrape *s)
 	metrics_add(&t->web[metrics_status_index(200)], 3);
 	metrics_add(&t->web[metrics_status_index(404)], 1);
 	routes[0].name = (char *)"echo";
-	routes[0].sessions = 3;
-	routes[0].open = 1;
+	routes[0].sessions[METRICS_H1] = 3;
+	routes[0].sessions[METRICS_H2] = 2;
+	routes[0].open[METRICS_H2] = 1;
 	routes[0].bytes[METRICS_UP] = 100;
 	routes[0].bytes[METRICS_DOWN] = 200;
 	routes[0].messages[METRICS_UP] = 2;
@@ -85,14 +86,18 @@ static const char expected[] =
 "wsgate_handshake_rejections_total{status=\"403\",reason=\"origin\"} 2\n"
 "wsgate_handshake_rejections_total{status=\"404\",reason=\"no_route\"} 1\n"
 "wsgate_handshake_rejections_total{status=\"other\",reason=\"bad_request\"} 1\n"
-"# HELP wsgate_sessions_open WebSocket sessions open (upgraded and not yet closed), by route.\n"
+"# HELP wsgate_sessions_open WebSocket sessions open (upgraded and not yet closed), by route and protocol (h1: HTTP/1.1 upgrade, h2: HTTP/2 stream).\n"
 "# TYPE wsgate_sessions_open gauge\n"
-"wsgate_sessions_open{route=\"echo\"} 1\n"
-"wsgate_sessions_open{route=\"vnc\"} 0\n"
-"# HELP wsgate_sessions_total WebSocket sessions opened (upgrades answered 101), by route.\n"
+"wsgate_sessions_open{route=\"echo\",proto=\"h1\"} 0\n"
+"wsgate_sessions_open{route=\"echo\",proto=\"h2\"} 1\n"
+"wsgate_sessions_open{route=\"vnc\",proto=\"h1\"} 0\n"
+"wsgate_sessions_open{route=\"vnc\",proto=\"h2\"} 0\n"
+"# HELP wsgate_sessions_total WebSocket sessions opened (upgrades accepted), by route and protocol (h1: HTTP/1.1 upgrade, h2: HTTP/2 stream).\n"
 "# TYPE wsgate_sessions_total counter\n"
-"wsgate_sessions_total{route=\"echo\"} 3\n"
-"wsgate_sessions_total{route=\"vnc\"} 0\n"
+"wsgate_sessions_total{route=\"echo\",proto=\"h1\"} 3\n"
+"wsgate_sessions_total{route=\"echo\",proto=\"h2\"} 2\n"
+"wsgate_sessions_total{route=\"vnc\",proto=\"h1\"} 0\n"
+"wsgate_sessions_total{route=\"vnc\",proto=\"h2\"} 0\n"
 "# HELP wsgate_session_closes_total WebSocket sessions closed, by close code (1006: no close frame) and by who closed.\n"
 "# TYPE wsgate_session_closes_total counter\n"
 "wsgate_session_closes_total{code=\"1000\",side=\"client\"} 2\n"
@@ -272,7 +277,7 @@ test_label_escaping(void)
 	s.open_fds = s.max_fds = -1;
 	metrics_text_write(&out, &s);
 	CHECK(b.p != NULL && strstr(b.p, "\nwsgate_sessions_total{route=\""
-	    "we\\\"ird\\\\\\n\"} 0\n") != NULL);
+	    "we\\\"ird\\\\\\n\",proto=\"h1\"} 0\n") != NULL);
 	CHECK(b.p != NULL && strstr(b.p, "wsgate_build_info{version=\""
 	    "v\\\"1\\\"\",") != NULL);
 	membuf_free(&b);

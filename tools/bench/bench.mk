@@ -11,6 +11,11 @@
 #   make bench-token-route             sessions/s: a route with 100,000
 #                                      tokens against a static route
 #                                      (also part of make bench, ~15 s)
+#   make bench-many-clients            100,000 connections, each from its
+#                                      own PROXY v2 address: RSS before and
+#                                      after (bound 8 MiB), a repeat client
+#                                      still limited (also part of make
+#                                      bench; MANY_CLIENTS_N=100000)
 #   make bench-h2                      memory per WebSocket over HTTP/2
 #                                      against TLS connections, wsgate and
 #                                      HAProxy (about a minute; H2MEM_N=1000)
@@ -43,7 +48,8 @@ $(B)/tokenbench: tools/bench/tokenbench.c $(TOKENBENCH_SRC) $(HDRS) \
 bench-tokens: $(B)/tokenbench
 	$(B)/tokenbench
 
-.PHONY: bench bench-tls bench-tools bench-tokens bench-token-route bench-h2
+.PHONY: bench bench-tls bench-tools bench-tokens bench-token-route bench-h2 \
+    bench-many-clients
 bench-tools: $(B)/wsbench $(B)/echod
 
 bench: $(B)/wsgate bench-tools
@@ -51,6 +57,7 @@ bench: $(B)/wsgate bench-tools
 	$(PYTHON3) tools/bench/run.py --tls $(BENCH_TLS_ARGS)
 	B='$(B)' /usr/bin/python3 tools/bench/tokenroute.py
 	/usr/bin/python3 tools/bench/h2mem.py -n $(H2MEM_N)
+	B='$(B)' /usr/bin/python3 tools/bench/manyclients.py -n $(MANY_CLIENTS_N)
 
 bench-token-route: $(B)/wsgate bench-tools
 	B='$(B)' /usr/bin/python3 tools/bench/tokenroute.py
@@ -65,3 +72,8 @@ bench-tls: $(B)/wsgate bench-tools
 
 # tests/bench/smoke.sh (run by `make check`) needs the tools.
 check: bench-tools
+
+# The per-client tables stay bounded (issue 13); Debian's python.
+MANY_CLIENTS_N ?= 100000
+bench-many-clients: $(B)/wsgate
+	B='$(B)' /usr/bin/python3 tools/bench/manyclients.py -n $(MANY_CLIENTS_N)
