@@ -504,22 +504,52 @@ ${route("echo", echoP)}${route("hangup", hangP)}${route("down", deadP)}`,
 				eq(r.status(), 200, "https page status");
 				const detail = await echoCheck(p5, echo,
 				    `wss://127.0.0.1:${tlsP}/echo`, "arraybuffer");
+				// Two sockets to two routes at once, on the same
+				// connection as the page and the first socket.
+				const two = await p5.evaluate(([a, b]) =>
+				    new Promise((resolve) => {
+					const out = { echo: null, bye: "", closes: {} };
+					const w1 = new WebSocket(a, ["binary"]);
+					const w2 = new WebSocket(b, ["binary"]);
+					w1.binaryType = w2.binaryType = "arraybuffer";
+					const done = () => Object.keys(out.closes)
+					    .length === 2 && resolve(out);
+					w1.onopen = () => w1.send(new Uint8Array([7, 8, 9]));
+					w1.onmessage = (e) => {
+						out.echo = Array.from(new Uint8Array(e.data));
+						w1.close(1000);
+					};
+					w2.onmessage = (e) => {
+						out.bye += new TextDecoder().decode(e.data);
+					};
+					w1.onclose = (e) => { out.closes.echo = e.code; done(); };
+					w2.onclose = (e) => { out.closes.hangup = e.code; done(); };
+					setTimeout(() => resolve(out), 5000);
+				    }), [`wss://127.0.0.1:${tlsP}/echo`,
+				    `wss://127.0.0.1:${tlsP}/hangup`]);
+				eq(two.echo, [7, 8, 9], "second echo socket's bytes");
+				eq(two.bye, "bye from the backend\n", "hangup bytes");
+				eq([two.closes.echo, two.closes.hangup], [1000, 1000],
+				    "close codes (echo, hangup)");
 				const log = await until(() => {
 					const l = logSince(gw, mark);
-					return /close client=\S+ route=echo .*proto=/
-					    .test(l) && l;
-				}, 5000, "the close line");
+					return (l.match(/close client=\S+ route=(echo|hangup) .*proto=/g)
+					    || []).length >= 3 && l;
+				}, 5000, "three close lines");
 				const tlsLines = log.split("\n")
 				    .filter((l) => / tls client=/.test(l));
-				const close = log.split("\n").find((l) =>
-				    /close client=\S+ route=echo/.test(l));
-				check(/proto=h2/.test(close),
-				    "the socket rode HTTP/2 (proto=h2)", close);
+				const closes = log.split("\n").filter((l) =>
+				    /close client=\S+ route=(echo|hangup) /.test(l));
+				eq(closes.length, 3, "sessions");
+				check(closes.every((l) => /proto=h2/.test(l)),
+				    "every socket rode HTTP/2 (proto=h2)", closes);
+				check(closes.some((l) => /route=hangup/.test(l)),
+				    "one socket to another route", closes);
 				eq(tlsLines.length, 1, "TLS connections");
 				check(/alpn=h2/.test(tlsLines[0]), "ALPN h2",
 				    tlsLines[0]);
 				return `1 TLS connection (alpn=h2) for the page ` +
-				    `and the socket; ${detail}`;
+				    `and 3 sockets on 2 routes; ${detail}`;
 			} finally {
 				await ctx.close();
 			}
