@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -164,4 +165,34 @@ file_check(const char *path, const char **why)
 	close(fd);
 	*why = NULL;
 	return FILE_OK;
+}
+
+/*
+ * Whether every local user can read path: "other" may read the file and
+ * search every directory above it.  (A 0644 key in a 0700 directory, as
+ * some ACME clients leave them, is not exposed.)
+ */
+bool
+file_world_readable(const char *path, mode_t *mode)
+{
+	char real[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	if (realpath(path, real) == NULL || stat(real, &st) != 0)
+		return false;
+	*mode = st.st_mode & 07777;
+	if (!(st.st_mode & S_IROTH))
+		return false;
+	while ((slash = strrchr(real, '/')) != NULL) {
+		if (slash == real)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (stat(real, &st) != 0 || !(st.st_mode & S_IXOTH))
+			return false;
+		if (slash == real)
+			break;
+	}
+	return true;
 }

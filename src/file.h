@@ -2,7 +2,9 @@
 #ifndef WSGATE_FILE_H
 #define WSGATE_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Configuration files, certificates and keys: no real one comes close. */
 #define FILE_MAX_SIZE (16u << 20)
@@ -29,5 +31,13 @@ enum file_error file_read(const char *path, char **data, size_t *len,
 
 /* The same checks, reading nothing: for -t, on files read later. */
 enum file_error file_check(const char *path, const char **why);
+
+/*
+ * Whether every local user can read path (symbolic links followed):
+ * "other" may read the file and search every directory above it.  Sets
+ * *mode to the file's permission bits when it can stat it.  Secrets
+ * (tls_key, an HS256 jwt_key) are refused when this is true.
+ */
+bool file_world_readable(const char *path, mode_t *mode);
 
 #endif

@@ -1,7 +1,6 @@
 /* route_targets.c -- a route's token source and JWT key: opened after the configuration loads, closed with it */
 #include "route_targets.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,36 +10,6 @@
 #include "file.h"
 #include "jwt_verify.h"
 #include "targets.h"
-
-/*
- * Whether every local user can read path: "other" may read the file and
- * search every directory above it (the rule tls_key follows: a secret
- * of mode 0644 in a 0700 directory is not exposed).
- */
-static bool
-world_readable(const char *path, mode_t *mode)
-{
-	char real[PATH_MAX];
-	struct stat st;
-	char *slash;
-
-	if (realpath(path, real) == NULL || stat(real, &st) != 0)
-		return false;
-	*mode = st.st_mode & 07777;
-	if (!(st.st_mode & S_IROTH))
-		return false;
-	while ((slash = strrchr(real, '/')) != NULL) {
-		if (slash == real)
-			slash[1] = '\0';
-		else
-			*slash = '\0';
-		if (stat(real, &st) != 0 || !(st.st_mode & S_IXOTH))
-			return false;
-		if (slash == real)
-			break;
-	}
-	return true;
-}
 
 static int
 load_jwt_key(struct route *r, const char *sec, struct config_errors *errs)
@@ -55,7 +24,7 @@ load_jwt_key(struct route *r, const char *sec, struct config_errors *errs)
 	size_t len;
 	mode_t mode;
 
-	if (alg == JWT_ALG_HS256 && world_readable(r->jwt_key.s, &mode)) {
+	if (alg == JWT_ALG_HS256 && file_world_readable(r->jwt_key.s, &mode)) {
 		config_error_at(errs, &r->jwt_key.where, sec, "jwt_key",
 		    "%s: HS256 secret readable by every user (mode %04o): "
 		    "anyone who reads it can sign tokens; run chmod 600 (or "

@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -130,36 +129,6 @@ tls_no_password_cb(char *buf, int size, int rwflag, void *arg)
 	(void)rwflag;
 	(void)arg;
 	return -1;
-}
-
-/*
- * Whether every local user can read path: "other" may read the file and
- * search every directory above it.  (A 0644 key in a 0700 directory, as
- * some ACME clients leave them, is not exposed.)
- */
-static bool
-tls_world_readable(const char *path, mode_t *mode)
-{
-	char real[PATH_MAX];
-	struct stat st;
-	char *slash;
-
-	if (realpath(path, real) == NULL || stat(real, &st) != 0)
-		return false;
-	*mode = st.st_mode & 07777;
-	if (!(st.st_mode & S_IROTH))
-		return false;
-	while ((slash = strrchr(real, '/')) != NULL) {
-		if (slash == real)
-			slash[1] = '\0';
-		else
-			*slash = '\0';
-		if (stat(real, &st) != 0 || !(st.st_mode & S_IXOTH))
-			return false;
-		if (slash == real)
-			break;
-	}
-	return true;
 }
 
 /* Keys are read without a passphrase: never prompt on a terminal. */
@@ -386,7 +355,7 @@ tls_load_pair(SSL_CTX *ctx, const char *section, const char *cert_key,
 		    tls_queue_text(why, sizeof(why)));
 		return -1;
 	}
-	if (tls_world_readable(key->s, &mode)) {
+	if (file_world_readable(key->s, &mode)) {
 		config_error_at(errs, &key->where, section, key_key,
 		    "%s: private key readable by every user (mode %04o); "
 		    "run chmod 600 (or 640 for a group) on it", key->s,
@@ -772,7 +741,7 @@ tls_keyfile_load(const struct config_str *f, struct config_errors *errs)
 	size_t len;
 	char *buf;
 
-	if (tls_world_readable(f->s, &mode)) {
+	if (file_world_readable(f->s, &mode)) {
 		config_error_at(errs, &f->where, "gateway",
 		    "tls_ticket_key_file", "%s: readable by every user (mode "
 		    "%04o), who could then open and forge session tickets; "
