@@ -68,6 +68,12 @@ backend echo
     server echo {backend}
 """
 
+# HAProxy as its users tune it for bulk TCP (the same as the shared
+# harness's HAPROXY_TUNED_CFG): 64 KiB buffers and kernel splicing.
+HAPROXY_TUNED_CFG = HAPROXY_CFG.replace(
+    "    nbthread 1\n", "    nbthread 1\n    tune.bufsize 65536\n").replace(
+    "    mode tcp\n", "    mode tcp\n    option splice-auto\n")
+
 WSGATE_CFG = """\
 [gateway]
 listen = 127.0.0.1:0{tls}
@@ -371,7 +377,9 @@ class Gateway:
                 self.logdir, self.certs[self.cert] if self.certs else None)
         ssl = tlsbench.HAPROXY_TLS_BIND.format(
             combined=self.certs[self.cert]["combined"]) if self.certs else ""
-        return HAPROXY_CFG.format(listen="127.0.0.1:%d" % self.port,
+        cfg = HAPROXY_TUNED_CFG if self.name == "haproxy-tuned" else \
+            HAPROXY_CFG
+        return cfg.format(listen="127.0.0.1:%d" % self.port,
                                   backend=backend, ssl=ssl)
 
     def check(self, backend):
@@ -1134,9 +1142,11 @@ def main():
                     "default tput,lat,rate,fairness,idle, with --tls "
                     "tput,rate,idle")
     ap.add_argument("--targets", default=None,
-                    help="comma list of wsgate, haproxy, lighttpd, "
+                    help="comma list of wsgate, haproxy, haproxy-tuned "
+                    "(64 KiB buffers, option splice-auto), lighttpd, "
                     "websockify (missing references are skipped); default "
-                    "wsgate,haproxy,websockify, with --tls "
+                    "wsgate,haproxy,haproxy-tuned,lighttpd,websockify, with "
+                    "--tls "
                     "wsgate,haproxy,lighttpd")
     ap.add_argument("--gateway-binary", action="append", default=[],
                     metavar="[NAME=]PATH", help="wsgate build to measure; "
@@ -1216,7 +1226,7 @@ def main():
             "tput,lat,rate,fairness,idle"
     if args.targets is None:
         args.targets = "wsgate,haproxy,lighttpd" if args.tls else \
-            "wsgate,haproxy,lighttpd,websockify"
+            "wsgate,haproxy,haproxy-tuned,lighttpd,websockify"
     if args.sizes is None:
         args.sizes = [4096, 65536] if args.tls else [64, 4096, 65536]
     if args.idle_n is None:
@@ -1283,7 +1293,8 @@ def main():
     gateways = []
     names = [n for n in args.targets.split(",") if n]
     for n in names:
-        if n not in ("wsgate", "haproxy", "lighttpd", "websockify"):
+        if n not in ("wsgate", "haproxy", "haproxy-tuned", "lighttpd",
+                     "websockify"):
             ap.error("unknown target %s" % n)
     args.certs = tlsbench.make_certs(logdir) if args.tls else None
     if "wsgate" in names:
@@ -1295,7 +1306,9 @@ def main():
             gateways.append(Gateway(name, "wsgate", os.path.abspath(path),
                                     args, logdir))
     for n in names:
-        if n != "wsgate":
+        if n == "haproxy-tuned":
+            gateways.append(Gateway(n, "haproxy", "haproxy", args, logdir))
+        elif n != "wsgate":
             gateways.append(Gateway(n, n, n, args, logdir))
 
     out = args.out or os.path.join(args.build_dir, "bench",
