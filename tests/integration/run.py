@@ -39,7 +39,8 @@ VALGRIND = ("valgrind --tool=memcheck --leak-check=full "
 # conformance cases, whose other classes walk the paths test_relay
 # already does.  Some 3 minutes on 2 cores (memcheck starts each gateway
 # in ~0.7 s).
-VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_backpressure.",
+VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_relay_bulk.",
+                  "test_backpressure.",
                   "test_signals.", "test_limits.", "test_cli.",
                   "test_listen_web.", "test_conformance.CloseHandling.",
                   "test_notify.",
