@@ -5,7 +5,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -35,16 +34,18 @@
  *   backend from there when nothing is queued before it (relay_to_backend;
  *   only what the socket does not take is copied into its output);
  *   backend -> client: read straight into space reserved in the client's
- *   output, behind room for the frame header, then write the header; from
- *   a plain socket one readv(2) fills two frames' worth, each payload
- *   behind its header's room (relay_backend_readv).
+ *   output, behind room for the frame header, then write the header.
  *
  * Not splice(2): moving backend -> client payload through a pipe (the
  * frame header sent first with MSG_MORE, or written into the pipe ahead of
  * the payload) was tried and cost 1.5-2x more gateway CPU per byte at
  * 64 KiB on Linux 6.18 loopback than these copies (more time in the TCP
  * transmit path per spliced page than the copy it saves); HAProxy's
- * `option splice-auto` does not splice on this path either.
+ * `option splice-auto` does not splice on this path either.  Nor one
+ * readv(2) filling two frames, each payload behind its header's room: it
+ * cut the system calls per MB at 64 KiB by a quarter, but its CPU gain was
+ * within the noise and a stalled client's queue took about 10 % more
+ * memory.
  *
  * Writing a plain socket is attempted at once, when bytes are queued;
  * only a socket that cannot take them all gets a write event, until it
@@ -62,9 +63,6 @@
  * header is 2 or 4 bytes and clients' default limits (1 MiB in several)
  * are never near. */
 #define RELAY_FRAME_MAX 65535u
-/* Frames one read of a plain backend may fill (relay_backend_readv): as
- * many as the work budget's bytes. */
-#define RELAY_READ_FRAMES 2u
 /* Let one write callback send this much (libevent's default is 16 KiB). */
 #define RELAY_MAX_WRITE (1u << 20)
 
@@ -728,67 +726,6 @@ relay_commit_frame(struct evbuffer *out, struct evbuffer_iovec *v,
 	evbuffer_commit_space(out, v, 1);
 }
 
-/*
- * Binary messages from a plain backend socket: one readv(2) fills up to
- * RELAY_READ_FRAMES whole frames, each payload behind the room for its
- * header, in one extent of the client's queue; then the headers are
- * written in.  Only the last frame can be short, so a 64 KiB stream costs
- * one read per RELAY_READ_FRAMES frames instead of one per frame.
- * Returns the payload bytes, 0 at EOF, -1 with errno.
- */
-static ssize_t
-relay_backend_readv(struct relay *r, struct evbuffer *out, size_t cap)
-{
-	struct iovec iov[RELAY_READ_FRAMES];
-	struct evbuffer_iovec v;
-	size_t nf = 0, left = cap, stride = RELAY_FRAME_MAX + 4, done, last;
-	ssize_t n;
-	uint8_t *p, *q;
-
-	if (evbuffer_reserve_space(out, (ev_ssize_t)(cap +
-	    4 * RELAY_READ_FRAMES), &v, 1) != 1) {
-		errno = ENOMEM;
-		return -1;
-	}
-	p = v.iov_base;
-	while (left > 0 && nf < RELAY_READ_FRAMES) {
-		size_t len = left < RELAY_FRAME_MAX ? left : RELAY_FRAME_MAX;
-
-		iov[nf].iov_base = p + nf * stride + 4;
-		iov[nf].iov_len = len;
-		left -= len;
-		nf++;
-	}
-	n = readv(bufferevent_getfd(r->backend->bev), iov, (int)nf);
-	if (n <= 0) {
-		evbuffer_commit_space(out, NULL, 0);
-		return n;
-	}
-	if (r->rec != NULL)
-		for (size_t i = 0, got = (size_t)n; got > 0; i++) {
-			size_t len = got < iov[i].iov_len ? got :
-			    iov[i].iov_len;
-
-			recorder_data(r->rec, RECORD_B2C, iov[i].iov_base,
-			    len);
-			got -= len;
-		}
-	/* Whole frames first: their 4-byte headers fill the gaps. */
-	for (done = 0; (size_t)n - done * RELAY_FRAME_MAX > RELAY_FRAME_MAX;
-	    done++)
-		frame_write_header(p + done * stride, true, WS_OP_BINARY,
-		    RELAY_FRAME_MAX);
-	last = (size_t)n - done * RELAY_FRAME_MAX;
-	q = p + done * stride;
-	/* Short payload, 2-byte header: close the gap. */
-	if (last < 126)
-		memmove(q + 2, q + 4, last);
-	v.iov_len = done * stride + frame_write_header(q, true, WS_OP_BINARY,
-	    last) + last;
-	evbuffer_commit_space(out, &v, 1);
-	return n;
-}
-
 static void
 relay_backend_frame(struct relay *r, bool all)
 {
@@ -798,15 +735,9 @@ relay_backend_frame(struct relay *r, bool all)
 
 	for (;;) {
 		struct evbuffer_iovec v;
-		/* Straight from a plain socket, binary: several frames a
-		 * read (relay_backend_readv). */
-		bool multi = !all && !r->text && r->backend->rev != NULL &&
-		    evbuffer_get_length(bufferevent_get_input(
-		    r->backend->bev)) == 0;
-		size_t cap = multi ? RELAY_READ_FRAMES * RELAY_FRAME_MAX :
-		    RELAY_FRAME_MAX;
+		size_t cap = RELAY_FRAME_MAX;
 		size_t pend = r->tpend_len;	/* 0 unless text */
-		size_t payload, frames = 1;
+		size_t payload;
 		ssize_t n;
 		uint8_t *p;
 
@@ -823,23 +754,6 @@ relay_backend_frame(struct relay *r, bool all)
 			}
 			if (rm < cap)
 				cap = rm;
-		}
-		if (multi) {
-			n = relay_backend_readv(r, out, cap);
-			if (n > 0) {
-				frames = ((size_t)n + RELAY_FRAME_MAX - 1) /
-				    RELAY_FRAME_MAX;
-				goto relayed;
-			}
-			if (n == 0) {
-				relay_backend_eof(r);
-			} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR) {
-				relay_report(r, RELAY_BACKEND_ERROR, 0,
-				    errno == ENOMEM ? "out of memory" :
-				    "backend connection error");
-			}
-			return;
 		}
 		/* One contiguous extent: header room, then the payload. */
 		if (evbuffer_reserve_space(out, (ev_ssize_t)cap + 4, &v, 1) !=
@@ -884,11 +798,10 @@ relay_backend_frame(struct relay *r, bool all)
 			recorder_data(r->rec, RECORD_B2C, p + 4, payload);
 		relay_commit_frame(out, &v, payload, r->text ? WS_OP_TEXT :
 		    WS_OP_BINARY);
-relayed:
 		r->bytes_down += (uint64_t)n;
 		if (r->mr != NULL) {
 			metrics_add(&r->mr->bytes[METRICS_DOWN], (uint64_t)n);
-			metrics_add(&r->mr->messages[METRICS_DOWN], frames);
+			metrics_add(&r->mr->messages[METRICS_DOWN], 1);
 		}
 		/* Backend data is activity too (idle_timeout): stamp it even
 		 * when this short read ends the loop. */
@@ -897,10 +810,9 @@ relayed:
 			return;
 		/* The budget (all: the backend is gone, and only what it
 		 * sent before, already in its input, is left). */
-		/* (Whether one more read of a frame would go over it.) */
 		bytes += (size_t)n;
 		if (!all && (++reads >= RELAY_BUDGET_READS ||
-		    bytes + RELAY_FRAME_MAX > RELAY_BUDGET_BYTES)) {
+		    bytes >= RELAY_BUDGET_BYTES)) {
 			relay_yield(r, false);
 			return;
 		}

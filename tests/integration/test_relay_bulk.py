@@ -1,9 +1,10 @@
 """test_relay_bulk.py -- the bulk paths of the relay (relay.c), byte for
-byte: a plain backend's stream read several frames at a time
-(relay_backend_readv) towards a client that reads slowly, with pings and
-a close frame in the middle of it; client payload written straight from
-the read buffer to a backend that cannot take it all (relay_to_backend);
-and both recorded (record = DIR needs every byte)."""
+byte: a plain backend's stream, framed as it is read, towards a client
+that reads slowly, with pings and a close frame in the middle of it;
+client payload written straight from the read buffer to a backend that
+cannot take it all (relay_to_backend), so that what the socket did not
+take is queued behind what it did; and a bulk echo recorded (record = DIR
+needs every byte)."""
 
 import hashlib
 import os
@@ -211,7 +212,7 @@ class BulkRecorded(h.GatewayTestCase):
 
     def test_echoed_bulk_recorded_exactly(self):
         """record = DIR sees every byte of a bulk echo both ways (the
-        backend's are read several frames at a time): the dump counts
+        client's written straight from the read buffer): the dump counts
         them, and a replay against an echo backend gets back exactly what
         the recording says the backend sent."""
         d = tempfile.mkdtemp(prefix="wsgate-rec-")
