@@ -1,0 +1,185 @@
+"""test_listen_queue.py -- connections the kernel completed are answered,
+never reset, whatever the listening sockets go through: a drain
+(SIGTERM) or reloads (SIGHUP) in the middle of a burst, with one worker
+and with several (a socket per worker, SO_REUSEPORT); and several
+workers share the connections out."""
+
+import json
+import signal
+import socket
+import threading
+import time
+import urllib.request
+
+import harness as h
+
+# Connecting threads and connections each at most: more than a worker
+# accepts between two looks at its command pipe, so the accept queues
+# hold some when the signal comes.
+THREADS = 4
+PER_THREAD = 150
+
+
+class QueueBackend:
+    """A backend that listens and never accepts: its connections complete
+    in the kernel's queue, which is all the gateway needs to answer 101,
+    at no cost to the test (no thread per connection)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4096)
+        self.addr = "127.0.0.1:%d" % self.sock.getsockname()[1]
+
+    def stop(self):
+        self.sock.close()
+
+
+def read_status(s, deadline):
+    """The status of the answer on s, or what happened instead."""
+    buf = b""
+    while b"\r\n" not in buf:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return "no answer"
+        s.settimeout(left)
+        try:
+            b = s.recv(4096)
+        except ConnectionResetError:
+            return "reset"
+        except socket.timeout:
+            return "no answer"
+        if not b:
+            return "closed without an answer"
+        buf += b
+    try:
+        return int(buf.split(b" ", 2)[1])
+    except (IndexError, ValueError):
+        return "garbage %r" % buf[:40]
+
+
+class ListenQueue(h.GatewayTestCase):
+    def start_gateway(self, workers, **gateway):
+        self.sink = QueueBackend()
+        self.addCleanup(self.sink.stop)
+        gateway.update({"workers": workers, "drain_timeout": "1",
+                        "close_timeout": "1",
+                        "max_handshakes": "4000"})
+        return self.gateway({"e": {"path": "/e",
+                                   "backend": self.sink.addr}}, gateway)
+
+    def burst(self, gw, action, after=100):
+        """THREADS clients connect and send an upgrade request as fast as
+        they can; once `after` have connected, action() runs.  A client
+        stops at its first refused connect.  Returns the statuses of the
+        connected ones (or what they got instead) and how many connects
+        were refused."""
+        req = h.upgrade_request("/e")
+        lock = threading.Lock()
+        connected, refused = [], [0]
+        enough = threading.Event()
+
+        def client():
+            for _ in range(PER_THREAD):
+                s = socket.socket()
+                s.settimeout(h.timeout(3))
+                try:
+                    s.connect(("127.0.0.1", gw.port))
+                except OSError:
+                    # Refused, or held back (a dropped SYN, retried) and
+                    # then refused: the client knows, before any accept.
+                    s.close()
+                    with lock:
+                        refused[0] += 1
+                    return
+                try:
+                    s.sendall(req)
+                except OSError:
+                    pass        # its answer (or reset) is read below
+                with lock:
+                    connected.append(s)
+                    if len(connected) >= after:
+                        enough.set()
+
+        threads = [threading.Thread(target=client, daemon=True)
+                   for _ in range(THREADS)]
+        for t in threads:
+            t.start()
+        self.assertTrue(enough.wait(h.timeout(10)), "clients connected")
+        action()
+        for t in threads:
+            t.join(h.timeout(15))
+        deadline = time.monotonic() + h.timeout(10)
+        statuses = [read_status(s, deadline) for s in connected]
+        for s in connected:
+            s.close()
+        return statuses, refused[0]
+
+    def check_drain(self, workers):
+        gw = self.start_gateway(workers)
+        statuses, refused = self.burst(
+            gw, lambda: gw.send_signal(signal.SIGTERM))
+        self.assertEqual(gw.wait_exit(15), 0)
+        # 101 for those accepted before the drain, 503 for those taken
+        # from the queues after it: an answer for every one.
+        bad = [s for s in statuses if s not in (101, 503)]
+        self.assertEqual(bad, [], "%d of %d connected clients got no "
+                         "answer (%d connects refused)" %
+                         (len(bad), len(statuses), refused))
+
+    def test_drain_answers_queued_connections_one_worker(self):
+        self.check_drain("1")
+
+    def test_drain_answers_queued_connections_two_workers(self):
+        self.check_drain("2")
+
+    def test_reloads_during_a_burst_lose_nothing(self):
+        gw = self.start_gateway("2")
+
+        def reloads():
+            for _ in range(3):
+                gw.reload()
+
+        statuses, refused = self.burst(gw, reloads)
+        self.assertEqual(refused, 0)
+        self.assertEqual(len(statuses), THREADS * PER_THREAD)
+        bad = [s for s in statuses if s != 101]
+        self.assertEqual(bad, [], "%d of %d" % (len(bad), len(statuses)))
+
+    def test_workers_share_connections(self):
+        """With a socket per worker the kernel spreads the connections:
+        /sessions shows both workers with sessions (24 connections all on
+        one of two workers: odds of 2 in 16 million)."""
+        gw = self.start_gateway("2", metrics_listen="127.0.0.1:0")
+        mport = int(gw.wait_log(r"metrics: serving on 127\.0\.0\.1:(\d+)")
+                    .group(1))
+        clients = []
+        for _ in range(24):
+            c = self.raw(gw)
+            c.handshake("/e")
+            clients.append(c)
+        with urllib.request.urlopen("http://127.0.0.1:%d/sessions" % mport,
+                                    timeout=h.timeout(5)) as r:
+            doc = json.load(r)
+        self.assertEqual(doc["count"], 24)
+        workers = {s["worker"] for s in doc["sessions"]}
+        self.assertEqual(workers, {0, 1})
+
+    def test_second_gateway_on_the_port_is_refused(self):
+        """The sockets of a group share the port with each other only:
+        another gateway started on it fails as before, even one with a
+        socket per worker too."""
+        gw = self.start_gateway("2")
+        other = h.Gateway(h.BINARY, h.config(
+            {"e": {"path": "/e", "backend": self.sink.addr}},
+            {"workers": "2", "listen": "127.0.0.1:%d" % gw.port}),
+            wait_ready=False)
+        other.start()
+        self.assertEqual(other.wait_exit(10), 3)
+        self.assertEqual(other.sanitizer_report(), "")
+        other.wait_log(r"listen = 127\.0\.0\.1:%d: cannot listen on "
+                       r"127\.0\.0\.1:%d: Address already in use" %
+                       (gw.port, gw.port))
+        # The first one still serves, from both its sockets.
+        for _ in range(4):
+            self.raw(gw).handshake("/e")
