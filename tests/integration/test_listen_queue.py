@@ -5,8 +5,11 @@ and with several (a socket per worker, SO_REUSEPORT); and several
 workers share the connections out."""
 
 import json
+import os
+import shutil
 import signal
 import socket
+import tempfile
 import threading
 import time
 import urllib.request
@@ -65,10 +68,13 @@ class ListenQueue(h.GatewayTestCase):
         gateway.update({"workers": workers, "drain_timeout": "1",
                         "close_timeout": "1",
                         "max_handshakes": "4000"})
-        return self.gateway({"e": {"path": "/e",
-                                   "backend": self.sink.addr}}, gateway)
+        gw = self.gateway({"e": {"path": "/e", "backend": self.sink.addr}},
+                          gateway)
+        # First (cleanups run last first): the sessions end at once.
+        self.addCleanup(self.sink.stop)
+        return gw
 
-    def burst(self, gw, action, after=100):
+    def burst(self, gw, action, after=100, unix=None):
         """THREADS clients connect and send an upgrade request as fast as
         they can; once `after` have connected, action() runs.  A client
         stops at its first refused connect.  Returns the statuses of the
@@ -81,10 +87,11 @@ class ListenQueue(h.GatewayTestCase):
 
         def client():
             for _ in range(PER_THREAD):
-                s = socket.socket()
+                s = socket.socket(socket.AF_UNIX if unix else
+                                  socket.AF_INET)
                 s.settimeout(h.timeout(3))
                 try:
-                    s.connect(("127.0.0.1", gw.port))
+                    s.connect(unix or ("127.0.0.1", gw.port))
                 except OSError:
                     # Refused, or held back (a dropped SYN, retried) and
                     # then refused: the client knows, before any accept.
@@ -115,10 +122,14 @@ class ListenQueue(h.GatewayTestCase):
             s.close()
         return statuses, refused[0]
 
-    def check_drain(self, workers):
-        gw = self.start_gateway(workers)
+    def check_drain(self, workers, unix=None):
+        gw = self.start_gateway(workers, **({"listen": [
+            "127.0.0.1:0", "unix:" + unix]} if unix else {}))
         statuses, refused = self.burst(
-            gw, lambda: gw.send_signal(signal.SIGTERM))
+            gw, lambda: gw.send_signal(signal.SIGTERM), unix=unix)
+        # Its queued connections reset: the sessions end now, not after
+        # close_timeout.
+        self.sink.stop()
         self.assertEqual(gw.wait_exit(15), 0)
         # 101 for those accepted before the drain, 503 for those taken
         # from the queues after it: an answer for every one.
@@ -132,6 +143,16 @@ class ListenQueue(h.GatewayTestCase):
 
     def test_drain_answers_queued_connections_two_workers(self):
         self.check_drain("2")
+
+    def unix_path(self):
+        d = tempfile.mkdtemp(prefix="wsgate-lq-")
+        self.addCleanup(shutil.rmtree, d, True)
+        return os.path.join(d, "gw.sock")
+
+    def test_drain_answers_queued_connections_unix_two_workers(self):
+        """A unix listener keeps one socket, from which the main thread
+        deals connections out: its queue is taken before it closes too."""
+        self.check_drain("2", unix=self.unix_path())
 
     def test_reloads_during_a_burst_lose_nothing(self):
         gw = self.start_gateway("2")
@@ -150,20 +171,38 @@ class ListenQueue(h.GatewayTestCase):
         """With a socket per worker the kernel spreads the connections:
         /sessions shows both workers with sessions (24 connections all on
         one of two workers: odds of 2 in 16 million)."""
-        gw = self.start_gateway("2", metrics_listen="127.0.0.1:0")
+        path = self.unix_path()
+        gw = self.start_gateway("2", metrics_listen="127.0.0.1:0",
+                                listen=["127.0.0.1:0", "unix:" + path])
         mport = int(gw.wait_log(r"metrics: serving on 127\.0\.0\.1:(\d+)")
                     .group(1))
+
+        def workers():
+            with urllib.request.urlopen("http://127.0.0.1:%d/sessions" %
+                                        mport, timeout=h.timeout(5)) as r:
+                doc = json.load(r)
+            return doc["count"], {s["worker"] for s in doc["sessions"]}
+
         clients = []
         for _ in range(24):
             c = self.raw(gw)
             c.handshake("/e")
             clients.append(c)
-        with urllib.request.urlopen("http://127.0.0.1:%d/sessions" % mport,
-                                    timeout=h.timeout(5)) as r:
-            doc = json.load(r)
-        self.assertEqual(doc["count"], 24)
-        workers = {s["worker"] for s in doc["sessions"]}
-        self.assertEqual(workers, {0, 1})
+        self.assertEqual(workers(), (24, {0, 1}))
+        for c in clients:
+            c.close()
+        h.wait_until(lambda: workers()[0] == 0, 5, "sessions closed")
+        # The unix listener's connections are dealt out in turn.
+        req = h.upgrade_request("/e")
+        for _ in range(2):
+            u = socket.socket(socket.AF_UNIX)
+            self.addCleanup(u.close)
+            u.settimeout(h.timeout(5))
+            u.connect(path)
+            u.sendall(req)
+            self.assertEqual(read_status(u, time.monotonic() +
+                                         h.timeout(5)), 101)
+        self.assertEqual(workers(), (2, {0, 1}))
 
     def test_second_gateway_on_the_port_is_refused(self):
         """The sockets of a group share the port with each other only:
