@@ -66,6 +66,15 @@ void side_hold(struct side *sd);
  */
 int side_own_io(struct side *sd);
 
+/*
+ * side_flush for the last bytes before the socket is closed: they are
+ * sent with MSG_MORE, so that the FIN of the close(2) that follows at
+ * once leaves in the same segment, not one of its own.  The caller
+ * closes the side as soon as this has written everything (side_queued
+ * 0); what it could not write goes out as side_flush sends it.
+ */
+int side_flush_last(struct side *sd);
+
 /* Reading on or off (backpressure). */
 void side_read_enable(struct side *sd, bool on);
 
