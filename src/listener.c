@@ -31,6 +31,10 @@ struct listener {
 	int *fds;
 	size_t n;
 	size_t copies;
+	/* fd:N: the socket is shared with the process that passed it (inetd
+	 * listens on it again once wsgate exits): stopping leaves it and its
+	 * queue as they are. */
+	bool inherited;
 	char desc[256];
 	/* A unix socket: its file, removed by listener_free if it is still
 	 * the one bound here (same device and inode). */
@@ -141,6 +145,8 @@ acceptor_new(struct event_base *base, const struct listener *l, size_t copy,
 void
 acceptor_take_all(struct acceptor *a)
 {
+	if (a->l->inherited)
+		return;
 	for (size_t i = 0; i < a->n; i++) {
 		evutil_socket_t lfd = event_get_fd(a->ev[i]);
 		struct sockaddr_storage ss;
@@ -413,6 +419,7 @@ listener_new_fd(const struct listen_spec *spec, char *err, size_t errsize)
 		return NULL;
 	}
 	l->fds[l->n++] = fd;
+	l->inherited = true;
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0)
 		sockaddr_format((struct sockaddr *)&ss, addr, sizeof(addr));
 	snprintf(l->desc, sizeof(l->desc), "%s (descriptor %d)", addr, fd);
@@ -534,6 +541,9 @@ listener_refuse_new(struct listener *l)
 	};
 	int rc = 0;
 
+	/* A filter would stay on the parent's socket after wsgate exits. */
+	if (l->inherited)
+		return 0;
 	for (size_t i = 0; i < l->n; i++) {
 		int domain = 0;
 		socklen_t len = sizeof(domain);

@@ -35,6 +35,8 @@ size_t listener_copies(const struct listener *l);
  * while the ones already completed wait in the accept queues to be taken
  * (acceptor_take_all) before the sockets close: closing a socket resets
  * the connections still in its queue.  -1 if a socket refused the filter.
+ * An fd: listener is left alone (its socket is the parent's too), and
+ * acceptor_take_all leaves its queue to the parent.
  */
 int listener_refuse_new(struct listener *l);
 

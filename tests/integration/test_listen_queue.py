@@ -222,3 +222,27 @@ class ListenQueue(h.GatewayTestCase):
         # The first one still serves, from both its sockets.
         for _ in range(4):
             self.raw(gw).handshake("/e")
+
+    def test_inherited_socket_left_as_it_was(self):
+        """listen = fd:N (inetd "wait", websockify --inetd): the socket is
+        the parent's too, which listens on it again once wsgate has gone:
+        stopping must not leave it refusing handshakes (no SYN filter)."""
+        lsock = socket.socket()
+        self.addCleanup(lsock.close)
+        lsock.bind(("127.0.0.1", 0))
+        lsock.listen(16)
+        port = lsock.getsockname()[1]
+        gw = h.Gateway(h.BINARY, h.config(
+            {"e": {"path": "/e", "backend": "127.0.0.1:1"}},
+            {"workers": "1", "listen": "fd:0"}))
+        gw.stdin = lsock.fileno()
+        self.addCleanup(self._finish_gateway, gw)
+        gw.start()
+        gw.wait_log(r"listening on 127\.0\.0\.1:%d \(descriptor 0\)" % port)
+        self.assertEqual(gw.stop(), 0)
+        # The parent's socket completes handshakes at once, as before (a
+        # dropped SYN would wait a second for its retry).
+        c = socket.create_connection(("127.0.0.1", port), 0.5)
+        self.addCleanup(c.close)
+        lsock.settimeout(h.timeout(2))
+        lsock.accept()[0].close()
