@@ -213,6 +213,8 @@ class ListenQueue(h.GatewayTestCase):
             {"e": {"path": "/e", "backend": self.sink.addr}},
             {"workers": "2", "listen": "127.0.0.1:%d" % gw.port}),
             wait_ready=False)
+        # Never left running, even when this test fails.
+        self.addCleanup(lambda: other.running() and other._kill())
         other.start()
         self.assertEqual(other.wait_exit(10), 3)
         self.assertEqual(other.sanitizer_report(), "")
