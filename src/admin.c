@@ -621,7 +621,7 @@ admin_configure(struct admin *a, struct config *cfg)
 			continue;
 		}
 		s->text = strdup(ls->text);
-		s->l = listener_new(ls, err, sizeof(err));
+		s->l = listener_new(ls, 1, err, sizeof(err));
 		if (s->text == NULL || s->l == NULL) {
 			log_error("%s:%d: metrics_listen = %s: %s",
 			    ls->where.file, ls->where.line, ls->text,
@@ -631,7 +631,7 @@ admin_configure(struct admin *a, struct config *cfg)
 			rc = -1;
 			continue;
 		}
-		s->acc = acceptor_new(a->base, s->l, admin_accept_cb, a);
+		s->acc = acceptor_new(a->base, s->l, 0, admin_accept_cb, a);
 		if (s->acc == NULL) {
 			log_error("metrics_listen = %s: cannot watch it",
 			    ls->text);

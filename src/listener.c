@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -21,12 +22,19 @@
 #include "sockaddr.h"
 
 #define LISTEN_BACKLOG 4096
-#define MAX_SOCKETS 8
+#define MAX_ADDRESSES 8
 
 struct listener {
 	unsigned tls;		/* "listen = ADDR tls": LISTEN_* */
-	int fds[MAX_SOCKETS];
+	/* copies sockets per address, in one SO_REUSEPORT group: the socket
+	 * of copy k of address a is fds[a * copies + k]. */
+	int *fds;
 	size_t n;
+	size_t copies;
+	/* fd:N: the socket is shared with the process that passed it (inetd
+	 * listens on it again once wsgate exits): stopping leaves it and its
+	 * queue as they are. */
+	bool inherited;
 	char desc[256];
 	/* A unix socket: its file, removed by listener_free if it is still
 	 * the one bound here (same device and inode). */
@@ -39,7 +47,7 @@ struct acceptor {
 	acceptor_fn fn;
 	void *arg;
 	const struct listener *l;
-	struct event *ev[MAX_SOCKETS];
+	struct event *ev[MAX_ADDRESSES];
 	size_t n;
 	struct event *resume;	/* re-enable after fd exhaustion */
 };
@@ -104,12 +112,12 @@ acceptor_cb(evutil_socket_t lfd, short what, void *arg)
 }
 
 struct acceptor *
-acceptor_new(struct event_base *base, const struct listener *l,
+acceptor_new(struct event_base *base, const struct listener *l, size_t copy,
     acceptor_fn fn, void *arg)
 {
-	struct acceptor *a = calloc(1, sizeof(*a));
+	struct acceptor *a;
 
-	if (a == NULL)
+	if (copy >= l->copies || (a = calloc(1, sizeof(*a))) == NULL)
 		return NULL;
 	a->fn = fn;
 	a->arg = arg;
@@ -119,10 +127,10 @@ acceptor_new(struct event_base *base, const struct listener *l,
 		acceptor_free(a);
 		return NULL;
 	}
-	for (size_t i = 0; i < l->n; i++) {
+	for (size_t i = 0; i < l->n / l->copies; i++) {
 		/* The socket belongs to the listener, not to this watch. */
-		a->ev[i] = event_new(base, l->fds[i], EV_READ | EV_PERSIST,
-		    acceptor_cb, a);
+		a->ev[i] = event_new(base, l->fds[i * l->copies + copy],
+		    EV_READ | EV_PERSIST, acceptor_cb, a);
 		if (a->ev[i] == NULL || event_add(a->ev[i], NULL) != 0) {
 			if (a->ev[i] != NULL)
 				event_free(a->ev[i]);
@@ -132,6 +140,39 @@ acceptor_new(struct event_base *base, const struct listener *l,
 		a->n++;
 	}
 	return a;
+}
+
+void
+acceptor_take_all(struct acceptor *a)
+{
+	if (a->l->inherited)
+		return;
+	for (size_t i = 0; i < a->n; i++) {
+		evutil_socket_t lfd = event_get_fd(a->ev[i]);
+		struct sockaddr_storage ss;
+
+		/* At most a full backlog: the filter (listener_refuse_new)
+		 * keeps new handshakes out, so the queue only empties. */
+		for (int k = 0; k <= LISTEN_BACKLOG; k++) {
+			socklen_t sslen = sizeof(ss);
+			int fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
+			    SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+			if (fd >= 0) {
+				a->fn(fd, (struct sockaddr *)&ss, (int)sslen,
+				    a->l->tls, a->arg);
+				continue;
+			}
+			if (errno == ECONNABORTED || errno == EPROTO ||
+			    errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				log_warn("accept on %s while stopping: %s; "
+				    "connections still queued are reset",
+				    a->l->desc, strerror(errno));
+			break;
+		}
+	}
 }
 
 void
@@ -146,12 +187,40 @@ acceptor_free(struct acceptor *a)
 	free(a);
 }
 
+static struct listener *
+listener_alloc(const struct listen_spec *spec, size_t copies)
+{
+	struct listener *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return NULL;
+	l->copies = copies;
+	l->fds = calloc(MAX_ADDRESSES * copies, sizeof(*l->fds));
+	if (l->fds == NULL) {
+		free(l);
+		return NULL;
+	}
+	l->tls = (!spec->tls ? 0 : spec->http1_only ? LISTEN_TLS :
+	    LISTEN_TLS | LISTEN_H2) |
+	    (spec->proxy_protocol ? LISTEN_PROXY : 0);
+	return l;
+}
+
+/*
+ * One listening socket on sa.  reuseport: 0 for a socket of its own, 1 to
+ * join the group of the first copy, 2 for that first copy: bound without
+ * SO_REUSEPORT, so that the address taken by anyone else (another wsgate
+ * included, whose sockets have the option too) fails as "in use" rather
+ * than sharing the port, and given the option only then, before
+ * listen(2) makes the group.
+ */
 static int
-bind_one(const struct addrinfo *ai, char *err, size_t errsize)
+bind_one(const struct sockaddr *sa, socklen_t salen, int reuseport,
+    char *err, size_t errsize)
 {
 	int one = 1;
-	int fd = socket(ai->ai_family,
-	    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
 
 	if (fd < 0) {
 		snprintf(err, errsize, "socket: %s", strerror(errno));
@@ -163,15 +232,48 @@ bind_one(const struct addrinfo *ai, char *err, size_t errsize)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
 	/* Let [::]:P and 0.0.0.0:P be listed side by side. */
-	if (ai->ai_family == AF_INET6)
+	if (sa->sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
-	    listen(fd, LISTEN_BACKLOG) != 0) {
+	if ((reuseport == 1 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+	    sizeof(one)) != 0) || bind(fd, sa, salen) != 0 ||
+	    (reuseport == 2 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+	    sizeof(one)) != 0) || listen(fd, LISTEN_BACKLOG) != 0) {
 		snprintf(err, errsize, "%s", strerror(errno));
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+/* Every copy of one address (ai), the first one's port for the others
+ * (port 0 picks one); into fds[0..copies). */
+static int
+bind_group(const struct addrinfo *ai, size_t copies, int *fds, char *err,
+    size_t errsize)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+
+	fds[0] = bind_one(ai->ai_addr, ai->ai_addrlen, copies > 1 ? 2 : 0,
+	    err, errsize);
+	if (fds[0] < 0)
+		return -1;
+	if (copies > 1 && getsockname(fds[0], (struct sockaddr *)&ss,
+	    &sslen) != 0) {
+		snprintf(err, errsize, "getsockname: %s", strerror(errno));
+		close(fds[0]);
+		return -1;
+	}
+	for (size_t k = 1; k < copies; k++) {
+		fds[k] = bind_one((struct sockaddr *)&ss, sslen, 1, err,
+		    errsize);
+		if (fds[k] < 0) {
+			while (k-- > 0)
+				close(fds[k]);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -240,28 +342,25 @@ listener_new_unix(const struct listen_spec *spec, char *err, size_t errsize)
 	if (stale > 0)
 		log_info("listen: removed the stale socket of %s (nobody "
 		    "listened on it)", spec->text);
-	l = calloc(1, sizeof(*l));
+	l = listener_alloc(spec, 1);
 	if (l == NULL) {
 		snprintf(err, errsize, "out of memory");
 		return NULL;
 	}
-	l->tls = (!spec->tls ? 0 : spec->http1_only ? LISTEN_TLS :
-	    LISTEN_TLS | LISTEN_H2) |
-	    (spec->proxy_protocol ? LISTEN_PROXY : 0);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, spec->path, strlen(spec->path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errsize, "socket: %s", strerror(errno));
-		free(l);
+		listener_free(l);
 		return NULL;
 	}
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
 		snprintf(err, errsize, "cannot bind %s: %s", spec->path,
 		    strerror(errno));
 		close(fd);
-		free(l);
+		listener_free(l);
 		return NULL;
 	}
 	l->fds[l->n++] = fd;
@@ -314,15 +413,13 @@ listener_new_fd(const struct listen_spec *spec, char *err, size_t errsize)
 		    strerror(errno));
 		return NULL;
 	}
-	l = calloc(1, sizeof(*l));
+	l = listener_alloc(spec, 1);
 	if (l == NULL) {
 		snprintf(err, errsize, "out of memory");
 		return NULL;
 	}
-	l->tls = (!spec->tls ? 0 : spec->http1_only ? LISTEN_TLS :
-	    LISTEN_TLS | LISTEN_H2) |
-	    (spec->proxy_protocol ? LISTEN_PROXY : 0);
 	l->fds[l->n++] = fd;
+	l->inherited = true;
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0)
 		sockaddr_format((struct sockaddr *)&ss, addr, sizeof(addr));
 	snprintf(l->desc, sizeof(l->desc), "%s (descriptor %d)", addr, fd);
@@ -330,7 +427,8 @@ listener_new_fd(const struct listen_spec *spec, char *err, size_t errsize)
 }
 
 struct listener *
-listener_new(const struct listen_spec *spec, char *err, size_t errsize)
+listener_new(const struct listen_spec *spec, size_t copies, char *err,
+    size_t errsize)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	struct listener *l;
@@ -354,22 +452,21 @@ listener_new(const struct listen_spec *spec, char *err, size_t errsize)
 		    gai_strerror(rc));
 		return NULL;
 	}
-	l = calloc(1, sizeof(*l));
+	l = listener_alloc(spec, copies < 1 ? 1 : copies);
 	if (l == NULL) {
 		freeaddrinfo(res);
 		snprintf(err, errsize, "out of memory");
 		return NULL;
 	}
-	l->tls = (!spec->tls ? 0 : spec->http1_only ? LISTEN_TLS :
-	    LISTEN_TLS | LISTEN_H2) |
-	    (spec->proxy_protocol ? LISTEN_PROXY : 0);
-	for (ai = res; ai != NULL && l->n < MAX_SOCKETS; ai = ai->ai_next) {
+	for (ai = res; ai != NULL && l->n < MAX_ADDRESSES * l->copies;
+	    ai = ai->ai_next) {
 		struct sockaddr_storage ss;
 		socklen_t sslen = sizeof(ss);
 		char addr[SOCKADDR_STRLEN];
-		int fd = bind_one(ai, err, errsize);
+		int fd;
 
-		if (fd < 0) {
+		if (bind_group(ai, l->copies, l->fds + l->n, err,
+		    errsize) != 0) {
 			char want[SOCKADDR_STRLEN];
 			char why[200];
 
@@ -381,7 +478,8 @@ listener_new(const struct listen_spec *spec, char *err, size_t errsize)
 			listener_free(l);
 			return NULL;
 		}
-		l->fds[l->n++] = fd;
+		fd = l->fds[l->n];
+		l->n += l->copies;
 		if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0) {
 			sockaddr_format((struct sockaddr *)&ss, addr,
 			    sizeof(addr));
@@ -411,7 +509,56 @@ listener_free(struct listener *l)
 	}
 	for (size_t i = 0; i < l->n; i++)
 		close(l->fds[i]);
+	free(l->fds);
 	free(l);
+}
+
+size_t
+listener_copies(const struct listener *l)
+{
+	return l->copies;
+}
+
+/*
+ * A cBPF socket filter that drops a TCP segment with SYN and without ACK,
+ * and keeps everything else.  On a listening socket it runs on the TCP
+ * header (the kernel has pulled the IP header), so byte 13 is the flags.
+ */
+static struct sock_filter refuse_syn_code[] = {
+	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),
+	BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x12),	/* SYN | ACK */
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x02, 0, 1),	/* SYN alone */
+	BPF_STMT(BPF_RET | BPF_K, 0),
+	BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),
+};
+
+int
+listener_refuse_new(struct listener *l)
+{
+	struct sock_fprog prog = {
+		sizeof(refuse_syn_code) / sizeof(refuse_syn_code[0]),
+		refuse_syn_code
+	};
+	int rc = 0;
+
+	/* A filter would stay on the parent's socket after wsgate exits. */
+	if (l->inherited)
+		return 0;
+	for (size_t i = 0; i < l->n; i++) {
+		int domain = 0;
+		socklen_t len = sizeof(domain);
+
+		/* A unix socket has no handshake to hold back (and no TCP
+		 * header): a connect(2) is queued whole, and taken by the
+		 * last accepts. */
+		if (getsockopt(l->fds[i], SOL_SOCKET, SO_DOMAIN, &domain,
+		    &len) != 0 || (domain != AF_INET && domain != AF_INET6))
+			continue;
+		if (setsockopt(l->fds[i], SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+		    sizeof(prog)) != 0)
+			rc = -1;
+	}
+	return rc;
 }
 
 const char *

@@ -488,9 +488,10 @@ struct control {
 	size_t nlisteners;
 	struct gateway **workers;
 	size_t nworkers;
-	/* With several workers the main thread accepts and deals the
-	 * connections out in turn: waking every worker on each connection
-	 * lets one of them win most of the time. */
+	/* With several workers each accepts from a TCP socket of its own
+	 * (SO_REUSEPORT); from a unix or fd: listener the main thread
+	 * accepts and deals the connections out in turn: waking every
+	 * worker on each connection lets one of them win most of the time. */
 	struct acceptor **acceptors;
 	size_t nacceptors;
 	size_t next_worker;
@@ -521,6 +522,8 @@ struct control {
 	struct event *term, *intr, *hup;
 	struct event *drain;		/* drain_timeout expiry */
 	struct event *deadline;		/* give up on stragglers */
+	struct event *unlisten;		/* stopping: end of the grace */
+	bool unlisten_pending;		/* listeners not yet given up */
 };
 
 static void
@@ -542,21 +545,29 @@ control_stop_accepting(struct control *ctl)
 static void control_accept_cb(int fd, const struct sockaddr *sa, int salen,
     unsigned tls, void *arg);
 
-/* With several workers the main thread accepts: watch every listener. */
+/* With several workers the main thread accepts from the listeners that
+ * have one socket (unix, fd:); the workers from their own copies of the
+ * others.  Nothing to do if it already does. */
 static int
 control_start_accepting(struct control *ctl)
 {
+	if (ctl->nacceptors > 0)
+		return 0;
 	if (ctl->acceptors == NULL)
 		ctl->acceptors = calloc(ctl->nlisteners + 1,
 		    sizeof(*ctl->acceptors));
 	if (ctl->acceptors == NULL)
 		return -1;
-	for (size_t i = ctl->nacceptors; i < ctl->nlisteners; i++) {
-		ctl->acceptors[i] = acceptor_new(ctl->base, ctl->listeners[i],
+	for (size_t i = 0; i < ctl->nlisteners; i++) {
+		struct acceptor *a;
+
+		if (listener_copies(ctl->listeners[i]) > 1)
+			continue;
+		a = acceptor_new(ctl->base, ctl->listeners[i], 0,
 		    control_accept_cb, ctl);
-		if (ctl->acceptors[i] == NULL)
+		if (a == NULL)
 			return -1;
-		ctl->nacceptors++;
+		ctl->acceptors[ctl->nacceptors++] = a;
 	}
 	return 0;
 }
@@ -595,6 +606,14 @@ control_accept_cb(int fd, const struct sockaddr *sa, int salen, unsigned tls,
 
 	if (control_deal(ctl, fd, sa, salen, tls) == 0)
 		return;
+	if (ctl->draining && !ctl->unlisten_pending) {
+		/* Taking the last connections (stop_listening): nowhere to
+		 * hold them, and the acceptor must stay. */
+		log_warn("stopping: every worker's queue of new connections "
+		    "is full; closing a connection unanswered");
+		close(fd);
+		return;
+	}
 	ctl->held_fd = fd;
 	ctl->held_tls = tls;
 	ctl->held_salen = salen < (int)sizeof(ctl->held_sa) ? salen
@@ -628,7 +647,7 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		ctl->held_fd = -1;
 	}
-	if (ctl->draining)
+	if (ctl->draining && !ctl->unlisten_pending)
 		return;
 	if (control_start_accepting(ctl) != 0) {
 		log_error("cannot watch the listening sockets: out of memory; "
@@ -638,13 +657,16 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Stopping (drain): a connection still held goes unanswered. */
+/* Stopping (drain): a connection still held gets one more try, else
+ * goes unanswered. */
 static void
 control_drop_held(struct control *ctl)
 {
 	if (ctl->retry != NULL)
 		evtimer_del(ctl->retry);
-	if (ctl->held_fd >= 0)
+	if (ctl->held_fd >= 0 && (!ctl->draining || control_deal(ctl,
+	    ctl->held_fd, (struct sockaddr *)&ctl->held_sa, ctl->held_salen,
+	    ctl->held_tls) != 0))
 		close(ctl->held_fd);
 	ctl->held_fd = -1;
 }
@@ -700,8 +722,11 @@ notify_cb(evutil_socket_t fd, short what, void *arg)
 			case WORKER_ACK_DRAIN:
 				/* No worker watches them any more. */
 				if (ctl->drain_acks > 0 &&
-				    --ctl->drain_acks == 0)
+				    --ctl->drain_acks == 0) {
 					close_listeners(ctl);
+					log_info("draining: listening sockets "
+					    "closed");
+				}
 				break;
 			case WORKER_EXITED:
 				if (ctl->running > 0 && --ctl->running == 0)
@@ -718,6 +743,50 @@ notify_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * Stopping: new handshakes are held back (listener_refuse_new) for this
+ * long before the listeners close, while the connections the kernel
+ * completes are still accepted and served: one whose SYN-ACK was on its
+ * way when the filter came gets a round trip to finish.
+ */
+#define UNLISTEN_GRACE_US 200000
+
+/*
+ * The end of the grace: take every connection still queued (the main
+ * thread from its listeners, each worker from its own sockets on
+ * WORKER_DRAIN), then the workers drain; the listeners close once every
+ * worker has stopped watching them (WORKER_ACK_DRAIN).  Closing a socket
+ * with connections in its queue would reset them.
+ */
+static void
+stop_listening(struct control *ctl)
+{
+	if (!ctl->unlisten_pending)
+		return;
+	ctl->unlisten_pending = false;
+	evtimer_del(ctl->unlisten);
+	if (ctl->nworkers > 1) {
+		control_drop_held(ctl);
+		if (control_start_accepting(ctl) != 0)
+			log_error("stopping: cannot watch the listening "
+			    "sockets: out of memory; connections still queued "
+			    "are reset");
+		for (size_t i = 0; i < ctl->nacceptors; i++)
+			acceptor_take_all(ctl->acceptors[i]);
+		control_stop_accepting(ctl);
+	}
+	ctl->drain_acks = ctl->nworkers;
+	control_send_all(ctl, WORKER_DRAIN, NULL);
+}
+
+static void
+unlisten_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	stop_listening(arg);
+}
+
 static void
 drain_expired_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -729,6 +798,8 @@ drain_expired_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* Before the sessions close: the last ones accepted close too. */
+	stop_listening(ctl);
 	log_info("closing %u session%s with 1001", n, n == 1 ? "" : "s");
 	control_send_all(ctl, WORKER_CLOSE_ALL, NULL);
 	/* close_timeout for the backends' last bytes, again for the close
@@ -778,13 +849,20 @@ begin_drain(struct control *ctl, double wait)
 	ctl->draining = true;
 	admin_set_draining(ctl->admin);
 	notify_stopping();
-	if (ctl->nworkers > 1) {
-		control_stop_accepting(ctl);
-		control_drop_held(ctl);
-		close_listeners(ctl);
+	for (size_t i = 0; i < ctl->nlisteners; i++)
+		if (listener_refuse_new(ctl->listeners[i]) != 0)
+			log_warn("stopping: cannot hold back new connections on "
+			    "%s (%s): some may be reset when it closes",
+			    listener_describe(ctl->listeners[i]),
+			    strerror(errno));
+	ctl->unlisten_pending = true;
+	if (wait == 0) {
+		stop_listening(ctl);
+	} else {
+		struct timeval grace = { 0, UNLISTEN_GRACE_US };
+
+		evtimer_add(ctl->unlisten, &grace);
 	}
-	ctl->drain_acks = ctl->nworkers;
-	control_send_all(ctl, WORKER_DRAIN, NULL);
 	if (wait < 0) {
 		ctl->drain_unbounded = true;
 		log_info("draining: stopped accepting; %u session%s open; "
@@ -1060,9 +1138,10 @@ signal_cb(evutil_socket_t signo, short what, void *arg)
 	}
 }
 
-/* Bind every listen address; logs and returns -1 on the first failure. */
+/* Bind every listen address, a TCP one once per worker (copies);
+ * logs and returns -1 on the first failure. */
 static int
-control_listen(struct control *ctl)
+control_listen(struct control *ctl, size_t copies)
 {
 	const struct config *cfg = ctl->cfg;
 
@@ -1074,7 +1153,8 @@ control_listen(struct control *ctl)
 		const struct listen_spec *ls = &cfg->listeners[i];
 		char err[256];
 
-		ctl->listeners[i] = listener_new(ls, err, sizeof(err));
+		ctl->listeners[i] = listener_new(ls, copies, err,
+		    sizeof(err));
 		if (ctl->listeners[i] == NULL) {
 			log_error("%s:%d: listen = %s: %s", ls->where.file,
 			    ls->where.line, ls->text, err);
@@ -1108,17 +1188,28 @@ control_start_workers(struct control *ctl, unsigned n)
 	sigset_t block, old;
 	int rc = 0;
 
+	struct listener **own;
+	size_t nown = 0;
+
 	ctl->workers = calloc(n, sizeof(*ctl->workers));
-	if (ctl->workers == NULL)
+	own = calloc(ctl->nlisteners + 1, sizeof(*own));
+	if (ctl->workers == NULL || own == NULL) {
+		free(own);
 		return -1;
+	}
+	/* A single worker accepts from every listener itself; several each
+	 * from their own sockets of the TCP ones, and are handed the
+	 * connections of the others. */
+	for (size_t i = 0; i < ctl->nlisteners; i++)
+		if (n == 1 || listener_copies(ctl->listeners[i]) > 1)
+			own[nown++] = ctl->listeners[i];
 	for (unsigned i = 0; i < n; i++) {
 		char err[256];
 
-		/* A single worker accepts itself: no hand-off. */
-		ctl->workers[i] = worker_new(i, &ctl->shared, ctl->cfg,
-		    ctl->listeners, n == 1 ? ctl->nlisteners : 0,
-		    ctl->notify_fd[1], err, sizeof(err));
+		ctl->workers[i] = worker_new(i, &ctl->shared, ctl->cfg, own,
+		    nown, ctl->notify_fd[1], err, sizeof(err));
 		if (ctl->workers[i] == NULL) {
+			free(own);
 			log_error("worker %u: %s", i, err);
 			return -1;
 		}
@@ -1126,6 +1217,7 @@ control_start_workers(struct control *ctl, unsigned n)
 		    metrics_worker(ctl->metrics, i));
 		ctl->nworkers++;
 	}
+	free(own);
 	if (n > 1 && control_start_accepting(ctl) != 0)
 		return -1;
 	sigemptyset(&block);
@@ -1157,9 +1249,10 @@ control_init(struct control *ctl)
 	ctl->drain = evtimer_new(ctl->base, drain_expired_cb, ctl);
 	ctl->deadline = evtimer_new(ctl->base, deadline_cb, ctl);
 	ctl->retry = evtimer_new(ctl->base, retry_cb, ctl);
+	ctl->unlisten = evtimer_new(ctl->base, unlisten_cb, ctl);
 	if (ctl->notify_ev == NULL || ctl->term == NULL || ctl->intr == NULL ||
 	    ctl->hup == NULL || ctl->drain == NULL || ctl->deadline == NULL ||
-	    ctl->retry == NULL)
+	    ctl->retry == NULL || ctl->unlisten == NULL)
 		return -1;
 	event_add(ctl->notify_ev, NULL);
 	evsignal_add(ctl->term, NULL);
@@ -1210,7 +1303,7 @@ control_free(struct control *ctl)
 	free(ctl->listeners);
 	struct event *evs[] = { ctl->notify_ev, ctl->term, ctl->intr,
 		ctl->hup, ctl->drain, ctl->deadline, ctl->retry,
-		ctl->lifecycle };
+		ctl->lifecycle, ctl->unlisten };
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (evs[i] != NULL)
 			event_free(evs[i]);
@@ -1468,7 +1561,7 @@ main(int argc, char **argv)
 		log_error("out of memory");
 		goto out;
 	}
-	if (control_listen(&ctl) != 0 ||
+	if (control_listen(&ctl, nworkers > 1 ? nworkers : 1) != 0 ||
 	    admin_configure(ctl.admin, ctl.cfg) != 0)
 		goto out;
 	if (control_start_workers(&ctl, nworkers) != 0)

@@ -124,6 +124,11 @@ worker_cmd_cb(evutil_socket_t fd, short what, void *arg)
 			 * before the loop has applied any change. */
 			struct timeval next = { 0, 1 };
 
+			/* Connections the kernel completed before the main
+			 * thread stopped new handshakes (listener_refuse_new)
+			 * are served, not reset when the sockets close. */
+			for (size_t k = 0; k < gw->nacceptors; k++)
+				acceptor_take_all(gw->acceptors[k]);
 			gw->draining = true;
 			worker_stop_accepting(gw);
 			session_drain_all(gw);
@@ -147,10 +152,8 @@ worker_cmd_cb(evutil_socket_t fd, short what, void *arg)
 			worker_notify(gw, WORKER_ACK_ADMIN);
 			break;
 		case WORKER_CONNECTION:
-			if (gw->draining) {
-				close(m.fd);
-				break;
-			}
+			/* Even when draining: it was connected, and gets an
+			 * answer (503) rather than a reset. */
 			gw->stats.accepted++;
 			metrics_add(&gw->metrics->c.accepted, 1);
 			/* session_new closes fd itself when it fails. */
@@ -257,7 +260,10 @@ worker_new(unsigned id, struct shared *shared, struct config *cfg,
 		goto fail;
 	}
 	for (size_t i = 0; i < nlisteners; i++) {
-		gw->acceptors[i] = acceptor_new(gw->base, listeners[i],
+		/* A socket per worker (SO_REUSEPORT), or the only one. */
+		size_t copy = listener_copies(listeners[i]) > 1 ? id : 0;
+
+		gw->acceptors[i] = acceptor_new(gw->base, listeners[i], copy,
 		    worker_accept_cb, gw);
 		if (gw->acceptors[i] == NULL) {
 			snprintf(err, errsize, "cannot watch %s",

@@ -31,8 +31,9 @@ enum worker_cmd {
 
 /*
  * Make worker id with a reference to cfg, accepting on the given listeners
- * itself (none: the main thread hands it connections).  Returns NULL with
- * a message in err.
+ * itself: from the id-th copy of a listener with one socket per worker,
+ * else from its only one (none: the main thread hands it connections).
+ * Returns NULL with a message in err.
  */
 struct gateway *worker_new(unsigned id, struct shared *shared,
     struct config *cfg, struct listener **listeners, size_t nlisteners,

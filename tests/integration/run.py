@@ -43,7 +43,7 @@ VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_relay_bulk.",
                   "test_backpressure.",
                   "test_signals.", "test_limits.", "test_cli.",
                   "test_listen_web.", "test_conformance.CloseHandling.",
-                  "test_notify.",
+                  "test_notify.", "test_listen_queue.",
                   # HTTP/2: echo and several streams (some 13 s).
                   "test_h2.H2Echo.test_h2_echo_byte_exact",
                   "test_h2.H2Echo.test_h2_several_streams_one_connection",

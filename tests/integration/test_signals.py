@@ -38,8 +38,10 @@ class Drain(h.GatewayTestCase):
         return c
 
     def test_sigterm_drains_then_1001(self):
-        """SIGTERM: listeners close at once, open sessions keep working
-        for drain_timeout, then get 1001; exit 0."""
+        """SIGTERM: listeners close soon (after the grace in which the
+        handshakes already begun complete: a connect then waits for its
+        SYN's retry), open sessions keep working for drain_timeout, then
+        get 1001; exit 0."""
         c = self.open_echo(drain="1")
         port = self.gw.port
         mark = self.gw.mark()
@@ -47,6 +49,7 @@ class Drain(h.GatewayTestCase):
         self.gw.send_signal(signal.SIGTERM)
         self.gw.wait_log(r"draining: stopped accepting; 1 session open",
                          start=mark)
+        self.gw.wait_log(r"draining: listening sockets closed", start=mark)
         self.assertTrue(h.wait_until(lambda: refused(port), 5,
                                      "the listener to close"))
         # Still relaying while draining.

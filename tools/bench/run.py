@@ -55,7 +55,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 HAPROXY_CFG = """\
 global
-    nbthread 1
+    nbthread {nbthread}
 defaults
     mode tcp
     timeout connect 5s
@@ -71,7 +71,8 @@ backend echo
 # HAProxy as its users tune it for bulk TCP (the same as the shared
 # harness's HAPROXY_TUNED_CFG): 64 KiB buffers and kernel splicing.
 HAPROXY_TUNED_CFG = HAPROXY_CFG.replace(
-    "    nbthread 1\n", "    nbthread 1\n    tune.bufsize 65536\n").replace(
+    "    nbthread {nbthread}\n",
+    "    nbthread {nbthread}\n    tune.bufsize 65536\n").replace(
     "    mode tcp\n", "    mode tcp\n    option splice-auto\n")
 
 WSGATE_CFG = """\
@@ -377,10 +378,14 @@ class Gateway:
                 self.logdir, self.certs[self.cert] if self.certs else None)
         ssl = tlsbench.HAPROXY_TLS_BIND.format(
             combined=self.certs[self.cert]["combined"]) if self.certs else ""
+        # --workers haproxy=N: its threads (by name only: a bare N is
+        # wsgate's).
+        nbthread = (self.workers() if "=" in self.args.workers else "") \
+            or "1"
         cfg = HAPROXY_TUNED_CFG if self.name == "haproxy-tuned" else \
             HAPROXY_CFG
         return cfg.format(listen="127.0.0.1:%d" % self.port,
-                                  backend=backend, ssl=ssl)
+                          backend=backend, ssl=ssl, nbthread=nbthread)
 
     def check(self, backend):
         """None if this target can run here, else why not."""
@@ -1157,7 +1162,8 @@ def main():
                     "--no-pin to let the workers use every CPU); "
                     "NAME=N,NAME=N sets it per --gateway-binary NAME, e.g. "
                     "--gateway-binary w2=build/wsgate --gateway-binary "
-                    "w1=build/wsgate --workers w2=2,w1=1 --no-pin")
+                    "w1=build/wsgate --workers w2=2,w1=1 --no-pin; haproxy=N sets "
+                    "HAProxy's nbthread")
     ap.add_argument("--gateway-log", choices=["quiet", "info"],
                     default="quiet", help="wsgate log level (info logs "
                     "one line per session)")
