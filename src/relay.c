@@ -23,7 +23,7 @@
 #include "ws_reader.h"
 
 /*
- * Why the relay reads plain sockets itself: libevent 2.1's socket
+ * Why the relay reads the sockets itself: libevent 2.1's socket
  * bufferevents read at most 4 KiB per call (after an FIONREAD ioctl), which
  * costs a syscall pair and a loop iteration per 4 KiB.  Reading directly
  * gives one read(2) per up to RELAY_SCRATCH_SIZE bytes, and lets both
@@ -35,16 +35,20 @@
  *   backend -> client: read straight into space reserved in the client's
  *   output, behind room for the frame header, then write the header.
  *
- * Writing a plain socket is attempted at once, when bytes are queued;
- * only a socket that cannot take them all gets a write event, until it
- * has.  (A bufferevent writes one loop iteration later and switches
- * EPOLLOUT on and off for every write.)  The queues stay the bufferevents'
- * output buffers, so a side's closing (side.c) finds them there.  The
- * sockets, their events and their closing are side.c's; the relay drives
- * them while it relays, and reports to the session what ends it.
+ * Writing is attempted at once, when bytes are queued; only a socket that
+ * cannot take them all gets a write event, until it has.  (A bufferevent
+ * writes one loop iteration later and switches EPOLLOUT on and off for
+ * every write.)  The sockets, their events, their queues and their
+ * closing are side.c's; the relay drives them while it relays, and
+ * reports to the session what ends it.
  *
- * TLS sides are read and written through their bufferevents (the same
- * code: their input is just another source).
+ * TLS sides are the same: side_read is SSL_read records into the same
+ * buffers until the read is full (several records per wakeup, where
+ * libevent's bufferevent_openssl takes one), and side_flush gathers the
+ * queue into 16 KiB records (where the bufferevent makes a record, and a
+ * write(2), of every chunk, and arms EPOLLOUT around each).  Their
+ * handshake and their closing stay with the bufferevent; so do an HTTP/2
+ * stream's ends (a bufferevent pair, read through side_read too).
  */
 
 /* Backend bytes become binary messages of at most this size, so a frame
@@ -73,13 +77,19 @@
  * ones cost is bounded per wakeup, and in total by the bytes they take,
  * like any data.
  *
- * Where the rest waits: a plain socket that still holds bytes stays
- * readable, and epoll (level-triggered) reports it again at the next
- * poll, after whatever became ready meanwhile.  Bytes already taken into
- * user space -- TLS plaintext in a bufferevent's input, frames pipelined
- * behind the request -- would wake nobody (libevent 2.1 calls a read
- * callback again only when more arrive): that side goes on the worker's
- * run queue, which runs once per loop iteration, after the poll.  So does
+ * A TLS read is also bounded in records (side.c: SIDE_TLS_READS), so that
+ * a peer sending tiny records gets no more decryptions per wakeup than
+ * that, and in the records that are not application data it processes:
+ * one per read (a KeyUpdate costs a key derivation and maybe an answer).
+ *
+ * Where the rest waits: a socket that still holds bytes stays readable,
+ * and epoll (level-triggered) reports it again at the next poll, after
+ * whatever became ready meanwhile.  Bytes already taken into user space
+ * -- records inside OpenSSL (side_buffered), an HTTP/2 stream's bytes in
+ * its bufferevent's input, frames pipelined behind the request -- would
+ * wake nobody (libevent 2.1 calls a read callback again only when more
+ * arrive): that side goes on the worker's run queue, which runs once per
+ * loop iteration, after the poll.  So does
  * a side paused for backpressure once its peer's queue has drained: made
  * active at once, it would run in the same pass as the write that drained
  * it, and a fast pair of peers would never let the loop poll again.
@@ -418,7 +428,7 @@ relay_send_ping(struct relay *r)
 	if (!relay_open(r))
 		return;
 	n = frame_write_header(hdr, true, WS_OP_PING, 0);
-	evbuffer_add(r->client->out, hdr, n);
+	evbuffer_add(side_out(r->client), hdr, n);
 	relay_flush(r, r->client);
 }
 
@@ -434,7 +444,7 @@ relay_send_pong(struct relay *r)
 {
 	uint8_t hdr[FRAME_MAX_HEADER];
 	size_t n = frame_write_header(hdr, true, WS_OP_PONG, r->rx.ctl_len);
-	struct evbuffer *out = r->client->out;
+	struct evbuffer *out = side_out(r->client);
 
 	evbuffer_add(out, hdr, n);
 	evbuffer_add(out, r->rx.ctl, r->rx.ctl_len);
@@ -455,7 +465,7 @@ relay_client_bytes(struct relay *r, uint8_t *buf, size_t len,
 		ws_reader_decode(&r->rx, buf, len, &d);
 		*frames += d.frames;
 		if (d.data > 0 && relay_open(r) && r->backend->bev != NULL) {
-			evbuffer_add(r->backend->out, buf, d.data);
+			evbuffer_add(side_out(r->backend), buf, d.data);
 			r->bytes_up += d.data;
 			if (r->mr != NULL)
 				metrics_add(&r->mr->bytes[METRICS_UP], d.data);
@@ -676,7 +686,7 @@ relay_commit_frame(struct evbuffer *out, struct evbuffer_iovec *v,
 static void
 relay_backend_frame(struct relay *r, bool all)
 {
-	struct evbuffer *out = r->client->out;
+	struct evbuffer *out = side_out(r->client);
 	size_t bytes = 0;
 	unsigned reads = 0;
 
@@ -928,7 +938,7 @@ relay_send_close(struct relay *r, uint16_t code, const char *reason)
 	} else {
 		n = frame_build_close(frame, code, reason);
 	}
-	evbuffer_add(r->client->out, frame, n);
+	evbuffer_add(side_out(r->client), frame, n);
 	side_stop_writing(r->client);
 	r->close_sent = true;
 }

@@ -215,12 +215,10 @@ side_own_io(struct side *sd)
 			bufferevent_enable(sd->bev, EV_READ | EV_WRITE);
 			return 0;
 		}
-		if ((sd->own_out = evbuffer_new()) == NULL)
-			return -1;
-		/* (The 101, and anything libevent has begun to write: a
-		 * write it must repeat starts at the head, as ours do.) */
-		evbuffer_add_buffer(sd->own_out, sd->out);
-		sd->out = sd->own_out;
+		/* The 101 is still in the bufferevent's output, to be
+		 * written from there (a write libevent began and must repeat
+		 * starts at its head, as ours do); side_out makes our own
+		 * queue when it is empty. */
 	}
 	bufferevent_disable(sd->bev, EV_READ | EV_WRITE);
 	sd->writes = true;
@@ -256,6 +254,12 @@ side_tls_read(struct side *sd, uint8_t *buf, size_t cap)
 
 		st = tls_io_read(sd->ssl, buf + got, cap - got, &n);
 		got += n;
+		/* All that the last read(2) took is processed: stop rather
+		 * than ask the socket again (an EAGAIN, and a read buffer
+		 * kept while idle).  A short count says so to the relay,
+		 * and epoll says whether more came. */
+		if (st == TLS_IO_DONE && !tls_io_pending(sd->ssl))
+			break;
 	}
 	switch (st) {
 	case TLS_IO_WANT_WRITE:
@@ -342,12 +346,28 @@ side_broken(struct side *sd)
 
 /* side_flush on TLS: whole records, gathered from the queue's small
  * chunks, at once; the write event only when the socket is full. */
+static void
+side_tls_unown(struct side *sd)
+{
+	if (sd->own_out != NULL && evbuffer_get_length(sd->own_out) == 0 &&
+	    sd->tls_retry == 0) {
+		/* An idle session is smaller without it (side_out). */
+		evbuffer_free(sd->own_out);
+		sd->own_out = NULL;
+		sd->out = bufferevent_get_output(sd->bev);
+	}
+}
+
 static int
 side_tls_flush(struct side *sd)
 {
 	struct evbuffer *out = sd->out;
 	size_t len;
 
+	if (evbuffer_get_length(out) == 0) {
+		side_tls_unown(sd);
+		return 0;
+	}
 	if (sd->tls_wblock)
 		return 1;	/* the read event retries it */
 	for (int i = 0; i < SIDE_TLS_WRITES &&
@@ -375,6 +395,7 @@ side_tls_flush(struct side *sd)
 		}
 		break;
 	}
+	side_tls_unown(sd);
 	return side_wev_update(sd) == 0 ? 1 : side_broken(sd);
 }
 
@@ -387,10 +408,10 @@ side_flush(struct side *sd)
 
 	if (!sd->writes || sd->bev == NULL)
 		return 0;	/* the bufferevent writes */
-	if (evbuffer_get_length(out) == 0)
-		return 0;
 	if (sd->ssl != NULL)
 		return side_tls_flush(sd);
+	if (evbuffer_get_length(out) == 0)
+		return 0;
 	/* A socket bufferevent keeps its output's front frozen. */
 	evbuffer_unfreeze(out, 1);
 	n = evbuffer_write_atmost(out, bufferevent_getfd(sd->bev), -1);
@@ -409,6 +430,18 @@ side_flush(struct side *sd)
 		event_del(sd->wev);
 	}
 	return 1;
+}
+
+struct evbuffer *
+side_out(struct side *sd)
+{
+	/* Behind what is queued in the bufferevent's output, if anything
+	 * (the 101 not yet written, or no memory for our own). */
+	if (sd->ssl != NULL && sd->writes && sd->own_out == NULL &&
+	    evbuffer_get_length(sd->out) == 0 &&
+	    (sd->own_out = evbuffer_new()) != NULL)
+		sd->out = sd->own_out;
+	return sd->out;
 }
 
 size_t

@@ -35,14 +35,15 @@ typedef void (*side_fn)(void *arg, enum side_event ev);
  * end of a pair, its bufferevent reads and writes.  What is queued towards
  * the peer is in out: the bufferevent's output, except while a TLS side
  * writes itself (libevent's TLS bufferevent switches EPOLLOUT on whenever
- * its output stops being empty); side_stop_writing puts it back there, so
- * that closing finds what is left.
+ * its output stops being empty): then, while bytes wait, in own_out
+ * (side_out); side_stop_writing puts them back, so that closing finds
+ * what is left.  Drivers add to side_out(), and may read out.
  */
 struct side {
 	struct bufferevent *bev;	/* owned; NULL: none (yet, or any more) */
 	struct evbuffer *out;		/* the queue towards the peer */
-	struct evbuffer *own_out;	/* owned: out while a TLS side writes
-					 * itself */
+	struct evbuffer *own_out;	/* owned: out while a TLS side writing
+					 * itself has bytes queued */
 	struct ssl_st *ssl;		/* side_own_io on TLS: its SSL (the
 					 * bufferevent's) */
 	struct event *rev, *wev;	/* side_own_io: sockets only */
@@ -118,6 +119,9 @@ void side_read_enable(struct side *sd, bool on);
  * caller).
  */
 int side_flush(struct side *sd);
+
+/* Where to queue bytes towards the peer (out, made first if need be). */
+struct evbuffer *side_out(struct side *sd);
 
 /* Bytes queued towards the peer. */
 size_t side_queued(const struct side *sd);

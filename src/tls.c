@@ -1377,6 +1377,9 @@ tls_backend_new(struct event_base *base, const struct target *t, int fd)
 	return bev;
 }
 
+/* tls_io_begin's read buffer: four records. */
+#define TLS_READ_AHEAD (64u << 10)
+
 struct ssl_st *
 tls_io_begin(struct bufferevent *bev)
 {
@@ -1395,6 +1398,15 @@ tls_io_begin(struct bufferevent *bev)
 	 */
 	SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_clear_mode(ssl, SSL_MODE_AUTO_RETRY);
+	/*
+	 * Read-ahead: one read(2) takes up to TLS_READ_AHEAD bytes, several
+	 * records, where OpenSSL would otherwise read each record's header
+	 * and its body apart (2 reads a record).  The buffer is still given
+	 * back whenever it is empty (SSL_MODE_RELEASE_BUFFERS), which side.c
+	 * sees to by not reading on once it is.
+	 */
+	SSL_set_default_read_buffer_len(ssl, TLS_READ_AHEAD);
+	SSL_set_read_ahead(ssl, 1);
 	return ssl;
 }
 
@@ -1404,6 +1416,8 @@ tls_io_end(struct ssl_st *ssl)
 	/* libevent's reads wait for the socket after SSL_ERROR_WANT_READ:
 	 * with AUTO_RETRY off, buffered records could wait for ever. */
 	SSL_set_mode(ssl, SSL_MODE_AUTO_RETRY);
+	/* (What it has buffered is still read first.) */
+	SSL_set_read_ahead(ssl, 0);
 }
 
 /* What SSL_get_error says of a failed read or write. */
