@@ -1418,6 +1418,7 @@ tls_io_end(struct ssl_st *ssl)
 	SSL_set_mode(ssl, SSL_MODE_AUTO_RETRY);
 	/* (What it has buffered is still read first.) */
 	SSL_set_read_ahead(ssl, 0);
+	SSL_set_default_read_buffer_len(ssl, 0);
 }
 
 /* What SSL_get_error says of a failed read or write. */

@@ -82,7 +82,13 @@ VALGRIND_TESTS = ["test_handshake.", "test_relay.", "test_backpressure.",
                   # The metrics listener, per-client limits, PROXY
                   # headers read and written (some 15 s).
                   "test_metrics_listen.", "test_client_limits.",
-                  "test_proxy_haproxy.GatewayBetweenHAProxies."]
+                  "test_proxy_haproxy.GatewayBetweenHAProxies.",
+                  # The relay's own TLS reads and writes: closes with and
+                  # without close_notify, KeyUpdates, mixed sizes over a
+                  # TLS backend (some 15 s).
+                  "test_tls_io.Closing.",
+                  "test_tls_io.KeyUpdates.test_key_updates_mid_stream",
+                  "test_tls_io.Echo.test_mixed_sizes_tls_backend"]
 
 
 class Result(unittest.TestResult):
