@@ -263,7 +263,9 @@ side_tls_read(struct side *sd, uint8_t *buf, size_t cap)
 	}
 	switch (st) {
 	case TLS_IO_WANT_WRITE:
-		/* Wait for the write event, not the read one. */
+		/* Wait for the write event, not the read one.  (An alert
+		 * to send: OpenSSL 3.0 sends a KeyUpdate's answer with the
+		 * next SSL_write, and TLS 1.2 renegotiation is refused.) */
 		sd->tls_rblock = true;
 		side_rev_update(sd);
 		if (side_wev_update(sd) != 0) {
@@ -464,9 +466,6 @@ side_tls_unqueue(struct side *sd)
 	evbuffer_free(sd->own_out);
 	sd->own_out = NULL;
 	sd->out = bout;
-	sd->tls_retry = 0;
-	sd->tls_wblock = false;
-	side_rev_update(sd);
 }
 
 void
@@ -483,6 +482,14 @@ side_stop_writing(struct side *sd)
 	}
 	if (sd->own_out != NULL)
 		side_tls_unqueue(sd);
+	/* A write to repeat is libevent's now (its first chunk holds the
+	 * bytes: evbuffer_pullup made it so); its SSL_write will learn
+	 * for itself if it must wait for the socket to be readable. */
+	sd->tls_retry = 0;
+	if (sd->tls_wblock) {
+		sd->tls_wblock = false;
+		side_rev_update(sd);
+	}
 	/* An empty queue needs no write event: enabling it would only
 	 * switch EPOLLOUT on to learn there is nothing to write. */
 	if (side_queued(sd) > 0)

@@ -62,7 +62,7 @@ struct side {
 	bool writes;		/* its output is written by side_flush */
 	bool read_off;		/* side_read_enable(false) */
 	bool tls_rblock;	/* SSL_read wants the socket writable first
-				 * (a KeyUpdate's answer into a full socket) */
+				 * (an alert it sends into a full socket) */
 	bool tls_wblock;	/* SSL_write wants it readable first */
 	bool closing;		/* side_close was called */
 	bool draining;		/* closing: read to EOF with rev, discarded */
