@@ -191,6 +191,31 @@ class Backpressure(unittest.TestCase):
             self.assertEqual(src.errors, [])
 
 
+    def test_backend_closes_while_client_socket_is_full(self):
+        """The backend sends 6 MiB and closes while the client reads
+        nothing: the gateway queues it (max_buffer 8m), its TLS writes
+        block on the full socket, and the close frame is queued behind
+        them, the writing handed back to the TLS bufferevent mid-write.
+        When the client reads, every byte comes, then the 1000."""
+        block = os.urandom(MiB + 5)
+        count = 6
+        with H.ChunkSourceBackend(block, count) as src, \
+                H.Gateway(None, gateway_config(
+                    src.addr, extra={"max_buffer": "8m"})) as gw:
+            c = wss_raw(gw, rcvbuf=64 * KiB)
+            c.handshake("/r")
+            src.done.wait(H.timeout(10))
+            self.assertTrue(src.done.is_set())
+            time.sleep(0.5)
+            got, others = c.recv_data(len(block) * count + 1, limit=30)
+            self.assertEqual(hashlib.sha256(got).digest(),
+                             hashlib.sha256(block * count).digest())
+            self.assertEqual([f.close_code for f in others], [1000])
+            c.send_frame(OP_CLOSE, H.close_payload(1000))
+            gw.wait_log(r"close .*down=%d .*code=1000 by=backend"
+                        % (len(block) * count))
+
+
 class Closing(unittest.TestCase):
     def open_and_echo(self, gw):
         c = wss_raw(gw)
