@@ -54,7 +54,10 @@ struct front {
 	 * one a trusted proxy names (front_forwarded). */
 	char *peer;
 	struct sockaddr_storage sa;	/* the peer's (or the PROXY header's) */
-	struct sockaddr_storage dst;	/* where it connected (or the header's) */
+	/* Where it connected (or the header's): only a PROXY header to
+	 * the backend needs it, so it is asked for then (dst_known). */
+	struct sockaddr_storage dst;
+	bool dst_known;
 	/* The connection's own client (the peer, or its PROXY header's),
 	 * which each request on a kept-alive connection starts from: a
 	 * proxy may send several clients' requests over one. */
@@ -775,6 +778,12 @@ front_upgrade(struct front *f, const struct hs_request *req, size_t used)
 	    res.subprotocol != NULL ? res.subprotocol : "");
 	/* The route's PROXY header to the backend: the real client. */
 	if (res.target.proxy != TARGET_PROXY_NONE) {
+		socklen_t dlen = sizeof(f->dst);
+
+		if (!f->dst_known && getsockname(bufferevent_getfd(
+		    front_bev(f)), (struct sockaddr *)&f->dst, &dlen) != 0)
+			f->dst.ss_family = AF_UNSPEC;
+		f->dst_known = true;
 		res.target.proxy_src = f->sa;
 		res.target.proxy_dst = f->dst;
 	}
@@ -1258,7 +1267,6 @@ front_new(struct gateway *gw, const struct config *cfg, struct side *client,
 {
 	struct front *f = calloc(1, sizeof(*f));
 	struct bufferevent *bev = NULL;
-	socklen_t dlen = sizeof(f->dst);
 
 	if (f == NULL) {
 		close(fd);
@@ -1274,8 +1282,6 @@ front_new(struct gateway *gw, const struct config *cfg, struct side *client,
 		memcpy(&f->sa, sa, sizeof(struct sockaddr_in));
 	f->peer_sa = f->sa;
 	snprintf(f->peer_text, sizeof(f->peer_text), "%s", peer);
-	if (getsockname(fd, (struct sockaddr *)&f->dst, &dlen) != 0)
-		f->dst.ss_family = AF_UNSPEC;
 	f->started = *started;
 	f->req_started = *started;
 	f->fn = fn;
@@ -1363,6 +1369,7 @@ front_proxy_client(struct front *f, const struct proxy_header *ph)
 	ipaddr_unmap(&ph->src, &f->sa);
 	f->peer_sa = f->sa;
 	f->dst = ph->dst;
+	f->dst_known = true;
 	(void)cidr_group((const struct sockaddr *)&f->sa, 32, 64,
 	    &f->client_key);
 	snprintf(was, sizeof(was), "%s", f->peer);

@@ -113,6 +113,7 @@ struct relay {
 	const struct limits *limits;
 	relay_event_fn fn;
 	void *arg;
+	bool close_received;	/* the client's close frame came */
 	bool close_sent;	/* our close is queued: the client is read
 				 * only for its own */
 	/* Gateway shutdown (relay_shutdown): the client is no longer read;
@@ -496,6 +497,7 @@ relay_client_bytes(struct relay *r, uint8_t *buf, size_t len,
 			(*pongs)++;
 			break;
 		case WS_EV_CLOSE:
+			r->close_received = true;
 			relay_report(r, RELAY_CLIENT_CLOSED,
 			    r->rx.peer_close_code, NULL);
 			return false;
@@ -939,6 +941,11 @@ relay_send_close(struct relay *r, uint16_t code, const char *reason)
 		n = frame_build_close(frame, code, reason);
 	}
 	evbuffer_add(side_out(r->client), frame, n);
+	/* Answering the client's close, ours is the last frame: the
+	 * session closes the socket next (RFC 6455 7.1.1), and the FIN can
+	 * leave with the frame. */
+	if (r->close_received)
+		side_flush_last(r->client);
 	side_stop_writing(r->client);
 	r->close_sent = true;
 }

@@ -2,6 +2,7 @@
 #include "side.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -446,6 +447,38 @@ side_out(struct side *sd)
 	return sd->out;
 }
 
+int
+side_flush_last(struct side *sd)
+{
+	struct evbuffer_iovec v[8];
+	struct msghdr mh;
+	struct evbuffer *out;
+	ssize_t n;
+	int nv;
+
+	if (!sd->writes || sd->bev == NULL)
+		return 0;
+	if (sd->ssl != NULL)
+		return side_flush(sd);	/* TLS: close_notify comes next */
+	out = sd->out;
+	nv = evbuffer_peek(out, -1, NULL, v, 8);
+	if (nv <= 0 || nv > 8)
+		return side_flush(sd);
+	memset(&mh, 0, sizeof(mh));
+	/* libevent: an evbuffer_iovec is laid out as a struct iovec. */
+	mh.msg_iov = (struct iovec *)v;
+	mh.msg_iovlen = (size_t)nv;
+	n = sendmsg(bufferevent_getfd(sd->bev), &mh, MSG_MORE | MSG_NOSIGNAL);
+	if (n > 0) {
+		evbuffer_unfreeze(out, 1);
+		evbuffer_drain(out, (size_t)n);
+		evbuffer_freeze(out, 1);
+	}
+	/* What is left (or the error) goes the usual way, which pushes
+	 * whatever MSG_MORE held back. */
+	return evbuffer_get_length(out) > 0 ? side_flush(sd) : 1;
+}
+
 size_t
 side_queued(const struct side *sd)
 {
@@ -624,8 +657,10 @@ side_close(struct side *sd, bool read_now, unsigned char *scratch,
 	side_stop_writing(sd);
 	if (sd->ssl != NULL)
 		side_stop_reading(sd);	/* its bufferevent reads from now */
-	/* Otherwise nothing more is read until the output is written. */
-	if (!read_now && sd->rev != NULL)
+	/* Otherwise nothing more is read until the output is written.  (With
+	 * nothing queued, draining starts at once with the same event, and a
+	 * delete then add would cost an epoll_ctl for no change.) */
+	if (!read_now && sd->rev != NULL && side_queued(sd) > 0)
 		event_del(sd->rev);
 	evbuffer_drain(in, evbuffer_get_length(in));
 	bufferevent_setcb(sd->bev, side_discard_cb, side_close_write_cb,

@@ -105,6 +105,15 @@ ssize_t side_read(struct side *sd, void *buf, size_t cap, bool socket);
  * announce: in the bufferevent's input, or buffered inside TLS. */
 bool side_buffered(const struct side *sd);
 
+/*
+ * side_flush for the last bytes before the socket is closed: a plain
+ * socket's are sent with MSG_MORE, so that the FIN of the close(2) that
+ * follows at once leaves in the same segment, not one of its own.  The caller
+ * closes the side as soon as this has written everything (side_queued
+ * 0); what it could not write goes out as side_flush sends it.
+ */
+int side_flush_last(struct side *sd);
+
 /* Reading on or off (backpressure). */
 void side_read_enable(struct side *sd, bool on);
 

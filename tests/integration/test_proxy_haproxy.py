@@ -421,6 +421,21 @@ class GatewayBetweenHAProxies(h.GatewayTestCase):
                 c.send_frame(h.OP_CLOSE, h.close_payload(1000))
                 c.recv_close()
 
+    def test_direct_client_header_names_the_listener(self):
+        """No PROXY header in: the header out names the client and the
+        address it connected to (asked of the socket only when a route
+        sends a header)."""
+        for route in ("v1", "v2"):
+            c = self.raw(self.gw.ports[1])
+            c.handshake("/" + route)
+            c.send_frame(h.OP_BINARY, b"ping")
+            self.assertEqual(c.recv_data(4)[0], b"ping")
+            port = c.sock.getsockname()[1]
+            line = ("accepted-%s client=127.0.0.1:%d dst=127.0.0.1:%d" %
+                    (route, port, self.gw.ports[1]))
+            h.wait_until(lambda: line in self.haproxy.log_text(),
+                         what="haproxy's line " + line)
+
     def test_missing_or_bad_header_closes(self):
         """Straight to the proxy_protocol listener: a request is not a
         header (closed, logged); silence past handshake_timeout too."""
