@@ -23,7 +23,7 @@
 #include "ws_reader.h"
 
 /*
- * Why the relay reads plain sockets itself: libevent 2.1's socket
+ * Why the relay reads the sockets itself: libevent 2.1's socket
  * bufferevents read at most 4 KiB per call (after an FIONREAD ioctl), which
  * costs a syscall pair and a loop iteration per 4 KiB.  Reading directly
  * gives one read(2) per up to RELAY_SCRATCH_SIZE bytes, and lets both
@@ -47,16 +47,20 @@
  * within the noise and a stalled client's queue took about 10 % more
  * memory.
  *
- * Writing a plain socket is attempted at once, when bytes are queued;
- * only a socket that cannot take them all gets a write event, until it
- * has.  (A bufferevent writes one loop iteration later and switches
- * EPOLLOUT on and off for every write.)  The queues stay the bufferevents'
- * output buffers, so a side's closing (side.c) finds them there.  The
- * sockets, their events and their closing are side.c's; the relay drives
- * them while it relays, and reports to the session what ends it.
+ * Writing is attempted at once, when bytes are queued; only a socket that
+ * cannot take them all gets a write event, until it has.  (A bufferevent
+ * writes one loop iteration later and switches EPOLLOUT on and off for
+ * every write.)  The sockets, their events, their queues and their
+ * closing are side.c's; the relay drives them while it relays, and
+ * reports to the session what ends it.
  *
- * TLS sides are read and written through their bufferevents (the same
- * code: their input is just another source).
+ * TLS sides are the same: side_read is SSL_read records into the same
+ * buffers until the read is full (several records per wakeup, where
+ * libevent's bufferevent_openssl takes one), and side_flush gathers the
+ * queue into 16 KiB records (where the bufferevent makes a record, and a
+ * write(2), of every chunk, and arms EPOLLOUT around each).  Their
+ * handshake and their closing stay with the bufferevent; so do an HTTP/2
+ * stream's ends (a bufferevent pair, read through side_read too).
  */
 
 /* Backend bytes become binary messages of at most this size, so a frame
@@ -85,13 +89,19 @@
  * ones cost is bounded per wakeup, and in total by the bytes they take,
  * like any data.
  *
- * Where the rest waits: a plain socket that still holds bytes stays
- * readable, and epoll (level-triggered) reports it again at the next
- * poll, after whatever became ready meanwhile.  Bytes already taken into
- * user space -- TLS plaintext in a bufferevent's input, frames pipelined
- * behind the request -- would wake nobody (libevent 2.1 calls a read
- * callback again only when more arrive): that side goes on the worker's
- * run queue, which runs once per loop iteration, after the poll.  So does
+ * A TLS read is also bounded in records (side.c: SIDE_TLS_READS), so that
+ * a peer sending tiny records gets no more decryptions per wakeup than
+ * that, and in the records that are not application data it processes:
+ * one per read (a KeyUpdate costs a key derivation and maybe an answer).
+ *
+ * Where the rest waits: a socket that still holds bytes stays readable,
+ * and epoll (level-triggered) reports it again at the next poll, after
+ * whatever became ready meanwhile.  Bytes already taken into user space
+ * -- records inside OpenSSL (side_buffered), an HTTP/2 stream's bytes in
+ * its bufferevent's input, frames pipelined behind the request -- would
+ * wake nobody (libevent 2.1 calls a read callback again only when more
+ * arrive): that side goes on the worker's run queue, which runs once per
+ * loop iteration, after the poll.  So does
  * a side paused for backpressure once its peer's queue has drained: made
  * active at once, it would run in the same pass as the write that drained
  * it, and a fast pair of peers would never let the loop poll again.
@@ -176,9 +186,9 @@ relay_open(const struct relay *r)
 }
 
 static size_t
-out_len(struct bufferevent *bev)
+out_len(const struct side *sd)
 {
-	return evbuffer_get_length(bufferevent_get_output(bev));
+	return evbuffer_get_length(sd->out);
 }
 
 /* How many more bytes may be queued towards sd. */
@@ -186,7 +196,7 @@ static size_t
 room(const struct relay *r, const struct side *sd)
 {
 	size_t max = (size_t)r->limits->max_buffer;
-	size_t queued = out_len(sd->bev);
+	size_t queued = out_len(sd);
 
 	return queued < max ? max - queued : 0;
 }
@@ -242,9 +252,7 @@ relay_later(struct relay *r, unsigned what)
 static void
 relay_yield(struct relay *r, bool client)
 {
-	struct side *sd = client ? r->client : r->backend;
-
-	if (evbuffer_get_length(bufferevent_get_input(sd->bev)) > 0)
+	if (side_buffered(client ? r->client : r->backend))
 		relay_later(r, client ? RELAY_RUN_CLIENT : RELAY_RUN_BACKEND);
 }
 
@@ -321,7 +329,7 @@ relay_flush(struct relay *r, struct side *sd)
 	int rc = side_flush(sd);
 
 	if (rc > 0 && (r->client_paused || r->backend_paused) &&
-	    out_len(sd->bev) <= r->limits->max_buffer / 2)
+	    out_len(sd) <= r->limits->max_buffer / 2)
 		relay_later(r, RELAY_RUN_RESUME);
 	return rc < 0 ? -1 : 0;
 }
@@ -433,7 +441,7 @@ relay_send_ping(struct relay *r)
 	if (!relay_open(r))
 		return;
 	n = frame_write_header(hdr, true, WS_OP_PING, 0);
-	evbuffer_add(bufferevent_get_output(r->client->bev), hdr, n);
+	evbuffer_add(side_out(r->client), hdr, n);
 	relay_flush(r, r->client);
 }
 
@@ -444,32 +452,12 @@ relay_bytes(const struct relay *r, uint64_t *up, uint64_t *down)
 	*down = r->bytes_down;
 }
 
-/*
- * Read up to cap bytes from one side: first whatever its bufferevent
- * already holds (the request's pipelined frames, or TLS plaintext), then,
- * if socket, the socket itself.  Returns the count, 0 at EOF, or -1 with
- * errno (EAGAIN: nothing now).
- */
-static ssize_t
-relay_source(struct bufferevent *bev, bool socket, void *buf, size_t cap)
-{
-	struct evbuffer *in = bufferevent_get_input(bev);
-
-	if (evbuffer_get_length(in) > 0)
-		return evbuffer_remove(in, buf, cap);
-	if (!socket) {
-		errno = EAGAIN;
-		return -1;
-	}
-	return read(bufferevent_getfd(bev), buf, cap);
-}
-
 static void
 relay_send_pong(struct relay *r)
 {
 	uint8_t hdr[FRAME_MAX_HEADER];
 	size_t n = frame_write_header(hdr, true, WS_OP_PONG, r->rx.ctl_len);
-	struct evbuffer *out = bufferevent_get_output(r->client->bev);
+	struct evbuffer *out = side_out(r->client);
 
 	evbuffer_add(out, hdr, n);
 	evbuffer_add(out, r->rx.ctl, r->rx.ctl_len);
@@ -486,7 +474,7 @@ static void
 relay_to_backend(struct relay *r, const uint8_t *buf, size_t len)
 {
 	struct side *sd = r->backend;
-	struct evbuffer *out = bufferevent_get_output(sd->bev);
+	struct evbuffer *out = side_out(sd);
 
 	if (sd->writes && !sd->tls && evbuffer_get_length(out) == 0) {
 		ssize_t n = write(bufferevent_getfd(sd->bev), buf, len);
@@ -585,8 +573,10 @@ relay_client_pull(struct relay *r)
 				cap = rm;
 		}
 		memcpy(scratch, r->carry, r->carry_len);
-		nread = relay_source(r->client->bev, r->client->rev != NULL,
-		    scratch + r->carry_len, cap);
+		/* (Until its 1001, a shutdown reads only what was taken
+		 * from the socket before.) */
+		nread = side_read(r->client, scratch + r->carry_len, cap,
+		    !r->shutting_down || r->close_sent);
 		n = nread;
 		if (n == 0) {
 			relay_report(r, RELAY_CLIENT_GONE, 0, "client closed "
@@ -607,10 +597,16 @@ relay_client_pull(struct relay *r)
 		    &pongs))
 			return;
 		relay_flush(r, r->backend);
-		/* Read less than asked: drained.  Or the pongs of a client
-		 * that pings but does not read have filled its queue: read
-		 * no more now (it is paused below). */
-		if ((size_t)nread < cap || room(r, r->client) == 0)
+		/* Read less than asked: drained (TLS: unless records are
+		 * left inside OpenSSL).  Or the pongs of a client that pings
+		 * but does not read have filled its queue: read no more now
+		 * (it is paused below). */
+		if ((size_t)nread < cap) {
+			if (r->client->ssl != NULL)
+				relay_yield(r, true);
+			break;
+		}
+		if (room(r, r->client) == 0)
 			break;
 		bytes += (size_t)nread;
 		if (++reads >= RELAY_BUDGET_READS ||
@@ -729,7 +725,7 @@ relay_commit_frame(struct evbuffer *out, struct evbuffer_iovec *v,
 static void
 relay_backend_frame(struct relay *r, bool all)
 {
-	struct evbuffer *out = bufferevent_get_output(r->client->bev);
+	struct evbuffer *out = side_out(r->client);
 	size_t bytes = 0;
 	unsigned reads = 0;
 
@@ -764,8 +760,7 @@ relay_backend_frame(struct relay *r, bool all)
 		}
 		p = v.iov_base;
 		memcpy(p + 4, r->tpend, pend);
-		n = relay_source(r->backend->bev, !all &&
-		    r->backend->rev != NULL, p + 4 + pend, cap - pend);
+		n = side_read(r->backend, p + 4 + pend, cap - pend, !all);
 		if (n <= 0) {
 			int err = errno;
 
@@ -806,8 +801,11 @@ relay_backend_frame(struct relay *r, bool all)
 		/* Backend data is activity too (idle_timeout): stamp it even
 		 * when this short read ends the loop. */
 		relay_touch(r);
-		if ((size_t)n < cap - pend)
+		if ((size_t)n < cap - pend) {
+			if (r->backend->ssl != NULL)
+				relay_yield(r, false);
 			return;
+		}
 		/* The budget (all: the backend is gone, and only what it
 		 * sent before, already in its input, is left). */
 		bytes += (size_t)n;
@@ -891,7 +889,7 @@ relay_resume(struct relay *r)
 		if (!relay_open(r))
 			return;
 	} else if (r->client_paused && room(r, r->client) > 0 &&
-	    (r->backend->bev == NULL || out_len(r->backend->bev) <= low)) {
+	    (r->backend->bev == NULL || out_len(r->backend) <= low)) {
 		r->client_paused = false;
 		side_read_enable(r->client, true);
 		relay_client_pull(r);
@@ -899,7 +897,7 @@ relay_resume(struct relay *r)
 			return;
 	}
 	if (r->backend_paused && r->backend->bev != NULL &&
-	    out_len(r->client->bev) <= low) {
+	    out_len(r->client) <= low) {
 		r->backend_paused = false;
 		side_read_enable(r->backend, true);
 		relay_backend_pull(r, false);
@@ -941,10 +939,10 @@ relay_start(struct relay *r)
 		struct bufferevent *bev = sides[i]->bev;
 
 		/*
-		 * No read watermark on a TLS side: libevent 2.1 stops
-		 * mid-record at one and strands the rest inside OpenSSL until
-		 * the socket is readable again, which may be never.  TLS reads
-		 * come a record at a time anyway, and room() pauses them
+		 * No read watermark where a bufferevent reads TLS (a closing
+		 * side, side.c): libevent 2.1 stops mid-record at one and
+		 * strands the rest inside OpenSSL until the socket is
+		 * readable again, which may be never.  room() pauses reads
 		 * explicitly.
 		 */
 		bufferevent_setwatermark(bev, EV_READ, 0,
@@ -960,10 +958,10 @@ relay_start(struct relay *r)
 		return;
 	}
 	relay_flush(r, r->client);	/* the 101 */
-	/* Frames pipelined behind the request are already buffered; with
-	 * none, a read now would only answer EAGAIN. */
-	if (r->client->tls ||
-	    evbuffer_get_length(bufferevent_get_input(r->client->bev)) > 0)
+	/* Frames pipelined behind the request are already buffered (or
+	 * decrypted, or inside OpenSSL); with none, a read now would only
+	 * answer EAGAIN. */
+	if (side_buffered(r->client))
 		relay_client_pull(r);
 }
 
@@ -979,7 +977,7 @@ relay_send_close(struct relay *r, uint16_t code, const char *reason)
 	} else {
 		n = frame_build_close(frame, code, reason);
 	}
-	bufferevent_write(r->client->bev, frame, n);
+	evbuffer_add(side_out(r->client), frame, n);
 	/* Answering the client's close, ours is the last frame: the
 	 * session closes the socket next (RFC 6455 7.1.1), and the FIN can
 	 * leave with the frame. */
@@ -995,9 +993,9 @@ void
 relay_shutdown(struct relay *r)
 {
 	r->shutting_down = true;
-	/* What a TLS client sent is read through its bufferevent; what
-	 * it already decrypted is still delivered (see below), nothing
-	 * more is read. */
+	/* Nothing more is read from the client; what was taken from its
+	 * socket before (an HTTP/2 stream's bytes, plaintext decrypted
+	 * before the relay started) is still delivered (see below). */
 	side_read_enable(r->client, false);
 	if (r->backend->tls)
 		/* Called back when its queue is empty, not at half. */
@@ -1020,36 +1018,37 @@ relay_shutdown_continue(struct relay *r)
 	if (!relay_open(r) || r->backend->bev == NULL || r->backend_shut)
 		return;
 	in = bufferevent_get_input(r->client->bev);
-	/* Plaintext a TLS client's bufferevent decrypted before the
-	 * shutdown: relay_source reads only that (a TLS side has no read
-	 * event), as far as the backend's queue has room. */
-	if (r->client->tls && evbuffer_get_length(in) > 0) {
+	/* side_read reads only that now, as far as the backend's queue has
+	 * room. */
+	if (evbuffer_get_length(in) > 0) {
 		relay_client_pull(r);
 		if (!relay_open(r) || evbuffer_get_length(in) > 0)
 			return;
 	}
 	relay_flush(r, r->backend);
-	if (out_len(r->backend->bev) == 0) {
+	if (out_len(r->backend) == 0) {
 		r->backend_shut = true;
 		side_shut_write(r->backend);
 	}
-	/* Otherwise the backend's write event (or, under TLS, its write
-	 * callback) brings us back through relay_resume. */
+	/* Otherwise the backend's write event brings us back through
+	 * relay_resume. */
 }
 
 void
 relay_shutdown_end(struct relay *r)
 {
-	struct evbuffer *in;
-
 	if (r->client->bev == NULL)
 		return;
 	/* The close frame is queued: read the client again, for its own
-	 * close (what comes before it is discarded, as in CLOSE_SENT). */
+	 * close (what comes before it is discarded, as in CLOSE_SENT).
+	 * What is buffered already wakes nobody. */
 	r->client_paused = false;
 	side_read_enable(r->client, true);
-	in = bufferevent_get_input(r->client->bev);
-	if (r->client->tls && evbuffer_get_length(in) > 0)
+	if (!side_buffered(r->client))
+		return;
+	if (r->client->rev != NULL)
+		relay_later(r, RELAY_RUN_CLIENT);
+	else
 		bufferevent_trigger(r->client->bev, EV_READ, 0);
 }
 

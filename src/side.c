@@ -22,6 +22,22 @@
  */
 #define SIDE_DRAIN_READS 2
 
+/*
+ * A TLS side's reads and writes (side_read, side_flush).  One side_read
+ * makes at most SIDE_TLS_READS SSL_read calls: each returns one record's
+ * plaintext at most, and a peer sending tiny records must not make a read
+ * of RELAY_SCRATCH_SIZE bytes cost thousands of decryptions; the relay's
+ * budget (two reads a wakeup) then bounds the records as it bounds the
+ * bytes.  (A call also processes at most one record that is not
+ * application data: tls_io_begin.)  Writes gather the queue into records
+ * of SIDE_TLS_RECORD bytes, TLS's largest (RFC 8446 5.1), so many small
+ * messages cost one record and one write(2); one flush writes at most
+ * SIDE_TLS_WRITES of them, as many bytes as the relay's read budget.
+ */
+#define SIDE_TLS_READS 32
+#define SIDE_TLS_RECORD 16384u
+#define SIDE_TLS_WRITES 8
+
 static void
 side_report(struct side *sd, enum side_event ev)
 {
@@ -62,6 +78,7 @@ void
 side_attach(struct side *sd, struct bufferevent *bev, bool tls)
 {
 	sd->bev = bev;
+	sd->out = bufferevent_get_output(bev);
 	sd->tls = tls;
 }
 
@@ -83,9 +100,43 @@ side_hold(struct side *sd)
 	bufferevent_setcb(sd->bev, NULL, NULL, NULL, sd);
 }
 
-/* ---- reading and writing a plain socket with our own events ---- */
+/* ---- reading and writing a socket with our own events ---- */
 
 static void side_drain_read(struct side *sd);
+static struct event *side_wev(struct side *sd);
+
+/* The read event is wanted while reading is on, except while SSL_read
+ * waits for the socket to be writable (it would only say so again), and
+ * while SSL_write waits for it to be readable. */
+static void
+side_rev_update(struct side *sd)
+{
+	if (sd->rev == NULL)
+		return;
+	if ((!sd->read_off && !sd->tls_rblock) || sd->tls_wblock)
+		event_add(sd->rev, NULL);
+	else
+		event_del(sd->rev);
+}
+
+/* The write event is wanted while something waits for the socket to be
+ * writable: queued bytes (unless SSL_write waits for it to be readable),
+ * or SSL_read.  0, or -1 without memory. */
+static int
+side_wev_update(struct side *sd)
+{
+	struct event *wev;
+
+	if ((sd->writes && evbuffer_get_length(sd->out) > 0 &&
+	    !sd->tls_wblock) || sd->tls_rblock) {
+		if ((wev = side_wev(sd)) == NULL)
+			return -1;
+		event_add(wev, NULL);
+	} else if (sd->wev != NULL) {
+		event_del(sd->wev);
+	}
+	return 0;
+}
 
 /* One read event serves the driver and, once closing, the draining: the
  * same event goes on, since making another would cost an epoll_ctl for a
@@ -97,10 +148,20 @@ side_rev_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (sd->draining)
+	if (sd->draining) {
 		side_drain_read(sd);
-	else
-		side_report(sd, SIDE_READABLE);
+		return;
+	}
+	if (sd->tls_wblock) {
+		/* What SSL_write waited for: write again.  If reading is
+		 * on, the socket is still readable next time round. */
+		sd->tls_wblock = false;
+		side_rev_update(sd);
+		side_report(sd, side_flush(sd) < 0 ? SIDE_ERROR :
+		    SIDE_WRITTEN);
+		return;
+	}
+	side_report(sd, SIDE_READABLE);
 }
 
 static void
@@ -110,6 +171,20 @@ side_wev_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (sd->tls_rblock) {
+		/* What SSL_read waited for: read again (the queue, if any,
+		 * keeps the event for the next time round). */
+		sd->tls_rblock = false;
+		side_rev_update(sd);
+		side_wev_update(sd);
+		if (!sd->read_off)
+			side_report(sd, SIDE_READABLE);
+		return;
+	}
+	if (!sd->writes) {
+		event_del(sd->wev);
+		return;
+	}
 	side_report(sd, side_flush(sd) < 0 ? SIDE_ERROR : SIDE_WRITTEN);
 }
 
@@ -136,28 +211,119 @@ int
 side_own_io(struct side *sd)
 {
 	if (sd->tls) {
-		bufferevent_enable(sd->bev, EV_READ | EV_WRITE);
-		return 0;
+		if ((sd->ssl = tls_io_begin(sd->bev)) == NULL) {
+			/* An HTTP/2 stream's end of a pair. */
+			bufferevent_enable(sd->bev, EV_READ | EV_WRITE);
+			return 0;
+		}
+		/* The 101 is still in the bufferevent's output, to be
+		 * written from there (a write libevent began and must repeat
+		 * starts at its head, as ours do); side_out makes our own
+		 * queue when it is empty. */
 	}
 	bufferevent_disable(sd->bev, EV_READ | EV_WRITE);
 	sd->writes = true;
+	sd->read_off = false;
 	return side_read_watch(sd);
 }
 
 void
 side_read_enable(struct side *sd, bool on)
 {
-	if (sd->rev == NULL) {
-		/* TLS: its bufferevent reads. */
-		if (on)
-			bufferevent_enable(sd->bev, EV_READ);
-		else
-			bufferevent_disable(sd->bev, EV_READ);
+	sd->read_off = !on;
+	if (sd->rev != NULL) {
+		side_rev_update(sd);
 	} else if (on) {
-		event_add(sd->rev, NULL);
+		/* Not ours (yet): its bufferevent reads. */
+		bufferevent_enable(sd->bev, EV_READ);
 	} else {
-		event_del(sd->rev);
+		bufferevent_disable(sd->bev, EV_READ);
 	}
+}
+
+/* SSL_read records until cap is full, the socket has nothing, or the
+ * record budget is spent (see side_read). */
+static ssize_t
+side_tls_read(struct side *sd, uint8_t *buf, size_t cap)
+{
+	enum tls_io st = (enum tls_io)sd->tls_end;
+	size_t got = 0;
+
+	for (int i = 0; st == TLS_IO_DONE && i < SIDE_TLS_READS && got < cap;
+	    i++) {
+		size_t n;
+
+		st = tls_io_read(sd->ssl, buf + got, cap - got, &n);
+		got += n;
+		/* All that the last read(2) took is processed: stop rather
+		 * than ask the socket again (an EAGAIN, and a read buffer
+		 * kept while idle).  A short count says so to the relay,
+		 * and epoll says whether more came. */
+		if (st == TLS_IO_DONE && !tls_io_pending(sd->ssl))
+			break;
+	}
+	switch (st) {
+	case TLS_IO_WANT_WRITE:
+		/* Wait for the write event, not the read one.  (An alert
+		 * to send: OpenSSL 3.0 sends a KeyUpdate's answer with the
+		 * next SSL_write, and TLS 1.2 renegotiation is refused.) */
+		sd->tls_rblock = true;
+		side_rev_update(sd);
+		if (side_wev_update(sd) != 0) {
+			sd->tls_end = TLS_IO_ERROR;
+			st = TLS_IO_ERROR;
+			break;
+		}
+		break;
+	case TLS_IO_EOF:
+	case TLS_IO_ERROR:
+		if (got > 0) {
+			/* Deliver the bytes; the end is next (side_buffered
+			 * tells the driver to come back). */
+			sd->tls_end = (uint8_t)st;
+			return (ssize_t)got;
+		}
+		sd->tls_end = (uint8_t)st;
+		if (st == TLS_IO_EOF)
+			return 0;
+		errno = EPROTO;
+		return -1;
+	default:
+		break;
+	}
+	if (got > 0)
+		return (ssize_t)got;
+	if (st == TLS_IO_ERROR) {
+		errno = ENOMEM;
+		return -1;
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+ssize_t
+side_read(struct side *sd, void *buf, size_t cap, bool socket)
+{
+	struct evbuffer *in = bufferevent_get_input(sd->bev);
+
+	if (evbuffer_get_length(in) > 0)
+		return evbuffer_remove(in, buf, cap);
+	if (!socket || sd->rev == NULL) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (sd->ssl != NULL)
+		return side_tls_read(sd, buf, cap);
+	return read(bufferevent_getfd(sd->bev), buf, cap);
+}
+
+bool
+side_buffered(const struct side *sd)
+{
+	if (evbuffer_get_length(bufferevent_get_input(sd->bev)) > 0)
+		return true;
+	return sd->ssl != NULL && (sd->tls_end != 0 ||
+	    tls_io_pending(sd->ssl));
 }
 
 /* The write event, made on first need: most sessions never fill a
@@ -170,16 +336,83 @@ side_wev(struct side *sd)
 	return sd->wev;
 }
 
+/* The connection is broken: report it from the event loop. */
+static int
+side_broken(struct side *sd)
+{
+	struct event *wev;
+
+	if ((wev = side_wev(sd)) != NULL)
+		event_active(wev, EV_WRITE, 1);
+	return -1;
+}
+
+/* side_flush on TLS: whole records, gathered from the queue's small
+ * chunks, at once; the write event only when the socket is full. */
+static void
+side_tls_unown(struct side *sd)
+{
+	if (sd->own_out != NULL && evbuffer_get_length(sd->own_out) == 0 &&
+	    sd->tls_retry == 0) {
+		/* An idle session is smaller without it (side_out). */
+		evbuffer_free(sd->own_out);
+		sd->own_out = NULL;
+		sd->out = bufferevent_get_output(sd->bev);
+	}
+}
+
+static int
+side_tls_flush(struct side *sd)
+{
+	struct evbuffer *out = sd->out;
+	size_t len;
+
+	if (evbuffer_get_length(out) == 0) {
+		side_tls_unown(sd);
+		return 0;
+	}
+	if (sd->tls_wblock)
+		return 1;	/* the read event retries it */
+	for (int i = 0; i < SIDE_TLS_WRITES &&
+	    (len = evbuffer_get_length(out)) > 0; i++) {
+		/* Never less than a write to repeat: the queue only grew
+		 * since, and its head is the same. */
+		size_t n = len < SIDE_TLS_RECORD ? len : SIDE_TLS_RECORD;
+		unsigned char *p = evbuffer_pullup(out, (ev_ssize_t)n);
+		enum tls_io st;
+
+		if (p == NULL)
+			return side_broken(sd);
+		st = tls_io_write(sd->ssl, p, n);
+		if (st == TLS_IO_DONE) {
+			evbuffer_drain(out, n);
+			sd->tls_retry = 0;
+			continue;
+		}
+		sd->tls_retry = n;
+		if (st == TLS_IO_WANT_READ) {
+			sd->tls_wblock = true;
+			side_rev_update(sd);
+		} else if (st != TLS_IO_WANT_WRITE) {
+			return side_broken(sd);
+		}
+		break;
+	}
+	side_tls_unown(sd);
+	return side_wev_update(sd) == 0 ? 1 : side_broken(sd);
+}
+
 int
 side_flush(struct side *sd)
 {
 	struct event *wev;
-	struct evbuffer *out;
+	struct evbuffer *out = sd->out;
 	int n;
 
 	if (!sd->writes || sd->bev == NULL)
-		return 0;	/* TLS: the bufferevent writes */
-	out = bufferevent_get_output(sd->bev);
+		return 0;	/* the bufferevent writes */
+	if (sd->ssl != NULL)
+		return side_tls_flush(sd);
 	if (evbuffer_get_length(out) == 0)
 		return 0;
 	/* A socket bufferevent keeps its output's front frozen. */
@@ -202,6 +435,18 @@ side_flush(struct side *sd)
 	return 1;
 }
 
+struct evbuffer *
+side_out(struct side *sd)
+{
+	/* Behind what is queued in the bufferevent's output, if anything
+	 * (the 101 not yet written, or no memory for our own). */
+	if (sd->ssl != NULL && sd->writes && sd->own_out == NULL &&
+	    evbuffer_get_length(sd->out) == 0 &&
+	    (sd->own_out = evbuffer_new()) != NULL)
+		sd->out = sd->own_out;
+	return sd->out;
+}
+
 int
 side_flush_last(struct side *sd)
 {
@@ -213,7 +458,9 @@ side_flush_last(struct side *sd)
 
 	if (!sd->writes || sd->bev == NULL)
 		return 0;
-	out = bufferevent_get_output(sd->bev);
+	if (sd->ssl != NULL)
+		return side_flush(sd);	/* TLS: close_notify comes next */
+	out = sd->out;
 	nv = evbuffer_peek(out, -1, NULL, v, 8);
 	if (nv <= 0 || nv > 8)
 		return side_flush(sd);
@@ -235,7 +482,23 @@ side_flush_last(struct side *sd)
 size_t
 side_queued(const struct side *sd)
 {
-	return evbuffer_get_length(bufferevent_get_output(sd->bev));
+	return evbuffer_get_length(sd->out);
+}
+
+/* A TLS side's queue goes back to its bufferevent's output. */
+static void
+side_tls_unqueue(struct side *sd)
+{
+	struct evbuffer *bout = bufferevent_get_output(sd->bev);
+
+	/* libevent repeats a blocked write with the output's first chunk,
+	 * which must hold the bytes of ours. */
+	if (sd->tls_retry > 0)
+		evbuffer_pullup(sd->own_out, (ev_ssize_t)sd->tls_retry);
+	evbuffer_add_buffer(bout, sd->own_out);
+	evbuffer_free(sd->own_out);
+	sd->own_out = NULL;
+	sd->out = bout;
 }
 
 void
@@ -244,11 +507,22 @@ side_stop_writing(struct side *sd)
 	if (!sd->writes)
 		return;
 	side_flush(sd);
-	if (sd->wev != NULL) {
+	sd->writes = false;
+	if (sd->wev != NULL && !sd->tls_rblock) {
+		/* (SSL_read may still want it.) */
 		event_free(sd->wev);
 		sd->wev = NULL;
 	}
-	sd->writes = false;
+	if (sd->own_out != NULL)
+		side_tls_unqueue(sd);
+	/* A write to repeat is libevent's now (its first chunk holds the
+	 * bytes: evbuffer_pullup made it so); its SSL_write will learn
+	 * for itself if it must wait for the socket to be readable. */
+	sd->tls_retry = 0;
+	if (sd->tls_wblock) {
+		sd->tls_wblock = false;
+		side_rev_update(sd);
+	}
 	/* An empty queue needs no write event: enabling it would only
 	 * switch EPOLLOUT on to learn there is nothing to write. */
 	if (side_queued(sd) > 0)
@@ -261,6 +535,17 @@ side_stop_reading(struct side *sd)
 	if (sd->rev != NULL) {
 		event_free(sd->rev);
 		sd->rev = NULL;
+	}
+	if (sd->ssl != NULL) {
+		/* (After side_stop_writing: no write event is needed.) */
+		if (sd->wev != NULL) {
+			event_free(sd->wev);
+			sd->wev = NULL;
+		}
+		tls_io_end(sd->ssl);
+		sd->ssl = NULL;
+		sd->tls_rblock = false;
+		sd->tls_end = 0;
 	}
 }
 
@@ -370,6 +655,8 @@ side_close(struct side *sd, bool read_now, unsigned char *scratch,
 	sd->fn = fn;
 	sd->arg = arg;
 	side_stop_writing(sd);
+	if (sd->ssl != NULL)
+		side_stop_reading(sd);	/* its bufferevent reads from now */
 	/* Otherwise nothing more is read until the output is written.  (With
 	 * nothing queued, draining starts at once with the same event, and a
 	 * delete then add would cost an epoll_ctl for no change.) */
@@ -395,6 +682,8 @@ static void
 side_reset(struct side *sd)
 {
 	sd->bev = NULL;
+	sd->out = NULL;
+	sd->read_off = false;
 	sd->fn = NULL;
 	sd->arg = NULL;
 	sd->writes = false;
@@ -409,8 +698,9 @@ side_drop(struct side *sd)
 {
 	if (sd->bev == NULL)
 		return;
-	side_stop_reading(sd);
+	/* (Writing first: a TLS side stops being read with its SSL.) */
 	side_stop_writing(sd);
+	side_stop_reading(sd);
 	bufferevent_free(sd->bev);
 	side_reset(sd);
 }
@@ -420,6 +710,10 @@ side_free(struct side *sd)
 {
 	sd->writes = false;
 	side_stop_reading(sd);
+	if (sd->own_out != NULL) {
+		evbuffer_free(sd->own_out);
+		sd->own_out = NULL;
+	}
 	if (sd->wev != NULL) {
 		event_free(sd->wev);
 		sd->wev = NULL;

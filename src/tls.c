@@ -1377,6 +1377,103 @@ tls_backend_new(struct event_base *base, const struct target *t, int fd)
 	return bev;
 }
 
+/* tls_io_begin's read buffer: four records. */
+#define TLS_READ_AHEAD (64u << 10)
+
+struct ssl_st *
+tls_io_begin(struct bufferevent *bev)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+
+	if (ssl == NULL)
+		return NULL;
+	/*
+	 * A write that blocked is made again from wherever the queue's head
+	 * is then (libevent sets this too).  Without AUTO_RETRY, an SSL_read
+	 * that processed a record that is not application data returns
+	 * instead of going on to the next: a peer sending KeyUpdates (RFC
+	 * 8446 4.6.3, each a key derivation, and maybe an answer to write)
+	 * gets one processed per read, within the relay's work budget, not
+	 * the 32 in a row OpenSSL allows (SSL_R_TOO_MANY_KEY_UPDATES).
+	 */
+	SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_clear_mode(ssl, SSL_MODE_AUTO_RETRY);
+	/*
+	 * Read-ahead: one read(2) takes up to TLS_READ_AHEAD bytes, several
+	 * records, where OpenSSL would otherwise read each record's header
+	 * and its body apart (2 reads a record).  The buffer is still given
+	 * back whenever it is empty (SSL_MODE_RELEASE_BUFFERS), which side.c
+	 * sees to by not reading on once it is.
+	 */
+	SSL_set_default_read_buffer_len(ssl, TLS_READ_AHEAD);
+	SSL_set_read_ahead(ssl, 1);
+	return ssl;
+}
+
+void
+tls_io_end(struct ssl_st *ssl)
+{
+	/* libevent's reads wait for the socket after SSL_ERROR_WANT_READ:
+	 * with AUTO_RETRY off, buffered records could wait for ever. */
+	SSL_set_mode(ssl, SSL_MODE_AUTO_RETRY);
+	/* (What it has buffered is still read first.) */
+	SSL_set_read_ahead(ssl, 0);
+	SSL_set_default_read_buffer_len(ssl, 0);
+}
+
+/* What SSL_get_error says of a failed read or write. */
+static enum tls_io
+tls_io_error(SSL *ssl)
+{
+	switch (SSL_get_error(ssl, 0)) {
+	case SSL_ERROR_WANT_READ:
+		return TLS_IO_WANT_READ;
+	case SSL_ERROR_WANT_WRITE:
+		return TLS_IO_WANT_WRITE;
+	case SSL_ERROR_ZERO_RETURN:
+		return TLS_IO_EOF;
+	case SSL_ERROR_SYSCALL:
+		/* EOF or a reset with no TLS error: bufferevent_openssl's
+		 * dirty shutdown, which tls_accept allows. */
+		if (ERR_peek_error() == 0)
+			return TLS_IO_EOF;
+		break;
+	default:
+		break;
+	}
+	ERR_clear_error();
+	return TLS_IO_ERROR;
+}
+
+enum tls_io
+tls_io_read(struct ssl_st *ssl, void *buf, size_t cap, size_t *got)
+{
+	*got = 0;
+	/* SSL_get_error needs an empty error queue before the call. */
+	ERR_clear_error();
+	if (SSL_read_ex(ssl, buf, cap, got) == 1)
+		return TLS_IO_DONE;
+	*got = 0;
+	return tls_io_error(ssl);
+}
+
+enum tls_io
+tls_io_write(struct ssl_st *ssl, const void *buf, size_t len)
+{
+	size_t n;
+
+	ERR_clear_error();
+	if (SSL_write_ex(ssl, buf, len, &n) == 1)
+		return TLS_IO_DONE;
+	return tls_io_error(ssl);
+}
+
+bool
+tls_io_pending(struct ssl_st *ssl)
+{
+	return SSL_has_pending(ssl) == 1;
+}
+
 int
 tls_close_notify(struct bufferevent *bev)
 {

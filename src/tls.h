@@ -9,6 +9,7 @@ struct bufferevent;
 struct config;
 struct config_errors;
 struct event_base;
+struct ssl_st;
 struct target;
 
 /*
@@ -57,6 +58,45 @@ bool tls_alpn_h2(struct bufferevent *bev);
  */
 struct bufferevent *tls_backend_new(struct event_base *base,
     const struct target *t, int fd);
+
+/*
+ * Reading and writing a TLS connection's SSL directly, past its
+ * bufferevent (side.c does, while the relay runs): tls_io_begin gives the
+ * SSL of a TLS bufferevent whose handshake is done (NULL: not one), and
+ * readies it for tls_io_read/tls_io_write; tls_io_end gives it back to
+ * the bufferevent as it was.  The bufferevent's own reading and writing
+ * must be off meanwhile.
+ */
+struct ssl_st *tls_io_begin(struct bufferevent *bev);
+void tls_io_end(struct ssl_st *ssl);
+
+/* What stopped a tls_io_read or tls_io_write. */
+enum tls_io {
+	TLS_IO_DONE,		/* nothing: it did what was asked */
+	TLS_IO_WANT_READ,	/* the socket must be readable first */
+	TLS_IO_WANT_WRITE,	/* the socket must be writable first */
+	TLS_IO_EOF,		/* the peer closed (with close_notify, or,
+				 * as bufferevent_openssl allows, without) */
+	TLS_IO_ERROR,		/* a TLS or socket error: the end */
+};
+
+/*
+ * One SSL_read: up to cap plaintext bytes into buf (*got; one record's at
+ * most), after whatever records that are not application data come first
+ * (a KeyUpdate, a session ticket).  Having processed one of those, it may
+ * return TLS_IO_WANT_READ with more still buffered: see tls_io_pending.
+ */
+enum tls_io tls_io_read(struct ssl_st *ssl, void *buf, size_t cap,
+    size_t *got);
+
+/* One SSL_write of all len bytes.  After TLS_IO_WANT_*, the same write
+ * must be made again (the same bytes first, len no shorter; the buffer
+ * may move) before any other. */
+enum tls_io tls_io_write(struct ssl_st *ssl, const void *buf, size_t len);
+
+/* Whether plaintext or unprocessed records are buffered inside ssl, which
+ * the socket's readiness will not announce. */
+bool tls_io_pending(struct ssl_st *ssl);
 
 /* Send close_notify (RFC 8446 6.1) if the handshake has finished; 0 if
  * it was queued to the socket, -1 otherwise. */
