@@ -502,6 +502,11 @@ struct control {
 	int held_salen;
 	struct sockaddr_storage held_sa;
 	struct event *retry;		/* try the held connection again */
+	/* A worker stuck in a callback: its heartbeat (metrics.h) older
+	 * than CONTROL_STUCK_MS.  The main thread then also accepts from
+	 * its own sockets (control_start_accepting). */
+	bool *stuck;
+	struct event *watch;		/* checks the heartbeats */
 	struct timespec full_warned;	/* last "queues full" warning */
 	size_t running;			/* workers not yet exited */
 	size_t reload_acks;		/* outstanding WORKER_ACK_RELOAD */
@@ -545,29 +550,40 @@ control_stop_accepting(struct control *ctl)
 static void control_accept_cb(int fd, const struct sockaddr *sa, int salen,
     unsigned tls, void *arg);
 
-/* With several workers the main thread accepts from the listeners that
+/*
+ * With several workers the main thread accepts from the listeners that
  * have one socket (unix, fd:); the workers from their own copies of the
- * others.  Nothing to do if it already does. */
+ * others, and the main thread too from a stuck worker's copies: the
+ * kernel puts a share of the new connections in each worker's socket
+ * (SO_REUSEPORT) and would leave that share waiting, where the hand-off
+ * passes a worker whose queue stays full.  Nothing to do if it already
+ * accepts.
+ */
 static int
 control_start_accepting(struct control *ctl)
 {
 	if (ctl->nacceptors > 0)
 		return 0;
 	if (ctl->acceptors == NULL)
-		ctl->acceptors = calloc(ctl->nlisteners + 1,
-		    sizeof(*ctl->acceptors));
+		ctl->acceptors = calloc(ctl->nlisteners * (ctl->nworkers + 1) +
+		    1, sizeof(*ctl->acceptors));
 	if (ctl->acceptors == NULL)
 		return -1;
 	for (size_t i = 0; i < ctl->nlisteners; i++) {
-		struct acceptor *a;
+		size_t copies = listener_copies(ctl->listeners[i]);
 
-		if (listener_copies(ctl->listeners[i]) > 1)
-			continue;
-		a = acceptor_new(ctl->base, ctl->listeners[i], 0,
-		    control_accept_cb, ctl);
-		if (a == NULL)
-			return -1;
-		ctl->acceptors[ctl->nacceptors++] = a;
+		for (size_t c = 0; c < copies; c++) {
+			struct acceptor *a;
+
+			if (copies > 1 && (ctl->stuck == NULL ||
+			    c >= ctl->nworkers || !ctl->stuck[c]))
+				continue;
+			a = acceptor_new(ctl->base, ctl->listeners[i], c,
+			    control_accept_cb, ctl);
+			if (a == NULL)
+				return -1;
+			ctl->acceptors[ctl->nacceptors++] = a;
+		}
 	}
 	return 0;
 }
@@ -669,6 +685,77 @@ control_drop_held(struct control *ctl)
 	    ctl->held_tls) != 0))
 		close(ctl->held_fd);
 	ctl->held_fd = -1;
+}
+
+/*
+ * Workers beat every second (worker.c): one silent for longer than this
+ * is stuck in a callback, and the main thread takes the connections its
+ * sockets receive (control_start_accepting).  One that is only late costs
+ * nothing but a few connections dealt by the main thread.
+ */
+#define CONTROL_STUCK_MS 2500
+#define CONTROL_WATCH_US 250000
+
+static void
+watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct control *ctl = arg;
+	struct timeval tick = { 0, CONTROL_WATCH_US };
+	struct timespec ts;
+	uint64_t now;
+	bool changed = false;
+
+	(void)fd;
+	(void)what;
+	if (ctl->draining)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	for (size_t i = 0; i < ctl->nworkers; i++) {
+		uint64_t beat = atomic_load_explicit(&metrics_worker(
+		    ctl->metrics, (unsigned)i)->heartbeat_ms,
+		    memory_order_relaxed);
+		bool stuck = ctl->workers[i]->started && beat != 0 &&
+		    now > beat + CONTROL_STUCK_MS;
+
+		if (stuck == ctl->stuck[i])
+			continue;
+		ctl->stuck[i] = stuck;
+		changed = true;
+		if (stuck)
+			log_warn("worker %zu has not run its loop for %.1fs: the "
+			    "main thread accepts the connections its sockets "
+			    "receive until it does", i,
+			    (double)(now - beat) / 1000.0);
+		else
+			log_info("worker %zu runs again", i);
+	}
+	/* Paused (a connection held): the retry starts accepting anew. */
+	if (changed && ctl->held_fd < 0) {
+		control_stop_accepting(ctl);
+		if (control_start_accepting(ctl) != 0)
+			log_error("cannot watch the listening sockets: out of "
+			    "memory");
+	}
+	evtimer_add(ctl->watch, &tick);
+}
+
+/* Only with several workers and a listener with a socket each. */
+static int
+watch_start(struct control *ctl)
+{
+	struct timeval tick = { 0, CONTROL_WATCH_US };
+	bool copies = false;
+
+	for (size_t i = 0; i < ctl->nlisteners; i++)
+		copies |= listener_copies(ctl->listeners[i]) > 1;
+	if (ctl->nworkers < 2 || !copies)
+		return 0;
+	ctl->stuck = calloc(ctl->nworkers, sizeof(*ctl->stuck));
+	ctl->watch = evtimer_new(ctl->base, watch_cb, ctl);
+	if (ctl->stuck == NULL || ctl->watch == NULL)
+		return -1;
+	return evtimer_add(ctl->watch, &tick);
 }
 
 static void
@@ -1298,12 +1385,13 @@ control_free(struct control *ctl)
 	control_stop_accepting(ctl);
 	control_drop_held(ctl);
 	free(ctl->acceptors);
+	free(ctl->stuck);
 	free(ctl->workers);
 	close_listeners(ctl);
 	free(ctl->listeners);
 	struct event *evs[] = { ctl->notify_ev, ctl->term, ctl->intr,
 		ctl->hup, ctl->drain, ctl->deadline, ctl->retry,
-		ctl->lifecycle, ctl->unlisten };
+		ctl->lifecycle, ctl->unlisten, ctl->watch };
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (evs[i] != NULL)
 			event_free(evs[i]);
@@ -1566,6 +1654,10 @@ main(int argc, char **argv)
 		goto out;
 	if (control_start_workers(&ctl, nworkers) != 0)
 		goto out;
+	if (watch_start(&ctl) != 0) {
+		log_error("cannot start watching the workers: out of memory");
+		goto out;
+	}
 	if (lifecycle_start(&ctl) != 0) {
 		log_error("cannot start the run_once/exit_after/exit_when_idle "
 		    "timer");

@@ -411,7 +411,10 @@ class Handoff(h.GatewayTestCase):
         debugger; in life: stuck) must not stall the main thread: the
         connections meant for it go to the other worker once its queue is
         full, and those queued are served when it runs again.  Before,
-        the main thread waited up to a second per connection for it."""
+        the main thread waited up to a second per connection for it.
+        With a socket per worker (SO_REUSEPORT), the kernel puts about
+        half the connections in the stopped worker's socket: the main
+        thread sees its heartbeat stop and takes them from there."""
         echo = self.backend(h.EchoBackend)
         gw = self.gateway({"e": {"path": "/e", "backend": echo.addr}},
                           gateway={"workers": "2",
@@ -441,6 +444,8 @@ class Handoff(h.GatewayTestCase):
                 self.assertGreater(got, n // 2, "%d of %d connections "
                                    "answered with worker 1 stopped" % (
                                        got, n))
+                gw.wait_log(r"warn worker 1 has not run its loop for "
+                            r"[\d.]+s: the main thread accepts")
         except OSError as e:
             if e.errno in (errno.EPERM, errno.EACCES):
                 self.skipTest("ptrace not permitted here: %s" % e)
@@ -455,7 +460,9 @@ class Handoff(h.GatewayTestCase):
         """Every worker's queue full: the main thread holds the connection
         it has, stops accepting (the kernel's listen backlog keeps the
         others) and stays in its event loop; nothing is closed, and all
-        are served once the workers run again."""
+        are served once the workers run again.  (The connections are in
+        the workers' own sockets: the main thread takes them from there
+        once it sees both workers stuck.)"""
         echo = self.backend(h.EchoBackend)
         gw = self.gateway({"e": {"path": "/e", "backend": echo.addr}},
                           gateway={"workers": "2",
