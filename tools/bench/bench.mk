@@ -1,11 +1,12 @@
 # bench.mk -- `make bench`: build the load generator and echo backend, then
-# run tools/bench/run.py: ws:// (wsgate against HAProxy and websockify),
+# run tools/bench/run.py: ws:// (wsgate against HAProxy, HAProxy tuned,
+# lighttpd and websockify),
 # then wss:// (run.py --tls: wsgate against HAProxy and lighttpd).
 #
-#   make bench                         both, about 10 minutes
+#   make bench                         both and the rest, about 17 minutes
 #   make bench BENCH_ARGS=--quick      both, about a minute and a half
 #   make bench BENCH_ARGS='--scenarios tput --sizes 4096'   (ws:// part)
-#   make bench-tls                     only wss://, about 4.5 minutes
+#   make bench-tls                     only wss://, about 5 minutes
 #   make bench-tls BENCH_TLS_ARGS='--scenarios rate --reps 5'
 #   make bench-tokens                  token lookup and JWT check costs
 #   make bench-token-route             sessions/s: a route with 100,000
