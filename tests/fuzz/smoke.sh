@@ -2,7 +2,7 @@
 # smoke.sh -- build the fuzz targets, replay each seed corpus, fuzz each briefly; one RESULT line.
 #
 # Run by tests/run.sh (make check).  Per target: replay every committed
-# seed (regression), then fuzz for FUZZ_SMOKE_SECONDS (default 8: with
+# seed (regression), then fuzz for FUZZ_SMOKE_SECONDS (default 6: with
 # some twenty targets, make check's budget; `make fuzz` fuzzes longer) on a
 # scratch copy of the corpus.  FUZZ_SMOKE_JOBS targets (default 2) run at
 # once.  A target passes when both steps end without a crash, leak or
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 B=${B:-build}
 FUZZ_LOG_TAG=smoke
 export B FUZZ_LOG_TAG
-secs=${FUZZ_SMOKE_SECONDS:-8}
+secs=${FUZZ_SMOKE_SECONDS:-6}
 jobs=${FUZZ_SMOKE_JOBS:-2}
 FUZZ_CC=${FUZZ_CC:-clang}
 
