@@ -24,6 +24,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "metrics_text.h"
+#include "monotime.h"
 #include "route_count.h"
 #include "sessions_json.h"
 #include "sink.h"
@@ -97,16 +98,6 @@ admin_unix_ms(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (unsigned long long)ts.tv_sec * 1000 +
-	    (unsigned long long)ts.tv_nsec / 1000000;
-}
-
-static unsigned long long
-admin_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (unsigned long long)ts.tv_sec * 1000 +
 	    (unsigned long long)ts.tv_nsec / 1000000;
 }
@@ -409,7 +400,7 @@ admin_request(struct admin_conn *c, const struct hs_request *hreq)
 		admin_metrics(c);
 		return;
 	case ADMIN_HEALTHZ:
-		if (metrics_alive(a->m, admin_mono_ms(), ADMIN_ALIVE_MS))
+		if (metrics_alive(a->m, monotime_ms(), ADMIN_ALIVE_MS))
 			admin_answer_text(c, 200, "ok", NULL);
 		else
 			admin_answer_text(c, 503, "a worker's event loop has "

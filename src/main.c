@@ -29,6 +29,7 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "monotime.h"
 #include "notify.h"
 #include "probe.h"
 #include "ratelimit.h"
@@ -701,22 +702,18 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct control *ctl = arg;
 	struct timeval tick = { 0, CONTROL_WATCH_US };
-	struct timespec ts;
-	uint64_t now;
+	uint64_t now = monotime_ms();
 	bool changed = false;
 
 	(void)fd;
 	(void)what;
 	if (ctl->draining)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	for (size_t i = 0; i < ctl->nworkers; i++) {
-		uint64_t beat = atomic_load_explicit(&metrics_worker(
-		    ctl->metrics, (unsigned)i)->heartbeat_ms,
-		    memory_order_relaxed);
-		bool stuck = ctl->workers[i]->started && beat != 0 &&
-		    now > beat + CONTROL_STUCK_MS;
+		const struct metrics_worker *w =
+		    metrics_worker(ctl->metrics, (unsigned)i);
+		bool stuck = ctl->workers[i]->started &&
+		    !metrics_worker_alive(w, now, CONTROL_STUCK_MS);
 
 		if (stuck == ctl->stuck[i])
 			continue;
@@ -725,8 +722,8 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 		if (stuck)
 			log_warn("worker %zu has not run its loop for %.1fs: the "
 			    "main thread accepts the connections its sockets "
-			    "receive until it does", i,
-			    (double)(now - beat) / 1000.0);
+			    "receive until it does", i, (double)(now -
+			    metrics_get(&w->heartbeat_ms)) / 1000.0);
 		else
 			log_info("worker %zu runs again", i);
 	}

@@ -263,15 +263,21 @@ metrics_reload(struct metrics *m, bool ok, uint64_t unix_ms)
 }
 
 bool
+metrics_worker_alive(const struct metrics_worker *w, uint64_t mono_ms,
+    uint64_t max_age_ms)
+{
+	uint64_t beat = metrics_get(&w->heartbeat_ms);
+
+	/* 0: never beat; a beat "after" now is as good as now. */
+	return beat != 0 && (mono_ms <= beat || mono_ms - beat <= max_age_ms);
+}
+
+bool
 metrics_alive(const struct metrics *m, uint64_t mono_ms, uint64_t max_age_ms)
 {
-	for (unsigned i = 0; i < m->nworkers; i++) {
-		uint64_t beat = metrics_get(&m->workers[i]->heartbeat_ms);
-
-		/* 0: never beat; a beat "after" now is as good as now. */
-		if (beat == 0 || (mono_ms > beat && mono_ms - beat > max_age_ms))
+	for (unsigned i = 0; i < m->nworkers; i++)
+		if (!metrics_worker_alive(m->workers[i], mono_ms, max_age_ms))
 			return false;
-	}
 	return true;
 }
 

@@ -251,8 +251,12 @@ void metrics_connect_failed(struct metrics_route *r,
 void metrics_tls_failed(struct metrics_worker *w, enum metrics_tls_fail why);
 void metrics_web(struct metrics_worker *w, int status);
 
-/* Whether every worker's heartbeat is at most max_age_ms old at mono_ms
- * (GET /healthz: the loops run, none is stuck in a callback). */
+/* Whether a worker's heartbeat is at most max_age_ms old at mono_ms
+ * (its loop runs: it is not stuck in a callback); 0 before its first. */
+bool metrics_worker_alive(const struct metrics_worker *w, uint64_t mono_ms,
+    uint64_t max_age_ms);
+
+/* Whether every worker's is (GET /healthz). */
 bool metrics_alive(const struct metrics *m, uint64_t mono_ms,
     uint64_t max_age_ms);
 

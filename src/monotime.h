@@ -2,6 +2,7 @@
 #ifndef WSGATE_MONOTIME_H
 #define WSGATE_MONOTIME_H
 
+#include <stdint.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -21,6 +22,16 @@ monotime_now(struct timeval *tv)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	tv->tv_sec = ts.tv_sec;
 	tv->tv_usec = (suseconds_t)(ts.tv_nsec / 1000);
+}
+
+/* The monotonic clock in milliseconds (workers' heartbeats, metrics.h). */
+static inline uint64_t
+monotime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Seconds from since to now. */

@@ -21,6 +21,7 @@
 #include "admin_gather.h"
 #include "log.h"
 #include "metrics.h"
+#include "monotime.h"
 #include "relay.h"
 #include "resolve.h"
 #include "session.h"
@@ -181,13 +182,10 @@ static void
 worker_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct gateway *gw = arg;
-	struct timespec ts;
 
 	(void)fd;
 	(void)what;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	metrics_heartbeat(gw->metrics, (uint64_t)ts.tv_sec * 1000 +
-	    (uint64_t)ts.tv_nsec / 1000000);
+	metrics_heartbeat(gw->metrics, monotime_ms());
 }
 
 static void *
@@ -345,14 +343,10 @@ worker_send_admin(struct gateway *gw, struct admin_gather *g)
 void
 worker_set_metrics(struct gateway *gw, struct metrics_worker *mw)
 {
-	struct timespec ts;
-
 	gw->metrics = mw;
 	/* A first beat now: /healthz may be asked before the thread has
 	 * run at all, and a worker not yet scheduled is not stuck. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	metrics_heartbeat(mw, (uint64_t)ts.tv_sec * 1000 +
-	    (uint64_t)ts.tv_nsec / 1000000);
+	metrics_heartbeat(mw, monotime_ms());
 }
 
 int
