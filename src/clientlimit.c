@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cidr.h"
+#include "mix64.h"
 
 struct clientlimit {
 	uint64_t key;
@@ -27,18 +28,6 @@ clientlimit_free(struct clientlimit *cl)
 	free(cl);
 }
 
-/* The SplitMix64 finaliser, keyed: it spreads keys over buckets, it is
- * no MAC (as pending.c's). */
-static uint64_t
-mix(uint64_t x, uint64_t key)
-{
-	x ^= key;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return x + key;
-}
-
 int64_t
 clientlimit_bucket(const struct clientlimit *cl, const struct sockaddr *sa,
     unsigned prefix6)
@@ -51,9 +40,9 @@ clientlimit_bucket(const struct clientlimit *cl, const struct sockaddr *sa,
 	/* Every byte of the key (struct cidr has no padding). */
 	for (size_t i = 0; i < 16; i += 8) {
 		memcpy(&w, g.addr + i, 8);
-		h = mix(h ^ w, cl->key);
+		h = mix64(h ^ w, cl->key);
 	}
-	h = mix(h ^ ((uint64_t)g.family << 8 | g.prefix), cl->key);
+	h = mix64(h ^ ((uint64_t)g.family << 8 | g.prefix), cl->key);
 	return (int64_t)(h % CLIENTLIMIT_BUCKETS);
 }
 

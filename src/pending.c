@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mix64.h"
+
 int
 pending_budget_init(struct pending_budget *b, uint64_t key,
     unsigned nqueues)
@@ -38,18 +40,6 @@ pending_share(const struct pending_budget *b, unsigned index)
 	return max == 0 ? 0 : share > 0 ? share : 1;
 }
 
-/* A bijective 64-bit mixer (the SplitMix64 finaliser), keyed on both
- * sides: it only spreads addresses over buckets, it is no MAC. */
-static uint64_t
-mix(uint64_t x, uint64_t key)
-{
-	x ^= key;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return x + key;
-}
-
 uint32_t
 pending_bucket(const struct pending_budget *b, const struct sockaddr *sa)
 {
@@ -71,10 +61,10 @@ pending_bucket(const struct pending_budget *b, const struct sockaddr *sa)
 		} else {
 			for (int i = 0; i < 8; i++)
 				x = x << 8 | a[i];
-			x = mix(x, 1);	/* apart from every IPv4 value */
+			x = mix64(x, 1);	/* apart from every IPv4 value */
 		}
 	}
-	return (uint32_t)(mix(mix(x, b->key), b->key) % PENDING_BUCKETS);
+	return (uint32_t)(mix64(mix64(x, b->key), b->key) % PENDING_BUCKETS);
 }
 
 static void
