@@ -4,9 +4,9 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -128,18 +128,25 @@ upstream_stop_waiting(struct upstream *up)
 	up->connecting = NULL;
 }
 
+/* Why a connect that was answered failed: 0 if it did not. */
+static int
+upstream_socket_error(int fd)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	return getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 ? errno :
+	    err;
+}
+
 static void
 upstream_connecting_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct upstream *up = arg;
-	int err = 0;
-	socklen_t len = sizeof(err);
 
 	(void)what;
 	upstream_stop_waiting(up);
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
-		err = errno;
-	upstream_connect_done(up, err);
+	upstream_connect_done(up, upstream_socket_error(fd));
 }
 
 /*
@@ -181,12 +188,9 @@ upstream_tcp_connect(struct upstream *up, const struct sockaddr *sa,
 	p.events = POLLOUT;
 	p.revents = 0;
 	if (poll(&p, 1, 0) == 1) {
-		socklen_t elen = sizeof(*err);
-
 		*done = true;
 		if ((p.revents & (POLLERR | POLLHUP)) != 0 &&
-		    (getsockopt(fd, SOL_SOCKET, SO_ERROR, err, &elen) != 0 ||
-		    *err == 0))
+		    (*err = upstream_socket_error(fd)) == 0)
 			*err = ECONNREFUSED;
 		return 0;
 	}
